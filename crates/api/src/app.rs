@@ -1,0 +1,139 @@
+//! The HTTP server: GraphQL, health and readiness, graceful shutdown.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use aduan_domain::{ComplaintServices, SystemClock};
+use aduan_store::CommandBus;
+
+use crate::auth::{JwtKeys, SecretSource};
+use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
+use crate::graphql::{self, AduanSchema, Correlation, RequestAuth};
+use crate::settings;
+
+/// Requests larger than this are refused before they are parsed.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub bus: Arc<CommandBus>,
+    pub keys: JwtKeys,
+    pub schema: AduanSchema,
+}
+
+pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let reference = settings::load_reference(cli.reference.as_deref())?;
+    let (secret, source) = signing_secret(cli)?;
+    match &source {
+        SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
+        SecretSource::File(p) => tracing::info!(path = %p.display(), "signing tokens with the development secret kept in the data directory"),
+        SecretSource::Generated(p) => tracing::warn!(path = %p.display(), "generated a development signing secret; set ADUAN_JWT_SECRET in production"),
+    }
+    let log = connect(cli, &pg_options(args))?;
+    log.migrate().await?;
+    tracing::info!("event store: PostgreSQL, migrations applied");
+    let services = ComplaintServices::new(
+        Arc::new(SystemClock),
+        Arc::new(reference),
+        settings::rules(args.reopen_window_days),
+    );
+    let bus = Arc::new(CommandBus::new(log, services));
+    let state = AppState {
+        schema: graphql::build(bus.clone()),
+        bus,
+        keys: JwtKeys::hs256(&secret),
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening on http://{addr}/graphql");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .finish(),
+    )
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: async_graphql_axum::GraphQLRequest,
+) -> Response {
+    let auth = state.keys.actor_from_header(
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok()),
+    );
+    let correlation = headers
+        .get("x-correlation-id")
+        .and_then(|h| h.to_str().ok())
+        .filter(|c| !c.is_empty() && c.len() <= 100 && c.chars().all(|ch| ch.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    let request = request
+        .into_inner()
+        .data(RequestAuth(auth))
+        .data(Correlation(correlation.clone()));
+    let response: async_graphql_axum::GraphQLResponse = state.schema.execute(request).await.into();
+    let mut response = response.into_response();
+    if let Ok(value) = HeaderValue::from_str(&correlation) {
+        response.headers_mut().insert("x-correlation-id", value);
+    }
+    response
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.bus.log().ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ready"}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "reason": "database unreachable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

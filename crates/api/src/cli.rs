@@ -1,0 +1,165 @@
+//! The `aduan` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use aduan_domain::{Actor, Role};
+use aduan_store::{PgEventLog, PgOptions};
+
+use crate::app;
+use crate::auth::{load_or_create_secret, JwtKeys, SecretSource};
+
+#[derive(Debug, Parser)]
+#[command(name = "aduan", version, about = "Citizen complaint case management")]
+pub struct Cli {
+    /// Where the server keeps its local state (the development signing secret).
+    #[arg(long, env = "ADUAN_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// PostgreSQL connection URL of the event store.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Reference data file (OPDs, categories, kecamatan); the shipped one by default.
+    #[arg(long, env = "ADUAN_REFERENCE", global = true)]
+    pub reference: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print a bearer token signed with the server's secret.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "ADUAN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "ADUAN_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+    /// Days after a closure during which the citizen may reopen it.
+    #[arg(long, env = "ADUAN_REOPEN_WINDOW_DAYS", default_value_t = 14)]
+    pub reopen_window_days: i64,
+    /// How long a request waits for a database connection before UNAVAILABLE.
+    #[arg(long, env = "ADUAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_acquire_timeout_ms: u64,
+    #[arg(long, env = "ADUAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// The OPD code, for OPD_ADMIN and OPD_OFFICER.
+    #[arg(long)]
+    pub opd: Option<String>,
+    /// The subject (user id); defaults to one derived from the role.
+    #[arg(long)]
+    pub sub: Option<String>,
+    #[arg(long, default_value_t = 24)]
+    pub ttl_hours: i64,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(&s.to_ascii_uppercase()).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role; one of {}", all.join(", "))
+    })
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aduan: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aduan: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Commands::Serve(args) => {
+            init_tracing(args.log_json);
+            app::serve(&cli, args).await
+        }
+        Commands::Migrate => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Commands::Token(args) => {
+            let (secret, source) = signing_secret(&cli)?;
+            if let SecretSource::Generated(path) = &source {
+                eprintln!("aduan: generated a development signing secret at {}", path.display());
+            }
+            let sub = args
+                .sub
+                .clone()
+                .unwrap_or_else(|| format!("{}-1", args.role.as_str().to_ascii_lowercase()));
+            let actor = Actor::new(sub, args.role, args.opd.as_deref());
+            let token = JwtKeys::hs256(&secret).mint(&actor, chrono::Duration::hours(args.ttl_hours))?;
+            println!("{token}");
+            Ok(())
+        }
+        Commands::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+pub fn signing_secret(cli: &Cli) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+    let env = std::env::var("ADUAN_JWT_SECRET").ok();
+    load_or_create_secret(&cli.data_dir, env.as_deref())
+}
+
+pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<PgEventLog> {
+    let url = cli.database_url.as_deref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "DATABASE_URL is not set; point it at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/aduan \
+             (scripts/serve sets one up)"
+        )
+    })?;
+    Ok(PgEventLog::connect(url, options)?)
+}
+
+pub fn pg_options(args: &ServeArgs) -> PgOptions {
+    PgOptions {
+        max_connections: args.db_max_connections,
+        acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ADUAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,40 @@
+//! The GraphQL contract: see schema.graphql (generated from this code) and
+//! DESIGN.md's API section.
+
+mod context;
+mod error;
+mod inputs;
+mod mutation;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+
+use aduan_store::CommandBus;
+
+pub use context::{Correlation, RequestAuth};
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deep or expensive queries are refused before they run.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 1000;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+pub fn build(bus: Arc<CommandBus>) -> AduanSchema {
+    builder().data(bus).finish()
+}
+
+/// The schema in SDL, as committed in schema.graphql.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

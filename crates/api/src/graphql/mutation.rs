@@ -1,0 +1,139 @@
+use async_graphql::{Context, Object, Result};
+
+use aduan_domain::{Action, Actor, Command};
+use aduan_projections::ComplaintView;
+use aduan_store::{CommandBus, CommandRequest, RequestContext};
+
+use super::context::{actor, bus, correlation_id};
+use super::error::{command_error, invalid_input};
+use super::inputs::*;
+use super::types::Complaint;
+
+pub struct MutationRoot;
+
+/// Longest accepted idempotency key or complaint id.
+const MAX_ID: usize = 100;
+
+fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+    if value.trim().is_empty() || value.len() > MAX_ID || value.chars().any(char::is_control) {
+        return Err(invalid_input(field, "must be 1 to 100 printable characters"));
+    }
+    Ok(value)
+}
+
+async fn execute(
+    ctx: &Context<'_>,
+    actor: Actor,
+    complaint_id: String,
+    command_id: Option<String>,
+    expected_version: Option<i64>,
+    action: Action,
+) -> Result<Complaint> {
+    checked_id("complaintId", &complaint_id)?;
+    if let Some(id) = &command_id {
+        checked_id("commandId", id)?;
+    }
+    let request = CommandRequest {
+        complaint_id,
+        command: Command::new(actor.clone(), action),
+        context: RequestContext {
+            channel: "graphql".into(),
+            correlation_id: correlation_id(ctx),
+        },
+        command_id,
+        expected_version,
+    };
+    let outcome = bus(ctx)?.execute(request).await.map_err(command_error)?;
+    let view = ComplaintView {
+        case: outcome.case,
+        version: outcome.version,
+        position: outcome.position,
+    };
+    Ok(Complaint::from_view(view, &actor))
+}
+
+async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Complaint> {
+    let actor = actor(ctx)?;
+    let Target {
+        complaint_id,
+        command_id,
+        expected_version,
+    } = input.target().clone();
+    execute(ctx, actor, complaint_id.0, command_id, expected_version, input.into_action()).await
+}
+
+/// Every mutation takes one `input`, accepts an optional `commandId` (idempotency
+/// key) and returns the complaint's new state.
+#[Object]
+impl MutationRoot {
+    /// A report arrives (citizen app, call center, walk-in, or another system).
+    async fn submit_complaint(&self, ctx: &Context<'_>, input: SubmitComplaintInput) -> Result<Complaint> {
+        let actor = actor(ctx)?;
+        let command_id = input.command_id.clone();
+        if let Some(id) = &command_id {
+            checked_id("commandId", id)?;
+        }
+        let complaint_id = CommandBus::new_complaint_id(command_id.as_deref());
+        let action = input.into_action(complaint_id.clone());
+        execute(ctx, actor, complaint_id, command_id, None, action).await
+    }
+
+    /// The Command Center accepts a report.
+    async fn verify_complaint(&self, ctx: &Context<'_>, input: VerifyComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// The Command Center refuses a report (spam, out of scope, ...).
+    async fn reject_complaint(&self, ctx: &Context<'_>, input: RejectComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// Dispatch to an OPD (Command Center), or to an officer (the OPD's admin).
+    async fn assign_complaint(&self, ctx: &Context<'_>, input: AssignComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// Move the case to another OPD, with a reason.
+    async fn transfer_complaint(&self, ctx: &Context<'_>, input: TransferComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// A reply the citizen sees; the first one stops the response clock.
+    async fn respond_to_complaint(&self, ctx: &Context<'_>, input: RespondToComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// Ask the citizen for more information; SLA clocks pause until they answer.
+    async fn request_info(&self, ctx: &Context<'_>, input: RequestInfoInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// The citizen's answer (or an agent recording it from a call).
+    async fn provide_info(&self, ctx: &Context<'_>, input: ProvideInfoInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// An officer handled the case on site.
+    async fn record_field_handling(&self, ctx: &Context<'_>, input: RecordFieldHandlingInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// Raise the case one escalation level.
+    async fn escalate_complaint(&self, ctx: &Context<'_>, input: EscalateComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    async fn close_complaint(&self, ctx: &Context<'_>, input: CloseComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// The citizen disputes a closure, within the reopen window.
+    async fn reopen_complaint(&self, ctx: &Context<'_>, input: ReopenComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// The reporter's satisfaction (1-5), once per closure.
+    async fn rate_complaint(&self, ctx: &Context<'_>, input: RateComplaintInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+}

@@ -1,0 +1,245 @@
+//! Output types of the GraphQL schema.
+
+use async_graphql::{Enum, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::{self as domain, Actor};
+use aduan_projections::view::may_see_reporter;
+use aduan_projections::{ComplaintView, HistoryEntry};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Channel")]
+pub enum Channel {
+    Web,
+    Mobile,
+    CallCenter,
+    NationalPlatform,
+    #[graphql(name = "OPEN311")]
+    Open311,
+    WalkIn,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Priority")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Emergency,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Status", name = "ComplaintStatus")]
+pub enum ComplaintStatus {
+    Submitted,
+    Verified,
+    Rejected,
+    Assigned,
+    InProgress,
+    WaitingForInfo,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Resolution")]
+pub enum Resolution {
+    Resolved,
+    NotResolved,
+    Duplicate,
+    OutOfScope,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::RejectReason")]
+pub enum RejectReason {
+    Spam,
+    OutOfScope,
+    Incomplete,
+    Duplicate,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Role")]
+pub enum Role {
+    Citizen,
+    Agent,
+    OpdAdmin,
+    OpdOfficer,
+    Supervisor,
+    Auditor,
+    Analyst,
+    System,
+}
+
+#[derive(SimpleObject)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub address: Option<String>,
+    /// Kecamatan code (see `kecamatan`).
+    pub kecamatan: Option<String>,
+    pub kelurahan: Option<String>,
+}
+
+/// The reporter's personal data: only for roles that need it.
+#[derive(SimpleObject)]
+pub struct Reporter {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A complaint's current state.
+#[derive(SimpleObject)]
+pub struct Complaint {
+    pub id: ID,
+    pub status: ComplaintStatus,
+    pub channel: Channel,
+    /// Category code (see `categories`).
+    pub category: String,
+    pub priority: Priority,
+    pub title: String,
+    pub description: String,
+    pub location: Location,
+    /// Null when there is none or the viewer may not see it.
+    pub reporter: Option<Reporter>,
+    pub anonymous: bool,
+    pub attachments: Vec<String>,
+    pub external_ref: Option<String>,
+    /// OPD code the case is with.
+    pub opd: Option<String>,
+    pub officer_id: Option<String>,
+    pub escalation_level: i32,
+    pub resolution: Option<Resolution>,
+    pub duplicate_of: Option<ID>,
+    pub rating: Option<i32>,
+    pub reopen_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The aggregate sequence: pass it as `expectedVersion` to act only on this state.
+    pub version: i64,
+    /// The global position of the complaint's latest event.
+    pub position: i64,
+}
+
+impl Complaint {
+    pub fn from_view(view: ComplaintView, viewer: &Actor) -> Complaint {
+        let show_reporter = may_see_reporter(viewer, &view.case);
+        let c = view.case;
+        Complaint {
+            id: ID(c.id),
+            status: c.status.into(),
+            channel: c.channel.into(),
+            category: c.category,
+            priority: c.priority.into(),
+            title: c.title,
+            description: c.description,
+            location: Location {
+                latitude: c.location.latitude,
+                longitude: c.location.longitude,
+                address: c.location.address,
+                kecamatan: c.location.kecamatan,
+                kelurahan: c.location.kelurahan,
+            },
+            reporter: c.reporter.filter(|_| show_reporter).map(|r| Reporter {
+                name: r.name,
+                phone: r.phone,
+                email: r.email,
+            }),
+            anonymous: c.anonymous,
+            attachments: c.attachments,
+            external_ref: c.external_ref,
+            opd: c.opd,
+            officer_id: c.officer_id,
+            escalation_level: c.escalation_level as i32,
+            resolution: c.resolution.map(Into::into),
+            duplicate_of: c.duplicate_of.map(ID),
+            rating: c.rating.map(i32::from),
+            reopen_count: c.reopen_count as i32,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            verified_at: c.verified_at,
+            assigned_at: c.assigned_at,
+            first_response_at: c.first_response_at,
+            closed_at: c.closed_at,
+            version: view.version,
+            position: view.position,
+        }
+    }
+}
+
+/// One stored event of a complaint, as an auditor reads it.
+#[derive(SimpleObject)]
+pub struct HistoryEvent {
+    /// Position within the complaint (1, 2, ...).
+    pub sequence: i64,
+    /// Position in the global event log.
+    pub position: i64,
+    #[graphql(name = "type")]
+    pub event_type: String,
+    pub event_version: String,
+    /// When it happened (the domain clock).
+    pub occurred_at: DateTime<Utc>,
+    /// When the store recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub role: String,
+    pub actor_opd: Option<String>,
+    /// The interface the command came in by.
+    pub channel: String,
+    pub correlation_id: String,
+    pub command_id: Option<String>,
+    /// The event's fields as stored (personal data redacted for roles that may not see it).
+    pub payload: async_graphql::Json<serde_json::Value>,
+}
+
+impl From<HistoryEntry> for HistoryEvent {
+    fn from(e: HistoryEntry) -> Self {
+        HistoryEvent {
+            sequence: e.sequence,
+            position: e.position,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+            actor: e.actor_id,
+            role: e.actor_role,
+            actor_opd: e.actor_opd,
+            channel: e.channel,
+            correlation_id: e.correlation_id,
+            command_id: e.command_id,
+            payload: async_graphql::Json(e.payload),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Opd {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    pub default_opd: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Kecamatan {
+    pub code: String,
+    pub name: String,
+}
+
+/// Who the bearer token says is asking.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    pub id: String,
+    pub role: Role,
+    pub opd: Option<String>,
+}

@@ -1,0 +1,8 @@
+//! aduan's API: the GraphQL schema, authentication, the HTTP server and the
+//! `aduan` command line.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod graphql;
+pub mod settings;

@@ -1,0 +1,569 @@
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+
+use crate::actor::{Actor, Role};
+use crate::commands::*;
+use crate::error::ComplaintError;
+use crate::events::ComplaintEvent;
+use crate::rules::ComplaintServices;
+use crate::validate::{self, MAX_CODE, MAX_SHORT, MAX_TEXT, MAX_TITLE};
+use crate::values::*;
+
+/// The complaint aggregate: `None` until a report is submitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Complaint(pub Option<Case>);
+
+/// A case's current state, folded from its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub status: Status,
+    pub channel: Channel,
+    pub category: String,
+    pub priority: Priority,
+    pub title: String,
+    pub description: String,
+    pub location: Location,
+    pub reporter: Option<Reporter>,
+    pub anonymous: bool,
+    pub attachments: Vec<String>,
+    pub external_ref: Option<String>,
+    pub opd: Option<String>,
+    pub officer_id: Option<String>,
+    pub escalation_level: u32,
+    /// Where a case goes back to when the citizen answers a request for information.
+    pub resume_status: Option<Status>,
+    pub resolution: Option<Resolution>,
+    pub duplicate_of: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closure_count: u32,
+    pub reopen_count: u32,
+    /// The closure (by count) the citizen has rated, so each closure is rated once.
+    pub rated_closure: Option<u32>,
+    pub rating: Option<u8>,
+}
+
+impl Case {
+    /// The signed-in citizen who reported this case, if any.
+    pub fn is_reporter(&self, actor: &Actor) -> bool {
+        actor.role == Role::Citizen
+            && self
+                .reporter
+                .as_ref()
+                .and_then(|r| r.subject.as_deref())
+                .is_some_and(|s| s == actor.id)
+    }
+}
+
+impl Aggregate for Complaint {
+    const TYPE: &'static str = "Complaint";
+    type Command = Command;
+    type Event = ComplaintEvent;
+    type Error = ComplaintError;
+    type Services = ComplaintServices;
+
+    async fn handle(
+        &mut self,
+        command: Command,
+        services: &ComplaintServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), ComplaintError> {
+        let event = self.decide(command, services)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: ComplaintEvent) {
+        let at = event.occurred_at();
+        if let ComplaintEvent::Submitted { .. } = event {
+            self.0 = Some(Case::submitted(event));
+            return;
+        }
+        let Some(case) = self.0.as_mut() else {
+            return;
+        };
+        case.updated_at = at;
+        case.fold(event);
+    }
+}
+
+impl Complaint {
+    /// Decide the event a command produces, or why it may not happen.
+    pub fn decide(
+        &self,
+        command: Command,
+        services: &ComplaintServices,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let Command { actor, action } = command;
+        let now = services.clock.now();
+        match (&self.0, action) {
+            (None, Action::Submit(submit)) => decide_submit(&actor, submit, services, now),
+            (Some(_), Action::Submit(_)) => Err(ComplaintError::AlreadyExists),
+            (None, _) => Err(ComplaintError::NotFound),
+            (Some(case), action) => case.decide(&actor, action, services, now),
+        }
+    }
+}
+
+fn decide_submit(
+    actor: &Actor,
+    s: Submit,
+    services: &ComplaintServices,
+    now: DateTime<Utc>,
+) -> Result<ComplaintEvent, ComplaintError> {
+    let reference = &services.reference;
+    if !matches!(
+        actor.role,
+        Role::Citizen | Role::Agent | Role::Supervisor | Role::System
+    ) {
+        return Err(ComplaintError::forbidden(format!(
+            "{} may not submit complaints",
+            actor.role
+        )));
+    }
+    let reporter = match (actor.role, s.reporter) {
+        // A signed-in citizen is always linked to their own report.
+        (Role::Citizen, r) => Some(Reporter {
+            subject: Some(actor.id.clone()),
+            ..r.unwrap_or(Reporter {
+                subject: None,
+                name: None,
+                phone: None,
+                email: None,
+            })
+        }),
+        (_, r) => r,
+    };
+    Ok(ComplaintEvent::Submitted {
+        complaint_id: validate::required("complaintId", &s.complaint_id, MAX_CODE)?,
+        channel: s.channel,
+        category: validate::category(reference, &s.category)?,
+        priority: s.priority.unwrap_or(Priority::Normal),
+        title: validate::required("title", &s.title, MAX_TITLE)?,
+        description: validate::required("description", &s.description, MAX_TEXT)?,
+        location: validate::location(reference, &s.location)?,
+        reporter: reporter.as_ref().map(validate::reporter).transpose()?,
+        anonymous: s.anonymous,
+        attachments: validate::urls("attachments", &s.attachments)?,
+        external_ref: validate::optional("externalRef", s.external_ref.as_deref(), MAX_CODE)?,
+        occurred_at: now,
+    })
+}
+
+impl Case {
+    fn submitted(event: ComplaintEvent) -> Case {
+        let ComplaintEvent::Submitted {
+            complaint_id,
+            channel,
+            category,
+            priority,
+            title,
+            description,
+            location,
+            reporter,
+            anonymous,
+            attachments,
+            external_ref,
+            occurred_at,
+        } = event
+        else {
+            unreachable!("Case::submitted is only called with Submitted")
+        };
+        Case {
+            id: complaint_id,
+            status: Status::Submitted,
+            channel,
+            category,
+            priority,
+            title,
+            description,
+            location,
+            reporter,
+            anonymous,
+            attachments,
+            external_ref,
+            opd: None,
+            officer_id: None,
+            escalation_level: 0,
+            resume_status: None,
+            resolution: None,
+            duplicate_of: None,
+            created_at: occurred_at,
+            updated_at: occurred_at,
+            verified_at: None,
+            assigned_at: None,
+            first_response_at: None,
+            closed_at: None,
+            closure_count: 0,
+            reopen_count: 0,
+            rated_closure: None,
+            rating: None,
+        }
+    }
+
+    fn fold(&mut self, event: ComplaintEvent) {
+        match event {
+            ComplaintEvent::Submitted { .. } => {}
+            ComplaintEvent::Verified {
+                priority,
+                category,
+                occurred_at,
+                ..
+            } => {
+                self.status = Status::Verified;
+                self.priority = priority;
+                self.category = category;
+                self.verified_at = Some(occurred_at);
+            }
+            ComplaintEvent::Rejected { .. } => self.status = Status::Rejected,
+            ComplaintEvent::Assigned {
+                opd,
+                officer_id,
+                occurred_at,
+                ..
+            } => {
+                if self.opd.as_deref() != Some(opd.as_str()) {
+                    self.assigned_at = Some(occurred_at);
+                }
+                if self.status == Status::Verified {
+                    self.status = Status::Assigned;
+                }
+                self.opd = Some(opd);
+                self.officer_id = officer_id;
+            }
+            ComplaintEvent::Transferred {
+                to_opd,
+                occurred_at,
+                ..
+            } => {
+                self.status = Status::Assigned;
+                self.opd = Some(to_opd);
+                self.officer_id = None;
+                self.assigned_at = Some(occurred_at);
+            }
+            ComplaintEvent::Responded { occurred_at, .. } => {
+                self.status = Status::InProgress;
+                self.first_response_at.get_or_insert(occurred_at);
+            }
+            ComplaintEvent::InfoRequested { .. } => {
+                self.resume_status = Some(self.status);
+                self.status = Status::WaitingForInfo;
+            }
+            ComplaintEvent::InfoProvided { .. } => {
+                self.status = self.resume_status.take().unwrap_or(Status::Submitted);
+            }
+            ComplaintEvent::FieldHandled { .. } => self.status = Status::InProgress,
+            ComplaintEvent::Escalated { level, .. } => self.escalation_level = level,
+            ComplaintEvent::Closed {
+                resolution,
+                duplicate_of,
+                occurred_at,
+                ..
+            } => {
+                self.status = Status::Closed;
+                self.resolution = Some(resolution);
+                self.duplicate_of = duplicate_of;
+                self.closed_at = Some(occurred_at);
+                self.closure_count += 1;
+                self.resume_status = None;
+            }
+            ComplaintEvent::Reopened { .. } => {
+                self.status = if self.opd.is_some() {
+                    Status::Assigned
+                } else {
+                    Status::Submitted
+                };
+                self.resolution = None;
+                self.duplicate_of = None;
+                self.closed_at = None;
+                self.reopen_count += 1;
+            }
+            ComplaintEvent::Rated { score, .. } => {
+                self.rated_closure = Some(self.closure_count);
+                self.rating = Some(score);
+            }
+        }
+    }
+
+    fn decide(
+        &self,
+        actor: &Actor,
+        action: Action,
+        services: &ComplaintServices,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let verb = action.verb();
+        let reference = &services.reference;
+        let status = self.status;
+        let transition = || ComplaintError::InvalidTransition {
+            action: verb.to_string(),
+            status,
+        };
+        let command_center = actor.role.is_command_center();
+        let own_opd = actor.works_for(self.opd.as_deref());
+        match action {
+            Action::Submit(_) => Err(ComplaintError::AlreadyExists),
+            Action::Verify(v) => {
+                self.allow(actor, command_center, verb)?;
+                if status != Status::Submitted {
+                    return Err(transition());
+                }
+                let category = match v.category {
+                    Some(c) => validate::category(reference, &c)?,
+                    None => self.category.clone(),
+                };
+                Ok(ComplaintEvent::Verified {
+                    priority: v.priority.unwrap_or(self.priority),
+                    category,
+                    note: validate::optional("note", v.note.as_deref(), MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Reject(r) => {
+                self.allow(actor, command_center, verb)?;
+                if !matches!(status, Status::Submitted | Status::Verified) {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::Rejected {
+                    reason: r.reason,
+                    note: validate::optional("note", r.note.as_deref(), MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Assign(a) => self.decide_assign(actor, a, services, now),
+            Action::Transfer(t) => {
+                let may = command_center || (actor.role == Role::OpdAdmin && own_opd);
+                self.allow(actor, may, verb)?;
+                if !status.is_with_opd() {
+                    return Err(transition());
+                }
+                let to_opd = validate::opd("toOpd", reference, &t.to_opd)?;
+                let from_opd = self.opd.clone().unwrap_or_default();
+                if to_opd == from_opd {
+                    return Err(ComplaintError::invalid("toOpd", "is the OPD the case is already with"));
+                }
+                Ok(ComplaintEvent::Transferred {
+                    from_opd,
+                    to_opd,
+                    reason: validate::required("reason", &t.reason, MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Respond(r) => {
+                self.allow(actor, own_opd, verb)?;
+                if !status.is_with_opd() {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::Responded {
+                    message: validate::required("message", &r.message, MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::RequestInfo(r) => {
+                let before_dispatch = matches!(status, Status::Submitted | Status::Verified);
+                let may = if before_dispatch || !status.is_with_opd() {
+                    command_center
+                } else {
+                    own_opd
+                };
+                self.allow(actor, may, verb)?;
+                if !before_dispatch && !status.is_with_opd() {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::InfoRequested {
+                    question: validate::required("question", &r.question, MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::ProvideInfo(p) => {
+                let may = self.is_reporter(actor) || command_center;
+                self.allow(actor, may, verb)?;
+                if status != Status::WaitingForInfo {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::InfoProvided {
+                    answer: validate::required("answer", &p.answer, MAX_TEXT)?,
+                    attachments: validate::urls("attachments", &p.attachments)?,
+                    occurred_at: now,
+                })
+            }
+            Action::RecordFieldHandling(f) => {
+                self.allow(actor, own_opd, verb)?;
+                if !status.is_with_opd() {
+                    return Err(transition());
+                }
+                if f.handled_at > now + services.rules.clock_skew {
+                    return Err(ComplaintError::invalid("handledAt", "lies in the future"));
+                }
+                if f.handled_at < self.created_at {
+                    return Err(ComplaintError::invalid("handledAt", "is before the complaint was submitted"));
+                }
+                Ok(ComplaintEvent::FieldHandled {
+                    notes: validate::required("notes", &f.notes, MAX_TEXT)?,
+                    handled_at: f.handled_at,
+                    photos: validate::urls("photos", &f.photos)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Escalate(e) => {
+                let may = command_center || actor.role == Role::System;
+                self.allow(actor, may, verb)?;
+                if !status.is_open() {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::Escalated {
+                    level: self.escalation_level + 1,
+                    reason: validate::required("reason", &e.reason, MAX_SHORT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Close(c) => self.decide_close(actor, c, now),
+            Action::Reopen(r) => {
+                let may = self.is_reporter(actor) || command_center;
+                self.allow(actor, may, verb)?;
+                if status != Status::Closed {
+                    return Err(transition());
+                }
+                let closed_at = self.closed_at.unwrap_or(self.updated_at);
+                if now - closed_at > services.rules.reopen_window {
+                    return Err(ComplaintError::RuleViolated(format!(
+                        "the reopen window of {} days after closing has passed",
+                        services.rules.reopen_window.num_days()
+                    )));
+                }
+                Ok(ComplaintEvent::Reopened {
+                    reason: validate::required("reason", &r.reason, MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+            Action::Rate(r) => {
+                self.allow(actor, self.is_reporter(actor), verb)?;
+                if status != Status::Closed {
+                    return Err(transition());
+                }
+                if self.rated_closure == Some(self.closure_count) {
+                    return Err(ComplaintError::RuleViolated(
+                        "this closure has already been rated".into(),
+                    ));
+                }
+                let score = u8::try_from(r.score)
+                    .ok()
+                    .filter(|s| (1..=5).contains(s))
+                    .ok_or_else(|| ComplaintError::invalid("score", "must be between 1 and 5"))?;
+                Ok(ComplaintEvent::Rated {
+                    score,
+                    comment: validate::optional("comment", r.comment.as_deref(), MAX_TEXT)?,
+                    occurred_at: now,
+                })
+            }
+        }
+    }
+
+    fn decide_assign(
+        &self,
+        actor: &Actor,
+        a: Assign,
+        services: &ComplaintServices,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let opd = validate::opd("opd", &services.reference, &a.opd)?;
+        let officer_id = validate::optional("officerId", a.officer_id.as_deref(), MAX_CODE)?;
+        let note = validate::optional("note", a.note.as_deref(), MAX_TEXT)?;
+        let event = ComplaintEvent::Assigned {
+            opd: opd.clone(),
+            officer_id: officer_id.clone(),
+            note,
+            occurred_at: now,
+        };
+        if actor.role.is_command_center() {
+            // Dispatch: the Command Center sends a verified case to an OPD.
+            return match self.status {
+                Status::Verified => Ok(event),
+                _ => Err(ComplaintError::InvalidTransition {
+                    action: "assign".into(),
+                    status: self.status,
+                }),
+            };
+        }
+        // Disposition inside the OPD: its admin hands the case to one of its officers.
+        let own = actor.role == Role::OpdAdmin && actor.works_for(self.opd.as_deref());
+        self.allow(actor, own, "assign")?;
+        if !self.status.is_with_opd() {
+            return Err(ComplaintError::InvalidTransition {
+                action: "assign".into(),
+                status: self.status,
+            });
+        }
+        if Some(opd.as_str()) != self.opd.as_deref() {
+            return Err(ComplaintError::forbidden(
+                "an OPD admin assigns officers of their own OPD; use transferComplaint to move the case",
+            ));
+        }
+        if officer_id.is_none() {
+            return Err(ComplaintError::invalid("officerId", "is required when an OPD assigns its officer"));
+        }
+        Ok(event)
+    }
+
+    fn decide_close(
+        &self,
+        actor: &Actor,
+        c: Close,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let own_opd = actor.works_for(self.opd.as_deref());
+        let may = own_opd || actor.role.is_command_center() || actor.role == Role::System;
+        self.allow(actor, may, "close")?;
+        let allowed_status = if own_opd {
+            self.status.is_with_opd()
+        } else {
+            self.status.is_open()
+        };
+        if !allowed_status {
+            return Err(ComplaintError::InvalidTransition {
+                action: "close".into(),
+                status: self.status,
+            });
+        }
+        let duplicate_of = validate::optional("duplicateOf", c.duplicate_of.as_deref(), MAX_CODE)?;
+        match (c.resolution, &duplicate_of) {
+            (Resolution::Duplicate, None) => {
+                return Err(ComplaintError::invalid("duplicateOf", "is required for a DUPLICATE resolution"))
+            }
+            (Resolution::Duplicate, Some(d)) if *d == self.id => {
+                return Err(ComplaintError::invalid("duplicateOf", "a complaint cannot duplicate itself"))
+            }
+            (Resolution::Duplicate, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(ComplaintError::invalid("duplicateOf", "is only for a DUPLICATE resolution"))
+            }
+        }
+        Ok(ComplaintEvent::Closed {
+            resolution: c.resolution,
+            summary: validate::required("summary", &c.summary, MAX_TEXT)?,
+            duplicate_of,
+            occurred_at: now,
+        })
+    }
+
+    fn allow(&self, actor: &Actor, allowed: bool, verb: &str) -> Result<(), ComplaintError> {
+        if allowed {
+            return Ok(());
+        }
+        let whose = match (&self.opd, actor.role.is_opd_scoped()) {
+            (Some(opd), true) => format!(" (the case is with {opd})"),
+            _ => String::new(),
+        };
+        Err(ComplaintError::forbidden(format!(
+            "{} may not {verb} this complaint{whose}",
+            actor.role
+        )))
+    }
+}

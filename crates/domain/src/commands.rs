@@ -1,0 +1,145 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::actor::Actor;
+use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
+
+/// A command: what the actor wants done to one complaint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub actor: Actor,
+    pub action: Action,
+}
+
+impl Command {
+    pub fn new(actor: Actor, action: Action) -> Self {
+        Command { actor, action }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Submit(Submit),
+    Verify(Verify),
+    Reject(Reject),
+    Assign(Assign),
+    Transfer(Transfer),
+    Respond(Respond),
+    RequestInfo(RequestInfo),
+    ProvideInfo(ProvideInfo),
+    RecordFieldHandling(RecordFieldHandling),
+    Escalate(Escalate),
+    Close(Close),
+    Reopen(Reopen),
+    Rate(Rate),
+}
+
+impl Action {
+    /// A verb for error messages ("cannot rate a complaint that is ASSIGNED").
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Submit(_) => "submit",
+            Action::Verify(_) => "verify",
+            Action::Reject(_) => "reject",
+            Action::Assign(_) => "assign",
+            Action::Transfer(_) => "transfer",
+            Action::Respond(_) => "respond to",
+            Action::RequestInfo(_) => "request information on",
+            Action::ProvideInfo(_) => "provide information on",
+            Action::RecordFieldHandling(_) => "record field handling on",
+            Action::Escalate(_) => "escalate",
+            Action::Close(_) => "close",
+            Action::Reopen(_) => "reopen",
+            Action::Rate(_) => "rate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Submit {
+    pub complaint_id: String,
+    pub channel: Channel,
+    pub category: String,
+    pub priority: Option<Priority>,
+    pub title: String,
+    pub description: String,
+    pub location: Location,
+    /// None with `anonymous` false means the reporter gave no details.
+    pub reporter: Option<Reporter>,
+    pub anonymous: bool,
+    pub attachments: Vec<String>,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verify {
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reject {
+    pub reason: RejectReason,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assign {
+    pub opd: String,
+    pub officer_id: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transfer {
+    pub to_opd: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Respond {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestInfo {
+    pub question: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvideInfo {
+    pub answer: String,
+    pub attachments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordFieldHandling {
+    pub notes: String,
+    pub handled_at: DateTime<Utc>,
+    pub photos: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Escalate {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Close {
+    pub resolution: Resolution,
+    pub summary: String,
+    pub duplicate_of: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reopen {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rate {
+    pub score: i32,
+    pub comment: Option<String>,
+}

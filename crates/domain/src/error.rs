@@ -1,0 +1,61 @@
+use crate::values::Status;
+
+/// The machine-readable class of an error, as GraphQL's `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::InvalidInput => "INVALID_INPUT",
+            ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComplaintError {
+    #[error("complaint not found")]
+    NotFound,
+    #[error("complaint already exists")]
+    AlreadyExists,
+    #[error("invalid {field}: {message}")]
+    InvalidInput { field: String, message: String },
+    #[error("cannot {action} a complaint that is {status}")]
+    InvalidTransition { action: String, status: Status },
+    #[error("{0}")]
+    RuleViolated(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+}
+
+impl ComplaintError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ComplaintError::InvalidInput {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ComplaintError::Forbidden(message.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ComplaintError::NotFound => ErrorCode::NotFound,
+            ComplaintError::InvalidInput { .. } => ErrorCode::InvalidInput,
+            ComplaintError::AlreadyExists
+            | ComplaintError::InvalidTransition { .. }
+            | ComplaintError::RuleViolated(_) => ErrorCode::InvalidTransition,
+            ComplaintError::Forbidden(_) => ErrorCode::Forbidden,
+        }
+    }
+}

@@ -1,0 +1,138 @@
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
+
+/// Every event of a complaint's life. Stored forever and never edited: a change of
+/// shape gets a new `event_version` and an upcaster for the old one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ComplaintEvent {
+    Submitted {
+        complaint_id: String,
+        channel: Channel,
+        category: String,
+        priority: Priority,
+        title: String,
+        description: String,
+        location: Location,
+        reporter: Option<Reporter>,
+        anonymous: bool,
+        attachments: Vec<String>,
+        external_ref: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Verified {
+        priority: Priority,
+        category: String,
+        note: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Rejected {
+        reason: RejectReason,
+        note: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Assigned {
+        opd: String,
+        officer_id: Option<String>,
+        note: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Transferred {
+        from_opd: String,
+        to_opd: String,
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
+    Responded {
+        message: String,
+        occurred_at: DateTime<Utc>,
+    },
+    InfoRequested {
+        question: String,
+        occurred_at: DateTime<Utc>,
+    },
+    InfoProvided {
+        answer: String,
+        attachments: Vec<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    FieldHandled {
+        notes: String,
+        handled_at: DateTime<Utc>,
+        photos: Vec<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Escalated {
+        level: u32,
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
+    Closed {
+        resolution: Resolution,
+        summary: String,
+        duplicate_of: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    Reopened {
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
+    Rated {
+        score: u8,
+        comment: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+}
+
+/// The version every event is written with today.
+pub const EVENT_VERSION: &str = "1";
+
+impl ComplaintEvent {
+    pub fn event_type_name(&self) -> &'static str {
+        match self {
+            ComplaintEvent::Submitted { .. } => "Submitted",
+            ComplaintEvent::Verified { .. } => "Verified",
+            ComplaintEvent::Rejected { .. } => "Rejected",
+            ComplaintEvent::Assigned { .. } => "Assigned",
+            ComplaintEvent::Transferred { .. } => "Transferred",
+            ComplaintEvent::Responded { .. } => "Responded",
+            ComplaintEvent::InfoRequested { .. } => "InfoRequested",
+            ComplaintEvent::InfoProvided { .. } => "InfoProvided",
+            ComplaintEvent::FieldHandled { .. } => "FieldHandled",
+            ComplaintEvent::Escalated { .. } => "Escalated",
+            ComplaintEvent::Closed { .. } => "Closed",
+            ComplaintEvent::Reopened { .. } => "Reopened",
+            ComplaintEvent::Rated { .. } => "Rated",
+        }
+    }
+
+    pub fn occurred_at(&self) -> DateTime<Utc> {
+        match self {
+            ComplaintEvent::Submitted { occurred_at, .. }
+            | ComplaintEvent::Verified { occurred_at, .. }
+            | ComplaintEvent::Rejected { occurred_at, .. }
+            | ComplaintEvent::Assigned { occurred_at, .. }
+            | ComplaintEvent::Transferred { occurred_at, .. }
+            | ComplaintEvent::Responded { occurred_at, .. }
+            | ComplaintEvent::InfoRequested { occurred_at, .. }
+            | ComplaintEvent::InfoProvided { occurred_at, .. }
+            | ComplaintEvent::FieldHandled { occurred_at, .. }
+            | ComplaintEvent::Escalated { occurred_at, .. }
+            | ComplaintEvent::Closed { occurred_at, .. }
+            | ComplaintEvent::Reopened { occurred_at, .. }
+            | ComplaintEvent::Rated { occurred_at, .. } => *occurred_at,
+        }
+    }
+}
+
+impl DomainEvent for ComplaintEvent {
+    fn event_type(&self) -> String {
+        self.event_type_name().to_string()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_string()
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure domain of aduan: the `Complaint` aggregate, its commands, events and
+//! errors, and the business rules that decide who may do what. No I/O lives here.
+
+pub mod actor;
+pub mod aggregate;
+pub mod clock;
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod reference;
+pub mod rules;
+pub mod validate;
+pub mod values;
+
+pub use actor::{Actor, Role};
+pub use aggregate::{Case, Complaint};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use commands::*;
+pub use error::{ComplaintError, ErrorCode};
+pub use events::ComplaintEvent;
+pub use reference::{Category, Kecamatan, Opd, ReferenceData};
+pub use rules::{ComplaintServices, Rules};
+pub use values::*;

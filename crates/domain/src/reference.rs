@@ -1,0 +1,70 @@
+use serde::{Deserialize, Serialize};
+
+/// A department (Organisasi Perangkat Daerah) that handles complaints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opd {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    pub default_opd: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kecamatan {
+    pub code: String,
+    pub name: String,
+}
+
+/// The city's reference data. Commands name entries by `code`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceData {
+    pub opds: Vec<Opd>,
+    pub categories: Vec<Category>,
+    pub kecamatan: Vec<Kecamatan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("reference data is inconsistent: {0}")]
+pub struct ReferenceError(pub String);
+
+impl ReferenceData {
+    pub fn opd(&self, code: &str) -> Option<&Opd> {
+        self.opds.iter().find(|o| o.code == code)
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    pub fn kecamatan(&self, code: &str) -> Option<&Kecamatan> {
+        self.kecamatan.iter().find(|k| k.code == code)
+    }
+
+    /// Codes are unique and every category routes to a known OPD.
+    pub fn check(&self) -> Result<(), ReferenceError> {
+        fn unique<'a>(kind: &str, codes: impl Iterator<Item = &'a str>) -> Result<(), ReferenceError> {
+            let mut seen = std::collections::HashSet::new();
+            for code in codes {
+                if code.trim().is_empty() || !seen.insert(code) {
+                    return Err(ReferenceError(format!("{kind} code {code:?} is empty or repeated")));
+                }
+            }
+            Ok(())
+        }
+        unique("opd", self.opds.iter().map(|o| o.code.as_str()))?;
+        unique("category", self.categories.iter().map(|c| c.code.as_str()))?;
+        unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
+        match self.categories.iter().find(|c| self.opd(&c.default_opd).is_none()) {
+            Some(c) => Err(ReferenceError(format!(
+                "category {} routes to unknown OPD {}",
+                c.code, c.default_opd
+            ))),
+            None => Ok(()),
+        }
+    }
+}

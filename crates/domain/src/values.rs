@@ -1,0 +1,108 @@
+use serde::{Deserialize, Serialize};
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// How a report reached the city.
+    Channel {
+        Web => "WEB",
+        Mobile => "MOBILE",
+        CallCenter => "CALL_CENTER",
+        NationalPlatform => "NATIONAL_PLATFORM",
+        Open311 => "OPEN311",
+        WalkIn => "WALK_IN",
+    }
+);
+
+wire_enum!(
+    /// Urgency; EMERGENCY is the 112 line, run on calendar time.
+    Priority {
+        Low => "LOW",
+        Normal => "NORMAL",
+        High => "HIGH",
+        Emergency => "EMERGENCY",
+    }
+);
+
+wire_enum!(
+    Status {
+        Submitted => "SUBMITTED",
+        Verified => "VERIFIED",
+        Rejected => "REJECTED",
+        Assigned => "ASSIGNED",
+        InProgress => "IN_PROGRESS",
+        WaitingForInfo => "WAITING_FOR_INFO",
+        Closed => "CLOSED",
+    }
+);
+
+wire_enum!(
+    Resolution {
+        Resolved => "RESOLVED",
+        NotResolved => "NOT_RESOLVED",
+        Duplicate => "DUPLICATE",
+        OutOfScope => "OUT_OF_SCOPE",
+    }
+);
+
+wire_enum!(
+    /// Why the Command Center refused a report.
+    RejectReason {
+        Spam => "SPAM",
+        OutOfScope => "OUT_OF_SCOPE",
+        Incomplete => "INCOMPLETE",
+        Duplicate => "DUPLICATE",
+    }
+);
+
+impl Status {
+    /// Still being worked on: neither closed nor rejected.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Closed | Status::Rejected)
+    }
+
+    /// In an OPD's hands.
+    pub fn is_with_opd(self) -> bool {
+        matches!(self, Status::Assigned | Status::InProgress)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub address: Option<String>,
+    pub kecamatan: Option<String>,
+    pub kelurahan: Option<String>,
+}
+
+/// The person who reported. `subject` links a signed-in citizen to their case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub subject: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}

@@ -1,0 +1,68 @@
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use aduan_store::codec::StoredEvent;
+
+/// One event of a complaint's history, as an auditor reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub sequence: i64,
+    pub position: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub actor_opd: Option<String>,
+    pub channel: String,
+    pub correlation_id: String,
+    pub command_id: Option<String>,
+    pub payload: Value,
+}
+
+impl HistoryEntry {
+    pub fn from_stored(stored: &StoredEvent) -> HistoryEntry {
+        let payload = serde_json::to_value(&stored.event)
+            .ok()
+            .and_then(|v| v.get(stored.event.event_type_name()).cloned())
+            .unwrap_or(Value::Null);
+        let m = &stored.metadata;
+        HistoryEntry {
+            sequence: stored.sequence,
+            position: stored.position,
+            event_type: stored.event_type.clone(),
+            event_version: stored.event_version.clone(),
+            occurred_at: stored.event.occurred_at(),
+            recorded_at: stored.recorded_at,
+            actor_id: m.actor_id.clone(),
+            actor_role: m.actor_role.clone(),
+            actor_opd: m.actor_opd.clone(),
+            channel: m.channel.clone(),
+            correlation_id: m.correlation_id.clone(),
+            command_id: m.command_id.clone(),
+            payload,
+        }
+    }
+
+    /// Removes the reporter's personal data from the payload, for readers who may
+    /// not see it.
+    pub fn redact_reporter(&mut self) {
+        if let Some(obj) = self.payload.as_object_mut() {
+            if obj.contains_key("reporter") && !obj["reporter"].is_null() {
+                obj.insert("reporter".into(), Value::String("[redacted]".into()));
+            }
+        }
+    }
+}
+
+/// The history as of an instant: the events that had occurred by then.
+pub fn as_of(events: &[StoredEvent], instant: Option<DateTime<Utc>>) -> &[StoredEvent] {
+    match instant {
+        None => events,
+        Some(t) => {
+            let n = events.iter().take_while(|e| e.event.occurred_at() <= t).count();
+            &events[..n]
+        }
+    }
+}

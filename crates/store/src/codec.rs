@@ -1,0 +1,108 @@
+//! Turning events into stored rows and back, with upcasting of old versions.
+
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use cqrs_es::{Aggregate, DomainEvent};
+use serde_json::Value;
+
+use aduan_domain::{Complaint, ComplaintEvent};
+
+use crate::error::StoreError;
+use crate::metadata::Metadata;
+
+/// One event as stored, with its place in the global log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub position: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub recorded_at: DateTime<Utc>,
+    pub event: ComplaintEvent,
+    pub metadata: Metadata,
+}
+
+/// Upcasters for event versions no longer written. Empty while every stored event
+/// is at the current version; a new shape adds one here with a test that reads an
+/// event stored in the old shape.
+pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
+    Vec::new()
+}
+
+pub fn encode(
+    aggregate_id: &str,
+    sequence: i64,
+    event: &ComplaintEvent,
+    metadata: &Metadata,
+) -> Result<SerializedEvent, StoreError> {
+    let payload = serde_json::to_value(event).map_err(|e| StoreError::Other(e.to_string()))?;
+    let metadata = serde_json::to_value(metadata).map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(SerializedEvent::new(
+        aggregate_id.to_string(),
+        sequence as usize,
+        Complaint::TYPE.to_string(),
+        event.event_type(),
+        event.event_version(),
+        payload,
+        metadata,
+    ))
+}
+
+/// A raw row of the events table.
+pub struct Row {
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub position: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub fn decode(row: Row, upcasters: &[Box<dyn EventUpcaster>]) -> Result<StoredEvent, StoreError> {
+    let mut serialized = SerializedEvent::new(
+        row.aggregate_id.clone(),
+        row.sequence as usize,
+        Complaint::TYPE.to_string(),
+        row.event_type,
+        row.event_version,
+        row.payload,
+        row.metadata,
+    );
+    for upcaster in upcasters {
+        if upcaster.can_upcast(&serialized.event_type, &serialized.event_version) {
+            serialized = upcaster.upcast(serialized);
+        }
+    }
+    let corrupt = |what: &str, e: serde_json::Error| {
+        StoreError::Corrupt(format!(
+            "{} #{} {what}: {e}",
+            row.aggregate_id, row.sequence
+        ))
+    };
+    let event: ComplaintEvent =
+        serde_json::from_value(serialized.payload).map_err(|e| corrupt("payload", e))?;
+    let metadata: Metadata =
+        serde_json::from_value(serialized.metadata).map_err(|e| corrupt("metadata", e))?;
+    Ok(StoredEvent {
+        aggregate_id: row.aggregate_id,
+        sequence: row.sequence,
+        position: row.position,
+        event_type: serialized.event_type,
+        event_version: serialized.event_version,
+        recorded_at: row.recorded_at,
+        event,
+        metadata,
+    })
+}
+
+/// Fold stored events into the aggregate.
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Complaint {
+    let mut complaint = Complaint::default();
+    for stored in events {
+        complaint.apply(stored.event.clone());
+    }
+    complaint
+}

@@ -1,0 +1,65 @@
+use aduan_domain::{ComplaintError, ErrorCode};
+
+/// Failures of the event log itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended to the same complaint first.
+    #[error("the complaint was changed concurrently")]
+    Conflict,
+    /// The database cannot be reached or is refusing work.
+    #[error("the event store is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored event could not be read back: a bug or a missing upcaster.
+    #[error("stored event could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("event store error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    pub fn from_sqlx(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                Some("23505") => StoreError::Conflict,
+                // Connection and resource classes (08, 53, 57): the database is not
+                // there for us right now, but the request itself was fine.
+                Some(code) if ["08", "53", "57"].iter().any(|c| code.starts_with(c)) => {
+                    StoreError::Unavailable(err.to_string())
+                }
+                _ => StoreError::Other(err.to_string()),
+            },
+            _ => StoreError::Other(err.to_string()),
+        }
+    }
+}
+
+/// Why a command was not carried out. Nothing was appended in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] ComplaintError),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CommandError {
+    /// The `extensions.code` a client sees.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Domain(e) => match e.code() {
+                ErrorCode::NotFound => "NOT_FOUND",
+                other => other.as_str(),
+            },
+            CommandError::Conflict(_) | CommandError::Store(StoreError::Conflict) => "CONFLICT",
+            CommandError::Store(StoreError::Unavailable(_)) => "UNAVAILABLE",
+            CommandError::Store(_) => "INTERNAL",
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The write side's storage: the event log on PostgreSQL (through postgres-es) and
+//! the command bus that turns a command into appended events, with idempotency and
+//! optimistic concurrency.
+
+pub mod bus;
+pub mod codec;
+pub mod error;
+pub mod metadata;
+pub mod postgres;
+
+pub use bus::{CommandBus, CommandOutcome, CommandRequest};
+pub use codec::StoredEvent;
+pub use error::{CommandError, StoreError};
+pub use metadata::{Metadata, RequestContext};
+pub use postgres::{PgEventLog, PgOptions};

@@ -1,0 +1,145 @@
+//! The event log on PostgreSQL. Appends go through postgres-es's
+//! `PersistedEventRepository`; reads that need the global position and the
+//! recording time use the extra columns our migration adds.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::{EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent};
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row as _};
+
+use aduan_domain::Complaint;
+
+use crate::codec::{self, Row, StoredEvent};
+use crate::error::StoreError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is told UNAVAILABLE.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct PgEventLog {
+    pool: PgPool,
+    repo: PostgresEventRepository,
+    upcasters: Vec<Box<dyn EventUpcaster>>,
+}
+
+const SELECT_EVENTS: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
+     payload, metadata, recorded_at FROM events";
+
+impl PgEventLog {
+    /// Connects lazily: the server starts even while the database is down, and
+    /// `/readyz` says so.
+    pub fn connect(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
+        let connect: PgConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| StoreError::Other(format!("bad DATABASE_URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect);
+        Ok(Self::with_pool(pool))
+    }
+
+    pub fn with_pool(pool: PgPool) -> Self {
+        PgEventLog {
+            repo: PostgresEventRepository::new(pool.clone()),
+            pool,
+            upcasters: codec::upcasters(),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(err) => StoreError::from_sqlx(err),
+            other => StoreError::Other(other.to_string()),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(StoreError::from_sqlx)
+    }
+
+    /// A complaint's events in sequence order.
+    pub async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = format!("{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence");
+        let rows = sqlx::query(&sql)
+            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        rows.into_iter()
+            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
+            .collect()
+    }
+
+    /// Appends events atomically; a sequence already taken is a `Conflict`.
+    pub async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+        self.repo
+            .persist::<Complaint>(events, None)
+            .await
+            .map_err(|e| match e {
+                PersistenceError::OptimisticLockError => StoreError::Conflict,
+                PersistenceError::ConnectionError(err) | PersistenceError::UnknownError(err) => {
+                    match err.downcast::<sqlx::Error>() {
+                        Ok(sqlx_err) => StoreError::from_sqlx(*sqlx_err),
+                        Err(other) => StoreError::Other(other.to_string()),
+                    }
+                }
+                PersistenceError::DeserializationError(err) => StoreError::Corrupt(err.to_string()),
+            })
+    }
+
+    /// The complaint a client command id was first applied to, if any.
+    pub async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT aggregate_id FROM events WHERE metadata ->> 'command_id' = $1 \
+             ORDER BY position LIMIT 1",
+        )
+        .bind(command_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+}
+
+fn read_row(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
+    let get = || -> Result<Row, sqlx::Error> {
+        Ok(Row {
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            position: row.try_get("position")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get::<Value, _>("payload")?,
+            metadata: row.try_get::<Value, _>("metadata")?,
+            recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
+        })
+    };
+    get().map_err(|e| StoreError::Corrupt(e.to_string()))
+}
