@@ -1,1 +1,10 @@
+//! Test support shared by the integration and end-to-end tests: throwaway
+//! PostgreSQL databases and the real `aduan` server as a child process.
+//!
+//! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
+pub mod pg;
+pub mod server;
+
+pub use pg::TestDatabase;
+pub use server::{GraphqlClient, TestServer};
