@@ -31,8 +31,12 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (secret, source) = signing_secret(cli)?;
     match &source {
         SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
-        SecretSource::File(p) => tracing::info!(path = %p.display(), "signing tokens with the development secret kept in the data directory"),
-        SecretSource::Generated(p) => tracing::warn!(path = %p.display(), "generated a development signing secret; set ADUAN_JWT_SECRET in production"),
+        SecretSource::File(p) => {
+            tracing::info!(path = %p.display(), "signing tokens with the development secret kept in the data directory")
+        }
+        SecretSource::Generated(p) => {
+            tracing::warn!(path = %p.display(), "generated a development signing secret; set ADUAN_JWT_SECRET in production")
+        }
     }
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
@@ -109,7 +113,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable", "reason": "database unreachable"})),
+                Json(
+                    serde_json::json!({"status": "unavailable", "reason": "database unreachable"}),
+                ),
             )
                 .into_response()
         }

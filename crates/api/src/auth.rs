@@ -55,7 +55,10 @@ impl JwtKeys {
     /// The actor of an `Authorization` header value.
     pub fn actor_from_header(&self, header: Option<&str>) -> Result<Actor, AuthError> {
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
@@ -79,7 +82,9 @@ fn actor_from_claims(claims: Claims) -> Result<Actor, AuthError> {
     }
     let opd = claims.opd.filter(|o| !o.trim().is_empty());
     match (role.is_opd_scoped(), &opd) {
-        (true, None) => Err(AuthError::Invalid(format!("{role} tokens must name an opd"))),
+        (true, None) => Err(AuthError::Invalid(format!(
+            "{role} tokens must name an opd"
+        ))),
         (false, Some(_)) => Err(AuthError::Invalid(format!("{role} tokens carry no opd"))),
         _ => Ok(Actor {
             id: claims.sub,
@@ -91,9 +96,15 @@ fn actor_from_claims(claims: Claims) -> Result<Actor, AuthError> {
 
 /// The development signing secret: from ADUAN_JWT_SECRET when set, else kept in
 /// the data directory, generated on first use. Never compiled in.
-pub fn load_or_create_secret(data_dir: &Path, from_env: Option<&str>) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+pub fn load_or_create_secret(
+    data_dir: &Path,
+    from_env: Option<&str>,
+) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     if let Some(secret) = from_env.filter(|s| !s.is_empty()) {
-        anyhow::ensure!(secret.len() >= 32, "ADUAN_JWT_SECRET must be at least 32 characters");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "ADUAN_JWT_SECRET must be at least 32 characters"
+        );
         return Ok((secret.as_bytes().to_vec(), SecretSource::Environment));
     }
     let path = data_dir.join("jwt-secret");
@@ -140,7 +151,10 @@ mod tests {
         let keys = JwtKeys::hs256(b"0123456789abcdef0123456789abcdef");
         let actor = Actor::new("officer-7", Role::OpdOfficer, Some("DPU"));
         let token = keys.mint(&actor, chrono::Duration::hours(1)).unwrap();
-        assert_eq!(keys.actor_from_header(Some(&format!("Bearer {token}"))), Ok(actor));
+        assert_eq!(
+            keys.actor_from_header(Some(&format!("Bearer {token}"))),
+            Ok(actor)
+        );
     }
 
     #[test]

@@ -81,7 +81,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("aduan: cannot start the async runtime: {e}");
@@ -113,14 +116,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Token(args) => {
             let (secret, source) = signing_secret(&cli)?;
             if let SecretSource::Generated(path) = &source {
-                eprintln!("aduan: generated a development signing secret at {}", path.display());
+                eprintln!(
+                    "aduan: generated a development signing secret at {}",
+                    path.display()
+                );
             }
             let sub = args
                 .sub
                 .clone()
                 .unwrap_or_else(|| format!("{}-1", args.role.as_str().to_ascii_lowercase()));
             let actor = Actor::new(sub, args.role, args.opd.as_deref());
-            let token = JwtKeys::hs256(&secret).mint(&actor, chrono::Duration::hours(args.ttl_hours))?;
+            let token =
+                JwtKeys::hs256(&secret).mint(&actor, chrono::Duration::hours(args.ttl_hours))?;
             println!("{token}");
             Ok(())
         }

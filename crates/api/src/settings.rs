@@ -15,7 +15,10 @@ pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             p.display().to_string(),
         ),
-        None => (DEFAULT_REFERENCE.to_string(), "built-in config/reference.toml".into()),
+        None => (
+            DEFAULT_REFERENCE.to_string(),
+            "built-in config/reference.toml".into(),
+        ),
     };
     let data: ReferenceData = toml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
     data.check().with_context(|| format!("checking {origin}"))?;

@@ -347,7 +347,10 @@ impl Case {
                 let to_opd = validate::opd("toOpd", reference, &t.to_opd)?;
                 let from_opd = self.opd.clone().unwrap_or_default();
                 if to_opd == from_opd {
-                    return Err(ComplaintError::invalid("toOpd", "is the OPD the case is already with"));
+                    return Err(ComplaintError::invalid(
+                        "toOpd",
+                        "is the OPD the case is already with",
+                    ));
                 }
                 Ok(ComplaintEvent::Transferred {
                     from_opd,
@@ -402,8 +405,11 @@ impl Case {
                 if f.handled_at > now + services.rules.clock_skew {
                     return Err(ComplaintError::invalid("handledAt", "lies in the future"));
                 }
-                if f.handled_at < self.created_at {
-                    return Err(ComplaintError::invalid("handledAt", "is before the complaint was submitted"));
+                if f.handled_at + services.rules.clock_skew < self.created_at {
+                    return Err(ComplaintError::invalid(
+                        "handledAt",
+                        "is before the complaint was submitted",
+                    ));
                 }
                 Ok(ComplaintEvent::FieldHandled {
                     notes: validate::required("notes", &f.notes, MAX_TEXT)?,
@@ -507,7 +513,10 @@ impl Case {
             ));
         }
         if officer_id.is_none() {
-            return Err(ComplaintError::invalid("officerId", "is required when an OPD assigns its officer"));
+            return Err(ComplaintError::invalid(
+                "officerId",
+                "is required when an OPD assigns its officer",
+            ));
         }
         Ok(event)
     }
@@ -535,14 +544,23 @@ impl Case {
         let duplicate_of = validate::optional("duplicateOf", c.duplicate_of.as_deref(), MAX_CODE)?;
         match (c.resolution, &duplicate_of) {
             (Resolution::Duplicate, None) => {
-                return Err(ComplaintError::invalid("duplicateOf", "is required for a DUPLICATE resolution"))
+                return Err(ComplaintError::invalid(
+                    "duplicateOf",
+                    "is required for a DUPLICATE resolution",
+                ))
             }
             (Resolution::Duplicate, Some(d)) if *d == self.id => {
-                return Err(ComplaintError::invalid("duplicateOf", "a complaint cannot duplicate itself"))
+                return Err(ComplaintError::invalid(
+                    "duplicateOf",
+                    "a complaint cannot duplicate itself",
+                ))
             }
             (Resolution::Duplicate, Some(_)) | (_, None) => {}
             (_, Some(_)) => {
-                return Err(ComplaintError::invalid("duplicateOf", "is only for a DUPLICATE resolution"))
+                return Err(ComplaintError::invalid(
+                    "duplicateOf",
+                    "is only for a DUPLICATE resolution",
+                ))
             }
         }
         Ok(ComplaintEvent::Closed {

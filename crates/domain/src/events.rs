@@ -6,6 +6,9 @@ use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolut
 
 /// Every event of a complaint's life. Stored forever and never edited: a change of
 /// shape gets a new `event_version` and an upcaster for the old one.
+// A submission carries the whole report; boxing it would buy nothing on a path
+// that handles one command or event at a time.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ComplaintEvent {
     Submitted {

@@ -47,11 +47,16 @@ impl ReferenceData {
 
     /// Codes are unique and every category routes to a known OPD.
     pub fn check(&self) -> Result<(), ReferenceError> {
-        fn unique<'a>(kind: &str, codes: impl Iterator<Item = &'a str>) -> Result<(), ReferenceError> {
+        fn unique<'a>(
+            kind: &str,
+            codes: impl Iterator<Item = &'a str>,
+        ) -> Result<(), ReferenceError> {
             let mut seen = std::collections::HashSet::new();
             for code in codes {
                 if code.trim().is_empty() || !seen.insert(code) {
-                    return Err(ReferenceError(format!("{kind} code {code:?} is empty or repeated")));
+                    return Err(ReferenceError(format!(
+                        "{kind} code {code:?} is empty or repeated"
+                    )));
                 }
             }
             Ok(())
@@ -59,7 +64,11 @@ impl ReferenceData {
         unique("opd", self.opds.iter().map(|o| o.code.as_str()))?;
         unique("category", self.categories.iter().map(|c| c.code.as_str()))?;
         unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
-        match self.categories.iter().find(|c| self.opd(&c.default_opd).is_none()) {
+        match self
+            .categories
+            .iter()
+            .find(|c| self.opd(&c.default_opd).is_none())
+        {
             Some(c) => Err(ReferenceError(format!(
                 "category {} routes to unknown OPD {}",
                 c.code, c.default_opd

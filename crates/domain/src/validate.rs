@@ -40,8 +40,14 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
             format!("is {len} characters long; the limit is {max}"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(ComplaintError::invalid(field, "contains control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(ComplaintError::invalid(
+            field,
+            "contains control characters",
+        ));
     }
     Ok(value.to_string())
 }
@@ -62,10 +68,16 @@ pub fn opd(field: &str, reference: &ReferenceData, code: &str) -> Result<String>
 
 pub fn location(reference: &ReferenceData, loc: &Location) -> Result<Location> {
     if !loc.latitude.is_finite() || !(-90.0..=90.0).contains(&loc.latitude) {
-        return Err(ComplaintError::invalid("location.latitude", "must be between -90 and 90"));
+        return Err(ComplaintError::invalid(
+            "location.latitude",
+            "must be between -90 and 90",
+        ));
     }
     if !loc.longitude.is_finite() || !(-180.0..=180.0).contains(&loc.longitude) {
-        return Err(ComplaintError::invalid("location.longitude", "must be between -180 and 180"));
+        return Err(ComplaintError::invalid(
+            "location.longitude",
+            "must be between -180 and 180",
+        ));
     }
     let kecamatan = optional("location.kecamatan", loc.kecamatan.as_deref(), MAX_CODE)?;
     if let Some(code) = &kecamatan {
@@ -91,7 +103,10 @@ pub fn reporter(r: &Reporter) -> Result<Reporter> {
         let digits = p.chars().filter(char::is_ascii_digit).count();
         let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
         if !allowed || !(6..=15).contains(&digits) {
-            return Err(ComplaintError::invalid("reporter.phone", "is not a phone number"));
+            return Err(ComplaintError::invalid(
+                "reporter.phone",
+                "is not a phone number",
+            ));
         }
     }
     let email = optional("reporter.email", r.email.as_deref(), 254)?;
@@ -99,7 +114,10 @@ pub fn reporter(r: &Reporter) -> Result<Reporter> {
         let valid = matches!(e.split_once('@'), Some((user, host))
             if !user.is_empty() && host.contains('.') && !host.starts_with('.') && !e.contains(' '));
         if !valid {
-            return Err(ComplaintError::invalid("reporter.email", "is not an email address"));
+            return Err(ComplaintError::invalid(
+                "reporter.email",
+                "is not an email address",
+            ));
         }
     }
     Ok(Reporter {
@@ -136,7 +154,10 @@ mod tests {
     #[test]
     fn required_trims_and_rejects_blank() {
         assert_eq!(required("t", "  x ", 5).unwrap(), "x");
-        assert!(matches!(required("t", "   ", 5), Err(ComplaintError::InvalidInput { .. })));
+        assert!(matches!(
+            required("t", "   ", 5),
+            Err(ComplaintError::InvalidInput { .. })
+        ));
     }
 
     #[test]
@@ -160,9 +181,15 @@ mod tests {
             email: Some("andi@example.id".into()),
         };
         assert!(reporter(&ok).is_ok());
-        let bad_phone = Reporter { phone: Some("call me".into()), ..ok.clone() };
+        let bad_phone = Reporter {
+            phone: Some("call me".into()),
+            ..ok.clone()
+        };
         assert!(reporter(&bad_phone).is_err());
-        let bad_email = Reporter { email: Some("andi@".into()), ..ok };
+        let bad_email = Reporter {
+            email: Some("andi@".into()),
+            ..ok
+        };
         assert!(reporter(&bad_email).is_err());
     }
 

@@ -61,7 +61,10 @@ pub fn as_of(events: &[StoredEvent], instant: Option<DateTime<Utc>>) -> &[Stored
     match instant {
         None => events,
         Some(t) => {
-            let n = events.iter().take_while(|e| e.event.occurred_at() <= t).count();
+            let n = events
+                .iter()
+                .take_while(|e| e.event.occurred_at() <= t)
+                .count();
             &events[..n]
         }
     }

@@ -78,7 +78,8 @@ impl CommandBus {
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
         let hash = command_hash(&request.complaint_id, &request.command.action);
         if let Some(id) = &request.command_id {
-            self.check_command_id_scope(id, &request.complaint_id).await?;
+            self.check_command_id_scope(id, &request.complaint_id)
+                .await?;
         }
         for attempt in 0..self.max_attempts {
             let history = self.log.load(&request.complaint_id).await?;
@@ -132,7 +133,11 @@ impl CommandBus {
         )))
     }
 
-    async fn check_command_id_scope(&self, command_id: &str, complaint_id: &str) -> Result<(), CommandError> {
+    async fn check_command_id_scope(
+        &self,
+        command_id: &str,
+        complaint_id: &str,
+    ) -> Result<(), CommandError> {
         match self.log.complaint_of_command(command_id).await? {
             Some(other) if other != complaint_id => Err(ComplaintError::invalid(
                 "commandId",
@@ -143,7 +148,12 @@ impl CommandBus {
         }
     }
 
-    async fn outcome(&self, id: &str, complaint: Complaint, version: i64) -> Result<CommandOutcome, CommandError> {
+    async fn outcome(
+        &self,
+        id: &str,
+        complaint: Complaint,
+        version: i64,
+    ) -> Result<CommandOutcome, CommandError> {
         let case = complaint.0.ok_or(ComplaintError::NotFound)?;
         // postgres-es does not return what it inserted; read the position back.
         let position = self

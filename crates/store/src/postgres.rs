@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use cqrs_es::persist::{EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent};
+use cqrs_es::persist::{
+    EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
+};
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -86,7 +88,9 @@ impl PgEventLog {
 
     /// A complaint's events in sequence order.
     pub async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let sql = format!("{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence");
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+        );
         let rows = sqlx::query(&sql)
             .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
             .bind(aggregate_id)
@@ -116,7 +120,10 @@ impl PgEventLog {
     }
 
     /// The complaint a client command id was first applied to, if any.
-    pub async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn complaint_of_command(
+        &self,
+        command_id: &str,
+    ) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar(
             "SELECT aggregate_id FROM events WHERE metadata ->> 'command_id' = $1 \
              ORDER BY position LIMIT 1",

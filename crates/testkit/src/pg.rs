@@ -56,9 +56,12 @@ impl TestDatabase {
 
     pub async fn drop_db(self) {
         let mut conn = admin_connection(&self.admin).await;
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&mut conn)
-            .await;
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .await;
     }
 }
 
@@ -84,6 +87,9 @@ mod tests {
             super::replace_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
             "postgres://u@h:5432/x?sslmode=disable"
         );
-        assert_eq!(super::replace_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(
+            super::replace_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
     }
 }

@@ -23,7 +23,8 @@ pub struct TestServer {
 impl TestServer {
     /// Starts `bin serve` against `database_url` and waits until it listens.
     pub async fn start(bin: &str, database_url: &str, env: &[(&str, &str)]) -> TestServer {
-        let data_dir = std::env::temp_dir().join(format!("aduan-test-{}", uuid::Uuid::new_v4().simple()));
+        let data_dir =
+            std::env::temp_dir().join(format!("aduan-test-{}", uuid::Uuid::new_v4().simple()));
         let mut command = Command::new(bin);
         command
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -38,11 +39,14 @@ impl TestServer {
         for (k, v) in env {
             command.env(k, v);
         }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (addr_tx, mut addr_rx) = tokio::sync::mpsc::unbounded_channel();
         for stream in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+            Box::new(child.stdout.take().expect("stdout"))
+                as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
             Box::new(child.stderr.take().expect("stderr")),
         ] {
             let log = log.clone();
@@ -94,8 +98,15 @@ impl TestServer {
             command.args(["--opd", opd]);
         }
         let out = command.output().await.expect("run aduan token");
-        assert!(out.status.success(), "aduan token failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf-8 token").trim().to_string()
+        assert!(
+            out.status.success(),
+            "aduan token failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8 token")
+            .trim()
+            .to_string()
     }
 
     pub fn client(&self, token: &str) -> GraphqlClient {
@@ -139,7 +150,10 @@ pub struct GraphqlClient {
 impl GraphqlClient {
     /// Posts a query; returns the whole response body (`data` and `errors`).
     pub async fn query(&self, query: &str, variables: Value) -> Value {
-        let mut request = self.http.post(&self.url).json(&json!({"query": query, "variables": variables}));
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
         if !self.token.is_empty() {
             request = request.bearer_auth(&self.token);
         }

@@ -16,7 +16,10 @@ const MAX_ID: usize = 100;
 
 fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.trim().is_empty() || value.len() > MAX_ID || value.chars().any(char::is_control) {
-        return Err(invalid_input(field, "must be 1 to 100 printable characters"));
+        return Err(invalid_input(
+            field,
+            "must be 1 to 100 printable characters",
+        ));
     }
     Ok(value)
 }
@@ -59,7 +62,15 @@ async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Compla
         command_id,
         expected_version,
     } = input.target().clone();
-    execute(ctx, actor, complaint_id.0, command_id, expected_version, input.into_action()).await
+    execute(
+        ctx,
+        actor,
+        complaint_id.0,
+        command_id,
+        expected_version,
+        input.into_action(),
+    )
+    .await
 }
 
 /// Every mutation takes one `input`, accepts an optional `commandId` (idempotency
@@ -67,7 +78,11 @@ async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Compla
 #[Object]
 impl MutationRoot {
     /// A report arrives (citizen app, call center, walk-in, or another system).
-    async fn submit_complaint(&self, ctx: &Context<'_>, input: SubmitComplaintInput) -> Result<Complaint> {
+    async fn submit_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitComplaintInput,
+    ) -> Result<Complaint> {
         let actor = actor(ctx)?;
         let command_id = input.command_id.clone();
         if let Some(id) = &command_id {
@@ -79,27 +94,47 @@ impl MutationRoot {
     }
 
     /// The Command Center accepts a report.
-    async fn verify_complaint(&self, ctx: &Context<'_>, input: VerifyComplaintInput) -> Result<Complaint> {
+    async fn verify_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// The Command Center refuses a report (spam, out of scope, ...).
-    async fn reject_complaint(&self, ctx: &Context<'_>, input: RejectComplaintInput) -> Result<Complaint> {
+    async fn reject_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// Dispatch to an OPD (Command Center), or to an officer (the OPD's admin).
-    async fn assign_complaint(&self, ctx: &Context<'_>, input: AssignComplaintInput) -> Result<Complaint> {
+    async fn assign_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// Move the case to another OPD, with a reason.
-    async fn transfer_complaint(&self, ctx: &Context<'_>, input: TransferComplaintInput) -> Result<Complaint> {
+    async fn transfer_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// A reply the citizen sees; the first one stops the response clock.
-    async fn respond_to_complaint(&self, ctx: &Context<'_>, input: RespondToComplaintInput) -> Result<Complaint> {
+    async fn respond_to_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: RespondToComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
@@ -114,26 +149,46 @@ impl MutationRoot {
     }
 
     /// An officer handled the case on site.
-    async fn record_field_handling(&self, ctx: &Context<'_>, input: RecordFieldHandlingInput) -> Result<Complaint> {
+    async fn record_field_handling(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordFieldHandlingInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// Raise the case one escalation level.
-    async fn escalate_complaint(&self, ctx: &Context<'_>, input: EscalateComplaintInput) -> Result<Complaint> {
+    async fn escalate_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: EscalateComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
-    async fn close_complaint(&self, ctx: &Context<'_>, input: CloseComplaintInput) -> Result<Complaint> {
+    async fn close_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// The citizen disputes a closure, within the reopen window.
-    async fn reopen_complaint(&self, ctx: &Context<'_>, input: ReopenComplaintInput) -> Result<Complaint> {
+    async fn reopen_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: ReopenComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 
     /// The reporter's satisfaction (1-5), once per closure.
-    async fn rate_complaint(&self, ctx: &Context<'_>, input: RateComplaintInput) -> Result<Complaint> {
+    async fn rate_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: RateComplaintInput,
+    ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
 }

@@ -26,7 +26,10 @@ async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
 /// Citizens read only their own cases.
 fn check_read(actor: &Actor, view: &ComplaintView) -> Result<()> {
     if actor.role == Role::Citizen && !view.case.is_reporter(actor) {
-        return Err(gql_error("FORBIDDEN", "citizens may read only their own complaints"));
+        return Err(gql_error(
+            "FORBIDDEN",
+            "citizens may read only their own complaints",
+        ));
     }
     Ok(())
 }
