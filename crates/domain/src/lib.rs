@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod reference;
 pub mod rules;
+pub mod sla;
 pub mod validate;
 pub mod values;
 

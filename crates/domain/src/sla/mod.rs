@@ -1,0 +1,7 @@
+//! SLA arithmetic: business calendars, paused clocks, and the explanation a
+//! supervisor can read. Pure functions of event timestamps, so replaying the same
+//! events always gives the same deadlines.
+
+pub mod calendar;
+
+pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
