@@ -139,7 +139,8 @@ fn decide_submit(
                 email: None,
             })
         }),
-        (_, r) => r,
+        // Only a citizen's own token links a case to a citizen account.
+        (_, r) => r.map(|r| Reporter { subject: None, ..r }),
     };
     Ok(ComplaintEvent::Submitted {
         complaint_id: validate::required("complaintId", &s.complaint_id, MAX_CODE)?,
@@ -371,10 +372,13 @@ impl Case {
             }
             Action::RequestInfo(r) => {
                 let before_dispatch = matches!(status, Status::Submitted | Status::Verified);
-                let may = if before_dispatch || !status.is_with_opd() {
+                let may = if before_dispatch {
                     command_center
-                } else {
+                } else if status.is_with_opd() {
                     own_opd
+                } else {
+                    // Neither may ask now; say so as a transition, not a permission.
+                    command_center || own_opd
                 };
                 self.allow(actor, may, verb)?;
                 if !before_dispatch && !status.is_with_opd() {
@@ -479,6 +483,22 @@ impl Case {
         services: &ComplaintServices,
         now: DateTime<Utc>,
     ) -> Result<ComplaintEvent, ComplaintError> {
+        // Dispatch: the Command Center sends a verified case to an OPD.
+        // Disposition: the OPD's admin hands a case it holds to one of its officers.
+        let dispatch = actor.role.is_command_center();
+        let own = actor.role == Role::OpdAdmin && actor.works_for(self.opd.as_deref());
+        self.allow(actor, dispatch || own, "assign")?;
+        let status_ok = if dispatch {
+            self.status == Status::Verified
+        } else {
+            self.status.is_with_opd()
+        };
+        if !status_ok {
+            return Err(ComplaintError::InvalidTransition {
+                action: "assign".into(),
+                status: self.status,
+            });
+        }
         let opd = validate::opd("opd", &services.reference, &a.opd)?;
         let officer_id = validate::optional("officerId", a.officer_id.as_deref(), MAX_CODE)?;
         let note = validate::optional("note", a.note.as_deref(), MAX_TEXT)?;
@@ -488,24 +508,8 @@ impl Case {
             note,
             occurred_at: now,
         };
-        if actor.role.is_command_center() {
-            // Dispatch: the Command Center sends a verified case to an OPD.
-            return match self.status {
-                Status::Verified => Ok(event),
-                _ => Err(ComplaintError::InvalidTransition {
-                    action: "assign".into(),
-                    status: self.status,
-                }),
-            };
-        }
-        // Disposition inside the OPD: its admin hands the case to one of its officers.
-        let own = actor.role == Role::OpdAdmin && actor.works_for(self.opd.as_deref());
-        self.allow(actor, own, "assign")?;
-        if !self.status.is_with_opd() {
-            return Err(ComplaintError::InvalidTransition {
-                action: "assign".into(),
-                status: self.status,
-            });
+        if dispatch {
+            return Ok(event);
         }
         if Some(opd.as_str()) != self.opd.as_deref() {
             return Err(ComplaintError::forbidden(

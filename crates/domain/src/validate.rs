@@ -112,7 +112,11 @@ pub fn reporter(r: &Reporter) -> Result<Reporter> {
     let email = optional("reporter.email", r.email.as_deref(), 254)?;
     if let Some(e) = &email {
         let valid = matches!(e.split_once('@'), Some((user, host))
-            if !user.is_empty() && host.contains('.') && !host.starts_with('.') && !e.contains(' '));
+            if !user.is_empty()
+                && !host.contains('@')
+                && host.split('.').count() >= 2
+                && host.split('.').all(|label| !label.is_empty())
+                && !e.contains(char::is_whitespace));
         if !valid {
             return Err(ComplaintError::invalid(
                 "reporter.email",
@@ -186,11 +190,19 @@ mod tests {
             ..ok.clone()
         };
         assert!(reporter(&bad_phone).is_err());
-        let bad_email = Reporter {
-            email: Some("andi@".into()),
-            ..ok
-        };
-        assert!(reporter(&bad_email).is_err());
+        for email in [
+            "andi@",
+            "a@b@c.id",
+            "andi@example.",
+            "andi@.id",
+            "an di@x.id",
+        ] {
+            let bad = Reporter {
+                email: Some(email.into()),
+                ..ok.clone()
+            };
+            assert!(reporter(&bad).is_err(), "{email} accepted");
+        }
     }
 
     #[test]

@@ -220,6 +220,12 @@ impl BusinessCalendar {
         }
     }
 
+    /// The working time of one full working day.
+    pub fn working_day_length(&self) -> Duration {
+        let minutes: u32 = self.windows.iter().map(|(s, e)| e - s).sum();
+        Duration::minutes(i64::from(minutes))
+    }
+
     /// True when `t` lies in a working window (ends included).
     pub fn is_working_time(&self, t: DateTime<Utc>) -> bool {
         let date = self.local_date(t);

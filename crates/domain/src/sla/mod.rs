@@ -3,5 +3,7 @@
 //! events always gives the same deadlines.
 
 pub mod calendar;
+pub mod policy;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
+pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
