@@ -3,7 +3,9 @@
 //! events always gives the same deadlines.
 
 pub mod calendar;
+pub mod config;
 pub mod policy;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
+pub use config::{CalendarConfig, ConfigError, SlaConfig};
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};

@@ -31,6 +31,8 @@ pub enum Unit {
     /// Whole working days of the business calendar.
     WorkingDays,
     WorkingHours,
+    /// Every minute counts: nights, weekends and holidays too.
+    CalendarMinutes,
     /// Every hour counts: nights, weekends and holidays too.
     CalendarHours,
     CalendarDays,
@@ -52,6 +54,7 @@ impl Target {
         match self.unit {
             Unit::WorkingDays => calendar.working_day_length() * self.amount as i32,
             Unit::WorkingHours | Unit::CalendarHours => Duration::hours(self.amount),
+            Unit::CalendarMinutes => Duration::minutes(self.amount),
             Unit::CalendarDays => Duration::days(self.amount),
         }
     }
