@@ -28,6 +28,7 @@ pub struct AppState {
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let reference = settings::load_reference(cli.reference.as_deref())?;
+    let sla = settings::load_sla(cli.sla_config.as_deref())?;
     let (secret, source) = signing_secret(cli)?;
     match &source {
         SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
@@ -48,7 +49,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     let bus = Arc::new(CommandBus::new(log, services));
     let state = AppState {
-        schema: graphql::build(bus.clone()),
+        schema: graphql::build(bus.clone(), sla),
         bus,
         keys: JwtKeys::hs256(&secret),
     };

@@ -25,6 +25,9 @@ pub struct Cli {
     /// Reference data file (OPDs, categories, kecamatan); the shipped one by default.
     #[arg(long, env = "ADUAN_REFERENCE", global = true)]
     pub reference: Option<PathBuf>,
+    /// SLA settings file (business calendar, policies); the shipped one by default.
+    #[arg(long, env = "ADUAN_SLA_CONFIG", global = true)]
+    pub sla_config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Commands,
 }

@@ -1,28 +1,47 @@
-//! Settings read at start: reference data and business rules.
+//! Settings read at start: reference data, SLA settings and business rules.
 
 use std::path::Path;
 
 use anyhow::Context;
 
+use aduan_domain::sla::SlaConfig;
 use aduan_domain::{ReferenceData, Rules};
 
 /// The Makassar reference data shipped in the repository, used when no file is named.
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
+/// The shipped SLA calendar and policies.
+const DEFAULT_SLA: &str = include_str!("../../../config/sla.toml");
 
-pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
+/// Reads a TOML settings file, or the shipped default when no path is given.
+fn read_toml<T: serde::de::DeserializeOwned>(
+    path: Option<&Path>,
+    default: &str,
+    name: &str,
+) -> anyhow::Result<(T, String)> {
     let (text, origin) = match path {
         Some(p) => (
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             p.display().to_string(),
         ),
-        None => (
-            DEFAULT_REFERENCE.to_string(),
-            "built-in config/reference.toml".into(),
-        ),
+        None => (default.to_string(), format!("built-in config/{name}")),
     };
-    let data: ReferenceData = toml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
+    let value = toml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
+    Ok((value, origin))
+}
+
+pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
+    let (data, origin): (ReferenceData, _) = read_toml(path, DEFAULT_REFERENCE, "reference.toml")?;
     data.check().with_context(|| format!("checking {origin}"))?;
     Ok(data)
+}
+
+/// The SLA settings, checked: the calendar and every policy version must build.
+pub fn load_sla(path: Option<&Path>) -> anyhow::Result<SlaConfig> {
+    let (config, origin): (SlaConfig, _) = read_toml(path, DEFAULT_SLA, "sla.toml")?;
+    config
+        .build()
+        .with_context(|| format!("checking {origin}"))?;
+    Ok(config)
 }
 
 pub fn rules(reopen_window_days: i64) -> Rules {
@@ -42,5 +61,27 @@ mod tests {
         assert_eq!(data.kecamatan.len(), 15, "Makassar has 15 kecamatan");
         assert!(data.opd("DPU").is_some());
         assert_eq!(data.category("GARBAGE").unwrap().default_opd, "DLH");
+    }
+
+    #[test]
+    fn shipped_sla_settings_load() {
+        let sla = load_sla(None).unwrap();
+        assert_eq!(sla.calendar.utc_offset, "+08:00");
+        assert!(!sla.policies.is_empty());
+    }
+
+    #[test]
+    fn a_broken_settings_file_is_refused_with_its_name() {
+        let dir =
+            std::env::temp_dir().join(format!("aduan-settings-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("reference.toml");
+        std::fs::write(&path, "opds = []\nkecamatan = []\n[[categories]]\ncode = \"X\"\nname = \"x\"\ndefault_opd = \"NOPE\"\n").unwrap();
+        let err = format!("{:#}", load_reference(Some(&path)).unwrap_err());
+        assert!(
+            err.contains("reference.toml") && err.contains("NOPE"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -6,17 +6,22 @@ mod error;
 mod inputs;
 mod mutation;
 mod query;
+mod sla;
 mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
+use aduan_domain::sla::SlaConfig;
 use aduan_store::CommandBus;
 
 pub use context::{Correlation, RequestAuth};
 pub use mutation::MutationRoot;
-pub use query::QueryRoot;
+
+/// Every query, merged from the modules that own them.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::ComplaintQuery, sla::SlaQuery);
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -25,13 +30,13 @@ const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 1000;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
 
-pub fn build(bus: Arc<CommandBus>) -> AduanSchema {
-    builder().data(bus).finish()
+pub fn build(bus: Arc<CommandBus>, sla: SlaConfig) -> AduanSchema {
+    builder().data(bus).data(Arc::new(sla)).finish()
 }
 
 /// The schema in SDL, as committed in schema.graphql.

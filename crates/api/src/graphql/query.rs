@@ -10,7 +10,8 @@ use super::context::{actor, bus};
 use super::error::{gql_error, store_error};
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct ComplaintQuery;
 
 async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
     if id.len() > 100 {
@@ -39,7 +40,7 @@ fn reference<'a>(ctx: &Context<'a>) -> Result<&'a ReferenceData> {
 }
 
 #[Object]
-impl QueryRoot {
+impl ComplaintQuery {
     /// A complaint's current state (folded from its events).
     async fn complaint(&self, ctx: &Context<'_>, id: ID) -> Result<Complaint> {
         let actor = actor(ctx)?;
