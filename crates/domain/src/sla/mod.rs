@@ -5,7 +5,9 @@
 pub mod calendar;
 pub mod config;
 pub mod policy;
+pub mod timer;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
 pub use config::{CalendarConfig, ConfigError, SlaConfig};
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
+pub use timer::{timers, LegTimer, TimerState};

@@ -1,0 +1,251 @@
+//! SLA timers: for each leg of a case, when its clock started, its deadline, the
+//! time used, and its state, computed only from the case's event timestamps.
+//!
+//! - Dispatch runs from submission to the first dispatch to an OPD (or rejection).
+//! - Respond runs from the latest dispatch or transfer before the OPD's first reply
+//!   to that reply: a transfer gives the receiving OPD its own full target.
+//! - Resolve runs from submission to closure (or rejection); a reopened case's
+//!   clock resumes, and the time it spent closed does not count.
+//! - Every clock pauses while the case waits for the citizen.
+//!
+//! The policy version is the one in force at the first dispatch (at submission
+//! while the case has not been dispatched), so a later policy change never moves
+//! a case's deadlines.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{BusinessCalendar, Explanation, Pause, Span};
+use super::policy::{Leg, PolicyBook, Target};
+use crate::events::ComplaintEvent;
+use crate::values::Priority;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TimerState {
+    OnTrack,
+    AtRisk,
+    Breached,
+    /// Stopped by its deadline.
+    Met,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegTimer {
+    pub leg: Leg,
+    pub policy_version: u32,
+    pub target: Target,
+    pub started_at: DateTime<Utc>,
+    /// Where the deadline lies given the pauses so far (an open pause counts up to now).
+    pub deadline: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// True while the case waits for the citizen.
+    pub paused: bool,
+    pub used_seconds: i64,
+    pub target_seconds: i64,
+    pub state: TimerState,
+    pub explanation: Explanation,
+}
+
+/// The facts of a case the timers need, gathered in one pass over its events.
+#[derive(Debug, Default)]
+struct Facts {
+    submitted_at: Option<DateTime<Utc>>,
+    category: String,
+    priority: Option<Priority>,
+    dispatched_at: Option<DateTime<Utc>>,
+    respond_start: Option<DateTime<Utc>>,
+    first_response_at: Option<DateTime<Utc>>,
+    /// Set while closed or rejected; cleared by a reopening.
+    ended_at: Option<DateTime<Utc>>,
+    rejected_at: Option<DateTime<Utc>>,
+    waiting_since: Option<(DateTime<Utc>, String)>,
+    closed_since: Option<DateTime<Utc>>,
+    pauses: Vec<Pause>,
+    closed_spans: Vec<Pause>,
+}
+
+impl Facts {
+    fn gather(events: &[ComplaintEvent]) -> Facts {
+        let mut f = Facts::default();
+        for event in events {
+            let at = event.occurred_at();
+            match event {
+                ComplaintEvent::Submitted {
+                    category, priority, ..
+                } => {
+                    f.submitted_at = Some(at);
+                    f.category = category.clone();
+                    f.priority = Some(*priority);
+                }
+                ComplaintEvent::Verified {
+                    category, priority, ..
+                } => {
+                    f.category = category.clone();
+                    f.priority = Some(*priority);
+                }
+                ComplaintEvent::Assigned { .. } if f.dispatched_at.is_none() => {
+                    f.dispatched_at = Some(at);
+                    f.respond_start = Some(at);
+                }
+                ComplaintEvent::Transferred { .. } if f.first_response_at.is_none() => {
+                    f.respond_start = Some(at);
+                }
+                ComplaintEvent::Responded { .. } => {
+                    f.first_response_at.get_or_insert(at);
+                }
+                ComplaintEvent::InfoRequested { question, .. } => {
+                    f.waiting_since = Some((at, question.clone()));
+                }
+                ComplaintEvent::InfoProvided { .. } => f.end_wait(at),
+                ComplaintEvent::Rejected { .. } => {
+                    f.rejected_at = Some(at);
+                    f.ended_at = Some(at);
+                }
+                ComplaintEvent::Closed { .. } => {
+                    f.end_wait(at);
+                    f.ended_at = Some(at);
+                    f.closed_since = Some(at);
+                }
+                ComplaintEvent::Reopened { .. } => {
+                    if let Some(since) = f.closed_since.take() {
+                        f.closed_spans.push(Pause {
+                            span: Span::new(since, at),
+                            reason: "closed until reopened".into(),
+                        });
+                    }
+                    f.ended_at = None;
+                }
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn end_wait(&mut self, at: DateTime<Utc>) {
+        if let Some((since, question)) = self.waiting_since.take() {
+            self.pauses.push(Pause {
+                span: Span::new(since, at),
+                reason: format!("waiting for the citizen: {question}"),
+            });
+        }
+    }
+
+    /// The pauses as of `now`, an open wait counted up to `now`.
+    fn pauses_until(&self, now: DateTime<Utc>, with_closed: bool) -> Vec<Pause> {
+        let mut all = self.pauses.clone();
+        if let Some((since, question)) = &self.waiting_since {
+            all.push(Pause {
+                span: Span::new(*since, now.max(*since)),
+                reason: format!("waiting for the citizen: {question}"),
+            });
+        }
+        if with_closed {
+            all.extend(self.closed_spans.iter().cloned());
+        }
+        all
+    }
+}
+
+/// Every leg whose clock has started, as of `now`.
+pub fn timers(
+    events: &[ComplaintEvent],
+    book: &PolicyBook,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Vec<LegTimer> {
+    let facts = Facts::gather(events);
+    let (Some(submitted_at), Some(priority)) = (facts.submitted_at, facts.priority) else {
+        return Vec::new();
+    };
+    let policy = book.in_force_at(facts.dispatched_at.unwrap_or(submitted_at));
+    let Some(rule) = policy.rule_for(&facts.category, priority) else {
+        return Vec::new();
+    };
+    let legs = [
+        (
+            Leg::Dispatch,
+            Some(submitted_at),
+            facts.dispatched_at.or(facts.rejected_at).or(facts.ended_at),
+        ),
+        (
+            Leg::Respond,
+            facts.respond_start,
+            facts.first_response_at.or(facts.ended_at),
+        ),
+        (Leg::Resolve, Some(submitted_at), facts.ended_at),
+    ];
+    let continuous = BusinessCalendar::continuous();
+    legs.into_iter()
+        .filter_map(|(leg, start, stop)| {
+            let start = start?;
+            let target = rule.target(leg);
+            let cal = if target.is_business_time() {
+                calendar
+            } else {
+                &continuous
+            };
+            let pauses = facts.pauses_until(now, leg == Leg::Resolve);
+            Some(measure(
+                leg,
+                policy.version,
+                target,
+                cal,
+                start,
+                stop,
+                &pauses,
+                now,
+                policy.at_risk_percent,
+            ))
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    leg: Leg,
+    policy_version: u32,
+    target: Target,
+    calendar: &BusinessCalendar,
+    started_at: DateTime<Utc>,
+    stopped_at: Option<DateTime<Utc>>,
+    pauses: &[Pause],
+    now: DateTime<Utc>,
+    at_risk_percent: u8,
+) -> LegTimer {
+    let allowed = target.duration(calendar);
+    let deadline = calendar.add(started_at, allowed, pauses);
+    let until = stopped_at.unwrap_or(now);
+    let explanation = calendar.explain(started_at, until, pauses);
+    let used = explanation.total();
+    let state = match stopped_at {
+        Some(stop) if stop <= deadline => TimerState::Met,
+        Some(_) => TimerState::Breached,
+        None if now > deadline => TimerState::Breached,
+        None if used * 100 >= allowed * i32::from(at_risk_percent) => TimerState::AtRisk,
+        None => TimerState::OnTrack,
+    };
+    let paused = stopped_at.is_none()
+        && pauses
+            .iter()
+            .any(|p| p.span.start <= now && now <= p.span.end);
+    LegTimer {
+        leg,
+        policy_version,
+        target,
+        started_at,
+        deadline,
+        stopped_at,
+        paused,
+        used_seconds: used.num_seconds(),
+        target_seconds: allowed.num_seconds(),
+        state,
+        explanation,
+    }
+}
+
+impl LegTimer {
+    pub fn used(&self) -> Duration {
+        Duration::seconds(self.used_seconds)
+    }
+}
