@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
+use aduan_projections::{ComplaintSummary, Projector};
 use aduan_store::CommandBus;
 
 use crate::auth::{JwtKeys, SecretSource};
@@ -53,12 +54,17 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         bus,
         keys: JwtKeys::hs256(&secret),
     };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = Projector::new(state.bus.log().pool().clone(), ComplaintSummary);
+    let projecting = tokio::spawn(async move { projector.run(stopped).await });
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop.send(true);
+    let _ = projecting.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,8 +1,12 @@
-//! The read side. For now: the complaint view folded from its events and the
-//! auditor's history view. Durable projection tables come with the projector.
+//! The read side: the durable projector and the projections it maintains, plus
+//! the per-request views (current state, auditor history).
 
 pub mod history;
+pub mod projector;
+pub mod summary;
 pub mod view;
 
 pub use history::HistoryEntry;
+pub use projector::{Projection, Projector};
+pub use summary::ComplaintSummary;
 pub use view::ComplaintView;

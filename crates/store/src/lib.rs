@@ -12,4 +12,4 @@ pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
 pub use error::{CommandError, StoreError};
 pub use metadata::{Metadata, RequestContext};
-pub use postgres::{PgEventLog, PgOptions};
+pub use postgres::{Cursor, PgEventLog, PgOptions};

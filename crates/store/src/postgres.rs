@@ -36,6 +36,13 @@ impl Default for PgOptions {
     }
 }
 
+/// A place in the event log as readers follow it: (writing transaction, position).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    pub tx_id: i64,
+    pub position: i64,
+}
+
 pub struct PgEventLog {
     pool: PgPool,
     repo: PostgresEventRepository,
@@ -117,6 +124,47 @@ impl PgEventLog {
                 }
                 PersistenceError::DeserializationError(err) => StoreError::Corrupt(err.to_string()),
             })
+    }
+
+    /// Committed events after `after` in (tx_id, position) order, at most `limit`.
+    ///
+    /// Only events of transactions older than the oldest one still running are
+    /// returned. That set never grows behind a reader (new transactions get newer
+    /// ids), so a reader that follows this order never skips an event whose
+    /// transaction commits late, even though `position` alone is not commit order.
+    pub async fn read_committed_after(
+        &self,
+        after: Cursor,
+        limit: i64,
+    ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError> {
+        let sql =
+            "SELECT aggregate_id, sequence, position, event_type, event_version, payload, metadata, \
+             recorded_at, tx_id::text::bigint AS tx FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id, position LIMIT $3";
+        let rows = sqlx::query(sql)
+            .bind(after.tx_id.to_string())
+            .bind(after.position)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        rows.into_iter()
+            .map(|row| {
+                let tx_id: i64 = row
+                    .try_get("tx")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let event = codec::decode(read_row(&row)?, &self.upcasters)?;
+                Ok((
+                    Cursor {
+                        tx_id,
+                        position: event.position,
+                    },
+                    event,
+                ))
+            })
+            .collect()
     }
 
     /// The complaint a client command id was first applied to, if any.

@@ -2,86 +2,12 @@
 
 use std::sync::Arc;
 
-use chrono::TimeZone;
 use futures::future::join_all;
 
 use aduan_domain::*;
-use aduan_store::{
-    CommandBus, CommandError, CommandRequest, PgEventLog, PgOptions, RequestContext, StoreError,
-};
+use aduan_store::{CommandBus, CommandError, PgEventLog, PgOptions, StoreError};
+use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
 use aduan_testkit::TestDatabase;
-
-fn services() -> ComplaintServices {
-    let reference = ReferenceData {
-        opds: vec![
-            Opd {
-                code: "DPU".into(),
-                name: "Public works".into(),
-            },
-            Opd {
-                code: "DLH".into(),
-                name: "Environment".into(),
-            },
-        ],
-        categories: vec![Category {
-            code: "ROAD_DAMAGE".into(),
-            name: "Road damage".into(),
-            default_opd: "DPU".into(),
-        }],
-        kecamatan: vec![],
-    };
-    let now = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
-    ComplaintServices::new(
-        Arc::new(FixedClock::at(now)),
-        Arc::new(reference),
-        Rules::default(),
-    )
-}
-
-async fn bus(db: &TestDatabase) -> CommandBus {
-    let log = PgEventLog::connect(&db.url, &PgOptions::default()).unwrap();
-    log.migrate().await.unwrap();
-    CommandBus::new(log, services())
-}
-
-fn agent() -> Actor {
-    Actor::new("agent-1", Role::Agent, None)
-}
-
-fn submit(id: &str) -> Action {
-    Action::Submit(Submit {
-        complaint_id: id.into(),
-        channel: Channel::CallCenter,
-        category: "ROAD_DAMAGE".into(),
-        priority: None,
-        title: "Jalan berlubang".into(),
-        description: "Lubang besar".into(),
-        location: Location {
-            latitude: -5.14,
-            longitude: 119.41,
-            address: None,
-            kecamatan: None,
-            kelurahan: None,
-        },
-        reporter: None,
-        anonymous: false,
-        attachments: vec![],
-        external_ref: None,
-    })
-}
-
-fn request(id: &str, actor: Actor, action: Action, command_id: Option<&str>) -> CommandRequest {
-    CommandRequest {
-        complaint_id: id.into(),
-        command: Command::new(actor, action),
-        context: RequestContext {
-            channel: "test".into(),
-            correlation_id: "corr-1".into(),
-        },
-        command_id: command_id.map(str::to_string),
-        expected_version: None,
-    }
-}
 
 async fn count_events(db: &TestDatabase) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM events")
@@ -125,13 +51,6 @@ async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing() 
     bus.execute(request("c-1", agent(), submit("c-1"), None))
         .await
         .unwrap();
-    let verify = |note: &str| {
-        Action::Verify(Verify {
-            priority: None,
-            category: None,
-            note: Some(note.into()),
-        })
-    };
     bus.execute(request("c-1", agent(), verify("first"), Some("k-1")))
         .await
         .unwrap();

@@ -3,6 +3,7 @@
 //!
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
+pub mod fixtures;
 pub mod pg;
 pub mod server;
 
