@@ -1,1 +1,8 @@
+//! End-to-end tests: the real `aduan` binary on a fresh PostgreSQL database,
+//! driven over HTTP with tokens of different roles.
 
+mod concurrency;
+mod errors;
+mod lifecycle;
+mod ops;
+mod support;

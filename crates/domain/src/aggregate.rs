@@ -579,6 +579,13 @@ impl Case {
         if allowed {
             return Ok(());
         }
+        if actor.role.is_opd_scoped() && self.opd.is_none() {
+            // Not dispatched yet: no OPD may act on it, and that is about its state.
+            return Err(ComplaintError::InvalidTransition {
+                action: verb.to_string(),
+                status: self.status,
+            });
+        }
         let whose = match (&self.opd, actor.role.is_opd_scoped()) {
             (Some(opd), true) => format!(" (the case is with {opd})"),
             _ => String::new(),

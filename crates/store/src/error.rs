@@ -26,9 +26,14 @@ impl StoreError {
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("23505") => StoreError::Conflict,
-                // Connection and resource classes (08, 53, 57): the database is not
-                // there for us right now, but the request itself was fine.
-                Some(code) if ["08", "53", "57"].iter().any(|c| code.starts_with(c)) => {
+                // The database is not there for us right now, but the request itself
+                // was fine: connection (08), resources (53), operator intervention
+                // (57), refused logins (28), a missing database (3D000) or one that
+                // does not accept connections (55000).
+                Some(code)
+                    if ["08", "53", "57", "28"].iter().any(|c| code.starts_with(c))
+                        || ["3D000", "55000"].contains(&code) =>
+                {
                     StoreError::Unavailable(err.to_string())
                 }
                 _ => StoreError::Other(err.to_string()),

@@ -1,0 +1,83 @@
+//! Running the server: health, GraphiQL, correlation ids, restarts, SIGTERM.
+
+use serde_json::json;
+
+use aduan_testkit::TestServer;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_readiness_and_graphiql_answer() {
+    let env = Env::start().await;
+    assert_eq!(env.server.get("/healthz").await.status(), 200);
+    assert_eq!(env.server.get("/readyz").await.status(), 200);
+    let page = env.server.get("/graphql").await.text().await.unwrap();
+    assert!(
+        page.to_lowercase().contains("graphiql"),
+        "GET /graphql serves GraphiQL"
+    );
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clients_correlation_id_comes_back_and_is_recorded() {
+    let env = Env::start().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", env.server.base_url))
+        .bearer_auth(&env.citizen.token)
+        .header("x-correlation-id", "call-2026-0042")
+        .json(&json!({"query": SUBMIT, "variables": {"input": report()}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-correlation-id"], "call-2026-0042");
+    let body: serde_json::Value = response.json().await.unwrap();
+    let id = body["data"]["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(env.history(&id).await[0]["correlationId"], "call-2026-0042");
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_server_serves_the_same_history() {
+    let mut env = Env::start().await;
+    let id = env.assigned().await;
+    let before = env.history(&id).await;
+    let url = env.server.database_url.clone();
+    let old = std::mem::replace(&mut env.server, TestServer::start(BIN, &url, &[]).await);
+    assert!(old.stop().await.success(), "clean exit on SIGTERM");
+    // Tokens are signed with the shared test secret, so the old clients still work.
+    let auditor = env.server.client(&env.auditor.token);
+    let after = auditor.ok(HISTORY, json!({"id": id})).await["complaintHistory"].clone();
+    assert_eq!(serde_json::Value::Array(before), after);
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable() {
+    let db = aduan_testkit::TestDatabase::create().await;
+    for _ in 0..2 {
+        let out = tokio::process::Command::new(BIN)
+            .arg("migrate")
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables \
+         WHERE table_name IN ('events', 'complaint_summary', 'projection_checkpoints')",
+    )
+    .fetch_one(&mut db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(tables, 3);
+    db.drop_db().await;
+}
