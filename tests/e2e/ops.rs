@@ -81,3 +81,61 @@ async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable() {
     assert_eq!(tables, 3);
     db.drop_db().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn projections_rebuild_runs_beside_the_live_server() {
+    let env = Env::start().await;
+    let ids = [env.assigned().await, env.submit().await];
+    let out = tokio::process::Command::new(BIN)
+        .args(["projections", "rebuild", "complaint_summary"])
+        .env("DATABASE_URL", &env.db.url)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("rebuilt complaint_summary from 4 events"),
+        "{said}"
+    );
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT complaint_id, status FROM complaint_summary ORDER BY status")
+            .fetch_all(&mut env.db.connect().await)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (ids[0].clone(), "ASSIGNED".into()),
+            (ids[1].clone(), "SUBMITTED".into())
+        ]
+    );
+    // The server keeps working and its projector follows the rebuilt table.
+    env.agent
+        .ok(
+            MUTATE_VERIFY,
+            serde_json::json!({"input": {"complaintId": ids[1]}}),
+        )
+        .await;
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = sqlx::query_scalar("SELECT status FROM complaint_summary WHERE complaint_id = $1")
+            .bind(&ids[1])
+            .fetch_one(&mut env.db.connect().await)
+            .await
+            .unwrap();
+        if status == "VERIFIED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, "VERIFIED",
+        "the live projector follows the rebuilt table"
+    );
+    env.finish().await;
+}

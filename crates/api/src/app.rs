@@ -55,7 +55,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         keys: JwtKeys::hs256(&secret),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector = Projector::new(state.bus.log().pool().clone(), ComplaintSummary);
+    let projector = Projector::new(state.bus.log().pool().clone(), ComplaintSummary::default());
     let projecting = tokio::spawn(async move { projector.run(stopped).await });
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use aduan_domain::{Actor, Role};
+use aduan_projections::{ComplaintSummary, Projection};
 use aduan_store::{PgEventLog, PgOptions};
 
 use crate::app;
@@ -42,6 +43,19 @@ pub enum Commands {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage the read-side projections.
+    #[command(subcommand)]
+    Projections(ProjectionCommands),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionCommands {
+    /// Rebuild a projection from the event log while the server keeps running.
+    Rebuild {
+        /// The projection to rebuild (all when omitted).
+        #[arg(value_parser = ["complaint_summary"])]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +146,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let token =
                 JwtKeys::hs256(&secret).mint(&actor, chrono::Duration::hours(args.ttl_hours))?;
             println!("{token}");
+            Ok(())
+        }
+        Commands::Projections(ProjectionCommands::Rebuild { name }) => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let all = [ComplaintSummary::default()];
+            for projection in all
+                .iter()
+                .filter(|p| name.as_deref().is_none_or(|n| n == p.name()))
+            {
+                let report = aduan_projections::rebuild(log.pool(), projection, 1000).await?;
+                println!(
+                    "rebuilt {} from {} events in {:.1} s",
+                    projection.name(),
+                    report.events,
+                    report.seconds
+                );
+            }
             Ok(())
         }
         Commands::Schema => {

@@ -3,10 +3,12 @@
 
 pub mod history;
 pub mod projector;
+pub mod rebuild;
 pub mod summary;
 pub mod view;
 
 pub use history::HistoryEntry;
 pub use projector::{Projection, Projector};
+pub use rebuild::{rebuild, RebuildReport};
 pub use summary::ComplaintSummary;
 pub use view::ComplaintView;

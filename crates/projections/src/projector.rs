@@ -17,8 +17,13 @@ use aduan_store::{Cursor, PgEventLog, StoreError, StoredEvent};
 /// A read model built from events.
 #[async_trait]
 pub trait Projection: Send + Sync {
-    /// Names the checkpoint; changing it means a rebuild.
-    fn name(&self) -> &'static str;
+    /// Names the checkpoint and the table the projection owns.
+    fn name(&self) -> &str;
+
+    /// The same projection writing to another table (for rebuilds).
+    fn renamed(&self, name: &str) -> Self
+    where
+        Self: Sized;
 
     /// Applies one event inside the projector's transaction.
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error>;
@@ -56,11 +61,18 @@ impl<P: Projection> Projector<P> {
     }
 
     pub async fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        self.checkpoint_in(&mut conn).await
+    }
+
+    /// The checkpoint as `conn` sees it (inside a transaction: as that transaction
+    /// left it).
+    async fn checkpoint_in(&self, conn: &mut PgConnection) -> Result<Checkpoint, StoreError> {
         sqlx::query(
             "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
         )
         .bind(self.projection.name())
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await
         .map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(
@@ -68,7 +80,7 @@ impl<P: Projection> Projector<P> {
              FROM projection_checkpoints WHERE name = $1",
         )
         .bind(self.projection.name())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(StoreError::from_sqlx)?;
         let get = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::from_sqlx);
@@ -83,7 +95,18 @@ impl<P: Projection> Projector<P> {
 
     /// Applies the next batch; returns how many events it applied.
     pub async fn step(&self) -> Result<usize, StoreError> {
-        let checkpoint = self.checkpoint().await?;
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let applied = self.apply_batch(&mut tx).await?;
+        if applied > 0 {
+            tx.commit().await.map_err(StoreError::from_sqlx)?;
+        }
+        Ok(applied)
+    }
+
+    /// Applies the next batch and moves the checkpoint inside the caller's
+    /// transaction: both commit together or not at all.
+    pub async fn apply_batch(&self, tx: &mut PgConnection) -> Result<usize, StoreError> {
+        let checkpoint = self.checkpoint_in(&mut *tx).await?;
         let batch = self
             .log
             .read_committed_after(checkpoint.cursor, self.batch)
@@ -91,10 +114,9 @@ impl<P: Projection> Projector<P> {
         let Some((last, _)) = batch.last() else {
             return Ok(0);
         };
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
         for (_, event) in &batch {
             self.projection
-                .apply(&mut tx, event)
+                .apply(&mut *tx, event)
                 .await
                 .map_err(StoreError::from_sqlx)?;
         }
@@ -114,11 +136,18 @@ impl<P: Projection> Projector<P> {
         .await
         .map_err(StoreError::from_sqlx)?;
         if moved.rows_affected() != 1 {
-            // Another projector got there first; our transaction is rolled back.
+            // Another projector got there first; the caller's transaction must roll back.
             return Err(StoreError::Conflict);
         }
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(batch.len())
+    }
+
+    pub fn projection(&self) -> &P {
+        &self.projection
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Applies batches until nothing committed is left; returns the total applied.
@@ -134,7 +163,7 @@ impl<P: Projection> Projector<P> {
 
     /// Runs until `shutdown` turns true: waits to be elected, then follows the log.
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let name = self.projection.name();
+        let name = self.projection.name().to_string();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -142,7 +171,7 @@ impl<P: Projection> Projector<P> {
             match self.lead(&mut shutdown).await {
                 Ok(()) => return,
                 Err(e) => {
-                    tracing::warn!(projection = name, error = %e, "projector paused; retrying");
+                    tracing::warn!(projection = %name, error = %e, "projector paused; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                         _ = shutdown.changed() => return,

@@ -11,8 +11,19 @@ use aduan_store::StoredEvent;
 
 use crate::projector::Projection;
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ComplaintSummary;
+/// The `complaint_summary` projection (or a shadow copy of it during a rebuild).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintSummary {
+    table: String,
+}
+
+impl Default for ComplaintSummary {
+    fn default() -> Self {
+        ComplaintSummary {
+            table: "complaint_summary".into(),
+        }
+    }
+}
 
 /// The folded case without the reporter's identity or exact address.
 pub fn redact(mut case: Case) -> Case {
@@ -23,29 +34,42 @@ pub fn redact(mut case: Case) -> Case {
 
 #[async_trait]
 impl Projection for ComplaintSummary {
-    fn name(&self) -> &'static str {
-        "complaint_summary"
+    fn name(&self) -> &str {
+        &self.table
+    }
+
+    fn renamed(&self, name: &str) -> Self {
+        ComplaintSummary {
+            table: name.to_string(),
+        }
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-        let previous: Option<Json<Case>> =
-            sqlx::query_scalar("SELECT state FROM complaint_summary WHERE complaint_id = $1")
-                .bind(&event.aggregate_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let previous: Option<Json<Case>> = sqlx::query_scalar(&format!(
+            "SELECT state FROM {} WHERE complaint_id = $1",
+            self.table
+        ))
+        .bind(&event.aggregate_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let mut complaint = Complaint(previous.map(|j| j.0));
         complaint.apply(event.event.clone());
         let Some(case) = complaint.0.map(redact) else {
             tracing::warn!(complaint = %event.aggregate_id, sequence = event.sequence, "event before submission ignored");
             return Ok(());
         };
-        upsert(tx, &case, event).await
+        upsert(tx, &self.table, &case, event).await
     }
 }
 
-async fn upsert(tx: &mut PgConnection, c: &Case, event: &StoredEvent) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO complaint_summary (complaint_id, status, channel, category, priority, opd, \
+async fn upsert(
+    tx: &mut PgConnection,
+    table: &str,
+    c: &Case,
+    event: &StoredEvent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} (complaint_id, status, channel, category, priority, opd, \
            officer_id, kecamatan, kelurahan, title, anonymous, escalation_level, resolution, rating, \
            reopen_count, created_at, updated_at, verified_at, assigned_at, first_response_at, \
            closed_at, version, last_position, events_applied, state) \
@@ -55,8 +79,8 @@ async fn upsert(tx: &mut PgConnection, c: &Case, event: &StoredEvent) -> Result<
            anonymous = $11, escalation_level = $12, resolution = $13, rating = $14, \
            reopen_count = $15, created_at = $16, updated_at = $17, verified_at = $18, \
            assigned_at = $19, first_response_at = $20, closed_at = $21, version = $22, \
-           last_position = $23, events_applied = complaint_summary.events_applied + 1, state = $24",
-    )
+           last_position = $23, events_applied = {table}.events_applied + 1, state = $24"
+    ))
     .bind(&c.id)
     .bind(c.status.as_str())
     .bind(c.channel.as_str())

@@ -130,7 +130,8 @@ async fn concurrent_writers_and_a_late_commit_are_each_applied_exactly_once() {
     let db = TestDatabase::create().await;
     let bus = Arc::new(bus(&db).await);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector = Arc::new(Projector::new(pool(&db).await, ComplaintSummary).with_batch(7));
+    let projector =
+        Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()).with_batch(7));
     let running = tokio::spawn({
         let projector = projector.clone();
         async move { projector.run(stopped).await }
@@ -171,17 +172,28 @@ impl CommitLater for PgConnection {
 /// The summary projection, but it fails on the n-th event it is given: a crash
 /// between applying rows and writing the checkpoint.
 struct CrashOn {
+    inner: ComplaintSummary,
     remaining: std::sync::atomic::AtomicI64,
 }
 
 #[async_trait]
 impl Projection for CrashOn {
-    fn name(&self) -> &'static str {
-        ComplaintSummary.name()
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn renamed(&self, name: &str) -> Self {
+        CrashOn {
+            inner: self.inner.renamed(name),
+            remaining: self
+                .remaining
+                .load(std::sync::atomic::Ordering::SeqCst)
+                .into(),
+        }
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-        ComplaintSummary.apply(tx, event).await?;
+        self.inner.apply(tx, event).await?;
         if self
             .remaining
             .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
@@ -201,6 +213,7 @@ async fn a_crash_mid_batch_loses_nothing_and_applies_nothing_twice() {
     let crashing = Projector::new(
         pool(&db).await,
         CrashOn {
+            inner: ComplaintSummary::default(),
             remaining: 25.into(),
         },
     )
@@ -212,7 +225,7 @@ async fn a_crash_mid_batch_loses_nothing_and_applies_nothing_twice() {
         "the third batch crashes halfway"
     );
     assert_eq!(crashing.checkpoint().await.unwrap().events_seen, 20);
-    let healthy = Projector::new(pool(&db).await, ComplaintSummary).with_batch(10);
+    let healthy = Projector::new(pool(&db).await, ComplaintSummary::default()).with_batch(10);
     assert_eq!(healthy.catch_up().await.unwrap(), 40);
     assert_exactly_once(&db).await;
     db.drop_db().await;
@@ -223,8 +236,8 @@ async fn a_commit_is_picked_up_live_and_a_second_projector_stands_by() {
     let db = TestDatabase::create().await;
     let bus = bus(&db).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let first = Arc::new(Projector::new(pool(&db).await, ComplaintSummary));
-    let second = Arc::new(Projector::new(pool(&db).await, ComplaintSummary));
+    let first = Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()));
+    let second = Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()));
     let runs: Vec<_> = [first, second]
         .into_iter()
         .map(|p| {
@@ -280,7 +293,7 @@ async fn the_summary_holds_no_personal_data() {
     bus.execute(request("pii-1", agent(), action, None))
         .await
         .unwrap();
-    Projector::new(pool(&db).await, ComplaintSummary)
+    Projector::new(pool(&db).await, ComplaintSummary::default())
         .catch_up()
         .await
         .unwrap();
