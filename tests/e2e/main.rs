@@ -4,5 +4,6 @@
 mod concurrency;
 mod errors;
 mod lifecycle;
+mod lists;
 mod ops;
 mod support;

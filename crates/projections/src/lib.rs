@@ -5,6 +5,7 @@ pub mod history;
 pub mod projector;
 pub mod rebuild;
 pub mod summary;
+pub mod summary_query;
 pub mod view;
 
 pub use history::HistoryEntry;

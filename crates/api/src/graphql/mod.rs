@@ -4,6 +4,7 @@
 mod context;
 mod error;
 mod inputs;
+mod list;
 mod mutation;
 mod query;
 mod sla;
@@ -21,7 +22,7 @@ pub use mutation::MutationRoot;
 
 /// Every query, merged from the modules that own them.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::ComplaintQuery, sla::SlaQuery);
+pub struct QueryRoot(query::ComplaintQuery, list::ListQuery, sla::SlaQuery);
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -1,0 +1,237 @@
+//! `complaints`: lists from the `complaint_summary` projection, with Relay cursor
+//! pagination and read-your-writes (`minPosition`).
+
+use std::time::Duration;
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::Role;
+use aduan_projections::summary_query::{self, Keyset, SummaryFilter, SummaryRow};
+
+use super::context::{actor, bus};
+use super::error::{gql_error, invalid_input, store_error};
+use super::types::{Channel, ComplaintStatus, Priority, Resolution};
+
+const PROJECTION: &str = "complaint_summary";
+const DEFAULT_PAGE: i32 = 20;
+const MAX_PAGE: i32 = 100;
+/// How long a read waits for the projector to reach `minPosition`.
+const FRESHNESS_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(InputObject, Default)]
+pub struct ComplaintFilter {
+    pub status: Option<Vec<ComplaintStatus>>,
+    /// OPD codes.
+    pub opd: Option<Vec<String>>,
+    pub category: Option<Vec<String>>,
+    pub kecamatan: Option<Vec<String>>,
+    pub channel: Option<Vec<Channel>>,
+    pub priority: Option<Vec<Priority>>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Words in the title (case-insensitive).
+    pub text: Option<String>,
+}
+
+fn codes<T>(values: Option<Vec<T>>, code: impl Fn(T) -> &'static str) -> Vec<String> {
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| code(v).to_string())
+        .collect()
+}
+
+/// A stored wire name back to its enum; the projection only ever writes valid ones.
+fn wire<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, value: &str) -> Result<T> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == value)
+        .ok_or_else(|| gql_error("INTERNAL", format!("unknown stored value {value:?}")))
+}
+
+impl ComplaintFilter {
+    fn into_query(self) -> SummaryFilter {
+        SummaryFilter {
+            statuses: codes(self.status, |s| aduan_domain::Status::from(s).as_str()),
+            channels: codes(self.channel, |c| aduan_domain::Channel::from(c).as_str()),
+            priorities: codes(self.priority, |p| aduan_domain::Priority::from(p).as_str()),
+            opds: self.opd.unwrap_or_default(),
+            categories: self.category.unwrap_or_default(),
+            kecamatan: self.kecamatan.unwrap_or_default(),
+            created_from: self.created_from,
+            created_to: self.created_to,
+            text: self.text,
+        }
+    }
+}
+
+/// A complaint as lists show it (no personal data).
+#[derive(SimpleObject)]
+pub struct ComplaintListItem {
+    pub id: ID,
+    pub status: ComplaintStatus,
+    pub channel: Channel,
+    pub category: String,
+    pub priority: Priority,
+    pub opd: Option<String>,
+    pub officer_id: Option<String>,
+    pub kecamatan: Option<String>,
+    pub kelurahan: Option<String>,
+    pub title: String,
+    pub escalation_level: i32,
+    pub resolution: Option<Resolution>,
+    pub rating: Option<i32>,
+    pub reopen_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub position: i64,
+}
+
+impl TryFrom<SummaryRow> for ComplaintListItem {
+    type Error = async_graphql::Error;
+
+    fn try_from(r: SummaryRow) -> Result<Self> {
+        use aduan_domain as d;
+        Ok(ComplaintListItem {
+            id: ID(r.complaint_id),
+            status: wire(d::Status::ALL, d::Status::as_str, &r.status)?.into(),
+            channel: wire(d::Channel::ALL, d::Channel::as_str, &r.channel)?.into(),
+            category: r.category,
+            priority: wire(d::Priority::ALL, d::Priority::as_str, &r.priority)?.into(),
+            opd: r.opd,
+            officer_id: r.officer_id,
+            kecamatan: r.kecamatan,
+            kelurahan: r.kelurahan,
+            title: r.title,
+            escalation_level: r.escalation_level,
+            resolution: match r.resolution.as_deref() {
+                Some(v) => Some(wire(d::Resolution::ALL, d::Resolution::as_str, v)?.into()),
+                None => None,
+            },
+            rating: r.rating.map(i32::from),
+            reopen_count: r.reopen_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            first_response_at: r.first_response_at,
+            closed_at: r.closed_at,
+            version: r.version,
+            position: r.last_position,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ComplaintEdge {
+    pub node: ComplaintListItem,
+    pub cursor: String,
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ComplaintConnection {
+    pub edges: Vec<ComplaintEdge>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+    /// The position of the last event the list reflects.
+    pub position: i64,
+}
+
+#[derive(Default)]
+pub struct ListQuery;
+
+#[Object]
+impl ListQuery {
+    /// Complaints newest first, from the summary projection. Pass a mutation's
+    /// returned `position` as `minPosition` to read your own write.
+    async fn complaints(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ComplaintFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        min_position: Option<i64>,
+    ) -> Result<ComplaintConnection> {
+        let actor = actor(ctx)?;
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(invalid_input("first", "must be between 1 and 100"));
+        }
+        let after = match after.as_deref() {
+            Some(c) => Some(
+                Keyset::decode(c)
+                    .ok_or_else(|| invalid_input("after", "is not a cursor from this list"))?,
+            ),
+            None => None,
+        };
+        let mut query = filter.unwrap_or_default().into_query();
+        match actor.role {
+            Role::Citizen => {
+                return Err(gql_error(
+                    "FORBIDDEN",
+                    "citizens read their complaints one by one",
+                ))
+            }
+            // An OPD sees the cases it holds.
+            Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
+            _ => {}
+        }
+        let pool = bus(ctx)?.log().pool();
+        if let Some(position) = min_position {
+            let reached = summary_query::wait_for(pool, PROJECTION, position, FRESHNESS_WAIT)
+                .await
+                .map_err(store_error)?;
+            if !reached {
+                return Err(gql_error(
+                    "UNAVAILABLE",
+                    "the list has not caught up with minPosition yet; retry",
+                ));
+            }
+        }
+        let (rows, more) = summary_query::page(pool, &query, after.as_ref(), i64::from(first))
+            .await
+            .map_err(store_error)?;
+        let total_count = summary_query::count(pool, &query)
+            .await
+            .map_err(store_error)?;
+        let position = summary_query::applied_position(pool, PROJECTION)
+            .await
+            .map_err(store_error)?;
+        let edges = rows
+            .into_iter()
+            .map(|row| {
+                Ok(ComplaintEdge {
+                    cursor: Keyset {
+                        created_at: row.created_at,
+                        complaint_id: row.complaint_id.clone(),
+                    }
+                    .encode(),
+                    node: row.try_into()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ComplaintConnection {
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: after.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count,
+            position,
+        })
+    }
+}
