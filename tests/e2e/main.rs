@@ -6,4 +6,5 @@ mod errors;
 mod lifecycle;
 mod lists;
 mod ops;
+mod sla;
 mod support;

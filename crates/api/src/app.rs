@@ -50,13 +50,21 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     let bus = Arc::new(CommandBus::new(log, services));
     let state = AppState {
-        schema: graphql::build(bus.clone(), sla),
+        schema: graphql::build(bus.clone(), sla.clone()),
         bus,
         keys: JwtKeys::hs256(&secret),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector = Projector::new(state.bus.log().pool().clone(), ComplaintSummary::default());
-    let projecting = tokio::spawn(async move { projector.run(stopped).await });
+    let pool = state.bus.log().pool().clone();
+    let summary = Projector::new(pool.clone(), ComplaintSummary::default());
+    let timers = Projector::new(pool, settings::sla_timers(&sla)?);
+    let projecting = [
+        tokio::spawn({
+            let stopped = stopped.clone();
+            async move { summary.run(stopped).await }
+        }),
+        tokio::spawn(async move { timers.run(stopped).await }),
+    ];
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
@@ -64,7 +72,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop.send(true);
-    let _ = projecting.await;
+    for task in projecting {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -53,7 +53,7 @@ pub enum ProjectionCommands {
     /// Rebuild a projection from the event log while the server keeps running.
     Rebuild {
         /// The projection to rebuild (all when omitted).
-        #[arg(value_parser = ["complaint_summary"])]
+        #[arg(value_parser = ["complaint_summary", "sla_timers"])]
         name: Option<String>,
     },
 }
@@ -152,18 +152,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing(false);
             let log = connect(&cli, &PgOptions::default())?;
             log.migrate().await?;
-            let all = [ComplaintSummary::default()];
-            for projection in all
-                .iter()
-                .filter(|p| name.as_deref().is_none_or(|n| n == p.name()))
-            {
-                let report = aduan_projections::rebuild(log.pool(), projection, 1000).await?;
-                println!(
-                    "rebuilt {} from {} events in {:.1} s",
-                    projection.name(),
-                    report.events,
-                    report.seconds
-                );
+            let wanted = |n: &str| name.as_deref().is_none_or(|w| w == n);
+            let summary = ComplaintSummary::default();
+            if wanted(summary.name()) {
+                rebuild_and_report(&log, &summary).await?;
+            }
+            let sla = crate::settings::load_sla(cli.sla_config.as_deref())?;
+            let timers = crate::settings::sla_timers(&sla)?;
+            if wanted(timers.name()) {
+                rebuild_and_report(&log, &timers).await?;
             }
             Ok(())
         }
@@ -172,6 +169,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn rebuild_and_report<P: Projection>(log: &PgEventLog, projection: &P) -> anyhow::Result<()> {
+    let report = aduan_projections::rebuild(log.pool(), projection, 1000).await?;
+    println!(
+        "rebuilt {} from {} events in {:.1} s",
+        projection.name(),
+        report.events,
+        report.seconds
+    );
+    Ok(())
 }
 
 pub fn signing_secret(cli: &Cli) -> anyhow::Result<(Vec<u8>, SecretSource)> {

@@ -1,11 +1,13 @@
 //! Settings read at start: reference data, SLA settings and business rules.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::{ReferenceData, Rules};
+use aduan_projections::SlaTimers;
 
 /// The Makassar reference data shipped in the repository, used when no file is named.
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
@@ -42,6 +44,12 @@ pub fn load_sla(path: Option<&Path>) -> anyhow::Result<SlaConfig> {
         .build()
         .with_context(|| format!("checking {origin}"))?;
     Ok(config)
+}
+
+/// The SLA timers projection on these settings.
+pub fn sla_timers(config: &SlaConfig) -> anyhow::Result<SlaTimers> {
+    let (calendar, book) = config.build()?;
+    Ok(SlaTimers::new(Arc::new(calendar), Arc::new(book)))
 }
 
 pub fn rules(reopen_window_days: i64) -> Rules {

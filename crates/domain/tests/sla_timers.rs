@@ -136,13 +136,28 @@ fn an_unanswered_follow_up_turns_at_risk_then_breached() {
         leg(&events, Leg::Respond, wita(4, 9, 0)).state,
         TimerState::OnTrack
     );
-    let risky = leg(&events, Leg::Respond, wita(9, 15, 0)); // 31 of 35 h used
+    let risky = leg(&events, Leg::Respond, wita(9, 15, 0)); // 32 of 35 h used
     assert_eq!(risky.deadline, wita(10, 10, 0));
     assert_eq!(risky.state, TimerState::AtRisk);
     assert_eq!(
         leg(&events, Leg::Respond, wita(10, 10, 1)).state,
         TimerState::Breached
     );
+    // A timer computed at one instant tells its state at later ones without events.
+    let early = leg(&events, Leg::Respond, wita(4, 9, 0));
+    assert_eq!(early.at_risk_at, wita(9, 10, 0)); // 28 of 35 working hours
+    for now in [
+        wita(5, 9, 0),
+        wita(9, 10, 0),
+        wita(10, 10, 0),
+        wita(10, 10, 1),
+    ] {
+        assert_eq!(
+            early.state_at(now),
+            leg(&events, Leg::Respond, now).state,
+            "at {now}"
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,8 @@
 pub mod history;
 pub mod projector;
 pub mod rebuild;
+pub mod sla_query;
+pub mod sla_timers;
 pub mod summary;
 pub mod summary_query;
 pub mod view;
@@ -11,5 +13,6 @@ pub mod view;
 pub use history::HistoryEntry;
 pub use projector::{Projection, Projector};
 pub use rebuild::{rebuild, RebuildReport};
+pub use sla_timers::SlaTimers;
 pub use summary::ComplaintSummary;
 pub use view::ComplaintView;

@@ -186,12 +186,20 @@ impl<P: Projection> Projector<P> {
         &self,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        let mut lock_conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        // Detached from the pool: when this leader stops, for whatever reason, the
+        // connection closes and its session lock goes with it. Returned to the pool,
+        // the lock would outlive the leader and block every later election.
+        let mut lock_conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::from_sqlx)?
+            .detach();
         let key = ELECTION_LOCK_BASE + i64::from(crc(self.projection.name()));
         loop {
             let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                 .bind(key)
-                .fetch_one(&mut *lock_conn)
+                .fetch_one(&mut lock_conn)
                 .await
                 .map_err(StoreError::from_sqlx)?;
             if won {

@@ -309,3 +309,38 @@ async fn the_summary_holds_no_personal_data() {
     }
     db.drop_db().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn when_the_leader_stops_a_standby_takes_over() {
+    let db = TestDatabase::create().await;
+    let bus = bus(&db).await;
+    // Both projectors share one pool, as two tasks of one server would.
+    let pool = pool(&db).await;
+    let (stop_leader, leader_stopped) = tokio::sync::watch::channel(false);
+    let leader = Arc::new(Projector::new(pool.clone(), ComplaintSummary::default()));
+    let leading = tokio::spawn({
+        let leader = leader.clone();
+        async move { leader.run(leader_stopped).await }
+    });
+    bus.execute(request("one", agent(), submit("one"), None))
+        .await
+        .unwrap();
+    wait_for_catch_up(&db).await;
+    stop_leader.send(true).unwrap();
+    leading.await.unwrap();
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let standby = Arc::new(Projector::new(pool, ComplaintSummary::default()));
+    let standing = tokio::spawn({
+        let standby = standby.clone();
+        async move { standby.run(stopped).await }
+    });
+    bus.execute(request("two", agent(), submit("two"), None))
+        .await
+        .unwrap();
+    wait_for_catch_up(&db).await;
+    assert_exactly_once(&db).await;
+    stop.send(true).unwrap();
+    standing.await.unwrap();
+    db.drop_db().await;
+}

@@ -87,3 +87,62 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
     assert_eq!(applied, total, "each event applied exactly once");
     db.drop_db().await;
 }
+
+fn sla_timers() -> aduan_projections::SlaTimers {
+    use aduan_domain::sla::*;
+    let target = |amount, unit| Target { amount, unit };
+    let policy = Policy {
+        version: 1,
+        effective_from: chrono::DateTime::UNIX_EPOCH,
+        at_risk_percent: 80,
+        auto_close_after: target(10, Unit::WorkingDays),
+        rules: vec![Rule {
+            category: None,
+            priority: None,
+            dispatch: target(3, Unit::WorkingDays),
+            respond: target(5, Unit::WorkingDays),
+            resolve: target(60, Unit::CalendarDays),
+        }],
+    };
+    let weekdays = [
+        chrono::Weekday::Mon,
+        chrono::Weekday::Tue,
+        chrono::Weekday::Wed,
+        chrono::Weekday::Thu,
+        chrono::Weekday::Fri,
+    ];
+    let calendar =
+        BusinessCalendar::new(8 * 3600, &weekdays, &[(480, 720), (780, 960)], []).unwrap();
+    aduan_projections::SlaTimers::new(
+        Arc::new(calendar),
+        Arc::new(PolicyBook::new(vec![policy]).unwrap()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rebuilt_sla_timers_equal_the_incremental_ones() {
+    let db = TestDatabase::create().await;
+    let bus = bus(&db).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    write(&bus, "t", 30).await;
+    let incremental = Projector::new(pool.clone(), sla_timers()).with_batch(3);
+    incremental.catch_up().await.unwrap();
+    let table_digest = || async {
+        let digest: (i64, String) = sqlx::query_as(
+            "SELECT count(*), md5(string_agg(row_to_json(t)::text, '|' ORDER BY complaint_id, leg)) FROM sla_timers t",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        digest
+    };
+    let before = table_digest().await;
+    assert_eq!(
+        before.0,
+        30 * 2,
+        "dispatch and resolve clocks for each complaint"
+    );
+    rebuild(&pool, &sla_timers(), 1000).await.unwrap();
+    assert_eq!(table_digest().await, before);
+    db.drop_db().await;
+}

@@ -183,6 +183,29 @@ impl PgEventLog {
     }
 }
 
+/// A complaint's events up to `sequence`, read on the caller's connection (inside
+/// its transaction).
+pub async fn load_up_to(
+    conn: &mut sqlx::PgConnection,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let sql = format!(
+        "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    let upcasters = codec::upcasters();
+    rows.into_iter()
+        .map(|row| codec::decode(read_row(&row)?, &upcasters))
+        .collect()
+}
+
 fn read_row(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
     let get = || -> Result<Row, sqlx::Error> {
         Ok(Row {

@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use aduan_domain::sla::{self, SlaConfig};
 
-use super::context::actor;
-use super::error::gql_error;
+use aduan_domain::Role;
+use aduan_projections::sla_query::{self, TimerFilter, TimerRow};
+
+use super::context::{actor, bus};
+use super::error::{gql_error, invalid_input, store_error};
 use super::types::Priority;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -19,6 +22,97 @@ pub enum Unit {
     CalendarMinutes,
     CalendarHours,
     CalendarDays,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "sla::Leg", name = "SlaLeg")]
+pub enum Leg {
+    Dispatch,
+    Respond,
+    Resolve,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "sla::TimerState", name = "SlaState")]
+pub enum TimerState {
+    OnTrack,
+    AtRisk,
+    Breached,
+    Met,
+}
+
+#[derive(InputObject, Default)]
+pub struct SlaTimerFilter {
+    pub complaint_id: Option<ID>,
+    /// OPD codes.
+    pub opd: Option<Vec<String>>,
+    pub leg: Option<Vec<Leg>>,
+    /// States as of now.
+    pub state: Option<Vec<TimerState>>,
+}
+
+/// One SLA clock of one complaint.
+#[derive(SimpleObject)]
+pub struct SlaTimer {
+    pub complaint_id: ID,
+    pub leg: Leg,
+    pub opd: Option<String>,
+    pub category: String,
+    pub policy_version: i32,
+    pub target: Target,
+    pub started_at: DateTime<Utc>,
+    /// When the clock runs out (for a paused clock: as if it resumed at the pause).
+    pub deadline: DateTime<Utc>,
+    pub at_risk_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Waiting for the citizen: the clock stands still.
+    pub paused: bool,
+    /// Working (or calendar, per the target) seconds used up to the last event.
+    pub used_seconds: i64,
+    pub target_seconds: i64,
+    /// The state now.
+    pub state: TimerState,
+    /// The counted spans, the pauses with their reasons, the holidays skipped.
+    pub explanation: async_graphql::Json<serde_json::Value>,
+}
+
+fn leg_of(name: &str) -> Result<Leg> {
+    sla::Leg::ALL
+        .into_iter()
+        .find(|l| aduan_projections::sla_timers::leg_name(*l) == name)
+        .map(Into::into)
+        .ok_or_else(|| gql_error("INTERNAL", format!("unknown stored leg {name:?}")))
+}
+
+fn unit_of(name: &str) -> Result<Unit> {
+    serde_json::from_value::<sla::Unit>(serde_json::Value::String(name.to_string()))
+        .map(Into::into)
+        .map_err(|_| gql_error("INTERNAL", format!("unknown stored unit {name:?}")))
+}
+
+impl SlaTimer {
+    fn from_row(row: TimerRow, now: DateTime<Utc>) -> Result<SlaTimer> {
+        Ok(SlaTimer {
+            state: row.state_at(now).into(),
+            complaint_id: ID(row.complaint_id),
+            leg: leg_of(&row.leg)?,
+            opd: row.opd,
+            category: row.category,
+            policy_version: row.policy_version,
+            target: Target {
+                amount: row.target_amount,
+                unit: unit_of(&row.target_unit)?,
+            },
+            started_at: row.started_at,
+            deadline: row.deadline,
+            at_risk_at: row.at_risk_at,
+            stopped_at: row.stopped_at,
+            paused: row.paused,
+            used_seconds: row.used_seconds,
+            target_seconds: row.target_seconds,
+            explanation: async_graphql::Json(row.explanation.0),
+        })
+    }
 }
 
 #[derive(SimpleObject)]
@@ -103,6 +197,51 @@ impl SlaQuery {
                     .collect(),
             })
             .collect())
+    }
+
+    /// SLA clocks, soonest deadline first (at most `first`, default 50, up to 200).
+    /// OPD roles see their own OPD's; citizens are refused.
+    async fn sla_timers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SlaTimerFilter>,
+        first: Option<i32>,
+    ) -> Result<Vec<SlaTimer>> {
+        let actor = actor(ctx)?;
+        let first = first.unwrap_or(50);
+        if !(1..=200).contains(&first) {
+            return Err(invalid_input("first", "must be between 1 and 200"));
+        }
+        let filter = filter.unwrap_or_default();
+        let mut query = TimerFilter {
+            complaint_id: filter.complaint_id.map(|id| id.0),
+            opds: filter.opd.unwrap_or_default(),
+            legs: filter
+                .leg
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| aduan_projections::sla_timers::leg_name(l.into()).to_string())
+                .collect(),
+            states: filter
+                .state
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        };
+        match actor.role {
+            Role::Citizen => return Err(gql_error("FORBIDDEN", "citizens do not read SLA timers")),
+            Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
+            _ => {}
+        }
+        let bus = bus(ctx)?;
+        let now = bus.services().clock.now();
+        sla_query::timers(bus.log().pool(), &query, now, i64::from(first))
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|row| SlaTimer::from_row(row, now))
+            .collect()
     }
 
     /// The working days, hours and holidays SLA clocks count in.

@@ -10,4 +10,4 @@ pub mod timer;
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
 pub use config::{CalendarConfig, ConfigError, SlaConfig};
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
-pub use timer::{timers, LegTimer, TimerState};
+pub use timer::{state_at, timers, LegTimer, TimerState};

@@ -38,6 +38,8 @@ pub struct LegTimer {
     pub started_at: DateTime<Utc>,
     /// Where the deadline lies given the pauses so far (an open pause counts up to now).
     pub deadline: DateTime<Utc>,
+    /// When the timer turns AT_RISK if the clock keeps running.
+    pub at_risk_at: DateTime<Utc>,
     pub stopped_at: Option<DateTime<Utc>>,
     /// True while the case waits for the citizen.
     pub paused: bool,
@@ -215,6 +217,11 @@ fn measure(
 ) -> LegTimer {
     let allowed = target.duration(calendar);
     let deadline = calendar.add(started_at, allowed, pauses);
+    let at_risk_at = calendar.add(
+        started_at,
+        allowed * i32::from(at_risk_percent) / 100,
+        pauses,
+    );
     let until = stopped_at.unwrap_or(now);
     let explanation = calendar.explain(started_at, until, pauses);
     let used = explanation.total();
@@ -235,6 +242,7 @@ fn measure(
         target,
         started_at,
         deadline,
+        at_risk_at,
         stopped_at,
         paused,
         used_seconds: used.num_seconds(),
@@ -247,5 +255,38 @@ fn measure(
 impl LegTimer {
     pub fn used(&self) -> Duration {
         Duration::seconds(self.used_seconds)
+    }
+
+    /// The state at a later instant, with no event in between: a stopped or
+    /// paused clock keeps its state, a running one moves on with time.
+    pub fn state_at(&self, now: DateTime<Utc>) -> TimerState {
+        state_at(
+            self.stopped_at.is_some(),
+            self.paused,
+            self.state,
+            self.deadline,
+            self.at_risk_at,
+            now,
+        )
+    }
+}
+
+/// [`LegTimer::state_at`] from stored fields (what the SLA projection keeps).
+pub fn state_at(
+    stopped: bool,
+    paused: bool,
+    state: TimerState,
+    deadline: DateTime<Utc>,
+    at_risk_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> TimerState {
+    if stopped || paused {
+        state
+    } else if now > deadline {
+        TimerState::Breached
+    } else if now >= at_risk_at {
+        TimerState::AtRisk
+    } else {
+        TimerState::OnTrack
     }
 }

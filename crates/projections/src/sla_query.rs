@@ -1,0 +1,132 @@
+//! Reading `sla_timers`, with each running clock's state taken at read time.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use aduan_domain::sla::{self, TimerState};
+use aduan_store::StoreError;
+
+use crate::sla_timers::state_name;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TimerRow {
+    pub complaint_id: String,
+    pub leg: String,
+    pub opd: Option<String>,
+    pub category: String,
+    pub priority: String,
+    pub policy_version: i32,
+    pub target_amount: i64,
+    pub target_unit: String,
+    pub target_seconds: i64,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub at_risk_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub paused: bool,
+    pub used_seconds: i64,
+    pub state: String,
+    pub explanation: sqlx::types::Json<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TimerFilter {
+    pub complaint_id: Option<String>,
+    pub opds: Vec<String>,
+    pub legs: Vec<String>,
+    /// States as of `now`.
+    pub states: Vec<TimerState>,
+}
+
+/// The SQL condition for "in `state` at `now`", the same rule as `sla::state_at`.
+fn push_state(q: &mut QueryBuilder<'_, Postgres>, state: TimerState, now: DateTime<Utc>) {
+    let frozen = "(stopped_at IS NOT NULL OR paused)";
+    q.push("(");
+    q.push(format!("({frozen} AND state = "))
+        .push_bind(state_name(state))
+        .push(")");
+    match state {
+        TimerState::Met => {}
+        TimerState::Breached => {
+            q.push(format!(" OR (NOT {frozen} AND deadline < "))
+                .push_bind(now)
+                .push(")");
+        }
+        TimerState::AtRisk => {
+            q.push(format!(" OR (NOT {frozen} AND at_risk_at <= "))
+                .push_bind(now)
+                .push(" AND deadline >= ")
+                .push_bind(now)
+                .push(")");
+        }
+        TimerState::OnTrack => {
+            q.push(format!(" OR (NOT {frozen} AND at_risk_at > "))
+                .push_bind(now)
+                .push(")");
+        }
+    }
+    q.push(")");
+}
+
+pub async fn timers(
+    pool: &PgPool,
+    filter: &TimerFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<TimerRow>, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT complaint_id, leg, opd, category, priority, policy_version, target_amount, \
+         target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, paused, \
+         used_seconds, state, explanation FROM sla_timers WHERE true",
+    );
+    if let Some(id) = &filter.complaint_id {
+        q.push(" AND complaint_id = ").push_bind(id.clone());
+    }
+    if !filter.opds.is_empty() {
+        q.push(" AND opd = ANY(")
+            .push_bind(filter.opds.clone())
+            .push(")");
+    }
+    if !filter.legs.is_empty() {
+        q.push(" AND leg = ANY(")
+            .push_bind(filter.legs.clone())
+            .push(")");
+    }
+    if !filter.states.is_empty() {
+        q.push(" AND (false");
+        for state in &filter.states {
+            q.push(" OR ");
+            push_state(&mut q, *state, now);
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY deadline, complaint_id, leg LIMIT ")
+        .push_bind(limit);
+    q.build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+}
+
+impl TimerRow {
+    /// The clock's state at `now`.
+    pub fn state_at(&self, now: DateTime<Utc>) -> TimerState {
+        let stored = [
+            TimerState::OnTrack,
+            TimerState::AtRisk,
+            TimerState::Breached,
+            TimerState::Met,
+        ]
+        .into_iter()
+        .find(|s| state_name(*s) == self.state)
+        .unwrap_or(TimerState::OnTrack);
+        sla::state_at(
+            self.stopped_at.is_some(),
+            self.paused,
+            stored,
+            self.deadline,
+            self.at_risk_at,
+            now,
+        )
+    }
+}

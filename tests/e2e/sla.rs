@@ -1,0 +1,127 @@
+//! SLA timers end to end: the projector keeps them, reads take the state now.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const TIMERS: &str = "query($filter: SlaTimerFilter) { slaTimers(filter: $filter) { \
+    complaintId leg opd policyVersion target { amount unit } startedAt deadline stoppedAt paused \
+    usedSeconds targetSeconds state explanation } }";
+
+/// Waits until the projector has timers for the complaint (it follows within a second).
+async fn timers_of(env: &Env, id: &str, legs: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let data = env
+            .agent
+            .ok(TIMERS, json!({"filter": {"complaintId": id}}))
+            .await;
+        let timers = data["slaTimers"].as_array().unwrap().clone();
+        if timers.len() == legs && timers.iter().all(|t| t["opd"].is_string() || legs < 3) {
+            return timers;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {legs} SLA timers for {id}");
+}
+
+fn leg<'a>(timers: &'a [Value], name: &str) -> &'a Value {
+    timers.iter().find(|t| t["leg"] == name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_leg_has_its_own_clock_with_the_national_targets() {
+    let env = Env::start().await;
+    let id = env.assigned().await;
+    let timers = timers_of(&env, &id, 3).await;
+    let dispatch = leg(&timers, "DISPATCH");
+    assert_eq!(dispatch["state"], "MET", "dispatched within 3 working days");
+    assert!(dispatch["stoppedAt"].is_string());
+    assert_eq!(
+        dispatch["target"],
+        json!({"amount": 3, "unit": "WORKING_DAYS"})
+    );
+    let respond = leg(&timers, "RESPOND");
+    assert_eq!(
+        respond["target"],
+        json!({"amount": 5, "unit": "WORKING_DAYS"})
+    );
+    assert_eq!(respond["state"], "ON_TRACK");
+    assert!(respond["stoppedAt"].is_null());
+    assert_eq!(respond["opd"], "DPU");
+    assert!(respond["explanation"]["counted"].is_array());
+    let resolve = leg(&timers, "RESOLVE");
+    assert_eq!(
+        resolve["target"],
+        json!({"amount": 60, "unit": "CALENDAR_DAYS"})
+    );
+    assert_eq!(resolve["targetSeconds"], 60 * 24 * 3600);
+
+    // Waiting for the citizen pauses the clocks.
+    env.dpu_officer
+        .ok(
+            MUTATE_REQUEST_INFO,
+            json!({"input": {"complaintId": id, "question": "Di mana?"}}),
+        )
+        .await;
+    let mut paused = false;
+    for _ in 0..100 {
+        let timers = timers_of(&env, &id, 3).await;
+        if leg(&timers, "RESPOND")["paused"] == true {
+            paused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        paused,
+        "the follow-up clock pauses while waiting for the citizen"
+    );
+
+    // An OPD sees only its own clocks; citizens see none.
+    let dlh = env
+        .dlh_officer
+        .ok(TIMERS, json!({"filter": {"complaintId": id}}))
+        .await;
+    assert_eq!(dlh["slaTimers"], json!([]));
+    assert_eq!(env.citizen.error_code(TIMERS, json!({})).await, "FORBIDDEN");
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_emergency_runs_on_calendar_minutes() {
+    let env = Env::start().await;
+    let mut input = report();
+    input["priority"] = json!("EMERGENCY");
+    let id = env.citizen.ok(SUBMIT, json!({"input": input})).await["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let timers = timers_of(&env, &id, 2).await;
+    let dispatch = leg(&timers, "DISPATCH");
+    assert_eq!(
+        dispatch["target"],
+        json!({"amount": 15, "unit": "CALENDAR_MINUTES"})
+    );
+    let started =
+        chrono::DateTime::parse_from_rfc3339(dispatch["startedAt"].as_str().unwrap()).unwrap();
+    let deadline =
+        chrono::DateTime::parse_from_rfc3339(dispatch["deadline"].as_str().unwrap()).unwrap();
+    assert_eq!(deadline - started, chrono::Duration::minutes(15));
+    let on_track = env
+        .agent
+        .ok(
+            TIMERS,
+            json!({"filter": {"complaintId": id, "state": ["ON_TRACK"], "leg": ["DISPATCH"]}}),
+        )
+        .await;
+    assert_eq!(on_track["slaTimers"].as_array().unwrap().len(), 1);
+    let breached = env
+        .agent
+        .ok(
+            TIMERS,
+            json!({"filter": {"complaintId": id, "state": ["BREACHED"]}}),
+        )
+        .await;
+    assert_eq!(breached["slaTimers"], json!([]));
+    env.finish().await;
+}
