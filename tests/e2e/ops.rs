@@ -59,17 +59,7 @@ async fn a_restarted_server_serves_the_same_history() {
 async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable() {
     let db = aduan_testkit::TestDatabase::create().await;
     for _ in 0..2 {
-        let out = tokio::process::Command::new(BIN)
-            .arg("migrate")
-            .env("DATABASE_URL", &db.url)
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_cli(&["migrate"], &db.url).await;
     }
     let tables: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.tables \
@@ -86,18 +76,12 @@ async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable() {
 async fn projections_rebuild_runs_beside_the_live_server() {
     let env = Env::start().await;
     let ids = [env.assigned().await, env.submit().await];
-    let out = tokio::process::Command::new(BIN)
-        .args(["projections", "rebuild", "complaint_summary"])
-        .env("DATABASE_URL", &env.db.url)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
+    env.db.settle().await;
+    let said = run_cli(
+        &["projections", "rebuild", "complaint_summary"],
+        &env.db.url,
+    )
+    .await;
     assert!(
         said.contains("rebuilt complaint_summary from 4 events"),
         "{said}"

@@ -89,6 +89,22 @@ impl Env {
     }
 }
 
+/// Runs an `aduan` subcommand against a database; returns its standard output.
+pub async fn run_cli(args: &[&str], database_url: &str) -> String {
+    let out = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .await
+        .expect("run aduan");
+    assert!(
+        out.status.success(),
+        "aduan {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn report() -> Value {
     json!({
         "channel": "MOBILE",

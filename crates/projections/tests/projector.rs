@@ -8,10 +8,9 @@ use async_trait::async_trait;
 use futures::future::join_all;
 use sqlx::{Connection, PgConnection};
 
-use aduan_domain::{ComplaintEvent, Location, Priority};
 use aduan_projections::{ComplaintSummary, Projection, Projector};
 use aduan_store::{CommandBus, StoredEvent};
-use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
+use aduan_testkit::fixtures::{agent, bus, request, submit, submitted_event, verify};
 use aduan_testkit::TestDatabase;
 
 async fn pool(db: &TestDatabase) -> sqlx::PgPool {
@@ -49,26 +48,7 @@ async fn assert_exactly_once(db: &TestDatabase) {
 /// Inserts a Submitted event in a transaction left open: its position is taken
 /// now, but it becomes visible only when the returned connection commits.
 async fn begin_late_event(db: &TestDatabase, id: &str) -> PgConnection {
-    let event = ComplaintEvent::Submitted {
-        complaint_id: id.into(),
-        channel: aduan_domain::Channel::Web,
-        category: "ROAD_DAMAGE".into(),
-        priority: Priority::Normal,
-        title: "Late".into(),
-        description: "Committed after later positions".into(),
-        location: Location {
-            latitude: -5.1,
-            longitude: 119.4,
-            address: None,
-            kecamatan: None,
-            kelurahan: None,
-        },
-        reporter: None,
-        anonymous: false,
-        attachments: vec![],
-        external_ref: None,
-        occurred_at: chrono::Utc::now(),
-    };
+    let event = submitted_event(id, chrono::Utc::now());
     let mut conn = db.connect().await;
     sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
     sqlx::query(
@@ -210,6 +190,7 @@ async fn a_crash_mid_batch_loses_nothing_and_applies_nothing_twice() {
     let db = TestDatabase::create().await;
     let bus = Arc::new(bus(&db).await);
     write_many(bus, "c", 3, 10).await; // 60 events
+    db.settle().await;
     let crashing = Projector::new(
         pool(&db).await,
         CrashOn {
@@ -293,6 +274,7 @@ async fn the_summary_holds_no_personal_data() {
     bus.execute(request("pii-1", agent(), action, None))
         .await
         .unwrap();
+    db.settle().await;
     Projector::new(pool(&db).await, ComplaintSummary::default())
         .catch_up()
         .await

@@ -45,6 +45,7 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
         async move { live.run(stopped).await }
     });
     write(&bus, "before", 60).await;
+    db.settle().await;
     let writer = tokio::spawn({
         let bus = bus.clone();
         async move { write(&bus, "during", 60).await }
@@ -54,6 +55,7 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
         .unwrap();
     assert!(report.events >= 90, "the rebuild read the log: {report:?}");
     writer.await.unwrap();
+    db.settle().await;
 
     // Let the live projector follow the last writes, then compare with a fresh rebuild.
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
@@ -125,6 +127,7 @@ async fn rebuilt_sla_timers_equal_the_incremental_ones() {
     let bus = bus(&db).await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     write(&bus, "t", 30).await;
+    db.settle().await;
     let incremental = Projector::new(pool.clone(), sla_timers()).with_batch(3);
     incremental.catch_up().await.unwrap();
     let table_digest = || async {

@@ -70,6 +70,27 @@ pub fn submit(id: &str) -> Action {
     })
 }
 
+/// The event `submit(id)` produces, at `at`.
+pub fn submitted_event(id: &str, at: chrono::DateTime<chrono::Utc>) -> ComplaintEvent {
+    let Action::Submit(s) = submit(id) else {
+        unreachable!("submit builds a Submit")
+    };
+    ComplaintEvent::Submitted {
+        complaint_id: s.complaint_id,
+        channel: s.channel,
+        category: s.category,
+        priority: Priority::Normal,
+        title: s.title,
+        description: s.description,
+        location: s.location,
+        reporter: s.reporter,
+        anonymous: s.anonymous,
+        attachments: s.attachments,
+        external_ref: s.external_ref,
+        occurred_at: at,
+    }
+}
+
 pub fn verify(note: &str) -> Action {
     Action::Verify(Verify {
         priority: None,

@@ -54,6 +54,31 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name))
     }
 
+    /// Waits until every event in this database lies below the cluster-wide
+    /// transaction horizon, so projectors can read all of it. Other tests' open
+    /// transactions (in any database) hold the horizon back for a moment; once
+    /// passed, it never moves back.
+    pub async fn settle(&self) {
+        let mut conn = self.connect().await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let held: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .expect("count events above the horizon");
+            if held == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{held} events stayed above the transaction horizon for 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn drop_db(self) {
         let mut conn = admin_connection(&self.admin).await;
         let _ = sqlx::query(&format!(
