@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
-use aduan_projections::{ComplaintSummary, Projector};
+use aduan_projections::{ComplaintSummary, Projector, Watcher};
 use aduan_store::CommandBus;
 
 use crate::auth::{JwtKeys, SecretSource};
@@ -58,12 +58,19 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let pool = state.bus.log().pool().clone();
     let summary = Projector::new(pool.clone(), ComplaintSummary::default());
     let timers = Projector::new(pool, settings::sla_timers(&sla)?);
+    let (calendar, book) = sla.build()?;
+    let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
+    let interval = std::time::Duration::from_millis(args.watch_interval_ms);
     let projecting = [
         tokio::spawn({
             let stopped = stopped.clone();
             async move { summary.run(stopped).await }
         }),
-        tokio::spawn(async move { timers.run(stopped).await }),
+        tokio::spawn({
+            let stopped = stopped.clone();
+            async move { timers.run(stopped).await }
+        }),
+        tokio::spawn(async move { watcher.run(interval, stopped).await }),
     ];
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;

@@ -73,6 +73,9 @@ pub struct ServeArgs {
     pub db_acquire_timeout_ms: u64,
     #[arg(long, env = "ADUAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// How often the deadline watcher looks for passed deadlines.
+    #[arg(long, env = "ADUAN_WATCH_INTERVAL_MS", default_value_t = 1000)]
+    pub watch_interval_ms: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,6 +8,7 @@ use crate::commands::*;
 use crate::error::ComplaintError;
 use crate::events::ComplaintEvent;
 use crate::rules::ComplaintServices;
+use crate::sla::Leg;
 use crate::validate::{self, MAX_CODE, MAX_SHORT, MAX_TEXT, MAX_TITLE};
 use crate::values::*;
 
@@ -48,6 +49,9 @@ pub struct Case {
     /// The closure (by count) the citizen has rated, so each closure is rated once.
     pub rated_closure: Option<u32>,
     pub rating: Option<u8>,
+    /// SLA breaches already recorded, so each is recorded once.
+    #[serde(default)]
+    pub recorded_breaches: Vec<(Leg, DateTime<Utc>)>,
 }
 
 impl Case {
@@ -206,6 +210,7 @@ impl Case {
             reopen_count: 0,
             rated_closure: None,
             rating: None,
+            recorded_breaches: Vec::new(),
         }
     }
 
@@ -290,6 +295,22 @@ impl Case {
                 self.rated_closure = Some(self.closure_count);
                 self.rating = Some(score);
             }
+            ComplaintEvent::SlaBreached {
+                leg,
+                deadline,
+                level,
+                ..
+            } => {
+                self.escalation_level = level;
+                self.recorded_breaches.push((leg, deadline));
+            }
+            ComplaintEvent::AutoClosed { occurred_at, .. } => {
+                self.status = Status::Closed;
+                self.resolution = Some(Resolution::NotResolved);
+                self.closed_at = Some(occurred_at);
+                self.closure_count += 1;
+                self.resume_status = None;
+            }
         }
     }
 
@@ -339,6 +360,37 @@ impl Case {
                 })
             }
             Action::Assign(a) => self.decide_assign(actor, a, services, now),
+            Action::RecordBreach(b) => {
+                self.allow(actor, actor.role == Role::System, verb)?;
+                if !status.is_open() {
+                    return Err(transition());
+                }
+                if b.deadline > now {
+                    return Err(ComplaintError::invalid("deadline", "has not passed yet"));
+                }
+                if self.recorded_breaches.contains(&(b.leg, b.deadline)) {
+                    return Err(ComplaintError::RuleViolated(
+                        "this breach has already been recorded".into(),
+                    ));
+                }
+                Ok(ComplaintEvent::SlaBreached {
+                    leg: b.leg,
+                    deadline: b.deadline,
+                    level: self.escalation_level + 1,
+                    occurred_at: now,
+                })
+            }
+            Action::AutoClose(a) => {
+                self.allow(actor, actor.role == Role::System, verb)?;
+                if status != Status::WaitingForInfo {
+                    return Err(transition());
+                }
+                Ok(ComplaintEvent::AutoClosed {
+                    waiting_since: a.waiting_since,
+                    reason: "the citizen did not answer the request for information in time".into(),
+                    occurred_at: now,
+                })
+            }
             Action::Transfer(t) => {
                 let may = command_center || (actor.role == Role::OpdAdmin && own_opd);
                 self.allow(actor, may, verb)?;

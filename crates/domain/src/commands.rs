@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::actor::Actor;
+use crate::sla::Leg;
 use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
 
 /// A command: what the actor wants done to one complaint.
@@ -36,6 +37,8 @@ pub enum Action {
     Close(Close),
     Reopen(Reopen),
     Rate(Rate),
+    RecordBreach(RecordBreach),
+    AutoClose(AutoClose),
 }
 
 impl Action {
@@ -55,6 +58,8 @@ impl Action {
             Action::Close(_) => "close",
             Action::Reopen(_) => "reopen",
             Action::Rate(_) => "rate",
+            Action::RecordBreach(_) => "record an SLA breach on",
+            Action::AutoClose(_) => "close automatically",
         }
     }
 }
@@ -145,4 +150,18 @@ pub struct Reopen {
 pub struct Rate {
     pub score: i32,
     pub comment: Option<String>,
+}
+
+/// The deadline watcher records that a leg's deadline passed (and escalates).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordBreach {
+    pub leg: Leg,
+    pub deadline: DateTime<Utc>,
+}
+
+/// The watcher closes a case the citizen never answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutoClose {
+    /// Since when the case has waited for the citizen.
+    pub waiting_since: DateTime<Utc>,
 }

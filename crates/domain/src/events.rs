@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::sla::Leg;
 use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
 
 /// Every event of a complaint's life. Stored forever and never edited: a change of
@@ -87,6 +88,19 @@ pub enum ComplaintEvent {
         comment: Option<String>,
         occurred_at: DateTime<Utc>,
     },
+    /// A leg's deadline passed; the case goes up one escalation level.
+    SlaBreached {
+        leg: Leg,
+        deadline: DateTime<Utc>,
+        level: u32,
+        occurred_at: DateTime<Utc>,
+    },
+    /// Closed by the watcher: the citizen did not answer in time.
+    AutoClosed {
+        waiting_since: DateTime<Utc>,
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version every event is written with today.
@@ -108,6 +122,8 @@ impl ComplaintEvent {
             ComplaintEvent::Closed { .. } => "Closed",
             ComplaintEvent::Reopened { .. } => "Reopened",
             ComplaintEvent::Rated { .. } => "Rated",
+            ComplaintEvent::SlaBreached { .. } => "SlaBreached",
+            ComplaintEvent::AutoClosed { .. } => "AutoClosed",
         }
     }
 
@@ -125,7 +141,9 @@ impl ComplaintEvent {
             | ComplaintEvent::Escalated { occurred_at, .. }
             | ComplaintEvent::Closed { occurred_at, .. }
             | ComplaintEvent::Reopened { occurred_at, .. }
-            | ComplaintEvent::Rated { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::Rated { occurred_at, .. }
+            | ComplaintEvent::SlaBreached { occurred_at, .. }
+            | ComplaintEvent::AutoClosed { occurred_at, .. } => *occurred_at,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod sla_timers;
 pub mod summary;
 pub mod summary_query;
 pub mod view;
+pub mod watcher;
 
 pub use history::HistoryEntry;
 pub use projector::{Projection, Projector};
@@ -16,3 +17,4 @@ pub use rebuild::{rebuild, RebuildReport};
 pub use sla_timers::SlaTimers;
 pub use summary::ComplaintSummary;
 pub use view::ComplaintView;
+pub use watcher::{WatchReport, Watcher};

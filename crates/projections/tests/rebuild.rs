@@ -91,34 +91,8 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
 }
 
 fn sla_timers() -> aduan_projections::SlaTimers {
-    use aduan_domain::sla::*;
-    let target = |amount, unit| Target { amount, unit };
-    let policy = Policy {
-        version: 1,
-        effective_from: chrono::DateTime::UNIX_EPOCH,
-        at_risk_percent: 80,
-        auto_close_after: target(10, Unit::WorkingDays),
-        rules: vec![Rule {
-            category: None,
-            priority: None,
-            dispatch: target(3, Unit::WorkingDays),
-            respond: target(5, Unit::WorkingDays),
-            resolve: target(60, Unit::CalendarDays),
-        }],
-    };
-    let weekdays = [
-        chrono::Weekday::Mon,
-        chrono::Weekday::Tue,
-        chrono::Weekday::Wed,
-        chrono::Weekday::Thu,
-        chrono::Weekday::Fri,
-    ];
-    let calendar =
-        BusinessCalendar::new(8 * 3600, &weekdays, &[(480, 720), (780, 960)], []).unwrap();
-    aduan_projections::SlaTimers::new(
-        Arc::new(calendar),
-        Arc::new(PolicyBook::new(vec![policy]).unwrap()),
-    )
+    let (calendar, book) = aduan_testkit::fixtures::sla();
+    aduan_projections::SlaTimers::new(calendar, book)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,19 +9,24 @@ use aduan_store::{CommandBus, CommandRequest, PgEventLog, PgOptions, RequestCont
 
 use crate::TestDatabase;
 
-/// Small reference data: two OPDs, one category.
+/// The first instant of the test clock: Monday 2 March 2026, 09:00 WITA.
+pub fn start() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()
+}
+
+/// Small reference data: two OPDs, one category; the clock stands at `start()`.
 pub fn services() -> ComplaintServices {
+    services_at(Arc::new(FixedClock::at(start())))
+}
+
+/// The same services on a clock the test moves.
+pub fn services_at(clock: Arc<FixedClock>) -> ComplaintServices {
+    let opd = |code: &str, name: &str| Opd {
+        code: code.into(),
+        name: name.into(),
+    };
     let reference = ReferenceData {
-        opds: vec![
-            Opd {
-                code: "DPU".into(),
-                name: "Public works".into(),
-            },
-            Opd {
-                code: "DLH".into(),
-                name: "Environment".into(),
-            },
-        ],
+        opds: vec![opd("DPU", "Public works"), opd("DLH", "Environment")],
         categories: vec![Category {
             code: "ROAD_DAMAGE".into(),
             name: "Road damage".into(),
@@ -29,19 +34,45 @@ pub fn services() -> ComplaintServices {
         }],
         kecamatan: vec![],
     };
-    let now = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
-    ComplaintServices::new(
-        Arc::new(FixedClock::at(now)),
-        Arc::new(reference),
-        Rules::default(),
-    )
+    ComplaintServices::new(clock, Arc::new(reference), Rules::default())
+}
+
+/// Office hours Monday to Friday 08:00-12:00 and 13:00-16:00 WITA, and the
+/// national default targets (3 and 5 working days, 60 days; auto-close after 10
+/// working days).
+pub fn sla() -> (Arc<sla::BusinessCalendar>, Arc<sla::PolicyBook>) {
+    use chrono::Weekday::*;
+    use sla::{Policy, Rule, Target, Unit};
+    let target = |amount, unit| Target { amount, unit };
+    let policy = Policy {
+        version: 1,
+        effective_from: chrono::DateTime::UNIX_EPOCH,
+        at_risk_percent: 80,
+        auto_close_after: target(10, Unit::WorkingDays),
+        rules: vec![Rule {
+            category: None,
+            priority: None,
+            dispatch: target(3, Unit::WorkingDays),
+            respond: target(5, Unit::WorkingDays),
+            resolve: target(60, Unit::CalendarDays),
+        }],
+    };
+    let hours = [(480, 720), (780, 960)];
+    let calendar =
+        sla::BusinessCalendar::new(8 * 3600, &[Mon, Tue, Wed, Thu, Fri], &hours, []).unwrap();
+    let book = sla::PolicyBook::new(vec![policy]).unwrap();
+    (Arc::new(calendar), Arc::new(book))
 }
 
 /// A command bus on a migrated test database.
 pub async fn bus(db: &TestDatabase) -> CommandBus {
+    bus_with(db, services()).await
+}
+
+pub async fn bus_with(db: &TestDatabase, services: ComplaintServices) -> CommandBus {
     let log = PgEventLog::connect(&db.url, &PgOptions::default()).expect("connect");
     log.migrate().await.expect("migrate");
-    CommandBus::new(log, services())
+    CommandBus::new(log, services)
 }
 
 pub fn agent() -> Actor {

@@ -104,7 +104,7 @@ impl Facts {
                     f.rejected_at = Some(at);
                     f.ended_at = Some(at);
                 }
-                ComplaintEvent::Closed { .. } => {
+                ComplaintEvent::Closed { .. } | ComplaintEvent::AutoClosed { .. } => {
                     f.end_wait(at);
                     f.ended_at = Some(at);
                     f.closed_since = Some(at);

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use aduan_domain::sla::Leg;
 use aduan_domain::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
@@ -281,7 +282,19 @@ pub fn every_action_but_submit() -> Vec<Action> {
         close(Resolution::Resolved),
         reopen(),
         rate(5),
+        record_breach(Leg::Respond, now()),
+        auto_close(),
     ]
+}
+
+pub fn record_breach(leg: Leg, deadline: DateTime<Utc>) -> Action {
+    Action::RecordBreach(RecordBreach { leg, deadline })
+}
+
+pub fn auto_close() -> Action {
+    Action::AutoClose(AutoClose {
+        waiting_since: now(),
+    })
 }
 
 // ---- events -----------------------------------------------------------------------
@@ -441,7 +454,9 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::Escalated { occurred_at, .. }
         | ComplaintEvent::Closed { occurred_at, .. }
         | ComplaintEvent::Reopened { occurred_at, .. }
-        | ComplaintEvent::Rated { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::Rated { occurred_at, .. }
+        | ComplaintEvent::SlaBreached { occurred_at, .. }
+        | ComplaintEvent::AutoClosed { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }

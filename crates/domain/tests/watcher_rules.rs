@@ -1,0 +1,99 @@
+//! The commands only the deadline watcher (SYSTEM) sends.
+
+mod common;
+
+use aduan_domain::sla::Leg;
+use aduan_domain::*;
+use chrono::Duration;
+use common::*;
+
+fn breached(leg: Leg, level: u32) -> ComplaintEvent {
+    ComplaintEvent::SlaBreached {
+        leg,
+        deadline: now(),
+        level,
+        occurred_at: now() + Duration::hours(1),
+    }
+}
+
+#[test]
+fn a_passed_deadline_is_recorded_and_raises_the_escalation_level() {
+    given_after(Duration::hours(1), assigned_case())
+        .when(cmd(system(), record_breach(Leg::Respond, now())))
+        .then_expect_events(vec![breached(Leg::Respond, 1)]);
+}
+
+#[test]
+fn each_breach_is_recorded_once() {
+    given_after(
+        Duration::hours(1),
+        and(assigned_case(), [breached(Leg::Respond, 1)]),
+    )
+    .when(cmd(system(), record_breach(Leg::Respond, now())))
+    .then_expect_error(ComplaintError::RuleViolated(
+        "this breach has already been recorded".into(),
+    ));
+}
+
+#[test]
+fn another_legs_breach_is_recorded_separately() {
+    given_after(
+        Duration::hours(1),
+        and(assigned_case(), [breached(Leg::Respond, 1)]),
+    )
+    .when(cmd(system(), record_breach(Leg::Resolve, now())))
+    .then_expect_events(vec![breached(Leg::Resolve, 2)]);
+}
+
+#[test]
+fn a_deadline_still_ahead_is_not_a_breach() {
+    given(assigned_case())
+        .when(cmd(
+            system(),
+            record_breach(Leg::Respond, now() + Duration::minutes(1)),
+        ))
+        .then_expect_error(ComplaintError::invalid("deadline", "has not passed yet"));
+}
+
+#[test]
+fn only_the_system_records_breaches() {
+    given_after(Duration::hours(1), assigned_case())
+        .when(cmd(supervisor(), record_breach(Leg::Respond, now())))
+        .then_expect_error(denied(&supervisor(), "record an SLA breach on"));
+}
+
+#[test]
+fn a_closed_case_has_no_breaches_left_to_record() {
+    given_after(Duration::hours(1), closed_case())
+        .when(cmd(system(), record_breach(Leg::Resolve, now())))
+        .then_expect_error(transition("record an SLA breach on", Status::Closed));
+}
+
+#[test]
+fn an_unanswered_request_for_information_closes_the_case() {
+    let events = given(waiting_case())
+        .when(cmd(system(), auto_close()))
+        .inspect_result()
+        .unwrap();
+    assert!(
+        matches!(events.as_slice(), [ComplaintEvent::AutoClosed { waiting_since, .. }] if *waiting_since == now())
+    );
+    let case = fold([waiting_case(), events].concat());
+    assert_eq!(case.status, Status::Closed);
+    assert_eq!(case.resolution, Some(Resolution::NotResolved));
+    assert_eq!(case.closure_count, 1);
+}
+
+#[test]
+fn only_a_waiting_case_closes_automatically() {
+    given(in_progress_case())
+        .when(cmd(system(), auto_close()))
+        .then_expect_error(transition("close automatically", Status::InProgress));
+}
+
+#[test]
+fn only_the_system_closes_automatically() {
+    given(waiting_case())
+        .when(cmd(agent(), auto_close()))
+        .then_expect_error(denied(&agent(), "close automatically"));
+}
