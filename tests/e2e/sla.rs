@@ -125,3 +125,59 @@ async fn an_emergency_runs_on_calendar_minutes() {
     assert_eq!(breached["slaTimers"], json!([]));
     env.finish().await;
 }
+
+/// The server's own watcher records a breach as an event within seconds of the
+/// deadline. Real time: the tightest target a policy can state is one minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_running_server_records_a_missed_deadline_in_the_history() {
+    let shipped = include_str!("../../config/sla.toml");
+    let minute = shipped.replace(
+        "dispatch = { amount = 3, unit = \"working_days\" }",
+        "dispatch = { amount = 1, unit = \"calendar_minutes\" }",
+    );
+    assert_ne!(
+        minute, shipped,
+        "the default dispatch target moved in config/sla.toml"
+    );
+    let path =
+        std::env::temp_dir().join(format!("aduan-sla-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, minute).unwrap();
+    let env = Env::start_with(&[
+        ("ADUAN_SLA_CONFIG", path.to_str().unwrap()),
+        ("ADUAN_WATCH_INTERVAL_MS", "500"),
+    ])
+    .await;
+    let id = env.submit().await;
+    let submitted_at = std::time::Instant::now();
+    let mut history = Vec::new();
+    while submitted_at.elapsed() < std::time::Duration::from_secs(90) {
+        history = env.history(&id).await;
+        if history.iter().any(|e| e["type"] == "SlaBreached") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let breach = history
+        .iter()
+        .find(|e| e["type"] == "SlaBreached")
+        .unwrap_or_else(|| panic!("no breach recorded: {history:?}"));
+    assert!(
+        submitted_at.elapsed() >= std::time::Duration::from_secs(55),
+        "not before the deadline"
+    );
+    assert_eq!(breach["payload"]["leg"], "DISPATCH");
+    assert_eq!(breach["payload"]["level"], 1);
+    assert_eq!(breach["role"], "SYSTEM");
+    assert_eq!(breach["channel"], "watcher");
+    // Exactly once: a few more ticks add nothing.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let breaches = env
+        .history(&id)
+        .await
+        .iter()
+        .filter(|e| e["type"] == "SlaBreached")
+        .count();
+    assert_eq!(breaches, 1);
+    std::fs::remove_file(path).unwrap();
+    env.finish().await;
+}
