@@ -2,6 +2,7 @@
 //! driven over HTTP with tokens of different roles.
 
 mod concurrency;
+mod dashboard;
 mod errors;
 mod lifecycle;
 mod lists;

@@ -54,6 +54,12 @@ impl Env {
         self.db.drop_db().await;
     }
 
+    /// A client for an analyst.
+    pub async fn analyst(&self) -> GraphqlClient {
+        self.server
+            .client(&self.server.token("ANALYST", None, "analyst-1").await)
+    }
+
     /// A citizen's pothole report; returns its id.
     pub async fn submit(&self) -> String {
         let data = self.citizen.ok(SUBMIT, json!({"input": report()})).await;

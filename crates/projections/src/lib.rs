@@ -1,6 +1,7 @@
 //! The read side: the durable projector and the projections it maintains, plus
 //! the per-request views (current state, auditor history).
 
+pub mod dashboard;
 pub mod history;
 pub mod projector;
 pub mod rebuild;

@@ -2,6 +2,7 @@
 //! DESIGN.md's API section.
 
 mod context;
+mod dashboard;
 mod error;
 mod inputs;
 mod list;
@@ -22,7 +23,12 @@ pub use mutation::MutationRoot;
 
 /// Every query, merged from the modules that own them.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::ComplaintQuery, list::ListQuery, sla::SlaQuery);
+pub struct QueryRoot(
+    query::ComplaintQuery,
+    list::ListQuery,
+    sla::SlaQuery,
+    dashboard::DashboardQuery,
+);
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -1,0 +1,163 @@
+//! `dashboard` and `cityStats`: what OPDs are judged by and what the city publishes.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::sla::SlaConfig;
+use aduan_domain::Role;
+use aduan_projections::dashboard::{self, GroupBy, AGE_BUCKETS};
+
+use super::context::{actor, bus};
+use super::error::{gql_error, invalid_input, store_error};
+
+#[derive(SimpleObject)]
+pub struct AgeBucket {
+    /// "<1d", "1-3d", "3-7d", "7-30d", ">30d"
+    pub age: String,
+    pub open: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct Dashboard {
+    /// The OPD, or null for the whole city.
+    pub opd: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub open: i64,
+    /// Running SLA clocks past their deadline now.
+    pub overdue: i64,
+    /// Share of follow-ups answered within target, of those answered.
+    pub response_compliance_pct: Option<f64>,
+    /// Share of cases closed within target, of those closed.
+    pub resolution_compliance_pct: Option<f64>,
+    /// Time from dispatch to first reply, in seconds of working time.
+    pub respond_p50_seconds: Option<f64>,
+    pub respond_p90_seconds: Option<f64>,
+    /// Time from submission to closure, in seconds (calendar time for the default 60-day target).
+    pub resolve_p50_seconds: Option<f64>,
+    pub resolve_p90_seconds: Option<f64>,
+    pub backlog_by_age: Vec<AgeBucket>,
+    /// 0-100 from the citizens' ratings (1 = 0, 5 = 100).
+    pub satisfaction_index: Option<f64>,
+    pub ratings: i64,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "StatsGroupBy")]
+pub enum StatsGroupBy {
+    Day,
+    Category,
+    Kecamatan,
+    Channel,
+}
+
+#[derive(SimpleObject)]
+pub struct CityStat {
+    /// The day (YYYY-MM-DD, city time), category, kecamatan or channel code.
+    pub key: String,
+    pub submitted: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub rejected: i64,
+}
+
+fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+    if from >= to {
+        return Err(invalid_input("to", "must be after from"));
+    }
+    if to - from > chrono::Duration::days(731) {
+        return Err(invalid_input("to", "the range may span at most two years"));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct DashboardQuery;
+
+#[Object]
+impl DashboardQuery {
+    /// An OPD's (or, without `opd`, the city's) SLA performance for cases created in
+    /// `[from, to)`. OPD roles see their own OPD only.
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        opd: Option<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Dashboard> {
+        let actor = actor(ctx)?;
+        check_range(from, to)?;
+        match actor.role {
+            Role::Citizen => return Err(gql_error("FORBIDDEN", "citizens do not read dashboards")),
+            Role::OpdAdmin | Role::OpdOfficer if opd.is_none() || opd != actor.opd => {
+                return Err(gql_error("FORBIDDEN", "an OPD reads its own dashboard"))
+            }
+            _ => {}
+        }
+        let bus = bus(ctx)?;
+        let now = bus.services().clock.now();
+        let d = dashboard::dashboard(bus.log().pool(), opd.as_deref(), from, to, now)
+            .await
+            .map_err(store_error)?;
+        Ok(Dashboard {
+            opd,
+            from,
+            to,
+            open: d.open,
+            overdue: d.overdue,
+            response_compliance_pct: d.response_compliance_pct,
+            resolution_compliance_pct: d.resolution_compliance_pct,
+            respond_p50_seconds: d.respond_p50_seconds,
+            respond_p90_seconds: d.respond_p90_seconds,
+            resolve_p50_seconds: d.resolve_p50_seconds,
+            resolve_p90_seconds: d.resolve_p90_seconds,
+            backlog_by_age: AGE_BUCKETS
+                .iter()
+                .zip(d.backlog_by_age)
+                .map(|(age, open)| AgeBucket {
+                    age: age.to_string(),
+                    open,
+                })
+                .collect(),
+            satisfaction_index: d.satisfaction_index,
+            ratings: d.ratings,
+        })
+    }
+
+    /// Cases created in `[from, to)` per day, category, kecamatan or channel.
+    async fn city_stats(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group_by: StatsGroupBy,
+    ) -> Result<Vec<CityStat>> {
+        actor(ctx)?;
+        check_range(from, to)?;
+        let offset = ctx
+            .data::<Arc<SlaConfig>>()
+            .map(|c| c.calendar.utc_offset.clone())
+            .map_err(|_| gql_error("UNAVAILABLE", "SLA settings are not loaded"))?;
+        let group = match group_by {
+            StatsGroupBy::Day => GroupBy::Day,
+            StatsGroupBy::Category => GroupBy::Category,
+            StatsGroupBy::Kecamatan => GroupBy::Kecamatan,
+            StatsGroupBy::Channel => GroupBy::Channel,
+        };
+        let rows = dashboard::city_stats(bus(ctx)?.log().pool(), from, to, group, &offset)
+            .await
+            .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CityStat {
+                key: r.key,
+                submitted: r.submitted,
+                open: r.open,
+                closed: r.closed,
+                rejected: r.rejected,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,145 @@
+//! Dashboards: aggregates over `complaint_summary` and `sla_timers`, computed at
+//! read time (indexed queries; a city's 100,000 cases a year need no rollups yet).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use aduan_store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dashboard {
+    pub open: i64,
+    /// Running clocks past their deadline now.
+    pub overdue: i64,
+    pub response_compliance_pct: Option<f64>,
+    pub resolution_compliance_pct: Option<f64>,
+    /// Working (or calendar, per target) seconds from dispatch to first reply.
+    pub respond_p50_seconds: Option<f64>,
+    pub respond_p90_seconds: Option<f64>,
+    pub resolve_p50_seconds: Option<f64>,
+    pub resolve_p90_seconds: Option<f64>,
+    /// Open cases by age: under 1 day, 1-3, 3-7, 7-30, over 30 days.
+    pub backlog_by_age: [i64; 5],
+    /// 0-100 from ratings 1-5.
+    pub satisfaction_index: Option<f64>,
+    pub ratings: i64,
+}
+
+pub const AGE_BUCKETS: [&str; 5] = ["<1d", "1-3d", "3-7d", "7-30d", ">30d"];
+
+/// The dashboard of one OPD (or the whole city with `opd` None) for cases created
+/// in `[from, to)`; open and overdue counts are as of `now`.
+pub async fn dashboard(
+    pool: &PgPool,
+    opd: Option<&str>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, StoreError> {
+    let e = StoreError::from_sqlx;
+    let cases: (i64, i64, i64, i64, i64, i64, Option<f64>, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED')), \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at > $4 - interval '1 day'), \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '1 day' AND created_at > $4 - interval '3 days'), \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '3 days' AND created_at > $4 - interval '7 days'), \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '7 days' AND created_at > $4 - interval '30 days'), \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '30 days'), \
+           avg((rating - 1) * 25.0)::float8, count(rating) \
+         FROM complaint_summary \
+         WHERE ($1::text IS NULL OR opd = $1) AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(opd)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .map_err(e)?;
+    let timers: (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE stopped_at IS NULL AND NOT paused AND deadline < $4), \
+           (100.0 * count(*) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL AND t.state = 'MET') \
+             / nullif(count(*) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), 0))::float8, \
+           (100.0 * count(*) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL AND t.state = 'MET') \
+             / nullif(count(*) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL), 0))::float8, \
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), \
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL), \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL) \
+         FROM sla_timers t JOIN complaint_summary s USING (complaint_id) \
+         WHERE ($1::text IS NULL OR t.opd = $1) AND s.created_at >= $2 AND s.created_at < $3",
+    )
+    .bind(opd)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .map_err(e)?;
+    Ok(Dashboard {
+        open: cases.0,
+        backlog_by_age: [cases.1, cases.2, cases.3, cases.4, cases.5],
+        satisfaction_index: cases.6,
+        ratings: cases.7,
+        overdue: timers.0,
+        response_compliance_pct: timers.1,
+        resolution_compliance_pct: timers.2,
+        respond_p50_seconds: timers.3,
+        respond_p90_seconds: timers.4,
+        resolve_p50_seconds: timers.5,
+        resolve_p90_seconds: timers.6,
+    })
+}
+
+/// How city statistics are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The local (WITA) date of submission.
+    Day,
+    Category,
+    Kecamatan,
+    Channel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatRow {
+    pub key: String,
+    pub submitted: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub rejected: i64,
+}
+
+/// Counts of cases created in `[from, to)`, grouped. `utc_offset` ("+08:00") sets
+/// which local day a case belongs to.
+pub async fn city_stats(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    group: GroupBy,
+    utc_offset: &str,
+) -> Result<Vec<StatRow>, StoreError> {
+    let key = match group {
+        // An interval offset, unlike a POSIX zone name, keeps ISO's sign: +08:00 is east.
+        GroupBy::Day => "to_char(created_at AT TIME ZONE $3::interval, 'YYYY-MM-DD')",
+        GroupBy::Category => "category",
+        GroupBy::Kecamatan => "coalesce(kecamatan, '(unknown)')",
+        GroupBy::Channel => "channel",
+    };
+    // Every grouping binds the offset (PostgreSQL refuses unused parameters);
+    // only DAY uses it.
+    sqlx::query_as(&format!(
+        "SELECT {key} AS key, count(*) AS submitted, \
+           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED')) AS open, \
+           count(*) FILTER (WHERE status = 'CLOSED') AS closed, \
+           count(*) FILTER (WHERE status = 'REJECTED') AS rejected \
+         FROM complaint_summary \
+         WHERE created_at >= $1 AND created_at < $2 AND $3::interval IS NOT NULL \
+         GROUP BY 1 ORDER BY 1"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(utc_offset)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from_sqlx)
+}
