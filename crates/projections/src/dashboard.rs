@@ -27,6 +27,29 @@ pub struct Dashboard {
 
 pub const AGE_BUCKETS: [&str; 5] = ["<1d", "1-3d", "3-7d", "7-30d", ">30d"];
 
+#[derive(sqlx::FromRow)]
+struct CaseCounts {
+    open: i64,
+    age_0: i64,
+    age_1: i64,
+    age_2: i64,
+    age_3: i64,
+    age_4: i64,
+    satisfaction: Option<f64>,
+    ratings: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TimerStats {
+    overdue: i64,
+    respond_met_pct: Option<f64>,
+    resolve_met_pct: Option<f64>,
+    respond_p50: Option<f64>,
+    respond_p90: Option<f64>,
+    resolve_p50: Option<f64>,
+    resolve_p90: Option<f64>,
+}
+
 /// The dashboard of one OPD (or the whole city with `opd` None) for cases created
 /// in `[from, to)`; open and overdue counts are as of `now`.
 pub async fn dashboard(
@@ -36,57 +59,80 @@ pub async fn dashboard(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Dashboard, StoreError> {
-    let e = StoreError::from_sqlx;
-    let cases: (i64, i64, i64, i64, i64, i64, Option<f64>, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED')), \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at > $4 - interval '1 day'), \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '1 day' AND created_at > $4 - interval '3 days'), \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '3 days' AND created_at > $4 - interval '7 days'), \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '7 days' AND created_at > $4 - interval '30 days'), \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED') AND created_at <= $4 - interval '30 days'), \
-           avg((rating - 1) * 25.0)::float8, count(rating) \
+    const OPEN: &str = "status NOT IN ('CLOSED', 'REJECTED')";
+    let cases: CaseCounts = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE {OPEN}) AS open, \
+           count(*) FILTER (WHERE {OPEN} AND created_at > $4 - interval '1 day') AS age_0, \
+           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '1 day' \
+                                        AND created_at > $4 - interval '3 days') AS age_1, \
+           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '3 days' \
+                                        AND created_at > $4 - interval '7 days') AS age_2, \
+           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '7 days' \
+                                        AND created_at > $4 - interval '30 days') AS age_3, \
+           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '30 days') AS age_4, \
+           avg((rating - 1) * 25.0)::float8 AS satisfaction, count(rating) AS ratings \
          FROM complaint_summary \
-         WHERE ($1::text IS NULL OR opd = $1) AND created_at >= $2 AND created_at < $3",
-    )
+         WHERE ($1::text IS NULL OR opd = $1) AND created_at >= $2 AND created_at < $3"
+    ))
     .bind(opd)
     .bind(from)
     .bind(to)
     .bind(now)
     .fetch_one(pool)
     .await
-    .map_err(e)?;
-    let timers: (i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE stopped_at IS NULL AND NOT paused AND deadline < $4), \
-           (100.0 * count(*) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL AND t.state = 'MET') \
-             / nullif(count(*) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), 0))::float8, \
-           (100.0 * count(*) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL AND t.state = 'MET') \
-             / nullif(count(*) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL), 0))::float8, \
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), \
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESPOND' AND stopped_at IS NOT NULL), \
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL), \
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE leg = 'RESOLVE' AND stopped_at IS NOT NULL) \
+    .map_err(StoreError::from_sqlx)?;
+    let stopped = |leg: &str| format!("leg = '{leg}' AND stopped_at IS NOT NULL");
+    let met_pct = |leg: &str| {
+        format!(
+            "(100.0 * count(*) FILTER (WHERE {s} AND t.state = 'MET') \
+               / nullif(count(*) FILTER (WHERE {s}), 0))::float8",
+            s = stopped(leg)
+        )
+    };
+    let pct = |p: f64, leg: &str| {
+        format!(
+            "percentile_cont({p}) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE {})",
+            stopped(leg)
+        )
+    };
+    let timers: TimerStats = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE stopped_at IS NULL AND NOT paused AND deadline < $4) AS overdue, \
+           {} AS respond_met_pct, {} AS resolve_met_pct, \
+           {} AS respond_p50, {} AS respond_p90, {} AS resolve_p50, {} AS resolve_p90 \
          FROM sla_timers t JOIN complaint_summary s USING (complaint_id) \
          WHERE ($1::text IS NULL OR t.opd = $1) AND s.created_at >= $2 AND s.created_at < $3",
-    )
+        met_pct("RESPOND"),
+        met_pct("RESOLVE"),
+        pct(0.5, "RESPOND"),
+        pct(0.9, "RESPOND"),
+        pct(0.5, "RESOLVE"),
+        pct(0.9, "RESOLVE"),
+    ))
     .bind(opd)
     .bind(from)
     .bind(to)
     .bind(now)
     .fetch_one(pool)
     .await
-    .map_err(e)?;
+    .map_err(StoreError::from_sqlx)?;
     Ok(Dashboard {
-        open: cases.0,
-        backlog_by_age: [cases.1, cases.2, cases.3, cases.4, cases.5],
-        satisfaction_index: cases.6,
-        ratings: cases.7,
-        overdue: timers.0,
-        response_compliance_pct: timers.1,
-        resolution_compliance_pct: timers.2,
-        respond_p50_seconds: timers.3,
-        respond_p90_seconds: timers.4,
-        resolve_p50_seconds: timers.5,
-        resolve_p90_seconds: timers.6,
+        open: cases.open,
+        backlog_by_age: [
+            cases.age_0,
+            cases.age_1,
+            cases.age_2,
+            cases.age_3,
+            cases.age_4,
+        ],
+        satisfaction_index: cases.satisfaction,
+        ratings: cases.ratings,
+        overdue: timers.overdue,
+        response_compliance_pct: timers.respond_met_pct,
+        resolution_compliance_pct: timers.resolve_met_pct,
+        respond_p50_seconds: timers.respond_p50,
+        respond_p90_seconds: timers.respond_p90,
+        resolve_p50_seconds: timers.resolve_p50,
+        resolve_p90_seconds: timers.resolve_p90,
     })
 }
 
