@@ -123,3 +123,48 @@ async fn projections_rebuild_runs_beside_the_live_server() {
     );
     env.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seeded_cases_look_like_real_ones_and_feed_the_read_side() {
+    let env = Env::start().await;
+    let real = env.assigned().await;
+    let said = run_cli(&["seed", "--cases", "40", "--days", "30"], &env.db.url).await;
+    assert!(said.contains("seeded 40 complaints"), "{said}");
+
+    // Same shapes: metadata keys, and the fields of each event type, as the API writes them.
+    let shapes: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT event_type, \
+           (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(metadata) k), \
+           (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(payload -> event_type) k) \
+         FROM events WHERE event_type IN ('Submitted', 'Verified', 'Assigned') \
+         AND (metadata ->> 'channel') IN ('seed', 'graphql') ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&mut env.db.connect().await)
+    .await
+    .unwrap();
+    let per_type = |t: &str| shapes.iter().filter(|s| s.0 == t).count();
+    for t in ["Submitted", "Verified", "Assigned"] {
+        assert_eq!(
+            per_type(t),
+            1,
+            "{t} has one shape whether seeded or real: {shapes:?}"
+        );
+    }
+
+    // The running server's projectors take the seeded history in.
+    env.db.settle().await;
+    let list = "query { complaints(first: 1) { totalCount } }";
+    let mut total = 0;
+    for _ in 0..100 {
+        total = env.agent.ok(list, serde_json::json!({})).await["complaints"]["totalCount"]
+            .as_i64()
+            .unwrap();
+        if total == 41 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(total, 41);
+    assert_eq!(env.event_types(&real).await.len(), 3);
+    env.finish().await;
+}

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,18 @@ pub enum Commands {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Generate realistic complaints through the real command path (demo data).
+    Seed {
+        /// How many complaints.
+        #[arg(long, default_value_t = 500)]
+        cases: usize,
+        /// Spread their creation over this many past days.
+        #[arg(long, default_value_t = 60)]
+        days: i64,
+        /// The random seed (the same seed gives the same stories).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Manage the read-side projections.
     #[command(subcommand)]
     Projections(ProjectionCommands),
@@ -165,6 +178,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if wanted(timers.name()) {
                 rebuild_and_report(&log, &timers).await?;
             }
+            Ok(())
+        }
+        Commands::Seed { cases, days, seed } => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let reference = Arc::new(crate::settings::load_reference(cli.reference.as_deref())?);
+            let report = crate::seed::seed(log, reference, *cases, *days, *seed).await?;
+            println!(
+                "seeded {} complaints with {} commands",
+                report.cases, report.commands
+            );
             Ok(())
         }
         Commands::Schema => {

@@ -5,4 +5,5 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod graphql;
+pub mod seed;
 pub mod settings;

@@ -1,0 +1,339 @@
+//! `aduan seed --cases N`: realistic Makassar traffic through the real command
+//! path (the same bus, rules and events as the API), spread over the past weeks on a
+//! moving clock, so dashboards and SLA timers have something to show.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use aduan_domain::*;
+use aduan_store::{CommandBus, CommandError, CommandRequest, PgEventLog, RequestContext};
+
+/// A small deterministic generator (xorshift64*), so a seed reproduces a data set.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True with probability `percent`/100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn hours(&mut self, min: i64, max: i64) -> Duration {
+        Duration::minutes(min * 60 + self.below(((max - min) * 60).max(1) as u64) as i64)
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub cases: usize,
+    pub commands: usize,
+}
+
+const TITLES: [(&str, &str); 8] = [
+    ("ROAD_DAMAGE", "Jalan berlubang"),
+    ("DRAINAGE", "Drainase tersumbat, air meluap"),
+    ("GARBAGE", "Sampah tidak diangkut tiga hari"),
+    ("TRAFFIC_LIGHT", "Lampu lalu lintas mati"),
+    ("STREET_LIGHT", "Lampu jalan padam"),
+    ("HEALTH_SERVICE", "Antrean puskesmas terlalu lama"),
+    ("WATER_SUPPLY", "Air PDAM tidak mengalir"),
+    ("PUBLIC_ORDER", "Pedagang kaki lima menutup trotoar"),
+];
+
+/// Seeds `cases` complaints created over the last `days` days, on `log`.
+pub async fn seed(
+    log: PgEventLog,
+    reference: Arc<ReferenceData>,
+    cases: usize,
+    days: i64,
+    seed: u64,
+) -> Result<SeedReport, CommandError> {
+    let now = Utc::now();
+    let clock = Arc::new(FixedClock::at(now));
+    let bus = CommandBus::new(
+        log,
+        ComplaintServices::new(clock.clone(), reference.clone(), Rules::default()),
+    );
+    let mut rng = Rng(seed.max(1));
+    let mut report = SeedReport::default();
+    for n in 0..cases {
+        let created = now - Duration::minutes(rng.below((days * 24 * 60).max(1) as u64) as i64);
+        let story = Story::new(&mut rng, &reference, n, created);
+        for (at, actor, action) in story.steps(&mut rng, &reference) {
+            if at > now {
+                break; // the rest of this case's life has not happened yet
+            }
+            clock.set(at);
+            let request = CommandRequest {
+                complaint_id: story.id.clone(),
+                command: Command::new(actor, action),
+                context: RequestContext {
+                    channel: "seed".into(),
+                    correlation_id: format!("seed-{seed}-{n}"),
+                },
+                command_id: None,
+                expected_version: None,
+            };
+            match bus.execute(request).await {
+                Ok(_) => report.commands += 1,
+                // A generated step the rules refuse is skipped, as a clerk would be told no.
+                Err(CommandError::Domain(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        report.cases += 1;
+    }
+    Ok(report)
+}
+
+/// One generated complaint.
+struct Story {
+    id: String,
+    n: usize,
+    created: DateTime<Utc>,
+    channel: Channel,
+    category: String,
+    opd: String,
+}
+
+impl Story {
+    fn new(rng: &mut Rng, reference: &ReferenceData, n: usize, created: DateTime<Utc>) -> Story {
+        let channels = [
+            Channel::Mobile,
+            Channel::Mobile,
+            Channel::Web,
+            Channel::CallCenter,
+            Channel::CallCenter,
+            Channel::WalkIn,
+            Channel::NationalPlatform,
+            Channel::Open311,
+        ];
+        let (category, _) = *rng.pick(&TITLES);
+        let opd = reference
+            .category(category)
+            .map_or_else(|| reference.opds[0].code.clone(), |c| c.default_opd.clone());
+        Story {
+            id: uuid::Uuid::new_v4().to_string(),
+            n,
+            created,
+            channel: *rng.pick(&channels),
+            category: category.to_string(),
+            opd,
+        }
+    }
+
+    fn reporter(&self) -> Actor {
+        match self.channel {
+            Channel::Mobile | Channel::Web => {
+                Actor::new(format!("warga-{}", self.n % 5000), Role::Citizen, None)
+            }
+            Channel::NationalPlatform | Channel::Open311 => {
+                Actor::new("bridge", Role::System, None)
+            }
+            _ => Actor::new("agent-seed", Role::Agent, None),
+        }
+    }
+
+    /// The case's life as (when, who, what), in order.
+    fn steps(
+        &self,
+        rng: &mut Rng,
+        reference: &ReferenceData,
+    ) -> Vec<(DateTime<Utc>, Actor, Action)> {
+        let agent = Actor::new("agent-seed", Role::Agent, None);
+        let officer = |opd: &str| {
+            Actor::new(
+                format!("petugas-{}", opd.to_lowercase()),
+                Role::OpdOfficer,
+                Some(opd),
+            )
+        };
+        let title = TITLES
+            .iter()
+            .find(|(c, _)| *c == self.category)
+            .map_or("Aduan", |(_, t)| t);
+        let kecamatan = rng.pick(&reference.kecamatan).code.clone();
+        let mut at = self.created;
+        let mut steps = vec![(
+            at,
+            self.reporter(),
+            Action::Submit(Submit {
+                complaint_id: self.id.clone(),
+                channel: self.channel,
+                category: self.category.clone(),
+                priority: Some(*rng.pick(&[
+                    Priority::Normal,
+                    Priority::Normal,
+                    Priority::Normal,
+                    Priority::High,
+                    Priority::Low,
+                ])),
+                title: title.to_string(),
+                description: format!(
+                    "{title} di wilayah {kecamatan}. Mohon segera ditindaklanjuti."
+                ),
+                location: Location {
+                    latitude: -5.10 - rng.below(100) as f64 / 1000.0,
+                    longitude: 119.40 + rng.below(100) as f64 / 1000.0,
+                    address: None,
+                    kecamatan: Some(kecamatan),
+                    kelurahan: None,
+                },
+                reporter: None,
+                anonymous: rng.chance(10),
+                attachments: vec![],
+                external_ref: None,
+            }),
+        )];
+        if rng.chance(5) {
+            at += rng.hours(1, 20);
+            steps.push((
+                at,
+                agent,
+                Action::Reject(Reject {
+                    reason: RejectReason::Spam,
+                    note: None,
+                }),
+            ));
+            return steps;
+        }
+        at += rng.hours(1, 40);
+        steps.push((
+            at,
+            agent.clone(),
+            Action::Verify(Verify {
+                priority: None,
+                category: None,
+                note: None,
+            }),
+        ));
+        at += rng.hours(1, 30);
+        steps.push((
+            at,
+            agent.clone(),
+            Action::Assign(Assign {
+                opd: self.opd.clone(),
+                officer_id: None,
+                note: None,
+            }),
+        ));
+        let mut opd = self.opd.clone();
+        if rng.chance(5) {
+            let other = rng.pick(&reference.opds).code.clone();
+            if other != opd {
+                at += rng.hours(2, 30);
+                steps.push((
+                    at,
+                    agent.clone(),
+                    Action::Transfer(Transfer {
+                        to_opd: other.clone(),
+                        reason: "Bukan kewenangan kami".into(),
+                    }),
+                ));
+                opd = other;
+            }
+        }
+        if rng.chance(12) {
+            return steps; // never answered: these breach
+        }
+        at += rng.hours(1, 60);
+        steps.push((
+            at,
+            officer(&opd),
+            Action::Respond(Respond {
+                message: "Laporan diterima, tim akan ke lokasi.".into(),
+            }),
+        ));
+        if rng.chance(10) {
+            at += rng.hours(1, 10);
+            steps.push((
+                at,
+                officer(&opd),
+                Action::RequestInfo(RequestInfo {
+                    question: "Mohon kirim foto lokasi.".into(),
+                }),
+            ));
+            if rng.chance(30) {
+                return steps; // the citizen never answers: the watcher closes it
+            }
+            at += rng.hours(2, 48);
+            steps.push((
+                at,
+                self.reporter(),
+                Action::ProvideInfo(ProvideInfo {
+                    answer: "Foto terlampir.".into(),
+                    attachments: vec![],
+                }),
+            ));
+        }
+        at += rng.hours(4, 120);
+        steps.push((
+            at,
+            officer(&opd),
+            Action::RecordFieldHandling(RecordFieldHandling {
+                notes: "Ditangani di lokasi.".into(),
+                handled_at: at,
+                photos: vec![],
+            }),
+        ));
+        at += rng.hours(1, 48);
+        let resolution = if rng.chance(85) {
+            Resolution::Resolved
+        } else {
+            Resolution::NotResolved
+        };
+        steps.push((
+            at,
+            officer(&opd),
+            Action::Close(Close {
+                resolution,
+                summary: "Selesai ditangani.".into(),
+                duplicate_of: None,
+            }),
+        ));
+        if self.reporter().role == Role::Citizen && rng.chance(60) {
+            at += rng.hours(1, 72);
+            let score = *rng.pick(&[5, 5, 4, 4, 4, 3, 2, 1]);
+            steps.push((
+                at,
+                self.reporter(),
+                Action::Rate(Rate {
+                    score,
+                    comment: None,
+                }),
+            ));
+        }
+        steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rng;
+
+    #[test]
+    fn the_generator_is_deterministic_and_spread() {
+        let (mut a, mut b) = (Rng(42), Rng(42));
+        let xs: Vec<u64> = (0..100).map(|_| a.below(10)).collect();
+        assert_eq!(xs, (0..100).map(|_| b.below(10)).collect::<Vec<_>>());
+        assert!(
+            (0..10).all(|d| xs.contains(&d)),
+            "every digit comes up in 100 draws"
+        );
+    }
+}
