@@ -1,0 +1,178 @@
+//! The performance figures of docs/performance.md, measured in one run on a fresh
+//! database: `cargo bench -p aduan-api --bench throughput`.
+//!
+//! Every rate is printed next to a baseline measured in the same run on the same
+//! database (a raw single-row insert transaction), because shared machines are noisy
+//! and only the ratio carries from one machine to another.
+//!
+//! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5), ADUAN_BENCH_EVENTS
+//! (event log size for rebuild and read latency, default 1,000,000).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+
+use aduan_projections::{rebuild, ComplaintSummary};
+use aduan_testkit::{GraphqlClient, TestDatabase, TestServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+
+const SUBMIT: &str = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn report() -> serde_json::Value {
+    json!({"input": {
+        "channel": "CALL_CENTER", "category": "ROAD_DAMAGE", "title": "Jalan berlubang",
+        "description": "Lubang besar di depan SD Inpres, Jl. Veteran Selatan",
+        "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAMAJANG"}
+    }})
+}
+
+/// Commands per second through the GraphQL server with `clients` in parallel.
+async fn command_rate(client: &GraphqlClient, clients: usize, seconds: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, done) = (client.clone(), done.clone());
+            tokio::spawn(async move {
+                while Instant::now() < until {
+                    client.ok(SUBMIT, report()).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The database's own rate for one single-row insert transaction of an event-sized
+/// JSON row, with `clients` connections in parallel.
+async fn raw_rate(url: &str, clients: usize, seconds: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let payload = report();
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (url, done, payload) = (url.to_string(), done.clone(), payload.clone());
+            tokio::spawn(async move {
+                let mut conn = PgConnection::connect(&url).await.unwrap();
+                while Instant::now() < until {
+                    let mut tx = conn.begin().await.unwrap();
+                    sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
+                        .bind(&payload)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Grows the log to at least `target` events by copying the seeded complaints
+/// under new ids (same shapes, same sequences).
+async fn grow_log(db: &TestDatabase, target: i64) -> i64 {
+    let mut conn = db.connect().await;
+    let base: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&mut conn).await.unwrap();
+    let copies = (target + base - 1) / base.max(1);
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+         SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
+           CASE WHEN event_type = 'Submitted' \
+             THEN jsonb_set(payload::jsonb, '{Submitted,complaint_id}', to_jsonb(aggregate_id || '-c' || g))::json \
+             ELSE payload END, metadata \
+         FROM events, generate_series(1, $1::int) g ORDER BY g, position",
+    )
+    .bind(copies as i32 - 1)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&mut conn).await.unwrap()
+}
+
+/// p50 and p99 in milliseconds of `n` sequential requests.
+async fn latency(client: &GraphqlClient, query: &str, variables: serde_json::Value, n: usize) -> (f64, f64) {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        client.ok(query, variables.clone()).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[n / 2], times[(n * 99) / 100])
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("ADUAN_BENCH_SECONDS", 5);
+    let events = env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64;
+    let db = TestDatabase::create().await;
+    let server = TestServer::start(BIN, &db.url, &[]).await;
+    let agent = server.client(&server.token("AGENT", None, "bench").await);
+    let mut conn = db.connect().await;
+    sqlx::query("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload json NOT NULL)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    println!("## Commands through GraphQL vs raw insert transactions ({seconds} s each)");
+    println!("| clients | submitComplaint/s | raw insert tx/s | ratio |");
+    println!("|---|---|---|---|");
+    for clients in [1, 4, 16] {
+        let commands = command_rate(&agent, clients, seconds).await;
+        let raw = raw_rate(&db.url, clients, seconds).await;
+        println!("| {clients} | {commands:.0} | {raw:.0} | {:.3} |", commands / raw);
+    }
+    let status = server.stop().await;
+    assert!(status.success());
+
+    let seeded = std::process::Command::new(BIN)
+        .args(["seed", "--cases", "2000", "--days", "60"])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let grow = Instant::now();
+    let total = grow_log(&db, events).await;
+    println!("\n## Event log of {total} events (bulk copy took {:.0} s)", grow.elapsed().as_secs_f64());
+    db.settle().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let report = rebuild(&pool, &ComplaintSummary::default(), 2000).await.unwrap();
+    println!(
+        "complaint_summary rebuild: {} events in {:.1} s = {:.0} events/s",
+        report.events,
+        report.seconds,
+        report.events as f64 / report.seconds
+    );
+
+    // Reads at that size, with the projections built (sla_timers by the server).
+    let server = TestServer::start(BIN, &db.url, &[]).await;
+    let supervisor = server.client(&server.token("SUPERVISOR", None, "bench").await);
+    let window = json!({"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"});
+    let list = "query { complaints(first: 20, filter: {status: [ASSIGNED, IN_PROGRESS]}) { totalCount edges { node { id } } } }";
+    let (p50, p99) = latency(&supervisor, list, json!({}), 200).await;
+    println!("complaints (first 20, status filter): p50 {p50:.1} ms, p99 {p99:.1} ms");
+    let dashboard = "query($from: DateTime!, $to: DateTime!) { dashboard(opd: \"DPU\", from: $from, to: $to) { open overdue responseCompliancePct respondP50Seconds satisfactionIndex } }";
+    let (p50, p99) = latency(&supervisor, dashboard, window, 50).await;
+    println!("dashboard (DPU, all time; sla_timers still catching up): p50 {p50:.1} ms, p99 {p99:.1} ms");
+    let _ = server.stop().await;
+    db.drop_db().await;
+}
