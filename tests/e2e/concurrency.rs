@@ -1,182 +1,129 @@
-//! Idempotency and optimistic concurrency with real parallel HTTP requests.
+//! Optimistic concurrency with real parallel HTTP requests: racing commands are
+//! re-checked against the state they would land on, `expectedVersion` turns a
+//! lost race into CONFLICT, and the log never has gaps or duplicates.
 
-use std::collections::HashSet;
-
-use futures::future::join_all;
 use serde_json::{json, Value};
 
 use crate::support::*;
 
-const OPDS: [&str; 12] = [
-    "DPU",
-    "DLH",
-    "DISHUB",
-    "DINKES",
-    "PDAM",
-    "DISDUKCAPIL",
-    "SATPOLPP",
-    "DAMKAR",
-    "DINSOS",
-    "DISDIK",
-    "BPBD",
-    "DISKOMINFO",
-];
+const RACERS: usize = 32;
 
-fn code(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["code"].as_str()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retried_command_returns_the_first_result_and_appends_nothing() {
-    let env = Env::start().await;
-    let mut input = report();
-    input["commandId"] = json!("phone-retry-1");
-    let first = env
-        .citizen
-        .ok(SUBMIT, json!({"input": input.clone()}))
-        .await;
-    let again = env
-        .citizen
-        .ok(SUBMIT, json!({"input": input.clone()}))
-        .await;
-    assert_eq!(first, again);
-    let id = first["submitComplaint"]["id"].as_str().unwrap().to_string();
-
-    let verify = json!({"input": {"complaintId": id, "commandId": "verify-1", "note": "ok"}});
-    let v1 = env.agent.ok(MUTATE_VERIFY, verify.clone()).await;
-    let v2 = env.agent.ok(MUTATE_VERIFY, verify).await;
-    assert_eq!(v1, v2);
-    assert_eq!(env.event_types(&id).await, ["Submitted", "Verified"]);
-    assert_eq!(env.history(&id).await[1]["commandId"], "verify-1");
-
-    // The same key with another command is a client bug, not a retry.
-    let other = json!({"input": {"complaintId": id, "commandId": "verify-1", "note": "different"}});
-    assert_eq!(
-        env.agent.error_code(MUTATE_VERIFY, other).await,
-        "INVALID_INPUT"
-    );
-    input["title"] = json!("Another title");
-    assert_eq!(
-        env.citizen
-            .error_code(SUBMIT, json!({"input": input}))
-            .await,
-        "INVALID_INPUT"
-    );
-    assert_eq!(env.history(&id).await.len(), 2);
-    env.finish().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_racing_retries_of_one_submission_create_one_complaint() {
-    let env = Env::start().await;
-    let mut input = report();
-    input["commandId"] = json!("racing-submit");
-    let variables = json!({"input": input});
-    let bodies = join_all((0..16).map(|_| env.citizen.ok(SUBMIT, variables.clone()))).await;
-    let ids: HashSet<_> = bodies
-        .iter()
-        .map(|b| b["submitComplaint"]["id"].as_str().unwrap())
+/// Splits racing responses into the successes' complaints and the failures' codes.
+fn outcomes(bodies: &[Value]) -> (Vec<&Value>, Vec<&str>) {
+    let (won, lost): (Vec<_>, Vec<_>) = bodies.iter().partition(|b| b.get("errors").is_none());
+    let won = won.into_iter().map(|b| returned(&b["data"])).collect();
+    let lost = lost
+        .into_iter()
+        .map(|b| error_code(b).unwrap_or_else(|| panic!("an error without a code: {b}")))
         .collect();
-    assert_eq!(ids.len(), 1, "all retries name the same complaint");
-    let id = ids.into_iter().next().unwrap();
-    assert_eq!(env.event_types(id).await, ["Submitted"]);
-    env.finish().await;
+    (won, lost)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_racing_dispatches_leave_exactly_one_assignment() {
     let env = Env::start().await;
-    let id = env.submit().await;
-    env.agent
-        .ok(MUTATE_VERIFY, json!({"input": {"complaintId": id}}))
-        .await;
-    let requests = (0..32).map(|i| {
-        let variables = json!({"input": {"complaintId": id, "opd": OPDS[i % OPDS.len()]}});
-        let agent = env.agent.clone();
-        async move { agent.query(MUTATE_ASSIGN, variables).await }
-    });
-    let bodies = join_all(requests).await;
-    let winners: Vec<_> = bodies
-        .iter()
-        .filter(|b| b.get("errors").is_none())
-        .collect();
-    assert_eq!(winners.len(), 1, "exactly one dispatch wins");
-    for loser in bodies.iter().filter(|b| b.get("errors").is_some()) {
+    let id = env.verified().await;
+    let dispatches = (0..RACERS).map(|i| input(&id, json!({"opd": OPDS[i % OPDS.len()]})));
+    let bodies = race(&env.agent, MUTATE_ASSIGN, dispatches).await;
+    let (won, lost) = outcomes(&bodies);
+    assert_eq!(won.len(), 1, "exactly one dispatch wins: {bodies:?}");
+    assert_eq!(lost.len(), RACERS - 1);
+    for code in &lost {
         assert!(
-            matches!(code(loser), Some("CONFLICT" | "INVALID_TRANSITION")),
-            "{loser}"
+            matches!(*code, "CONFLICT" | "INVALID_TRANSITION"),
+            "a loser got {code}"
         );
     }
+    let winner = won[0];
+    assert_eq!(winner["status"], "ASSIGNED");
+    assert_eq!(winner["version"], 3);
+    assert!(OPDS.contains(&winner["opd"].as_str().unwrap()), "{winner}");
+
     let history = env.history(&id).await;
     let types: Vec<_> = history
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["Submitted", "Verified", "Assigned"]);
-    assert_eq!(
-        history[2]["payload"]["opd"],
-        winners[0]["data"]["assignComplaint"]["opd"]
-    );
+    assert_eq!(history[2]["payload"]["opd"], winner["opd"]);
+    assert_eq!(env.current(&id).await["opd"], winner["opd"]);
     env.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_racing_replies_are_all_kept_once_in_order() {
-    let env = Env::start().await;
+async fn thirty_two_racing_replies_are_all_kept_once_without_gaps() {
+    let env = Env::start_with(&[("ADUAN_LOG", "info,aduan_store=debug")]).await;
     let id = env.assigned().await;
-    let requests = (0..32).map(|i| {
-        let variables = json!({"input": {"complaintId": id, "message": format!("balasan {i}")}});
-        let officer = env.dpu_officer.clone();
-        async move { officer.query(MUTATE_RESPOND, variables).await }
-    });
-    for body in join_all(requests).await {
-        assert!(
-            body.get("errors").is_none(),
-            "a racing reply was lost: {body}"
-        );
-    }
+    let messages: Vec<_> = (0..RACERS).map(|i| format!("balasan {i}")).collect();
+    let replies = messages.iter().map(|m| input(&id, json!({"message": m})));
+    let bodies = race(&env.dpu_officer, MUTATE_RESPOND, replies).await;
+    let (won, lost) = outcomes(&bodies);
+    assert!(lost.is_empty(), "racing replies were refused: {lost:?}");
+    let mut versions: Vec<_> = won.iter().map(|c| c["version"].as_i64().unwrap()).collect();
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (4..=3 + RACERS as i64).collect::<Vec<_>>(),
+        "each reply got its own version"
+    );
+
+    // The store's debug log shows the replies really collided and were retried.
+    assert!(
+        env.server.log().contains("lost a race; retrying"),
+        "the replies never raced"
+    );
     let history = env.history(&id).await;
-    assert_eq!(history.len(), 3 + 32);
-    let messages: HashSet<_> = history[3..]
+    assert_eq!(history.len(), 3 + RACERS);
+    assert!(history[3..].iter().all(|e| e["type"] == "Responded"));
+    let mut stored: Vec<_> = history[3..]
         .iter()
-        .map(|e| e["payload"]["message"].as_str().unwrap())
+        .map(|e| e["payload"]["message"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(messages.len(), 32, "each reply exactly once");
+    stored.sort();
+    let mut sent = messages;
+    sent.sort();
+    assert_eq!(stored, sent, "each reply exactly once");
     let sequences: Vec<_> = history
         .iter()
         .map(|e| e["sequence"].as_i64().unwrap())
         .collect();
     assert_eq!(
         sequences,
-        (1..=35).collect::<Vec<_>>(),
+        (1..=3 + RACERS as i64).collect::<Vec<_>>(),
         "no gaps, no duplicates"
     );
-    let positions: HashSet<_> = history
+    let positions: Vec<_> = history
         .iter()
         .map(|e| e["position"].as_i64().unwrap())
         .collect();
-    assert_eq!(positions.len(), 35);
+    assert!(
+        positions.windows(2).all(|p| p[0] < p[1]),
+        "positions unique and in sequence order: {positions:?}"
+    );
     env.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_expected_version_only_one_of_thirty_two_racers_wins() {
     let env = Env::start().await;
-    let id = env.submit().await;
-    let requests = (0..32).map(|i| {
-        let variables = json!({"input": {"complaintId": id, "reason": format!("alasan {i}"), "expectedVersion": 1}});
-        let supervisor = env.supervisor.clone();
-        async move { supervisor.query(MUTATE_ESCALATE, variables).await }
+    let id = env.assigned().await;
+    let version = env.current(&id).await["version"].as_i64().unwrap();
+    let escalations = (0..RACERS).map(|i| {
+        input(
+            &id,
+            json!({"reason": format!("alasan {i}"), "expectedVersion": version}),
+        )
     });
-    let bodies = join_all(requests).await;
-    assert_eq!(
-        bodies.iter().filter(|b| b.get("errors").is_none()).count(),
-        1
-    );
-    assert!(bodies
-        .iter()
-        .filter(|b| b.get("errors").is_some())
-        .all(|b| code(b) == Some("CONFLICT")));
-    assert_eq!(env.event_types(&id).await, ["Submitted", "Escalated"]);
+    let bodies = race(&env.supervisor, MUTATE_ESCALATE, escalations).await;
+    let (won, lost) = outcomes(&bodies);
+    assert_eq!(won.len(), 1, "exactly one escalation wins: {bodies:?}");
+    assert_eq!(won[0]["version"], version + 1);
+    assert_eq!(won[0]["escalationLevel"], 1);
+    assert_eq!(lost, vec!["CONFLICT"; RACERS - 1]);
+    let history = env.history(&id).await;
+    assert_eq!(history.len() as i64, version + 1, "one escalation appended");
+    let last = &history[version as usize];
+    assert_eq!(last["type"], "Escalated");
+    assert_eq!(last["payload"]["level"], 1);
     env.finish().await;
 }

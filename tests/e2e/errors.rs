@@ -1,177 +1,196 @@
-//! Every error code of DESIGN.md comes from some request, and no rejected request
-//! appends anything.
+//! Every error code of the API (docs/api.md) comes from some request, and no
+//! refused request appends anything.
 
 use serde_json::json;
 
-use aduan_testkit::GraphqlClient;
-
 use crate::support::*;
 
-/// Sends a request that must fail with `code` and checks the complaint's history
-/// did not grow.
-async fn refused(
-    env: &Env,
-    id: &str,
-    client: &GraphqlClient,
-    document: &str,
-    input: serde_json::Value,
-    code: &str,
-) {
-    let before = env.history(id).await.len();
-    let body = client.query(document, json!({"input": input})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body}");
-    assert_eq!(
-        env.history(id).await.len(),
-        before,
-        "a refused request appended events"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_error_code_is_produced_and_refusals_change_nothing() {
+async fn strangers_outsiders_and_unknown_ids_are_refused() {
     let env = Env::start().await;
     let id = env.submit().await;
-    let on = |extra: serde_json::Value| {
-        let mut input = extra;
-        input["complaintId"] = json!(id);
-        input
-    };
+    let verify = input(&id, json!({}));
 
-    // UNAUTHENTICATED: no token, a forged one.
+    // UNAUTHENTICATED: no token, garbage, a token signed with another key.
     let anonymous = env.server.client("");
+    let garbage = env.server.client("not-a-token");
     let forged = env
         .server
         .client("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl");
-    refused(
-        &env,
-        &id,
-        &anonymous,
-        MUTATE_VERIFY,
-        on(json!({})),
-        "UNAUTHENTICATED",
-    )
-    .await;
-    refused(
-        &env,
-        &id,
-        &forged,
-        MUTATE_VERIFY,
-        on(json!({})),
-        "UNAUTHENTICATED",
-    )
-    .await;
-    assert_eq!(
-        anonymous.error_code("{ opds { code } }", json!({})).await,
-        "UNAUTHENTICATED"
-    );
+    for client in [&anonymous, &garbage, &forged] {
+        env.refused(
+            &id,
+            client,
+            MUTATE_VERIFY,
+            verify.clone(),
+            "UNAUTHENTICATED",
+        )
+        .await;
+        assert_eq!(
+            client.error_code("{ me { id } }", json!({})).await,
+            "UNAUTHENTICATED"
+        );
+    }
 
-    // FORBIDDEN: a citizen verifies; another citizen reads someone else's case.
-    refused(
-        &env,
+    // FORBIDDEN: a citizen verifies; another citizen reads someone else's case;
+    // another OPD's officer replies to DPU's case.
+    env.refused(
         &id,
         &env.citizen,
         MUTATE_VERIFY,
-        on(json!({})),
+        verify.clone(),
         "FORBIDDEN",
     )
     .await;
-    let stranger = env
-        .server
-        .client(&env.server.token("CITIZEN", None, "warga-2").await);
-    assert_eq!(
-        stranger.error_code(COMPLAINT, json!({"id": id})).await,
-        "FORBIDDEN"
-    );
+    let stranger = env.client("CITIZEN", None, "warga-2").await;
+    for document in [COMPLAINT, HISTORY] {
+        assert_eq!(
+            stranger.error_code(document, json!({"id": id})).await,
+            "FORBIDDEN"
+        );
+    }
+    let assigned = env.assigned().await;
+    env.refused(
+        &assigned,
+        &env.dlh_officer,
+        MUTATE_RESPOND,
+        input(&assigned, json!({"message": "Halo"})),
+        "FORBIDDEN",
+    )
+    .await;
 
-    // NOT_FOUND.
+    // NOT_FOUND: reading or acting on a complaint that does not exist creates nothing.
+    let unknown = json!({"id": "no-such-case"});
+    assert_eq!(
+        env.agent.error_code(COMPLAINT, unknown.clone()).await,
+        "NOT_FOUND"
+    );
     assert_eq!(
         env.agent
-            .error_code(COMPLAINT, json!({"id": "no-such-case"}))
+            .error_code(MUTATE_VERIFY, input("no-such-case", json!({})))
             .await,
         "NOT_FOUND"
     );
-    let body = env
-        .agent
-        .query(
-            MUTATE_VERIFY,
-            json!({"input": {"complaintId": "no-such-case"}}),
-        )
-        .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(env.auditor.error_code(HISTORY, unknown).await, "NOT_FOUND");
+    env.finish().await;
+}
 
-    // INVALID_INPUT, naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn invalid_input_names_the_field_and_stores_nothing() {
+    let env = Env::start().await;
+    // One idempotency key for every bad attempt: had any of them been stored, the
+    // next would clash with it on `commandId` instead of naming its own field.
+    let key = json!("bad-report-1");
     for (change, field) in [
+        (json!({"title": ""}), "title"),
         (json!({"title": "   "}), "title"),
-        (json!({"category": "NOPE"}), "category"),
         (
             json!({"location": {"latitude": 200.0, "longitude": 119.4}}),
             "location.latitude",
         ),
+        (json!({"category": "NO_SUCH_CATEGORY"}), "category"),
         (json!({"description": "x".repeat(5001)}), "description"),
     ] {
-        let mut input = report();
-        input
-            .as_object_mut()
-            .unwrap()
-            .extend(change.as_object().unwrap().clone());
-        let body = env.citizen.query(SUBMIT, json!({"input": input})).await;
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
-            "{body}"
-        );
-        assert_eq!(body["errors"][0]["extensions"]["field"], field);
+        let mut report = report_with(change);
+        report["commandId"] = key.clone();
+        let body = env.citizen.query(SUBMIT, json!({"input": report})).await;
+        assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
-    env.agent
-        .ok(MUTATE_VERIFY, json!({"input": on(json!({}))}))
-        .await;
-    refused(
-        &env,
-        &id,
-        &env.agent,
-        MUTATE_ASSIGN,
-        on(json!({"opd": "DINAS_X"})),
-        "INVALID_INPUT",
-    )
-    .await;
+    let mut fixed = report();
+    fixed["commandId"] = key;
+    let created = env.citizen.ok(SUBMIT, json!({"input": fixed})).await;
+    assert_eq!(returned(&created)["version"], 1);
+    let id = id_of(&created);
+    assert_eq!(env.event_types(&id).await, ["Submitted"]);
 
-    // INVALID_TRANSITION: respond before assignment, rate an open case, close twice.
-    refused(
-        &env,
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    let body = env
+        .refused(
+            &id,
+            &env.agent,
+            MUTATE_ASSIGN,
+            input(&id, json!({"opd": "DINAS_X"})),
+            "INVALID_INPUT",
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "opd");
+
+    env.agent
+        .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
+        .await;
+    env.dpu_officer
+        .ok(
+            MUTATE_CLOSE,
+            input(&id, json!({"resolution": "RESOLVED", "summary": "Selesai"})),
+        )
+        .await;
+    for score in [9, 0] {
+        let body = env
+            .refused(
+                &id,
+                &env.citizen,
+                MUTATE_RATE,
+                input(&id, json!({"score": score})),
+                "INVALID_INPUT",
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "score");
+    }
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_out_of_turn_and_on_stale_versions_are_refused() {
+    let env = Env::start().await;
+    let id = env.verified().await;
+
+    // INVALID_TRANSITION: reply before dispatch, rate an open case.
+    env.refused(
         &id,
         &env.dpu_officer,
         MUTATE_RESPOND,
-        on(json!({"message": "Halo"})),
+        input(&id, json!({"message": "Halo"})),
         "INVALID_TRANSITION",
     )
     .await;
-    refused(
-        &env,
+    env.refused(
         &id,
         &env.citizen,
         MUTATE_RATE,
-        on(json!({"score": 5})),
+        input(&id, json!({"score": 5})),
         "INVALID_TRANSITION",
     )
     .await;
     env.agent
-        .ok(MUTATE_ASSIGN, json!({"input": on(json!({"opd": "DPU"}))}))
+        .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
         .await;
-    // FORBIDDEN: another OPD's officer acts on DPU's case.
-    refused(
-        &env,
+
+    // CONFLICT: the complaint is at version 3; acting on version 2 is refused,
+    // acting on version 3 is not.
+    let version = env.current(&id).await["version"].as_i64().unwrap();
+    assert_eq!(version, 3);
+    let escalate = |expected: i64| {
+        input(
+            &id,
+            json!({"reason": "Warga mengeluh", "expectedVersion": expected}),
+        )
+    };
+    env.refused(
         &id,
-        &env.dlh_officer,
-        MUTATE_RESPOND,
-        on(json!({"message": "Halo"})),
-        "FORBIDDEN",
+        &env.supervisor,
+        MUTATE_ESCALATE,
+        escalate(version - 1),
+        "CONFLICT",
     )
     .await;
-    let close = on(json!({"resolution": "RESOLVED", "summary": "Selesai"}));
-    env.dpu_officer
-        .ok(MUTATE_CLOSE, json!({"input": close.clone()}))
-        .await;
-    refused(
-        &env,
+    let escalated = env.supervisor.ok(MUTATE_ESCALATE, escalate(version)).await;
+    assert_eq!(returned(&escalated)["version"], version + 1);
+
+    // INVALID_TRANSITION: close twice.
+    let close = input(&id, json!({"resolution": "RESOLVED", "summary": "Selesai"}));
+    env.dpu_officer.ok(MUTATE_CLOSE, close.clone()).await;
+    env.refused(
         &id,
         &env.dpu_officer,
         MUTATE_CLOSE,
@@ -179,32 +198,21 @@ async fn every_error_code_is_produced_and_refusals_change_nothing() {
         "INVALID_TRANSITION",
     )
     .await;
-    refused(
-        &env,
-        &id,
-        &env.citizen,
-        MUTATE_RATE,
-        on(json!({"score": 9})),
-        "INVALID_INPUT",
-    )
-    .await;
-
-    // CONFLICT: acting on a version that is no longer current.
-    refused(
-        &env,
-        &id,
-        &env.supervisor,
-        MUTATE_ESCALATE,
-        on(json!({"reason": "x", "expectedVersion": 2})),
-        "CONFLICT",
-    )
-    .await;
     env.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_server_cut_off_from_its_database_says_unavailable_and_recovers() {
+async fn probes_graphiql_and_a_server_cut_off_from_its_database() {
     let env = Env::start_with(&[("ADUAN_DB_ACQUIRE_TIMEOUT_MS", "1500")]).await;
+    assert_eq!(env.server.get("/healthz").await.status(), 200);
+    assert_eq!(env.server.get("/readyz").await.status(), 200);
+    let page = env.server.get("/graphql").await;
+    assert_eq!(page.status(), 200);
+    let content_type = page.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let page = page.text().await.unwrap();
+    assert!(page.to_lowercase().contains("graphiql"), "{page}");
+
     let id = env.submit().await;
     let name = env.db.name.clone();
     env.db
@@ -215,9 +223,13 @@ async fn a_server_cut_off_from_its_database_says_unavailable_and_recovers() {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
         ))
         .await;
-    let verify = json!({"input": {"complaintId": id}});
+    let verify = input(&id, json!({"commandId": "verify-after-outage"}));
     assert_eq!(
         env.agent.error_code(MUTATE_VERIFY, verify.clone()).await,
+        "UNAVAILABLE"
+    );
+    assert_eq!(
+        env.agent.error_code(COMPLAINT, json!({"id": id})).await,
         "UNAVAILABLE"
     );
     assert_eq!(env.server.get("/readyz").await.status(), 503);
@@ -232,9 +244,13 @@ async fn a_server_cut_off_from_its_database_says_unavailable_and_recovers() {
         .await;
     assert_eq!(env.server.get("/readyz").await.status(), 200);
     assert_eq!(
-        env.agent.ok(MUTATE_VERIFY, verify).await["verifyComplaint"]["status"],
-        "VERIFIED"
+        env.event_types(&id).await,
+        ["Submitted"],
+        "the refused command appended nothing"
     );
+    // The client retries with the same commandId, as the docs advise.
+    let verified = env.agent.ok(MUTATE_VERIFY, verify).await;
+    assert_eq!(returned(&verified)["status"], "VERIFIED");
     assert_eq!(env.event_types(&id).await, ["Submitted", "Verified"]);
     env.finish().await;
 }

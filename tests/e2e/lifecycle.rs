@@ -1,162 +1,243 @@
 //! A complaint's whole life through the real server, then its history.
 
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
+
+use aduan_testkit::GraphqlClient;
 
 use crate::support::*;
 
-/// The complaint a mutation returned (the only field of `data`).
-fn returned(data: Value) -> Value {
-    data.as_object().unwrap().values().next().unwrap().clone()
+/// One command of the story: who sends it, what, and the status it leads to.
+struct Step<'a> {
+    by: &'a GraphqlClient,
+    document: &'static str,
+    fields: Value,
+    status: &'static str,
+}
+
+fn step<'a>(
+    by: &'a GraphqlClient,
+    document: &'static str,
+    fields: Value,
+    status: &'static str,
+) -> Step<'a> {
+    Step {
+        by,
+        document,
+        fields,
+        status,
+    }
+}
+
+/// `officerId` -> `officer_id`: how payloads name the input's fields.
+fn snake_case(field: &str) -> String {
+    field.chars().fold(String::new(), |mut out, c| {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+        out
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all() {
     let env = Env::start().await;
-    let id = env.submit().await;
-    let handled_at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
-    let steps: Vec<(&aduan_testkit::GraphqlClient, &str, Value, &str)> = vec![
-        (
+    let submitted = env.citizen.ok(SUBMIT, json!({"input": report()})).await;
+    let complaint = returned(&submitted);
+    assert_eq!(complaint["status"], "SUBMITTED");
+    assert_eq!(complaint["version"], 1);
+    assert_eq!(
+        complaint["reporter"],
+        json!({"name": "Andi", "phone": "+62 811 4000 123"}),
+        "the reporter sees their own details"
+    );
+    let id = id_of(&submitted);
+
+    let handled_at = (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let steps = [
+        step(
             &env.agent,
             MUTATE_VERIFY,
-            json!({"priority": "HIGH"}),
+            json!({"priority": "HIGH", "note": "Valid"}),
             "VERIFIED",
         ),
-        (
+        step(
             &env.agent,
             MUTATE_ASSIGN,
             json!({"opd": "DPU", "note": "Dekat sekolah"}),
             "ASSIGNED",
         ),
-        (
+        step(
             &env.dpu_admin,
             MUTATE_ASSIGN,
             json!({"opd": "DPU", "officerId": "petugas-dpu"}),
             "ASSIGNED",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_REQUEST_INFO,
             json!({"question": "Di sisi jalan yang mana?"}),
             "WAITING_FOR_INFO",
         ),
-        (
+        step(
             &env.citizen,
             MUTATE_PROVIDE_INFO,
             json!({"answer": "Sisi utara"}),
             "ASSIGNED",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_RESPOND,
             json!({"message": "Tim kami menuju lokasi."}),
             "IN_PROGRESS",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_FIELD,
             json!({"notes": "Lubang ditambal", "handledAt": handled_at}),
             "IN_PROGRESS",
         ),
-        (
+        step(
             &env.supervisor,
             MUTATE_ESCALATE,
             json!({"reason": "Dekat sekolah, prioritaskan"}),
             "IN_PROGRESS",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_CLOSE,
             json!({"resolution": "RESOLVED", "summary": "Sudah diperbaiki"}),
             "CLOSED",
         ),
-        (
+        step(
             &env.citizen,
             MUTATE_REOPEN,
             json!({"reason": "Masih berlubang"}),
             "ASSIGNED",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_RESPOND,
             json!({"message": "Kami kembali besok."}),
             "IN_PROGRESS",
         ),
-        (
+        step(
             &env.dpu_officer,
             MUTATE_CLOSE,
             json!({"resolution": "RESOLVED", "summary": "Ditambal ulang"}),
             "CLOSED",
         ),
-        (
+        step(
             &env.citizen,
             MUTATE_RATE,
             json!({"score": 4, "comment": "Terima kasih"}),
             "CLOSED",
         ),
     ];
-    for (n, (client, document, mut input, status)) in steps.into_iter().enumerate() {
-        input["complaintId"] = json!(id);
-        let complaint = returned(client.ok(document, json!({"input": input})).await);
-        assert_eq!(complaint["status"], status, "step {n}: {complaint}");
-        assert_eq!(complaint["version"], n as i64 + 2, "step {n}");
+    for (n, step) in steps.iter().enumerate() {
+        let data = step
+            .by
+            .ok(step.document, input(&id, step.fields.clone()))
+            .await;
+        let complaint = returned(&data);
+        assert_eq!(complaint["id"], id.as_str(), "step {n}");
+        assert_eq!(complaint["status"], step.status, "step {n}: {complaint}");
+        assert_eq!(complaint["version"], n as i64 + 2, "step {n}: {complaint}");
     }
 
-    let types = env.event_types(&id).await;
-    assert_eq!(
-        types,
-        [
-            "Submitted",
-            "Verified",
-            "Assigned",
-            "Assigned",
-            "InfoRequested",
-            "InfoProvided",
-            "Responded",
-            "FieldHandled",
-            "Escalated",
-            "Closed",
-            "Reopened",
-            "Responded",
-            "Closed",
-            "Rated"
-        ]
-    );
+    // The history: what happened, in order, who did it and through which interface.
     let history = env.history(&id).await;
-    for (i, event) in history.iter().enumerate() {
-        assert_eq!(event["sequence"], i as i64 + 1);
-        assert_eq!(event["channel"], "graphql");
-        assert_eq!(event["eventVersion"], "1");
-        if i > 0 {
-            assert!(
-                event["position"].as_i64() > history[i - 1]["position"].as_i64(),
-                "positions grow"
-            );
-        }
-        let occurred =
-            chrono::DateTime::parse_from_rfc3339(event["occurredAt"].as_str().unwrap()).unwrap();
-        let recorded =
-            chrono::DateTime::parse_from_rfc3339(event["recordedAt"].as_str().unwrap()).unwrap();
-        assert!(recorded >= occurred, "recorded before it occurred: {event}");
-    }
-    let actors: Vec<_> = history
+    let expected = [
+        ("Submitted", "warga-1", "CITIZEN", None),
+        ("Verified", "agent-1", "AGENT", None),
+        ("Assigned", "agent-1", "AGENT", None),
+        ("Assigned", "admin-dpu", "OPD_ADMIN", Some("DPU")),
+        ("InfoRequested", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("InfoProvided", "warga-1", "CITIZEN", None),
+        ("Responded", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("FieldHandled", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("Escalated", "spv-1", "SUPERVISOR", None),
+        ("Closed", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("Reopened", "warga-1", "CITIZEN", None),
+        ("Responded", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("Closed", "petugas-dpu", "OPD_OFFICER", Some("DPU")),
+        ("Rated", "warga-1", "CITIZEN", None),
+    ];
+    let types: Vec<_> = history
         .iter()
-        .map(|e| (e["actor"].as_str().unwrap(), e["role"].as_str().unwrap()))
+        .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(actors[0], ("warga-1", "CITIZEN"));
-    assert_eq!(actors[1], ("agent-1", "AGENT"));
-    assert_eq!(actors[3], ("admin-dpu", "OPD_ADMIN"));
-    assert_eq!(history[3]["actorOpd"], "DPU");
-    assert_eq!(actors[8], ("spv-1", "SUPERVISOR"));
-    assert_eq!(history[2]["payload"]["opd"], "DPU");
-    assert_eq!(history[3]["payload"]["officer_id"], "petugas-dpu");
-    assert_eq!(history[13]["payload"]["score"], 4);
+    let expected_types: Vec<_> = expected.iter().map(|e| e.0).collect();
+    assert_eq!(types, expected_types);
+    for (i, (event, (_, actor, role, opd))) in history.iter().zip(&expected).enumerate() {
+        assert_eq!(event["sequence"], i as i64 + 1, "{event}");
+        assert_eq!(event["eventVersion"], "1", "{event}");
+        assert_eq!(event["actor"], *actor, "{event}");
+        assert_eq!(event["role"], *role, "{event}");
+        assert_eq!(event["actorOpd"], json!(opd), "{event}");
+        assert_eq!(event["channel"], "graphql", "{event}");
+        assert!(
+            event["commandId"].is_null(),
+            "no commandId was sent: {event}"
+        );
+        let occurred = timestamp(&event["occurredAt"]);
+        let recorded = timestamp(&event["recordedAt"]);
+        assert!(
+            occurred <= recorded + chrono::Duration::seconds(1)
+                && recorded - occurred < chrono::Duration::seconds(10),
+            "occurredAt and recordedAt far apart: {event}"
+        );
+        if i > 0 {
+            let previous = &history[i - 1];
+            assert!(
+                event["position"].as_i64() > previous["position"].as_i64(),
+                "positions grow: {previous} then {event}"
+            );
+            assert!(occurred >= timestamp(&previous["occurredAt"]), "{event}");
+        }
+    }
+    let correlations: HashSet<_> = history
+        .iter()
+        .map(|e| e["correlationId"].as_str().unwrap())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(correlations.len(), history.len(), "one per request");
+
+    // The payloads keep what was sent.
+    let report = report();
+    let payload = &history[0]["payload"];
+    assert_eq!(payload["complaint_id"], id.as_str());
+    for field in ["channel", "category", "title", "description"] {
+        assert_eq!(payload[field], report[field], "Submitted {field}");
+    }
+    assert_eq!(payload["location"]["kecamatan"], "MAKASSAR");
     assert_eq!(
-        history[0]["payload"]["reporter"]["name"], "Andi",
+        payload["reporter"]["name"], "Andi",
         "auditors see the reporter"
     );
+    assert_eq!(payload["reporter"]["phone"], "+62 811 4000 123");
+    assert_eq!(payload["reporter"]["subject"], "warga-1");
+    for (step, event) in steps.iter().zip(&history[1..]) {
+        for (field, value) in step.fields.as_object().unwrap() {
+            assert_eq!(
+                event["payload"][snake_case(field)],
+                *value,
+                "{} payload {field}: {event}",
+                event["type"]
+            );
+        }
+    }
+    assert_eq!(history[2]["payload"]["opd"], "DPU");
+    assert!(history[2]["payload"]["officer_id"].is_null());
+    assert_eq!(history[8]["payload"]["level"], 1);
 
-    let current = env.auditor.ok(COMPLAINT, json!({"id": id})).await["complaint"].clone();
+    let current = env.current(&id).await;
     assert_eq!(current["status"], "CLOSED");
+    assert_eq!(current["resolution"], "RESOLVED");
     assert_eq!(current["opd"], "DPU");
     assert_eq!(current["officerId"], "petugas-dpu");
     assert_eq!(current["rating"], 4);
@@ -164,59 +245,118 @@ async fn a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all() 
     assert_eq!(current["escalationLevel"], 1);
     assert_eq!(current["version"], 14);
     assert_eq!(current["position"], history[13]["position"]);
+    assert_eq!(
+        timestamp(&current["firstResponseAt"]),
+        timestamp(&history[6]["occurredAt"])
+    );
+    assert_eq!(current["reporter"]["name"], "Andi");
 
-    // As of just after the first closure, the history stops there.
-    let first_close = history[9]["occurredAt"].as_str().unwrap();
+    // As of the first closure, the history stops there.
     let as_of = env
         .auditor
         .ok(
             "query($id: ID!, $t: DateTime!) { complaintHistory(id: $id, asOf: $t) { type } }",
-            json!({"id": id, "t": first_close}),
+            json!({"id": id, "t": history[9]["occurredAt"]}),
         )
         .await;
-    assert_eq!(as_of["complaintHistory"].as_array().unwrap().len(), 10);
+    let as_of: Vec<_> = as_of["complaintHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(as_of, expected_types[..10]);
     env.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_case_moves_to_another_opd_and_a_report_can_be_rejected() {
+async fn a_case_moves_to_another_opd() {
     let env = Env::start().await;
     let id = env.assigned().await;
     let moved = env
         .agent
         .ok(
             MUTATE_TRANSFER,
-            json!({"input": {"complaintId": id, "toOpd": "DLH", "reason": "Sampah, bukan jalan"}}),
+            input(
+                &id,
+                json!({"toOpd": "DLH", "reason": "Sampah, bukan jalan"}),
+            ),
         )
         .await;
-    assert_eq!(moved["transferComplaint"]["opd"], "DLH");
-    // DLH now owns it; DPU no longer may act on it.
-    let answer = json!({"input": {"complaintId": id, "message": "Diangkut sore ini"}});
-    assert_eq!(
-        env.dpu_officer
-            .error_code(MUTATE_RESPOND, answer.clone())
-            .await,
-        "FORBIDDEN"
-    );
-    assert_eq!(
-        env.dlh_officer.ok(MUTATE_RESPOND, answer).await["respondToComplaint"]["status"],
-        "IN_PROGRESS"
-    );
-    let history = env.history(&id).await;
-    assert_eq!(history[3]["type"], "Transferred");
-    assert_eq!(history[3]["payload"]["from_opd"], "DPU");
-    assert_eq!(history[3]["payload"]["to_opd"], "DLH");
+    let moved = returned(&moved);
+    assert_eq!(moved["opd"], "DLH");
+    assert_eq!(moved["status"], "ASSIGNED");
+    assert!(moved["officerId"].is_null());
+    assert_eq!(moved["version"], 4);
 
-    let spam = env.submit().await;
+    // DLH now owns it; DPU no longer may act on it.
+    let answer = input(&id, json!({"message": "Diangkut sore ini"}));
+    env.refused(
+        &id,
+        &env.dpu_officer,
+        MUTATE_RESPOND,
+        answer.clone(),
+        "FORBIDDEN",
+    )
+    .await;
+    let answered = env.dlh_officer.ok(MUTATE_RESPOND, answer).await;
+    assert_eq!(returned(&answered)["status"], "IN_PROGRESS");
+
+    let history = env.history(&id).await;
+    let types: Vec<_> = history
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Submitted",
+            "Verified",
+            "Assigned",
+            "Transferred",
+            "Responded"
+        ]
+    );
+    assert_eq!(history[3]["actor"], "agent-1");
+    assert_eq!(history[3]["payload"]["from_opd"], "DPU", "{}", history[3]);
+    assert_eq!(history[3]["payload"]["to_opd"], "DLH");
+    assert_eq!(history[3]["payload"]["reason"], "Sampah, bukan jalan");
+    assert_eq!(history[4]["actor"], "petugas-dlh");
+    assert_eq!(history[4]["actorOpd"], "DLH");
+    assert_eq!(env.current(&id).await["opd"], "DLH");
+    env.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_command_center_rejects_spam_for_good() {
+    let env = Env::start().await;
+    let id = env.submit().await;
     let rejected = env
         .agent
         .ok(
             MUTATE_REJECT,
-            json!({"input": {"complaintId": spam, "reason": "SPAM", "note": "Iklan"}}),
+            input(&id, json!({"reason": "SPAM", "note": "Iklan"})),
         )
         .await;
-    assert_eq!(rejected["rejectComplaint"]["status"], "REJECTED");
-    assert_eq!(env.event_types(&spam).await, ["Submitted", "Rejected"]);
+    let rejected = returned(&rejected);
+    assert_eq!(rejected["status"], "REJECTED");
+    assert_eq!(rejected["version"], 2);
+    let history = env.history(&id).await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["type"], "Rejected");
+    assert_eq!(history[1]["actor"], "agent-1");
+    assert_eq!(history[1]["payload"]["reason"], "SPAM");
+    assert_eq!(history[1]["payload"]["note"], "Iklan");
+    // A rejected report stays rejected.
+    env.refused(
+        &id,
+        &env.agent,
+        MUTATE_VERIFY,
+        input(&id, json!({})),
+        "INVALID_TRANSITION",
+    )
+    .await;
+    assert_eq!(env.current(&id).await["status"], "REJECTED");
     env.finish().await;
 }
 
@@ -236,7 +376,13 @@ async fn reference_data_and_sla_settings_are_readable_by_any_signed_in_role() {
         data["me"],
         json!({"id": "petugas-dpu", "role": "OPD_OFFICER", "opd": "DPU"})
     );
-    assert_eq!(data["opds"].as_array().unwrap().len(), 12);
+    let opds: Vec<_> = data["opds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(opds, OPDS);
     assert_eq!(data["kecamatan"].as_array().unwrap().len(), 15);
     let garbage = data["categories"]
         .as_array()

@@ -4,6 +4,7 @@
 mod concurrency;
 mod dashboard;
 mod errors;
+mod idempotency;
 mod lifecycle;
 mod lists;
 mod ops;

@@ -1,57 +1,70 @@
-//! Running the server: health, GraphiQL, correlation ids, restarts, SIGTERM.
+//! Running the server: SIGTERM and restarts, correlation ids, the CLI beside it.
 
-use serde_json::json;
-
-use aduan_testkit::TestServer;
+use serde_json::{json, Value};
 
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn health_readiness_and_graphiql_answer() {
+async fn a_restarted_server_serves_the_same_complaint_and_history() {
     let env = Env::start().await;
-    assert_eq!(env.server.get("/healthz").await.status(), 200);
-    assert_eq!(env.server.get("/readyz").await.status(), 200);
-    let page = env.server.get("/graphql").await.text().await.unwrap();
-    assert!(
-        page.to_lowercase().contains("graphiql"),
-        "GET /graphql serves GraphiQL"
-    );
+    let id = env.assigned().await;
+    env.dpu_officer
+        .ok(MUTATE_RESPOND, input(&id, json!({"message": "Segera"})))
+        .await;
+    let (complaint, history) = (env.current(&id).await, env.history(&id).await);
+    assert_eq!(history.len(), 4);
+
+    // The old server must exit successfully on SIGTERM before the new one starts.
+    let env = env.restart().await;
+    assert_eq!(env.current(&id).await, complaint);
+    assert_eq!(env.history(&id).await, history);
+    // And the story goes on where it stopped.
+    let closed = env
+        .dpu_officer
+        .ok(
+            MUTATE_CLOSE,
+            input(&id, json!({"resolution": "RESOLVED", "summary": "Selesai"})),
+        )
+        .await;
+    assert_eq!(returned(&closed)["version"], 5);
+    assert_eq!(env.history(&id).await[..4], history[..]);
     env.finish().await;
+}
+
+/// Posts a submission with an optional `x-correlation-id`; returns the header the
+/// server answered with and the new complaint's id.
+async fn submit_correlated(env: &Env, correlation: Option<&str>) -> (String, String) {
+    let mut request = reqwest::Client::new()
+        .post(&env.citizen.url)
+        .bearer_auth(&env.citizen.token)
+        .json(&json!({"query": SUBMIT, "variables": {"input": report()}}));
+    if let Some(correlation) = correlation {
+        request = request.header("x-correlation-id", correlation);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let header = response
+        .headers()
+        .get("x-correlation-id")
+        .expect("the response carries x-correlation-id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = response.json().await.unwrap();
+    (header, id_of(&body["data"]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_clients_correlation_id_comes_back_and_is_recorded() {
     let env = Env::start().await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/graphql", env.server.base_url))
-        .bearer_auth(&env.citizen.token)
-        .header("x-correlation-id", "call-2026-0042")
-        .json(&json!({"query": SUBMIT, "variables": {"input": report()}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["x-correlation-id"], "call-2026-0042");
-    let body: serde_json::Value = response.json().await.unwrap();
-    let id = body["data"]["submitComplaint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (header, id) = submit_correlated(&env, Some("call-2026-0042")).await;
+    assert_eq!(header, "call-2026-0042");
     assert_eq!(env.history(&id).await[0]["correlationId"], "call-2026-0042");
-    env.finish().await;
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_restarted_server_serves_the_same_history() {
-    let mut env = Env::start().await;
-    let id = env.assigned().await;
-    let before = env.history(&id).await;
-    let url = env.server.database_url.clone();
-    let old = std::mem::replace(&mut env.server, TestServer::start(BIN, &url, &[]).await);
-    assert!(old.stop().await.success(), "clean exit on SIGTERM");
-    // Tokens are signed with the shared test secret, so the old clients still work.
-    let auditor = env.server.client(&env.auditor.token);
-    let after = auditor.ok(HISTORY, json!({"id": id})).await["complaintHistory"].clone();
-    assert_eq!(serde_json::Value::Array(before), after);
+    // Without one, the server makes one up, answers with it and records it.
+    let (generated, other) = submit_correlated(&env, None).await;
+    assert!(!generated.is_empty() && generated != "call-2026-0042");
+    assert_eq!(env.history(&other).await[0]["correlationId"], generated);
     env.finish().await;
 }
 
@@ -99,12 +112,7 @@ async fn projections_rebuild_runs_beside_the_live_server() {
         ]
     );
     // The server keeps working and its projector follows the rebuilt table.
-    env.agent
-        .ok(
-            MUTATE_VERIFY,
-            serde_json::json!({"input": {"complaintId": ids[1]}}),
-        )
-        .await;
+    env.agent.ok(MUTATE_VERIFY, input(&ids[1], json!({}))).await;
     let mut status = String::new();
     for _ in 0..100 {
         status = sqlx::query_scalar("SELECT status FROM complaint_summary WHERE complaint_id = $1")
@@ -156,7 +164,7 @@ async fn seeded_cases_look_like_real_ones_and_feed_the_read_side() {
     let list = "query { complaints(first: 1) { totalCount } }";
     let mut total = 0;
     for _ in 0..100 {
-        total = env.agent.ok(list, serde_json::json!({})).await["complaints"]["totalCount"]
+        total = env.agent.ok(list, json!({})).await["complaints"]["totalCount"]
             .as_i64()
             .unwrap();
         if total == 41 {

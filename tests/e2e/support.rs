@@ -1,8 +1,28 @@
+//! Shared helpers: a server on a fresh database with clients for the usual cast,
+//! the GraphQL documents, and checks several modules make.
+
+use futures::future::join_all;
 use serde_json::{json, Value};
 
 use aduan_testkit::{GraphqlClient, TestDatabase, TestServer};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+
+/// Every OPD of the shipped reference data.
+pub const OPDS: [&str; 12] = [
+    "DPU",
+    "DLH",
+    "DISHUB",
+    "DINKES",
+    "PDAM",
+    "DISDUKCAPIL",
+    "SATPOLPP",
+    "DAMKAR",
+    "DINSOS",
+    "DISDIK",
+    "BPBD",
+    "DISKOMINFO",
+];
 
 /// A server on its own database, and clients for the usual cast.
 pub struct Env {
@@ -25,23 +45,14 @@ impl Env {
     pub async fn start_with(env: &[(&str, &str)]) -> Env {
         let db = TestDatabase::create().await;
         let server = TestServer::start(BIN, &db.url, env).await;
-        let client = |token: String| server.client(&token);
         Env {
-            citizen: client(server.token("CITIZEN", None, "warga-1").await),
-            agent: client(server.token("AGENT", None, "agent-1").await),
-            supervisor: client(server.token("SUPERVISOR", None, "spv-1").await),
-            auditor: client(server.token("AUDITOR", None, "auditor-1").await),
-            dpu_admin: client(server.token("OPD_ADMIN", Some("DPU"), "admin-dpu").await),
-            dpu_officer: client(
-                server
-                    .token("OPD_OFFICER", Some("DPU"), "petugas-dpu")
-                    .await,
-            ),
-            dlh_officer: client(
-                server
-                    .token("OPD_OFFICER", Some("DLH"), "petugas-dlh")
-                    .await,
-            ),
+            citizen: signed_in(&server, "CITIZEN", None, "warga-1").await,
+            agent: signed_in(&server, "AGENT", None, "agent-1").await,
+            supervisor: signed_in(&server, "SUPERVISOR", None, "spv-1").await,
+            auditor: signed_in(&server, "AUDITOR", None, "auditor-1").await,
+            dpu_admin: signed_in(&server, "OPD_ADMIN", Some("DPU"), "admin-dpu").await,
+            dpu_officer: signed_in(&server, "OPD_OFFICER", Some("DPU"), "petugas-dpu").await,
+            dlh_officer: signed_in(&server, "OPD_OFFICER", Some("DLH"), "petugas-dlh").await,
             db,
             server,
         }
@@ -49,36 +60,75 @@ impl Env {
 
     /// Stops the server (it must exit cleanly on SIGTERM) and drops the database.
     pub async fn finish(self) {
-        let status = self.server.stop().await;
-        assert!(status.success(), "server exited with {status}");
+        stop_cleanly(self.server).await;
         self.db.drop_db().await;
+    }
+
+    /// Stops the server (cleanly) and then starts a new one on the same database;
+    /// the clients keep their tokens (signed with the shared test secret).
+    pub async fn restart(self) -> Env {
+        let Env {
+            db,
+            server,
+            citizen,
+            agent,
+            supervisor,
+            auditor,
+            dpu_admin,
+            dpu_officer,
+            dlh_officer,
+        } = self;
+        stop_cleanly(server).await;
+        let server = TestServer::start(BIN, &db.url, &[]).await;
+        let again = |client: GraphqlClient| server.client(&client.token);
+        Env {
+            citizen: again(citizen),
+            agent: again(agent),
+            supervisor: again(supervisor),
+            auditor: again(auditor),
+            dpu_admin: again(dpu_admin),
+            dpu_officer: again(dpu_officer),
+            dlh_officer: again(dlh_officer),
+            db,
+            server,
+        }
+    }
+
+    /// A client for someone outside the usual cast.
+    pub async fn client(&self, role: &str, opd: Option<&str>, sub: &str) -> GraphqlClient {
+        signed_in(&self.server, role, opd, sub).await
     }
 
     /// A client for an analyst.
     pub async fn analyst(&self) -> GraphqlClient {
-        self.server
-            .client(&self.server.token("ANALYST", None, "analyst-1").await)
+        self.client("ANALYST", None, "analyst-1").await
     }
 
     /// A citizen's pothole report; returns its id.
     pub async fn submit(&self) -> String {
         let data = self.citizen.ok(SUBMIT, json!({"input": report()})).await;
-        data["submitComplaint"]["id"].as_str().unwrap().to_string()
+        id_of(&data)
+    }
+
+    /// A report the Command Center verified; returns its id.
+    pub async fn verified(&self) -> String {
+        let id = self.submit().await;
+        self.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+        id
     }
 
     /// A report verified and dispatched to DPU; returns its id.
     pub async fn assigned(&self) -> String {
-        let id = self.submit().await;
+        let id = self.verified().await;
         self.agent
-            .ok(MUTATE_VERIFY, json!({"input": {"complaintId": id}}))
-            .await;
-        self.agent
-            .ok(
-                MUTATE_ASSIGN,
-                json!({"input": {"complaintId": id, "opd": "DPU"}}),
-            )
+            .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
             .await;
         id
+    }
+
+    /// The complaint's current state, as an auditor reads it.
+    pub async fn current(&self, id: &str) -> Value {
+        self.auditor.ok(COMPLAINT, json!({"id": id})).await["complaint"].clone()
     }
 
     pub async fn history(&self, id: &str) -> Vec<Value> {
@@ -93,6 +143,80 @@ impl Env {
             .map(|e| e["type"].as_str().unwrap().to_string())
             .collect()
     }
+
+    /// Sends a request on complaint `id` that must fail with `code`, and checks the
+    /// complaint's history did not grow; returns the response body.
+    pub async fn refused(
+        &self,
+        id: &str,
+        client: &GraphqlClient,
+        document: &str,
+        variables: Value,
+        code: &str,
+    ) -> Value {
+        let before = self.history(id).await;
+        let body = client.query(document, variables).await;
+        assert_eq!(error_code(&body), Some(code), "{body}");
+        assert_eq!(
+            self.history(id).await,
+            before,
+            "a refused request changed the history: {body}"
+        );
+        body
+    }
+}
+
+async fn signed_in(server: &TestServer, role: &str, opd: Option<&str>, sub: &str) -> GraphqlClient {
+    server.client(&server.token(role, opd, sub).await)
+}
+
+/// SIGTERM; the server must exit successfully.
+pub async fn stop_cleanly(server: TestServer) {
+    let status = server.stop().await;
+    assert!(status.success(), "server exited with {status}");
+}
+
+/// Sends one request per set of variables, all at once; the bodies in order.
+pub async fn race(
+    client: &GraphqlClient,
+    document: &str,
+    variables: impl IntoIterator<Item = Value>,
+) -> Vec<Value> {
+    join_all(variables.into_iter().map(|v| {
+        let client = client.clone();
+        let document = document.to_string();
+        async move { client.query(&document, v).await }
+    }))
+    .await
+}
+
+/// A mutation's variables: `fields` as the input on complaint `id`.
+pub fn input(id: &str, mut fields: Value) -> Value {
+    fields["complaintId"] = json!(id);
+    json!({"input": fields})
+}
+
+/// The first error's `extensions.code`, if the response has errors.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The complaint a mutation returned (the only field of `data`).
+pub fn returned(data: &Value) -> &Value {
+    let fields = data.as_object().expect("data is an object");
+    assert_eq!(fields.len(), 1, "one mutation per document: {data}");
+    fields.values().next().unwrap()
+}
+
+/// The id of the complaint a mutation returned.
+pub fn id_of(data: &Value) -> String {
+    returned(data)["id"].as_str().unwrap().to_string()
+}
+
+pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str().expect("a timestamp"))
+        .unwrap_or_else(|e| panic!("{value} is not RFC 3339: {e}"))
+        .into()
 }
 
 /// Runs an `aduan` subcommand against a database; returns its standard output.
@@ -111,6 +235,7 @@ pub async fn run_cli(args: &[&str], database_url: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A citizen's pothole report in Kecamatan Makassar, sent from the mobile app.
 pub fn report() -> Value {
     json!({
         "channel": "MOBILE",
@@ -120,6 +245,15 @@ pub fn report() -> Value {
         "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAKASSAR", "kelurahan": "Maradekaya"},
         "reporter": {"name": "Andi", "phone": "+62 811 4000 123"}
     })
+}
+
+/// `report()` with some fields replaced.
+pub fn report_with(changes: Value) -> Value {
+    let mut report = report();
+    for (key, value) in changes.as_object().expect("changes are an object") {
+        report[key] = value.clone();
+    }
+    report
 }
 
 /// The complaint fields every test document asks for.

@@ -83,8 +83,15 @@ impl CommandBus {
         }
         for attempt in 0..self.max_attempts {
             let history = self.log.load(&request.complaint_id).await?;
-            if let Some(done) = replay(&history, request.command_id.as_deref(), &hash)? {
-                return Ok(done);
+            match replay(
+                &history,
+                request.command_id.as_deref(),
+                &hash,
+                &request.command.actor,
+            )? {
+                Replay::Fresh => {}
+                Replay::Done(done) => return Ok(*done),
+                Replay::Foreign => return self.refuse_foreign(&history, &request).await,
             }
             let version = history.last().map_or(0, |e| e.sequence);
             if let Some(expected) = request.expected_version {
@@ -133,6 +140,24 @@ impl CommandBus {
         )))
     }
 
+    /// Someone else's idempotency key: its first result is not theirs to see. They
+    /// get the refusal the command itself would get, or else INVALID_INPUT.
+    async fn refuse_foreign(
+        &self,
+        history: &[StoredEvent],
+        request: &CommandRequest,
+    ) -> Result<CommandOutcome, CommandError> {
+        let mut complaint = codec::fold(history);
+        complaint
+            .handle(
+                request.command.clone(),
+                &self.services,
+                &EventSink::default(),
+            )
+            .await?;
+        Err(ComplaintError::invalid("commandId", "was already used by another caller").into())
+    }
+
     async fn check_command_id_scope(
         &self,
         command_id: &str,
@@ -172,22 +197,39 @@ impl CommandBus {
     }
 }
 
-/// If the command id was applied before, the state right after it; the same id
-/// with another command is an error, not a silent no-op.
+enum Replay {
+    /// The command id is new here.
+    Fresh,
+    /// Applied before by this caller: the state right after it.
+    Done(Box<CommandOutcome>),
+    /// Applied before by someone else.
+    Foreign,
+}
+
+/// Whether the command id was applied before; the same id with another command is
+/// an error, not a silent no-op, and another caller's id is not replayed to them.
 fn replay(
     history: &[StoredEvent],
     command_id: Option<&str>,
     hash: &str,
-) -> Result<Option<CommandOutcome>, CommandError> {
+    actor: &aduan_domain::Actor,
+) -> Result<Replay, CommandError> {
     let Some(command_id) = command_id else {
-        return Ok(None);
+        return Ok(Replay::Fresh);
     };
     let Some(last) = history
         .iter()
         .rposition(|e| e.metadata.command_id.as_deref() == Some(command_id))
     else {
-        return Ok(None);
+        return Ok(Replay::Fresh);
     };
+    let first = &history[last].metadata;
+    if first.actor_id != actor.id
+        || first.actor_role != actor.role.as_str()
+        || first.actor_opd != actor.opd
+    {
+        return Ok(Replay::Foreign);
+    }
     if history[last].metadata.command_hash.as_deref() != Some(hash) {
         return Err(ComplaintError::invalid(
             "commandId",
@@ -198,12 +240,12 @@ fn replay(
     let case = codec::fold(&history[..=last])
         .0
         .ok_or(ComplaintError::NotFound)?;
-    Ok(Some(CommandOutcome {
+    Ok(Replay::Done(Box::new(CommandOutcome {
         case,
         version: history[last].sequence,
         position: history[last].position,
         replayed: true,
-    }))
+    })))
 }
 
 fn command_hash(complaint_id: &str, action: &Action) -> String {
