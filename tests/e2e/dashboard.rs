@@ -4,10 +4,12 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-const DASHBOARD: &str = "query($opd: String, $from: DateTime!, $to: DateTime!) { \
-    dashboard(opd: $opd, from: $from, to: $to) { opd open overdue responseCompliancePct \
-      resolutionCompliancePct respondP50Seconds respondP90Seconds resolveP50Seconds \
-      backlogByAge { age open } satisfactionIndex ratings } }";
+const DASHBOARD: &str = "query($opd: String, $from: DateTime!, $to: DateTime!, $min: Int) { \
+    dashboard(opd: $opd, from: $from, to: $to, minPosition: $min) { opd open overdue \
+      responseCompliancePct resolutionCompliancePct respondP50Seconds respondP90Seconds \
+      resolveP50Seconds backlogByAge { age open } satisfactionIndex ratings position } }";
+
+const PROJECTIONS: &str = "{ projections { name position eventsApplied updatedAt } }";
 
 const STATS: &str = "query($from: DateTime!, $to: DateTime!, $by: StatsGroupBy!) { \
     cityStats(from: $from, to: $to, groupBy: $by) { key submitted open closed rejected } }";
@@ -32,29 +34,53 @@ async fn an_opds_dashboard_and_the_city_statistics_add_up() {
     env.dpu_officer
         .ok(MUTATE_CLOSE, json!({"input": {"complaintId": answered, "resolution": "RESOLVED", "summary": "Selesai"}}))
         .await;
-    env.citizen
+    let rated = env
+        .citizen
         .ok(
             MUTATE_RATE,
             json!({"input": {"complaintId": answered, "score": 5}}),
         )
-        .await;
-    env.agent
+        .await["rateComplaint"]["position"]
+        .as_i64()
+        .unwrap();
+    let rejected = env
+        .agent
         .ok(
             MUTATE_REJECT,
             json!({"input": {"complaintId": spam, "reason": "SPAM"}}),
         )
-        .await;
+        .await["rejectComplaint"]["position"]
+        .as_i64()
+        .unwrap();
 
+    // Read-your-writes: the dashboard waits for the projections to reach the
+    // later of the two writes (positions are not commit order: wait for both).
     let mut variables = window();
     variables["opd"] = json!("DPU");
     let mut dashboard = Value::Null;
-    for _ in 0..100 {
+    for position in [rated, rejected] {
+        variables["min"] = json!(position);
         dashboard = env.supervisor.ok(DASHBOARD, variables.clone()).await["dashboard"].clone();
-        if dashboard["ratings"] == 1 && dashboard["resolutionCompliancePct"].is_number() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    variables["min"] = Value::Null;
+    assert_eq!(dashboard["ratings"], 1, "{dashboard}");
+    assert!(dashboard["position"].as_i64().unwrap() > 0);
+    let progress = env.supervisor.ok(PROJECTIONS, json!({})).await["projections"].clone();
+    let names: Vec<&str> = progress
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["complaint_summary", "sla_timers"]);
+    for p in progress.as_array().unwrap() {
+        // 6 events of the answered case, 3 of the waiting one, 2 of the spam.
+        assert_eq!(p["eventsApplied"], 11, "{progress}");
+    }
+    assert_eq!(
+        env.citizen.error_code(PROJECTIONS, json!({})).await,
+        "FORBIDDEN"
+    );
     assert_eq!(dashboard["opd"], "DPU");
     assert_eq!(dashboard["open"], 1);
     assert_eq!(dashboard["overdue"], 0);

@@ -9,7 +9,7 @@ use crate::support::*;
 const LIST: &str = "query($filter: ComplaintFilter, $first: Int, $after: String, $min: Int) { \
     complaints(filter: $filter, first: $first, after: $after, minPosition: $min) { \
       totalCount position pageInfo { hasNextPage endCursor } \
-      edges { cursor node { id status opd category title createdAt } } } }";
+      edges { cursor node { id status opd category title createdAt slaState } } } }";
 
 async fn list(client: &aduan_testkit::GraphqlClient, variables: Value) -> Value {
     client.ok(LIST, variables).await["complaints"].clone()
@@ -128,6 +128,13 @@ async fn a_client_reads_its_own_write_with_min_position() {
             ids(&page).contains(&id),
             "the write at {position} is not in the list yet"
         );
+        let node = &page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["id"] == id.as_str())
+            .unwrap()["node"];
+        assert_eq!(node["slaState"], "ON_TRACK", "waiting for dispatch: {node}");
         assert!(page["position"].as_i64().unwrap() >= position);
     }
     env.finish().await;

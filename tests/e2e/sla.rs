@@ -6,7 +6,21 @@ use crate::support::*;
 
 const TIMERS: &str = "query($filter: SlaTimerFilter) { slaTimers(filter: $filter) { \
     complaintId leg opd policyVersion target { amount unit } startedAt deadline stoppedAt paused \
-    usedSeconds targetSeconds state explanation } }";
+    usedSeconds targetSeconds state stateChangedAt position explanation } }";
+
+const BY_SLA: &str = "query($states: [SlaState!]) { \
+    complaints(filter: {slaState: $states}, first: 100) { edges { node { id slaState } } } }";
+
+/// The complaints listed in one of `states` now.
+async fn listed_in(env: &Env, states: &[&str]) -> Vec<Value> {
+    let data = env.agent.ok(BY_SLA, json!({"states": states})).await;
+    data["complaints"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
 
 /// Waits until the projector has timers for the complaint (it follows within a second).
 async fn timers_of(env: &Env, id: &str, legs: usize) -> Vec<Value> {
@@ -36,6 +50,8 @@ async fn each_leg_has_its_own_clock_with_the_national_targets() {
     let dispatch = leg(&timers, "DISPATCH");
     assert_eq!(dispatch["state"], "MET", "dispatched within 3 working days");
     assert!(dispatch["stoppedAt"].is_string());
+    assert_eq!(dispatch["stateChangedAt"], dispatch["stoppedAt"]);
+    assert!(dispatch["position"].as_i64().unwrap() > 0);
     assert_eq!(
         dispatch["target"],
         json!({"amount": 3, "unit": "WORKING_DAYS"})
@@ -46,6 +62,7 @@ async fn each_leg_has_its_own_clock_with_the_national_targets() {
         json!({"amount": 5, "unit": "WORKING_DAYS"})
     );
     assert_eq!(respond["state"], "ON_TRACK");
+    assert_eq!(respond["stateChangedAt"], respond["startedAt"]);
     assert!(respond["stoppedAt"].is_null());
     assert_eq!(respond["opd"], "DPU");
     assert!(respond["explanation"]["counted"].is_array());
@@ -149,14 +166,45 @@ async fn the_running_server_records_a_missed_deadline_in_the_history() {
     .await;
     let id = env.submit().await;
     let submitted_at = std::time::Instant::now();
+    let node = |nodes: Vec<Value>| nodes.into_iter().find(|n| n["id"] == id.as_str());
+    // The list's SLA filter follows the clock with no event: ON_TRACK, then AT_RISK
+    // at 80 % of the minute, then BREACHED.
     let mut history = Vec::new();
+    let mut seen = Vec::new();
     while submitted_at.elapsed() < std::time::Duration::from_secs(90) {
+        if let Some(n) = node(listed_in(&env, &["ON_TRACK", "AT_RISK", "BREACHED"]).await) {
+            let state = n["slaState"].as_str().unwrap().to_string();
+            if seen.last() != Some(&state) {
+                seen.push(state);
+            }
+        }
         history = env.history(&id).await;
         if history.iter().any(|e| e["type"] == "SlaBreached") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("ON_TRACK"),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|s| s == "AT_RISK"), "{seen:?}");
+    assert!(
+        node(listed_in(&env, &["BREACHED"]).await).is_some(),
+        "a breached case is listed as BREACHED"
+    );
+    assert!(node(listed_in(&env, &["ON_TRACK", "AT_RISK", "MET"]).await).is_none());
+    let dispatch = timers_of(&env, &id, 2)
+        .await
+        .into_iter()
+        .find(|t| t["leg"] == "DISPATCH")
+        .unwrap();
+    assert_eq!(dispatch["state"], "BREACHED");
+    assert_eq!(
+        dispatch["stateChangedAt"], dispatch["deadline"],
+        "breached the moment the deadline passed"
+    );
     let breach = history
         .iter()
         .find(|e| e["type"] == "SlaBreached")

@@ -126,9 +126,15 @@ impl Env {
         id
     }
 
-    /// The complaint's current state, as an auditor reads it.
+    /// The complaint's current state, as an auditor reads it once the summary
+    /// has caught up with its last event (read-your-writes with `minPosition`).
     pub async fn current(&self, id: &str) -> Value {
-        self.auditor.ok(COMPLAINT, json!({"id": id})).await["complaint"].clone()
+        let last = self.history(id).await.last().map(|e| e["position"].clone());
+        let data = self
+            .auditor
+            .ok(COMPLAINT, json!({"id": id, "min": last}))
+            .await;
+        data["complaint"].clone()
     }
 
     pub async fn history(&self, id: &str) -> Vec<Value> {
@@ -307,6 +313,10 @@ mutation!(MUTATE_CLOSE, "closeComplaint", "CloseComplaintInput");
 mutation!(MUTATE_REOPEN, "reopenComplaint", "ReopenComplaintInput");
 mutation!(MUTATE_RATE, "rateComplaint", "RateComplaintInput");
 
-pub const COMPLAINT: &str = concat!("query($id: ID!) { complaint(id: $id) { ", fields!(), " } }");
+pub const COMPLAINT: &str = concat!(
+    "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { ",
+    fields!(),
+    " } }"
+);
 
 pub const HISTORY: &str = "query($id: ID!) { complaintHistory(id: $id) { sequence position type eventVersion occurredAt recordedAt actor role actorOpd channel correlationId commandId payload } }";

@@ -15,13 +15,19 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
-use aduan_projections::{rebuild, ComplaintSummary};
+use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
 use aduan_testkit::{GraphqlClient, TestDatabase, TestServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
 const SUBMIT: &str =
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
+
+/// The projections on the shipped SLA settings, as the server runs them.
+fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
+    let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
+    aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
+}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -180,7 +186,7 @@ async fn main() {
     );
     db.settle().await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let report = rebuild(&pool, &ComplaintSummary::default(), 2000)
+    let report = rebuild(&pool, &shipped_projections().0, 2000)
         .await
         .unwrap();
     println!(

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
-use aduan_projections::{ComplaintSummary, Projector, Watcher};
+use aduan_projections::{Projector, Watcher};
 use aduan_store::CommandBus;
 
 use crate::auth::{JwtKeys, SecretSource};
@@ -56,8 +56,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let pool = state.bus.log().pool().clone();
-    let summary = Projector::new(pool.clone(), ComplaintSummary::default());
-    let timers = Projector::new(pool, settings::sla_timers(&sla)?);
+    let (summary, timers) = settings::projections(&sla)?;
+    let summary = Projector::new(pool.clone(), summary);
+    let timers = Projector::new(pool, timers);
     let (calendar, book) = sla.build()?;
     let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
     let interval = std::time::Duration::from_millis(args.watch_interval_ms);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use aduan_domain::{Actor, Role};
-use aduan_projections::{ComplaintSummary, Projection};
+use aduan_projections::Projection;
 use aduan_store::{PgEventLog, PgOptions};
 
 use crate::app;
@@ -169,12 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let log = connect(&cli, &PgOptions::default())?;
             log.migrate().await?;
             let wanted = |n: &str| name.as_deref().is_none_or(|w| w == n);
-            let summary = ComplaintSummary::default();
+            let sla = crate::settings::load_sla(cli.sla_config.as_deref())?;
+            let (summary, timers) = crate::settings::projections(&sla)?;
             if wanted(summary.name()) {
                 rebuild_and_report(&log, &summary).await?;
             }
-            let sla = crate::settings::load_sla(cli.sla_config.as_deref())?;
-            let timers = crate::settings::sla_timers(&sla)?;
             if wanted(timers.name()) {
                 rebuild_and_report(&log, &timers).await?;
             }

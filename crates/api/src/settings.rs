@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::{ReferenceData, Rules};
-use aduan_projections::SlaTimers;
+use aduan_projections::{ComplaintSummary, SlaTimers};
 
 /// The Makassar reference data shipped in the repository, used when no file is named.
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
@@ -46,10 +46,13 @@ pub fn load_sla(path: Option<&Path>) -> anyhow::Result<SlaConfig> {
     Ok(config)
 }
 
-/// The SLA timers projection on these settings.
-pub fn sla_timers(config: &SlaConfig) -> anyhow::Result<SlaTimers> {
+/// The two projections, on these SLA settings.
+pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaTimers)> {
     let (calendar, book) = config.build()?;
-    Ok(SlaTimers::new(Arc::new(calendar), Arc::new(book)))
+    Ok(aduan_projections::projections(
+        Arc::new(calendar),
+        Arc::new(book),
+    ))
 }
 
 pub fn rules(reopen_window_days: i64) -> Rules {

@@ -310,3 +310,128 @@ fn replaying_the_same_events_gives_the_same_timers() {
     );
     assert!(timers(&[], &book, &calendar, now).is_empty());
 }
+
+#[test]
+fn each_timer_says_since_when_it_is_in_its_state() {
+    let events = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+    ];
+    let dispatch = leg(&events, Leg::Dispatch, wita(4, 9, 0));
+    assert_eq!(
+        (dispatch.state, dispatch.state_since),
+        (TimerState::Met, wita(3, 10, 0))
+    );
+    let respond = leg(&events, Leg::Respond, wita(4, 9, 0));
+    assert_eq!(
+        (respond.state, respond.state_since),
+        (TimerState::OnTrack, wita(3, 10, 0))
+    );
+    // Computed later, the same clock dates its new states from when time reached them.
+    assert_eq!(
+        leg(&events, Leg::Respond, wita(9, 15, 0)).state_since,
+        wita(9, 10, 0)
+    );
+    assert_eq!(
+        leg(&events, Leg::Respond, wita(11, 9, 0)).state_since,
+        wita(10, 10, 0)
+    );
+    // And a stored timer tells the same at read time, without its events.
+    for now in [wita(4, 9, 0), wita(9, 15, 0), wita(11, 9, 0)] {
+        let state = respond.state_at(now);
+        assert_eq!(
+            state_since(
+                respond.state,
+                respond.state_since,
+                state,
+                respond.deadline,
+                respond.at_risk_at
+            ),
+            leg(&events, Leg::Respond, now).state_since,
+            "at {now}"
+        );
+    }
+}
+
+#[test]
+fn a_reopened_clock_is_on_track_since_the_reopening() {
+    let events = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+        closed(wita(4, 9, 0)),
+    ];
+    let closed_leg = leg(&events, Leg::Resolve, wita(5, 9, 0));
+    assert_eq!(
+        (closed_leg.state, closed_leg.state_since),
+        (TimerState::Met, wita(4, 9, 0))
+    );
+    let reopened = [&events[..], &[reopened(wita(9, 9, 0))]].concat();
+    let t = leg(&reopened, Leg::Resolve, wita(9, 10, 0));
+    assert_eq!(
+        (t.state, t.state_since),
+        (TimerState::OnTrack, wita(9, 9, 0))
+    );
+}
+
+fn case_sla(events: &[ComplaintEvent], now: DateTime<Utc>) -> CaseSla {
+    let (calendar, book) = settings();
+    CaseSla::of(&timers(events, &book, &calendar, now)).expect("clocks started")
+}
+
+#[test]
+fn a_case_is_as_late_as_its_worst_clock_at_any_later_instant() {
+    let events = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+    ];
+    // Computed at the dispatch: dispatch MET, respond and resolve running.
+    let stored = case_sla(&events, wita(3, 10, 0));
+    assert_eq!(stored.state, TimerState::OnTrack);
+    assert_eq!(stored.deadline, Some(wita(10, 10, 0))); // respond's, before resolve's
+    for now in [
+        wita(3, 10, 0),
+        wita(9, 9, 59),
+        wita(9, 10, 0),
+        wita(10, 10, 0),
+        wita(10, 10, 1),
+        wita(31, 0, 0),
+    ] {
+        let fresh = case_sla(&events, now);
+        assert_eq!(stored.state_at(now), fresh.state, "at {now}");
+    }
+    assert_eq!(stored.state_at(wita(10, 10, 1)), TimerState::Breached);
+}
+
+#[test]
+fn a_paused_case_keeps_its_state_and_a_closed_one_on_time_is_met() {
+    let waiting = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+        info_requested(wita(3, 11, 0)),
+    ];
+    let stored = case_sla(&waiting, wita(3, 11, 0));
+    assert_eq!(stored.deadline, None, "every running clock is paused");
+    assert_eq!(stored.state_at(wita(31, 0, 0)), TimerState::OnTrack);
+
+    let done = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+        responded(wita(3, 11, 0)),
+        closed(wita(4, 9, 0)),
+    ];
+    let stored = case_sla(&done, wita(4, 9, 0));
+    assert_eq!(stored.state, TimerState::Met);
+    assert_eq!(stored.state_at(wita(31, 0, 0)), TimerState::Met);
+}
+
+#[test]
+fn a_late_leg_keeps_the_case_breached_after_it_stops() {
+    let events = [
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(9, 10, 0)), // dispatch was due Thursday 5 March 09:00
+        responded(wita(9, 11, 0)),
+    ];
+    let stored = case_sla(&events, wita(9, 11, 0));
+    assert_eq!(stored.state, TimerState::Breached);
+    assert_eq!(stored.state_at(wita(9, 12, 0)), TimerState::Breached);
+}

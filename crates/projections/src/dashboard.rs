@@ -9,7 +9,7 @@ use aduan_store::StoreError;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {
     pub open: i64,
-    /// Running clocks past their deadline now.
+    /// Open cases with a running SLA clock past its deadline now.
     pub overdue: i64,
     pub response_compliance_pct: Option<f64>,
     pub resolution_compliance_pct: Option<f64>,
@@ -30,6 +30,7 @@ pub const AGE_BUCKETS: [&str; 5] = ["<1d", "1-3d", "3-7d", "7-30d", ">30d"];
 #[derive(sqlx::FromRow)]
 struct CaseCounts {
     open: i64,
+    overdue: i64,
     age_0: i64,
     age_1: i64,
     age_2: i64,
@@ -41,7 +42,6 @@ struct CaseCounts {
 
 #[derive(sqlx::FromRow)]
 struct TimerStats {
-    overdue: i64,
     respond_met_pct: Option<f64>,
     resolve_met_pct: Option<f64>,
     respond_p50: Option<f64>,
@@ -62,6 +62,7 @@ pub async fn dashboard(
     const OPEN: &str = "status NOT IN ('CLOSED', 'REJECTED')";
     let cases: CaseCounts = sqlx::query_as(&format!(
         "SELECT count(*) FILTER (WHERE {OPEN}) AS open, \
+           count(*) FILTER (WHERE {OPEN} AND sla_deadline < $4) AS overdue, \
            count(*) FILTER (WHERE {OPEN} AND created_at > $4 - interval '1 day') AS age_0, \
            count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '1 day' \
                                         AND created_at > $4 - interval '3 days') AS age_1, \
@@ -96,8 +97,7 @@ pub async fn dashboard(
         )
     };
     let timers: TimerStats = sqlx::query_as(&format!(
-        "SELECT count(*) FILTER (WHERE stopped_at IS NULL AND NOT paused AND deadline < $4) AS overdue, \
-           {} AS respond_met_pct, {} AS resolve_met_pct, \
+        "SELECT {} AS respond_met_pct, {} AS resolve_met_pct, \
            {} AS respond_p50, {} AS respond_p90, {} AS resolve_p50, {} AS resolve_p90 \
          FROM sla_timers t JOIN complaint_summary s USING (complaint_id) \
          WHERE ($1::text IS NULL OR t.opd = $1) AND s.created_at >= $2 AND s.created_at < $3",
@@ -111,7 +111,6 @@ pub async fn dashboard(
     .bind(opd)
     .bind(from)
     .bind(to)
-    .bind(now)
     .fetch_one(pool)
     .await
     .map_err(StoreError::from_sqlx)?;
@@ -126,7 +125,7 @@ pub async fn dashboard(
         ],
         satisfaction_index: cases.satisfaction,
         ratings: cases.ratings,
-        overdue: timers.overdue,
+        overdue: cases.overdue,
         response_compliance_pct: timers.respond_met_pct,
         resolution_compliance_pct: timers.resolve_met_pct,
         respond_p50_seconds: timers.respond_p50,

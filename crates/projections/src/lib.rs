@@ -19,3 +19,14 @@ pub use sla_timers::SlaTimers;
 pub use summary::ComplaintSummary;
 pub use view::ComplaintView;
 pub use watcher::{WatchReport, Watcher};
+
+/// Both projections, on one business calendar and SLA policy book.
+pub fn projections(
+    calendar: std::sync::Arc<aduan_domain::sla::BusinessCalendar>,
+    book: std::sync::Arc<aduan_domain::sla::PolicyBook>,
+) -> (ComplaintSummary, SlaTimers) {
+    (
+        ComplaintSummary::new(calendar.clone(), book.clone()),
+        SlaTimers::new(calendar, book),
+    )
+}

@@ -25,8 +25,50 @@ pub trait Projection: Send + Sync {
     where
         Self: Sized;
 
-    /// Applies one event inside the projector's transaction.
-    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error>;
+    /// Applies a batch of events, in log order, inside the projector's transaction.
+    async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError>;
+}
+
+/// A complaint a batch touched: its history up to its last event in the batch.
+pub struct Touched {
+    pub history: Vec<StoredEvent>,
+    /// How many of the history's events the batch holds (the tail).
+    pub in_batch: i64,
+}
+
+impl Touched {
+    pub fn last(&self) -> Option<&StoredEvent> {
+        self.history.last()
+    }
+}
+
+/// The complaints `batch` touches, with their histories loaded in one query:
+/// projections that recompute a complaint's rows from its whole history write each
+/// complaint once per batch, however many of its events the batch holds.
+pub async fn touched(
+    tx: &mut PgConnection,
+    batch: &[StoredEvent],
+) -> Result<Vec<Touched>, StoreError> {
+    let mut up_to: Vec<(String, i64)> = Vec::new();
+    let mut counts: std::collections::HashMap<&str, (usize, i64)> = Default::default();
+    for event in batch {
+        let entry = counts
+            .entry(event.aggregate_id.as_str())
+            .or_insert_with(|| {
+                up_to.push((event.aggregate_id.clone(), event.sequence));
+                (up_to.len() - 1, 0)
+            });
+        up_to[entry.0].1 = up_to[entry.0].1.max(event.sequence);
+        entry.1 += 1;
+    }
+    let histories = aduan_store::postgres::load_histories(tx, &up_to).await?;
+    Ok(histories
+        .into_iter()
+        .map(|(id, history)| Touched {
+            in_batch: counts.get(id.as_str()).map_or(0, |c| c.1),
+            history,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,15 +153,11 @@ impl<P: Projection> Projector<P> {
             .log
             .read_committed_after(checkpoint.cursor, self.batch)
             .await?;
-        let Some((last, _)) = batch.last() else {
+        let Some(&(last, _)) = batch.last() else {
             return Ok(0);
         };
-        for (_, event) in &batch {
-            self.projection
-                .apply(&mut *tx, event)
-                .await
-                .map_err(StoreError::from_sqlx)?;
-        }
+        let events: Vec<StoredEvent> = batch.into_iter().map(|(_, e)| e).collect();
+        self.projection.apply(&mut *tx, &events).await?;
         let moved = sqlx::query(
             "UPDATE projection_checkpoints \
              SET last_tx_id = $2::text::xid8, last_position = $3, events_seen = events_seen + $4, \
@@ -129,7 +167,7 @@ impl<P: Projection> Projector<P> {
         .bind(self.projection.name())
         .bind(last.tx_id.to_string())
         .bind(last.position)
-        .bind(batch.len() as i64)
+        .bind(events.len() as i64)
         .bind(checkpoint.cursor.tx_id.to_string())
         .bind(checkpoint.cursor.position)
         .execute(&mut *tx)
@@ -139,7 +177,7 @@ impl<P: Projection> Projector<P> {
             // Another projector got there first; the caller's transaction must roll back.
             return Err(StoreError::Conflict);
         }
-        Ok(batch.len())
+        Ok(events.len())
     }
 
     pub fn projection(&self) -> &P {

@@ -6,8 +6,6 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use aduan_domain::sla::{self, TimerState};
 use aduan_store::StoreError;
 
-use crate::sla_timers::state_name;
-
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TimerRow {
     pub complaint_id: String,
@@ -26,7 +24,9 @@ pub struct TimerRow {
     pub paused: bool,
     pub used_seconds: i64,
     pub state: String,
+    pub state_changed_at: DateTime<Utc>,
     pub explanation: sqlx::types::Json<serde_json::Value>,
+    pub last_position: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,7 +43,7 @@ fn push_state(q: &mut QueryBuilder<'_, Postgres>, state: TimerState, now: DateTi
     let frozen = "(stopped_at IS NOT NULL OR paused)";
     q.push("(");
     q.push(format!("({frozen} AND state = "))
-        .push_bind(state_name(state))
+        .push_bind(state.as_str())
         .push(")");
     match state {
         TimerState::Met => {}
@@ -77,7 +77,7 @@ pub async fn timers(
     let mut q = QueryBuilder::new(
         "SELECT complaint_id, leg, opd, category, priority, policy_version, target_amount, \
          target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, paused, \
-         used_seconds, state, explanation FROM sla_timers WHERE true",
+         used_seconds, state, state_changed_at, explanation, last_position FROM sla_timers WHERE true",
     );
     if let Some(id) = &filter.complaint_id {
         q.push(" AND complaint_id = ").push_bind(id.clone());
@@ -111,22 +111,28 @@ pub async fn timers(
 impl TimerRow {
     /// The clock's state at `now`.
     pub fn state_at(&self, now: DateTime<Utc>) -> TimerState {
-        let stored = [
-            TimerState::OnTrack,
-            TimerState::AtRisk,
-            TimerState::Breached,
-            TimerState::Met,
-        ]
-        .into_iter()
-        .find(|s| state_name(*s) == self.state)
-        .unwrap_or(TimerState::OnTrack);
         sla::state_at(
             self.stopped_at.is_some(),
             self.paused,
-            stored,
+            self.stored_state(),
             self.deadline,
             self.at_risk_at,
             now,
         )
+    }
+
+    /// Since when the clock has been in its state at `now`.
+    pub fn state_changed_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        sla::state_since(
+            self.stored_state(),
+            self.state_changed_at,
+            self.state_at(now),
+            self.deadline,
+            self.at_risk_at,
+        )
+    }
+
+    fn stored_state(&self) -> TimerState {
+        TimerState::parse(&self.state).unwrap_or(TimerState::OnTrack)
     }
 }

@@ -6,15 +6,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::types::Json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use aduan_domain::sla::{self, BusinessCalendar, LegTimer, PolicyBook};
-use aduan_domain::ComplaintEvent;
-use aduan_store::codec;
-use aduan_store::postgres::load_up_to;
-use aduan_store::StoredEvent;
+use aduan_domain::{Case, ComplaintEvent};
+use aduan_store::{codec, StoreError, StoredEvent};
 
-use crate::projector::Projection;
+use crate::projector::{touched, Projection};
 
 #[derive(Clone)]
 pub struct SlaTimers {
@@ -42,15 +40,6 @@ pub fn leg_name(leg: sla::Leg) -> &'static str {
     }
 }
 
-pub fn state_name(state: sla::TimerState) -> &'static str {
-    match state {
-        sla::TimerState::OnTrack => "ON_TRACK",
-        sla::TimerState::AtRisk => "AT_RISK",
-        sla::TimerState::Breached => "BREACHED",
-        sla::TimerState::Met => "MET",
-    }
-}
-
 #[async_trait]
 impl Projection for SlaTimers {
     fn name(&self) -> &str {
@@ -64,63 +53,92 @@ impl Projection for SlaTimers {
         }
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-        let history = load_up_to(tx, &event.aggregate_id, event.sequence)
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        let Some(case) = codec::fold(&history).0 else {
-            return Ok(());
-        };
-        let events: Vec<ComplaintEvent> = history.into_iter().map(|e| e.event).collect();
-        // "Now" is the event's own time: the projection depends on events only.
-        let now = event.event.occurred_at();
-        for timer in sla::timers(&events, &self.book, &self.calendar, now) {
-            upsert(tx, &self.table, &case, &timer, event.position).await?;
+    async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError> {
+        let mut rows = Vec::new();
+        for touched in touched(tx, batch).await? {
+            let Some(last) = touched.last() else { continue };
+            let position = last.position;
+            // "Now" is the last event's own time: the rows depend on events only.
+            let now = last.event.occurred_at();
+            let Some(case) = codec::fold(&touched.history).0 else {
+                continue;
+            };
+            let events: Vec<ComplaintEvent> =
+                touched.history.into_iter().map(|e| e.event).collect();
+            rows.extend(
+                sla::timers(&events, &self.book, &self.calendar, now)
+                    .into_iter()
+                    .map(|timer| Row {
+                        case: case.clone(),
+                        timer,
+                        position,
+                    }),
+            );
         }
-        Ok(())
+        if rows.is_empty() {
+            return Ok(());
+        }
+        upsert(tx, &self.table, &rows)
+            .await
+            .map_err(StoreError::from_sqlx)
     }
 }
 
-async fn upsert(
-    tx: &mut PgConnection,
-    table: &str,
-    case: &aduan_domain::Case,
-    t: &LegTimer,
+struct Row {
+    case: Case,
+    timer: LegTimer,
     position: i64,
-) -> Result<(), sqlx::Error> {
-    let unit = serde_json::to_value(t.target.unit)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    sqlx::query(&format!(
+}
+
+async fn upsert(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "INSERT INTO {table} (complaint_id, leg, opd, category, priority, policy_version, \
            target_amount, target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, \
-           paused, used_seconds, state, explanation, last_position) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) \
-         ON CONFLICT (complaint_id, leg) DO UPDATE SET opd = $3, category = $4, priority = $5, \
-           policy_version = $6, target_amount = $7, target_unit = $8, target_seconds = $9, \
-           started_at = $10, deadline = $11, at_risk_at = $12, stopped_at = $13, paused = $14, \
-           used_seconds = $15, state = $16, explanation = $17, last_position = $18"
-    ))
-    .bind(&case.id)
-    .bind(leg_name(t.leg))
-    .bind(&case.opd)
-    .bind(&case.category)
-    .bind(case.priority.as_str())
-    .bind(t.policy_version as i32)
-    .bind(t.target.amount)
-    .bind(unit)
-    .bind(t.target_seconds)
-    .bind(t.started_at)
-    .bind(t.deadline)
-    .bind(t.at_risk_at)
-    .bind(t.stopped_at)
-    .bind(t.paused)
-    .bind(t.used_seconds)
-    .bind(state_name(t.state))
-    .bind(Json(&t.explanation))
-    .bind(position)
-    .execute(&mut *tx)
-    .await
-    .map(drop)
+           paused, used_seconds, state, state_changed_at, explanation, last_position) "
+    ));
+    q.push_values(
+        rows,
+        |mut b,
+         Row {
+             case,
+             timer: t,
+             position,
+         }| {
+            let unit = serde_json::to_value(t.target.unit)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            b.push_bind(&case.id)
+                .push_bind(leg_name(t.leg))
+                .push_bind(&case.opd)
+                .push_bind(&case.category)
+                .push_bind(case.priority.as_str())
+                .push_bind(t.policy_version as i32)
+                .push_bind(t.target.amount)
+                .push_bind(unit)
+                .push_bind(t.target_seconds)
+                .push_bind(t.started_at)
+                .push_bind(t.deadline)
+                .push_bind(t.at_risk_at)
+                .push_bind(t.stopped_at)
+                .push_bind(t.paused)
+                .push_bind(t.used_seconds)
+                .push_bind(t.state.as_str())
+                .push_bind(t.state_since)
+                .push_bind(Json(&t.explanation))
+                .push_bind(*position);
+        },
+    );
+    q.push(
+        " ON CONFLICT (complaint_id, leg) DO UPDATE SET opd = EXCLUDED.opd, \
+           category = EXCLUDED.category, priority = EXCLUDED.priority, \
+           policy_version = EXCLUDED.policy_version, target_amount = EXCLUDED.target_amount, \
+           target_unit = EXCLUDED.target_unit, target_seconds = EXCLUDED.target_seconds, \
+           started_at = EXCLUDED.started_at, deadline = EXCLUDED.deadline, \
+           at_risk_at = EXCLUDED.at_risk_at, stopped_at = EXCLUDED.stopped_at, \
+           paused = EXCLUDED.paused, used_seconds = EXCLUDED.used_seconds, \
+           state = EXCLUDED.state, state_changed_at = EXCLUDED.state_changed_at, \
+           explanation = EXCLUDED.explanation, last_position = EXCLUDED.last_position",
+    );
+    q.build().execute(&mut *tx).await.map(drop)
 }

@@ -1,26 +1,32 @@
 //! `complaint_summary`: one row per complaint for lists, filters and analysts,
-//! without personal data.
+//! without personal data, with the case's SLA standing.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use cqrs_es::Aggregate;
 use sqlx::types::Json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use aduan_domain::{Case, Complaint};
-use aduan_store::StoredEvent;
+use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
+use aduan_domain::{Case, ComplaintEvent};
+use aduan_store::{codec, StoreError, StoredEvent};
 
-use crate::projector::Projection;
+use crate::projector::{touched, Projection, Touched};
 
 /// The `complaint_summary` projection (or a shadow copy of it during a rebuild).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ComplaintSummary {
     table: String,
+    calendar: Arc<BusinessCalendar>,
+    book: Arc<PolicyBook>,
 }
 
-impl Default for ComplaintSummary {
-    fn default() -> Self {
+impl ComplaintSummary {
+    pub fn new(calendar: Arc<BusinessCalendar>, book: Arc<PolicyBook>) -> Self {
         ComplaintSummary {
             table: "complaint_summary".into(),
+            calendar,
+            book,
         }
     }
 }
@@ -32,6 +38,35 @@ pub fn redact(mut case: Case) -> Case {
     case
 }
 
+/// What one complaint's row is computed from.
+struct Row {
+    case: Case,
+    sla: Option<CaseSla>,
+    version: i64,
+    position: i64,
+    in_batch: i64,
+}
+
+impl ComplaintSummary {
+    fn row(&self, touched: Touched) -> Option<Row> {
+        let last = touched.last()?;
+        let (version, position) = (last.sequence, last.position);
+        // "Now" is the last event's own time: rows depend on events only, so a
+        // rebuild gives the same rows; later instants are read with `CaseSla::state_at`.
+        let now = last.event.occurred_at();
+        let case = codec::fold(&touched.history).0.map(redact)?;
+        let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
+        let sla = CaseSla::of(&sla::timers(&events, &self.book, &self.calendar, now));
+        Some(Row {
+            case,
+            sla,
+            version,
+            position,
+            in_batch: touched.in_batch,
+        })
+    }
+}
+
 #[async_trait]
 impl Projection for ComplaintSummary {
     fn name(&self) -> &str {
@@ -41,71 +76,82 @@ impl Projection for ComplaintSummary {
     fn renamed(&self, name: &str) -> Self {
         ComplaintSummary {
             table: name.to_string(),
+            ..self.clone()
         }
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-        let previous: Option<Json<Case>> = sqlx::query_scalar(&format!(
-            "SELECT state FROM {} WHERE complaint_id = $1",
-            self.table
-        ))
-        .bind(&event.aggregate_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut complaint = Complaint(previous.map(|j| j.0));
-        complaint.apply(event.event.clone());
-        let Some(case) = complaint.0.map(redact) else {
-            tracing::warn!(complaint = %event.aggregate_id, sequence = event.sequence, "event before submission ignored");
+    async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError> {
+        let rows: Vec<Row> = touched(tx, batch)
+            .await?
+            .into_iter()
+            .filter_map(|t| self.row(t))
+            .collect();
+        if rows.is_empty() {
             return Ok(());
-        };
-        upsert(tx, &self.table, &case, event).await
+        }
+        upsert(tx, &self.table, &rows)
+            .await
+            .map_err(StoreError::from_sqlx)
     }
 }
 
-async fn upsert(
-    tx: &mut PgConnection,
-    table: &str,
-    c: &Case,
-    event: &StoredEvent,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+/// Writes every row in one statement. `events_applied` adds up what each batch
+/// brought, so a skipped or twice-applied event shows as `events_applied != version`.
+async fn upsert(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "INSERT INTO {table} (complaint_id, status, channel, category, priority, opd, \
            officer_id, kecamatan, kelurahan, title, anonymous, escalation_level, resolution, rating, \
            reopen_count, created_at, updated_at, verified_at, assigned_at, first_response_at, \
-           closed_at, version, last_position, events_applied, state) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,1,$24) \
-         ON CONFLICT (complaint_id) DO UPDATE SET status = $2, channel = $3, category = $4, \
-           priority = $5, opd = $6, officer_id = $7, kecamatan = $8, kelurahan = $9, title = $10, \
-           anonymous = $11, escalation_level = $12, resolution = $13, rating = $14, \
-           reopen_count = $15, created_at = $16, updated_at = $17, verified_at = $18, \
-           assigned_at = $19, first_response_at = $20, closed_at = $21, version = $22, \
-           last_position = $23, events_applied = {table}.events_applied + 1, state = $24"
-    ))
-    .bind(&c.id)
-    .bind(c.status.as_str())
-    .bind(c.channel.as_str())
-    .bind(&c.category)
-    .bind(c.priority.as_str())
-    .bind(&c.opd)
-    .bind(&c.officer_id)
-    .bind(&c.location.kecamatan)
-    .bind(&c.location.kelurahan)
-    .bind(&c.title)
-    .bind(c.anonymous)
-    .bind(c.escalation_level as i32)
-    .bind(c.resolution.map(|r| r.as_str()))
-    .bind(c.rating.map(i16::from))
-    .bind(c.reopen_count as i32)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .bind(c.verified_at)
-    .bind(c.assigned_at)
-    .bind(c.first_response_at)
-    .bind(c.closed_at)
-    .bind(event.sequence)
-    .bind(event.position)
-    .bind(Json(c))
-    .execute(&mut *tx)
-    .await
-    .map(drop)
+           closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position, \
+           events_applied, state) "
+    ));
+    q.push_values(rows, |mut b, r| {
+        let c = &r.case;
+        b.push_bind(&c.id)
+            .push_bind(c.status.as_str())
+            .push_bind(c.channel.as_str())
+            .push_bind(&c.category)
+            .push_bind(c.priority.as_str())
+            .push_bind(&c.opd)
+            .push_bind(&c.officer_id)
+            .push_bind(&c.location.kecamatan)
+            .push_bind(&c.location.kelurahan)
+            .push_bind(&c.title)
+            .push_bind(c.anonymous)
+            .push_bind(c.escalation_level as i32)
+            .push_bind(c.resolution.map(|r| r.as_str()))
+            .push_bind(c.rating.map(i16::from))
+            .push_bind(c.reopen_count as i32)
+            .push_bind(c.created_at)
+            .push_bind(c.updated_at)
+            .push_bind(c.verified_at)
+            .push_bind(c.assigned_at)
+            .push_bind(c.first_response_at)
+            .push_bind(c.closed_at)
+            .push_bind(r.sla.map(|s| s.state.as_str()))
+            .push_bind(r.sla.and_then(|s| s.at_risk_at))
+            .push_bind(r.sla.and_then(|s| s.deadline))
+            .push_bind(r.version)
+            .push_bind(r.position)
+            .push_bind(r.in_batch)
+            .push_bind(Json(c));
+    });
+    q.push(format!(
+        " ON CONFLICT (complaint_id) DO UPDATE SET status = EXCLUDED.status, \
+           channel = EXCLUDED.channel, category = EXCLUDED.category, \
+           priority = EXCLUDED.priority, opd = EXCLUDED.opd, officer_id = EXCLUDED.officer_id, \
+           kecamatan = EXCLUDED.kecamatan, kelurahan = EXCLUDED.kelurahan, \
+           title = EXCLUDED.title, anonymous = EXCLUDED.anonymous, \
+           escalation_level = EXCLUDED.escalation_level, resolution = EXCLUDED.resolution, \
+           rating = EXCLUDED.rating, reopen_count = EXCLUDED.reopen_count, \
+           created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, \
+           verified_at = EXCLUDED.verified_at, assigned_at = EXCLUDED.assigned_at, \
+           first_response_at = EXCLUDED.first_response_at, closed_at = EXCLUDED.closed_at, \
+           sla_state = EXCLUDED.sla_state, sla_at_risk_at = EXCLUDED.sla_at_risk_at, \
+           sla_deadline = EXCLUDED.sla_deadline, version = EXCLUDED.version, \
+           last_position = EXCLUDED.last_position, \
+           events_applied = {table}.events_applied + EXCLUDED.events_applied, \
+           state = EXCLUDED.state"
+    ));
+    q.build().execute(&mut *tx).await.map(drop)
 }

@@ -6,7 +6,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use aduan_domain::sla::{CaseSla, TimerState};
+use aduan_domain::Case;
 use aduan_store::StoreError;
+use sqlx::types::Json;
+use sqlx::{FromRow, Row};
 
 /// One row of `complaint_summary` as lists show it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -29,12 +33,30 @@ pub struct SummaryRow {
     pub updated_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub sla_state: Option<String>,
+    pub sla_at_risk_at: Option<DateTime<Utc>>,
+    pub sla_deadline: Option<DateTime<Utc>>,
     pub version: i64,
     pub last_position: i64,
 }
 
+impl SummaryRow {
+    /// The case's SLA standing at `now`; `None` when no clock has started.
+    pub fn sla_state_at(&self, now: DateTime<Utc>) -> Option<TimerState> {
+        let state = TimerState::parse(self.sla_state.as_deref()?)?;
+        Some(
+            CaseSla {
+                state,
+                at_risk_at: self.sla_at_risk_at,
+                deadline: self.sla_deadline,
+            }
+            .state_at(now),
+        )
+    }
+}
+
 /// All conditions must hold; an empty list or `None` means "any".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SummaryFilter {
     pub statuses: Vec<String>,
     pub opds: Vec<String>,
@@ -46,6 +68,27 @@ pub struct SummaryFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Case-insensitive substring of the title.
     pub text: Option<String>,
+    /// SLA standings as of `now`.
+    pub sla_states: Vec<TimerState>,
+    pub now: DateTime<Utc>,
+}
+
+impl Default for SummaryFilter {
+    fn default() -> Self {
+        SummaryFilter {
+            statuses: Vec::new(),
+            opds: Vec::new(),
+            categories: Vec::new(),
+            kecamatan: Vec::new(),
+            channels: Vec::new(),
+            priorities: Vec::new(),
+            created_from: None,
+            created_to: None,
+            text: None,
+            sla_states: Vec::new(),
+            now: Utc::now(),
+        }
+    }
 }
 
 /// Where a page starts: after this (created_at, complaint_id), newest first.
@@ -77,7 +120,17 @@ impl Keyset {
 const COLUMNS: &str =
     "complaint_id, status, channel, category, priority, opd, officer_id, kecamatan, \
      kelurahan, title, escalation_level, resolution, rating, reopen_count, created_at, updated_at, \
-     first_response_at, closed_at, version, last_position";
+     first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position";
+
+/// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `$now`
+/// (the same rule: running clocks only make a stored state worse).
+fn push_sla_state(q: &mut QueryBuilder<'_, Postgres>, now: DateTime<Utc>) {
+    q.push("(CASE WHEN sla_state = 'BREACHED' OR sla_deadline < ")
+        .push_bind(now)
+        .push(" THEN 'BREACHED' WHEN sla_state = 'AT_RISK' OR sla_at_risk_at <= ")
+        .push_bind(now)
+        .push(" THEN 'AT_RISK' ELSE sla_state END)");
+}
 
 fn push_any(q: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[String]) {
     if !values.is_empty() {
@@ -109,6 +162,12 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SummaryFilter) {
         q.push(" AND title ILIKE ")
             .push_bind(format!("%{escaped}%"));
     }
+    if !f.sla_states.is_empty() {
+        q.push(" AND ");
+        push_sla_state(q, f.now);
+        let names: Vec<String> = f.sla_states.iter().map(|s| s.as_str().into()).collect();
+        q.push(" = ANY(").push_bind(names).push(")");
+    }
 }
 
 /// One page (newest first) plus whether more follow.
@@ -137,6 +196,25 @@ pub async fn page(
     let more = rows.len() as i64 > first;
     rows.truncate(first as usize);
     Ok((rows, more))
+}
+
+/// One complaint's row and its folded case (without personal data), if projected.
+pub async fn one(pool: &PgPool, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError> {
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}, state FROM complaint_summary"));
+    q.push(" WHERE complaint_id = ").push_bind(id.to_string());
+    let Some(row) = q
+        .build()
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::from_sqlx)?
+    else {
+        return Ok(None);
+    };
+    let summary = SummaryRow::from_row(&row).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Json(case) = row
+        .try_get::<Json<Case>, _>("state")
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Some((summary, case)))
 }
 
 pub async fn count(pool: &PgPool, filter: &SummaryFilter) -> Result<i64, StoreError> {
@@ -186,12 +264,26 @@ pub async fn wait_for(
 
 /// The last position the projection applied (its freshness).
 pub async fn applied_position(pool: &PgPool, projection: &str) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
-        "SELECT coalesce(max(last_position), 0) FROM projection_checkpoints WHERE name = $1",
+    Ok(progress(pool, projection).await?.position)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Progress {
+    pub position: i64,
+    pub events_seen: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// How far the projection has read (zeros before its first batch).
+pub async fn progress(pool: &PgPool, projection: &str) -> Result<Progress, StoreError> {
+    sqlx::query_as(
+        "SELECT last_position AS position, events_seen, updated_at \
+         FROM projection_checkpoints WHERE name = $1",
     )
     .bind(projection)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await
+    .map(Option::unwrap_or_default)
     .map_err(StoreError::from_sqlx)
 }
 

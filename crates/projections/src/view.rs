@@ -1,4 +1,4 @@
-use aduan_domain::{Actor, Case, Role};
+use aduan_domain::{Actor, Case, ComplaintEvent, Role};
 use aduan_store::codec::{self, StoredEvent};
 
 /// A complaint's current state as a reader sees it.
@@ -21,6 +21,30 @@ impl ComplaintView {
             version: last.sequence,
             position: last.position,
         })
+    }
+}
+
+/// A case read from `complaint_summary` (which holds no personal data), with the
+/// reporter and exact address put back from its submission event.
+pub fn with_personal_data(mut case: Case, submitted: &ComplaintEvent) -> Case {
+    if let ComplaintEvent::Submitted {
+        reporter, location, ..
+    } = submitted
+    {
+        case.reporter = reporter.clone();
+        case.location.address = location.address.clone();
+    }
+    case
+}
+
+/// Whether `actor` may see the exact address: whoever handles the case on the
+/// ground or oversees it, and the reporter.
+pub fn may_see_address(actor: &Actor, case: &Case) -> bool {
+    match actor.role {
+        Role::Agent | Role::Supervisor | Role::Auditor | Role::System => true,
+        Role::OpdAdmin | Role::OpdOfficer => actor.works_for(case.opd.as_deref()),
+        Role::Citizen => case.is_reporter(actor),
+        Role::Analyst => false,
     }
 }
 

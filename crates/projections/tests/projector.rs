@@ -9,7 +9,7 @@ use futures::future::join_all;
 use sqlx::{Connection, PgConnection};
 
 use aduan_projections::{ComplaintSummary, Projection, Projector};
-use aduan_store::{CommandBus, StoredEvent};
+use aduan_store::{CommandBus, StoreError, StoredEvent};
 use aduan_testkit::fixtures::{agent, bus, request, submit, submitted_event, verify};
 use aduan_testkit::TestDatabase;
 
@@ -110,8 +110,7 @@ async fn concurrent_writers_and_a_late_commit_are_each_applied_exactly_once() {
     let db = TestDatabase::create().await;
     let bus = Arc::new(bus(&db).await);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let projector =
-        Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()).with_batch(7));
+    let projector = Arc::new(Projector::new(pool(&db).await, summary()).with_batch(7));
     let running = tokio::spawn({
         let projector = projector.clone();
         async move { projector.run(stopped).await }
@@ -172,14 +171,14 @@ impl Projection for CrashOn {
         }
     }
 
-    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-        self.inner.apply(tx, event).await?;
-        if self
+    async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError> {
+        self.inner.apply(tx, batch).await?;
+        let n = batch.len() as i64;
+        let before = self
             .remaining
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
-            == 1
-        {
-            return Err(sqlx::Error::Protocol("simulated crash".into()));
+            .fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
+        if (1..=n).contains(&before) {
+            return Err(StoreError::Other("simulated crash".into()));
         }
         Ok(())
     }
@@ -194,7 +193,7 @@ async fn a_crash_mid_batch_loses_nothing_and_applies_nothing_twice() {
     let crashing = Projector::new(
         pool(&db).await,
         CrashOn {
-            inner: ComplaintSummary::default(),
+            inner: summary(),
             remaining: 25.into(),
         },
     )
@@ -206,7 +205,7 @@ async fn a_crash_mid_batch_loses_nothing_and_applies_nothing_twice() {
         "the third batch crashes halfway"
     );
     assert_eq!(crashing.checkpoint().await.unwrap().events_seen, 20);
-    let healthy = Projector::new(pool(&db).await, ComplaintSummary::default()).with_batch(10);
+    let healthy = Projector::new(pool(&db).await, summary()).with_batch(10);
     assert_eq!(healthy.catch_up().await.unwrap(), 40);
     assert_exactly_once(&db).await;
     db.drop_db().await;
@@ -217,8 +216,8 @@ async fn a_commit_is_picked_up_live_and_a_second_projector_stands_by() {
     let db = TestDatabase::create().await;
     let bus = bus(&db).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let first = Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()));
-    let second = Arc::new(Projector::new(pool(&db).await, ComplaintSummary::default()));
+    let first = Arc::new(Projector::new(pool(&db).await, summary()));
+    let second = Arc::new(Projector::new(pool(&db).await, summary()));
     let runs: Vec<_> = [first, second]
         .into_iter()
         .map(|p| {
@@ -275,7 +274,7 @@ async fn the_summary_holds_no_personal_data() {
         .await
         .unwrap();
     db.settle().await;
-    Projector::new(pool(&db).await, ComplaintSummary::default())
+    Projector::new(pool(&db).await, summary())
         .catch_up()
         .await
         .unwrap();
@@ -299,7 +298,7 @@ async fn when_the_leader_stops_a_standby_takes_over() {
     // Both projectors share one pool, as two tasks of one server would.
     let pool = pool(&db).await;
     let (stop_leader, leader_stopped) = tokio::sync::watch::channel(false);
-    let leader = Arc::new(Projector::new(pool.clone(), ComplaintSummary::default()));
+    let leader = Arc::new(Projector::new(pool.clone(), summary()));
     let leading = tokio::spawn({
         let leader = leader.clone();
         async move { leader.run(leader_stopped).await }
@@ -312,7 +311,7 @@ async fn when_the_leader_stops_a_standby_takes_over() {
     leading.await.unwrap();
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let standby = Arc::new(Projector::new(pool, ComplaintSummary::default()));
+    let standby = Arc::new(Projector::new(pool, summary()));
     let standing = tokio::spawn({
         let standby = standby.clone();
         async move { standby.run(stopped).await }
@@ -325,4 +324,9 @@ async fn when_the_leader_stops_a_standby_takes_over() {
     stop.send(true).unwrap();
     standing.await.unwrap();
     db.drop_db().await;
+}
+
+fn summary() -> ComplaintSummary {
+    let (calendar, book) = aduan_testkit::fixtures::sla();
+    ComplaintSummary::new(calendar, book)
 }

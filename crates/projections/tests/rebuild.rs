@@ -39,7 +39,7 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
     let bus = Arc::new(bus(&db).await);
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let live = Arc::new(Projector::new(pool.clone(), ComplaintSummary::default()));
+    let live = Arc::new(Projector::new(pool.clone(), summary()));
     let following = tokio::spawn({
         let live = live.clone();
         async move { live.run(stopped).await }
@@ -50,9 +50,7 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
         let bus = bus.clone();
         async move { write(&bus, "during", 60).await }
     });
-    let report = rebuild(&pool, &ComplaintSummary::default(), 25)
-        .await
-        .unwrap();
+    let report = rebuild(&pool, &summary(), 25).await.unwrap();
     assert!(report.events >= 90, "the rebuild read the log: {report:?}");
     writer.await.unwrap();
     db.settle().await;
@@ -73,9 +71,7 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
     assert_eq!(incremental.0, 120);
     stop.send(true).unwrap();
     following.await.unwrap();
-    rebuild(&pool, &ComplaintSummary::default(), 1000)
-        .await
-        .unwrap();
+    rebuild(&pool, &summary(), 1000).await.unwrap();
     assert_eq!(
         digest(&db).await,
         incremental,
@@ -122,4 +118,9 @@ async fn rebuilt_sla_timers_equal_the_incremental_ones() {
     rebuild(&pool, &sla_timers(), 1000).await.unwrap();
     assert_eq!(table_digest().await, before);
     db.drop_db().await;
+}
+
+fn summary() -> ComplaintSummary {
+    let (calendar, book) = aduan_testkit::fixtures::sla();
+    ComplaintSummary::new(calendar, book)
 }

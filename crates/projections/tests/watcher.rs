@@ -51,7 +51,7 @@ impl Setup {
         self.db.settle().await;
         let pool = self.bus.log().pool().clone();
         let (calendar, book) = sla();
-        Projector::new(pool.clone(), ComplaintSummary::default())
+        Projector::new(pool.clone(), summary())
             .catch_up()
             .await
             .unwrap();
@@ -154,4 +154,9 @@ async fn an_unanswered_request_for_information_closes_after_ten_working_days() {
     s.project().await;
     assert_eq!(s.watcher().tick().await.unwrap(), WatchReport::default());
     s.db.drop_db().await;
+}
+
+fn summary() -> ComplaintSummary {
+    let (calendar, book) = aduan_testkit::fixtures::sla();
+    ComplaintSummary::new(calendar, book)
 }

@@ -183,10 +183,8 @@ impl CommandBus {
         // postgres-es does not return what it inserted; read the position back.
         let position = self
             .log
-            .load(id)
+            .load_one(id, version)
             .await?
-            .iter()
-            .find(|e| e.sequence == version)
             .map_or(0, |e| e.position);
         Ok(CommandOutcome {
             case,

@@ -109,6 +109,26 @@ impl PgEventLog {
             .collect()
     }
 
+    /// One event of a complaint, by its sequence number.
+    pub async fn load_one(
+        &self,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        row.map(|row| codec::decode(read_row(&row)?, &self.upcasters))
+            .transpose()
+    }
+
     /// Appends events atomically; a sequence already taken is a `Conflict`.
     pub async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
         self.repo
@@ -183,27 +203,43 @@ impl PgEventLog {
     }
 }
 
-/// A complaint's events up to `sequence`, read on the caller's connection (inside
-/// its transaction).
-pub async fn load_up_to(
+/// The histories of several complaints, each up to its given sequence, in one
+/// query on the caller's connection: `(id, events)` in the order asked.
+pub async fn load_histories(
     conn: &mut sqlx::PgConnection,
-    aggregate_id: &str,
-    sequence: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
-    let sql = format!(
-        "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence <= $3 ORDER BY sequence"
-    );
-    let rows = sqlx::query(&sql)
+    up_to: &[(String, i64)],
+) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError> {
+    let (ids, sequences): (Vec<String>, Vec<i64>) = up_to.iter().cloned().unzip();
+    let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
+               e.payload, e.metadata, e.recorded_at \
+               FROM unnest($2::text[], $3::bigint[]) AS wanted(id, up_to) \
+               JOIN events e ON e.aggregate_type = $1 AND e.aggregate_id = wanted.id \
+                            AND e.sequence <= wanted.up_to \
+               ORDER BY e.aggregate_id, e.sequence";
+    let rows = sqlx::query(sql)
         .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
-        .bind(aggregate_id)
-        .bind(sequence)
+        .bind(&ids)
+        .bind(&sequences)
         .fetch_all(conn)
         .await
         .map_err(StoreError::from_sqlx)?;
     let upcasters = codec::upcasters();
-    rows.into_iter()
-        .map(|row| codec::decode(read_row(&row)?, &upcasters))
-        .collect()
+    let mut by_id: std::collections::HashMap<String, Vec<StoredEvent>> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for row in rows {
+        let event = codec::decode(read_row(&row)?, &upcasters)?;
+        by_id
+            .entry(event.aggregate_id.clone())
+            .or_default()
+            .push(event);
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let events = by_id.remove(&id).unwrap_or_default();
+            (id, events)
+        })
+        .collect())
 }
 
 fn read_row(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {

@@ -11,6 +11,7 @@ use aduan_projections::dashboard::{self, GroupBy, AGE_BUCKETS};
 
 use super::context::{actor, bus};
 use super::error::{gql_error, invalid_input, store_error};
+use super::freshness;
 
 #[derive(SimpleObject)]
 pub struct AgeBucket {
@@ -42,6 +43,8 @@ pub struct Dashboard {
     /// 0-100 from the citizens' ratings (1 = 0, 5 = 100).
     pub satisfaction_index: Option<f64>,
     pub ratings: i64,
+    /// The position of the last event the summary projection applied.
+    pub position: i64,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -86,6 +89,7 @@ impl DashboardQuery {
         opd: Option<String>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        min_position: Option<i64>,
     ) -> Result<Dashboard> {
         let actor = actor(ctx)?;
         check_range(from, to)?;
@@ -96,6 +100,8 @@ impl DashboardQuery {
             }
             _ => {}
         }
+        freshness::reach(ctx, &freshness::ALL, min_position).await?;
+        let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
         let d = dashboard::dashboard(bus.log().pool(), opd.as_deref(), from, to, now)
@@ -123,6 +129,7 @@ impl DashboardQuery {
                 .collect(),
             satisfaction_index: d.satisfaction_index,
             ratings: d.ratings,
+            position,
         })
     }
 
@@ -133,9 +140,11 @@ impl DashboardQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         group_by: StatsGroupBy,
+        min_position: Option<i64>,
     ) -> Result<Vec<CityStat>> {
         actor(ctx)?;
         check_range(from, to)?;
+        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let offset = ctx
             .data::<Arc<SlaConfig>>()
             .map(|c| c.calendar.utc_offset.clone())

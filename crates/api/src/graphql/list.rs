@@ -1,8 +1,6 @@
 //! `complaints`: lists from the `complaint_summary` projection, with Relay cursor
 //! pagination and read-your-writes (`minPosition`).
 
-use std::time::Duration;
-
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -11,13 +9,12 @@ use aduan_projections::summary_query::{self, Keyset, SummaryFilter, SummaryRow};
 
 use super::context::{actor, bus};
 use super::error::{gql_error, invalid_input, store_error};
+use super::freshness;
+use super::sla::TimerState as SlaState;
 use super::types::{Channel, ComplaintStatus, Priority, Resolution};
 
-const PROJECTION: &str = "complaint_summary";
 const DEFAULT_PAGE: i32 = 20;
 const MAX_PAGE: i32 = 100;
-/// How long a read waits for the projector to reach `minPosition`.
-const FRESHNESS_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(InputObject, Default)]
 pub struct ComplaintFilter {
@@ -34,6 +31,8 @@ pub struct ComplaintFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Words in the title (case-insensitive).
     pub text: Option<String>,
+    /// The case's SLA standing now: the worst of its clocks.
+    pub sla_state: Option<Vec<SlaState>>,
 }
 
 fn codes<T>(values: Option<Vec<T>>, code: impl Fn(T) -> &'static str) -> Vec<String> {
@@ -53,7 +52,7 @@ fn wire<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, value: &str) -> Re
 }
 
 impl ComplaintFilter {
-    fn into_query(self) -> SummaryFilter {
+    fn into_query(self, now: DateTime<Utc>) -> SummaryFilter {
         SummaryFilter {
             statuses: codes(self.status, |s| aduan_domain::Status::from(s).as_str()),
             channels: codes(self.channel, |c| aduan_domain::Channel::from(c).as_str()),
@@ -64,6 +63,13 @@ impl ComplaintFilter {
             created_from: self.created_from,
             created_to: self.created_to,
             text: self.text,
+            sla_states: self
+                .sla_state
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            now,
         }
     }
 }
@@ -89,16 +95,18 @@ pub struct ComplaintListItem {
     pub updated_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The case's SLA standing now (the worst of its clocks); null before any
+    /// clock has started.
+    pub sla_state: Option<SlaState>,
     pub version: i64,
     pub position: i64,
 }
 
-impl TryFrom<SummaryRow> for ComplaintListItem {
-    type Error = async_graphql::Error;
-
-    fn try_from(r: SummaryRow) -> Result<Self> {
+impl ComplaintListItem {
+    fn from_row(r: SummaryRow, now: DateTime<Utc>) -> Result<Self> {
         use aduan_domain as d;
         Ok(ComplaintListItem {
+            sla_state: r.sla_state_at(now).map(Into::into),
             id: ID(r.complaint_id),
             status: wire(d::Status::ALL, d::Status::as_str, &r.status)?.into(),
             channel: wire(d::Channel::ALL, d::Channel::as_str, &r.channel)?.into(),
@@ -176,7 +184,9 @@ impl ListQuery {
             ),
             None => None,
         };
-        let mut query = filter.unwrap_or_default().into_query();
+        let bus = bus(ctx)?;
+        let now = bus.services().clock.now();
+        let mut query = filter.unwrap_or_default().into_query(now);
         match actor.role {
             Role::Citizen => {
                 return Err(gql_error(
@@ -188,27 +198,15 @@ impl ListQuery {
             Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
             _ => {}
         }
-        let pool = bus(ctx)?.log().pool();
-        if let Some(position) = min_position {
-            let reached = summary_query::wait_for(pool, PROJECTION, position, FRESHNESS_WAIT)
-                .await
-                .map_err(store_error)?;
-            if !reached {
-                return Err(gql_error(
-                    "UNAVAILABLE",
-                    "the list has not caught up with minPosition yet; retry",
-                ));
-            }
-        }
+        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+        let pool = bus.log().pool();
         let (rows, more) = summary_query::page(pool, &query, after.as_ref(), i64::from(first))
             .await
             .map_err(store_error)?;
         let total_count = summary_query::count(pool, &query)
             .await
             .map_err(store_error)?;
-        let position = summary_query::applied_position(pool, PROJECTION)
-            .await
-            .map_err(store_error)?;
+        let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let edges = rows
             .into_iter()
             .map(|row| {
@@ -218,7 +216,7 @@ impl ListQuery {
                         complaint_id: row.complaint_id.clone(),
                     }
                     .encode(),
-                    node: row.try_into()?,
+                    node: ComplaintListItem::from_row(row, now)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

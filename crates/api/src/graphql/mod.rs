@@ -4,6 +4,7 @@
 mod context;
 mod dashboard;
 mod error;
+mod freshness;
 mod inputs;
 mod list;
 mod mutation;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     list::ListQuery,
     sla::SlaQuery,
     dashboard::DashboardQuery,
+    freshness::FreshnessQuery,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -2,26 +2,64 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::{Actor, ReferenceData, Role};
-use aduan_projections::view::may_see_reporter;
+use aduan_projections::summary_query;
+use aduan_projections::view::{may_see_address, may_see_reporter, with_personal_data};
 use aduan_projections::{history, ComplaintView, HistoryEntry};
 use aduan_store::StoredEvent;
 
 use super::context::{actor, bus};
 use super::error::{gql_error, store_error};
+use super::freshness;
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
 
 #[derive(Default)]
 pub struct ComplaintQuery;
 
+fn not_found() -> async_graphql::Error {
+    gql_error("NOT_FOUND", "complaint not found")
+}
+
 async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
     if id.len() > 100 {
-        return Err(gql_error("NOT_FOUND", "complaint not found"));
+        return Err(not_found());
     }
     let events = bus(ctx)?.log().load(id).await.map_err(store_error)?;
     if events.is_empty() {
-        return Err(gql_error("NOT_FOUND", "complaint not found"));
+        return Err(not_found());
     }
     Ok(events)
+}
+
+/// The complaint as the summary projection holds it, with the personal data the
+/// projection leaves out put back (from the submission event) for those who may
+/// see it; `None` if the projection has not reached the complaint.
+async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<ComplaintView>> {
+    let log = bus(ctx)?.log();
+    let Some((row, case)) = summary_query::one(log.pool(), id)
+        .await
+        .map_err(store_error)?
+    else {
+        return Ok(None);
+    };
+    let case = if may_need_personal_data(actor, &case) {
+        match log.load_one(id, 1).await.map_err(store_error)? {
+            Some(submitted) => with_personal_data(case, &submitted.event),
+            None => case,
+        }
+    } else {
+        case
+    };
+    Ok(Some(ComplaintView {
+        case,
+        version: row.version,
+        position: row.last_position,
+    }))
+}
+
+/// Whether the reporter or address could be shown to `actor` (a citizen is
+/// checked against the reporter, who is known only with the personal data).
+fn may_need_personal_data(actor: &Actor, case: &aduan_domain::Case) -> bool {
+    actor.role == Role::Citizen || may_see_address(actor, case) || may_see_reporter(actor, case)
 }
 
 /// Citizens read only their own cases.
@@ -41,12 +79,26 @@ fn reference<'a>(ctx: &Context<'a>) -> Result<&'a ReferenceData> {
 
 #[Object]
 impl ComplaintQuery {
-    /// A complaint's current state (folded from its events).
-    async fn complaint(&self, ctx: &Context<'_>, id: ID) -> Result<Complaint> {
+    /// A complaint's current state, from the summary projection: pass a mutation's
+    /// `position` as `minPosition` to read your own write. A complaint the
+    /// projection has not reached yet is folded from its events, so a client never
+    /// gets NOT_FOUND for a case it has just created. `complaintHistory` reads the
+    /// event log itself.
+    async fn complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        min_position: Option<i64>,
+    ) -> Result<Complaint> {
         let actor = actor(ctx)?;
-        let events = load(ctx, &id).await?;
-        let view = ComplaintView::from_events(&events)
-            .ok_or_else(|| gql_error("NOT_FOUND", "complaint not found"))?;
+        if id.len() > 100 {
+            return Err(not_found());
+        }
+        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+        let view = match projected(ctx, &actor, &id).await? {
+            Some(view) => view,
+            None => ComplaintView::from_events(&load(ctx, &id).await?).ok_or_else(not_found)?,
+        };
         check_read(&actor, &view)?;
         Ok(Complaint::from_view(view, &actor))
     }

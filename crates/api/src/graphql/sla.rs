@@ -12,6 +12,7 @@ use aduan_projections::sla_query::{self, TimerFilter, TimerRow};
 
 use super::context::{actor, bus};
 use super::error::{gql_error, invalid_input, store_error};
+use super::freshness;
 use super::types::Priority;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -72,6 +73,10 @@ pub struct SlaTimer {
     pub target_seconds: i64,
     /// The state now.
     pub state: TimerState,
+    /// Since when the clock has been in that state.
+    pub state_changed_at: DateTime<Utc>,
+    /// The position of the last event this row reflects.
+    pub position: i64,
     /// The counted spans, the pauses with their reasons, the holidays skipped.
     pub explanation: async_graphql::Json<serde_json::Value>,
 }
@@ -94,6 +99,8 @@ impl SlaTimer {
     fn from_row(row: TimerRow, now: DateTime<Utc>) -> Result<SlaTimer> {
         Ok(SlaTimer {
             state: row.state_at(now).into(),
+            state_changed_at: row.state_changed_at(now),
+            position: row.last_position,
             complaint_id: ID(row.complaint_id),
             leg: leg_of(&row.leg)?,
             opd: row.opd,
@@ -206,6 +213,7 @@ impl SlaQuery {
         ctx: &Context<'_>,
         filter: Option<SlaTimerFilter>,
         first: Option<i32>,
+        min_position: Option<i64>,
     ) -> Result<Vec<SlaTimer>> {
         let actor = actor(ctx)?;
         let first = first.unwrap_or(50);
@@ -234,6 +242,7 @@ impl SlaQuery {
             Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
             _ => {}
         }
+        freshness::reach(ctx, &[freshness::TIMERS], min_position).await?;
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
         sla_query::timers(bus.log().pool(), &query, now, i64::from(first))

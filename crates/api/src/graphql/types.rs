@@ -4,7 +4,7 @@ use async_graphql::{Enum, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::{self as domain, Actor};
-use aduan_projections::view::may_see_reporter;
+use aduan_projections::view::{may_see_address, may_see_reporter};
 use aduan_projections::{ComplaintView, HistoryEntry};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -129,6 +129,7 @@ pub struct Complaint {
 impl Complaint {
     pub fn from_view(view: ComplaintView, viewer: &Actor) -> Complaint {
         let show_reporter = may_see_reporter(viewer, &view.case);
+        let show_address = may_see_address(viewer, &view.case);
         let c = view.case;
         Complaint {
             id: ID(c.id),
@@ -141,7 +142,7 @@ impl Complaint {
             location: Location {
                 latitude: c.location.latitude,
                 longitude: c.location.longitude,
-                address: c.location.address,
+                address: c.location.address.filter(|_| show_address),
                 kecamatan: c.location.kecamatan,
                 kelurahan: c.location.kelurahan,
             },

@@ -3,11 +3,13 @@
 //! events always gives the same deadlines.
 
 pub mod calendar;
+pub mod case;
 pub mod config;
 pub mod policy;
 pub mod timer;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
+pub use case::CaseSla;
 pub use config::{CalendarConfig, ConfigError, SlaConfig};
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
-pub use timer::{state_at, timers, LegTimer, TimerState};
+pub use timer::{state_at, state_since, timers, LegTimer, TimerState};

@@ -46,6 +46,8 @@ pub struct LegTimer {
     pub used_seconds: i64,
     pub target_seconds: i64,
     pub state: TimerState,
+    /// Since when the timer has been in `state` (see [`state_since`]).
+    pub state_since: DateTime<Utc>,
     pub explanation: Explanation,
 }
 
@@ -63,6 +65,7 @@ struct Facts {
     rejected_at: Option<DateTime<Utc>>,
     waiting_since: Option<(DateTime<Utc>, String)>,
     closed_since: Option<DateTime<Utc>>,
+    reopened_at: Option<DateTime<Utc>>,
     pauses: Vec<Pause>,
     closed_spans: Vec<Pause>,
 }
@@ -117,6 +120,7 @@ impl Facts {
                         });
                     }
                     f.ended_at = None;
+                    f.reopened_at = Some(at);
                 }
                 _ => {}
             }
@@ -193,8 +197,11 @@ pub fn timers(
                 policy.version,
                 target,
                 cal,
-                start,
-                stop,
+                Clock {
+                    started_at: start,
+                    stopped_at: stop,
+                    resumed_at: facts.reopened_at,
+                },
                 &pauses,
                 now,
                 policy.at_risk_percent,
@@ -203,18 +210,29 @@ pub fn timers(
         .collect()
 }
 
+/// When a leg's clock started, stopped and (after a reopening) last started again.
+struct Clock {
+    started_at: DateTime<Utc>,
+    stopped_at: Option<DateTime<Utc>>,
+    resumed_at: Option<DateTime<Utc>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn measure(
     leg: Leg,
     policy_version: u32,
     target: Target,
     calendar: &BusinessCalendar,
-    started_at: DateTime<Utc>,
-    stopped_at: Option<DateTime<Utc>>,
+    clock: Clock,
     pauses: &[Pause],
     now: DateTime<Utc>,
     at_risk_percent: u8,
 ) -> LegTimer {
+    let Clock {
+        started_at,
+        stopped_at,
+        resumed_at,
+    } = clock;
     let allowed = target.duration(calendar);
     let deadline = calendar.add(started_at, allowed, pauses);
     let at_risk_at = calendar.add(
@@ -236,6 +254,15 @@ fn measure(
         && pauses
             .iter()
             .any(|p| p.span.start <= now && now <= p.span.end);
+    // A reopened case's clock runs again from the reopening: a running state dates
+    // from then at the earliest.
+    let resumed = resumed_at.filter(|r| *r <= until);
+    let state_since = match state {
+        TimerState::Met => stopped_at.unwrap_or(started_at),
+        TimerState::Breached => deadline,
+        TimerState::AtRisk => resumed.map_or(at_risk_at, |r| r.max(at_risk_at)),
+        TimerState::OnTrack => resumed.map_or(started_at, |r| r.max(started_at)),
+    };
     LegTimer {
         leg,
         policy_version,
@@ -248,6 +275,7 @@ fn measure(
         used_seconds: used.num_seconds(),
         target_seconds: allowed.num_seconds(),
         state,
+        state_since,
         explanation,
     }
 }
@@ -268,6 +296,24 @@ impl LegTimer {
             self.at_risk_at,
             now,
         )
+    }
+}
+
+/// Since when a timer has been in `state` at a later instant: a state reached by
+/// the passing of time (AT_RISK, BREACHED) dates from the instant it was reached,
+/// otherwise the stored `since` stands.
+pub fn state_since(
+    stored: TimerState,
+    stored_since: DateTime<Utc>,
+    state: TimerState,
+    deadline: DateTime<Utc>,
+    at_risk_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    match state {
+        s if s == stored => stored_since,
+        TimerState::Breached => deadline,
+        TimerState::AtRisk => at_risk_at,
+        _ => stored_since,
     }
 }
 

@@ -1,0 +1,94 @@
+//! Read-your-writes: every mutation returns the position its events got; reads
+//! accept it as `minPosition` and wait (briefly) until the projections they read
+//! have applied it.
+
+use std::time::Duration;
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::Role;
+use aduan_projections::summary_query;
+
+use super::context::{actor, bus};
+use super::error::{gql_error, store_error};
+
+pub const SUMMARY: &str = "complaint_summary";
+pub const TIMERS: &str = "sla_timers";
+pub const ALL: [&str; 2] = [SUMMARY, TIMERS];
+
+/// Long enough for a projector under load, short enough to hold no request hostage.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Waits until each of `projections` has applied the event at `min_position`;
+/// UNAVAILABLE (retry) if they have not within a few seconds.
+pub async fn reach(
+    ctx: &Context<'_>,
+    projections: &[&str],
+    min_position: Option<i64>,
+) -> Result<()> {
+    let Some(position) = min_position else {
+        return Ok(());
+    };
+    let pool = bus(ctx)?.log().pool();
+    for projection in projections {
+        let reached = summary_query::wait_for(pool, projection, position, WAIT)
+            .await
+            .map_err(store_error)?;
+        if !reached {
+            return Err(gql_error(
+                "UNAVAILABLE",
+                "the read side has not caught up with minPosition yet; retry",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The position of the last event `projection` applied: how fresh its reads are.
+pub async fn position(ctx: &Context<'_>, projection: &str) -> Result<i64> {
+    summary_query::applied_position(bus(ctx)?.log().pool(), projection)
+        .await
+        .map_err(store_error)
+}
+
+/// How far a projection has read the event log.
+#[derive(SimpleObject)]
+pub struct ProjectionStatus {
+    pub name: String,
+    /// The position of the last event applied.
+    pub position: i64,
+    pub events_applied: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct FreshnessQuery;
+
+#[Object]
+impl FreshnessQuery {
+    /// Each projection's progress through the event log (for operators and for
+    /// clients deciding whether a read reflects a write).
+    async fn projections(&self, ctx: &Context<'_>) -> Result<Vec<ProjectionStatus>> {
+        if actor(ctx)?.role == Role::Citizen {
+            return Err(gql_error(
+                "FORBIDDEN",
+                "citizens do not read projection status",
+            ));
+        }
+        let pool = bus(ctx)?.log().pool();
+        let mut out = Vec::new();
+        for name in ALL {
+            let status = summary_query::progress(pool, name)
+                .await
+                .map_err(store_error)?;
+            out.push(ProjectionStatus {
+                name: name.to_string(),
+                position: status.position,
+                events_applied: status.events_seen,
+                updated_at: status.updated_at,
+            });
+        }
+        Ok(out)
+    }
+}
