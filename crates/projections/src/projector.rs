@@ -29,6 +29,12 @@ pub trait Projection: Send + Sync {
     async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError>;
 }
 
+/// How many rows of `columns` values one multi-row statement may carry: the
+/// protocol allows 65,535 bind parameters per statement.
+pub fn max_rows(columns: usize) -> usize {
+    (u16::MAX as usize / columns).max(1)
+}
+
 /// A complaint a batch touched: its history up to its last event in the batch.
 pub struct Touched {
     pub history: Vec<StoredEvent>,

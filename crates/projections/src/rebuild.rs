@@ -14,8 +14,9 @@ use aduan_store::StoreError;
 
 use crate::projector::{Projection, Projector};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
+    pub name: String,
     pub events: i64,
     pub seconds: f64,
 }
@@ -80,6 +81,7 @@ pub async fn rebuild<P: Projection>(
         .await?
         .events_seen;
     Ok(RebuildReport {
+        name,
         events,
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -12,7 +12,7 @@ use aduan_domain::sla::{self, BusinessCalendar, LegTimer, PolicyBook};
 use aduan_domain::{Case, ComplaintEvent};
 use aduan_store::{codec, StoreError, StoredEvent};
 
-use crate::projector::{touched, Projection};
+use crate::projector::{max_rows, touched, Projection};
 
 #[derive(Clone)]
 pub struct SlaTimers {
@@ -91,6 +91,13 @@ struct Row {
 }
 
 async fn upsert(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(max_rows(19)) {
+        upsert_chunk(tx, table, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_chunk(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "INSERT INTO {table} (complaint_id, leg, opd, category, priority, policy_version, \
            target_amount, target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, \

@@ -11,7 +11,7 @@ use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
 use aduan_domain::{Case, ComplaintEvent};
 use aduan_store::{codec, StoreError, StoredEvent};
 
-use crate::projector::{touched, Projection, Touched};
+use crate::projector::{max_rows, touched, Projection, Touched};
 
 /// The `complaint_summary` projection (or a shadow copy of it during a rebuild).
 #[derive(Clone)]
@@ -98,6 +98,13 @@ impl Projection for ComplaintSummary {
 /// Writes every row in one statement. `events_applied` adds up what each batch
 /// brought, so a skipped or twice-applied event shows as `events_applied != version`.
 async fn upsert(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(max_rows(28)) {
+        upsert_chunk(tx, table, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_chunk(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "INSERT INTO {table} (complaint_id, status, channel, category, priority, opd, \
            officer_id, kecamatan, kelurahan, title, anonymous, escalation_level, resolution, rating, \

@@ -330,3 +330,44 @@ fn summary() -> ComplaintSummary {
     let (calendar, book) = aduan_testkit::fixtures::sla();
     ComplaintSummary::new(calendar, book)
 }
+
+/// A batch touching more complaints than one statement can carry parameters for
+/// (65,535) is written in several statements, and still exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_wider_than_one_statement_is_written_whole() {
+    let db = TestDatabase::create().await;
+    bus(&db).await; // migrates
+    let mut conn = db.connect().await;
+    for i in 0..3000 {
+        let id = format!("wide-{i}");
+        let event = submitted_event(&id, chrono::Utc::now());
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             VALUES ('Complaint', $1, 1, 'Submitted', '1', $2, $3)",
+        )
+        .bind(&id)
+        .bind(serde_json::to_value(&event).unwrap())
+        .bind(serde_json::json!({"actor_id": "bulk", "actor_role": "AGENT", "channel": "test", "correlation_id": "bulk"}))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    db.settle().await;
+    let (calendar, book) = aduan_testkit::fixtures::sla();
+    let (summary, timers) = aduan_projections::projections(calendar, book);
+    let pool = pool(&db).await;
+    let applied = Projector::new(pool.clone(), summary)
+        .with_batch(5000)
+        .step()
+        .await
+        .unwrap();
+    assert_eq!(applied, 3000, "one batch");
+    Projector::new(pool, timers)
+        .with_batch(5000)
+        .catch_up()
+        .await
+        .unwrap();
+    assert_exactly_once(&db).await;
+    assert_eq!(scalar(&db, "SELECT count(*) FROM sla_timers").await, 6000);
+    db.drop_db().await;
+}
