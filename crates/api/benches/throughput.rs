@@ -1,22 +1,24 @@
-//! The performance figures of docs/performance.md, measured in one run on a fresh
-//! database: `cargo bench -p aduan-api --bench throughput`.
+//! The performance figures of docs/performance.md, measured in one run on fresh
+//! databases, PostgreSQL and SQLite: `cargo bench -p aduan-api --bench throughput`.
 //!
 //! Every rate is printed next to a baseline measured in the same run on the same
-//! database (a raw single-row insert transaction), because shared machines are noisy
-//! and only the ratio carries from one machine to another.
+//! database (a raw single-row insert transaction; a bulk table-to-table copy for
+//! rebuilds), because shared machines are noisy and only the ratio carries from
+//! one machine to another.
 //!
 //! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5), ADUAN_BENCH_EVENTS
-//! (event log size for rebuild and read latency, default 1,000,000).
+//! (event log size for rebuild and read latency, default 1,000,000),
+//! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sqlx::{Connection, PgConnection};
 
 use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
-use aduan_testkit::{GraphqlClient, TestDatabase, TestServer};
+use aduan_store::Db;
+use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
@@ -67,25 +69,38 @@ async fn command_rate(client: &GraphqlClient, clients: usize, seconds: u64) -> f
 }
 
 /// The database's own rate for one single-row insert transaction of an event-sized
-/// JSON row, with `clients` connections in parallel.
-async fn raw_rate(url: &str, clients: usize, seconds: u64) -> f64 {
+/// JSON row, with `clients` in parallel (on SQLite through the same file settings
+/// as the server: WAL, synchronous FULL).
+async fn raw_rate(db: &Db, clients: usize, seconds: u64) -> f64 {
     let done = Arc::new(AtomicU64::new(0));
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let payload = report();
+    let payload = report().to_string();
     let workers: Vec<_> = (0..clients)
         .map(|_| {
-            let (url, done, payload) = (url.to_string(), done.clone(), payload.clone());
+            let (db, done, payload) = (db.clone(), done.clone(), payload.clone());
             tokio::spawn(async move {
-                let mut conn = PgConnection::connect(&url).await.unwrap();
                 while Instant::now() < until {
-                    let mut tx = conn.begin().await.unwrap();
-                    sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
-                        .bind(&payload)
-                        .execute(&mut *tx)
-                        .await
-                        .unwrap();
-                    tx.commit().await.unwrap();
+                    match &db {
+                        Db::Postgres(pool) => {
+                            let mut tx = pool.begin().await.unwrap();
+                            sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
+                                .bind(&payload)
+                                .execute(&mut *tx)
+                                .await
+                                .unwrap();
+                            tx.commit().await.unwrap();
+                        }
+                        Db::Sqlite(pool) => {
+                            let mut tx = pool.begin().await.unwrap();
+                            sqlx::query("INSERT INTO bench_raw (payload) VALUES (?)")
+                                .bind(&payload)
+                                .execute(&mut *tx)
+                                .await
+                                .unwrap();
+                            tx.commit().await.unwrap();
+                        }
+                    }
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -98,30 +113,33 @@ async fn raw_rate(url: &str, clients: usize, seconds: u64) -> f64 {
 }
 
 /// Grows the log to at least `target` events by copying the seeded complaints
-/// under new ids (same shapes, same sequences).
-async fn grow_log(db: &TestDatabase, target: i64) -> i64 {
-    let mut conn = db.connect().await;
-    let base: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let copies = (target + base - 1) / base.max(1);
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-         SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
-           CASE WHEN event_type = 'Submitted' \
-             THEN jsonb_set(payload::jsonb, '{Submitted,complaint_id}', to_jsonb(aggregate_id || '-c' || g))::json \
-             ELSE payload END, metadata \
-         FROM events, generate_series(1, $1::int) g ORDER BY g, position",
-    )
-    .bind(copies as i32 - 1)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
+/// under new ids (same shapes, same sequences), in one statement.
+async fn grow_log(store: &TestStore, target: i64) -> i64 {
+    let base = store.scalar("SELECT count(*) FROM events").await;
+    let copies = (target + base - 1) / base.max(1) - 1;
+    let sql = match store.backend {
+        Backend::Postgres => format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
+               CASE WHEN event_type = 'Submitted' \
+                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '-c' || g))::json \
+                 ELSE payload END, metadata \
+             FROM events, generate_series(1, {copies}) g ORDER BY g, position"
+        ),
+        Backend::Sqlite => format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {copies}) \
+             SELECT aggregate_type, aggregate_id || '-c' || n, sequence, event_type, event_version, \
+               CASE WHEN event_type = 'Submitted' \
+                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
+                 ELSE payload END, metadata \
+             FROM g, events ORDER BY n, position"
+        ),
+    };
+    if copies > 0 {
+        store.exec(&sql).await.unwrap();
+    }
+    store.scalar("SELECT count(*) FROM events").await
 }
 
 /// p50 and p99 in milliseconds of `n` sequential requests.
@@ -141,25 +159,24 @@ async fn latency(
     (times[n / 2], times[(n * 99) / 100])
 }
 
-#[tokio::main]
-async fn main() {
-    let seconds = env_number("ADUAN_BENCH_SECONDS", 5);
-    let events = env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64;
-    let db = TestDatabase::create().await;
-    let server = TestServer::start(BIN, &db.url, &[]).await;
+async fn bench(backend: Backend, seconds: u64, events: i64) {
+    let store = TestStore::create(backend).await;
+    let log = store.log().await;
+    let db = log.db();
+    let server = TestServer::start(BIN, &store.url, &[]).await;
     let agent = server.client(&server.token("AGENT", None, "bench").await);
-    let mut conn = db.connect().await;
-    sqlx::query("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload json NOT NULL)")
-        .execute(&mut conn)
+    store
+        .exec("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
         .await
         .unwrap();
 
-    println!("## Commands through GraphQL vs raw insert transactions ({seconds} s each)");
+    println!("\n# {backend:?}\n");
+    println!("## Commands through GraphQL vs raw insert transactions ({seconds} s each)\n");
     println!("| clients | submitComplaint/s | raw insert tx/s | ratio |");
     println!("|---|---|---|---|");
     for clients in [1, 4, 16] {
         let commands = command_rate(&agent, clients, seconds).await;
-        let raw = raw_rate(&db.url, clients, seconds).await;
+        let raw = raw_rate(&db, clients, seconds).await;
         println!(
             "| {clients} | {commands:.0} | {raw:.0} | {:.3} |",
             commands / raw
@@ -170,7 +187,7 @@ async fn main() {
 
     let seeded = std::process::Command::new(BIN)
         .args(["seed", "--cases", "2000", "--days", "60"])
-        .env("DATABASE_URL", &db.url)
+        .env("DATABASE_URL", &store.url)
         .output()
         .unwrap();
     assert!(
@@ -179,11 +196,8 @@ async fn main() {
         String::from_utf8_lossy(&seeded.stderr)
     );
     let grow = Instant::now();
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let total = grow_log(&db, events).await;
+    let before = store.scalar("SELECT count(*) FROM events").await;
+    let total = grow_log(&store, events).await;
     let copy_rate = (total - before) as f64 / grow.elapsed().as_secs_f64();
     println!(
         "\n## Event log of {total} events\n\nBaseline: the database copies events \
@@ -191,12 +205,11 @@ async fn main() {
     );
     println!("| projection | rebuild | events/s | ratio to the bulk copy |");
     println!("|---|---|---|---|");
-    db.settle().await;
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    store.settle().await;
     let (summary, timers) = shipped_projections();
     for report in [
-        rebuild(&pool, &summary, 2000).await.unwrap(),
-        rebuild(&pool, &timers, 2000).await.unwrap(),
+        rebuild(&log, &summary, 2000).await.unwrap(),
+        rebuild(&log, &timers, 2000).await.unwrap(),
     ] {
         let rate = report.events as f64 / report.seconds;
         println!(
@@ -207,24 +220,19 @@ async fn main() {
             rate / copy_rate
         );
     }
-    // As autovacuum would have by now on a live system: planner statistics.
-    sqlx::query("VACUUM ANALYZE")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM complaint_summary")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let some_case: String = sqlx::query_scalar(
-        "SELECT complaint_id FROM complaint_summary ORDER BY created_at LIMIT 1",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    // As autovacuum (ANALYZE) would have by now on a live system: planner statistics.
+    let analyze = match backend {
+        Backend::Postgres => "VACUUM ANALYZE",
+        Backend::Sqlite => "ANALYZE",
+    };
+    store.exec(analyze).await.unwrap();
+    let cases = store.scalar("SELECT count(*) FROM complaint_summary").await;
+    let some_case = store
+        .text("SELECT complaint_id FROM complaint_summary ORDER BY created_at LIMIT 1")
+        .await;
 
-    // Reads at that size, both projections built, against the point query as baseline.
-    let server = TestServer::start(BIN, &db.url, &[]).await;
+    // Reads at that size, both projections built.
+    let server = TestServer::start(BIN, &store.url, &[]).await;
     let supervisor = server.client(&server.token("SUPERVISOR", None, "bench").await);
     let now = chrono::Utc::now();
     let window =
@@ -244,5 +252,18 @@ async fn main() {
         println!("| {name} | {p50:.1} | {p99:.1} |");
     }
     let _ = server.stop().await;
-    db.drop_db().await;
+    store.drop_store().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("ADUAN_BENCH_SECONDS", 5);
+    let events = env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64;
+    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_default();
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let name = format!("{backend:?}").to_lowercase();
+        if stores.is_empty() || stores.split(',').any(|s| s.trim() == name) {
+            bench(backend, seconds, events).await;
+        }
+    }
 }

@@ -30,19 +30,19 @@ pub struct AppState {
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let reference = settings::load_reference(cli.reference.as_deref())?;
     let sla = settings::load_sla(cli.sla_config.as_deref())?;
-    let (secret, source) = signing_secret(cli)?;
-    match &source {
-        SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
-        SecretSource::File(p) => {
-            tracing::info!(path = %p.display(), "signing tokens with the development secret kept in the data directory")
-        }
-        SecretSource::Generated(p) => {
-            tracing::warn!(path = %p.display(), "generated a development signing secret; set ADUAN_JWT_SECRET in production")
-        }
-    }
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
-    tracing::info!("event store: PostgreSQL, migrations applied");
+    tracing::info!(store = %log.describe(), "event store ready, migrations applied");
+    let (secret, source) = signing_secret(log.as_ref()).await?;
+    match &source {
+        SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
+        SecretSource::Stored => {
+            tracing::info!("signing tokens with the development secret kept in the database")
+        }
+        SecretSource::Generated => {
+            tracing::warn!("generated a development signing secret (kept in the database); set ADUAN_JWT_SECRET in production")
+        }
+    }
     let services = ComplaintServices::new(
         Arc::new(SystemClock),
         Arc::new(reference),
@@ -55,10 +55,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         keys: JwtKeys::hs256(&secret),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let pool = state.bus.log().pool().clone();
     let (summary, timers) = settings::projections(&sla)?;
-    let summary = Projector::new(pool.clone(), summary);
-    let timers = Projector::new(pool, timers);
+    let summary = Projector::new(state.bus.log().clone(), summary);
+    let timers = Projector::new(state.bus.log().clone(), timers);
     let (calendar, book) = sla.build()?;
     let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
     let interval = std::time::Duration::from_millis(args.watch_interval_ms);

@@ -1,7 +1,5 @@
 //! Bearer JWTs: who is acting. HS256 with the server's secret.
 
-use std::path::Path;
-
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -96,8 +94,10 @@ fn actor_from_claims(claims: Claims) -> Result<Actor, AuthError> {
 
 /// The development signing secret: from ADUAN_JWT_SECRET when set, else kept in
 /// the data directory, generated on first use. Never compiled in.
-pub fn load_or_create_secret(
-    data_dir: &Path,
+/// The HS256 signing secret: ADUAN_JWT_SECRET if set, otherwise the development
+/// secret kept in the database (generated on first use).
+pub async fn load_or_create_secret(
+    log: &dyn aduan_store::EventLog,
     from_env: Option<&str>,
 ) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     if let Some(secret) = from_env.filter(|s| !s.is_empty()) {
@@ -107,39 +107,29 @@ pub fn load_or_create_secret(
         );
         return Ok((secret.as_bytes().to_vec(), SecretSource::Environment));
     }
-    let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim();
-        anyhow::ensure!(existing.len() >= 32, "{} is too short", path.display());
-        return Ok((existing.as_bytes().to_vec(), SecretSource::File(path)));
-    }
-    std::fs::create_dir_all(data_dir)?;
-    let secret = format!(
+    let fresh = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    write_private(&path, &secret)?;
-    Ok((secret.into_bytes(), SecretSource::Generated(path)))
+    let (secret, generated) = log.setting_or_insert(DEV_SECRET_KEY, &fresh).await?;
+    let source = if generated {
+        SecretSource::Generated
+    } else {
+        SecretSource::Stored
+    };
+    Ok((secret.into_bytes(), source))
 }
+
+const DEV_SECRET_KEY: &str = "jwt_dev_secret";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     Environment,
-    File(std::path::PathBuf),
-    Generated(std::path::PathBuf),
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents.as_bytes())
+    /// The development secret, generated earlier and kept in the database.
+    Stored,
+    /// The development secret, generated just now.
+    Generated,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use aduan_domain::{Actor, Role};
 use aduan_projections::Projection;
-use aduan_store::{PgEventLog, PgOptions};
+use aduan_store::{EventLog, PgEventLog, PgOptions, SqliteEventLog};
 
 use crate::app;
 use crate::auth::{load_or_create_secret, JwtKeys, SecretSource};
@@ -18,10 +18,11 @@ use crate::auth::{load_or_create_secret, JwtKeys, SecretSource};
 #[derive(Debug, Parser)]
 #[command(name = "aduan", version, about = "Citizen complaint case management")]
 pub struct Cli {
-    /// Where the server keeps its local state (the development signing secret).
+    /// Where the embedded SQLite database (aduan.db) lives when DATABASE_URL is not set.
     #[arg(long, env = "ADUAN_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
-    /// PostgreSQL connection URL of the event store.
+    /// The database: unset for the embedded SQLite file in the data directory,
+    /// `postgres://...` for PostgreSQL, or `sqlite://PATH` for another SQLite file.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Reference data file (OPDs, categories, kecamatan); the shipped one by default.
@@ -147,11 +148,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Token(args) => {
-            let (secret, source) = signing_secret(&cli)?;
-            if let SecretSource::Generated(path) = &source {
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let (secret, source) = signing_secret(log.as_ref()).await?;
+            if source == SecretSource::Generated {
                 eprintln!(
-                    "aduan: generated a development signing secret at {}",
-                    path.display()
+                    "aduan: generated a development signing secret in {}",
+                    log.describe()
                 );
             }
             let sub = args
@@ -198,8 +201,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn rebuild_and_report<P: Projection>(log: &PgEventLog, projection: &P) -> anyhow::Result<()> {
-    let report = aduan_projections::rebuild(log.pool(), projection, 1000).await?;
+async fn rebuild_and_report<P: Projection>(
+    log: &Arc<dyn EventLog>,
+    projection: &P,
+) -> anyhow::Result<()> {
+    let report = aduan_projections::rebuild(log, projection, 1000).await?;
     println!(
         "rebuilt {} from {} events in {:.1} s",
         projection.name(),
@@ -209,19 +215,41 @@ async fn rebuild_and_report<P: Projection>(log: &PgEventLog, projection: &P) -> 
     Ok(())
 }
 
-pub fn signing_secret(cli: &Cli) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+pub async fn signing_secret(log: &dyn EventLog) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     let env = std::env::var("ADUAN_JWT_SECRET").ok();
-    load_or_create_secret(&cli.data_dir, env.as_deref())
+    load_or_create_secret(log, env.as_deref()).await
 }
 
-pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<PgEventLog> {
-    let url = cli.database_url.as_deref().ok_or_else(|| {
-        anyhow::anyhow!(
-            "DATABASE_URL is not set; point it at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/aduan \
-             (scripts/serve sets one up)"
-        )
-    })?;
-    Ok(PgEventLog::connect(url, options)?)
+/// The event log the command line names: PostgreSQL for a `postgres://` URL, a
+/// SQLite file for `sqlite://PATH`, and by default the embedded SQLite file
+/// `aduan.db` in the data directory (created with it).
+pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<Arc<dyn EventLog>> {
+    match cli.database_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgEventLog::connect(url, options)?))
+        }
+        Some(url) => {
+            let path = url.strip_prefix("sqlite://").ok_or_else(|| {
+                anyhow::anyhow!("DATABASE_URL must start with postgres:// or sqlite://")
+            })?;
+            Ok(Arc::new(SqliteEventLog::open(
+                std::path::Path::new(path),
+                options.max_connections,
+            )?))
+        }
+        None => {
+            std::fs::create_dir_all(&cli.data_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create the data directory {}: {e}",
+                    cli.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(SqliteEventLog::open(
+                &cli.data_dir.join("aduan.db"),
+                options.max_connections,
+            )?))
+        }
+    }
 }
 
 pub fn pg_options(args: &ServeArgs) -> PgOptions {

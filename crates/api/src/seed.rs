@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use aduan_domain::*;
-use aduan_store::{CommandBus, CommandError, CommandRequest, PgEventLog, RequestContext};
+use aduan_store::{CommandBus, CommandError, CommandRequest, EventLog, RequestContext};
 
 /// A small deterministic generator (xorshift64*), so a seed reproduces a data set.
 struct Rng(u64);
@@ -57,7 +57,7 @@ const TITLES: [(&str, &str); 8] = [
 
 /// Seeds `cases` complaints created over the last `days` days, on `log`.
 pub async fn seed(
-    log: PgEventLog,
+    log: Arc<dyn EventLog>,
     reference: Arc<ReferenceData>,
     cases: usize,
     days: i64,

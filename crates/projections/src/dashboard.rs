@@ -2,9 +2,7 @@
 //! read time (indexed queries; a city's 100,000 cases a year need no rollups yet).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
-
-use aduan_store::StoreError;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {
@@ -28,7 +26,7 @@ pub struct Dashboard {
 pub const AGE_BUCKETS: [&str; 5] = ["<1d", "1-3d", "3-7d", "7-30d", ">30d"];
 
 #[derive(sqlx::FromRow)]
-struct CaseCounts {
+pub struct CaseCounts {
     open: i64,
     overdue: i64,
     age_0: i64,
@@ -41,98 +39,182 @@ struct CaseCounts {
 }
 
 #[derive(sqlx::FromRow)]
-struct TimerStats {
+pub struct Compliance {
     respond_met_pct: Option<f64>,
     resolve_met_pct: Option<f64>,
-    respond_p50: Option<f64>,
-    respond_p90: Option<f64>,
-    resolve_p50: Option<f64>,
-    resolve_p90: Option<f64>,
 }
 
-/// The dashboard of one OPD (or the whole city with `opd` None) for cases created
-/// in `[from, to)`; open and overdue counts are as of `now`.
-pub async fn dashboard(
-    pool: &PgPool,
-    opd: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<Dashboard, StoreError> {
-    const OPEN: &str = "status NOT IN ('CLOSED', 'REJECTED')";
-    let cases: CaseCounts = sqlx::query_as(&format!(
-        "SELECT count(*) FILTER (WHERE {OPEN}) AS open, \
-           count(*) FILTER (WHERE {OPEN} AND sla_deadline < $4) AS overdue, \
-           count(*) FILTER (WHERE {OPEN} AND created_at > $4 - interval '1 day') AS age_0, \
-           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '1 day' \
-                                        AND created_at > $4 - interval '3 days') AS age_1, \
-           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '3 days' \
-                                        AND created_at > $4 - interval '7 days') AS age_2, \
-           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '7 days' \
-                                        AND created_at > $4 - interval '30 days') AS age_3, \
-           count(*) FILTER (WHERE {OPEN} AND created_at <= $4 - interval '30 days') AS age_4, \
-           avg((rating - 1) * 25.0)::float8 AS satisfaction, count(rating) AS ratings \
-         FROM complaint_summary \
-         WHERE ($1::text IS NULL OR opd = $1) AND created_at >= $2 AND created_at < $3"
-    ))
-    .bind(opd)
-    .bind(from)
-    .bind(to)
-    .bind(now)
-    .fetch_one(pool)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    let stopped = |leg: &str| format!("leg = '{leg}' AND stopped_at IS NOT NULL");
+/// Median and 90th percentile of the time used by stopped clocks of a leg.
+#[derive(Debug, Default, sqlx::FromRow)]
+pub struct Percentiles {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// What the dashboard is over: one OPD (or the city), cases created in `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub opd: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+const OPEN: &str = "status NOT IN ('CLOSED', 'REJECTED')";
+
+fn push_scope<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    scope: &Scope,
+    opd_column: &str,
+    created_column: &str,
+) where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    q.push(format!(" WHERE {created_column} >= "))
+        .push_bind(scope.from)
+        .push(format!(" AND {created_column} < "))
+        .push_bind(scope.to);
+    if let Some(opd) = &scope.opd {
+        q.push(format!(" AND {opd_column} = "))
+            .push_bind(opd.clone());
+    }
+}
+
+/// Open, overdue and backlog counts as of `now`, and the satisfaction index.
+pub fn cases_query<'a, DB: Database>(scope: &Scope, now: DateTime<Utc>) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let days = |n| now - chrono::Duration::days(n);
+    let mut q = QueryBuilder::new(format!("SELECT count(*) FILTER (WHERE {OPEN}) AS open, "));
+    q.push(format!("count(*) FILTER (WHERE {OPEN} AND sla_deadline < "))
+        .push_bind(now)
+        .push(") AS overdue, ");
+    // Ages: (<1d, 1-3d, 3-7d, 7-30d, >30d) by creation time.
+    let bounds = [
+        None,
+        Some(days(1)),
+        Some(days(3)),
+        Some(days(7)),
+        Some(days(30)),
+        None,
+    ];
+    for (i, pair) in bounds.windows(2).enumerate() {
+        q.push(format!("count(*) FILTER (WHERE {OPEN}"));
+        if let Some(newest) = pair[0] {
+            q.push(" AND created_at <= ").push_bind(newest);
+        }
+        if let Some(oldest) = pair[1] {
+            q.push(" AND created_at > ").push_bind(oldest);
+        }
+        q.push(format!(") AS age_{i}, "));
+    }
+    q.push(
+        "CAST(avg((rating - 1) * 25.0) AS DOUBLE PRECISION) AS satisfaction, \
+         count(rating) AS ratings FROM complaint_summary",
+    );
+    push_scope(&mut q, scope, "opd", "created_at");
+    q
+}
+
+/// Response and resolution compliance: the share of stopped clocks that met
+/// their target.
+pub fn compliance_query<'a, DB: Database>(scope: &Scope) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
     let met_pct = |leg: &str| {
+        let stopped = format!("leg = '{leg}' AND stopped_at IS NOT NULL");
         format!(
-            "(100.0 * count(*) FILTER (WHERE {s} AND t.state = 'MET') \
-               / nullif(count(*) FILTER (WHERE {s}), 0))::float8",
-            s = stopped(leg)
+            "CAST(100.0 * count(*) FILTER (WHERE {stopped} AND t.state = 'MET') \
+               / nullif(count(*) FILTER (WHERE {stopped}), 0) AS DOUBLE PRECISION)"
         )
     };
-    let pct = |p: f64, leg: &str| {
-        format!(
-            "percentile_cont({p}) WITHIN GROUP (ORDER BY used_seconds) FILTER (WHERE {})",
-            stopped(leg)
-        )
-    };
-    let timers: TimerStats = sqlx::query_as(&format!(
-        "SELECT {} AS respond_met_pct, {} AS resolve_met_pct, \
-           {} AS respond_p50, {} AS respond_p90, {} AS resolve_p50, {} AS resolve_p90 \
-         FROM sla_timers t JOIN complaint_summary s USING (complaint_id) \
-         WHERE ($1::text IS NULL OR t.opd = $1) AND s.created_at >= $2 AND s.created_at < $3",
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {} AS respond_met_pct, {} AS resolve_met_pct \
+         FROM sla_timers t JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
         met_pct("RESPOND"),
         met_pct("RESOLVE"),
-        pct(0.5, "RESPOND"),
-        pct(0.9, "RESPOND"),
-        pct(0.5, "RESOLVE"),
-        pct(0.9, "RESOLVE"),
-    ))
-    .bind(opd)
-    .bind(from)
-    .bind(to)
-    .fetch_one(pool)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    Ok(Dashboard {
-        open: cases.open,
-        backlog_by_age: [
-            cases.age_0,
-            cases.age_1,
-            cases.age_2,
-            cases.age_3,
-            cases.age_4,
-        ],
-        satisfaction_index: cases.satisfaction,
-        ratings: cases.ratings,
-        overdue: cases.overdue,
-        response_compliance_pct: timers.respond_met_pct,
-        resolution_compliance_pct: timers.resolve_met_pct,
-        respond_p50_seconds: timers.respond_p50,
-        respond_p90_seconds: timers.respond_p90,
-        resolve_p50_seconds: timers.resolve_p50,
-        resolve_p90_seconds: timers.resolve_p90,
-    })
+    ));
+    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    q
+}
+
+/// The time used by the stopped clocks of `leg`, smallest first (for databases
+/// without `percentile_cont`).
+pub fn durations_query<'a, DB: Database>(scope: &Scope, leg: &str) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(
+        "SELECT t.used_seconds FROM sla_timers t \
+         JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
+    );
+    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
+        .push_bind(leg.to_string())
+        .push(" ORDER BY t.used_seconds");
+    q
+}
+
+/// Median and 90th percentile of the time used by the stopped clocks of `leg`,
+/// computed by the database (PostgreSQL's `percentile_cont`).
+pub fn percentile_cont_query<'a, DB: Database>(scope: &Scope, leg: &str) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t.used_seconds) AS p50, \
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY t.used_seconds) AS p90 \
+         FROM sla_timers t JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
+    );
+    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
+        .push_bind(leg.to_string());
+    q
+}
+
+/// `percentile_cont(p)` over sorted values: linear interpolation between the two
+/// nearest ranks, as PostgreSQL computes it.
+pub fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let rank = p * last as f64;
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    let (a, b) = (sorted[lo] as f64, sorted[hi] as f64);
+    Some(a + (b - a) * (rank - lo as f64))
+}
+
+impl Dashboard {
+    pub fn assemble(
+        cases: CaseCounts,
+        compliance: Compliance,
+        respond: Percentiles,
+        resolve: Percentiles,
+    ) -> Dashboard {
+        Dashboard {
+            open: cases.open,
+            overdue: cases.overdue,
+            backlog_by_age: [
+                cases.age_0,
+                cases.age_1,
+                cases.age_2,
+                cases.age_3,
+                cases.age_4,
+            ],
+            satisfaction_index: cases.satisfaction,
+            ratings: cases.ratings,
+            response_compliance_pct: compliance.respond_met_pct,
+            resolution_compliance_pct: compliance.resolve_met_pct,
+            respond_p50_seconds: respond.p50,
+            respond_p90_seconds: respond.p90,
+            resolve_p50_seconds: resolve.p50,
+            resolve_p90_seconds: resolve.p90,
+        }
+    }
 }
 
 /// How city statistics are grouped.
@@ -154,37 +236,57 @@ pub struct StatRow {
     pub rejected: i64,
 }
 
-/// Counts of cases created in `[from, to)`, grouped. `utc_offset` ("+08:00") sets
-/// which local day a case belongs to.
-pub async fn city_stats(
-    pool: &PgPool,
+/// Counts of cases created in `[from, to)`, grouped. `day` is the database's
+/// expression around the bound UTC offset that gives a case's local day.
+pub fn city_stats_query<'a, DB: Database>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     group: GroupBy,
     utc_offset: &str,
-) -> Result<Vec<StatRow>, StoreError> {
-    let key = match group {
-        // An interval offset, unlike a POSIX zone name, keeps ISO's sign: +08:00 is east.
-        GroupBy::Day => "to_char(created_at AT TIME ZONE $3::interval, 'YYYY-MM-DD')",
-        GroupBy::Category => "category",
-        GroupBy::Kecamatan => "coalesce(kecamatan, '(unknown)')",
-        GroupBy::Channel => "channel",
-    };
-    // Every grouping binds the offset (PostgreSQL refuses unused parameters);
-    // only DAY uses it.
-    sqlx::query_as(&format!(
-        "SELECT {key} AS key, count(*) AS submitted, \
-           count(*) FILTER (WHERE status NOT IN ('CLOSED', 'REJECTED')) AS open, \
+    day: (&str, &str),
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new("SELECT ");
+    match group {
+        GroupBy::Day => {
+            q.push(day.0).push_bind(utc_offset.to_string()).push(day.1);
+        }
+        GroupBy::Category => {
+            q.push("category");
+        }
+        GroupBy::Kecamatan => {
+            q.push("coalesce(kecamatan, '(unknown)')");
+        }
+        GroupBy::Channel => {
+            q.push("channel");
+        }
+    }
+    q.push(format!(
+        " AS key, count(*) AS submitted, \
+           count(*) FILTER (WHERE {OPEN}) AS open, \
            count(*) FILTER (WHERE status = 'CLOSED') AS closed, \
            count(*) FILTER (WHERE status = 'REJECTED') AS rejected \
-         FROM complaint_summary \
-         WHERE created_at >= $1 AND created_at < $2 AND $3::interval IS NOT NULL \
-         GROUP BY 1 ORDER BY 1"
+         FROM complaint_summary WHERE created_at >= "
     ))
-    .bind(from)
-    .bind(to)
-    .bind(utc_offset)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::from_sqlx)
+    .push_bind(from)
+    .push(" AND created_at < ")
+    .push_bind(to)
+    .push(" GROUP BY 1 ORDER BY 1");
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_interpolate_like_percentile_cont() {
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7], 0.9), Some(7.0));
+        assert_eq!(percentile(&[1, 2, 3, 4], 0.5), Some(2.5));
+        assert_eq!(percentile(&[10, 20, 30, 40, 50], 0.9), Some(46.0));
+    }
 }

@@ -3,10 +3,14 @@
 
 pub mod dashboard;
 pub mod history;
+mod pg;
 pub mod projector;
+pub mod reads;
 pub mod rebuild;
+pub mod rows;
 pub mod sla_query;
 pub mod sla_timers;
+mod sqlite;
 pub mod summary;
 pub mod summary_query;
 pub mod view;
@@ -14,6 +18,7 @@ pub mod watcher;
 
 pub use history::HistoryEntry;
 pub use projector::{Projection, Projector};
+pub use reads::Reads;
 pub use rebuild::{rebuild, RebuildReport};
 pub use sla_timers::SlaTimers;
 pub use summary::ComplaintSummary;

@@ -8,11 +8,12 @@
 //! built table, and the live projector resumes from the shadow's checkpoint (its
 //! own in-flight batch, if any, fails its checkpoint check and is retried).
 
-use sqlx::{Executor, PgPool};
+use std::sync::Arc;
 
-use aduan_store::StoreError;
+use aduan_store::{Db, EventLog, StoreError};
 
 use crate::projector::{Projection, Projector};
+use crate::{pg, sqlite};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
@@ -21,13 +22,9 @@ pub struct RebuildReport {
     pub seconds: f64,
 }
 
-fn sql_err(e: sqlx::Error) -> StoreError {
-    StoreError::from_sqlx(e)
-}
-
 /// Rebuilds `live`'s table from the event log and swaps it in.
 pub async fn rebuild<P: Projection>(
-    pool: &PgPool,
+    log: &Arc<dyn EventLog>,
     live: &P,
     batch: i64,
 ) -> Result<RebuildReport, StoreError> {
@@ -38,45 +35,13 @@ pub async fn rebuild<P: Projection>(
             "not a projection name: {name:?}"
         )));
     }
-    let shadow_name = format!("{name}_rebuild");
-    let shadow = Projector::new(pool.clone(), live.renamed(&shadow_name)).with_batch(batch);
-    // A rebuild that died halfway leaves a shadow behind: start it afresh.
-    pool.execute(
-        format!(
-            "DROP TABLE IF EXISTS {shadow_name}; \
-             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING ALL); \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
-        )
-        .as_str(),
-    )
-    .await
-    .map_err(sql_err)?;
-    shadow.catch_up().await?;
-
-    let mut tx = pool.begin().await.map_err(sql_err)?;
-    tx.execute(format!("LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE").as_str())
-        .await
-        .map_err(sql_err)?;
-    while shadow.apply_batch(&mut tx).await? > 0 {}
-    tx.execute(
-        format!(
-            "ALTER TABLE {name} RENAME TO {name}_old; \
-             ALTER TABLE {shadow_name} RENAME TO {name}; \
-             DROP TABLE {name}_old; \
-             INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
-             UPDATE projection_checkpoints AS live \
-                SET last_tx_id = s.last_tx_id, last_position = s.last_position, \
-                    events_seen = s.events_seen, updated_at = now() \
-               FROM projection_checkpoints AS s \
-              WHERE live.name = '{name}' AND s.name = '{shadow_name}'; \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
-        )
-        .as_str(),
-    )
-    .await
-    .map_err(sql_err)?;
-    tx.commit().await.map_err(sql_err)?;
-    let events = Projector::new(pool.clone(), live.renamed(&name))
+    let shadow =
+        Projector::new(log.clone(), live.renamed(&format!("{name}_rebuild"))).with_batch(batch);
+    match log.db() {
+        Db::Postgres(pool) => pg::rebuild(&pool, &shadow, &name).await?,
+        Db::Sqlite(pool) => sqlite::rebuild(&pool, &shadow, &name).await?,
+    }
+    let events = Projector::new(log.clone(), live.renamed(&name))
         .checkpoint()
         .await?
         .events_seen;

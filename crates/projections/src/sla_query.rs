@@ -1,10 +1,11 @@
 //! Reading `sla_timers`, with each running clock's state taken at read time.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use aduan_domain::sla::{self, TimerState};
-use aduan_store::StoreError;
+
+use crate::summary_query::push_in;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TimerRow {
@@ -39,11 +40,15 @@ pub struct TimerFilter {
 }
 
 /// The SQL condition for "in `state` at `now`", the same rule as `sla::state_at`.
-fn push_state(q: &mut QueryBuilder<'_, Postgres>, state: TimerState, now: DateTime<Utc>) {
+fn push_state<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, state: TimerState, now: DateTime<Utc>)
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
     let frozen = "(stopped_at IS NOT NULL OR paused)";
     q.push("(");
     q.push(format!("({frozen} AND state = "))
-        .push_bind(state.as_str())
+        .push_bind(state.as_str().to_string())
         .push(")");
     match state {
         TimerState::Met => {}
@@ -68,32 +73,29 @@ fn push_state(q: &mut QueryBuilder<'_, Postgres>, state: TimerState, now: DateTi
     q.push(")");
 }
 
-pub async fn timers(
-    pool: &PgPool,
+/// Clocks matching `filter` (states as of `now`), soonest deadline first.
+pub fn timers_query<'a, DB: Database>(
     filter: &TimerFilter,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<TimerRow>, StoreError> {
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
     let mut q = QueryBuilder::new(
         "SELECT complaint_id, leg, opd, category, priority, policy_version, target_amount, \
          target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, paused, \
-         used_seconds, state, state_changed_at, explanation, last_position FROM sla_timers WHERE true",
+         used_seconds, state, state_changed_at, explanation, last_position FROM sla_timers WHERE 1 = 1",
     );
     if let Some(id) = &filter.complaint_id {
         q.push(" AND complaint_id = ").push_bind(id.clone());
     }
-    if !filter.opds.is_empty() {
-        q.push(" AND opd = ANY(")
-            .push_bind(filter.opds.clone())
-            .push(")");
-    }
-    if !filter.legs.is_empty() {
-        q.push(" AND leg = ANY(")
-            .push_bind(filter.legs.clone())
-            .push(")");
-    }
+    push_in(&mut q, "opd", &filter.opds);
+    push_in(&mut q, "leg", &filter.legs);
     if !filter.states.is_empty() {
-        q.push(" AND (false");
+        q.push(" AND (1 = 0");
         for state in &filter.states {
             q.push(" OR ");
             push_state(&mut q, *state, now);
@@ -102,10 +104,7 @@ pub async fn timers(
     }
     q.push(" ORDER BY deadline, complaint_id, leg LIMIT ")
         .push_bind(limit);
-    q.build_query_as()
-        .fetch_all(pool)
-        .await
-        .map_err(StoreError::from_sqlx)
+    q
 }
 
 impl TimerRow {

@@ -4,15 +4,12 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
-
 use aduan_domain::sla::{self, BusinessCalendar, LegTimer, PolicyBook};
 use aduan_domain::{Case, ComplaintEvent};
-use aduan_store::{codec, StoreError, StoredEvent};
+use aduan_store::codec;
 
-use crate::projector::{max_rows, touched, Projection};
+use crate::projector::Projection;
+use crate::rows::{Cell, TableSpec, Touched};
 
 #[derive(Clone)]
 pub struct SlaTimers {
@@ -40,7 +37,78 @@ pub fn leg_name(leg: sla::Leg) -> &'static str {
     }
 }
 
-#[async_trait]
+static SPEC: TableSpec = TableSpec {
+    columns: &[
+        "complaint_id",
+        "leg",
+        "opd",
+        "category",
+        "priority",
+        "policy_version",
+        "target_amount",
+        "target_unit",
+        "target_seconds",
+        "started_at",
+        "deadline",
+        "at_risk_at",
+        "stopped_at",
+        "paused",
+        "used_seconds",
+        "state",
+        "state_changed_at",
+        "explanation",
+        "last_position",
+    ],
+    key: &["complaint_id", "leg"],
+    accumulate: &[],
+};
+
+impl SlaTimers {
+    fn complaint_rows(&self, touched: Touched) -> Vec<Vec<Cell>> {
+        let Some(last) = touched.last() else {
+            return Vec::new();
+        };
+        let position = last.position;
+        // "Now" is the last event's own time: the rows depend on events only.
+        let now = last.event.occurred_at();
+        let Some(case) = codec::fold(&touched.history).0 else {
+            return Vec::new();
+        };
+        let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
+        sla::timers(&events, &self.book, &self.calendar, now)
+            .iter()
+            .map(|t| row(&case, t, position))
+            .collect()
+    }
+}
+
+fn row(case: &Case, t: &LegTimer, position: i64) -> Vec<Cell> {
+    let unit = serde_json::to_value(t.target.unit)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
+    vec![
+        case.id.as_str().into(),
+        leg_name(t.leg).into(),
+        case.opd.as_deref().into(),
+        case.category.as_str().into(),
+        case.priority.as_str().into(),
+        i64::from(t.policy_version).into(),
+        t.target.amount.into(),
+        Cell::Text(unit),
+        t.target_seconds.into(),
+        t.started_at.into(),
+        t.deadline.into(),
+        t.at_risk_at.into(),
+        t.stopped_at.into(),
+        t.paused.into(),
+        t.used_seconds.into(),
+        t.state.as_str().into(),
+        t.state_since.into(),
+        Cell::Json(serde_json::to_value(&t.explanation).unwrap_or_default()),
+        position.into(),
+    ]
+}
+
 impl Projection for SlaTimers {
     fn name(&self) -> &str {
         &self.table
@@ -53,99 +121,14 @@ impl Projection for SlaTimers {
         }
     }
 
-    async fn apply(&self, tx: &mut PgConnection, batch: &[StoredEvent]) -> Result<(), StoreError> {
-        let mut rows = Vec::new();
-        for touched in touched(tx, batch).await? {
-            let Some(last) = touched.last() else { continue };
-            let position = last.position;
-            // "Now" is the last event's own time: the rows depend on events only.
-            let now = last.event.occurred_at();
-            let Some(case) = codec::fold(&touched.history).0 else {
-                continue;
-            };
-            let events: Vec<ComplaintEvent> =
-                touched.history.into_iter().map(|e| e.event).collect();
-            rows.extend(
-                sla::timers(&events, &self.book, &self.calendar, now)
-                    .into_iter()
-                    .map(|timer| Row {
-                        case: case.clone(),
-                        timer,
-                        position,
-                    }),
-            );
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        upsert(tx, &self.table, &rows)
-            .await
-            .map_err(StoreError::from_sqlx)
+    fn spec(&self) -> &'static TableSpec {
+        &SPEC
     }
-}
 
-struct Row {
-    case: Case,
-    timer: LegTimer,
-    position: i64,
-}
-
-async fn upsert(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(max_rows(19)) {
-        upsert_chunk(tx, table, chunk).await?;
+    fn rows(&self, touched: Vec<Touched>) -> Vec<Vec<Cell>> {
+        touched
+            .into_iter()
+            .flat_map(|t| self.complaint_rows(t))
+            .collect()
     }
-    Ok(())
-}
-
-async fn upsert_chunk(tx: &mut PgConnection, table: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "INSERT INTO {table} (complaint_id, leg, opd, category, priority, policy_version, \
-           target_amount, target_unit, target_seconds, started_at, deadline, at_risk_at, stopped_at, \
-           paused, used_seconds, state, state_changed_at, explanation, last_position) "
-    ));
-    q.push_values(
-        rows,
-        |mut b,
-         Row {
-             case,
-             timer: t,
-             position,
-         }| {
-            let unit = serde_json::to_value(t.target.unit)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            b.push_bind(&case.id)
-                .push_bind(leg_name(t.leg))
-                .push_bind(&case.opd)
-                .push_bind(&case.category)
-                .push_bind(case.priority.as_str())
-                .push_bind(t.policy_version as i32)
-                .push_bind(t.target.amount)
-                .push_bind(unit)
-                .push_bind(t.target_seconds)
-                .push_bind(t.started_at)
-                .push_bind(t.deadline)
-                .push_bind(t.at_risk_at)
-                .push_bind(t.stopped_at)
-                .push_bind(t.paused)
-                .push_bind(t.used_seconds)
-                .push_bind(t.state.as_str())
-                .push_bind(t.state_since)
-                .push_bind(Json(&t.explanation))
-                .push_bind(*position);
-        },
-    );
-    q.push(
-        " ON CONFLICT (complaint_id, leg) DO UPDATE SET opd = EXCLUDED.opd, \
-           category = EXCLUDED.category, priority = EXCLUDED.priority, \
-           policy_version = EXCLUDED.policy_version, target_amount = EXCLUDED.target_amount, \
-           target_unit = EXCLUDED.target_unit, target_seconds = EXCLUDED.target_seconds, \
-           started_at = EXCLUDED.started_at, deadline = EXCLUDED.deadline, \
-           at_risk_at = EXCLUDED.at_risk_at, stopped_at = EXCLUDED.stopped_at, \
-           paused = EXCLUDED.paused, used_seconds = EXCLUDED.used_seconds, \
-           state = EXCLUDED.state, state_changed_at = EXCLUDED.state_changed_at, \
-           explanation = EXCLUDED.explanation, last_position = EXCLUDED.last_position",
-    );
-    q.build().execute(&mut *tx).await.map(drop)
 }

@@ -1,16 +1,10 @@
 //! Reading `complaint_summary`: filtered, stably sorted, keyset-paginated lists,
-//! and read-your-writes waits on the projector.
-
-use std::time::Duration;
+//! built once for both databases (run by `reads.rs`).
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use aduan_domain::sla::{CaseSla, TimerState};
-use aduan_domain::Case;
-use aduan_store::StoreError;
-use sqlx::types::Json;
-use sqlx::{FromRow, Row};
 
 /// One row of `complaint_summary` as lists show it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -122,9 +116,12 @@ const COLUMNS: &str =
      kelurahan, title, escalation_level, resolution, rating, reopen_count, created_at, updated_at, \
      first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position";
 
-/// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `$now`
+/// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `now`
 /// (the same rule: running clocks only make a stored state worse).
-fn push_sla_state(q: &mut QueryBuilder<'_, Postgres>, now: DateTime<Utc>) {
+fn push_sla_state<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, now: DateTime<Utc>)
+where
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
     q.push("(CASE WHEN sla_state = 'BREACHED' OR sla_deadline < ")
         .push_bind(now)
         .push(" THEN 'BREACHED' WHEN sla_state = 'AT_RISK' OR sla_at_risk_at <= ")
@@ -132,22 +129,38 @@ fn push_sla_state(q: &mut QueryBuilder<'_, Postgres>, now: DateTime<Utc>) {
         .push(" THEN 'AT_RISK' ELSE sla_state END)");
 }
 
-fn push_any(q: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[String]) {
-    if !values.is_empty() {
-        q.push(format!(" AND {column} = ANY("))
-            .push_bind(values.to_vec())
-            .push(")");
+/// ` AND column IN (...)`, nothing for an empty list (SQLite has no array
+/// parameters, so both databases get a list of binds).
+pub(crate) fn push_in<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    column: &str,
+    values: &[String],
+) where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    if values.is_empty() {
+        return;
     }
+    q.push(format!(" AND {column} IN ("));
+    let mut list = q.separated(", ");
+    for v in values {
+        list.push_bind(v.clone());
+    }
+    q.push(")");
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SummaryFilter) {
-    q.push(" WHERE true");
-    push_any(q, "status", &f.statuses);
-    push_any(q, "opd", &f.opds);
-    push_any(q, "category", &f.categories);
-    push_any(q, "kecamatan", &f.kecamatan);
-    push_any(q, "channel", &f.channels);
-    push_any(q, "priority", &f.priorities);
+fn push_filter<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    q.push(" WHERE 1 = 1");
+    push_in(q, "status", &f.statuses);
+    push_in(q, "opd", &f.opds);
+    push_in(q, "category", &f.categories);
+    push_in(q, "kecamatan", &f.kecamatan);
+    push_in(q, "channel", &f.channels);
+    push_in(q, "priority", &f.priorities);
     if let Some(from) = f.created_from {
         q.push(" AND created_at >= ").push_bind(from);
     }
@@ -156,30 +169,42 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &SummaryFilter) {
     }
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let escaped = text
+            .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        q.push(" AND title ILIKE ")
-            .push_bind(format!("%{escaped}%"));
+        q.push(" AND lower(title) LIKE ")
+            .push_bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'");
     }
     if !f.sla_states.is_empty() {
         q.push(" AND ");
         push_sla_state(q, f.now);
         let names: Vec<String> = f.sla_states.iter().map(|s| s.as_str().into()).collect();
-        q.push(" = ANY(").push_bind(names).push(")");
+        q.push(" IN (");
+        let mut list = q.separated(", ");
+        for name in names {
+            list.push_bind(name);
+        }
+        q.push(")");
     }
 }
 
-/// One page (newest first) plus whether more follow.
-pub async fn page(
-    pool: &PgPool,
+/// One page (newest first), one row more than asked to tell whether more follow.
+pub fn page_query<'a, DB: Database>(
     filter: &SummaryFilter,
     after: Option<&Keyset>,
     first: i64,
-) -> Result<(Vec<SummaryRow>, bool), StoreError> {
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
     let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM complaint_summary"));
     push_filter(&mut q, filter);
     if let Some(k) = after {
+        // Row values compare on both databases (SQLite since 3.15).
         q.push(" AND (created_at, complaint_id) < (")
             .push_bind(k.created_at)
             .push(", ")
@@ -188,83 +213,33 @@ pub async fn page(
     }
     q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
         .push_bind(first + 1);
-    let mut rows: Vec<SummaryRow> = q
-        .build_query_as()
-        .fetch_all(pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    let more = rows.len() as i64 > first;
-    rows.truncate(first as usize);
-    Ok((rows, more))
+    q
 }
 
-/// One complaint's row and its folded case (without personal data), if projected.
-pub async fn one(pool: &PgPool, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError> {
-    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}, state FROM complaint_summary"));
-    q.push(" WHERE complaint_id = ").push_bind(id.to_string());
-    let Some(row) = q
-        .build()
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::from_sqlx)?
-    else {
-        return Ok(None);
-    };
-    let summary = SummaryRow::from_row(&row).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let Json(case) = row
-        .try_get::<Json<Case>, _>("state")
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(Some((summary, case)))
-}
-
-pub async fn count(pool: &PgPool, filter: &SummaryFilter) -> Result<i64, StoreError> {
+pub fn count_query<'a, DB: Database>(filter: &SummaryFilter) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
     let mut q = QueryBuilder::new("SELECT count(*) FROM complaint_summary");
     push_filter(&mut q, filter);
-    q.build_query_scalar()
-        .fetch_one(pool)
-        .await
-        .map_err(StoreError::from_sqlx)
+    q
 }
 
-/// Whether the projection has applied the event at `position`.
-pub async fn has_applied(
-    pool: &PgPool,
-    projection: &str,
-    position: i64,
-) -> Result<bool, StoreError> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM events e JOIN projection_checkpoints c ON c.name = $1 \
-         WHERE e.position = $2 AND (e.tx_id, e.position) <= (c.last_tx_id, c.last_position))",
-    )
-    .bind(projection)
-    .bind(position)
-    .fetch_one(pool)
-    .await
-    .map_err(StoreError::from_sqlx)
+pub fn one_query<'a, DB: Database>(id: &str) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}, state FROM complaint_summary"));
+    q.push(" WHERE complaint_id = ").push_bind(id.to_string());
+    q
 }
 
-/// Waits until the projection has applied the event at `position`, or `timeout`.
-pub async fn wait_for(
-    pool: &PgPool,
-    projection: &str,
-    position: i64,
-    timeout: Duration,
-) -> Result<bool, StoreError> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if has_applied(pool, projection, position).await? {
-            return Ok(true);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(false);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// The last position the projection applied (its freshness).
-pub async fn applied_position(pool: &PgPool, projection: &str) -> Result<i64, StoreError> {
-    Ok(progress(pool, projection).await?.position)
+/// Splits a page fetched with one extra row into the page and "more follow".
+pub fn split_page(mut rows: Vec<SummaryRow>, first: i64) -> (Vec<SummaryRow>, bool) {
+    let more = rows.len() as i64 > first;
+    rows.truncate(first as usize);
+    (rows, more)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
@@ -272,19 +247,6 @@ pub struct Progress {
     pub position: i64,
     pub events_seen: i64,
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-/// How far the projection has read (zeros before its first batch).
-pub async fn progress(pool: &PgPool, projection: &str) -> Result<Progress, StoreError> {
-    sqlx::query_as(
-        "SELECT last_position AS position, events_seen, updated_at \
-         FROM projection_checkpoints WHERE name = $1",
-    )
-    .bind(projection)
-    .fetch_optional(pool)
-    .await
-    .map(Option::unwrap_or_default)
-    .map_err(StoreError::from_sqlx)
 }
 
 #[cfg(test)]

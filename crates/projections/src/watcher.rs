@@ -21,6 +21,7 @@ use aduan_store::{
 };
 
 use crate::sla_timers::leg_name;
+use crate::Reads;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WatchReport {
@@ -30,6 +31,7 @@ pub struct WatchReport {
 
 pub struct Watcher {
     bus: Arc<CommandBus>,
+    reads: Reads,
     calendar: Arc<BusinessCalendar>,
     book: Arc<PolicyBook>,
     batch: i64,
@@ -46,6 +48,7 @@ impl Watcher {
         book: Arc<PolicyBook>,
     ) -> Self {
         Watcher {
+            reads: Reads::new(bus.log().db()),
             bus,
             calendar,
             book,
@@ -57,7 +60,7 @@ impl Watcher {
     pub async fn tick(&self) -> Result<WatchReport, StoreError> {
         let now = self.bus.services().clock.now();
         let mut report = WatchReport::default();
-        for id in self.candidates(now).await? {
+        for id in self.reads.watch_candidates(now, self.batch).await? {
             let events = self.bus.log().load(&id).await?;
             for action in self.due(&events, now) {
                 let recorded = matches!(action, Action::RecordBreach(_));
@@ -71,23 +74,6 @@ impl Watcher {
             }
         }
         Ok(report)
-    }
-
-    /// Complaints that may need the watcher: running clocks past their deadline
-    /// (by the projection, which may lag) and cases waiting for the citizen.
-    async fn candidates(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT complaint_id FROM sla_timers \
-               WHERE stopped_at IS NULL AND NOT paused AND deadline < $1 \
-             UNION \
-             SELECT complaint_id FROM complaint_summary WHERE status = 'WAITING_FOR_INFO' \
-             LIMIT $2",
-        )
-        .bind(now)
-        .bind(self.batch)
-        .fetch_all(self.bus.log().pool())
-        .await
-        .map_err(StoreError::from_sqlx)
     }
 
     /// What the complaint's own events say is due now.

@@ -7,16 +7,29 @@ use std::time::Duration;
 use aduan_projections::{rebuild, ComplaintSummary, Projector};
 use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
-use aduan_testkit::TestDatabase;
+use aduan_testkit::{on_both_stores, Backend, TestStore};
 
-async fn digest(db: &TestDatabase) -> (i64, String) {
-    sqlx::query_as(
-        "SELECT count(*), coalesce(md5(string_agg(row_to_json(s)::text, '|' ORDER BY complaint_id)), '') \
-         FROM complaint_summary s",
-    )
-    .fetch_one(&mut db.connect().await)
-    .await
-    .unwrap()
+on_both_stores!(
+    rebuilding_while_the_server_runs_gives_the_same_rows,
+    rebuilt_sla_timers_equal_the_incremental_ones,
+);
+
+async fn indexes(store: &TestStore) -> i64 {
+    let sql = match store.backend {
+        Backend::Postgres => {
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'complaint_summary'"
+        }
+        Backend::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'complaint_summary'"
+        }
+    };
+    store.scalar(sql).await
+}
+
+async fn rows(store: &TestStore) -> Vec<String> {
+    store
+        .rows_as_text("complaint_summary", "complaint_id")
+        .await
 }
 
 async fn write(bus: &CommandBus, prefix: &str, n: usize) {
@@ -33,33 +46,29 @@ async fn write(bus: &CommandBus, prefix: &str, n: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
-    let db = TestDatabase::create().await;
-    let bus = Arc::new(bus(&db).await);
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+async fn rebuilding_while_the_server_runs_gives_the_same_rows(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = Arc::new(bus(&store).await);
+    let log = store.log().await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let live = Arc::new(Projector::new(pool.clone(), summary()));
+    let live = Arc::new(Projector::new(log.clone(), summary()));
     let following = tokio::spawn({
         let live = live.clone();
         async move { live.run(stopped).await }
     });
     write(&bus, "before", 60).await;
-    db.settle().await;
+    store.settle().await;
     let writer = tokio::spawn({
         let bus = bus.clone();
         async move { write(&bus, "during", 60).await }
     });
-    let report = rebuild(&pool, &summary(), 25).await.unwrap();
+    let report = rebuild(&log, &summary(), 25).await.unwrap();
     assert!(report.events >= 90, "the rebuild read the log: {report:?}");
     writer.await.unwrap();
-    db.settle().await;
+    store.settle().await;
 
     // Let the live projector follow the last writes, then compare with a fresh rebuild.
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let total = store.scalar("SELECT count(*) FROM events").await;
     for _ in 0..200 {
         if live.checkpoint().await.unwrap().events_seen == total {
             break;
@@ -67,23 +76,29 @@ async fn rebuilding_while_the_server_runs_gives_the_same_rows() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(live.checkpoint().await.unwrap().events_seen, total);
-    let incremental = digest(&db).await;
-    assert_eq!(incremental.0, 120);
+    let incremental = rows(&store).await;
+    assert_eq!(incremental.len(), 120);
+    let indexes_before = indexes(&store).await;
+    assert!(indexes_before >= 3, "{indexes_before}");
     stop.send(true).unwrap();
     following.await.unwrap();
-    rebuild(&pool, &summary(), 1000).await.unwrap();
+    rebuild(&log, &summary(), 1000).await.unwrap();
     assert_eq!(
-        digest(&db).await,
+        rows(&store).await,
         incremental,
         "rebuilt rows differ from the incremental ones"
     );
-    let applied: i64 =
-        sqlx::query_scalar("SELECT sum(events_applied)::bigint FROM complaint_summary")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let applied = store
+        .scalar("SELECT CAST(sum(events_applied) AS BIGINT) FROM complaint_summary")
+        .await;
     assert_eq!(applied, total, "each event applied exactly once");
-    db.drop_db().await;
+    // The swapped-in table has the live table's indexes, and a second rebuild
+    // finds them where the first left them.
+    assert_eq!(indexes(&store).await, indexes_before);
+    rebuild(&log, &summary(), 1000).await.unwrap();
+    assert_eq!(rows(&store).await, incremental);
+    assert_eq!(indexes(&store).await, indexes_before);
+    store.drop_store().await;
 }
 
 fn sla_timers() -> aduan_projections::SlaTimers {
@@ -91,33 +106,26 @@ fn sla_timers() -> aduan_projections::SlaTimers {
     aduan_projections::SlaTimers::new(calendar, book)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn rebuilt_sla_timers_equal_the_incremental_ones() {
-    let db = TestDatabase::create().await;
-    let bus = bus(&db).await;
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+async fn rebuilt_sla_timers_equal_the_incremental_ones(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = bus(&store).await;
+    let log = store.log().await;
     write(&bus, "t", 30).await;
-    db.settle().await;
-    let incremental = Projector::new(pool.clone(), sla_timers()).with_batch(3);
+    store.settle().await;
+    let incremental = Projector::new(log.clone(), sla_timers()).with_batch(3);
     incremental.catch_up().await.unwrap();
-    let table_digest = || async {
-        let digest: (i64, String) = sqlx::query_as(
-            "SELECT count(*), md5(string_agg(row_to_json(t)::text, '|' ORDER BY complaint_id, leg)) FROM sla_timers t",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        digest
-    };
-    let before = table_digest().await;
+    let before = store.rows_as_text("sla_timers", "complaint_id, leg").await;
     assert_eq!(
-        before.0,
+        before.len(),
         30 * 2,
         "dispatch and resolve clocks for each complaint"
     );
-    rebuild(&pool, &sla_timers(), 1000).await.unwrap();
-    assert_eq!(table_digest().await, before);
-    db.drop_db().await;
+    rebuild(&log, &sla_timers(), 1000).await.unwrap();
+    assert_eq!(
+        store.rows_as_text("sla_timers", "complaint_id, leg").await,
+        before
+    );
+    store.drop_store().await;
 }
 
 fn summary() -> ComplaintSummary {

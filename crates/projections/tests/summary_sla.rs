@@ -9,11 +9,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use aduan_domain::sla::{self, CaseSla, TimerState};
 use aduan_domain::{Action, Actor, Assign, ComplaintEvent, FixedClock, RequestInfo, Role};
-use aduan_projections::summary_query::{self, SummaryFilter};
-use aduan_projections::{ComplaintSummary, Projector};
+use aduan_projections::summary_query::SummaryFilter;
+use aduan_projections::{ComplaintSummary, Projector, Reads};
 use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus_with, request, services_at, sla, start, submit, verify};
-use aduan_testkit::TestDatabase;
+use aduan_testkit::{on_both_stores, Backend, TestStore};
+
+on_both_stores!(the_sla_filter_agrees_with_the_domain_at_every_instant);
 
 fn assign() -> Action {
     Action::Assign(Assign {
@@ -41,11 +43,10 @@ async fn truth(bus: &CommandBus, id: &str, now: DateTime<Utc>) -> Option<TimerSt
     CaseSla::of(&sla::timers(&events, &book, &calendar, now)).map(|s| s.state_at(now))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_sla_filter_agrees_with_the_domain_at_every_instant() {
-    let db = TestDatabase::create().await;
+async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend) {
+    let store = TestStore::create(backend).await;
     let clock = Arc::new(FixedClock::at(start())); // Monday 09:00 WITA
-    let bus = bus_with(&db, services_at(clock.clone())).await;
+    let bus = bus_with(&store, services_at(clock.clone())).await;
     let officer = Actor::new("officer-1", Role::OpdOfficer, Some("DPU"));
 
     // Waiting for dispatch since Monday 09:00.
@@ -70,10 +71,10 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant() {
         run(&bus, "late", agent(), action).await;
     }
 
-    db.settle().await;
+    store.settle().await;
     let (calendar, book) = sla();
-    let pool = bus.log().pool().clone();
-    Projector::new(pool.clone(), ComplaintSummary::new(calendar, book))
+    let reads = Reads::new(bus.log().db());
+    Projector::new(bus.log().clone(), ComplaintSummary::new(calendar, book))
         .catch_up()
         .await
         .unwrap();
@@ -88,9 +89,7 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant() {
                 now,
                 ..SummaryFilter::default()
             };
-            let (rows, _) = summary_query::page(&pool, &filter, None, 100)
-                .await
-                .unwrap();
+            let (rows, _) = reads.page(&filter, None, 100).await.unwrap();
             let listed: BTreeSet<String> = rows.iter().map(|r| r.complaint_id.clone()).collect();
             let mut expected = BTreeSet::new();
             for id in ids {
@@ -108,7 +107,7 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant() {
                     row.complaint_id
                 );
             }
-            let count = summary_query::count(&pool, &filter).await.unwrap();
+            let count = reads.count(&filter).await.unwrap();
             assert_eq!(count, expected.len() as i64);
         }
     }
@@ -125,5 +124,5 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant() {
     ] {
         assert!(seen.contains(&wanted), "never saw {wanted:?}");
     }
-    db.drop_db().await;
+    store.drop_store().await;
 }

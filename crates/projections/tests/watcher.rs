@@ -10,20 +10,25 @@ use aduan_domain::{Action, Actor, Assign, ComplaintEvent, FixedClock, RequestInf
 use aduan_projections::{ComplaintSummary, Projector, SlaTimers, WatchReport, Watcher};
 use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus_with, request, services_at, sla, start, submit, verify};
-use aduan_testkit::TestDatabase;
+use aduan_testkit::{on_both_stores, Backend, TestStore};
+
+on_both_stores!(
+    a_passed_deadline_is_recorded_once_even_by_racing_watchers,
+    an_unanswered_request_for_information_closes_after_ten_working_days,
+);
 
 struct Setup {
-    db: TestDatabase,
+    store: TestStore,
     clock: Arc<FixedClock>,
     bus: Arc<CommandBus>,
 }
 
 impl Setup {
-    async fn new() -> Setup {
-        let db = TestDatabase::create().await;
+    async fn new(backend: Backend) -> Setup {
+        let store = TestStore::create(backend).await;
         let clock = Arc::new(FixedClock::at(start()));
-        let bus = Arc::new(bus_with(&db, services_at(clock.clone())).await);
-        Setup { db, clock, bus }
+        let bus = Arc::new(bus_with(&store, services_at(clock.clone())).await);
+        Setup { store, clock, bus }
     }
 
     fn watcher(&self) -> Watcher {
@@ -48,14 +53,14 @@ impl Setup {
 
     /// Brings both projections the watcher reads up to date.
     async fn project(&self) {
-        self.db.settle().await;
-        let pool = self.bus.log().pool().clone();
+        self.store.settle().await;
+        let log = self.bus.log().clone();
         let (calendar, book) = sla();
-        Projector::new(pool.clone(), summary())
+        Projector::new(log.clone(), summary())
             .catch_up()
             .await
             .unwrap();
-        Projector::new(pool, SlaTimers::new(calendar, book))
+        Projector::new(log, SlaTimers::new(calendar, book))
             .catch_up()
             .await
             .unwrap();
@@ -73,9 +78,8 @@ impl Setup {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_passed_deadline_is_recorded_once_even_by_racing_watchers() {
-    let s = Setup::new().await;
+async fn a_passed_deadline_is_recorded_once_even_by_racing_watchers(backend: Backend) {
+    let s = Setup::new(backend).await;
     s.dispatched("late-reply").await;
     s.project().await;
     assert_eq!(
@@ -114,12 +118,11 @@ async fn a_passed_deadline_is_recorded_once_even_by_racing_watchers() {
     s.project().await;
     assert_eq!(s.watcher().tick().await.unwrap().breaches, 0);
     assert_eq!(s.events("late-reply").await.len(), events.len());
-    s.db.drop_db().await;
+    s.store.drop_store().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_unanswered_request_for_information_closes_after_ten_working_days() {
-    let s = Setup::new().await;
+async fn an_unanswered_request_for_information_closes_after_ten_working_days(backend: Backend) {
+    let s = Setup::new(backend).await;
     s.dispatched("silent").await;
     let officer = Actor::new("petugas", Role::OpdOfficer, Some("DPU"));
     let ask = Action::RequestInfo(RequestInfo {
@@ -153,7 +156,7 @@ async fn an_unanswered_request_for_information_closes_after_ten_working_days() {
     assert_eq!(case.status, Status::Closed);
     s.project().await;
     assert_eq!(s.watcher().tick().await.unwrap(), WatchReport::default());
-    s.db.drop_db().await;
+    s.store.drop_store().await;
 }
 
 fn summary() -> ComplaintSummary {

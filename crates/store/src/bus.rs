@@ -1,6 +1,7 @@
 //! The command path: load a complaint's events, decide, append — with client
 //! idempotency keys and optimistic concurrency.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -12,8 +13,8 @@ use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintSe
 
 use crate::codec::{self, StoredEvent};
 use crate::error::{CommandError, StoreError};
+use crate::log::EventLog;
 use crate::metadata::{Metadata, RequestContext};
-use crate::postgres::PgEventLog;
 
 /// Complaint ids derived from a client's command id live in this namespace, so a
 /// retried submission lands on the same complaint instead of creating a second one.
@@ -41,13 +42,13 @@ pub struct CommandOutcome {
 }
 
 pub struct CommandBus {
-    log: PgEventLog,
+    log: Arc<dyn EventLog>,
     services: ComplaintServices,
     max_attempts: u32,
 }
 
 impl CommandBus {
-    pub fn new(log: PgEventLog, services: ComplaintServices) -> Self {
+    pub fn new(log: Arc<dyn EventLog>, services: ComplaintServices) -> Self {
         CommandBus {
             log,
             services,
@@ -55,7 +56,7 @@ impl CommandBus {
         }
     }
 
-    pub fn log(&self) -> &PgEventLog {
+    pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
     }
 

@@ -25,7 +25,11 @@ impl StoreError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
             sqlx::Error::Database(db) => match db.code().as_deref() {
-                Some("23505") => StoreError::Conflict,
+                // PostgreSQL's unique violation; SQLite's UNIQUE and PRIMARY KEY ones.
+                Some("23505" | "2067" | "1555") => StoreError::Conflict,
+                // SQLite: the file is locked past the busy timeout (5, 517), cannot
+                // be opened (14), or the disk is full (13).
+                Some("5" | "517" | "14" | "13") => StoreError::Unavailable(err.to_string()),
                 // The database is not there for us right now, but the request itself
                 // was fine: connection (08), resources (53), operator intervention
                 // (57), refused logins (28), a missing database (3D000) or one that

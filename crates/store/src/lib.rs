@@ -5,11 +5,15 @@
 pub mod bus;
 pub mod codec;
 pub mod error;
+pub mod log;
 pub mod metadata;
 pub mod postgres;
+pub mod sqlite;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
 pub use error::{CommandError, StoreError};
+pub use log::{Cursor, Db, EventLog};
 pub use metadata::{Metadata, RequestContext};
-pub use postgres::{Cursor, PgEventLog, PgOptions};
+pub use postgres::{PgEventLog, PgOptions};
+pub use sqlite::SqliteEventLog;

@@ -17,8 +17,9 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, Row, StoredEvent};
 use crate::error::StoreError;
+use crate::log::{group_histories, Cursor, Db, EventLog};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 #[derive(Debug, Clone)]
 pub struct PgOptions {
@@ -34,13 +35,6 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(5),
         }
     }
-}
-
-/// A place in the event log as readers follow it: (writing transaction, position).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Cursor {
-    pub tx_id: i64,
-    pub position: i64,
 }
 
 pub struct PgEventLog {
@@ -77,15 +71,31 @@ impl PgEventLog {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
 
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+#[async_trait::async_trait]
+impl EventLog for PgEventLog {
+    fn db(&self) -> Db {
+        Db::Postgres(self.pool.clone())
+    }
+    fn describe(&self) -> String {
+        let o = self.pool.connect_options();
+        format!(
+            "PostgreSQL at {}:{}/{}",
+            o.get_host(),
+            o.get_port(),
+            o.get_database().unwrap_or("postgres")
+        )
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(err) => StoreError::from_sqlx(err),
             other => StoreError::Other(other.to_string()),
         })
     }
 
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
@@ -94,7 +104,7 @@ impl PgEventLog {
     }
 
     /// A complaint's events in sequence order.
-    pub async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = format!(
             "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
         );
@@ -110,7 +120,7 @@ impl PgEventLog {
     }
 
     /// One event of a complaint, by its sequence number.
-    pub async fn load_one(
+    async fn load_one(
         &self,
         aggregate_id: &str,
         sequence: i64,
@@ -130,7 +140,7 @@ impl PgEventLog {
     }
 
     /// Appends events atomically; a sequence already taken is a `Conflict`.
-    pub async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
         self.repo
             .persist::<Complaint>(events, None)
             .await
@@ -152,7 +162,7 @@ impl PgEventLog {
     /// returned. That set never grows behind a reader (new transactions get newer
     /// ids), so a reader that follows this order never skips an event whose
     /// transaction commits late, even though `position` alone is not commit order.
-    pub async fn read_committed_after(
+    async fn read_committed_after(
         &self,
         after: Cursor,
         limit: i64,
@@ -187,11 +197,58 @@ impl PgEventLog {
             .collect()
     }
 
-    /// The complaint a client command id was first applied to, if any.
-    pub async fn complaint_of_command(
+    async fn setting_or_insert(
         &self,
-        command_id: &str,
-    ) -> Result<Option<String>, StoreError> {
+        key: &str,
+        value: &str,
+    ) -> Result<(String, bool), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?
+        .rows_affected()
+            == 1;
+        let stored = sqlx::query_scalar("SELECT value FROM server_settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok((stored, inserted))
+    }
+
+    async fn load_histories(
+        &self,
+        up_to: &[(String, i64)],
+    ) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError> {
+        let (ids, sequences): (Vec<String>, Vec<i64>) = up_to.iter().cloned().unzip();
+        // LATERAL: one index range scan per complaint. A plain join lets the
+        // planner, which cannot see how few ids there are, scan the whole log.
+        let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
+                   e.payload, e.metadata, e.recorded_at \
+                   FROM unnest($2::text[], $3::bigint[]) AS wanted(id, up_to) \
+                   CROSS JOIN LATERAL (SELECT * FROM events \
+                       WHERE aggregate_type = $1 AND aggregate_id = wanted.id \
+                         AND sequence <= wanted.up_to) e \
+                   ORDER BY e.aggregate_id, e.sequence";
+        let rows = sqlx::query(sql)
+            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
+            .bind(&ids)
+            .bind(&sequences)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let events = rows
+            .into_iter()
+            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(group_histories(ids, events))
+    }
+
+    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar(
             "SELECT aggregate_id FROM events WHERE metadata ->> 'command_id' = $1 \
              ORDER BY position LIMIT 1",
@@ -201,45 +258,6 @@ impl PgEventLog {
         .await
         .map_err(StoreError::from_sqlx)
     }
-}
-
-/// The histories of several complaints, each up to its given sequence, in one
-/// query on the caller's connection: `(id, events)` in the order asked.
-pub async fn load_histories(
-    conn: &mut sqlx::PgConnection,
-    up_to: &[(String, i64)],
-) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError> {
-    let (ids, sequences): (Vec<String>, Vec<i64>) = up_to.iter().cloned().unzip();
-    let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
-               e.payload, e.metadata, e.recorded_at \
-               FROM unnest($2::text[], $3::bigint[]) AS wanted(id, up_to) \
-               JOIN events e ON e.aggregate_type = $1 AND e.aggregate_id = wanted.id \
-                            AND e.sequence <= wanted.up_to \
-               ORDER BY e.aggregate_id, e.sequence";
-    let rows = sqlx::query(sql)
-        .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
-        .bind(&ids)
-        .bind(&sequences)
-        .fetch_all(conn)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    let upcasters = codec::upcasters();
-    let mut by_id: std::collections::HashMap<String, Vec<StoredEvent>> =
-        std::collections::HashMap::with_capacity(ids.len());
-    for row in rows {
-        let event = codec::decode(read_row(&row)?, &upcasters)?;
-        by_id
-            .entry(event.aggregate_id.clone())
-            .or_default()
-            .push(event);
-    }
-    Ok(ids
-        .into_iter()
-        .map(|id| {
-            let events = by_id.remove(&id).unwrap_or_default();
-            (id, events)
-        })
-        .collect())
 }
 
 fn read_row(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {

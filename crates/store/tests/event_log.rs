@@ -1,25 +1,31 @@
-//! The event log and command bus against a real PostgreSQL.
+//! The event log and command bus against a real PostgreSQL and a real SQLite.
 
 use std::sync::Arc;
 
 use futures::future::join_all;
 
 use aduan_domain::*;
-use aduan_store::{CommandBus, CommandError, PgEventLog, PgOptions, StoreError};
+use aduan_store::{
+    CommandBus, CommandError, EventLog, PgEventLog, PgOptions, SqliteEventLog, StoreError,
+};
 use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
-use aduan_testkit::TestDatabase;
+use aduan_testkit::{on_both_stores, Backend, TestStore};
 
-async fn count_events(db: &TestDatabase) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&mut db.connect().await)
-        .await
-        .unwrap()
+on_both_stores!(
+    racing_retries_of_one_submission_append_it_once,
+    a_reused_command_id_with_another_body_is_refused_and_appends_nothing,
+    metadata_and_position_are_stored_with_each_event,
+    racing_commands_on_one_complaint_keep_every_event_once_in_sequence,
+    stored_events_cannot_be_updated_or_deleted,
+);
+
+async fn count_events(store: &TestStore) -> i64 {
+    store.scalar("SELECT count(*) FROM events").await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_retries_of_one_submission_append_it_once() {
-    let db = TestDatabase::create().await;
-    let bus = Arc::new(bus(&db).await);
+async fn racing_retries_of_one_submission_append_it_once(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = Arc::new(bus(&store).await);
     let id = CommandBus::new_complaint_id(Some("submit-once"));
     let attempts = (0..16).map(|_| {
         let bus = bus.clone();
@@ -40,14 +46,13 @@ async fn racing_retries_of_one_submission_append_it_once() {
         1,
         "exactly one attempt appended"
     );
-    assert_eq!(count_events(&db).await, 1);
-    db.drop_db().await;
+    assert_eq!(count_events(&store).await, 1);
+    store.drop_store().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing() {
-    let db = TestDatabase::create().await;
-    let bus = bus(&db).await;
+async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = bus(&store).await;
     bus.execute(request("c-1", agent(), submit("c-1"), None))
         .await
         .unwrap();
@@ -73,14 +78,13 @@ async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing() 
         .execute(request("c-2", agent(), verify("first"), Some("k-1")))
         .await;
     assert_eq!(elsewhere.unwrap_err().code(), "INVALID_INPUT");
-    assert_eq!(count_events(&db).await, 3);
-    db.drop_db().await;
+    assert_eq!(count_events(&store).await, 3);
+    store.drop_store().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn metadata_and_position_are_stored_with_each_event() {
-    let db = TestDatabase::create().await;
-    let bus = bus(&db).await;
+async fn metadata_and_position_are_stored_with_each_event(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = bus(&store).await;
     let first = bus
         .execute(request("c-1", agent(), submit("c-1"), Some("k-9")))
         .await
@@ -94,6 +98,7 @@ async fn metadata_and_position_are_stored_with_each_event() {
         "positions grow across complaints"
     );
     let events = bus.log().load("c-1").await.unwrap();
+    assert_eq!(events[0].position, first.position);
     let m = &events[0].metadata;
     assert_eq!(
         (
@@ -106,27 +111,62 @@ async fn metadata_and_position_are_stored_with_each_event() {
     assert_eq!(m.correlation_id, "corr-1");
     assert_eq!(m.command_id.as_deref(), Some("k-9"));
     assert_eq!(events[0].event_version, "1");
-    db.drop_db().await;
+    assert_eq!(
+        bus.log()
+            .complaint_of_command("k-9")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c-1")
+    );
+    store.drop_store().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn stored_events_cannot_be_updated_or_deleted() {
-    let db = TestDatabase::create().await;
-    let bus = bus(&db).await;
+/// 32 officers reply to one complaint at once: each reply lost a race is
+/// re-decided and appended, none twice, and the sequence has no gap.
+async fn racing_commands_on_one_complaint_keep_every_event_once_in_sequence(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = Arc::new(bus(&store).await);
     bus.execute(request("c-1", agent(), submit("c-1"), None))
         .await
         .unwrap();
-    let mut conn = db.connect().await;
-    for sql in [
-        "UPDATE events SET payload = '{}'::json",
-        "DELETE FROM events",
-        "TRUNCATE events",
-    ] {
-        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
-        assert!(err.to_string().contains("immutable"), "{sql}: {err}");
+    let notes = (0..32).map(|i| {
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            let note = Action::Escalate(Escalate {
+                reason: format!("note {i}"),
+            });
+            bus.execute(request("c-1", agent(), note, None)).await
+        })
+    });
+    for outcome in join_all(notes).await {
+        outcome.unwrap().unwrap();
     }
-    assert_eq!(count_events(&db).await, 1);
-    db.drop_db().await;
+    let events = bus.log().load("c-1").await.unwrap();
+    let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=33).collect::<Vec<_>>());
+    let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
+    positions.dedup();
+    assert_eq!(positions.len(), 33, "each event has its own position");
+    store.drop_store().await;
+}
+
+async fn stored_events_cannot_be_updated_or_deleted(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = bus(&store).await;
+    bus.execute(request("c-1", agent(), submit("c-1"), None))
+        .await
+        .unwrap();
+    let mut statements = vec!["UPDATE events SET payload = '{}'", "DELETE FROM events"];
+    if backend == Backend::Postgres {
+        statements.push("TRUNCATE events");
+    }
+    for sql in statements {
+        let err = store.exec(sql).await.unwrap_err();
+        assert!(err.contains("immutable"), "{sql}: {err}");
+    }
+    assert_eq!(count_events(&store).await, 1);
+    store.drop_store().await;
 }
 
 #[tokio::test]
@@ -142,4 +182,10 @@ async fn an_unreachable_database_is_unavailable_not_an_internal_error() {
         log.load("x").await,
         Err(StoreError::Unavailable(_))
     ));
+}
+
+#[tokio::test]
+async fn an_unopenable_sqlite_file_is_unavailable_not_an_internal_error() {
+    let log = SqliteEventLog::open(std::path::Path::new("/proc/no-such-dir/aduan.db"), 1).unwrap();
+    assert!(matches!(log.ping().await, Err(StoreError::Unavailable(_))));
 }

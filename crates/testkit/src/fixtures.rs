@@ -5,9 +5,9 @@ use std::sync::Arc;
 use chrono::TimeZone;
 
 use aduan_domain::*;
-use aduan_store::{CommandBus, CommandRequest, PgEventLog, PgOptions, RequestContext};
+use aduan_store::{CommandBus, CommandRequest, RequestContext};
 
-use crate::TestDatabase;
+use crate::TestStore;
 
 /// The first instant of the test clock: Monday 2 March 2026, 09:00 WITA.
 pub fn start() -> chrono::DateTime<chrono::Utc> {
@@ -64,15 +64,13 @@ pub fn sla() -> (Arc<sla::BusinessCalendar>, Arc<sla::PolicyBook>) {
     (Arc::new(calendar), Arc::new(book))
 }
 
-/// A command bus on a migrated test database.
-pub async fn bus(db: &TestDatabase) -> CommandBus {
-    bus_with(db, services()).await
+/// A command bus on a migrated test store.
+pub async fn bus(store: &TestStore) -> CommandBus {
+    bus_with(store, services()).await
 }
 
-pub async fn bus_with(db: &TestDatabase, services: ComplaintServices) -> CommandBus {
-    let log = PgEventLog::connect(&db.url, &PgOptions::default()).expect("connect");
-    log.migrate().await.expect("migrate");
-    CommandBus::new(log, services)
+pub async fn bus_with(store: &TestStore, services: ComplaintServices) -> CommandBus {
+    CommandBus::new(store.log().await, services)
 }
 
 pub fn agent() -> Actor {

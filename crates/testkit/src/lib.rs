@@ -6,6 +6,8 @@
 pub mod fixtures;
 pub mod pg;
 pub mod server;
+pub mod store;
 
 pub use pg::TestDatabase;
 pub use server::{GraphqlClient, TestServer};
+pub use store::{Backend, TestStore};

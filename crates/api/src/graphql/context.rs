@@ -3,6 +3,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 
 use aduan_domain::Actor;
+use aduan_projections::Reads;
 use aduan_store::CommandBus;
 
 use super::error::gql_error;
@@ -26,6 +27,12 @@ pub fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
 pub fn bus<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<CommandBus>> {
     ctx.data::<Arc<CommandBus>>()
         .map_err(|_| gql_error("UNAVAILABLE", "the command bus is not configured"))
+}
+
+/// The read side's queries, on the database the events are in.
+pub fn reads<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reads> {
+    ctx.data::<Reads>()
+        .map_err(|_| gql_error("UNAVAILABLE", "the read side is not configured"))
 }
 
 pub fn correlation_id(ctx: &Context<'_>) -> String {

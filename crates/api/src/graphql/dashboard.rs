@@ -9,7 +9,7 @@ use aduan_domain::sla::SlaConfig;
 use aduan_domain::Role;
 use aduan_projections::dashboard::{self, GroupBy, AGE_BUCKETS};
 
-use super::context::{actor, bus};
+use super::context::{actor, bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 
@@ -104,7 +104,13 @@ impl DashboardQuery {
         let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
-        let d = dashboard::dashboard(bus.log().pool(), opd.as_deref(), from, to, now)
+        let scope = dashboard::Scope {
+            opd: opd.clone(),
+            from,
+            to,
+        };
+        let d = reads(ctx)?
+            .dashboard(&scope, now)
             .await
             .map_err(store_error)?;
         Ok(Dashboard {
@@ -155,7 +161,8 @@ impl DashboardQuery {
             StatsGroupBy::Kecamatan => GroupBy::Kecamatan,
             StatsGroupBy::Channel => GroupBy::Channel,
         };
-        let rows = dashboard::city_stats(bus(ctx)?.log().pool(), from, to, group, &offset)
+        let rows = reads(ctx)?
+            .city_stats(from, to, group, &offset)
             .await
             .map_err(store_error)?;
         Ok(rows

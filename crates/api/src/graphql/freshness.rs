@@ -8,9 +8,8 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::Role;
-use aduan_projections::summary_query;
 
-use super::context::{actor, bus};
+use super::context::{actor, reads};
 use super::error::{gql_error, store_error};
 
 pub const SUMMARY: &str = "complaint_summary";
@@ -30,9 +29,10 @@ pub async fn reach(
     let Some(position) = min_position else {
         return Ok(());
     };
-    let pool = bus(ctx)?.log().pool();
+    let reads = reads(ctx)?;
     for projection in projections {
-        let reached = summary_query::wait_for(pool, projection, position, WAIT)
+        let reached = reads
+            .wait_for(projection, position, WAIT)
             .await
             .map_err(store_error)?;
         if !reached {
@@ -47,9 +47,11 @@ pub async fn reach(
 
 /// The position of the last event `projection` applied: how fresh its reads are.
 pub async fn position(ctx: &Context<'_>, projection: &str) -> Result<i64> {
-    summary_query::applied_position(bus(ctx)?.log().pool(), projection)
+    Ok(reads(ctx)?
+        .progress(projection)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?
+        .position)
 }
 
 /// How far a projection has read the event log.
@@ -76,12 +78,10 @@ impl FreshnessQuery {
                 "citizens do not read projection status",
             ));
         }
-        let pool = bus(ctx)?.log().pool();
+        let reads = reads(ctx)?;
         let mut out = Vec::new();
         for name in ALL {
-            let status = summary_query::progress(pool, name)
-                .await
-                .map_err(store_error)?;
+            let status = reads.progress(name).await.map_err(store_error)?;
             out.push(ProjectionStatus {
                 name: name.to_string(),
                 position: status.position,

@@ -5,9 +5,9 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::Role;
-use aduan_projections::summary_query::{self, Keyset, SummaryFilter, SummaryRow};
+use aduan_projections::summary_query::{Keyset, SummaryFilter, SummaryRow};
 
-use super::context::{actor, bus};
+use super::context::{actor, bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::sla::TimerState as SlaState;
@@ -199,13 +199,12 @@ impl ListQuery {
             _ => {}
         }
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
-        let pool = bus.log().pool();
-        let (rows, more) = summary_query::page(pool, &query, after.as_ref(), i64::from(first))
+        let reads = reads(ctx)?;
+        let (rows, more) = reads
+            .page(&query, after.as_ref(), i64::from(first))
             .await
             .map_err(store_error)?;
-        let total_count = summary_query::count(pool, &query)
-            .await
-            .map_err(store_error)?;
+        let total_count = reads.count(&query).await.map_err(store_error)?;
         let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let edges = rows
             .into_iter()

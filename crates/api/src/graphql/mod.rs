@@ -45,7 +45,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 }
 
 pub fn build(bus: Arc<CommandBus>, sla: SlaConfig) -> AduanSchema {
-    builder().data(bus).data(Arc::new(sla)).finish()
+    let reads = aduan_projections::Reads::new(bus.log().db());
+    builder().data(bus).data(reads).data(Arc::new(sla)).finish()
 }
 
 /// The schema in SDL, as committed in schema.graphql.

@@ -2,12 +2,11 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::{Actor, ReferenceData, Role};
-use aduan_projections::summary_query;
 use aduan_projections::view::{may_see_address, may_see_reporter, with_personal_data};
 use aduan_projections::{history, ComplaintView, HistoryEntry};
 use aduan_store::StoredEvent;
 
-use super::context::{actor, bus};
+use super::context::{actor, bus, reads};
 use super::error::{gql_error, store_error};
 use super::freshness;
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
@@ -35,10 +34,7 @@ async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
 /// see it; `None` if the projection has not reached the complaint.
 async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<ComplaintView>> {
     let log = bus(ctx)?.log();
-    let Some((row, case)) = summary_query::one(log.pool(), id)
-        .await
-        .map_err(store_error)?
-    else {
+    let Some((row, case)) = reads(ctx)?.one(id).await.map_err(store_error)? else {
         return Ok(None);
     };
     let case = if may_need_personal_data(actor, &case) {

@@ -8,9 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use aduan_domain::sla::{self, SlaConfig};
 
 use aduan_domain::Role;
-use aduan_projections::sla_query::{self, TimerFilter, TimerRow};
+use aduan_projections::sla_query::{TimerFilter, TimerRow};
 
-use super::context::{actor, bus};
+use super::context::{actor, bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::types::Priority;
@@ -245,7 +245,8 @@ impl SlaQuery {
         freshness::reach(ctx, &[freshness::TIMERS], min_position).await?;
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
-        sla_query::timers(bus.log().pool(), &query, now, i64::from(first))
+        reads(ctx)?
+            .timers(&query, now, i64::from(first))
             .await
             .map_err(store_error)?
             .into_iter()

@@ -1,0 +1,211 @@
+//! The read side on PostgreSQL: projector transactions and checkpoints, leader
+//! election, and wake-ups.
+//!
+//! - Reading order is `(tx_id, position)` below the oldest running transaction
+//!   (see `aduan_store::postgres::read_committed_after` and docs/architecture.md).
+//! - Wake-ups: LISTEN/NOTIFY (a trigger notifies at commit) for sub-second
+//!   latency, plus a one-second poll as a safety net for a dropped listener and for
+//!   events held back behind a long-running transaction.
+//! - Several server processes: one projector per projection is elected with a
+//!   session advisory lock; the checkpoint's compare-and-set makes a second one
+//!   harmless anyway.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::{Executor, PgConnection, PgPool, Postgres, Row};
+
+use aduan_store::{Cursor, StoreError};
+
+use crate::projector::{Checkpoint, Projection, Projector};
+use crate::rows;
+
+/// Only one projector per projection runs at a time across all server processes.
+const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
+
+/// The checkpoint as `conn` sees it (inside a transaction: as that transaction
+/// left it).
+pub async fn checkpoint_in(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, StoreError> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    let row = sqlx::query(
+        "SELECT last_tx_id::text::bigint AS tx, last_position, events_seen \
+         FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    let get = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::from_sqlx);
+    Ok(Checkpoint {
+        cursor: Cursor {
+            tx_id: get("tx")?,
+            position: get("last_position")?,
+        },
+        events_seen: get("events_seen")?,
+    })
+}
+
+pub async fn step<P: Projection>(
+    pool: &PgPool,
+    projector: &Projector<P>,
+) -> Result<usize, StoreError> {
+    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+    let applied = apply_batch(&mut tx, projector).await?;
+    if applied > 0 {
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+    }
+    Ok(applied)
+}
+
+/// Applies the next batch and moves the checkpoint inside the caller's
+/// transaction: both commit together or not at all.
+pub async fn apply_batch<P: Projection>(
+    tx: &mut PgConnection,
+    projector: &Projector<P>,
+) -> Result<usize, StoreError> {
+    let projection = projector.projection();
+    let name = projection.name();
+    let checkpoint = checkpoint_in(&mut *tx, name).await?;
+    let Some(batch) = projector.next(checkpoint.cursor).await? else {
+        return Ok(0);
+    };
+    let spec = projection.spec();
+    for chunk in batch.rows.chunks(spec.rows_per_statement()) {
+        rows::upsert::<Postgres>(spec, name, chunk)
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+    }
+    let moved = sqlx::query(
+        "UPDATE projection_checkpoints \
+         SET last_tx_id = $2::text::xid8, last_position = $3, events_seen = events_seen + $4, \
+             updated_at = now() \
+         WHERE name = $1 AND last_tx_id = $5::text::xid8 AND last_position = $6",
+    )
+    .bind(name)
+    .bind(batch.last.tx_id.to_string())
+    .bind(batch.last.position)
+    .bind(batch.events)
+    .bind(checkpoint.cursor.tx_id.to_string())
+    .bind(checkpoint.cursor.position)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    if moved.rows_affected() != 1 {
+        // Another projector got there first; the caller's transaction must roll back.
+        return Err(StoreError::Conflict);
+    }
+    Ok(batch.events as usize)
+}
+
+/// Holds the election lock on a dedicated connection while following the log.
+pub async fn lead<P: Projection>(
+    pool: &PgPool,
+    projector: &Projector<P>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<(), StoreError> {
+    let name = projector.projection().name();
+    // Detached from the pool: when this leader stops, for whatever reason, the
+    // connection closes and its session lock goes with it. Returned to the pool,
+    // the lock would outlive the leader and block every later election.
+    let mut lock_conn = pool
+        .acquire()
+        .await
+        .map_err(StoreError::from_sqlx)?
+        .detach();
+    let key = ELECTION_LOCK_BASE + i64::from(crc(name));
+    loop {
+        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut lock_conn)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        if won {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+    tracing::info!(projection = name, "projector elected");
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    listener
+        .listen("aduan_events")
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    loop {
+        projector.catch_up().await?;
+        tokio::select! {
+            notified = listener.recv() => { notified.map_err(StoreError::from_sqlx)?; }
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return Ok(()),
+        }
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+    }
+}
+
+/// A small stable hash of a projection name, for its advisory-lock key.
+fn crc(name: &str) -> u32 {
+    name.bytes().fold(2_166_136_261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16_777_619)
+    })
+}
+
+/// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
+/// in under a short exclusive lock (see `rebuild.rs`).
+pub async fn rebuild<P: Projection>(
+    pool: &PgPool,
+    shadow: &Projector<P>,
+    name: &str,
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let shadow_name = shadow.projection().name();
+    // A rebuild that died halfway leaves a shadow behind: start it afresh.
+    pool.execute(
+        format!(
+            "DROP TABLE IF EXISTS {shadow_name}; \
+             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING ALL); \
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+        )
+        .as_str(),
+    )
+    .await
+    .map_err(sql_err)?;
+    shadow.catch_up().await?;
+
+    let mut tx = pool.begin().await.map_err(sql_err)?;
+    tx.execute(format!("LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE").as_str())
+        .await
+        .map_err(sql_err)?;
+    while apply_batch(&mut tx, shadow).await? > 0 {}
+    tx.execute(
+        format!(
+            "ALTER TABLE {name} RENAME TO {name}_old; \
+             ALTER TABLE {shadow_name} RENAME TO {name}; \
+             DROP TABLE {name}_old; \
+             INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
+             UPDATE projection_checkpoints AS live \
+                SET last_tx_id = s.last_tx_id, last_position = s.last_position, \
+                    events_seen = s.events_seen, updated_at = now() \
+               FROM projection_checkpoints AS s \
+              WHERE live.name = '{name}' AND s.name = '{shadow_name}'; \
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+        )
+        .as_str(),
+    )
+    .await
+    .map_err(sql_err)?;
+    tx.commit().await.map_err(sql_err)
+}

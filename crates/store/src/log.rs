@@ -1,0 +1,97 @@
+//! The event log as the command bus and the projectors see it, whichever database
+//! holds it: PostgreSQL (`postgres.rs`, production) or SQLite (`sqlite.rs`, the
+//! embedded default). What differs between the two is said there and only there.
+
+use async_trait::async_trait;
+use cqrs_es::persist::SerializedEvent;
+
+use crate::codec::StoredEvent;
+use crate::error::StoreError;
+
+/// A place in the event log as readers follow it: (writing transaction, position).
+/// On SQLite, with one writer at a time, position order is commit order and
+/// `tx_id` is always 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    pub tx_id: i64,
+    pub position: i64,
+}
+
+/// The database under the log, for the read side, which keeps its tables next to
+/// the events (so a projection's rows and checkpoint commit together).
+#[derive(Debug, Clone)]
+pub enum Db {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Which database, and where (for the log and `/readyz`); no credentials.
+    fn describe(&self) -> String;
+
+    fn db(&self) -> Db;
+
+    /// Creates or upgrades the tables.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// A complaint's events in sequence order.
+    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// One event of a complaint, by its sequence number.
+    async fn load_one(
+        &self,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<StoredEvent>, StoreError>;
+
+    /// Appends events atomically; a sequence already taken is a `Conflict`.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError>;
+
+    /// The complaint a client command id was first applied to, if any.
+    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Committed events after `after`, at most `limit`, in an order in which no
+    /// event can ever appear behind a reader that has passed it.
+    async fn read_committed_after(
+        &self,
+        after: Cursor,
+        limit: i64,
+    ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError>;
+
+    /// The stored value of a server setting, storing `value` first if there is
+    /// none; the boolean says whether it was stored now.
+    async fn setting_or_insert(&self, key: &str, value: &str)
+        -> Result<(String, bool), StoreError>;
+
+    /// The histories of several complaints, each up to its given sequence, in one
+    /// query: `(id, events)` in the order asked.
+    async fn load_histories(
+        &self,
+        up_to: &[(String, i64)],
+    ) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError>;
+}
+
+/// Groups rows (ordered by complaint id, then sequence) by complaint, in the
+/// order of `ids`, so both databases answer `load_histories` alike.
+pub(crate) fn group_histories(
+    ids: Vec<String>,
+    events: Vec<StoredEvent>,
+) -> Vec<(String, Vec<StoredEvent>)> {
+    let mut by_id: std::collections::HashMap<String, Vec<StoredEvent>> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for event in events {
+        by_id
+            .entry(event.aggregate_id.clone())
+            .or_default()
+            .push(event);
+    }
+    ids.into_iter()
+        .map(|id| {
+            let events = by_id.remove(&id).unwrap_or_default();
+            (id, events)
+        })
+        .collect()
+}

@@ -1,0 +1,279 @@
+//! The event log on SQLite, the embedded default: one file, nothing to install.
+//! Appends go through sqlite-es's `SqliteEventRepository`.
+//!
+//! What differs from PostgreSQL, all of it here:
+//! - One writer at a time: `position` (AUTOINCREMENT) is taken inside the write
+//!   transaction, so position order is commit order and readers simply follow it
+//!   (`Cursor::tx_id` stays 0). Writers queue on the file lock for up to
+//!   `busy_timeout`.
+//! - WAL journal with `synchronous = FULL`: a command is acknowledged only once its
+//!   events are on disk, and readers do not block the writer.
+//! - A duplicate sequence is a UNIQUE violation (2067) here, which sqlite-es does
+//!   not recognise as a conflict (it expects a primary-key violation): we map it.
+//! - Timestamps are RFC 3339 text in UTC; they sort as they compare.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::{
+    EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
+};
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{Row as _, SqlitePool};
+
+use aduan_domain::Complaint;
+
+use crate::codec::{self, Row, StoredEvent};
+use crate::error::StoreError;
+use crate::log::{group_histories, Cursor, Db, EventLog};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// How long a writer waits for the file lock before the request is UNAVAILABLE.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SqliteEventLog {
+    pool: SqlitePool,
+    repo: SqliteEventRepository,
+    upcasters: Vec<Box<dyn EventUpcaster>>,
+    path: PathBuf,
+}
+
+const SELECT_EVENTS: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
+     payload, metadata, recorded_at FROM events";
+
+impl SqliteEventLog {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(|e| StoreError::Other(format!("bad SQLite path {}: {e}", path.display())))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_lazy_with(options);
+        Ok(SqliteEventLog {
+            repo: SqliteEventRepository::new(pool.clone()),
+            pool,
+            upcasters: codec::upcasters(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn decode_rows(
+        &self,
+        rows: Vec<sqlx::sqlite::SqliteRow>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        rows.into_iter()
+            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
+            .collect()
+    }
+}
+
+fn complaint_type() -> &'static str {
+    <Complaint as cqrs_es::Aggregate>::TYPE
+}
+
+#[async_trait]
+impl EventLog for SqliteEventLog {
+    fn db(&self) -> Db {
+        Db::Sqlite(self.pool.clone())
+    }
+    fn describe(&self) -> String {
+        format!("SQLite at {}", self.path.display())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(err) => StoreError::from_sqlx(err),
+            other => StoreError::Other(other.to_string()),
+        })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(StoreError::from_sqlx)
+    }
+
+    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(complaint_type())
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        self.decode_rows(rows)
+    }
+
+    async fn load_one(
+        &self,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(complaint_type())
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(self.decode_rows(row.into_iter().collect())?.pop())
+    }
+
+    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+        self.repo
+            .persist::<Complaint>(events, None)
+            .await
+            .map_err(|e| match e {
+                PersistenceError::OptimisticLockError => StoreError::Conflict,
+                PersistenceError::ConnectionError(err) | PersistenceError::UnknownError(err) => {
+                    from_boxed(err)
+                }
+                PersistenceError::DeserializationError(err) => StoreError::Corrupt(err.to_string()),
+            })
+    }
+
+    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT aggregate_id FROM events WHERE json_extract(metadata, '$.command_id') = ? \
+             ORDER BY position LIMIT 1",
+        )
+        .bind(command_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+
+    async fn read_committed_after(
+        &self,
+        after: Cursor,
+        limit: i64,
+    ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError> {
+        let sql = format!("{SELECT_EVENTS} WHERE position > ? ORDER BY position LIMIT ?");
+        let rows = sqlx::query(&sql)
+            .bind(after.position)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(self
+            .decode_rows(rows)?
+            .into_iter()
+            .map(|e| {
+                (
+                    Cursor {
+                        tx_id: 0,
+                        position: e.position,
+                    },
+                    e,
+                )
+            })
+            .collect())
+    }
+
+    async fn setting_or_insert(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<(String, bool), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO server_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?
+        .rows_affected()
+            == 1;
+        let stored = sqlx::query_scalar("SELECT value FROM server_settings WHERE key = ?")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok((stored, inserted))
+    }
+
+    async fn load_histories(
+        &self,
+        up_to: &[(String, i64)],
+    ) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError> {
+        let ids: Vec<String> = up_to.iter().map(|(id, _)| id.clone()).collect();
+        let wanted = serde_json::to_string(
+            &up_to
+                .iter()
+                .map(|(id, seq)| serde_json::json!([id, seq]))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+        // The wanted (id, sequence) pairs travel as one JSON array: SQLite has no
+        // array parameters, and a batch can name more complaints than it allows
+        // parameters.
+        let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
+                   e.payload, e.metadata, e.recorded_at \
+                   FROM json_each(?) AS w \
+                   JOIN events e ON e.aggregate_type = ? \
+                                AND e.aggregate_id = json_extract(w.value, '$[0]') \
+                                AND e.sequence <= json_extract(w.value, '$[1]') \
+                   ORDER BY e.aggregate_id, e.sequence";
+        let rows = sqlx::query(sql)
+            .bind(wanted)
+            .bind(complaint_type())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(group_histories(ids, self.decode_rows(rows)?))
+    }
+}
+
+/// sqlite-es hands the sqlx error through; `StoreError::from_sqlx` knows SQLite's
+/// codes (a duplicate sequence, 2067, is a conflict).
+fn from_boxed(err: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    match err.downcast::<sqlx::Error>() {
+        Ok(sqlx_err) => StoreError::from_sqlx(*sqlx_err),
+        Err(other) => StoreError::Other(other.to_string()),
+    }
+}
+
+fn read_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, StoreError> {
+    let get = || -> Result<Row, sqlx::Error> {
+        Ok(Row {
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            position: row.try_get("position")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get::<Json<Value>, _>("payload")?.0,
+            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+            recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
+        })
+    };
+    get().map_err(|e| StoreError::Corrupt(e.to_string()))
+}

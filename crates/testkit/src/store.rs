@@ -1,0 +1,169 @@
+//! One test, either database: a throwaway PostgreSQL database or a throwaway
+//! SQLite file, behind the same handle, so integration and end-to-end tests are
+//! written once and run on both (`on_both_stores!`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aduan_store::{Db, EventLog, PgEventLog, PgOptions, SqliteEventLog};
+
+use crate::TestDatabase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+pub struct TestStore {
+    pub backend: Backend,
+    /// What the server's DATABASE_URL is set to.
+    pub url: String,
+    /// The PostgreSQL database, when on PostgreSQL.
+    pub pg: Option<TestDatabase>,
+    dir: Option<PathBuf>,
+}
+
+impl TestStore {
+    pub async fn create(backend: Backend) -> TestStore {
+        match backend {
+            Backend::Postgres => {
+                let db = TestDatabase::create().await;
+                TestStore {
+                    backend,
+                    url: db.url.clone(),
+                    pg: Some(db),
+                    dir: None,
+                }
+            }
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir()
+                    .join(format!("aduan-sqlite-{}", uuid::Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                TestStore {
+                    backend,
+                    url: format!("sqlite://{}", dir.join("aduan.db").display()),
+                    pg: None,
+                    dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// A new connection pool on the store, migrated.
+    pub async fn log(&self) -> Arc<dyn EventLog> {
+        let log: Arc<dyn EventLog> = match self.backend {
+            Backend::Postgres => {
+                Arc::new(PgEventLog::connect(&self.url, &PgOptions::default()).expect("connect"))
+            }
+            Backend::Sqlite => Arc::new(
+                SqliteEventLog::open(
+                    std::path::Path::new(self.url.trim_start_matches("sqlite://")),
+                    8,
+                )
+                .expect("open"),
+            ),
+        };
+        log.migrate().await.expect("migrate");
+        log
+    }
+
+    /// Waits until projectors can read every committed event (PostgreSQL's
+    /// cluster-wide horizon; SQLite's readers see every commit at once).
+    pub async fn settle(&self) {
+        if let Some(db) = &self.pg {
+            db.settle().await;
+        }
+    }
+
+    /// Runs one SQL statement directly on the database (bypassing the server).
+    pub async fn exec(&self, sql: &str) -> Result<u64, String> {
+        match self.log().await.db() {
+            Db::Postgres(pool) => sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map(|r| r.rows_affected()),
+            Db::Sqlite(pool) => sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// The integer a query returns.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match self.log().await.db() {
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The text a query returns.
+    pub async fn text(&self, sql: &str) -> String {
+        match self.log().await.db() {
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Every row of `table` as text, in `order` (to compare tables row for row).
+    pub async fn rows_as_text(&self, table: &str, order: &str) -> Vec<String> {
+        match self.log().await.db() {
+            Db::Postgres(pool) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"
+                ))
+                .fetch_all(&pool)
+                .await
+            }
+            Db::Sqlite(pool) => {
+                let columns: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                        .bind(table)
+                        .fetch_all(&pool)
+                        .await
+                        .expect("columns");
+                sqlx::query_scalar(&format!(
+                    "SELECT json_array({}) FROM {table} ORDER BY {order}",
+                    columns.join(", ")
+                ))
+                .fetch_all(&pool)
+                .await
+            }
+        }
+        .unwrap_or_else(|e| panic!("rows of {table}: {e}"))
+    }
+
+    pub async fn drop_store(self) {
+        if let Some(db) = self.pg {
+            db.drop_db().await;
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Runs each `async fn name(backend: Backend)` as two tests, `name::postgres` and
+/// `name::sqlite`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    super::$name($crate::store::Backend::Postgres).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    super::$name($crate::store::Backend::Sqlite).await
+                }
+            }
+        )+
+    };
+}
