@@ -6,6 +6,12 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+on_both_stores!(
+    thirty_two_racing_dispatches_leave_exactly_one_assignment,
+    thirty_two_racing_replies_are_all_kept_once_without_gaps,
+    with_expected_version_only_one_of_thirty_two_racers_wins,
+);
+
 const RACERS: usize = 32;
 
 /// Splits racing responses into the successes' complaints and the failures' codes.
@@ -19,9 +25,8 @@ fn outcomes(bodies: &[Value]) -> (Vec<&Value>, Vec<&str>) {
     (won, lost)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_racing_dispatches_leave_exactly_one_assignment() {
-    let env = Env::start().await;
+async fn thirty_two_racing_dispatches_leave_exactly_one_assignment(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.verified().await;
     let dispatches = (0..RACERS).map(|i| input(&id, json!({"opd": OPDS[i % OPDS.len()]})));
     let bodies = race(&env.agent, MUTATE_ASSIGN, dispatches).await;
@@ -50,9 +55,8 @@ async fn thirty_two_racing_dispatches_leave_exactly_one_assignment() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_racing_replies_are_all_kept_once_without_gaps() {
-    let env = Env::start_with(&[("ADUAN_LOG", "info,aduan_store=debug")]).await;
+async fn thirty_two_racing_replies_are_all_kept_once_without_gaps(backend: Backend) {
+    let env = Env::start_with(backend, &[("ADUAN_LOG", "info,aduan_store=debug")]).await;
     let id = env.assigned().await;
     let messages: Vec<_> = (0..RACERS).map(|i| format!("balasan {i}")).collect();
     let replies = messages.iter().map(|m| input(&id, json!({"message": m})));
@@ -103,9 +107,8 @@ async fn thirty_two_racing_replies_are_all_kept_once_without_gaps() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn with_expected_version_only_one_of_thirty_two_racers_wins() {
-    let env = Env::start().await;
+async fn with_expected_version_only_one_of_thirty_two_racers_wins(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.assigned().await;
     let version = env.current(&id).await["version"].as_i64().unwrap();
     let escalations = (0..RACERS).map(|i| {

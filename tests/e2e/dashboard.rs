@@ -4,6 +4,10 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+on_both_stores!(
+    an_opds_dashboard_and_the_city_statistics_add_up,
+);
+
 const DASHBOARD: &str = "query($opd: String, $from: DateTime!, $to: DateTime!, $min: Int) { \
     dashboard(opd: $opd, from: $from, to: $to, minPosition: $min) { opd open overdue \
       responseCompliancePct resolutionCompliancePct respondP50Seconds respondP90Seconds \
@@ -19,9 +23,8 @@ fn window() -> Value {
     json!({"from": now - chrono::Duration::days(1), "to": now + chrono::Duration::days(1)})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_opds_dashboard_and_the_city_statistics_add_up() {
-    let env = Env::start().await;
+async fn an_opds_dashboard_and_the_city_statistics_add_up(backend: Backend) {
+    let env = Env::start(backend).await;
     let answered = env.assigned().await;
     let _waiting = env.assigned().await;
     let spam = env.submit().await;

@@ -7,13 +7,20 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+on_both_stores!(
+    a_retried_submission_returns_the_same_complaint_and_appends_nothing,
+    a_retried_command_returns_its_first_result_even_after_later_changes,
+    sixteen_racing_copies_of_one_submission_create_one_complaint,
+    a_replayed_command_id_does_not_lend_its_permissions,
+    another_citizen_reusing_a_submission_key_gets_no_one_elses_complaint,
+);
+
 fn field(body: &Value) -> &Value {
     &body["errors"][0]["extensions"]["field"]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retried_submission_returns_the_same_complaint_and_appends_nothing() {
-    let env = Env::start().await;
+async fn a_retried_submission_returns_the_same_complaint_and_appends_nothing(backend: Backend) {
+    let env = Env::start(backend).await;
     let mut report = report();
     report["commandId"] = json!("phone-retry-1");
     let first = env
@@ -40,9 +47,8 @@ async fn a_retried_submission_returns_the_same_complaint_and_appends_nothing() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retried_command_returns_its_first_result_even_after_later_changes() {
-    let env = Env::start().await;
+async fn a_retried_command_returns_its_first_result_even_after_later_changes(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.submit().await;
     let verify = input(&id, json!({"commandId": "verify-1", "note": "ok"}));
     let first = env.agent.ok(MUTATE_VERIFY, verify.clone()).await;
@@ -79,9 +85,8 @@ async fn a_retried_command_returns_its_first_result_even_after_later_changes() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_racing_copies_of_one_submission_create_one_complaint() {
-    let env = Env::start().await;
+async fn sixteen_racing_copies_of_one_submission_create_one_complaint(backend: Backend) {
+    let env = Env::start(backend).await;
     let mut report = report();
     report["commandId"] = json!("racing-submit");
     let variables = json!({"input": report});
@@ -103,9 +108,8 @@ async fn sixteen_racing_copies_of_one_submission_create_one_complaint() {
 
 /// A replayed key answers with the first result only to a caller who may send the
 /// command: someone else reusing it must not get the result without the checks.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_replayed_command_id_does_not_lend_its_permissions() {
-    let env = Env::start().await;
+async fn a_replayed_command_id_does_not_lend_its_permissions(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.submit().await;
     let verify = input(&id, json!({"commandId": "agent-verify-1"}));
     env.agent.ok(MUTATE_VERIFY, verify.clone()).await;
@@ -115,9 +119,8 @@ async fn a_replayed_command_id_does_not_lend_its_permissions() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn another_citizen_reusing_a_submission_key_gets_no_one_elses_complaint() {
-    let env = Env::start().await;
+async fn another_citizen_reusing_a_submission_key_gets_no_one_elses_complaint(backend: Backend) {
+    let env = Env::start(backend).await;
     let mut report = report();
     report["commandId"] = json!("warga-1-report");
     let variables = json!({"input": report});

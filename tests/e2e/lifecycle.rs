@@ -8,6 +8,13 @@ use aduan_testkit::GraphqlClient;
 
 use crate::support::*;
 
+on_both_stores!(
+    a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all,
+    a_case_moves_to_another_opd,
+    the_command_center_rejects_spam_for_good,
+    reference_data_and_sla_settings_are_readable_by_any_signed_in_role,
+);
+
 /// One command of the story: who sends it, what, and the status it leads to.
 struct Step<'a> {
     by: &'a GraphqlClient,
@@ -41,9 +48,8 @@ fn snake_case(field: &str) -> String {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all() {
-    let env = Env::start().await;
+async fn a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all(backend: Backend) {
+    let env = Env::start(backend).await;
     let submitted = env.citizen.ok(SUBMIT, json!({"input": report()})).await;
     let complaint = returned(&submitted);
     assert_eq!(complaint["status"], "SUBMITTED");
@@ -269,9 +275,8 @@ async fn a_complaint_lives_from_report_to_rating_and_its_history_tells_it_all() 
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_case_moves_to_another_opd() {
-    let env = Env::start().await;
+async fn a_case_moves_to_another_opd(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.assigned().await;
     let moved = env
         .agent
@@ -327,9 +332,8 @@ async fn a_case_moves_to_another_opd() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_command_center_rejects_spam_for_good() {
-    let env = Env::start().await;
+async fn the_command_center_rejects_spam_for_good(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.submit().await;
     let rejected = env
         .agent
@@ -360,9 +364,8 @@ async fn the_command_center_rejects_spam_for_good() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn reference_data_and_sla_settings_are_readable_by_any_signed_in_role() {
-    let env = Env::start().await;
+async fn reference_data_and_sla_settings_are_readable_by_any_signed_in_role(backend: Backend) {
+    let env = Env::start(backend).await;
     let data = env
         .dpu_officer
         .ok(

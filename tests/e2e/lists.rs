@@ -6,6 +6,11 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+on_both_stores!(
+    lists_page_filter_and_scope_from_the_projection,
+    a_client_reads_its_own_write_with_min_position,
+);
+
 const LIST: &str = "query($filter: ComplaintFilter, $first: Int, $after: String, $min: Int) { \
     complaints(filter: $filter, first: $first, after: $after, minPosition: $min) { \
       totalCount position pageInfo { hasNextPage endCursor } \
@@ -24,9 +29,8 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn lists_page_filter_and_scope_from_the_projection() {
-    let env = Env::start().await;
+async fn lists_page_filter_and_scope_from_the_projection(backend: Backend) {
+    let env = Env::start(backend).await;
     let mut all = Vec::new();
     for _ in 0..3 {
         all.push(env.assigned().await); // with DPU
@@ -109,9 +113,8 @@ async fn lists_page_filter_and_scope_from_the_projection() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_client_reads_its_own_write_with_min_position() {
-    let env = Env::start().await;
+async fn a_client_reads_its_own_write_with_min_position(backend: Backend) {
+    let env = Env::start(backend).await;
     for _ in 0..5 {
         let id = env.submit().await;
         let verified = env

@@ -4,9 +4,16 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_restarted_server_serves_the_same_complaint_and_history() {
-    let env = Env::start().await;
+on_both_stores!(
+    a_restarted_server_serves_the_same_complaint_and_history,
+    a_clients_correlation_id_comes_back_and_is_recorded,
+    aduan_migrate_prepares_an_empty_database_and_is_repeatable,
+    projections_rebuild_runs_beside_the_live_server,
+    seeded_cases_look_like_real_ones_and_feed_the_read_side,
+);
+
+async fn a_restarted_server_serves_the_same_complaint_and_history(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.assigned().await;
     env.dpu_officer
         .ok(MUTATE_RESPOND, input(&id, json!({"message": "Segera"})))
@@ -54,9 +61,8 @@ async fn submit_correlated(env: &Env, correlation: Option<&str>) -> (String, Str
     (header, id_of(&body["data"]))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_clients_correlation_id_comes_back_and_is_recorded() {
-    let env = Env::start().await;
+async fn a_clients_correlation_id_comes_back_and_is_recorded(backend: Backend) {
+    let env = Env::start(backend).await;
     let (header, id) = submit_correlated(&env, Some("call-2026-0042")).await;
     assert_eq!(header, "call-2026-0042");
     assert_eq!(env.history(&id).await[0]["correlationId"], "call-2026-0042");
@@ -68,58 +74,60 @@ async fn a_clients_correlation_id_comes_back_and_is_recorded() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable() {
-    let db = aduan_testkit::TestDatabase::create().await;
+async fn aduan_migrate_prepares_an_empty_database_and_is_repeatable(backend: Backend) {
+    let store = aduan_testkit::TestStore::create(backend).await;
     for _ in 0..2 {
-        run_cli(&["migrate"], &db.url).await;
+        run_cli(&["migrate"], &store.url).await;
     }
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.tables \
-         WHERE table_name IN ('events', 'complaint_summary', 'projection_checkpoints')",
-    )
-    .fetch_one(&mut db.connect().await)
-    .await
-    .unwrap();
-    assert_eq!(tables, 3);
-    db.drop_db().await;
+    let catalogue = match backend {
+        Backend::Postgres => "information_schema.tables WHERE table_name",
+        Backend::Sqlite => "sqlite_master WHERE type = 'table' AND name",
+    };
+    let tables = store
+        .scalar(&format!(
+            "SELECT count(*) FROM {catalogue} \
+             IN ('events', 'complaint_summary', 'sla_timers', 'projection_checkpoints')"
+        ))
+        .await;
+    assert_eq!(tables, 4);
+    store.drop_store().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn projections_rebuild_runs_beside_the_live_server() {
-    let env = Env::start().await;
+async fn projections_rebuild_runs_beside_the_live_server(backend: Backend) {
+    let env = Env::start(backend).await;
     let ids = [env.assigned().await, env.submit().await];
-    env.db.settle().await;
+    env.store.settle().await;
     let said = run_cli(
         &["projections", "rebuild", "complaint_summary"],
-        &env.db.url,
+        &env.store.url,
     )
     .await;
     assert!(
         said.contains("rebuilt complaint_summary from 4 events"),
         "{said}"
     );
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT complaint_id, status FROM complaint_summary ORDER BY status")
-            .fetch_all(&mut env.db.connect().await)
-            .await
-            .unwrap();
+    let rows = env
+        .store
+        .texts("SELECT complaint_id || ' ' || status FROM complaint_summary ORDER BY status")
+        .await;
     assert_eq!(
         rows,
         [
-            (ids[0].clone(), "ASSIGNED".into()),
-            (ids[1].clone(), "SUBMITTED".into())
+            format!("{} ASSIGNED", ids[0]),
+            format!("{} SUBMITTED", ids[1])
         ]
     );
     // The server keeps working and its projector follows the rebuilt table.
     env.agent.ok(MUTATE_VERIFY, input(&ids[1], json!({}))).await;
     let mut status = String::new();
     for _ in 0..100 {
-        status = sqlx::query_scalar("SELECT status FROM complaint_summary WHERE complaint_id = $1")
-            .bind(&ids[1])
-            .fetch_one(&mut env.db.connect().await)
-            .await
-            .unwrap();
+        status = env
+            .store
+            .text(&format!(
+                "SELECT status FROM complaint_summary WHERE complaint_id = '{}'",
+                ids[1]
+            ))
+            .await;
         if status == "VERIFIED" {
             break;
         }
@@ -132,25 +140,33 @@ async fn projections_rebuild_runs_beside_the_live_server() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn seeded_cases_look_like_real_ones_and_feed_the_read_side() {
-    let env = Env::start().await;
+async fn seeded_cases_look_like_real_ones_and_feed_the_read_side(backend: Backend) {
+    let env = Env::start(backend).await;
     let real = env.assigned().await;
-    let said = run_cli(&["seed", "--cases", "40", "--days", "30"], &env.db.url).await;
+    let said = run_cli(&["seed", "--cases", "40", "--days", "30"], &env.store.url).await;
     assert!(said.contains("seeded 40 complaints"), "{said}");
 
     // Same shapes: metadata keys, and the fields of each event type, as the API writes them.
-    let shapes: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT DISTINCT event_type, \
-           (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(metadata) k), \
-           (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(payload -> event_type) k) \
-         FROM events WHERE event_type IN ('Submitted', 'Verified', 'Assigned') \
-         AND (metadata ->> 'channel') IN ('seed', 'graphql') ORDER BY 1, 2, 3",
-    )
-    .fetch_all(&mut env.db.connect().await)
-    .await
-    .unwrap();
-    let per_type = |t: &str| shapes.iter().filter(|s| s.0 == t).count();
+    let shapes_sql = match backend {
+        Backend::Postgres => {
+            "SELECT DISTINCT event_type || ' ' || \
+               (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(metadata) k) || ' ' || \
+               (SELECT string_agg(k, ',' ORDER BY k) FROM json_object_keys(payload -> event_type) k) \
+             FROM events WHERE event_type IN ('Submitted', 'Verified', 'Assigned') \
+             AND (metadata ->> 'channel') IN ('seed', 'graphql')"
+        }
+        Backend::Sqlite => {
+            "SELECT DISTINCT event_type || ' ' || \
+               (SELECT group_concat(key, ',') FROM (SELECT key FROM json_each(metadata) ORDER BY key)) \
+               || ' ' || \
+               (SELECT group_concat(key, ',') FROM \
+                  (SELECT key FROM json_each(json_extract(payload, '$.' || event_type)) ORDER BY key)) \
+             FROM events WHERE event_type IN ('Submitted', 'Verified', 'Assigned') \
+             AND json_extract(metadata, '$.channel') IN ('seed', 'graphql')"
+        }
+    };
+    let shapes = env.store.texts(shapes_sql).await;
+    let per_type = |t: &str| shapes.iter().filter(|s| s.starts_with(&format!("{t} "))).count();
     for t in ["Submitted", "Verified", "Assigned"] {
         assert_eq!(
             per_type(t),
@@ -160,7 +176,7 @@ async fn seeded_cases_look_like_real_ones_and_feed_the_read_side() {
     }
 
     // The running server's projectors take the seeded history in.
-    env.db.settle().await;
+    env.store.settle().await;
     let list = "query { complaints(first: 1) { totalCount } }";
     let mut total = 0;
     for _ in 0..100 {

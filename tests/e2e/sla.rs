@@ -4,6 +4,12 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+on_both_stores!(
+    each_leg_has_its_own_clock_with_the_national_targets,
+    an_emergency_runs_on_calendar_minutes,
+    the_running_server_records_a_missed_deadline_in_the_history,
+);
+
 const TIMERS: &str = "query($filter: SlaTimerFilter) { slaTimers(filter: $filter) { \
     complaintId leg opd policyVersion target { amount unit } startedAt deadline stoppedAt paused \
     usedSeconds targetSeconds state stateChangedAt position explanation } }";
@@ -42,9 +48,8 @@ fn leg<'a>(timers: &'a [Value], name: &str) -> &'a Value {
     timers.iter().find(|t| t["leg"] == name).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn each_leg_has_its_own_clock_with_the_national_targets() {
-    let env = Env::start().await;
+async fn each_leg_has_its_own_clock_with_the_national_targets(backend: Backend) {
+    let env = Env::start(backend).await;
     let id = env.assigned().await;
     let timers = timers_of(&env, &id, 3).await;
     let dispatch = leg(&timers, "DISPATCH");
@@ -104,9 +109,8 @@ async fn each_leg_has_its_own_clock_with_the_national_targets() {
     env.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_emergency_runs_on_calendar_minutes() {
-    let env = Env::start().await;
+async fn an_emergency_runs_on_calendar_minutes(backend: Backend) {
+    let env = Env::start(backend).await;
     let mut input = report();
     input["priority"] = json!("EMERGENCY");
     let id = env.citizen.ok(SUBMIT, json!({"input": input})).await["submitComplaint"]["id"]
@@ -145,8 +149,7 @@ async fn an_emergency_runs_on_calendar_minutes() {
 
 /// The server's own watcher records a breach as an event within seconds of the
 /// deadline. Real time: the tightest target a policy can state is one minute.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_running_server_records_a_missed_deadline_in_the_history() {
+async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Backend) {
     let shipped = include_str!("../../config/sla.toml");
     let minute = shipped.replace(
         "dispatch = { amount = 3, unit = \"working_days\" }",
@@ -159,7 +162,7 @@ async fn the_running_server_records_a_missed_deadline_in_the_history() {
     let path =
         std::env::temp_dir().join(format!("aduan-sla-{}.toml", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, minute).unwrap();
-    let env = Env::start_with(&[
+    let env = Env::start_with(backend, &[
         ("ADUAN_SLA_CONFIG", path.to_str().unwrap()),
         ("ADUAN_WATCH_INTERVAL_MS", "500"),
     ])

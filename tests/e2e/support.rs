@@ -4,7 +4,8 @@
 use futures::future::join_all;
 use serde_json::{json, Value};
 
-use aduan_testkit::{GraphqlClient, TestDatabase, TestServer};
+pub use aduan_testkit::{on_both_stores, Backend};
+use aduan_testkit::{GraphqlClient, TestServer, TestStore};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
@@ -24,9 +25,10 @@ pub const OPDS: [&str; 12] = [
     "DISKOMINFO",
 ];
 
-/// A server on its own database, and clients for the usual cast.
+/// A server on its own database (PostgreSQL or SQLite), and clients for the
+/// usual cast.
 pub struct Env {
-    pub db: TestDatabase,
+    pub store: TestStore,
     pub server: TestServer,
     pub citizen: GraphqlClient,
     pub agent: GraphqlClient,
@@ -38,13 +40,13 @@ pub struct Env {
 }
 
 impl Env {
-    pub async fn start() -> Env {
-        Self::start_with(&[]).await
+    pub async fn start(backend: Backend) -> Env {
+        Self::start_with(backend, &[]).await
     }
 
-    pub async fn start_with(env: &[(&str, &str)]) -> Env {
-        let db = TestDatabase::create().await;
-        let server = TestServer::start(BIN, &db.url, env).await;
+    pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Env {
+        let store = TestStore::create(backend).await;
+        let server = TestServer::start(BIN, &store.url, env).await;
         Env {
             citizen: signed_in(&server, "CITIZEN", None, "warga-1").await,
             agent: signed_in(&server, "AGENT", None, "agent-1").await,
@@ -53,7 +55,7 @@ impl Env {
             dpu_admin: signed_in(&server, "OPD_ADMIN", Some("DPU"), "admin-dpu").await,
             dpu_officer: signed_in(&server, "OPD_OFFICER", Some("DPU"), "petugas-dpu").await,
             dlh_officer: signed_in(&server, "OPD_OFFICER", Some("DLH"), "petugas-dlh").await,
-            db,
+            store,
             server,
         }
     }
@@ -61,14 +63,14 @@ impl Env {
     /// Stops the server (it must exit cleanly on SIGTERM) and drops the database.
     pub async fn finish(self) {
         stop_cleanly(self.server).await;
-        self.db.drop_db().await;
+        self.store.drop_store().await;
     }
 
     /// Stops the server (cleanly) and then starts a new one on the same database;
     /// the clients keep their tokens (signed with the shared test secret).
     pub async fn restart(self) -> Env {
         let Env {
-            db,
+            store,
             server,
             citizen,
             agent,
@@ -79,7 +81,7 @@ impl Env {
             dlh_officer,
         } = self;
         stop_cleanly(server).await;
-        let server = TestServer::start(BIN, &db.url, &[]).await;
+        let server = TestServer::start(BIN, &store.url, &[]).await;
         let again = |client: GraphqlClient| server.client(&client.token);
         Env {
             citizen: again(citizen),
@@ -89,7 +91,7 @@ impl Env {
             dpu_admin: again(dpu_admin),
             dpu_officer: again(dpu_officer),
             dlh_officer: again(dlh_officer),
-            db,
+            store,
             server,
         }
     }

@@ -109,6 +109,15 @@ impl TestStore {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The texts a one-column query returns.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match self.log().await.db() {
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(&pool).await,
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(&pool).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Every row of `table` as text, in `order` (to compare tables row for row).
     pub async fn rows_as_text(&self, table: &str, order: &str) -> Vec<String> {
         match self.log().await.db() {
