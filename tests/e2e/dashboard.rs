@@ -4,9 +4,7 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-on_both_stores!(
-    an_opds_dashboard_and_the_city_statistics_add_up,
-);
+on_both_stores!(an_opds_dashboard_and_the_city_statistics_add_up,);
 
 const DASHBOARD: &str = "query($opd: String, $from: DateTime!, $to: DateTime!, $min: Int) { \
     dashboard(opd: $opd, from: $from, to: $to, minPosition: $min) { opd open overdue \

@@ -225,14 +225,12 @@ async fn probes_graphiql_and_a_server_cut_off_from_its_database() {
     let id = env.submit().await;
     let db = env.store.pg.as_ref().unwrap();
     let name = db.name.clone();
-    db
-        .admin_exec(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+    db.admin_exec(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
         .await;
-    db
-        .admin_exec(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .await;
+    db.admin_exec(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
     let verify = input(&id, json!({"commandId": "verify-after-outage"}));
     assert_eq!(
         env.agent.error_code(MUTATE_VERIFY, verify.clone()).await,
@@ -249,8 +247,7 @@ async fn probes_graphiql_and_a_server_cut_off_from_its_database() {
         "the process itself is fine"
     );
 
-    db
-        .admin_exec(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+    db.admin_exec(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
         .await;
     assert_eq!(env.server.get("/readyz").await.status(), 200);
     assert_eq!(

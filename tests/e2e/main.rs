@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod dashboard;
+mod durability;
 mod errors;
 mod idempotency;
 mod lifecycle;
@@ -10,3 +11,4 @@ mod lists;
 mod ops;
 mod sla;
 mod support;
+mod transfer;

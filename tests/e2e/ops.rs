@@ -166,7 +166,12 @@ async fn seeded_cases_look_like_real_ones_and_feed_the_read_side(backend: Backen
         }
     };
     let shapes = env.store.texts(shapes_sql).await;
-    let per_type = |t: &str| shapes.iter().filter(|s| s.starts_with(&format!("{t} "))).count();
+    let per_type = |t: &str| {
+        shapes
+            .iter()
+            .filter(|s| s.starts_with(&format!("{t} ")))
+            .count()
+    };
     for t in ["Submitted", "Verified", "Assigned"] {
         assert_eq!(
             per_type(t),

@@ -162,10 +162,13 @@ async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Ba
     let path =
         std::env::temp_dir().join(format!("aduan-sla-{}.toml", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, minute).unwrap();
-    let env = Env::start_with(backend, &[
-        ("ADUAN_SLA_CONFIG", path.to_str().unwrap()),
-        ("ADUAN_WATCH_INTERVAL_MS", "500"),
-    ])
+    let env = Env::start_with(
+        backend,
+        &[
+            ("ADUAN_SLA_CONFIG", path.to_str().unwrap()),
+            ("ADUAN_WATCH_INTERVAL_MS", "500"),
+        ],
+    )
     .await;
     let id = env.submit().await;
     let submitted_at = std::time::Instant::now();

@@ -25,6 +25,15 @@ pub const OPDS: [&str; 12] = [
     "DISKOMINFO",
 ];
 
+/// How a server is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: a graceful shutdown (in-flight requests finish).
+    Term,
+    /// SIGKILL: the process dies where it stands.
+    Kill,
+}
+
 /// A server on its own database (PostgreSQL or SQLite), and clients for the
 /// usual cast.
 pub struct Env {
@@ -69,6 +78,11 @@ impl Env {
     /// Stops the server (cleanly) and then starts a new one on the same database;
     /// the clients keep their tokens (signed with the shared test secret).
     pub async fn restart(self) -> Env {
+        self.restart_after(Stop::Term).await
+    }
+
+    /// Stops the server as `how` says and starts a new one on the same database.
+    pub async fn restart_after(self, how: Stop) -> Env {
         let Env {
             store,
             server,
@@ -80,7 +94,10 @@ impl Env {
             dpu_officer,
             dlh_officer,
         } = self;
-        stop_cleanly(server).await;
+        match how {
+            Stop::Term => stop_cleanly(server).await,
+            Stop::Kill => server.kill().await,
+        }
         let server = TestServer::start(BIN, &store.url, &[]).await;
         let again = |client: GraphqlClient| server.client(&client.token);
         Env {

@@ -61,7 +61,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (calendar, book) = sla.build()?;
     let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
     let interval = std::time::Duration::from_millis(args.watch_interval_ms);
-    let projecting = [
+    let mut projecting = vec![
         tokio::spawn({
             let stopped = stopped.clone();
             async move { summary.run(stopped).await }
@@ -70,8 +70,14 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             let stopped = stopped.clone();
             async move { timers.run(stopped).await }
         }),
-        tokio::spawn(async move { watcher.run(interval, stopped).await }),
     ];
+    if args.watch {
+        projecting.push(tokio::spawn(
+            async move { watcher.run(interval, stopped).await },
+        ));
+    } else {
+        tracing::info!("deadline watcher off (ADUAN_WATCH=false)");
+    }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");

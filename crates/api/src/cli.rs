@@ -60,6 +60,20 @@ pub enum Commands {
     /// Manage the read-side projections.
     #[command(subcommand)]
     Projections(ProjectionCommands),
+    /// Write the whole event log as JSON lines (positions, metadata and recording
+    /// times as stored), to move a city to another database.
+    Export {
+        /// The file to write; standard output when omitted.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Read an event log written by `aduan export` into this (empty) database;
+    /// the projections rebuild from it when the server starts.
+    Import {
+        /// The file to read; standard input when omitted.
+        #[arg(long)]
+        input: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +104,10 @@ pub struct ServeArgs {
     /// How often the deadline watcher looks for passed deadlines.
     #[arg(long, env = "ADUAN_WATCH_INTERVAL_MS", default_value_t = 1000)]
     pub watch_interval_ms: u64,
+    /// Run the deadline watcher in this process (`false` on all but some of
+    /// several processes, or on a copy of a city's data that must not change).
+    #[arg(long, env = "ADUAN_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub watch: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,8 +166,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Token(args) => {
+            // Connections are lazy: with ADUAN_JWT_SECRET set, no database is touched.
             let log = connect(&cli, &PgOptions::default())?;
-            log.migrate().await?;
+            if std::env::var("ADUAN_JWT_SECRET")
+                .ok()
+                .is_none_or(|s| s.is_empty())
+            {
+                log.migrate().await?;
+            }
             let (secret, source) = signing_secret(log.as_ref()).await?;
             if source == SecretSource::Generated {
                 eprintln!(
@@ -192,6 +216,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "seeded {} complaints with {} commands",
                 report.cases, report.commands
             );
+            Ok(())
+        }
+        Commands::Export { output } => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let written = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)?;
+                    crate::transfer::export(log.as_ref(), std::io::BufWriter::new(file)).await?
+                }
+                None => crate::transfer::export(log.as_ref(), std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported {written} events from {}", log.describe());
+            Ok(())
+        }
+        Commands::Import { input } => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let read = match input {
+                Some(path) => {
+                    let file = std::fs::File::open(path)?;
+                    crate::transfer::import(log.as_ref(), std::io::BufReader::new(file)).await?
+                }
+                None => {
+                    let stdin = std::io::BufReader::new(std::io::stdin());
+                    crate::transfer::import(log.as_ref(), stdin).await?
+                }
+            };
+            eprintln!("imported {read} events into {}", log.describe());
             Ok(())
         }
         Commands::Schema => {

@@ -7,3 +7,4 @@ pub mod cli;
 pub mod graphql;
 pub mod seed;
 pub mod settings;
+pub mod transfer;

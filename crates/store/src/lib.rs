@@ -5,6 +5,7 @@
 pub mod bus;
 pub mod codec;
 pub mod error;
+pub mod export;
 pub mod log;
 pub mod metadata;
 pub mod postgres;
@@ -13,7 +14,8 @@ pub mod sqlite;
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
 pub use error::{CommandError, StoreError};
-pub use log::{Cursor, Db, EventLog};
+pub use export::ExportedEvent;
+pub use log::{Cursor, Db, EventLog, ImportStream};
 pub use metadata::{Metadata, RequestContext};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;

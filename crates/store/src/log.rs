@@ -7,6 +7,7 @@ use cqrs_es::persist::SerializedEvent;
 
 use crate::codec::StoredEvent;
 use crate::error::StoreError;
+use crate::export::ExportedEvent;
 
 /// A place in the event log as readers follow it: (writing transaction, position).
 /// On SQLite, with one writer at a time, position order is commit order and
@@ -61,6 +62,17 @@ pub trait EventLog: Send + Sync {
         limit: i64,
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError>;
 
+    /// Up to `limit` events after position `after`, raw, in position order.
+    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError>;
+
+    /// Writes exported events as they were (same positions and recording times),
+    /// chunk by chunk as they arrive, all in one transaction: a chunk that is an
+    /// error (or a refused insert) rolls the whole import back. Returns how many.
+    async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError>;
+
+    /// How many events the log holds.
+    async fn count(&self) -> Result<i64, StoreError>;
+
     /// The stored value of a server setting, storing `value` first if there is
     /// none; the boolean says whether it was stored now.
     async fn setting_or_insert(&self, key: &str, value: &str)
@@ -73,6 +85,9 @@ pub trait EventLog: Send + Sync {
         up_to: &[(String, i64)],
     ) -> Result<Vec<(String, Vec<StoredEvent>)>, StoreError>;
 }
+
+/// Chunks of an import as a reader produces them; an `Err` aborts the import.
+pub type ImportStream = tokio::sync::mpsc::Receiver<Result<Vec<ExportedEvent>, String>>;
 
 /// Groups rows (ordered by complaint id, then sequence) by complaint, in the
 /// order of `ids`, so both databases answer `load_histories` alike.

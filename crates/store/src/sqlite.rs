@@ -31,7 +31,8 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, Row, StoredEvent};
 use crate::error::StoreError;
-use crate::log::{group_histories, Cursor, Db, EventLog};
+use crate::export::ExportedEvent;
+use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -196,6 +197,71 @@ impl EventLog for SqliteEventLog {
                 )
             })
             .collect())
+    }
+
+    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload, metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        rows.iter()
+            .map(|row| {
+                Ok(ExportedEvent {
+                    position: row.try_get("position")?,
+                    aggregate_type: row.try_get("aggregate_type")?,
+                    aggregate_id: row.try_get("aggregate_id")?,
+                    sequence: row.try_get("sequence")?,
+                    event_type: row.try_get("event_type")?,
+                    event_version: row.try_get("event_version")?,
+                    payload: row.try_get::<Json<Value>, _>("payload")?.0,
+                    metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+                    recorded_at: row.try_get("recorded_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    async fn import(&self, mut chunks: ImportStream) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut imported = 0;
+        while let Some(chunk) = chunks.recv().await {
+            let events = chunk.map_err(StoreError::Other)?;
+            imported += events.len() as u64;
+            for e in &events {
+                // AUTOINCREMENT moves past an explicitly given position by itself.
+                sqlx::query(
+                "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type, \
+                 event_version, payload, metadata, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            )
+            .bind(e.position)
+            .bind(&e.aggregate_type)
+            .bind(&e.aggregate_id)
+            .bind(e.sequence)
+            .bind(&e.event_type)
+            .bind(&e.event_version)
+            .bind(e.payload.to_string())
+            .bind(e.metadata.to_string())
+            .bind(e.recorded_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+            }
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(imported)
+    }
+
+    async fn count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
     }
 
     async fn setting_or_insert(

@@ -123,6 +123,13 @@ impl TestServer {
             .expect("GET request")
     }
 
+    /// SIGKILL: the process dies where it stands, as in a power cut of the process.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        let _ = self.child.wait().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+
     /// SIGTERM, then waits for a clean exit; returns the exit status.
     pub async fn stop(mut self) -> std::process::ExitStatus {
         if let Some(pid) = self.child.id() {

@@ -1,0 +1,84 @@
+//! `aduan export` and `aduan import`: the event log as JSON lines.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+
+use aduan_store::export::CHUNK;
+use aduan_store::{EventLog, ExportedEvent};
+
+/// Writes every event in position order; returns how many.
+pub async fn export(log: &dyn EventLog, mut out: impl Write) -> anyhow::Result<u64> {
+    let mut after = 0;
+    let mut written = 0;
+    loop {
+        let events = log.export_after(after, CHUNK).await?;
+        let Some(last) = events.last() else { break };
+        after = last.position;
+        for event in &events {
+            serde_json::to_writer(&mut out, event)?;
+            out.write_all(b"\n")?;
+        }
+        written += events.len() as u64;
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+/// Reads an export into an empty log, all in one transaction: a malformed line,
+/// a position out of order or a refused insert leaves the database as it was.
+/// Returns how many events it wrote.
+pub async fn import(
+    log: &dyn EventLog,
+    input: impl BufRead + Send + 'static,
+) -> anyhow::Result<u64> {
+    let existing = log.count().await?;
+    anyhow::ensure!(
+        existing == 0,
+        "{} already holds {existing} events; import only into an empty database",
+        log.describe()
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let reader = tokio::task::spawn_blocking(move || read_chunks(input, &tx));
+    let imported = log.import(rx).await;
+    reader.await??;
+    Ok(imported?)
+}
+
+/// Parses and checks lines, sending chunks of `CHUNK` events; a bad line is sent
+/// as an error (which aborts the import) and returned.
+fn read_chunks(
+    input: impl BufRead,
+    out: &tokio::sync::mpsc::Sender<Result<Vec<ExportedEvent>, String>>,
+) -> anyhow::Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK as usize);
+    let mut last = 0;
+    let fail = |e: anyhow::Error| {
+        let _ = out.blocking_send(Err(format!("{e:#}")));
+        e
+    };
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| fail(e.into()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: ExportedEvent = serde_json::from_str(&line)
+            .with_context(|| format!("line {}", n + 1))
+            .map_err(fail)?;
+        if event.position <= last {
+            return Err(fail(anyhow::anyhow!(
+                "line {}: position {} does not follow {last}",
+                n + 1,
+                event.position
+            )));
+        }
+        last = event.position;
+        chunk.push(event);
+        if chunk.len() as i64 == CHUNK && out.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
+        {
+            return Ok(()); // the importer stopped; it reports why
+        }
+    }
+    let _ = out.blocking_send(Ok(chunk));
+    Ok(())
+}

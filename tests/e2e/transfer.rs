@@ -1,0 +1,189 @@
+//! Moving a city from SQLite to PostgreSQL with `aduan export` / `aduan import`:
+//! every history, complaint and dashboard reads the same on the other side.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use aduan_testkit::{GraphqlClient, TestServer, TestStore};
+
+use crate::support::*;
+
+/// Runs the CLI; returns (success, stdout + stderr).
+async fn cli(args: &[&str], database_url: &str) -> (bool, String) {
+    let out = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .await
+        .expect("run aduan");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Waits until both projections have applied every stored event.
+async fn caught_up(store: &TestStore, supervisor: &GraphqlClient) {
+    store.settle().await;
+    let total = store.scalar("SELECT count(*) FROM events").await;
+    for _ in 0..400 {
+        let data = supervisor
+            .ok("{ projections { eventsApplied } }", json!({}))
+            .await;
+        if data["projections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["eventsApplied"] == total)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("projections did not reach {total} events");
+}
+
+/// JSON equality, with floats equal to 9 significant digits (PostgreSQL's
+/// `percentile_cont` and the SQLite side's own interpolation may round apart).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+const DASHBOARD: &str = "query($opd: String, $from: DateTime!, $to: DateTime!) { \
+    dashboard(opd: $opd, from: $from, to: $to) { opd open overdue responseCompliancePct \
+      resolutionCompliancePct respondP50Seconds respondP90Seconds resolveP50Seconds \
+      resolveP90Seconds backlogByAge { age open } satisfactionIndex ratings } }";
+
+const STATS: &str = "query($from: DateTime!, $to: DateTime!, $by: StatsGroupBy!) { \
+    cityStats(from: $from, to: $to, groupBy: $by) { key submitted open closed rejected } }";
+
+/// Everything a city reads, from one server.
+async fn readings(server: &TestServer, ids: &[String]) -> Vec<Value> {
+    let auditor = server.client(&server.token("AUDITOR", None, "auditor-1").await);
+    let supervisor = server.client(&server.token("SUPERVISOR", None, "spv-1").await);
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(auditor.ok(HISTORY, json!({"id": id})).await);
+        out.push(auditor.ok(COMPLAINT, json!({"id": id})).await);
+    }
+    let now = chrono::Utc::now();
+    let window =
+        json!({"from": now - chrono::Duration::days(60), "to": now + chrono::Duration::days(1)});
+    for opd in std::iter::once(Value::Null).chain(OPDS.iter().map(|o| json!(o))) {
+        let mut variables = window.clone();
+        variables["opd"] = opd;
+        out.push(supervisor.ok(DASHBOARD, variables).await);
+    }
+    for by in ["DAY", "CATEGORY", "KECAMATAN", "CHANNEL"] {
+        let mut variables = window.clone();
+        variables["by"] = json!(by);
+        out.push(supervisor.ok(STATS, variables).await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_seeded_city_moves_from_sqlite_to_postgresql_unchanged() {
+    let sqlite = TestStore::create(Backend::Sqlite).await;
+    let (ok, said) = cli(&["seed", "--cases", "80", "--days", "40"], &sqlite.url).await;
+    assert!(ok, "{said}");
+    let file = std::env::temp_dir().join(format!(
+        "aduan-export-{}.jsonl",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let path = file.to_str().unwrap();
+    let (ok, said) = cli(&["export", "--output", path], &sqlite.url).await;
+    assert!(ok, "{said}");
+    let exported = sqlite.scalar("SELECT count(*) FROM events").await;
+    assert!(
+        said.contains(&format!("exported {exported} events")),
+        "{said}"
+    );
+
+    let postgres = TestStore::create(Backend::Postgres).await;
+    // A broken line near the end: the import is refused and writes nothing.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let broken = file.with_extension("broken.jsonl");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let near_end = lines.len() - 2;
+    lines[near_end] = "{\"position\": \"not a number\"}";
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let (ok, said) = cli(
+        &["import", "--input", broken.to_str().unwrap()],
+        &postgres.url,
+    )
+    .await;
+    assert!(!ok, "a broken export must be refused: {said}");
+    assert_eq!(
+        postgres.scalar("SELECT count(*) FROM events").await,
+        0,
+        "{said}"
+    );
+
+    let (ok, said) = cli(&["import", "--input", path], &postgres.url).await;
+    assert!(ok, "{said}");
+    assert_eq!(
+        postgres.scalar("SELECT count(*) FROM events").await,
+        exported
+    );
+    // Importing twice would duplicate the city: refused, nothing written.
+    let (ok, said) = cli(&["import", "--input", path], &postgres.url).await;
+    assert!(!ok && said.contains("already holds"), "{said}");
+    assert_eq!(
+        postgres.scalar("SELECT count(*) FROM events").await,
+        exported
+    );
+
+    let ids = sqlite
+        .texts("SELECT DISTINCT aggregate_id FROM events ORDER BY aggregate_id")
+        .await;
+    // Without the deadline watcher, which would record fresh breaches on each side
+    // at its own moment.
+    let quiet = [("ADUAN_WATCH", "false")];
+    let from = TestServer::start(BIN, &sqlite.url, &quiet).await;
+    let to = TestServer::start(BIN, &postgres.url, &quiet).await;
+    for (server, store) in [(&from, &sqlite), (&to, &postgres)] {
+        let supervisor = server.client(&server.token("SUPERVISOR", None, "spv-1").await);
+        caught_up(store, &supervisor).await;
+    }
+    let (before, after) = (readings(&from, &ids).await, readings(&to, &ids).await);
+    assert_eq!(before.len(), after.len());
+    for (a, b) in before.iter().zip(&after) {
+        assert!(same(a, b), "differs after the move:\n{a}\n{b}");
+    }
+    // The moved city goes on: new positions follow the imported ones.
+    let agent = to.client(&to.token("AGENT", None, "agent-1").await);
+    let mut report = report();
+    report["commandId"] = json!("after-the-move");
+    let data = agent
+        .ok(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { position } }",
+            json!({"input": report}),
+        )
+        .await;
+    let max: i64 = sqlite.scalar("SELECT max(position) FROM events").await;
+    assert!(data["submitComplaint"]["position"].as_i64().unwrap() > max);
+
+    for server in [from, to] {
+        assert!(server.stop().await.success());
+    }
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&broken);
+    sqlite.drop_store().await;
+    postgres.drop_store().await;
+}
