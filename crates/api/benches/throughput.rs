@@ -84,7 +84,7 @@ async fn raw_rate(db: &Db, clients: usize, seconds: u64) -> f64 {
                     match &db {
                         Db::Postgres(pool) => {
                             let mut tx = pool.begin().await.unwrap();
-                            sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
+                            sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1::json)")
                                 .bind(&payload)
                                 .execute(&mut *tx)
                                 .await
@@ -165,10 +165,13 @@ async fn bench(backend: Backend, seconds: u64, events: i64) {
     let db = log.db();
     let server = TestServer::start(BIN, &store.url, &[]).await;
     let agent = server.client(&server.token("AGENT", None, "bench").await);
-    store
-        .exec("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-        .await
-        .unwrap();
+    let raw_table = match backend {
+        Backend::Postgres => {
+            "CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload json NOT NULL)"
+        }
+        Backend::Sqlite => "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
+    };
+    store.exec(raw_table).await.unwrap();
 
     println!("\n# {backend:?}\n");
     println!("## Commands through GraphQL vs raw insert transactions ({seconds} s each)\n");

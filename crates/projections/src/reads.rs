@@ -1,12 +1,12 @@
 //! Every read of the projection tables, on whichever database holds them. The
-//! queries are built once (`summary_query`, `sla_query`, `dashboard`) for both;
-//! what differs is said here, per database, in a match arm.
+//! queries are built once (`summary_query`, `sla_query`, `dashboard`) for both and
+//! run through `on_db!`; where the databases differ, it is said here.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, Postgres, Row, Sqlite};
+use sqlx::{FromRow, Row};
 
 use aduan_domain::Case;
 use aduan_store::{Db, StoreError};
@@ -16,6 +16,23 @@ use crate::sla_query::{timers_query, TimerFilter, TimerRow};
 use crate::summary_query::{
     count_query, one_query, page_query, split_page, Keyset, Progress, SummaryFilter, SummaryRow,
 };
+
+/// Runs `$body` with `$pool` bound to the database's pool and `$DB` to its sqlx
+/// database type, so one query text serves both.
+macro_rules! on_db {
+    ($db:expr, $pool:ident, $DB:ident => $body:expr) => {
+        match $db {
+            Db::Postgres($pool) => {
+                type $DB = sqlx::Postgres;
+                $body
+            }
+            Db::Sqlite($pool) => {
+                type $DB = sqlx::Sqlite;
+                $body
+            }
+        }
+    };
+}
 
 fn sql(e: sqlx::Error) -> StoreError {
     StoreError::from_sqlx(e)
@@ -39,67 +56,34 @@ impl Reads {
         after: Option<&Keyset>,
         first: i64,
     ) -> Result<(Vec<SummaryRow>, bool), StoreError> {
-        let rows = match &self.db {
-            Db::Postgres(pool) => {
-                page_query::<Postgres>(filter, after, first)
-                    .build_query_as()
-                    .fetch_all(pool)
-                    .await
-            }
-            Db::Sqlite(pool) => {
-                page_query::<Sqlite>(filter, after, first)
-                    .build_query_as()
-                    .fetch_all(pool)
-                    .await
-            }
-        }
+        let rows = on_db!(&self.db, pool, DB => page_query::<DB>(filter, after, first)
+            .build_query_as()
+            .fetch_all(pool)
+            .await)
         .map_err(sql)?;
         Ok(split_page(rows, first))
     }
 
     pub async fn count(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
-        match &self.db {
-            Db::Postgres(pool) => {
-                count_query::<Postgres>(filter)
-                    .build_query_scalar()
-                    .fetch_one(pool)
-                    .await
-            }
-            Db::Sqlite(pool) => {
-                count_query::<Sqlite>(filter)
-                    .build_query_scalar()
-                    .fetch_one(pool)
-                    .await
-            }
-        }
+        on_db!(&self.db, pool, DB => count_query::<DB>(filter)
+            .build_query_scalar()
+            .fetch_one(pool)
+            .await)
         .map_err(sql)
     }
 
     /// One complaint's row and its folded case (without personal data), if projected.
     pub async fn one(&self, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError> {
-        fn split<R: Row>(row: R) -> Result<(SummaryRow, Case), sqlx::Error>
-        where
-            SummaryRow: for<'r> FromRow<'r, R>,
-            Json<Case>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-            for<'c> &'c str: sqlx::ColumnIndex<R>,
-        {
-            let summary = SummaryRow::from_row(&row)?;
-            let Json(case) = row.try_get::<Json<Case>, _>("state")?;
-            Ok((summary, case))
-        }
-        match &self.db {
-            Db::Postgres(pool) => {
-                match one_query::<Postgres>(id).build().fetch_optional(pool).await {
-                    Ok(row) => row.map(split).transpose(),
-                    Err(e) => Err(e),
-                }
-            }
-            Db::Sqlite(pool) => match one_query::<Sqlite>(id).build().fetch_optional(pool).await {
-                Ok(row) => row.map(split).transpose(),
-                Err(e) => Err(e),
-            },
-        }
-        .map_err(sql)
+        on_db!(&self.db, pool, DB => {
+            let row = one_query::<DB>(id).build().fetch_optional(pool).await.map_err(sql)?;
+            row.map(|row| {
+                let summary = SummaryRow::from_row(&row)?;
+                let Json(case) = row.try_get::<Json<Case>, _>("state")?;
+                Ok((summary, case))
+            })
+            .transpose()
+            .map_err(sql)
+        })
     }
 
     /// SLA clocks matching `filter`, with states as of `now`.
@@ -109,20 +93,10 @@ impl Reads {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<TimerRow>, StoreError> {
-        match &self.db {
-            Db::Postgres(pool) => {
-                timers_query::<Postgres>(filter, now, limit)
-                    .build_query_as()
-                    .fetch_all(pool)
-                    .await
-            }
-            Db::Sqlite(pool) => {
-                timers_query::<Sqlite>(filter, now, limit)
-                    .build_query_as()
-                    .fetch_all(pool)
-                    .await
-            }
-        }
+        on_db!(&self.db, pool, DB => timers_query::<DB>(filter, now, limit)
+            .build_query_as()
+            .fetch_all(pool)
+            .await)
         .map_err(sql)
     }
 
@@ -133,54 +107,43 @@ impl Reads {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<Dashboard, StoreError> {
+        let (cases, compliance) = on_db!(&self.db, pool, DB => (
+            dashboard::cases_query::<DB>(scope, now)
+                .build_query_as()
+                .fetch_one(pool)
+                .await
+                .map_err(sql)?,
+            dashboard::compliance_query::<DB>(scope)
+                .build_query_as()
+                .fetch_one(pool)
+                .await
+                .map_err(sql)?,
+        ));
+        let respond = self.percentiles(scope, "RESPOND").await?;
+        let resolve = self.percentiles(scope, "RESOLVE").await?;
+        Ok(Dashboard::assemble(cases, compliance, respond, resolve))
+    }
+
+    /// Median and p90 of the time used by the stopped clocks of `leg`.
+    async fn percentiles(&self, scope: &Scope, leg: &str) -> Result<Percentiles, StoreError> {
         match &self.db {
-            Db::Postgres(pool) => {
-                let cases = dashboard::cases_query::<Postgres>(scope, now)
-                    .build_query_as()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(sql)?;
-                let compliance = dashboard::compliance_query::<Postgres>(scope)
-                    .build_query_as()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(sql)?;
-                let mut pct = Vec::new();
-                for leg in ["RESPOND", "RESOLVE"] {
-                    pct.push(pg_percentiles(pool, scope, leg).await?);
-                }
-                let resolve = pct.pop().unwrap_or_default();
-                let respond = pct.pop().unwrap_or_default();
-                Ok(Dashboard::assemble(cases, compliance, respond, resolve))
-            }
-            // SQLite has no percentile_cont: the durations come back sorted and
-            // the percentiles are taken here (a municipality's year is small).
+            Db::Postgres(pool) => dashboard::percentile_cont_query::<sqlx::Postgres>(scope, leg)
+                .build_query_as()
+                .fetch_one(pool)
+                .await
+                .map_err(sql),
+            // No percentile_cont: the durations come back sorted and the same
+            // interpolation is done here (a municipality's year is small).
             Db::Sqlite(pool) => {
-                let cases = dashboard::cases_query::<Sqlite>(scope, now)
-                    .build_query_as()
-                    .fetch_one(pool)
+                let used: Vec<i64> = dashboard::durations_query::<sqlx::Sqlite>(scope, leg)
+                    .build_query_scalar()
+                    .fetch_all(pool)
                     .await
                     .map_err(sql)?;
-                let compliance = dashboard::compliance_query::<Sqlite>(scope)
-                    .build_query_as()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(sql)?;
-                let mut pct = Vec::new();
-                for leg in ["RESPOND", "RESOLVE"] {
-                    let used: Vec<i64> = dashboard::durations_query::<Sqlite>(scope, leg)
-                        .build_query_scalar()
-                        .fetch_all(pool)
-                        .await
-                        .map_err(sql)?;
-                    pct.push(Percentiles {
-                        p50: dashboard::percentile(&used, 0.5),
-                        p90: dashboard::percentile(&used, 0.9),
-                    });
-                }
-                let resolve = pct.pop().unwrap_or_default();
-                let respond = pct.pop().unwrap_or_default();
-                Ok(Dashboard::assemble(cases, compliance, respond, resolve))
+                Ok(Percentiles {
+                    p50: dashboard::percentile(&used, 0.5),
+                    p90: dashboard::percentile(&used, 0.9),
+                })
             }
         }
     }
@@ -194,58 +157,32 @@ impl Reads {
         group: GroupBy,
         utc_offset: &str,
     ) -> Result<Vec<StatRow>, StoreError> {
-        match &self.db {
+        let day = match &self.db {
             // An interval offset, unlike a POSIX zone name, keeps ISO's sign: +08:00 is east.
-            Db::Postgres(pool) => {
-                dashboard::city_stats_query::<Postgres>(
-                    from,
-                    to,
-                    group,
-                    utc_offset,
-                    (
-                        "to_char(created_at AT TIME ZONE CAST(",
-                        " AS interval), 'YYYY-MM-DD')",
-                    ),
-                )
-                .build_query_as()
-                .fetch_all(pool)
-                .await
-            }
+            Db::Postgres(_) => (
+                "to_char(created_at AT TIME ZONE CAST(",
+                " AS interval), 'YYYY-MM-DD')",
+            ),
             // SQLite's date functions take the offset as a "+HH:MM" modifier.
-            Db::Sqlite(pool) => {
-                dashboard::city_stats_query::<Sqlite>(
-                    from,
-                    to,
-                    group,
-                    utc_offset,
-                    ("strftime('%Y-%m-%d', created_at, ", ")"),
-                )
-                .build_query_as()
-                .fetch_all(pool)
-                .await
-            }
-        }
+            Db::Sqlite(_) => ("strftime('%Y-%m-%d', created_at, ", ")"),
+        };
+        on_db!(&self.db, pool, DB => dashboard::city_stats_query::<DB>(from, to, group, utc_offset, day)
+            .build_query_as()
+            .fetch_all(pool)
+            .await)
         .map_err(sql)
     }
 
     /// How far the projection has read (zeros before its first batch).
     pub async fn progress(&self, projection: &str) -> Result<Progress, StoreError> {
-        const SQL: &str = "SELECT last_position AS position, events_seen, updated_at \
-                           FROM projection_checkpoints WHERE name = ";
-        match &self.db {
-            Db::Postgres(pool) => {
-                sqlx::query_as(&format!("{SQL}$1"))
-                    .bind(projection)
-                    .fetch_optional(pool)
-                    .await
-            }
-            Db::Sqlite(pool) => {
-                sqlx::query_as(&format!("{SQL}?"))
-                    .bind(projection)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }
+        on_db!(&self.db, pool, DB => sqlx::QueryBuilder::<DB>::new(
+            "SELECT last_position AS position, events_seen, updated_at \
+             FROM projection_checkpoints WHERE name = ",
+        )
+        .push_bind(projection.to_string())
+        .build_query_as()
+        .fetch_optional(pool)
+        .await)
         .map(Option::unwrap_or_default)
         .map_err(sql)
     }
@@ -301,39 +238,19 @@ impl Reads {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
-        const SQL: &str = "SELECT complaint_id FROM sla_timers \
-               WHERE stopped_at IS NULL AND NOT paused AND deadline < $1 \
-             UNION \
-             SELECT complaint_id FROM complaint_summary WHERE status = 'WAITING_FOR_INFO' \
-             LIMIT $2";
-        match &self.db {
-            Db::Postgres(pool) => {
-                sqlx::query_scalar(SQL)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await
-            }
-            Db::Sqlite(pool) => {
-                sqlx::query_scalar(SQL)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await
-            }
-        }
+        on_db!(&self.db, pool, DB => {
+            let mut q = sqlx::QueryBuilder::<DB>::new(
+                "SELECT complaint_id FROM sla_timers \
+                   WHERE stopped_at IS NULL AND NOT paused AND deadline < ",
+            );
+            q.push_bind(now)
+                .push(
+                    " UNION SELECT complaint_id FROM complaint_summary \
+                     WHERE status = 'WAITING_FOR_INFO' LIMIT ",
+                )
+                .push_bind(limit);
+            q.build_query_scalar().fetch_all(pool).await
+        })
         .map_err(sql)
     }
-}
-
-async fn pg_percentiles(
-    pool: &sqlx::PgPool,
-    scope: &Scope,
-    leg: &str,
-) -> Result<Percentiles, StoreError> {
-    dashboard::percentile_cont_query::<Postgres>(scope, leg)
-        .build_query_as()
-        .fetch_one(pool)
-        .await
-        .map_err(sql)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use cqrs_es::{Aggregate, DomainEvent};
 use serde_json::Value;
+use sqlx::types::Json;
 
 use aduan_domain::{Complaint, ComplaintEvent};
 
@@ -59,6 +60,32 @@ pub struct Row {
     pub payload: Value,
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// A raw events row, read the same way on either database (payload and metadata
+/// as JSON: PostgreSQL's json columns, SQLite's text).
+pub fn read_row<R>(row: &R) -> Result<Row, StoreError>
+where
+    R: sqlx::Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Json<Value>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = || -> Result<Row, sqlx::Error> {
+        Ok(Row {
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            position: row.try_get("position")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get::<Json<Value>, _>("payload")?.0,
+            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+            recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
+        })
+    };
+    get().map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 pub fn decode(row: Row, upcasters: &[Box<dyn EventUpcaster>]) -> Result<StoredEvent, StoreError> {

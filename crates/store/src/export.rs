@@ -5,6 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::codec::read_row;
+use crate::error::StoreError;
 
 /// One stored event, raw: nothing decoded or upcast on the way through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,3 +26,31 @@ pub struct ExportedEvent {
 
 /// Events per read or write transaction while exporting or importing.
 pub const CHUNK: i64 = 1000;
+
+impl ExportedEvent {
+    /// An events row (with `aggregate_type`) as exported, on either database.
+    pub fn from_row<R>(row: &R) -> Result<Self, StoreError>
+    where
+        R: sqlx::Row,
+        for<'c> &'c str: sqlx::ColumnIndex<R>,
+        String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        Json<Value>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        DateTime<Utc>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        let r = read_row(row)?;
+        Ok(ExportedEvent {
+            position: r.position,
+            aggregate_type: row
+                .try_get("aggregate_type")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            aggregate_id: r.aggregate_id,
+            sequence: r.sequence,
+            event_type: r.event_type,
+            event_version: r.event_version,
+            payload: r.payload,
+            metadata: r.metadata,
+            recorded_at: r.recorded_at,
+        })
+    }
+}

@@ -4,18 +4,16 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use cqrs_es::persist::{
     EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
 use postgres_es::PostgresEventRepository;
-use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row as _};
 
 use aduan_domain::Complaint;
 
-use crate::codec::{self, Row, StoredEvent};
+use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
 use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream};
@@ -208,22 +206,7 @@ impl EventLog for PgEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)?;
-        rows.iter()
-            .map(|row| {
-                Ok(ExportedEvent {
-                    position: row.try_get("position")?,
-                    aggregate_type: row.try_get("aggregate_type")?,
-                    aggregate_id: row.try_get("aggregate_id")?,
-                    sequence: row.try_get("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                    event_version: row.try_get("event_version")?,
-                    payload: row.try_get("payload")?,
-                    metadata: row.try_get("metadata")?,
-                    recorded_at: row.try_get("recorded_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+        rows.iter().map(ExportedEvent::from_row).collect()
     }
 
     async fn import(&self, mut chunks: ImportStream) -> Result<u64, StoreError> {
@@ -331,20 +314,4 @@ impl EventLog for PgEventLog {
         .await
         .map_err(StoreError::from_sqlx)
     }
-}
-
-fn read_row(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
-    let get = || -> Result<Row, sqlx::Error> {
-        Ok(Row {
-            aggregate_id: row.try_get("aggregate_id")?,
-            sequence: row.try_get("sequence")?,
-            position: row.try_get("position")?,
-            event_type: row.try_get("event_type")?,
-            event_version: row.try_get("event_version")?,
-            payload: row.try_get::<Value, _>("payload")?,
-            metadata: row.try_get::<Value, _>("metadata")?,
-            recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
-        })
-    };
-    get().map_err(|e| StoreError::Corrupt(e.to_string()))
 }

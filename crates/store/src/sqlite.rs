@@ -17,19 +17,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use cqrs_es::persist::{
     EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
-use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::types::Json;
-use sqlx::{Row as _, SqlitePool};
+use sqlx::SqlitePool;
 
 use aduan_domain::Complaint;
 
-use crate::codec::{self, Row, StoredEvent};
+use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
 use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream};
@@ -209,22 +206,7 @@ impl EventLog for SqliteEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)?;
-        rows.iter()
-            .map(|row| {
-                Ok(ExportedEvent {
-                    position: row.try_get("position")?,
-                    aggregate_type: row.try_get("aggregate_type")?,
-                    aggregate_id: row.try_get("aggregate_id")?,
-                    sequence: row.try_get("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                    event_version: row.try_get("event_version")?,
-                    payload: row.try_get::<Json<Value>, _>("payload")?.0,
-                    metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
-                    recorded_at: row.try_get("recorded_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+        rows.iter().map(ExportedEvent::from_row).collect()
     }
 
     async fn import(&self, mut chunks: ImportStream) -> Result<u64, StoreError> {
@@ -326,20 +308,4 @@ fn from_boxed(err: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
         Ok(sqlx_err) => StoreError::from_sqlx(*sqlx_err),
         Err(other) => StoreError::Other(other.to_string()),
     }
-}
-
-fn read_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, StoreError> {
-    let get = || -> Result<Row, sqlx::Error> {
-        Ok(Row {
-            aggregate_id: row.try_get("aggregate_id")?,
-            sequence: row.try_get("sequence")?,
-            position: row.try_get("position")?,
-            event_type: row.try_get("event_type")?,
-            event_version: row.try_get("event_version")?,
-            payload: row.try_get::<Json<Value>, _>("payload")?.0,
-            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
-            recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
-        })
-    };
-    get().map_err(|e| StoreError::Corrupt(e.to_string()))
 }
