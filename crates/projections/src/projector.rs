@@ -129,9 +129,17 @@ impl<P: Projection> Projector<P> {
             if *shutdown.borrow() {
                 return;
             }
-            let followed = match self.log.db() {
-                Db::Postgres(pool) => pg::lead(&pool, self, &mut shutdown).await,
-                Db::Sqlite(_) => sqlite::follow(self, &mut shutdown).await,
+            // Shutdown cuts a long catch-up short: a batch is one transaction, so
+            // one dropped halfway rolls back and is redone by the next start.
+            let mut stop = shutdown.clone();
+            let followed = tokio::select! {
+                followed = async {
+                    match self.log.db() {
+                        Db::Postgres(pool) => pg::lead(&pool, self, &mut shutdown).await,
+                        Db::Sqlite(_) => sqlite::follow(self, &mut shutdown).await,
+                    }
+                } => followed,
+                _ = stop.wait_for(|stopping| *stopping) => return,
             };
             match followed {
                 Ok(()) => return,

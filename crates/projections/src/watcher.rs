@@ -161,8 +161,15 @@ impl Watcher {
 
     /// Ticks every `interval` until `shutdown` turns true.
     pub async fn run(&self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut stop = shutdown.clone();
         loop {
-            match self.tick().await {
+            // Shutdown cuts a tick short: each command is one transaction and its
+            // id is derived from what it records, so the next tick redoes the rest.
+            let ticked = tokio::select! {
+                ticked = self.tick() => ticked,
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            };
+            match ticked {
                 Ok(r) if r != WatchReport::default() => {
                     tracing::info!(
                         breaches = r.breaches,
