@@ -134,11 +134,11 @@ where
     };
     let mut q = QueryBuilder::new(format!(
         "SELECT {} AS respond_met_pct, {} AS resolve_met_pct \
-         FROM sla_timers t JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
+         FROM sla_timers t",
         met_pct("RESPOND"),
         met_pct("RESOLVE"),
     ));
-    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    push_scope(&mut q, scope, "t.opd", "t.case_created_at");
     q
 }
 
@@ -149,11 +149,8 @@ where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
 {
-    let mut q = QueryBuilder::new(
-        "SELECT t.used_seconds FROM sla_timers t \
-         JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
-    );
-    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    let mut q = QueryBuilder::new("SELECT t.used_seconds FROM sla_timers t");
+    push_scope(&mut q, scope, "t.opd", "t.case_created_at");
     q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
         .push_bind(leg.to_string())
         .push(" ORDER BY t.used_seconds");
@@ -170,9 +167,9 @@ where
     let mut q = QueryBuilder::new(
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t.used_seconds) AS p50, \
                 percentile_cont(0.9) WITHIN GROUP (ORDER BY t.used_seconds) AS p90 \
-         FROM sla_timers t JOIN complaint_summary s ON s.complaint_id = t.complaint_id",
+         FROM sla_timers t",
     );
-    push_scope(&mut q, scope, "t.opd", "s.created_at");
+    push_scope(&mut q, scope, "t.opd", "t.case_created_at");
     q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
         .push_bind(leg.to_string());
     q

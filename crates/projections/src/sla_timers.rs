@@ -58,6 +58,7 @@ static SPEC: TableSpec = TableSpec {
         "state_changed_at",
         "explanation",
         "last_position",
+        "case_created_at",
     ],
     key: &["complaint_id", "leg"],
     accumulate: &[],
@@ -106,6 +107,7 @@ fn row(case: &Case, t: &LegTimer, position: i64) -> Vec<Cell> {
         t.state_since.into(),
         Cell::Json(serde_json::to_value(&t.explanation).unwrap_or_default()),
         position.into(),
+        case.created_at.into(),
     ]
 }
 

@@ -283,11 +283,13 @@ impl EventLog for SqliteEventLog {
         .map_err(|e| StoreError::Other(e.to_string()))?;
         // The wanted (id, sequence) pairs travel as one JSON array: SQLite has no
         // array parameters, and a batch can name more complaints than it allows
-        // parameters.
+        // parameters. CROSS JOIN keeps them the outer loop (one primary-key range
+        // per complaint): SQLite's planner cannot tell how few they are and would
+        // otherwise scan the whole log once per pair.
         let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
                    e.payload, e.metadata, e.recorded_at \
                    FROM json_each(?) AS w \
-                   JOIN events e ON e.aggregate_type = ? \
+                   CROSS JOIN events e ON e.aggregate_type = ? \
                                 AND e.aggregate_id = json_extract(w.value, '$[0]') \
                                 AND e.sequence <= json_extract(w.value, '$[1]') \
                    ORDER BY e.aggregate_id, e.sequence";
