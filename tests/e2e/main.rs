@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `aduan` binary on a fresh PostgreSQL database,
 //! driven over HTTP with tokens of different roles.
 
+mod abuse;
 mod concurrency;
 mod dashboard;
 mod durability;

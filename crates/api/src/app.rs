@@ -14,7 +14,8 @@ use aduan_store::CommandBus;
 
 use crate::auth::{JwtKeys, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
-use crate::graphql::{self, AduanSchema, Correlation, RequestAuth};
+use crate::graphql::{self, AduanSchema, Correlation, RequestAuth, RATE_LIMITED};
+use crate::limits::SubmitLimiter;
 use crate::settings;
 
 /// Requests larger than this are refused before they are parsed.
@@ -50,7 +51,11 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     let bus = Arc::new(CommandBus::new(log, services));
     let state = AppState {
-        schema: graphql::build(bus.clone(), sla.clone()),
+        schema: graphql::build(
+            bus.clone(),
+            sla.clone(),
+            SubmitLimiter::new(args.submit_rate_per_minute, args.submit_burst),
+        ),
         bus,
         keys: JwtKeys::hs256(&secret),
     };
@@ -128,12 +133,34 @@ async fn graphql_post(
         .into_inner()
         .data(RequestAuth(auth))
         .data(Correlation(correlation.clone()));
-    let response: async_graphql_axum::GraphQLResponse = state.schema.execute(request).await.into();
+    let executed = state.schema.execute(request).await;
+    let retry_after = retry_after(&executed);
+    let response: async_graphql_axum::GraphQLResponse = executed.into();
     let mut response = response.into_response();
+    if let Some(seconds) = retry_after {
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     if let Ok(value) = HeaderValue::from_str(&correlation) {
         response.headers_mut().insert("x-correlation-id", value);
     }
     response
+}
+
+/// The wait a RATE_LIMITED error asks for, if the response carries one.
+fn retry_after(response: &async_graphql::Response) -> Option<u64> {
+    response.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        match (ext.get("code"), ext.get("retryAfterSeconds")) {
+            (
+                Some(async_graphql::Value::String(code)),
+                Some(async_graphql::Value::Number(seconds)),
+            ) if code == RATE_LIMITED => seconds.as_u64(),
+            _ => None,
+        }
+    })
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

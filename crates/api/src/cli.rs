@@ -108,6 +108,13 @@ pub struct ServeArgs {
     /// several processes, or on a copy of a city's data that must not change).
     #[arg(long, env = "ADUAN_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
     pub watch: bool,
+    /// Submissions a signed-in citizen may make per minute on average (0: no
+    /// limit); over it, RATE_LIMITED with Retry-After. City staff are not limited.
+    #[arg(long, env = "ADUAN_SUBMIT_RATE_PER_MINUTE", default_value_t = 20)]
+    pub submit_rate_per_minute: u32,
+    /// How many submissions a citizen may make at once before the rate applies.
+    #[arg(long, env = "ADUAN_SUBMIT_BURST", default_value_t = 5)]
+    pub submit_burst: u32,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod graphql;
+pub mod limits;
 pub mod seed;
 pub mod settings;
 pub mod transfer;

@@ -33,6 +33,8 @@ impl TestServer {
             .env("ADUAN_JWT_SECRET", TEST_SECRET)
             .env("ADUAN_LOG", "info")
             .env("NO_COLOR", "1")
+            // Tests submit far faster than a citizen may; the limit has its own test.
+            .env("ADUAN_SUBMIT_RATE_PER_MINUTE", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

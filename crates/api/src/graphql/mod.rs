@@ -19,8 +19,10 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use aduan_domain::sla::SlaConfig;
 use aduan_store::CommandBus;
 
+use crate::limits::SubmitLimiter;
+
 pub use context::{Correlation, RequestAuth};
-pub use mutation::MutationRoot;
+pub use mutation::{MutationRoot, RATE_LIMITED};
 
 /// Every query, merged from the modules that own them.
 #[derive(MergedObject, Default)]
@@ -44,9 +46,14 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
         .limit_complexity(MAX_COMPLEXITY)
 }
 
-pub fn build(bus: Arc<CommandBus>, sla: SlaConfig) -> AduanSchema {
+pub fn build(bus: Arc<CommandBus>, sla: SlaConfig, limiter: SubmitLimiter) -> AduanSchema {
     let reads = aduan_projections::Reads::new(bus.log().db());
-    builder().data(bus).data(reads).data(Arc::new(sla)).finish()
+    builder()
+        .data(bus)
+        .data(reads)
+        .data(Arc::new(sla))
+        .data(limiter)
+        .finish()
 }
 
 /// The schema in SDL, as committed in schema.graphql.

@@ -1,6 +1,6 @@
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, ErrorExtensions, Object, Result};
 
-use aduan_domain::{Action, Actor, Command};
+use aduan_domain::{Action, Actor, Command, Role};
 use aduan_projections::ComplaintView;
 use aduan_store::{CommandBus, CommandRequest, RequestContext};
 
@@ -8,6 +8,7 @@ use super::context::{actor, bus, correlation_id};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::types::Complaint;
+use crate::limits::SubmitLimiter;
 
 pub struct MutationRoot;
 
@@ -23,6 +24,33 @@ fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     }
     Ok(value)
 }
+
+/// Citizens' submissions are rate-limited per signed-in citizen (the city's own
+/// staff, who submit for callers and walk-ins, are not). RATE_LIMITED carries
+/// `retryAfterSeconds`; the HTTP response says `Retry-After` (see app.rs).
+fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
+    if actor.role != Role::Citizen {
+        return Ok(());
+    }
+    let Ok(limiter) = ctx.data::<SubmitLimiter>() else {
+        return Ok(());
+    };
+    limiter
+        .check(&actor.id, std::time::Instant::now())
+        .map_err(|wait| {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            async_graphql::Error::new(format!(
+                "too many submissions from this account; retry in {seconds} s"
+            ))
+            .extend_with(|_, ext| {
+                ext.set("code", RATE_LIMITED);
+                ext.set("retryAfterSeconds", seconds);
+            })
+        })
+}
+
+/// The `extensions.code` of a refused submission over the rate limit.
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
 async fn execute(
     ctx: &Context<'_>,
@@ -88,6 +116,7 @@ impl MutationRoot {
         if let Some(id) = &command_id {
             checked_id("commandId", id)?;
         }
+        limit_submissions(ctx, &actor)?;
         let complaint_id = CommandBus::new_complaint_id(command_id.as_deref());
         let action = input.into_action(complaint_id.clone());
         execute(ctx, actor, complaint_id, command_id, None, action).await

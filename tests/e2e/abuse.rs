@@ -1,0 +1,59 @@
+//! One script cannot flood the Command Center: a citizen's submissions are
+//! rate-limited, with a clear error, a Retry-After, and nothing appended.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+on_both_stores!(a_citizen_flooding_submissions_is_slowed_down_and_nothing_is_appended);
+
+async fn a_citizen_flooding_submissions_is_slowed_down_and_nothing_is_appended(backend: Backend) {
+    let env = Env::start_with(
+        backend,
+        &[
+            ("ADUAN_SUBMIT_RATE_PER_MINUTE", "60"),
+            ("ADUAN_SUBMIT_BURST", "3"),
+        ],
+    )
+    .await;
+    for _ in 0..3 {
+        env.submit().await;
+    }
+    let flood = reqwest::Client::new()
+        .post(&env.citizen.url)
+        .bearer_auth(&env.citizen.token)
+        .json(&json!({"query": SUBMIT, "variables": {"input": report()}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flood.status(), 429);
+    let retry_after: u64 = flood.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body: Value = flood.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"],
+        retry_after
+    );
+    assert_eq!(
+        env.store.scalar("SELECT count(*) FROM events").await,
+        3,
+        "the refused submission appended nothing"
+    );
+
+    // Per client: another citizen and the Command Center are not held back.
+    let neighbour = env.client("CITIZEN", None, "warga-2").await;
+    neighbour.ok(SUBMIT, json!({"input": report()})).await;
+    for _ in 0..5 {
+        env.agent.ok(SUBMIT, json!({"input": report()})).await;
+    }
+    // And the citizen may submit again once the wait is over.
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    env.citizen.ok(SUBMIT, json!({"input": report()})).await;
+    assert_eq!(env.store.scalar("SELECT count(*) FROM events").await, 10);
+    env.finish().await;
+}
