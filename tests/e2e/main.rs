@@ -6,6 +6,7 @@ mod concurrency;
 mod dashboard;
 mod durability;
 mod errors;
+mod fuzz;
 mod idempotency;
 mod lifecycle;
 mod lists;

@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
 }
 
@@ -133,7 +134,8 @@ async fn graphql_post(
         .into_inner()
         .data(RequestAuth(auth))
         .data(Correlation(correlation.clone()));
-    let executed = state.schema.execute(request).await;
+    let mut executed = state.schema.execute(request).await;
+    graphql::limits::code_engine_errors(&mut executed);
     let retry_after = retry_after(&executed);
     let response: async_graphql_axum::GraphQLResponse = executed.into();
     let mut response = response.into_response();
@@ -147,6 +149,31 @@ async fn graphql_post(
         response.headers_mut().insert("x-correlation-id", value);
     }
     response
+}
+
+/// A request refused before GraphQL saw it (too large, not JSON, not UTF-8) gets
+/// a GraphQL-shaped error with a code, like every other refusal.
+async fn coded_rejections(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let (code, message) = match status {
+        _ if json || !status.is_client_error() => return response,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => return response,
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "BODY_TOO_LARGE",
+            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        ),
+        _ => (
+            "BAD_REQUEST",
+            "the request is not a GraphQL request in JSON (UTF-8)".to_string(),
+        ),
+    };
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    (status, Json(body)).into_response()
 }
 
 /// The wait a RATE_LIMITED error asks for, if the response carries one.

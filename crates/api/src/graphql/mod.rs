@@ -6,6 +6,7 @@ mod dashboard;
 mod error;
 mod freshness;
 mod inputs;
+pub mod limits;
 mod list;
 mod mutation;
 mod query;
@@ -44,6 +45,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::AliasLimit)
 }
 
 pub fn build(bus: Arc<CommandBus>, sla: SlaConfig, limiter: SubmitLimiter) -> AduanSchema {
