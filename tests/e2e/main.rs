@@ -11,6 +11,7 @@ mod idempotency;
 mod lifecycle;
 mod lists;
 mod ops;
+mod privacy;
 mod sla;
 mod support;
 mod transfer;
