@@ -246,18 +246,24 @@ pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
 
 /// Runs an `aduan` subcommand against a database; returns its standard output.
 pub async fn run_cli(args: &[&str], database_url: &str) -> String {
+    let (ok, stdout, stderr) = try_cli(args, database_url).await;
+    assert!(ok, "aduan {args:?} failed: {stderr}");
+    stdout
+}
+
+/// Runs the CLI; returns whether it succeeded, its stdout and its stderr.
+pub async fn try_cli(args: &[&str], database_url: &str) -> (bool, String, String) {
     let out = tokio::process::Command::new(BIN)
         .args(args)
         .env("DATABASE_URL", database_url)
         .output()
         .await
         .expect("run aduan");
-    assert!(
+    (
         out.status.success(),
-        "aduan {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A citizen's pothole report in Kecamatan Makassar, sent from the mobile app.

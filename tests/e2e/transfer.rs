@@ -11,18 +11,8 @@ use crate::support::*;
 
 /// Runs the CLI; returns (success, stdout + stderr).
 async fn cli(args: &[&str], database_url: &str) -> (bool, String) {
-    let out = tokio::process::Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .output()
-        .await
-        .expect("run aduan");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let (ok, stdout, stderr) = try_cli(args, database_url).await;
+    (ok, stdout + &stderr)
 }
 
 /// Waits until both projections have applied every stored event.
