@@ -91,6 +91,10 @@ async fn crash_mid_stream(backend: Backend, how: Stop) {
         "the stream was under way: {} acknowledged",
         acks.len()
     );
+    eprintln!(
+        "{how:?} on {backend:?}: {} commands acknowledged before the stop",
+        acks.len()
+    );
 
     // Every acknowledged command's events are there, in order, once.
     for (id, events, _) in &acks {
