@@ -1,6 +1,7 @@
-//! The write side's storage: the event log on PostgreSQL (through postgres-es) and
-//! the command bus that turns a command into appended events, with idempotency and
-//! optimistic concurrency.
+//! The write side's storage: the event log (`EventLog`) on PostgreSQL through
+//! postgres-es or on SQLite through sqlite-es, the command bus that turns a command
+//! into appended events, with idempotency and optimistic concurrency, and the
+//! export format that moves a log between the two.
 
 pub mod bus;
 pub mod codec;

@@ -1,5 +1,6 @@
 //! Test support shared by the integration and end-to-end tests: throwaway
-//! PostgreSQL databases and the real `aduan` server as a child process.
+//! PostgreSQL databases and SQLite files (`TestStore`, `on_both_stores!`) and the
+//! real `aduan` server as a child process.
 //!
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
