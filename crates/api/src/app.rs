@@ -15,7 +15,7 @@ use aduan_store::CommandBus;
 use crate::auth::{JwtKeys, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, Correlation, RequestAuth, RATE_LIMITED};
-use crate::limits::SubmitLimiter;
+use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 
 /// Requests larger than this are refused before they are parsed.

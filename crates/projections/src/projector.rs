@@ -68,10 +68,6 @@ impl<P: Projection> Projector<P> {
         &self.projection
     }
 
-    pub fn log(&self) -> &Arc<dyn EventLog> {
-        &self.log
-    }
-
     pub async fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
         match self.log.db() {
             Db::Postgres(pool) => {

@@ -51,8 +51,7 @@ pub async fn step<P: Projection>(
     projector: &Projector<P>,
 ) -> Result<usize, StoreError> {
     let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-    let applied = apply_batch(&mut conn, projector).await?;
-    Ok(applied)
+    apply_batch(&mut conn, projector).await
 }
 
 /// Computes the next batch, then writes its rows and moves the checkpoint in one

@@ -66,10 +66,6 @@ impl PgEventLog {
             upcasters: codec::upcasters(),
         }
     }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 #[async_trait::async_trait]

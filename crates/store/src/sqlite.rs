@@ -68,14 +68,6 @@ impl SqliteEventLog {
         })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn decode_rows(
         &self,
         rows: Vec<sqlx::sqlite::SqliteRow>,

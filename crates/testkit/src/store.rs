@@ -22,6 +22,8 @@ pub struct TestStore {
     /// The PostgreSQL database, when on PostgreSQL.
     pub pg: Option<TestDatabase>,
     dir: Option<PathBuf>,
+    /// The pool the direct-SQL helpers share (opened and migrated once).
+    shared: tokio::sync::OnceCell<Db>,
 }
 
 impl TestStore {
@@ -34,6 +36,7 @@ impl TestStore {
                     url: db.url.clone(),
                     pg: Some(db),
                     dir: None,
+                    shared: Default::default(),
                 }
             }
             Backend::Sqlite => {
@@ -45,6 +48,7 @@ impl TestStore {
                     url: format!("sqlite://{}", dir.join("aduan.db").display()),
                     pg: None,
                     dir: Some(dir),
+                    shared: Default::default(),
                 }
             }
         }
@@ -76,9 +80,17 @@ impl TestStore {
         }
     }
 
+    /// The shared pool of the direct-SQL helpers below.
+    async fn db(&self) -> Db {
+        self.shared
+            .get_or_init(|| async { self.log().await.db() })
+            .await
+            .clone()
+    }
+
     /// Runs one SQL statement directly on the database (bypassing the server).
     pub async fn exec(&self, sql: &str) -> Result<u64, String> {
-        match self.log().await.db() {
+        match self.db().await {
             Db::Postgres(pool) => sqlx::query(sql)
                 .execute(&pool)
                 .await
@@ -93,7 +105,7 @@ impl TestStore {
 
     /// The integer a query returns.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        match self.log().await.db() {
+        match self.db().await {
             Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
             Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
         }
@@ -102,7 +114,7 @@ impl TestStore {
 
     /// The text a query returns.
     pub async fn text(&self, sql: &str) -> String {
-        match self.log().await.db() {
+        match self.db().await {
             Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
             Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(&pool).await,
         }
@@ -111,7 +123,7 @@ impl TestStore {
 
     /// The texts a one-column query returns.
     pub async fn texts(&self, sql: &str) -> Vec<String> {
-        match self.log().await.db() {
+        match self.db().await {
             Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(&pool).await,
             Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(&pool).await,
         }
@@ -120,7 +132,7 @@ impl TestStore {
 
     /// Every row of `table` as text, in `order` (to compare tables row for row).
     pub async fn rows_as_text(&self, table: &str, order: &str) -> Vec<String> {
-        match self.log().await.db() {
+        match self.db().await {
             Db::Postgres(pool) => {
                 sqlx::query_scalar(&format!(
                     "SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"

@@ -20,7 +20,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use aduan_domain::sla::SlaConfig;
 use aduan_store::CommandBus;
 
-use crate::limits::SubmitLimiter;
+use crate::rate_limit::SubmitLimiter;
 
 pub use context::{Correlation, RequestAuth};
 pub use mutation::{MutationRoot, RATE_LIMITED};

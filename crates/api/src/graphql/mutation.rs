@@ -8,7 +8,7 @@ use super::context::{actor, bus, correlation_id};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::types::Complaint;
-use crate::limits::SubmitLimiter;
+use crate::rate_limit::SubmitLimiter;
 
 pub struct MutationRoot;
 
