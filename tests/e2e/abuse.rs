@@ -57,3 +57,47 @@ async fn a_citizen_flooding_submissions_is_slowed_down_and_nothing_is_appended(b
     assert_eq!(env.store.scalar("SELECT count(*) FROM events").await, 10);
     env.finish().await;
 }
+
+on_both_stores!(submissions_without_a_token_are_limited_per_client_address);
+
+/// Without a token there is no account to count against: the client's address
+/// is, as the trusted proxy's header names it.
+async fn submissions_without_a_token_are_limited_per_client_address(backend: Backend) {
+    let env = Env::start_with(
+        backend,
+        &[
+            ("ADUAN_SUBMIT_RATE_PER_MINUTE", "1"),
+            ("ADUAN_SUBMIT_BURST", "2"),
+            ("ADUAN_CLIENT_IP_HEADER", "X-Forwarded-For"),
+        ],
+    )
+    .await;
+    let send = |client_ip: &'static str| {
+        let url = env.citizen.url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("X-Forwarded-For", format!("10.9.9.9, {client_ip}"))
+                .json(&json!({"query": SUBMIT, "variables": {"input": report()}}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    for _ in 0..2 {
+        let (status, body) = send("203.0.113.7").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["data"]["submitComplaint"]["id"].is_string(), "{body}");
+    }
+    let (status, body) = send("203.0.113.7").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
+    // Another address is another client; the first proxy hop is not the key.
+    let (status, body) = send("198.51.100.23").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(env.store.scalar("SELECT count(*) FROM events").await, 3);
+    env.finish().await;
+}

@@ -95,7 +95,18 @@ async fn lists_page_filter_and_scope_from_the_projection(backend: Backend) {
     assert_eq!(ids(&dlh), [moved]);
     assert_eq!(dlh["totalCount"], 1);
 
-    assert_eq!(env.citizen.error_code(LIST, json!({})).await, "FORBIDDEN");
+    // A citizen lists the cases they reported (all five here), and no one else's.
+    let mine = list(&env.citizen, json!({"min": min})).await;
+    assert_eq!(mine["totalCount"], 5);
+    let mut own = ids(&mine);
+    own.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(own, expected);
+    let neighbour = env.client("CITIZEN", None, "warga-2").await;
+    let theirs = list(&neighbour, json!({"min": min})).await;
+    assert_eq!(theirs["totalCount"], 0);
+    assert_eq!(ids(&theirs), Vec::<String>::new());
     assert_eq!(
         env.agent.error_code(LIST, json!({"first": 0})).await,
         "INVALID_INPUT"

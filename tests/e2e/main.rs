@@ -2,6 +2,7 @@
 //! driven over HTTP with tokens of different roles.
 
 mod abuse;
+mod access;
 mod concurrency;
 mod dashboard;
 mod durability;
@@ -14,4 +15,5 @@ mod ops;
 mod privacy;
 mod sla;
 mod support;
+mod tracking;
 mod transfer;

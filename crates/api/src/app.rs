@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
 use aduan_projections::{Projector, Watcher};
@@ -14,7 +16,7 @@ use aduan_store::CommandBus;
 
 use crate::auth::{JwtKeys, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
-use crate::graphql::{self, AduanSchema, Correlation, RequestAuth, RATE_LIMITED};
+use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
 use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 
@@ -26,6 +28,8 @@ pub struct AppState {
     pub bus: Arc<CommandBus>,
     pub keys: JwtKeys,
     pub schema: AduanSchema,
+    /// Where a trusted proxy names the client (see `ServeArgs::client_ip_header`).
+    pub client_ip_header: Option<HeaderName>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -49,15 +53,23 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         Arc::new(reference),
         settings::rules(args.reopen_window_days),
     );
+    let tracking = settings::tracking_key(log.as_ref()).await?;
     let bus = Arc::new(CommandBus::new(log, services));
     let state = AppState {
         schema: graphql::build(
             bus.clone(),
             sla.clone(),
             SubmitLimiter::new(args.submit_rate_per_minute, args.submit_burst),
+            tracking,
         ),
         bus,
         keys: JwtKeys::hs256(&secret),
+        client_ip_header: args
+            .client_ip_header
+            .as_deref()
+            .map(HeaderName::try_from)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("ADUAN_CLIENT_IP_HEADER: {e}"))?,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (summary, timers) = settings::projections(&sla)?;
@@ -86,9 +98,12 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening on http://{addr}/graphql");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop.send(true);
     for task in projecting {
         let _ = task.await;
@@ -117,6 +132,7 @@ async fn graphiql() -> Html<String> {
 
 async fn graphql_post(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     request: async_graphql_axum::GraphQLRequest,
 ) -> Response {
@@ -133,6 +149,7 @@ async fn graphql_post(
     let request = request
         .into_inner()
         .data(RequestAuth(auth))
+        .data(client_key(&state, peer, &headers))
         .data(Correlation(correlation.clone()));
     let mut executed = state.schema.execute(request).await;
     graphql::limits::code_engine_errors(&mut executed);
@@ -149,6 +166,29 @@ async fn graphql_post(
         response.headers_mut().insert("x-correlation-id", value);
     }
     response
+}
+
+/// Who a request without a token counts against: the last address in the
+/// trusted proxy's header (the one the proxy itself saw), else the peer.
+fn client_key(
+    state: &AppState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> ClientKey {
+    let forwarded = state
+        .client_ip_header
+        .as_ref()
+        .and_then(|name| headers.get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let key = match (forwarded, peer) {
+        (Some(ip), _) => ip.to_string(),
+        (None, Some(Extension(ConnectInfo(addr)))) => addr.ip().to_string(),
+        (None, None) => "unknown".to_string(),
+    };
+    ClientKey(key)
 }
 
 /// A request refused before GraphQL saw it (too large, not JSON, not UTF-8) gets

@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// How many submissions a citizen may make at once before the rate applies.
     #[arg(long, env = "ADUAN_SUBMIT_BURST", default_value_t = 5)]
     pub submit_burst: u32,
+    /// The header a trusted reverse proxy puts the client's address in (for
+    /// example X-Forwarded-For; its last entry is used). Without it, submissions
+    /// without a token are limited per connecting address.
+    #[arg(long, env = "ADUAN_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

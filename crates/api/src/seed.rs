@@ -198,6 +198,8 @@ impl Story {
                 anonymous: rng.chance(10),
                 attachments: vec![],
                 external_ref: None,
+                // Like every submission, a code, though no one is handed it.
+                tracking_code_hash: Some(tracking::hash(&uuid::Uuid::new_v4().to_string())),
             }),
         )];
         if rng.chance(5) {
@@ -315,6 +317,7 @@ impl Story {
                 Action::Rate(Rate {
                     score,
                     comment: None,
+                    tracking_code: None,
                 }),
             ));
         }

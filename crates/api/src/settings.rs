@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use aduan_domain::sla::SlaConfig;
+use aduan_domain::tracking::TrackingKey;
 use aduan_domain::{ReferenceData, Rules};
 use aduan_projections::{ComplaintSummary, SlaTimers};
 
@@ -53,6 +54,19 @@ pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaT
         Arc::new(calendar),
         Arc::new(book),
     ))
+}
+
+/// The key tracking codes are made with: generated on first start and kept in
+/// the database, so every process of a city, and every restart, makes the same
+/// code for a case (a retried submission gets its code again).
+pub async fn tracking_key(log: &dyn aduan_store::EventLog) -> anyhow::Result<TrackingKey> {
+    let fresh = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let (key, _) = log.setting_or_insert("tracking_code_key", &fresh).await?;
+    Ok(TrackingKey::new(key.into_bytes()))
 }
 
 pub fn rules(reopen_window_days: i64) -> Rules {

@@ -14,3 +14,25 @@ fn committed_schema_matches_the_code() {
          `cargo run -p aduan-api -- schema > schema.graphql` (or UPDATE_SCHEMA=1 cargo test)"
     );
 }
+
+/// docs/security.md prints the access policy between two markers; it must be
+/// the table the code enforces.
+#[test]
+fn security_docs_print_the_access_policy_the_code_enforces() {
+    const START: &str = "<!-- access-policy: generated from aduan_domain::access -->\n";
+    const END: &str = "<!-- /access-policy -->";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/security.md");
+    let doc = std::fs::read_to_string(path).expect("read docs/security.md");
+    let (before, rest) = doc.split_once(START).expect("the start marker");
+    let (printed, after) = rest.split_once(END).expect("the end marker");
+    let table = aduan_domain::access::markdown();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, format!("{before}{START}{table}{END}{after}")).expect("write");
+        return;
+    }
+    assert!(
+        printed == table,
+        "docs/security.md's access table is out of date; regenerate it with \
+         UPDATE_SCHEMA=1 cargo test -p aduan-api --test schema"
+    );
+}

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
+    /// No token: a member of the public. Never carried by a token.
+    Public,
     Citizen,
     Agent,
     OpdAdmin,
@@ -15,6 +17,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The roles a token may carry.
     pub const ALL: [Role; 8] = [
         Role::Citizen,
         Role::Agent,
@@ -28,6 +31,7 @@ impl Role {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Public => "PUBLIC",
             Role::Citizen => "CITIZEN",
             Role::Agent => "AGENT",
             Role::OpdAdmin => "OPD_ADMIN",
@@ -75,6 +79,11 @@ impl Actor {
             role,
             opd: opd.map(str::to_string),
         }
+    }
+
+    /// A caller without a token.
+    pub fn public() -> Self {
+        Actor::new("public", Role::Public, None)
     }
 
     /// True when this actor is an OPD admin or officer of `opd`.

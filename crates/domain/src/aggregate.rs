@@ -3,6 +3,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
+use crate::access::{self, Operation};
 use crate::actor::{Actor, Role};
 use crate::commands::*;
 use crate::error::ComplaintError;
@@ -52,6 +53,9 @@ pub struct Case {
     /// SLA breaches already recorded, so each is recorded once.
     #[serde(default)]
     pub recorded_breaches: Vec<(Leg, DateTime<Utc>)>,
+    /// The hash of the case's tracking code (see `tracking`).
+    #[serde(default)]
+    pub tracking_code_hash: Option<String>,
 }
 
 impl Case {
@@ -123,10 +127,7 @@ fn decide_submit(
     now: DateTime<Utc>,
 ) -> Result<ComplaintEvent, ComplaintError> {
     let reference = &services.reference;
-    if !matches!(
-        actor.role,
-        Role::Citizen | Role::Agent | Role::Supervisor | Role::System
-    ) {
+    if access::access(actor.role, Operation::Submit) != access::Access::Allowed {
         return Err(ComplaintError::forbidden(format!(
             "{} may not submit complaints",
             actor.role
@@ -158,6 +159,7 @@ fn decide_submit(
         anonymous: s.anonymous,
         attachments: validate::urls("attachments", &s.attachments)?,
         external_ref: validate::optional("externalRef", s.external_ref.as_deref(), MAX_CODE)?,
+        tracking_code_hash: s.tracking_code_hash,
         occurred_at: now,
     })
 }
@@ -176,6 +178,7 @@ impl Case {
             anonymous,
             attachments,
             external_ref,
+            tracking_code_hash,
             occurred_at,
         } = event
         else {
@@ -211,6 +214,7 @@ impl Case {
             rated_closure: None,
             rating: None,
             recorded_breaches: Vec::new(),
+            tracking_code_hash,
         }
     }
 
@@ -330,10 +334,11 @@ impl Case {
         };
         let command_center = actor.role.is_command_center();
         let own_opd = actor.works_for(self.opd.as_deref());
+        let may = |op| access::permits(actor, op, self, None);
         match action {
             Action::Submit(_) => Err(ComplaintError::AlreadyExists),
             Action::Verify(v) => {
-                self.allow(actor, command_center, verb)?;
+                self.allow(actor, may(Operation::Verify), verb)?;
                 if status != Status::Submitted {
                     return Err(transition());
                 }
@@ -349,7 +354,7 @@ impl Case {
                 })
             }
             Action::Reject(r) => {
-                self.allow(actor, command_center, verb)?;
+                self.allow(actor, may(Operation::Reject), verb)?;
                 if !matches!(status, Status::Submitted | Status::Verified) {
                     return Err(transition());
                 }
@@ -392,8 +397,7 @@ impl Case {
                 })
             }
             Action::Transfer(t) => {
-                let may = command_center || (actor.role == Role::OpdAdmin && own_opd);
-                self.allow(actor, may, verb)?;
+                self.allow(actor, may(Operation::Transfer), verb)?;
                 if !status.is_with_opd() {
                     return Err(transition());
                 }
@@ -413,7 +417,7 @@ impl Case {
                 })
             }
             Action::Respond(r) => {
-                self.allow(actor, own_opd, verb)?;
+                self.allow(actor, may(Operation::Respond), verb)?;
                 if !status.is_with_opd() {
                     return Err(transition());
                 }
@@ -424,15 +428,17 @@ impl Case {
             }
             Action::RequestInfo(r) => {
                 let before_dispatch = matches!(status, Status::Submitted | Status::Verified);
-                let may = if before_dispatch {
+                // Who asks depends on the stage: the Command Center before
+                // dispatch, the OPD holding the case after it.
+                let stage = if before_dispatch {
                     command_center
                 } else if status.is_with_opd() {
                     own_opd
                 } else {
                     // Neither may ask now; say so as a transition, not a permission.
-                    command_center || own_opd
+                    true
                 };
-                self.allow(actor, may, verb)?;
+                self.allow(actor, may(Operation::RequestInfo) && stage, verb)?;
                 if !before_dispatch && !status.is_with_opd() {
                     return Err(transition());
                 }
@@ -442,8 +448,7 @@ impl Case {
                 })
             }
             Action::ProvideInfo(p) => {
-                let may = self.is_reporter(actor) || command_center;
-                self.allow(actor, may, verb)?;
+                self.allow(actor, may(Operation::ProvideInfo), verb)?;
                 if status != Status::WaitingForInfo {
                     return Err(transition());
                 }
@@ -454,7 +459,7 @@ impl Case {
                 })
             }
             Action::RecordFieldHandling(f) => {
-                self.allow(actor, own_opd, verb)?;
+                self.allow(actor, may(Operation::RecordFieldHandling), verb)?;
                 if !status.is_with_opd() {
                     return Err(transition());
                 }
@@ -475,8 +480,7 @@ impl Case {
                 })
             }
             Action::Escalate(e) => {
-                let may = command_center || actor.role == Role::System;
-                self.allow(actor, may, verb)?;
+                self.allow(actor, may(Operation::Escalate), verb)?;
                 if !status.is_open() {
                     return Err(transition());
                 }
@@ -488,8 +492,7 @@ impl Case {
             }
             Action::Close(c) => self.decide_close(actor, c, now),
             Action::Reopen(r) => {
-                let may = self.is_reporter(actor) || command_center;
-                self.allow(actor, may, verb)?;
+                self.allow(actor, may(Operation::Reopen), verb)?;
                 if status != Status::Closed {
                     return Err(transition());
                 }
@@ -506,7 +509,9 @@ impl Case {
                 })
             }
             Action::Rate(r) => {
-                self.allow(actor, self.is_reporter(actor), verb)?;
+                let holder =
+                    access::permits(actor, Operation::Rate, self, r.tracking_code.as_deref());
+                self.allow(actor, holder, verb)?;
                 if status != Status::Closed {
                     return Err(transition());
                 }
@@ -537,9 +542,12 @@ impl Case {
     ) -> Result<ComplaintEvent, ComplaintError> {
         // Dispatch: the Command Center sends a verified case to an OPD.
         // Disposition: the OPD's admin hands a case it holds to one of its officers.
-        let dispatch = actor.role.is_command_center();
-        let own = actor.role == Role::OpdAdmin && actor.works_for(self.opd.as_deref());
-        self.allow(actor, dispatch || own, "assign")?;
+        self.allow(
+            actor,
+            access::permits(actor, Operation::Assign, self, None),
+            "assign",
+        )?;
+        let dispatch = !actor.role.is_opd_scoped();
         let status_ok = if dispatch {
             self.status == Status::Verified
         } else {
@@ -584,8 +592,11 @@ impl Case {
         now: DateTime<Utc>,
     ) -> Result<ComplaintEvent, ComplaintError> {
         let own_opd = actor.works_for(self.opd.as_deref());
-        let may = own_opd || actor.role.is_command_center() || actor.role == Role::System;
-        self.allow(actor, may, "close")?;
+        self.allow(
+            actor,
+            access::permits(actor, Operation::Close, self, None),
+            "close",
+        )?;
         let allowed_status = if own_opd {
             self.status.is_with_opd()
         } else {

@@ -78,6 +78,8 @@ pub struct Submit {
     pub anonymous: bool,
     pub attachments: Vec<String>,
     pub external_ref: Option<String>,
+    /// The hash of the tracking code the submitter is given.
+    pub tracking_code_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,6 +152,8 @@ pub struct Reopen {
 pub struct Rate {
     pub score: i32,
     pub comment: Option<String>,
+    /// Rating by tracking code, without an account.
+    pub tracking_code: Option<String>,
 }
 
 /// The deadline watcher records that a leg's deadline passed (and escalates).

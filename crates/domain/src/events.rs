@@ -24,6 +24,9 @@ pub enum ComplaintEvent {
         anonymous: bool,
         attachments: Vec<String>,
         external_ref: Option<String>,
+        /// The hash of the tracking code handed to the submitter (see `tracking`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking_code_hash: Option<String>,
         occurred_at: DateTime<Utc>,
     },
     Verified {

@@ -1,6 +1,7 @@
 //! The pure domain of aduan: the `Complaint` aggregate, its commands, events and
 //! errors, and the business rules that decide who may do what. No I/O lives here.
 
+pub mod access;
 pub mod actor;
 pub mod aggregate;
 pub mod clock;
@@ -10,9 +11,11 @@ pub mod events;
 pub mod reference;
 pub mod rules;
 pub mod sla;
+pub mod tracking;
 pub mod validate;
 pub mod values;
 
+pub use access::{Access, Operation, Scope};
 pub use actor::{Actor, Role};
 pub use aggregate::{Case, Complaint};
 pub use clock::{Clock, FixedClock, SystemClock};

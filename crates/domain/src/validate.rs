@@ -14,22 +14,32 @@ pub const MAX_URL: usize = 2000;
 
 type Result<T> = std::result::Result<T, ComplaintError>;
 
-/// Required text: trimmed, not empty, at most `max` characters, no control
-/// characters other than line breaks and tabs.
+/// Required text: cleaned (see `clean`), not empty, at most `max` characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String> {
-    let value = value.trim();
+    let value = clean(value);
     if value.is_empty() {
         return Err(ComplaintError::invalid(field, "must not be empty"));
     }
-    bounded(field, value, max)
+    bounded(field, &value, max)
 }
 
 /// Optional text: blank counts as absent.
 pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => bounded(field, v, max).map(Some),
+    match value.map(clean).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => bounded(field, &v, max).map(Some),
     }
+}
+
+/// Control characters other than line feeds and tabs are stripped (a stray NUL
+/// or escape sequence from a form or a bridge must not reach an officer's
+/// screen or a CSV export), then surrounding blanks trimmed.
+pub fn clean(value: &str) -> String {
+    let stripped: String = value
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect();
+    stripped.trim().to_string()
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
@@ -38,15 +48,6 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
         return Err(ComplaintError::invalid(
             field,
             format!("is {len} characters long; the limit is {max}"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err(ComplaintError::invalid(
-            field,
-            "contains control characters",
         ));
     }
     Ok(value.to_string())
@@ -171,9 +172,21 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_rejected_but_newlines_kept() {
-        assert!(required("t", "a\u{0}b", 10).is_err());
-        assert_eq!(required("t", "a\nb", 10).unwrap(), "a\nb");
+    fn control_characters_are_stripped_but_line_feeds_and_tabs_kept() {
+        assert_eq!(required("t", "a\u{0}b\u{1b}[31m", 10).unwrap(), "ab[31m");
+        assert_eq!(required("t", "a\r\nb\tc", 10).unwrap(), "a\nb\tc");
+        assert_eq!(
+            required("t", "\u{7f}\u{85}", 10),
+            Err(ComplaintError::invalid("t", "must not be empty"))
+        );
+        assert_eq!(optional("t", Some("\u{0}"), 10), Ok(None));
+        // The limit counts what is kept.
+        assert!(required(
+            "t",
+            &format!("{}{}", "\u{0}".repeat(20), "x".repeat(10)),
+            10
+        )
+        .is_ok());
     }
 
     #[test]

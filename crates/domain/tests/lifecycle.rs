@@ -417,6 +417,7 @@ fn reporter_rates_the_lowest_score_without_comment() {
     let bare = Action::Rate(Rate {
         score: 1,
         comment: Some("   ".into()),
+        tracking_code: None,
     });
     given(closed_case())
         .when(cmd(citizen(), bare))

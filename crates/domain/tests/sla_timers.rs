@@ -43,6 +43,7 @@ fn submitted(at: DateTime<Utc>, priority: Priority) -> ComplaintEvent {
         anonymous: false,
         attachments: vec![],
         external_ref: None,
+        tracking_code_hash: None,
         occurred_at: at,
     }
 }

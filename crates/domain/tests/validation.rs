@@ -76,10 +76,26 @@ fn description_of_exactly_5000_characters_is_accepted() {
 }
 
 #[test]
-fn description_with_control_characters() {
+fn control_characters_are_stripped_from_text() {
+    let input = Submit {
+        title: "\u{1b}[2JPothole\u{0}".into(),
+        description: "broken\u{7}bell\r\nsecond line".into(),
+        ..submit_input()
+    };
+    given_none()
+        .when(cmd(agent(), Action::Submit(input.clone())))
+        .then_expect_events(vec![submitted_from(Submit {
+            title: "[2JPothole".into(),
+            description: "brokenbell\nsecond line".into(),
+            ..input
+        })]);
+}
+
+#[test]
+fn text_of_nothing_but_control_characters_is_empty() {
     submit_fails(
-        |s| s.description = "broken\u{7}bell".into(),
-        invalid("description", "contains control characters"),
+        |s| s.description = "\u{0}\u{7}".into(),
+        invalid("description", "must not be empty"),
     );
 }
 

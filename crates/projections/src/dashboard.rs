@@ -239,6 +239,7 @@ pub fn city_stats_query<'a, DB: Database>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     group: GroupBy,
+    opd: Option<&str>,
     utc_offset: &str,
     day: (&str, &str),
 ) -> QueryBuilder<'a, DB>
@@ -270,8 +271,11 @@ where
     ))
     .push_bind(from)
     .push(" AND created_at < ")
-    .push_bind(to)
-    .push(" GROUP BY 1 ORDER BY 1");
+    .push_bind(to);
+    if let Some(opd) = opd {
+        q.push(" AND opd = ").push_bind(opd.to_string());
+    }
+    q.push(" GROUP BY 1 ORDER BY 1");
     q
 }
 

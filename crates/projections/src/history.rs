@@ -54,6 +54,18 @@ impl HistoryEntry {
             }
         }
     }
+
+    /// Removes the exact address from the payload, for readers who may not see it.
+    pub fn redact_address(&mut self) {
+        let address = self
+            .payload
+            .get_mut("location")
+            .and_then(Value::as_object_mut)
+            .and_then(|l| l.get_mut("address"));
+        if let Some(address) = address.filter(|a| !a.is_null()) {
+            *address = Value::String("[redacted]".into());
+        }
+    }
 }
 
 /// The history as of an instant: the events that had occurred by then.

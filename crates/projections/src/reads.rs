@@ -155,6 +155,7 @@ impl Reads {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         group: GroupBy,
+        opd: Option<&str>,
         utc_offset: &str,
     ) -> Result<Vec<StatRow>, StoreError> {
         let day = match &self.db {
@@ -166,7 +167,7 @@ impl Reads {
             // SQLite's date functions take the offset as a "+HH:MM" modifier.
             Db::Sqlite(_) => ("strftime('%Y-%m-%d', created_at, ", ")"),
         };
-        on_db!(&self.db, pool, DB => dashboard::city_stats_query::<DB>(from, to, group, utc_offset, day)
+        on_db!(&self.db, pool, DB => dashboard::city_stats_query::<DB>(from, to, group, opd, utc_offset, day)
             .build_query_as()
             .fetch_all(pool)
             .await)

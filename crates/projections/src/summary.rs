@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
-use aduan_domain::{Case, ComplaintEvent};
+use aduan_domain::{tracking, Case, ComplaintEvent};
 use aduan_store::codec;
 
 use crate::projector::Projection;
@@ -61,6 +61,7 @@ static SPEC: TableSpec = TableSpec {
         "sla_state",
         "sla_at_risk_at",
         "sla_deadline",
+        "reporter_ref",
         "version",
         "last_position",
         "events_applied",
@@ -79,7 +80,13 @@ impl ComplaintSummary {
         // "Now" is the last event's own time: rows depend on events only, so a
         // rebuild gives the same rows; later instants are read with `CaseSla::state_at`.
         let now = last.event.occurred_at();
-        let c = codec::fold(&touched.history).0.map(redact)?;
+        let c = codec::fold(&touched.history).0?;
+        let reporter_ref = c
+            .reporter
+            .as_ref()
+            .and_then(|r| r.subject.as_deref())
+            .map(tracking::reporter_ref);
+        let c = redact(c);
         let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
         let sla = CaseSla::of(&sla::timers(&events, &self.book, &self.calendar, now));
         let state = serde_json::to_value(&c).ok()?;
@@ -108,6 +115,7 @@ impl ComplaintSummary {
             sla.map(|s| s.state.as_str()).into(),
             sla.and_then(|s| s.at_risk_at).into(),
             sla.and_then(|s| s.deadline).into(),
+            reporter_ref.as_deref().into(),
             version.into(),
             position.into(),
             touched.in_batch.into(),

@@ -64,6 +64,8 @@ pub struct SummaryFilter {
     pub text: Option<String>,
     /// SLA standings as of `now`.
     pub sla_states: Vec<TimerState>,
+    /// Only this reporter's cases (see `tracking::reporter_ref`).
+    pub reporter_ref: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -80,6 +82,7 @@ impl Default for SummaryFilter {
             created_to: None,
             text: None,
             sla_states: Vec::new(),
+            reporter_ref: None,
             now: Utc::now(),
         }
     }
@@ -161,6 +164,9 @@ where
     push_in(q, "kecamatan", &f.kecamatan);
     push_in(q, "channel", &f.channels);
     push_in(q, "priority", &f.priorities);
+    if let Some(reporter) = &f.reporter_ref {
+        q.push(" AND reporter_ref = ").push_bind(reporter.clone());
+    }
     if let Some(from) = f.created_from {
         q.push(" AND created_at >= ").push_bind(from);
     }

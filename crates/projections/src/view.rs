@@ -1,4 +1,5 @@
-use aduan_domain::{Actor, Case, ComplaintEvent, Role};
+use aduan_domain::access::{self, Operation};
+use aduan_domain::{Actor, Case, ComplaintEvent};
 use aduan_store::codec::{self, StoredEvent};
 
 /// A complaint's current state as a reader sees it.
@@ -37,27 +38,12 @@ pub fn with_personal_data(mut case: Case, submitted: &ComplaintEvent) -> Case {
     case
 }
 
-/// Whether `actor` may see the exact address: whoever handles the case on the
-/// ground or oversees it, and the reporter.
+/// Whether `actor` may see the exact address (the access policy's field group).
 pub fn may_see_address(actor: &Actor, case: &Case) -> bool {
-    match actor.role {
-        Role::Agent | Role::Supervisor | Role::Auditor | Role::System => true,
-        Role::OpdAdmin | Role::OpdOfficer => actor.works_for(case.opd.as_deref()),
-        Role::Citizen => case.is_reporter(actor),
-        Role::Analyst => false,
-    }
+    access::permits(actor, Operation::ExactAddress, case, None)
 }
 
-/// Whether `actor` may see who reported `case` (name, phone, email). The Command
-/// Center, auditors and the reporter always may; the handling OPD may unless the
-/// citizen asked to stay anonymous; nobody else.
+/// Whether `actor` may see who reported `case` (name, phone, email).
 pub fn may_see_reporter(actor: &Actor, case: &Case) -> bool {
-    match actor.role {
-        Role::Agent | Role::Supervisor | Role::Auditor | Role::System => true,
-        Role::OpdAdmin | Role::OpdOfficer => {
-            !case.anonymous && actor.works_for(case.opd.as_deref())
-        }
-        Role::Citizen => case.is_reporter(actor),
-        Role::Analyst => false,
-    }
+    access::permits(actor, Operation::ReporterContact, case, None)
 }

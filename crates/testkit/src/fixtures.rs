@@ -96,6 +96,7 @@ pub fn submit(id: &str) -> Action {
         anonymous: false,
         attachments: vec![],
         external_ref: None,
+        tracking_code_hash: None,
     })
 }
 
@@ -116,6 +117,7 @@ pub fn submitted_event(id: &str, at: chrono::DateTime<chrono::Utc>) -> Complaint
         anonymous: s.anonymous,
         attachments: s.attachments,
         external_ref: s.external_ref,
+        tracking_code_hash: s.tracking_code_hash,
         occurred_at: at,
     }
 }

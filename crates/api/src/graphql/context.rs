@@ -2,27 +2,22 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 
-use aduan_domain::Actor;
 use aduan_projections::Reads;
 use aduan_store::CommandBus;
 
 use super::error::gql_error;
 use crate::auth::AuthError;
+use aduan_domain::Actor;
 
 /// The outcome of checking the request's bearer token.
 pub struct RequestAuth(pub Result<Actor, AuthError>);
 
+/// Who a request counts against for rate limits when it carries no token: the
+/// client's address.
+pub struct ClientKey(pub String);
+
 /// The request's correlation id (from `x-correlation-id` or generated).
 pub struct Correlation(pub String);
-
-/// The signed-in actor, or UNAUTHENTICATED.
-pub fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
-    match ctx.data_opt::<RequestAuth>() {
-        Some(RequestAuth(Ok(actor))) => Ok(actor.clone()),
-        Some(RequestAuth(Err(e))) => Err(gql_error("UNAUTHENTICATED", e.to_string())),
-        None => Err(gql_error("UNAUTHENTICATED", "missing bearer token")),
-    }
-}
 
 pub fn bus<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<CommandBus>> {
     ctx.data::<Arc<CommandBus>>()

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use aduan_domain::access::{Operation, Scope};
 use aduan_domain::sla::SlaConfig;
-use aduan_domain::Role;
 use aduan_projections::dashboard::{self, GroupBy, AGE_BUCKETS};
 
-use super::context::{actor, bus, reads};
+use super::access::guard;
+use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 
@@ -91,15 +92,9 @@ impl DashboardQuery {
         to: DateTime<Utc>,
         min_position: Option<i64>,
     ) -> Result<Dashboard> {
-        let actor = actor(ctx)?;
+        let (_, scope) = guard(ctx, Operation::Dashboard)?;
         check_range(from, to)?;
-        match actor.role {
-            Role::Citizen => return Err(gql_error("FORBIDDEN", "citizens do not read dashboards")),
-            Role::OpdAdmin | Role::OpdOfficer if opd.is_none() || opd != actor.opd => {
-                return Err(gql_error("FORBIDDEN", "an OPD reads its own dashboard"))
-            }
-            _ => {}
-        }
+        let opd = scoped_opd(scope, opd)?;
         freshness::reach(ctx, &freshness::ALL, min_position).await?;
         let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let bus = bus(ctx)?;
@@ -148,8 +143,10 @@ impl DashboardQuery {
         group_by: StatsGroupBy,
         min_position: Option<i64>,
     ) -> Result<Vec<CityStat>> {
-        actor(ctx)?;
+        let (_, scope) = guard(ctx, Operation::CityStats)?;
         check_range(from, to)?;
+        // An OPD's figures count its own cases only.
+        let opd = scoped_opd(scope, None)?;
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let offset = ctx
             .data::<Arc<SlaConfig>>()
@@ -162,7 +159,7 @@ impl DashboardQuery {
             StatsGroupBy::Channel => GroupBy::Channel,
         };
         let rows = reads(ctx)?
-            .city_stats(from, to, group, &offset)
+            .city_stats(from, to, group, opd.as_deref(), &offset)
             .await
             .map_err(store_error)?;
         Ok(rows
@@ -175,5 +172,21 @@ impl DashboardQuery {
                 rejected: r.rejected,
             })
             .collect())
+    }
+}
+
+/// The OPD a dashboard or statistic is for: an OPD-scoped caller gets their own
+/// (asking for another's is refused); others get what they asked for.
+fn scoped_opd(scope: Scope, asked: Option<String>) -> Result<Option<String>> {
+    match (scope, asked) {
+        (Scope::All, asked) => Ok(asked),
+        (Scope::Opd(own), None) => Ok(Some(own)),
+        (Scope::Opd(own), Some(asked)) if asked == own => Ok(Some(own)),
+        (Scope::Opd(_), Some(_)) => {
+            Err(gql_error("FORBIDDEN", "an OPD reads its own figures only"))
+        }
+        (Scope::Reporter(_) | Scope::Nothing, _) => {
+            Err(gql_error("FORBIDDEN", "no figures to read"))
+        }
     }
 }

@@ -7,9 +7,10 @@ use std::time::Duration;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use aduan_domain::Role;
+use aduan_domain::access::Operation;
 
-use super::context::{actor, reads};
+use super::access::guard;
+use super::context::reads;
 use super::error::{gql_error, store_error};
 
 pub const SUMMARY: &str = "complaint_summary";
@@ -72,12 +73,7 @@ impl FreshnessQuery {
     /// Each projection's progress through the event log (for operators and for
     /// clients deciding whether a read reflects a write).
     async fn projections(&self, ctx: &Context<'_>) -> Result<Vec<ProjectionStatus>> {
-        if actor(ctx)?.role == Role::Citizen {
-            return Err(gql_error(
-                "FORBIDDEN",
-                "citizens do not read projection status",
-            ));
-        }
+        guard(ctx, Operation::Projections)?;
         let reads = reads(ctx)?;
         let mut out = Vec::new();
         for name in ALL {

@@ -59,7 +59,11 @@ pub struct SubmitComplaintInput {
 }
 
 impl SubmitComplaintInput {
-    pub fn into_action(self, complaint_id: String) -> domain::Action {
+    pub fn into_action(
+        self,
+        complaint_id: String,
+        tracking_code_hash: Option<String>,
+    ) -> domain::Action {
         domain::Action::Submit(domain::Submit {
             complaint_id,
             channel: self.channel.into(),
@@ -83,6 +87,7 @@ impl SubmitComplaintInput {
             anonymous: self.anonymous,
             attachments: self.attachments,
             external_ref: self.external_ref,
+            tracking_code_hash,
         })
     }
 }
@@ -195,4 +200,10 @@ targeted_input!(RateComplaintInput {
     /// 1 (very dissatisfied) to 5 (very satisfied).
     score: i32,
     comment: Option<String>,
-} => |s| domain::Action::Rate(domain::Rate { score: s.score, comment: s.comment }));
+    /// The code given at submission: lets its holder rate without a token.
+    tracking_code: Option<String>,
+} => |s| domain::Action::Rate(domain::Rate {
+    score: s.score,
+    comment: s.comment,
+    tracking_code: s.tracking_code,
+}));

@@ -4,10 +4,11 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use aduan_domain::Role;
+use aduan_domain::access::{Operation, Scope};
 use aduan_projections::summary_query::{Keyset, SummaryFilter, SummaryRow};
 
-use super::context::{actor, bus, reads};
+use super::access::guard;
+use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::sla::TimerState as SlaState;
@@ -69,6 +70,7 @@ impl ComplaintFilter {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            reporter_ref: None,
             now,
         }
     }
@@ -172,7 +174,7 @@ impl ListQuery {
         after: Option<String>,
         min_position: Option<i64>,
     ) -> Result<ComplaintConnection> {
-        let actor = actor(ctx)?;
+        let (_, scope) = guard(ctx, Operation::Complaints)?;
         let first = first.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 100"));
@@ -187,16 +189,11 @@ impl ListQuery {
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
         let mut query = filter.unwrap_or_default().into_query(now);
-        match actor.role {
-            Role::Citizen => {
-                return Err(gql_error(
-                    "FORBIDDEN",
-                    "citizens read their complaints one by one",
-                ))
-            }
-            // An OPD sees the cases it holds.
-            Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
-            _ => {}
+        match scope {
+            Scope::All => {}
+            Scope::Opd(opd) => query.opds = vec![opd],
+            Scope::Reporter(reporter) => query.reporter_ref = Some(reporter),
+            Scope::Nothing => return Err(gql_error("FORBIDDEN", "no complaints to list")),
         }
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let reads = reads(ctx)?;

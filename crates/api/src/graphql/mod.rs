@@ -1,6 +1,7 @@
 //! The GraphQL contract: see schema.graphql (generated from this code) and
 //! DESIGN.md's API section.
 
+mod access;
 mod context;
 mod dashboard;
 mod error;
@@ -11,6 +12,7 @@ mod list;
 mod mutation;
 mod query;
 mod sla;
+mod tracking;
 mod types;
 
 use std::sync::Arc;
@@ -18,11 +20,12 @@ use std::sync::Arc;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use aduan_domain::sla::SlaConfig;
+use aduan_domain::tracking::TrackingKey;
 use aduan_store::CommandBus;
 
 use crate::rate_limit::SubmitLimiter;
 
-pub use context::{Correlation, RequestAuth};
+pub use context::{ClientKey, Correlation, RequestAuth};
 pub use mutation::{MutationRoot, RATE_LIMITED};
 
 /// Every query, merged from the modules that own them.
@@ -33,6 +36,7 @@ pub struct QueryRoot(
     sla::SlaQuery,
     dashboard::DashboardQuery,
     freshness::FreshnessQuery,
+    tracking::TrackingQuery,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -48,13 +52,19 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
         .extension(limits::AliasLimit)
 }
 
-pub fn build(bus: Arc<CommandBus>, sla: SlaConfig, limiter: SubmitLimiter) -> AduanSchema {
+pub fn build(
+    bus: Arc<CommandBus>,
+    sla: SlaConfig,
+    limiter: SubmitLimiter,
+    tracking: TrackingKey,
+) -> AduanSchema {
     let reads = aduan_projections::Reads::new(bus.log().db());
     builder()
         .data(bus)
         .data(reads)
         .data(Arc::new(sla))
         .data(limiter)
+        .data(tracking)
         .finish()
 }
 

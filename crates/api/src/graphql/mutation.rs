@@ -1,10 +1,13 @@
 use async_graphql::{Context, ErrorExtensions, Object, Result};
 
+use aduan_domain::access::Operation;
+use aduan_domain::tracking::{self, TrackingKey};
 use aduan_domain::{Action, Actor, Command, Role};
 use aduan_projections::ComplaintView;
 use aduan_store::{CommandBus, CommandRequest, RequestContext};
 
-use super::context::{actor, bus, correlation_id};
+use super::access::guard;
+use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::types::Complaint;
@@ -25,18 +28,24 @@ fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     Ok(value)
 }
 
-/// Citizens' submissions are rate-limited per signed-in citizen (the city's own
-/// staff, who submit for callers and walk-ins, are not). RATE_LIMITED carries
-/// `retryAfterSeconds`; the HTTP response says `Retry-After` (see app.rs).
+/// Citizens' submissions are rate-limited: per account when signed in, per
+/// client address without a token (the city's own staff, who submit for callers
+/// and walk-ins, are not). RATE_LIMITED carries `retryAfterSeconds`; the HTTP
+/// response says `Retry-After` (see app.rs).
 fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
-    if actor.role != Role::Citizen {
-        return Ok(());
-    }
+    let key = match actor.role {
+        Role::Citizen => format!("account:{}", actor.id),
+        Role::Public => match ctx.data_opt::<ClientKey>() {
+            Some(ClientKey(client)) => format!("client:{client}"),
+            None => "client:unknown".to_string(),
+        },
+        _ => return Ok(()),
+    };
     let Ok(limiter) = ctx.data::<SubmitLimiter>() else {
         return Ok(());
     };
     limiter
-        .check(&actor.id, std::time::Instant::now())
+        .check(&key, std::time::Instant::now())
         .map_err(|wait| {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             async_graphql::Error::new(format!(
@@ -84,19 +93,23 @@ async fn execute(
 }
 
 async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Complaint> {
-    let actor = actor(ctx)?;
     let Target {
         complaint_id,
         command_id,
         expected_version,
     } = input.target().clone();
+    let action = input.into_action();
+    let op = action
+        .operation()
+        .expect("every mutation's action is an API operation");
+    let (actor, _) = guard(ctx, op)?;
     execute(
         ctx,
         actor,
         complaint_id.0,
         command_id,
         expected_version,
-        input.into_action(),
+        action,
     )
     .await
 }
@@ -106,20 +119,29 @@ async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Compla
 #[Object]
 impl MutationRoot {
     /// A report arrives (citizen app, call center, walk-in, or another system).
+    /// Needs no token. The response's `trackingCode` lets whoever holds it follow
+    /// the case (`trackedComplaint`) and rate it; retrying with the same
+    /// `commandId` returns the same code. Callers without a token should use an
+    /// unguessable `commandId` (a random UUID), as it is all a retry needs.
     async fn submit_complaint(
         &self,
         ctx: &Context<'_>,
         input: SubmitComplaintInput,
     ) -> Result<Complaint> {
-        let actor = actor(ctx)?;
+        let (actor, _) = guard(ctx, Operation::Submit)?;
         let command_id = input.command_id.clone();
         if let Some(id) = &command_id {
             checked_id("commandId", id)?;
         }
         limit_submissions(ctx, &actor)?;
         let complaint_id = CommandBus::new_complaint_id(command_id.as_deref());
-        let action = input.into_action(complaint_id.clone());
-        execute(ctx, actor, complaint_id, command_id, None, action).await
+        let code = ctx
+            .data_opt::<TrackingKey>()
+            .and_then(|key| key.code_for(&complaint_id));
+        let action = input.into_action(complaint_id.clone(), code.as_deref().map(tracking::hash));
+        let mut complaint = execute(ctx, actor, complaint_id, command_id, None, action).await?;
+        complaint.tracking_code = code;
+        Ok(complaint)
     }
 
     /// The Command Center accepts a report.

@@ -1,12 +1,14 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
-use aduan_domain::{Actor, ReferenceData, Role};
+use aduan_domain::access::{self, Access, Operation};
+use aduan_domain::{Actor, ReferenceData};
 use aduan_projections::view::{may_see_address, may_see_reporter, with_personal_data};
 use aduan_projections::{history, ComplaintView, HistoryEntry};
 use aduan_store::StoredEvent;
 
-use super::context::{actor, bus, reads};
+use super::access::{check_case, guard};
+use super::context::{bus, reads};
 use super::error::{gql_error, store_error};
 use super::freshness;
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
@@ -37,7 +39,7 @@ async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<
     let Some((row, case)) = reads(ctx)?.one(id).await.map_err(store_error)? else {
         return Ok(None);
     };
-    let case = if may_need_personal_data(actor, &case) {
+    let case = if may_need_personal_data(actor) {
         match log.load_one(id, 1).await.map_err(store_error)? {
             Some(submitted) => with_personal_data(case, &submitted.event),
             None => case,
@@ -52,21 +54,12 @@ async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<
     }))
 }
 
-/// Whether the reporter or address could be shown to `actor` (a citizen is
-/// checked against the reporter, who is known only with the personal data).
-fn may_need_personal_data(actor: &Actor, case: &aduan_domain::Case) -> bool {
-    actor.role == Role::Citizen || may_see_address(actor, case) || may_see_reporter(actor, case)
-}
-
-/// Citizens read only their own cases.
-fn check_read(actor: &Actor, view: &ComplaintView) -> Result<()> {
-    if actor.role == Role::Citizen && !view.case.is_reporter(actor) {
-        return Err(gql_error(
-            "FORBIDDEN",
-            "citizens may read only their own complaints",
-        ));
-    }
-    Ok(())
+/// Whether the reporter or address could be shown to `actor` on some case (a
+/// citizen's own cases are known by the reporter, which comes with them).
+fn may_need_personal_data(actor: &Actor) -> bool {
+    [Operation::ReporterContact, Operation::ExactAddress]
+        .into_iter()
+        .any(|op| access::access(actor.role, op) != Access::Refused)
 }
 
 fn reference<'a>(ctx: &Context<'a>) -> Result<&'a ReferenceData> {
@@ -86,7 +79,7 @@ impl ComplaintQuery {
         id: ID,
         min_position: Option<i64>,
     ) -> Result<Complaint> {
-        let actor = actor(ctx)?;
+        let (actor, _) = guard(ctx, Operation::Complaint)?;
         if id.len() > 100 {
             return Err(not_found());
         }
@@ -95,7 +88,7 @@ impl ComplaintQuery {
             Some(view) => view,
             None => ComplaintView::from_events(&load(ctx, &id).await?).ok_or_else(not_found)?,
         };
-        check_read(&actor, &view)?;
+        check_case(&actor, Operation::Complaint, &view.case, None)?;
         Ok(Complaint::from_view(view, &actor))
     }
 
@@ -107,18 +100,21 @@ impl ComplaintQuery {
         id: ID,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<HistoryEvent>> {
-        let actor = actor(ctx)?;
+        let (actor, _) = guard(ctx, Operation::ComplaintHistory)?;
         let events = load(ctx, &id).await?;
-        let view = ComplaintView::from_events(&events)
-            .ok_or_else(|| gql_error("NOT_FOUND", "complaint not found"))?;
-        check_read(&actor, &view)?;
+        let view = ComplaintView::from_events(&events).ok_or_else(not_found)?;
+        check_case(&actor, Operation::ComplaintHistory, &view.case, None)?;
         let show_reporter = may_see_reporter(&actor, &view.case);
+        let show_address = may_see_address(&actor, &view.case);
         Ok(history::as_of(&events, as_of)
             .iter()
             .map(|e| {
                 let mut entry = HistoryEntry::from_stored(e);
                 if !show_reporter {
                     entry.redact_reporter();
+                }
+                if !show_address {
+                    entry.redact_address();
                 }
                 entry.into()
             })
@@ -127,7 +123,7 @@ impl ComplaintQuery {
 
     /// The signed-in caller.
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
-        let actor = actor(ctx)?;
+        let (actor, _) = guard(ctx, Operation::Me)?;
         Ok(Viewer {
             id: actor.id,
             role: actor.role.into(),
@@ -136,7 +132,7 @@ impl ComplaintQuery {
     }
 
     async fn opds(&self, ctx: &Context<'_>) -> Result<Vec<Opd>> {
-        actor(ctx)?;
+        guard(ctx, Operation::ReferenceData)?;
         Ok(reference(ctx)?
             .opds
             .iter()
@@ -148,7 +144,7 @@ impl ComplaintQuery {
     }
 
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        actor(ctx)?;
+        guard(ctx, Operation::ReferenceData)?;
         Ok(reference(ctx)?
             .categories
             .iter()
@@ -161,7 +157,7 @@ impl ComplaintQuery {
     }
 
     async fn kecamatan(&self, ctx: &Context<'_>) -> Result<Vec<Kecamatan>> {
-        actor(ctx)?;
+        guard(ctx, Operation::ReferenceData)?;
         Ok(reference(ctx)?
             .kecamatan
             .iter()

@@ -7,10 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use aduan_domain::sla::{self, SlaConfig};
 
-use aduan_domain::Role;
+use aduan_domain::access::{Operation, Scope};
 use aduan_projections::sla_query::{TimerFilter, TimerRow};
 
-use super::context::{actor, bus, reads};
+use super::access::guard;
+use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::types::Priority;
@@ -182,7 +183,7 @@ pub struct SlaQuery;
 impl SlaQuery {
     /// Every SLA policy version, oldest first.
     async fn sla_policies(&self, ctx: &Context<'_>) -> Result<Vec<SlaPolicy>> {
-        actor(ctx)?;
+        guard(ctx, Operation::ReferenceData)?;
         Ok(settings(ctx)?
             .policies
             .iter()
@@ -215,7 +216,7 @@ impl SlaQuery {
         first: Option<i32>,
         min_position: Option<i64>,
     ) -> Result<Vec<SlaTimer>> {
-        let actor = actor(ctx)?;
+        let (_, scope) = guard(ctx, Operation::SlaTimers)?;
         let first = first.unwrap_or(50);
         if !(1..=200).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 200"));
@@ -237,10 +238,12 @@ impl SlaQuery {
                 .map(Into::into)
                 .collect(),
         };
-        match actor.role {
-            Role::Citizen => return Err(gql_error("FORBIDDEN", "citizens do not read SLA timers")),
-            Role::OpdAdmin | Role::OpdOfficer => query.opds = actor.opd.into_iter().collect(),
-            _ => {}
+        match scope {
+            Scope::All => {}
+            Scope::Opd(opd) => query.opds = vec![opd],
+            Scope::Reporter(_) | Scope::Nothing => {
+                return Err(gql_error("FORBIDDEN", "no SLA timers to read"))
+            }
         }
         freshness::reach(ctx, &[freshness::TIMERS], min_position).await?;
         let bus = bus(ctx)?;
@@ -256,7 +259,7 @@ impl SlaQuery {
 
     /// The working days, hours and holidays SLA clocks count in.
     async fn business_calendar(&self, ctx: &Context<'_>) -> Result<BusinessCalendar> {
-        actor(ctx)?;
+        guard(ctx, Operation::ReferenceData)?;
         let c = &settings(ctx)?.calendar;
         Ok(BusinessCalendar {
             timezone: c.timezone.clone(),

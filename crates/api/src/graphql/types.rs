@@ -61,6 +61,8 @@ pub enum RejectReason {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::Role")]
 pub enum Role {
+    /// No token.
+    Public,
     Citizen,
     Agent,
     OpdAdmin,
@@ -124,6 +126,9 @@ pub struct Complaint {
     pub version: i64,
     /// The global position of the complaint's latest event.
     pub position: i64,
+    /// Only in `submitComplaint`'s response: the code that lets its holder follow
+    /// the case (`trackedComplaint`) and rate it. Only its hash is stored.
+    pub tracking_code: Option<String>,
 }
 
 impl Complaint {
@@ -169,6 +174,7 @@ impl Complaint {
             closed_at: c.closed_at,
             version: view.version,
             position: view.position,
+            tracking_code: None,
         }
     }
 }

@@ -161,6 +161,7 @@ pub fn submit_input() -> Submit {
         anonymous: false,
         attachments: vec![PHOTO.into()],
         external_ref: None,
+        tracking_code_hash: None,
     }
 }
 
@@ -264,6 +265,7 @@ pub fn rate(score: i32) -> Action {
     Action::Rate(Rate {
         score,
         comment: Some(COMMENT.into()),
+        tracking_code: None,
     })
 }
 
@@ -313,6 +315,7 @@ pub fn submitted_from(s: Submit) -> ComplaintEvent {
         anonymous: s.anonymous,
         attachments: s.attachments,
         external_ref: s.external_ref,
+        tracking_code_hash: s.tracking_code_hash,
         occurred_at: now(),
     }
 }

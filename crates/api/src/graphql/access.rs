@@ -1,0 +1,65 @@
+//! Where resolvers meet the access policy (`aduan_domain::access`): every query
+//! and mutation asks `guard` first, and single-case reads ask `check_case`. No
+//! resolver decides on roles by itself.
+
+use async_graphql::{Context, Error};
+
+use aduan_domain::access::{self, Access, Operation, Scope};
+use aduan_domain::{Actor, Case, Role};
+
+use super::context::RequestAuth;
+use super::error::gql_error;
+
+/// The caller: the token's actor, or the public when no token was sent. A token
+/// that was sent but does not verify is refused, never read as "no token".
+pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
+    match ctx.data_opt::<RequestAuth>() {
+        Some(RequestAuth(Ok(actor))) => Ok(actor.clone()),
+        Some(RequestAuth(Err(crate::auth::AuthError::Missing))) | None => Ok(Actor::public()),
+        Some(RequestAuth(Err(e))) => Err(gql_error("UNAUTHENTICATED", e.to_string())),
+    }
+}
+
+/// The caller and the scope they may do `op` in; refused when the table says so
+/// for their role.
+pub fn guard(ctx: &Context<'_>, op: Operation) -> async_graphql::Result<(Actor, Scope)> {
+    let actor = caller(ctx)?;
+    if access::access(actor.role, op) == Access::Refused {
+        return Err(refusal(&actor, op));
+    }
+    let scope = access::scope(&actor, op);
+    Ok((actor, scope))
+}
+
+/// Refuses `op` on `case` unless the policy allows it to `actor`.
+pub fn check_case(
+    actor: &Actor,
+    op: Operation,
+    case: &Case,
+    tracking_code: Option<&str>,
+) -> async_graphql::Result<()> {
+    if access::permits(actor, op, case, tracking_code) {
+        Ok(())
+    } else {
+        Err(refusal(actor, op))
+    }
+}
+
+/// UNAUTHENTICATED for the public (a token would help), FORBIDDEN for others.
+pub fn refusal(actor: &Actor, op: Operation) -> Error {
+    if actor.role == Role::Public {
+        return gql_error(
+            "UNAUTHENTICATED",
+            format!("{} needs a bearer token", op.name()),
+        );
+    }
+    let whose = match access::access(actor.role, op) {
+        Access::OwnOpd | Access::OwnOpdNamed => " outside their own OPD's cases",
+        Access::OwnCases => " on cases that are not theirs",
+        _ => "",
+    };
+    gql_error(
+        "FORBIDDEN",
+        format!("{} may not use {}{whose}", actor.role, op.name()),
+    )
+}

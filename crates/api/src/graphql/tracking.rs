@@ -1,0 +1,106 @@
+//! The public view of a case, for whoever holds its tracking code: status,
+//! the OPD's replies and timestamps, nothing about the reporter or the place.
+
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::access::Operation;
+use aduan_domain::{tracking, ComplaintEvent, Status};
+use aduan_projections::ComplaintView;
+
+use super::access::{check_case, guard};
+use super::context::bus;
+use super::error::{gql_error, store_error};
+use super::types::{ComplaintStatus, Resolution};
+
+/// A reply the handling OPD addressed to the reporter.
+#[derive(SimpleObject)]
+pub struct PublicResponse {
+    pub message: String,
+    pub responded_at: DateTime<Utc>,
+}
+
+/// What a tracking code shows.
+#[derive(SimpleObject)]
+pub struct TrackedComplaint {
+    pub id: ID,
+    pub status: ComplaintStatus,
+    /// Category code (see `categories`).
+    pub category: String,
+    /// The OPD handling the case.
+    pub opd: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<Resolution>,
+    pub rating: Option<i32>,
+    /// Whether the current closure can still be rated (with `rateComplaint` and
+    /// the code).
+    pub can_rate: bool,
+    /// Oldest first.
+    pub responses: Vec<PublicResponse>,
+}
+
+fn not_found() -> async_graphql::Error {
+    gql_error("NOT_FOUND", "no complaint has this tracking code")
+}
+
+#[derive(Default)]
+pub struct TrackingQuery;
+
+#[Object]
+impl TrackingQuery {
+    /// The public view of the case a tracking code was issued for (no token
+    /// needed). Read from the event log, so it is never behind.
+    async fn tracked_complaint(
+        &self,
+        ctx: &Context<'_>,
+        tracking_code: String,
+    ) -> Result<TrackedComplaint> {
+        let (actor, _) = guard(ctx, Operation::TrackedComplaint)?;
+        let id = tracking::complaint_id_of(&tracking_code).ok_or_else(not_found)?;
+        let events = bus(ctx)?.log().load(&id).await.map_err(store_error)?;
+        let view = ComplaintView::from_events(&events).ok_or_else(not_found)?;
+        // A wrong code answers as if there were no such case.
+        check_case(
+            &actor,
+            Operation::TrackedComplaint,
+            &view.case,
+            Some(&tracking_code),
+        )
+        .map_err(|_| not_found())?;
+        let responses = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                ComplaintEvent::Responded {
+                    message,
+                    occurred_at,
+                } => Some(PublicResponse {
+                    message: message.clone(),
+                    responded_at: *occurred_at,
+                }),
+                _ => None,
+            })
+            .collect();
+        let c = view.case;
+        Ok(TrackedComplaint {
+            can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
+            id: ID(c.id),
+            status: c.status.into(),
+            category: c.category,
+            opd: c.opd,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            verified_at: c.verified_at,
+            assigned_at: c.assigned_at,
+            first_response_at: c.first_response_at,
+            closed_at: c.closed_at,
+            resolution: c.resolution.map(Into::into),
+            rating: c.rating.map(i32::from),
+            responses,
+        })
+    }
+}

@@ -1,0 +1,348 @@
+//! The access policy: who may call which query, see which field group and send
+//! which mutation. This table is the only place that says so. Resolvers ask it
+//! for a scope and the aggregate asks it whether an actor may act on a case;
+//! docs/security.md prints it (a test keeps the two equal) and the end-to-end
+//! test `access` walks every cell against the running server.
+//!
+//! What it does not hold: rules about a case's stage (for example that the
+//! Command Center asks for information before dispatch and the OPD after it),
+//! which stay with the aggregate's transitions.
+
+use crate::actor::{Actor, Role};
+use crate::aggregate::Case;
+use crate::commands::Action;
+use crate::tracking;
+
+/// What a role may do with an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    /// Only on cases currently with the actor's OPD.
+    OwnOpd,
+    /// As `OwnOpd`, except reports the citizen made anonymously.
+    OwnOpdNamed,
+    /// Only on cases the actor reported (signed in) or holds the tracking code of.
+    OwnCases,
+    Refused,
+}
+
+impl Access {
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Allowed => "allowed",
+            Access::OwnOpd => "own OPD",
+            Access::OwnOpdNamed => "own OPD, not anonymous",
+            Access::OwnCases => "own cases",
+            Access::Refused => "refused",
+        }
+    }
+}
+
+/// The kinds of operation, in the order the table lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Query,
+    FieldGroup,
+    Mutation,
+}
+
+/// Everything the API lets a caller do, named as the GraphQL schema names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Complaint,
+    Complaints,
+    ComplaintHistory,
+    SlaTimers,
+    Dashboard,
+    CityStats,
+    Projections,
+    Me,
+    ReferenceData,
+    TrackedComplaint,
+    ReporterContact,
+    ExactAddress,
+    Submit,
+    Verify,
+    Reject,
+    Assign,
+    Transfer,
+    Respond,
+    RequestInfo,
+    ProvideInfo,
+    RecordFieldHandling,
+    Escalate,
+    Close,
+    Reopen,
+    Rate,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 25] = [
+        Operation::Complaint,
+        Operation::Complaints,
+        Operation::ComplaintHistory,
+        Operation::SlaTimers,
+        Operation::Dashboard,
+        Operation::CityStats,
+        Operation::Projections,
+        Operation::Me,
+        Operation::ReferenceData,
+        Operation::TrackedComplaint,
+        Operation::ReporterContact,
+        Operation::ExactAddress,
+        Operation::Submit,
+        Operation::Verify,
+        Operation::Reject,
+        Operation::Assign,
+        Operation::Transfer,
+        Operation::Respond,
+        Operation::RequestInfo,
+        Operation::ProvideInfo,
+        Operation::RecordFieldHandling,
+        Operation::Escalate,
+        Operation::Close,
+        Operation::Reopen,
+        Operation::Rate,
+    ];
+
+    /// The schema's name (field groups: the fields they cover).
+    pub fn name(self) -> &'static str {
+        use Operation::*;
+        match self {
+            Complaint => "complaint",
+            Complaints => "complaints",
+            ComplaintHistory => "complaintHistory",
+            SlaTimers => "slaTimers",
+            Dashboard => "dashboard",
+            CityStats => "cityStats",
+            Projections => "projections",
+            Me => "me",
+            ReferenceData => "opds, categories, kecamatan, slaPolicies, businessCalendar",
+            TrackedComplaint => "trackedComplaint",
+            ReporterContact => "reporter { name phone email }",
+            ExactAddress => "location { address }",
+            Submit => "submitComplaint",
+            Verify => "verifyComplaint",
+            Reject => "rejectComplaint",
+            Assign => "assignComplaint",
+            Transfer => "transferComplaint",
+            Respond => "respondToComplaint",
+            RequestInfo => "requestInfo",
+            ProvideInfo => "provideInfo",
+            RecordFieldHandling => "recordFieldHandling",
+            Escalate => "escalateComplaint",
+            Close => "closeComplaint",
+            Reopen => "reopenComplaint",
+            Rate => "rateComplaint",
+        }
+    }
+
+    pub fn kind(self) -> Kind {
+        use Operation::*;
+        match self {
+            ReporterContact | ExactAddress => Kind::FieldGroup,
+            Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
+            | RecordFieldHandling | Escalate | Close | Reopen | Rate => Kind::Mutation,
+            _ => Kind::Query,
+        }
+    }
+}
+
+impl Action {
+    /// The operation a command is, for the table; `None` for the watcher's own
+    /// commands, which no API reaches and only SYSTEM may send.
+    pub fn operation(&self) -> Option<Operation> {
+        Some(match self {
+            Action::Submit(_) => Operation::Submit,
+            Action::Verify(_) => Operation::Verify,
+            Action::Reject(_) => Operation::Reject,
+            Action::Assign(_) => Operation::Assign,
+            Action::Transfer(_) => Operation::Transfer,
+            Action::Respond(_) => Operation::Respond,
+            Action::RequestInfo(_) => Operation::RequestInfo,
+            Action::ProvideInfo(_) => Operation::ProvideInfo,
+            Action::RecordFieldHandling(_) => Operation::RecordFieldHandling,
+            Action::Escalate(_) => Operation::Escalate,
+            Action::Close(_) => Operation::Close,
+            Action::Reopen(_) => Operation::Reopen,
+            Action::Rate(_) => Operation::Rate,
+            Action::RecordBreach(_) | Action::AutoClose(_) => return None,
+        })
+    }
+}
+
+/// The columns of the table, in order.
+pub const ROLES: [Role; 9] = [
+    Role::Public,
+    Role::Citizen,
+    Role::Agent,
+    Role::Supervisor,
+    Role::OpdAdmin,
+    Role::OpdOfficer,
+    Role::Auditor,
+    Role::Analyst,
+    Role::System,
+];
+
+/// The table.
+pub fn access(role: Role, op: Operation) -> Access {
+    use Access::{Allowed as A, OwnCases as Own, OwnOpd as Opd, OwnOpdNamed, Refused as No};
+    use Operation::*;
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    let row: [Access; 9] = match op {
+        Complaint | Complaints => [No, Own, A, A, Opd, Opd, A, A, A],
+        ComplaintHistory => [No, Own, A, A, Opd, Opd, A, No, A],
+        SlaTimers | Dashboard | CityStats => [No, No, A, A, Opd, Opd, A, A, A],
+        Projections => [No, No, A, A, A, A, A, A, A],
+        Me => [No, A, A, A, A, A, A, A, A],
+        ReferenceData => [A; 9],
+        TrackedComplaint => [Own; 9],
+        ReporterContact => [No, Own, A, A, OwnOpdNamed, OwnOpdNamed, A, No, A],
+        ExactAddress => [No, Own, A, A, Opd, Opd, A, No, A],
+        Submit => [A, A, A, A, No, No, No, No, A],
+        Verify | Reject => [No, No, A, A, No, No, No, No, No],
+        Assign | Transfer => [No, No, A, A, Opd, No, No, No, No],
+        Respond | RecordFieldHandling => [No, No, No, No, Opd, Opd, No, No, No],
+        RequestInfo => [No, No, A, A, Opd, Opd, No, No, No],
+        ProvideInfo | Reopen => [No, Own, A, A, No, No, No, No, No],
+        Escalate => [No, No, A, A, No, No, No, No, A],
+        Close => [No, No, A, A, Opd, Opd, No, No, A],
+        Rate => [Own, Own, No, No, No, No, No, No, No],
+    };
+    let column = ROLES
+        .iter()
+        .position(|r| *r == role)
+        .expect("every role has a column");
+    row[column]
+}
+
+/// What a read may return: everything, one OPD's cases, one reporter's, or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Opd(String),
+    /// The reporter reference (see `tracking::reporter_ref`) of the caller.
+    Reporter(String),
+    Nothing,
+}
+
+/// The scope `actor` reads `op` in, for queries over many cases.
+pub fn scope(actor: &Actor, op: Operation) -> Scope {
+    match access(actor.role, op) {
+        Access::Allowed => Scope::All,
+        Access::OwnOpd | Access::OwnOpdNamed => match &actor.opd {
+            Some(opd) => Scope::Opd(opd.clone()),
+            None => Scope::Nothing,
+        },
+        Access::OwnCases if actor.role == Role::Citizen => {
+            Scope::Reporter(tracking::reporter_ref(&actor.id))
+        }
+        Access::OwnCases | Access::Refused => Scope::Nothing,
+    }
+}
+
+/// Whether `actor` may do `op` on `case`; `tracking_code` is a code the caller
+/// presented, which makes the case theirs when it is the case's.
+pub fn permits(actor: &Actor, op: Operation, case: &Case, tracking_code: Option<&str>) -> bool {
+    match access(actor.role, op) {
+        Access::Allowed => true,
+        Access::OwnOpd => actor.works_for(case.opd.as_deref()),
+        Access::OwnOpdNamed => !case.anonymous && actor.works_for(case.opd.as_deref()),
+        Access::OwnCases => {
+            case.is_reporter(actor)
+                || tracking_code.is_some_and(|code| tracking::matches(case, code))
+        }
+        Access::Refused => false,
+    }
+}
+
+/// The table as docs/security.md prints it.
+pub fn markdown() -> String {
+    let mut out = String::from("| operation |");
+    for role in ROLES {
+        out.push_str(&format!(" {} |", role.as_str()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(ROLES.len()));
+    for kind in [Kind::Query, Kind::FieldGroup, Kind::Mutation] {
+        let title = match kind {
+            Kind::Query => "queries",
+            Kind::FieldGroup => "fields of `Complaint` (and `complaintHistory` payloads)",
+            Kind::Mutation => "mutations",
+        };
+        out.push_str(&format!("\n| **{title}** |{}", " |".repeat(ROLES.len())));
+        for op in Operation::ALL.into_iter().filter(|o| o.kind() == kind) {
+            out.push_str(&format!("\n| `{}` |", op.name()));
+            for role in ROLES {
+                out.push_str(&format!(" {} |", access(role, op).label()));
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_opd_roles_have_opd_scoped_cells_and_only_reporters_own_cases() {
+        for op in Operation::ALL {
+            for role in ROLES {
+                match access(role, op) {
+                    Access::OwnOpd | Access::OwnOpdNamed => assert!(role.is_opd_scoped()),
+                    Access::OwnCases => assert!(
+                        matches!(role, Role::Citizen | Role::Public)
+                            || op == Operation::TrackedComplaint,
+                        "{role} {op:?}"
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nobody_without_a_token_reads_cases_or_personal_data() {
+        for op in [
+            Operation::Complaint,
+            Operation::Complaints,
+            Operation::ComplaintHistory,
+            Operation::ReporterContact,
+            Operation::ExactAddress,
+        ] {
+            assert_eq!(access(Role::Public, op), Access::Refused, "{op:?}");
+        }
+        assert_eq!(
+            access(Role::Analyst, Operation::ReporterContact),
+            Access::Refused
+        );
+        assert_eq!(
+            access(Role::Analyst, Operation::ExactAddress),
+            Access::Refused
+        );
+    }
+
+    #[test]
+    fn scopes_follow_the_table() {
+        let dpu = Actor::new("o", Role::OpdOfficer, Some("DPU"));
+        assert_eq!(scope(&dpu, Operation::Complaints), Scope::Opd("DPU".into()));
+        let citizen = Actor::new("warga", Role::Citizen, None);
+        assert_eq!(
+            scope(&citizen, Operation::Complaints),
+            Scope::Reporter(tracking::reporter_ref("warga"))
+        );
+        assert_eq!(scope(&citizen, Operation::Dashboard), Scope::Nothing);
+        let analyst = Actor::new("a", Role::Analyst, None);
+        assert_eq!(scope(&analyst, Operation::Dashboard), Scope::All);
+    }
+
+    #[test]
+    fn the_markdown_has_a_row_per_operation() {
+        let md = markdown();
+        for op in Operation::ALL {
+            assert!(md.contains(&format!("| `{}` |", op.name())), "{op:?}");
+        }
+    }
+}

@@ -1,0 +1,541 @@
+//! Walks every cell of the access policy (`aduan_domain::access`, printed in
+//! docs/security.md) against the running server. Each role is probed twice on
+//! the same case: as "own" (the DPU staff the case is with, the citizen who
+//! reported it, the holder of its tracking code) and as "other" (DLH staff,
+//! another citizen, a wrong code). A cell expects:
+//!
+//! | cell | own | other |
+//! |---|---|---|
+//! | allowed | done | done |
+//! | own OPD / own cases | done | refused or not shown |
+//! | refused | refused | refused |
+//!
+//! Refused mutations must append nothing; lists, totals, timers, dashboards and
+//! statistics of a scoped caller must hold nothing outside their scope.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use aduan_domain::access::{access, Access, Operation, ROLES};
+use aduan_domain::Role;
+use aduan_testkit::GraphqlClient;
+
+use crate::support::*;
+
+on_both_stores!(every_cell_of_the_access_policy_holds);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Own,
+    Other,
+}
+
+/// The clients for each role, as "own" and "other".
+struct Cast {
+    clients: HashMap<(Role, Who), GraphqlClient>,
+    /// Staff who prepare cases: the Command Center and DPU.
+    agent: GraphqlClient,
+    dpu_officer: GraphqlClient,
+    auditor: GraphqlClient,
+}
+
+impl Cast {
+    async fn new(env: &Env) -> Cast {
+        let mut clients = HashMap::new();
+        for role in ROLES {
+            for who in [Who::Own, Who::Other] {
+                let client = match (role, who) {
+                    (Role::Public, _) => env.server.client(""),
+                    (Role::Citizen, Who::Own) => env.citizen.clone(),
+                    (Role::Citizen, Who::Other) => env.client("CITIZEN", None, "warga-2").await,
+                    (r, w) if r.is_opd_scoped() => {
+                        let opd = if w == Who::Own { "DPU" } else { "DLH" };
+                        let sub = format!("{}-{opd}", r.as_str());
+                        env.client(r.as_str(), Some(opd), &sub).await
+                    }
+                    (r, _) => env.client(r.as_str(), None, &format!("{r}-1")).await,
+                };
+                clients.insert((role, who), client);
+            }
+        }
+        Cast {
+            clients,
+            agent: env.agent.clone(),
+            dpu_officer: env.dpu_officer.clone(),
+            auditor: env.auditor.clone(),
+        }
+    }
+
+    fn get(&self, role: Role, who: Who) -> &GraphqlClient {
+        &self.clients[&(role, who)]
+    }
+}
+
+/// A case as prepared for a probe: its id and tracking code.
+#[derive(Clone)]
+struct Case {
+    id: String,
+    code: String,
+}
+
+const SUBMIT_WITH_CODE: &str =
+    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
+
+/// The world the query probes look at: case A (the one probed: reported by
+/// warga-1, with DPU, sent by MOBILE), B (warga-2's, with DLH, WEB) and C
+/// (warga-1's anonymous report, with DPU, WEB).
+struct World {
+    a: Case,
+    c: Case,
+    /// Open cases per OPD, and who reported what.
+    open: HashMap<&'static str, i64>,
+    reported: HashMap<&'static str, Vec<String>>,
+}
+
+async fn submit_as(client: &GraphqlClient, fields: Value) -> Case {
+    let mut report = report();
+    report["location"]["address"] = json!("Jl. Veteran Selatan 12");
+    report["reporter"]["email"] = json!("andi@contoh.id");
+    for (key, value) in fields.as_object().unwrap() {
+        report[key] = value.clone();
+    }
+    let data = client.ok(SUBMIT_WITH_CODE, json!({"input": report})).await;
+    Case {
+        id: data["submitComplaint"]["id"].as_str().unwrap().to_string(),
+        code: data["submitComplaint"]["trackingCode"]
+            .as_str()
+            .expect("a submission returns a tracking code")
+            .to_string(),
+    }
+}
+
+impl Cast {
+    async fn verify(&self, case: &Case) {
+        self.agent
+            .ok(MUTATE_VERIFY, input(&case.id, json!({})))
+            .await;
+    }
+
+    async fn dispatch(&self, case: &Case, opd: &str) {
+        self.verify(case).await;
+        self.agent
+            .ok(MUTATE_ASSIGN, input(&case.id, json!({"opd": opd})))
+            .await;
+    }
+
+    async fn close(&self, case: &Case) {
+        self.dpu_officer
+            .ok(
+                MUTATE_CLOSE,
+                input(
+                    &case.id,
+                    json!({"resolution": "RESOLVED", "summary": "Ditambal."}),
+                ),
+            )
+            .await;
+    }
+
+    /// A fresh case reported by warga-1, at the stage `op` by `role` needs.
+    async fn prepared(&self, op: Operation, role: Role) -> Case {
+        let case = submit_as(self.get(Role::Citizen, Who::Own), json!({})).await;
+        let command_center = role.is_command_center();
+        match op {
+            Operation::Verify | Operation::Reject => {}
+            Operation::Assign | Operation::RequestInfo if command_center => {
+                self.verify(&case).await
+            }
+            Operation::ProvideInfo => {
+                self.dispatch(&case, "DPU").await;
+                self.dpu_officer
+                    .ok(
+                        MUTATE_REQUEST_INFO,
+                        input(&case.id, json!({"question": "Sebelah mana?"})),
+                    )
+                    .await;
+            }
+            Operation::Reopen | Operation::Rate => {
+                self.dispatch(&case, "DPU").await;
+                self.close(&case).await;
+            }
+            _ => self.dispatch(&case, "DPU").await,
+        }
+        case
+    }
+
+    async fn version(&self, id: &str) -> usize {
+        self.auditor.ok(HISTORY, json!({"id": id})).await["complaintHistory"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+}
+
+/// The mutation document and input for `op` on `case`, as `role` would send it.
+fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, Value) {
+    let fields = match op {
+        Operation::Submit => return (SUBMIT, json!({"input": report()})),
+        Operation::Verify => json!({}),
+        Operation::Reject => json!({"reason": "SPAM"}),
+        Operation::Assign if role.is_opd_scoped() => {
+            json!({"opd": "DPU", "officerId": "petugas-baru"})
+        }
+        Operation::Assign => json!({"opd": "DPU"}),
+        Operation::Transfer => json!({"toOpd": "DISHUB", "reason": "Rambu lalu lintas"}),
+        Operation::Respond => json!({"message": "Kami periksa hari ini."}),
+        Operation::RequestInfo => json!({"question": "Sebelah mana?"}),
+        Operation::ProvideInfo => json!({"answer": "Utara, dekat halte."}),
+        Operation::RecordFieldHandling => {
+            json!({"notes": "Ditambal.", "handledAt": chrono::Utc::now().to_rfc3339()})
+        }
+        Operation::Escalate => json!({"reason": "Berbahaya"}),
+        Operation::Close => json!({"resolution": "RESOLVED", "summary": "Selesai."}),
+        Operation::Reopen => json!({"reason": "Lubang muncul lagi."}),
+        Operation::Rate if who == Who::Own => json!({"score": 4, "trackingCode": case.code}),
+        Operation::Rate => json!({"score": 4, "trackingCode": forged(&case.code)}),
+        _ => unreachable!("{op:?} is not a mutation"),
+    };
+    let document = match op {
+        Operation::Verify => MUTATE_VERIFY,
+        Operation::Reject => MUTATE_REJECT,
+        Operation::Assign => MUTATE_ASSIGN,
+        Operation::Transfer => MUTATE_TRANSFER,
+        Operation::Respond => MUTATE_RESPOND,
+        Operation::RequestInfo => MUTATE_REQUEST_INFO,
+        Operation::ProvideInfo => MUTATE_PROVIDE_INFO,
+        Operation::RecordFieldHandling => MUTATE_FIELD,
+        Operation::Escalate => MUTATE_ESCALATE,
+        Operation::Close => MUTATE_CLOSE,
+        Operation::Reopen => MUTATE_REOPEN,
+        _ => MUTATE_RATE,
+    };
+    (document, input(&case.id, fields))
+}
+
+/// The code with its last character changed: names the same case, proves nothing.
+fn forged(code: &str) -> String {
+    let mut forged = code.to_string();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    forged
+}
+
+/// The refusal codes a caller may get: UNAUTHENTICATED tells the public to sign
+/// in; FORBIDDEN tells the signed-in they may not; NOT_FOUND hides a case from
+/// a wrong tracking code.
+fn refused(body: &Value) -> bool {
+    matches!(
+        error_code(body),
+        Some("FORBIDDEN" | "UNAUTHENTICATED" | "NOT_FOUND")
+    )
+}
+
+/// Whether a body is a success; panics on any error other than a refusal.
+fn done(body: &Value, what: &str) -> bool {
+    if body.get("errors").is_none() {
+        return true;
+    }
+    assert!(
+        refused(body),
+        "{what}: an error that is not a refusal: {body}"
+    );
+    false
+}
+
+fn window() -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "from": (now - chrono::Duration::days(1)).to_rfc3339(),
+        "to": (now + chrono::Duration::days(1)).to_rfc3339(),
+    })
+}
+
+impl World {
+    async fn build(cast: &Cast) -> World {
+        let warga_1 = cast.get(Role::Citizen, Who::Own);
+        let warga_2 = cast.get(Role::Citizen, Who::Other);
+        let a = submit_as(warga_1, json!({"channel": "MOBILE"})).await;
+        let b = submit_as(warga_2, json!({"channel": "WEB"})).await;
+        let c = submit_as(warga_1, json!({"channel": "WEB", "anonymous": true})).await;
+        cast.dispatch(&a, "DPU").await;
+        cast.dispatch(&b, "DLH").await;
+        cast.dispatch(&c, "DPU").await;
+        World {
+            open: HashMap::from([("DPU", 2), ("DLH", 1)]),
+            reported: HashMap::from([
+                ("warga-1", vec![a.id.clone(), c.id.clone()]),
+                ("warga-2", vec![b.id.clone()]),
+            ]),
+            a,
+            c,
+        }
+    }
+
+    /// Waits until both projections hold every event so far.
+    async fn settle(&self, cast: &Cast) {
+        let last = cast.auditor.ok(HISTORY, json!({"id": self.c.id})).await["complaintHistory"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["position"]
+            .clone();
+        let q = "query($min: Int, $from: DateTime!, $to: DateTime!) { dashboard(from: $from, to: $to, minPosition: $min) { open } }";
+        let mut vars = window();
+        vars["min"] = last;
+        cast.auditor.ok(q, vars).await;
+    }
+
+    /// Does the query `op` succeed for `client` and show case A? Also checks that
+    /// whatever a scoped caller gets holds nothing outside their scope.
+    async fn probe_query(
+        &self,
+        op: Operation,
+        role: Role,
+        who: Who,
+        client: &GraphqlClient,
+    ) -> bool {
+        let a = &self.a.id;
+        let own_opd = match (role.is_opd_scoped(), who) {
+            (false, _) => None,
+            (true, Who::Own) => Some("DPU"),
+            (true, Who::Other) => Some("DLH"),
+        };
+        let citizen = match (role, who) {
+            (Role::Citizen, Who::Own) => Some("warga-1"),
+            (Role::Citizen, Who::Other) => Some("warga-2"),
+            _ => None,
+        };
+        let what = format!("{op:?} as {role} ({who:?})");
+        match op {
+            Operation::Complaint => {
+                let body = client
+                    .query("query($id: ID!) { complaint(id: $id) { id } }", json!({"id": a}))
+                    .await;
+                done(&body, &what) && body["data"]["complaint"]["id"] == json!(a)
+            }
+            Operation::Complaints => {
+                let body = client
+                    .query(
+                        "{ complaints(first: 100) { totalCount edges { node { id opd } } } }",
+                        json!({}),
+                    )
+                    .await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                let list = &body["data"]["complaints"];
+                let nodes: Vec<&Value> = list["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| &e["node"])
+                    .collect();
+                let ids: Vec<String> = nodes
+                    .iter()
+                    .map(|n| n["id"].as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(list["totalCount"], json!(ids.len()), "{what}: totalCount");
+                if let Some(opd) = own_opd {
+                    assert!(nodes.iter().all(|n| n["opd"] == json!(opd)), "{what}: {list}");
+                    assert_eq!(ids.len() as i64, self.open[opd], "{what}: {list}");
+                }
+                if let Some(citizen) = citizen {
+                    assert_eq!(ids.len(), self.reported[citizen].len(), "{what}: {list}");
+                    assert!(ids.iter().all(|id| self.reported[citizen].contains(id)), "{what}");
+                }
+                ids.contains(a)
+            }
+            Operation::ComplaintHistory => {
+                let body = client
+                    .query("query($id: ID!) { complaintHistory(id: $id) { type } }", json!({"id": a}))
+                    .await;
+                done(&body, &what) && !body["data"]["complaintHistory"].as_array().unwrap().is_empty()
+            }
+            Operation::SlaTimers => {
+                let body = client
+                    .query("{ slaTimers(first: 200) { complaintId opd } }", json!({}))
+                    .await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                let timers = body["data"]["slaTimers"].as_array().unwrap();
+                if let Some(opd) = own_opd {
+                    assert!(timers.iter().all(|t| t["opd"] == json!(opd)), "{what}: {body}");
+                }
+                timers.iter().any(|t| t["complaintId"] == json!(a))
+            }
+            Operation::Dashboard => {
+                let q = "query($opd: String, $from: DateTime!, $to: DateTime!) { dashboard(opd: $opd, from: $from, to: $to) { open } }";
+                if let Some(opd) = own_opd {
+                    // Without naming an OPD, a scoped caller gets their own figures.
+                    let body = client.ok(q, window()).await;
+                    assert_eq!(body["dashboard"]["open"], json!(self.open[opd]), "{what}");
+                }
+                let mut vars = window();
+                vars["opd"] = json!("DPU");
+                let body = client.query(q, vars).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                assert_eq!(body["data"]["dashboard"]["open"], json!(self.open["DPU"]), "{what}");
+                true
+            }
+            Operation::CityStats => {
+                let q = "query($from: DateTime!, $to: DateTime!) { cityStats(from: $from, to: $to, groupBy: CHANNEL) { key submitted } }";
+                let body = client.query(q, window()).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                let rows = body["data"]["cityStats"].as_array().unwrap();
+                let total: i64 = rows.iter().map(|r| r["submitted"].as_i64().unwrap()).sum();
+                if let Some(opd) = own_opd {
+                    assert_eq!(total, self.open[opd], "{what}: {body}");
+                }
+                // Only case A came by MOBILE.
+                rows.iter().any(|r| r["key"] == json!("MOBILE"))
+            }
+            Operation::Projections => {
+                done(&client.query("{ projections { name } }", json!({})).await, &what)
+            }
+            Operation::Me => done(&client.query("{ me { role } }", json!({})).await, &what),
+            Operation::ReferenceData => done(
+                &client
+                    .query(
+                        "{ opds { code } categories { code } kecamatan { code } slaPolicies { version } businessCalendar { timezone } }",
+                        json!({}),
+                    )
+                    .await,
+                &what,
+            ),
+            Operation::TrackedComplaint => {
+                let code = match who {
+                    Who::Own => self.a.code.clone(),
+                    Who::Other => forged(&self.a.code),
+                };
+                let body = client
+                    .query(
+                        "query($code: String!) { trackedComplaint(trackingCode: $code) { id status } }",
+                        json!({"code": code}),
+                    )
+                    .await;
+                done(&body, &what) && body["data"]["trackedComplaint"]["id"] == json!(a)
+            }
+            Operation::ReporterContact => {
+                let shown = self.personal_data(client, &self.a.id, &what).await.0;
+                if access(role, op) == Access::OwnOpdNamed && who == Who::Own {
+                    // The same OPD does not see who made an anonymous report.
+                    assert!(!self.personal_data(client, &self.c.id, &what).await.0, "{what}");
+                }
+                shown
+            }
+            Operation::ExactAddress => self.personal_data(client, &self.a.id, &what).await.1,
+            _ => unreachable!("{op:?} is not a query or field group"),
+        }
+    }
+
+    /// Whether the reporter's contact and the exact address of case `id` are
+    /// shown to `client`, in the complaint and in its history alike.
+    async fn personal_data(&self, client: &GraphqlClient, id: &str, what: &str) -> (bool, bool) {
+        let body = client
+            .query(
+                "query($id: ID!) { complaint(id: $id) { reporter { name phone email } location { address } } }",
+                json!({"id": id}),
+            )
+            .await;
+        if !done(&body, what) {
+            return (false, false);
+        }
+        let complaint = &body["data"]["complaint"];
+        let reporter = !complaint["reporter"].is_null();
+        let address = !complaint["location"]["address"].is_null();
+        let history = client
+            .query(
+                "query($id: ID!) { complaintHistory(id: $id) { payload } }",
+                json!({"id": id}),
+            )
+            .await;
+        if done(&history, what) {
+            let submitted = &history["data"]["complaintHistory"][0]["payload"];
+            let redacted = json!("[redacted]");
+            assert_eq!(
+                submitted["reporter"] != redacted,
+                reporter,
+                "{what}: history reporter"
+            );
+            assert_eq!(
+                submitted["location"]["address"] != redacted,
+                address,
+                "{what}: history address"
+            );
+        }
+        (reporter, address)
+    }
+}
+
+/// What a cell expects of the (own, other) probes.
+fn expected(cell: Access) -> (bool, bool) {
+    match cell {
+        Access::Allowed => (true, true),
+        Access::OwnOpd | Access::OwnOpdNamed | Access::OwnCases => (true, false),
+        Access::Refused => (false, false),
+    }
+}
+
+async fn probe_mutation(cast: &Cast, op: Operation, role: Role, who: Who) -> bool {
+    let case = cast.prepared(op, role).await;
+    let before = cast.version(&case.id).await;
+    let (document, variables) = mutation(op, role, who, &case);
+    let body = cast.get(role, who).query(document, variables).await;
+    let what = format!("{op:?} as {role} ({who:?})");
+    let ok = done(&body, &what);
+    let after = cast.version(&case.id).await;
+    if op != Operation::Submit {
+        assert_eq!(
+            after,
+            before + usize::from(ok),
+            "{what}: events appended: {body}"
+        );
+    }
+    ok
+}
+
+async fn every_cell_of_the_access_policy_holds(backend: Backend) {
+    let env = Env::start(backend).await;
+    let cast = Cast::new(&env).await;
+    let world = World::build(&cast).await;
+    world.settle(&cast).await;
+    let mut wrong = Vec::new();
+    let mut cells = 0;
+    for op in Operation::ALL {
+        for role in ROLES {
+            let cell = access(role, op);
+            let mut seen = [false; 2];
+            for (i, who) in [Who::Own, Who::Other].into_iter().enumerate() {
+                seen[i] = match op.kind() {
+                    aduan_domain::access::Kind::Mutation => {
+                        probe_mutation(&cast, op, role, who).await
+                    }
+                    _ => world.probe_query(op, role, who, cast.get(role, who)).await,
+                };
+            }
+            cells += 1;
+            if (seen[0], seen[1]) != expected(cell) {
+                wrong.push(format!(
+                    "{} × {role}: table says {}, own {} other {}",
+                    op.name(),
+                    cell.label(),
+                    seen[0],
+                    seen[1]
+                ));
+            }
+        }
+    }
+    println!("access policy: {cells} cells walked on {backend:?}");
+    assert_eq!(cells, Operation::ALL.len() * ROLES.len());
+    assert!(
+        wrong.is_empty(),
+        "cells that do not hold:\n{}",
+        wrong.join("\n")
+    );
+    env.finish().await;
+}
