@@ -9,6 +9,7 @@ mod durability;
 mod errors;
 mod fuzz;
 mod idempotency;
+mod keys;
 mod lifecycle;
 mod lists;
 mod ops;

@@ -14,7 +14,7 @@ use aduan_domain::{ComplaintServices, SystemClock};
 use aduan_projections::{Projector, Watcher};
 use aduan_store::CommandBus;
 
-use crate::auth::{JwtKeys, SecretSource};
+use crate::auth::{ClaimRules, JwtKeys, KeySet, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
 use crate::rate_limit::SubmitLimiter;
@@ -38,16 +38,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
     tracing::info!(store = %log.describe(), "event store ready, migrations applied");
-    let (secret, source) = signing_secret(log.as_ref()).await?;
-    match &source {
-        SecretSource::Environment => tracing::info!("signing tokens with ADUAN_JWT_SECRET"),
-        SecretSource::Stored => {
-            tracing::info!("signing tokens with the development secret kept in the database")
-        }
-        SecretSource::Generated => {
-            tracing::warn!("generated a development signing secret (kept in the database); set ADUAN_JWT_SECRET in production")
-        }
-    }
+    let keys = token_keys(args, log.as_ref()).await?;
+    tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");
     let services = ComplaintServices::new(
         Arc::new(SystemClock),
         Arc::new(reference),
@@ -63,7 +55,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             tracking,
         ),
         bus,
-        keys: JwtKeys::hs256(&secret),
+        keys,
         client_ip_header: args
             .client_ip_header
             .as_deref()
@@ -112,6 +104,39 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The keys tokens are checked with. With a JWKS, the identity provider's keys,
+/// plus HS256 only when ADUAN_JWT_SECRET is set explicitly (the city's own
+/// bridges); without one, HS256 with that secret or the development secret.
+async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow::Result<JwtKeys> {
+    let rules = ClaimRules {
+        leeway_seconds: args.jwt_leeway_seconds,
+        issuer: args.jwt_issuer.clone().filter(|s| !s.is_empty()),
+        audience: args.jwt_audience.clone().filter(|s| !s.is_empty()),
+    };
+    if let Some(source) = args.jwks.as_deref().filter(|s| !s.is_empty()) {
+        let set = KeySet::load(source).await?;
+        let secret = std::env::var("ADUAN_JWT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        if let Some(secret) = &secret {
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "ADUAN_JWT_SECRET must be at least 32 characters"
+            );
+        }
+        return Ok(JwtKeys::new(
+            secret.as_deref().map(str::as_bytes),
+            Some(set),
+            rules,
+        ));
+    }
+    let (secret, source) = signing_secret(log).await?;
+    if source == SecretSource::Generated {
+        tracing::warn!("generated a development signing secret (kept in the database); set ADUAN_JWT_SECRET or ADUAN_JWKS in production");
+    }
+    Ok(JwtKeys::new(Some(&secret), None, rules))
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
@@ -136,11 +161,14 @@ async fn graphql_post(
     headers: HeaderMap,
     request: async_graphql_axum::GraphQLRequest,
 ) -> Response {
-    let auth = state.keys.actor_from_header(
-        headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok()),
-    );
+    let auth = state
+        .keys
+        .actor_from_header(
+            headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok()),
+        )
+        .await;
     let correlation = headers
         .get("x-correlation-id")
         .and_then(|h| h.to_str().ok())

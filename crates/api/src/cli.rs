@@ -120,6 +120,20 @@ pub struct ServeArgs {
     /// without a token are limited per connecting address.
     #[arg(long, env = "ADUAN_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// The identity provider's public keys: a JWKS file path or http(s) URL.
+    /// RS256 and ES256 tokens are then verified against it; HS256 only if
+    /// ADUAN_JWT_SECRET is set as well.
+    #[arg(long, env = "ADUAN_JWKS")]
+    pub jwks: Option<String>,
+    /// The `iss` every token must carry (checked when set).
+    #[arg(long, env = "ADUAN_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// The `aud` every token must carry (checked when set).
+    #[arg(long, env = "ADUAN_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    #[arg(long, env = "ADUAN_JWT_LEEWAY_SECONDS", default_value_t = 30)]
+    pub jwt_leeway_seconds: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
 pub mod fixtures;
+pub mod keys;
 pub mod pg;
 pub mod server;
 pub mod store;
