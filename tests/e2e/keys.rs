@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use aduan_testkit::keys::{claims, jwks, TestKey};
+use aduan_testkit::keys::{claims, jwks, JwksFile, TestKey};
 use aduan_testkit::TestStore;
 
 use crate::support::*;
@@ -41,11 +41,8 @@ async fn me(server: &aduan_testkit::TestServer, token: &str) -> Value {
 async fn provider_tokens_from_a_jwks_file_are_checked_in_full() {
     let rsa = TestKey::rs256("rsa-1");
     let ec = TestKey::es256("ec-1");
-    let dir = std::env::temp_dir().join(format!("aduan-jwks-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("jwks.json");
-    std::fs::write(&path, jwks(&[&rsa, &ec]).to_string()).unwrap();
-    let (store, server) = start(Backend::Sqlite, &provider_env(path.to_str().unwrap())).await;
+    let file = JwksFile::write(&[&rsa, &ec]);
+    let (store, server) = start(Backend::Sqlite, &provider_env(&file.path)).await;
 
     let officer = claims("petugas-7", "OPD_OFFICER", Some("DPU"), ISSUER, AUDIENCE);
     for key in [&rsa, &ec] {
@@ -88,7 +85,6 @@ async fn provider_tokens_from_a_jwks_file_are_checked_in_full() {
     );
     server.stop().await;
     store.drop_store().await;
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Serves a JWKS that the test can change, on a port of its own.

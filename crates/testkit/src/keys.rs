@@ -83,6 +83,31 @@ pub fn jwks(keys: &[&TestKey]) -> Value {
     json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()})
 }
 
+/// A JWKS written to a file of its own, removed when dropped.
+pub struct JwksFile {
+    dir: std::path::PathBuf,
+    pub path: String,
+}
+
+impl JwksFile {
+    pub fn write(keys: &[&TestKey]) -> JwksFile {
+        let dir = std::env::temp_dir().join(format!("aduan-jwks-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a directory for the JWKS");
+        let path = dir.join("jwks.json");
+        std::fs::write(&path, jwks(keys).to_string()).expect("write the JWKS");
+        JwksFile {
+            path: path.to_string_lossy().into_owned(),
+            dir,
+        }
+    }
+}
+
+impl Drop for JwksFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Claims for `role` (and `opd`) valid from a minute ago for an hour, from
 /// `issuer` for `audience`.
 pub fn claims(sub: &str, role: &str, opd: Option<&str>, issuer: &str, audience: &str) -> Value {

@@ -275,7 +275,7 @@ mod tests {
 #[cfg(test)]
 mod provider_tests {
     use super::*;
-    use aduan_testkit::keys::{claims, jwks, TestKey};
+    use aduan_testkit::keys::{claims, JwksFile, TestKey};
     use serde_json::{json, Value};
 
     const ISSUER: &str = "https://sso.makassarkota.example/realms/aduan";
@@ -285,17 +285,14 @@ mod provider_tests {
         rsa: TestKey,
         ec: TestKey,
         keys: JwtKeys,
-        _dir: std::path::PathBuf,
+        _file: JwksFile,
     }
 
     async fn provider(leeway_seconds: u64, secret: Option<&[u8]>) -> Provider {
         let rsa = TestKey::rs256("rsa-1");
         let ec = TestKey::es256("ec-1");
-        let dir = std::env::temp_dir().join(format!("aduan-jwks-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("jwks.json");
-        std::fs::write(&path, jwks(&[&rsa, &ec]).to_string()).unwrap();
-        let set = KeySet::load(path.to_str().unwrap()).await.unwrap();
+        let file = JwksFile::write(&[&rsa, &ec]);
+        let set = KeySet::load(&file.path).await.unwrap();
         let rules = ClaimRules {
             leeway_seconds,
             issuer: Some(ISSUER.into()),
@@ -305,7 +302,7 @@ mod provider_tests {
             rsa,
             ec,
             keys: JwtKeys::new(secret, Some(set), rules),
-            _dir: dir,
+            _file: file,
         }
     }
 
