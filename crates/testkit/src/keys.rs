@@ -78,9 +78,13 @@ impl TestKey {
     }
 }
 
-/// A JSON Web Key Set of these keys' public halves.
+/// A JSON Web Key Set of these keys' public halves, after a key of a kind a
+/// provider may publish but aduan cannot use (an X25519 encryption key).
 pub fn jwks(keys: &[&TestKey]) -> Value {
-    json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()})
+    let foreign = json!({"kty": "OKP", "crv": "X25519", "use": "enc", "alg": "ECDH-ES", "kid": "enc-1", "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"});
+    let mut all = vec![foreign];
+    all.extend(keys.iter().map(|k| k.jwk.clone()));
+    json!({ "keys": all })
 }
 
 /// A JWKS written to a file of its own, removed when dropped.

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::{Mutex, RwLock};
 
@@ -120,14 +120,26 @@ impl KeySet {
                 .await
                 .map_err(|e| fetch_error(e.to_string()))?,
         };
-        let set: JwkSet = serde_json::from_str(&text)
+        // Each key on its own: a provider may publish keys of kinds we cannot
+        // read (other curves, encryption algorithms); they must not hide the rest.
+        let set: RawSet = serde_json::from_str(&text)
             .map_err(|e| JwksError::Parse(self.source.clone(), e.to_string()))?;
-        let keys: Vec<Key> = set.keys.iter().filter_map(usable).collect();
+        let keys: Vec<Key> = set
+            .keys
+            .into_iter()
+            .filter_map(|k| serde_json::from_value::<Jwk>(k).ok())
+            .filter_map(|k| usable(&k))
+            .collect();
         if keys.is_empty() {
             return Err(JwksError::NoUsableKey(self.source.clone()));
         }
         Ok(keys)
     }
+}
+
+#[derive(serde::Deserialize)]
+struct RawSet {
+    keys: Vec<serde_json::Value>,
 }
 
 fn is_url(source: &str) -> bool {
