@@ -14,7 +14,7 @@ use aduan_domain::{ComplaintServices, SystemClock};
 use aduan_projections::{Projector, Watcher};
 use aduan_store::CommandBus;
 
-use crate::auth::{ClaimRules, JwtKeys, KeySet, SecretSource};
+use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
 use crate::rate_limit::SubmitLimiter;
@@ -115,20 +115,8 @@ async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow
     };
     if let Some(source) = args.jwks.as_deref().filter(|s| !s.is_empty()) {
         let set = KeySet::load(source).await?;
-        let secret = std::env::var("ADUAN_JWT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty());
-        if let Some(secret) = &secret {
-            anyhow::ensure!(
-                secret.len() >= 32,
-                "ADUAN_JWT_SECRET must be at least 32 characters"
-            );
-        }
-        return Ok(JwtKeys::new(
-            secret.as_deref().map(str::as_bytes),
-            Some(set),
-            rules,
-        ));
+        let secret = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())?;
+        return Ok(JwtKeys::new(secret.as_deref(), Some(set), rules));
     }
     let (secret, source) = signing_secret(log).await?;
     if source == SecretSource::Generated {

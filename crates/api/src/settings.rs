@@ -60,13 +60,23 @@ pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaT
 /// the database, so every process of a city, and every restart, makes the same
 /// code for a case (a retried submission gets its code again).
 pub async fn tracking_key(log: &dyn aduan_store::EventLog) -> anyhow::Result<TrackingKey> {
+    let (key, _) = stored_secret(log, "tracking_code_key").await?;
+    Ok(TrackingKey::new(key.into_bytes()))
+}
+
+/// A random secret kept in `server_settings` under `name`: the one stored, or
+/// 244 random bits stored now (then `true`). Every process on the database
+/// agrees on it, whichever stored it first.
+pub async fn stored_secret(
+    log: &dyn aduan_store::EventLog,
+    name: &str,
+) -> anyhow::Result<(String, bool)> {
     let fresh = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let (key, _) = log.setting_or_insert("tracking_code_key", &fresh).await?;
-    Ok(TrackingKey::new(key.into_bytes()))
+    Ok(log.setting_or_insert(name, &fresh).await?)
 }
 
 pub fn rules(reopen_window_days: i64) -> Rules {

@@ -181,27 +181,28 @@ fn actor_from_claims(claims: Claims) -> Result<Actor, AuthError> {
     }
 }
 
-/// The development signing secret: from ADUAN_JWT_SECRET when set, else kept in
-/// the data directory, generated on first use. Never compiled in.
+/// ADUAN_JWT_SECRET, if set; long enough that it cannot be guessed.
+pub fn explicit_secret(from_env: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(secret) = from_env.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        secret.len() >= 32,
+        "ADUAN_JWT_SECRET must be at least 32 characters"
+    );
+    Ok(Some(secret.as_bytes().to_vec()))
+}
+
 /// The HS256 signing secret: ADUAN_JWT_SECRET if set, otherwise the development
-/// secret kept in the database (generated on first use).
+/// secret kept in the database (generated on first use). Never compiled in.
 pub async fn load_or_create_secret(
     log: &dyn aduan_store::EventLog,
     from_env: Option<&str>,
 ) -> anyhow::Result<(Vec<u8>, SecretSource)> {
-    if let Some(secret) = from_env.filter(|s| !s.is_empty()) {
-        anyhow::ensure!(
-            secret.len() >= 32,
-            "ADUAN_JWT_SECRET must be at least 32 characters"
-        );
-        return Ok((secret.as_bytes().to_vec(), SecretSource::Environment));
+    if let Some(secret) = explicit_secret(from_env)? {
+        return Ok((secret, SecretSource::Environment));
     }
-    let fresh = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let (secret, generated) = log.setting_or_insert(DEV_SECRET_KEY, &fresh).await?;
+    let (secret, generated) = crate::settings::stored_secret(log, DEV_SECRET_KEY).await?;
     let source = if generated {
         SecretSource::Generated
     } else {
