@@ -1,5 +1,6 @@
-//! The command path: load a complaint's events, decide, append — with client
-//! idempotency keys and optimistic concurrency.
+//! The command path: take the complaint's state, decide, append — with client
+//! idempotency keys and optimistic concurrency, in one database round trip when
+//! the case's state is cached (or the command submits a new one), two otherwise.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +12,12 @@ use uuid::Uuid;
 
 use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintServices};
 
+use crate::cache::{CachedCase, CaseCache};
 use crate::codec::{self, StoredEvent};
 use crate::error::{CommandError, StoreError};
 use crate::log::EventLog;
 use crate::metadata::{Metadata, RequestContext};
+use crate::queue::CaseQueue;
 
 /// Complaint ids derived from a client's command id live in this namespace, so a
 /// retried submission lands on the same complaint instead of creating a second one.
@@ -39,12 +42,29 @@ pub struct CommandOutcome {
     pub position: i64,
     /// True when the command id had been applied before and nothing was appended.
     pub replayed: bool,
+    /// How many statements the command sent to the database (for /metrics and the
+    /// bench): 1 for a command on a case in the cache or a new submission, 2 when
+    /// the case had to be read first; more only on races and replays.
+    pub round_trips: u32,
 }
+
+/// How many complaints' current states a process keeps (see `cache.rs`).
+pub const DEFAULT_CACHED_CASES: usize = 20_000;
 
 pub struct CommandBus {
     log: Arc<dyn EventLog>,
     services: ComplaintServices,
     max_attempts: u32,
+    cache: CaseCache,
+    queue: CaseQueue,
+}
+
+/// The state a command is decided on.
+struct State {
+    complaint: Complaint,
+    version: i64,
+    /// Read from the log just now, not taken from the cache or assumed.
+    fresh: bool,
 }
 
 impl CommandBus {
@@ -53,7 +73,16 @@ impl CommandBus {
             log,
             services,
             max_attempts: 64,
+            cache: CaseCache::new(DEFAULT_CACHED_CASES),
+            queue: CaseQueue::default(),
         }
+    }
+
+    /// Keeps up to `capacity` complaint states in memory (0: none, every command
+    /// reads its case's events first).
+    pub fn with_cache(mut self, capacity: usize) -> Self {
+        self.cache = CaseCache::new(capacity);
+        self
     }
 
     pub fn log(&self) -> &Arc<dyn EventLog> {
@@ -76,37 +105,46 @@ impl CommandBus {
     /// Carries out a command. A lost race is retried against the new state, so an
     /// appended event's preconditions always held at the version it was appended at;
     /// a command whose `expected_version` is stale gets CONFLICT instead.
+    ///
+    /// Commands on one complaint take turns within the process. The state comes
+    /// from the cache when it can; the append (one statement with the command id)
+    /// confirms it. A refusal is confirmed against the log, and only then asks
+    /// whether the command id was applied before, so the common path never looks
+    /// the id up: a retry that would succeed again collides on the id's key.
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
-        let hash = command_hash(&request.complaint_id, &request.command.action);
-        if let Some(id) = &request.command_id {
-            self.check_command_id_scope(id, &request.complaint_id)
-                .await?;
-        }
+        let id = request.complaint_id.as_str();
+        let _turn = self.queue.turn(id).await;
+        let hash = command_hash(id, &request.command.action);
+        let mut trips = 0;
+        let mut read_log = false;
         for attempt in 0..self.max_attempts {
-            let history = self.log.load(&request.complaint_id).await?;
-            match replay(
-                &history,
-                request.command_id.as_deref(),
-                &hash,
-                &request.command.actor,
-            )? {
-                Replay::Fresh => {}
-                Replay::Done(done) => return Ok(*done),
-                Replay::Foreign => return self.refuse_foreign(&history, &request).await,
-            }
-            let version = history.last().map_or(0, |e| e.sequence);
+            let state = self.state(&request, read_log, &mut trips).await?;
+            read_log = true;
             if let Some(expected) = request.expected_version {
-                if expected != version {
-                    return Err(CommandError::Conflict(format!(
-                        "the complaint is at version {version}, not {expected}"
-                    )));
+                if expected != state.version {
+                    if !state.fresh {
+                        continue;
+                    }
+                    let stale = CommandError::Conflict(format!(
+                        "the complaint is at version {}, not {expected}",
+                        state.version
+                    ));
+                    return self.refused(stale, &request, &hash, &mut trips).await;
                 }
             }
-            let mut complaint = codec::fold(&history);
+            let mut complaint = state.complaint;
             let sink = EventSink::default();
-            complaint
+            if let Err(refusal) = complaint
                 .handle(request.command.clone(), &self.services, &sink)
-                .await?;
+                .await
+            {
+                if !state.fresh {
+                    continue;
+                }
+                return self
+                    .refused(refusal.into(), &request, &hash, &mut trips)
+                    .await;
+            }
             let metadata = Metadata::new(
                 &request.command.actor,
                 &request.context,
@@ -117,28 +155,139 @@ impl CommandBus {
                 .collect()
                 .await
                 .iter()
-                .zip(version + 1..)
-                .map(|(event, seq)| codec::encode(&request.complaint_id, seq, event, &metadata))
+                .zip(state.version + 1..)
+                .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
                 .collect::<Result<Vec<_>, _>>()?;
-            let last = version + serialized.len() as i64;
-            match self.log.append(&serialized).await {
-                Ok(()) => return self.outcome(&request.complaint_id, complaint, last).await,
-                Err(StoreError::Conflict) if request.expected_version.is_none() => {
-                    tracing::debug!(complaint = %request.complaint_id, attempt, "lost a race; retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
+            let version = state.version + serialized.len() as i64;
+            trips += 1;
+            match self
+                .log
+                .append(&serialized, request.command_id.as_deref())
+                .await
+            {
+                Ok(position) => {
+                    let case = complaint.0.clone().ok_or(ComplaintError::NotFound)?;
+                    self.cache.put(id, CachedCase { complaint, version });
+                    return Ok(CommandOutcome {
+                        case,
+                        version,
+                        position,
+                        replayed: false,
+                        round_trips: trips,
+                    });
                 }
                 Err(StoreError::Conflict) => {
-                    return Err(CommandError::Conflict(
-                        "the complaint was changed concurrently".into(),
-                    ))
+                    self.cache.forget(id);
+                    if !state.fresh {
+                        tracing::debug!(complaint = %id, "the cached state was behind; rereading");
+                    } else {
+                        if request.expected_version.is_some() {
+                            return Err(CommandError::Conflict(
+                                "the complaint was changed concurrently".into(),
+                            ));
+                        }
+                        // Another process won the race (this one's commands on
+                        // the case take turns): let it finish before rereading.
+                        tracing::debug!(complaint = %id, attempt, "lost a race; retrying");
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
                 }
-                Err(e) => return Err(e.into()),
+                Err(StoreError::DuplicateCommand) => {
+                    let duplicate = CommandError::Conflict("the command id was used before".into());
+                    return self.refused(duplicate, &request, &hash, &mut trips).await;
+                }
+                Err(e) => {
+                    self.cache.forget(id);
+                    return Err(e.into());
+                }
             }
         }
         Err(CommandError::Conflict(format!(
             "the complaint kept changing; gave up after {} attempts",
             self.max_attempts
         )))
+    }
+
+    /// The state to decide on: the cache's, a submission's empty one, or the log's.
+    async fn state(
+        &self,
+        request: &CommandRequest,
+        read_log: bool,
+        trips: &mut u32,
+    ) -> Result<State, CommandError> {
+        let id = request.complaint_id.as_str();
+        if !read_log {
+            if let Some(cached) = self.cache.get(id) {
+                return Ok(State {
+                    complaint: cached.complaint,
+                    version: cached.version,
+                    fresh: false,
+                });
+            }
+            if matches!(request.command.action, Action::Submit(_)) {
+                // A new complaint's id is random, or derived from the command id,
+                // when a retry finds it taken on the append and reads the log.
+                return Ok(State {
+                    complaint: Complaint::default(),
+                    version: 0,
+                    fresh: request.command_id.is_none(),
+                });
+            }
+        } else {
+            self.cache.forget(id);
+        }
+        *trips += 1;
+        let history = self.log.load(id).await?;
+        let version = history.last().map_or(0, |e| e.sequence);
+        let complaint = codec::fold(&history);
+        if version > 0 {
+            self.cache.put(
+                id,
+                CachedCase {
+                    complaint: complaint.clone(),
+                    version,
+                },
+            );
+        }
+        Ok(State {
+            complaint,
+            version,
+            fresh: true,
+        })
+    }
+
+    /// A command refused on the log's state (or whose command id is taken): a
+    /// retry of a command applied before gets its first result instead.
+    async fn refused(
+        &self,
+        refusal: CommandError,
+        request: &CommandRequest,
+        hash: &str,
+        trips: &mut u32,
+    ) -> Result<CommandOutcome, CommandError> {
+        let Some(command_id) = request.command_id.as_deref() else {
+            return Err(refusal);
+        };
+        *trips += 1;
+        let Some(record) = self.log.command_record(command_id).await? else {
+            return Err(refusal);
+        };
+        if record.complaint_id != request.complaint_id {
+            return Err(ComplaintError::invalid(
+                "commandId",
+                "was already used for a command on another complaint",
+            )
+            .into());
+        }
+        *trips += 1;
+        let history = self.log.load(&request.complaint_id).await?;
+        match replay(&history, record.sequence, hash, &request.command.actor)? {
+            Replay::Done(mut done) => {
+                done.round_trips = *trips;
+                Ok(*done)
+            }
+            Replay::Foreign => self.refuse_foreign(&history, request).await,
+        }
     }
 
     /// Someone else's idempotency key: its first result is not theirs to see. They
@@ -158,69 +307,27 @@ impl CommandBus {
             .await?;
         Err(ComplaintError::invalid("commandId", "was already used by another caller").into())
     }
-
-    async fn check_command_id_scope(
-        &self,
-        command_id: &str,
-        complaint_id: &str,
-    ) -> Result<(), CommandError> {
-        match self.log.complaint_of_command(command_id).await? {
-            Some(other) if other != complaint_id => Err(ComplaintError::invalid(
-                "commandId",
-                "was already used for a command on another complaint",
-            )
-            .into()),
-            _ => Ok(()),
-        }
-    }
-
-    async fn outcome(
-        &self,
-        id: &str,
-        complaint: Complaint,
-        version: i64,
-    ) -> Result<CommandOutcome, CommandError> {
-        let case = complaint.0.ok_or(ComplaintError::NotFound)?;
-        // postgres-es does not return what it inserted; read the position back.
-        let position = self
-            .log
-            .load_one(id, version)
-            .await?
-            .map_or(0, |e| e.position);
-        Ok(CommandOutcome {
-            case,
-            version,
-            position,
-            replayed: false,
-        })
-    }
 }
 
 enum Replay {
-    /// The command id is new here.
-    Fresh,
     /// Applied before by this caller: the state right after it.
     Done(Box<CommandOutcome>),
     /// Applied before by someone else.
     Foreign,
 }
 
-/// Whether the command id was applied before; the same id with another command is
+/// The command id was applied at `sequence`: the same id with another command is
 /// an error, not a silent no-op, and another caller's id is not replayed to them.
 fn replay(
     history: &[StoredEvent],
-    command_id: Option<&str>,
+    sequence: i64,
     hash: &str,
     actor: &aduan_domain::Actor,
 ) -> Result<Replay, CommandError> {
-    let Some(command_id) = command_id else {
-        return Ok(Replay::Fresh);
-    };
-    let Some(last) = history
-        .iter()
-        .rposition(|e| e.metadata.command_id.as_deref() == Some(command_id))
-    else {
-        return Ok(Replay::Fresh);
+    let Some(last) = history.iter().position(|e| e.sequence == sequence) else {
+        return Err(
+            StoreError::Corrupt(format!("command id points at missing event #{sequence}")).into(),
+        );
     };
     let first = &history[last].metadata;
     if first.actor_id != actor.id
@@ -229,7 +336,7 @@ fn replay(
     {
         return Ok(Replay::Foreign);
     }
-    if history[last].metadata.command_hash.as_deref() != Some(hash) {
+    if first.command_hash.as_deref() != Some(hash) {
         return Err(ComplaintError::invalid(
             "commandId",
             "was already used for a different command on this complaint",
@@ -244,6 +351,7 @@ fn replay(
         version: history[last].sequence,
         position: history[last].position,
         replayed: true,
+        round_trips: 0,
     })))
 }
 

@@ -6,6 +6,9 @@ pub enum StoreError {
     /// Another writer appended to the same complaint first.
     #[error("the complaint was changed concurrently")]
     Conflict,
+    /// The client command id was applied before (see `EventLog::command_record`).
+    #[error("the command id was used before")]
+    DuplicateCommand,
     /// The database cannot be reached or is refusing work.
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),

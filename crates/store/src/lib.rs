@@ -4,19 +4,21 @@
 //! export format that moves a log between the two.
 
 pub mod bus;
+pub mod cache;
 pub mod codec;
 pub mod error;
 pub mod export;
 pub mod log;
 pub mod metadata;
 pub mod postgres;
+pub mod queue;
 pub mod sqlite;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
 pub use error::{CommandError, StoreError};
 pub use export::ExportedEvent;
-pub use log::{Cursor, Db, EventLog, ImportStream};
+pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream};
 pub use metadata::{Metadata, RequestContext};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;

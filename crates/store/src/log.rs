@@ -18,6 +18,14 @@ pub struct Cursor {
     pub position: i64,
 }
 
+/// Where a command id was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    pub complaint_id: String,
+    /// The sequence of the command's last event.
+    pub sequence: i64,
+}
+
 /// The database under the log, for the read side, which keeps its tables next to
 /// the events (so a projection's rows and checkpoint commit together).
 #[derive(Debug, Clone)]
@@ -48,11 +56,20 @@ pub trait EventLog: Send + Sync {
         sequence: i64,
     ) -> Result<Option<StoredEvent>, StoreError>;
 
-    /// Appends events atomically; a sequence already taken is a `Conflict`.
-    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError>;
+    /// Appends a command's events (one complaint's; an import or a test may pass
+    /// several complaints') and its idempotency key, if any, atomically, in one round trip where the database allows; returns the global
+    /// position of the last event. A sequence already taken is a `Conflict`; a
+    /// command id (recorded against the last event) already taken is
+    /// `DuplicateCommand`. Either way nothing is written.
+    async fn append(
+        &self,
+        events: &[SerializedEvent],
+        command_id: Option<&str>,
+    ) -> Result<i64, StoreError>;
 
-    /// The complaint a client command id was first applied to, if any.
-    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError>;
+    /// Where a client command id was applied: the complaint and the sequence of
+    /// the command's last event.
+    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError>;
 
     /// Committed events after `after`, at most `limit`, in an order in which no
     /// event can ever appear behind a reader that has passed it.

@@ -1,13 +1,11 @@
-//! The event log on PostgreSQL. Appends go through postgres-es's
-//! `PersistedEventRepository`; reads that need the global position and the
-//! recording time use the extra columns our migration adds.
+//! The event log on PostgreSQL, in postgres-es's table shape plus the columns our
+//! migrations add (global position, writing transaction, recording time). Appends
+//! are our own single statement (events, command id and `RETURNING position` in
+//! one round trip), which postgres-es's repository cannot do.
 
 use std::time::Duration;
 
-use cqrs_es::persist::{
-    EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
-};
-use postgres_es::PostgresEventRepository;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row as _};
 
@@ -16,7 +14,7 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
-use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream};
+use crate::log::{group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -38,7 +36,6 @@ impl Default for PgOptions {
 
 pub struct PgEventLog {
     pool: PgPool,
-    repo: PostgresEventRepository,
     upcasters: Vec<Box<dyn EventUpcaster>>,
 }
 
@@ -61,7 +58,6 @@ impl PgEventLog {
 
     pub fn with_pool(pool: PgPool) -> Self {
         PgEventLog {
-            repo: PostgresEventRepository::new(pool.clone()),
             pool,
             upcasters: codec::upcasters(),
         }
@@ -134,21 +130,31 @@ impl EventLog for PgEventLog {
             .transpose()
     }
 
-    /// Appends events atomically; a sequence already taken is a `Conflict`.
-    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
-        self.repo
-            .persist::<Complaint>(events, None)
+    /// One statement, so one round trip and its own transaction: the events and
+    /// the command id go in together or not at all.
+    async fn append(
+        &self,
+        events: &[SerializedEvent],
+        command_id: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let Some(last) = events.last() else {
+            return Err(StoreError::Other("nothing to append".into()));
+        };
+        let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
+        sqlx::query_scalar::<_, i64>(APPEND)
+            .bind(&last.aggregate_type)
+            .bind(column(|e| e.aggregate_id.clone()))
+            .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+            .bind(column(|e| e.event_type.clone()))
+            .bind(column(|e| e.event_version.clone()))
+            .bind(column(|e| e.payload.to_string()))
+            .bind(column(|e| e.metadata.to_string()))
+            .bind(command_id)
+            .bind(&last.aggregate_id)
+            .bind(last.sequence as i64)
+            .fetch_one(&self.pool)
             .await
-            .map_err(|e| match e {
-                PersistenceError::OptimisticLockError => StoreError::Conflict,
-                PersistenceError::ConnectionError(err) | PersistenceError::UnknownError(err) => {
-                    match err.downcast::<sqlx::Error>() {
-                        Ok(sqlx_err) => StoreError::from_sqlx(*sqlx_err),
-                        Err(other) => StoreError::Other(other.to_string()),
-                    }
-                }
-                PersistenceError::DeserializationError(err) => StoreError::Corrupt(err.to_string()),
-            })
+            .map_err(append_error)
     }
 
     /// Committed events after `after` in (tx_id, position) order, at most `limit`.
@@ -230,6 +236,10 @@ impl EventLog for PgEventLog {
             .map_err(StoreError::from_sqlx)?;
             }
         }
+        sqlx::query(INDEX_COMMAND_IDS)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         // New appends continue after the imported positions.
         sqlx::query(
             "SELECT setval(pg_get_serial_sequence('events', 'position'), \
@@ -300,14 +310,51 @@ impl EventLog for PgEventLog {
         Ok(group_histories(ids, events))
     }
 
-    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT aggregate_id FROM events WHERE metadata ->> 'command_id' = $1 \
-             ORDER BY position LIMIT 1",
-        )
-        .bind(command_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)
+    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1")
+                .bind(command_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        Ok(row.map(|(complaint_id, sequence)| CommandRecord {
+            complaint_id,
+            sequence,
+        }))
     }
+}
+
+/// A command's events and its idempotency key in one statement. Data-modifying
+/// CTEs all run to completion, and a statement is atomic: a taken sequence or a
+/// taken command id leaves nothing behind. Positions follow the events' order.
+const APPEND: &str = "WITH appended AS ( \
+        INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                            payload, metadata) \
+        SELECT $1, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::json, \
+               e.metadata::json \
+        FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+             WITH ORDINALITY AS e(aggregate_id, sequence, event_type, event_version, payload, \
+                                  metadata, n) \
+        ORDER BY e.n \
+        RETURNING position), \
+    keyed AS ( \
+        INSERT INTO command_ids (command_id, complaint_id, sequence) \
+        SELECT $8::text, $9::text, $10::bigint WHERE $8::text IS NOT NULL) \
+    SELECT max(position) FROM appended";
+
+/// Imported events keep their idempotency keys (as migration 0008 does).
+const INDEX_COMMAND_IDS: &str = "INSERT INTO command_ids (command_id, complaint_id, sequence) \
+     SELECT metadata ->> 'command_id', aggregate_id, max(sequence) FROM events \
+     WHERE metadata ->> 'command_id' IS NOT NULL GROUP BY 1, 2 \
+     ON CONFLICT (command_id) DO NOTHING";
+
+/// Which unique key an append hit says what happened: the complaint moved on
+/// (`Conflict`) or the command was applied before (`DuplicateCommand`).
+fn append_error(err: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.constraint() == Some("command_ids_pkey") {
+            return StoreError::DuplicateCommand;
+        }
+    }
+    StoreError::from_sqlx(err)
 }

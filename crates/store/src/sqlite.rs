@@ -1,5 +1,6 @@
 //! The event log on SQLite, the embedded default: one file, nothing to install.
-//! Appends go through sqlite-es's `SqliteEventRepository`.
+//! The table has sqlite-es's shape; appends are our own transaction, so the
+//! command id and the positions go with the events.
 //!
 //! What differs from PostgreSQL, all of it here:
 //! - One writer at a time: `position` (AUTOINCREMENT) is taken inside the write
@@ -8,8 +9,8 @@
 //!   `busy_timeout`.
 //! - WAL journal with `synchronous = FULL`: a command is acknowledged only once its
 //!   events are on disk, and readers do not block the writer.
-//! - A duplicate sequence is a UNIQUE violation (2067) here, which sqlite-es does
-//!   not recognise as a conflict (it expects a primary-key violation): we map it.
+//! - A duplicate sequence is a UNIQUE violation (2067) here; a taken command id a
+//!   primary-key one (1555). Each statement of the append says which it was.
 //! - Timestamps are RFC 3339 text in UTC; they sort as they compare.
 
 use std::path::{Path, PathBuf};
@@ -17,10 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cqrs_es::persist::{
-    EventUpcaster, PersistedEventRepository, PersistenceError, SerializedEvent,
-};
-use sqlite_es::SqliteEventRepository;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
@@ -29,7 +27,7 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
-use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream};
+use crate::log::{group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -38,7 +36,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct SqliteEventLog {
     pool: SqlitePool,
-    repo: SqliteEventRepository,
     upcasters: Vec<Box<dyn EventUpcaster>>,
     path: PathBuf,
 }
@@ -61,7 +58,6 @@ impl SqliteEventLog {
             .acquire_timeout(BUSY_TIMEOUT)
             .connect_lazy_with(options);
         Ok(SqliteEventLog {
-            repo: SqliteEventRepository::new(pool.clone()),
             pool,
             upcasters: codec::upcasters(),
             path: path.to_path_buf(),
@@ -137,28 +133,71 @@ impl EventLog for SqliteEventLog {
         Ok(self.decode_rows(row.into_iter().collect())?.pop())
     }
 
-    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
-        self.repo
-            .persist::<Complaint>(events, None)
+    /// One write transaction (`BEGIN IMMEDIATE`, so it never has to upgrade a
+    /// read lock): the command id first, then the events with their positions.
+    async fn append(
+        &self,
+        events: &[SerializedEvent],
+        command_id: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let Some(last) = events.last() else {
+            return Err(StoreError::Other("nothing to append".into()));
+        };
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
             .await
-            .map_err(|e| match e {
-                PersistenceError::OptimisticLockError => StoreError::Conflict,
-                PersistenceError::ConnectionError(err) | PersistenceError::UnknownError(err) => {
-                    from_boxed(err)
-                }
-                PersistenceError::DeserializationError(err) => StoreError::Corrupt(err.to_string()),
-            })
+            .map_err(StoreError::from_sqlx)?;
+        if let Some(command_id) = command_id {
+            sqlx::query(
+                "INSERT INTO command_ids (command_id, complaint_id, sequence) VALUES (?, ?, ?)",
+            )
+            .bind(command_id)
+            .bind(&last.aggregate_id)
+            .bind(last.sequence as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from_sqlx(e) {
+                StoreError::Conflict => StoreError::DuplicateCommand,
+                other => other,
+            })?;
+        }
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata) ",
+        );
+        insert.push_values(events, |mut row, e| {
+            row.push_bind(&e.aggregate_type)
+                .push_bind(&e.aggregate_id)
+                .push_bind(e.sequence as i64)
+                .push_bind(&e.event_type)
+                .push_bind(&e.event_version)
+                .push_bind(e.payload.to_string())
+                .push_bind(e.metadata.to_string());
+        });
+        insert.push(" RETURNING position");
+        let positions: Vec<i64> = insert
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        positions
+            .into_iter()
+            .max()
+            .ok_or_else(|| StoreError::Other("the append returned no position".into()))
     }
 
-    async fn complaint_of_command(&self, command_id: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT aggregate_id FROM events WHERE json_extract(metadata, '$.command_id') = ? \
-             ORDER BY position LIMIT 1",
-        )
-        .bind(command_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)
+    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT complaint_id, sequence FROM command_ids WHERE command_id = ?")
+                .bind(command_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        Ok(row.map(|(complaint_id, sequence)| CommandRecord {
+            complaint_id,
+            sequence,
+        }))
     }
 
     async fn read_committed_after(
@@ -227,6 +266,14 @@ impl EventLog for SqliteEventLog {
             .map_err(StoreError::from_sqlx)?;
             }
         }
+        sqlx::query(
+            "INSERT OR IGNORE INTO command_ids (command_id, complaint_id, sequence) \
+             SELECT json_extract(metadata, '$.command_id'), aggregate_id, max(sequence) \
+             FROM events WHERE json_extract(metadata, '$.command_id') IS NOT NULL GROUP BY 1, 2",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(imported)
     }
@@ -292,14 +339,5 @@ impl EventLog for SqliteEventLog {
             .await
             .map_err(StoreError::from_sqlx)?;
         Ok(group_histories(ids, self.decode_rows(rows)?))
-    }
-}
-
-/// sqlite-es hands the sqlx error through; `StoreError::from_sqlx` knows SQLite's
-/// codes (a duplicate sequence, 2067, is a conflict).
-fn from_boxed(err: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
-    match err.downcast::<sqlx::Error>() {
-        Ok(sqlx_err) => StoreError::from_sqlx(*sqlx_err),
-        Err(other) => StoreError::Other(other.to_string()),
     }
 }

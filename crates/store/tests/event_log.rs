@@ -6,7 +6,8 @@ use futures::future::join_all;
 
 use aduan_domain::*;
 use aduan_store::{
-    CommandBus, CommandError, EventLog, PgEventLog, PgOptions, SqliteEventLog, StoreError,
+    CommandBus, CommandError, CommandRecord, EventLog, PgEventLog, PgOptions, SqliteEventLog,
+    StoreError,
 };
 use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
@@ -112,12 +113,11 @@ async fn metadata_and_position_are_stored_with_each_event(backend: Backend) {
     assert_eq!(m.command_id.as_deref(), Some("k-9"));
     assert_eq!(events[0].event_version, "1");
     assert_eq!(
-        bus.log()
-            .complaint_of_command("k-9")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("c-1")
+        bus.log().command_record("k-9").await.unwrap(),
+        Some(CommandRecord {
+            complaint_id: "c-1".into(),
+            sequence: 1
+        })
     );
     store.drop_store().await;
 }
