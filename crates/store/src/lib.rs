@@ -18,7 +18,7 @@ pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
 pub use error::{CommandError, StoreError};
 pub use export::ExportedEvent;
-pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream};
+pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan};
 pub use metadata::{Metadata, RequestContext};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;

@@ -18,6 +18,15 @@ pub struct Cursor {
     pub position: i64,
 }
 
+/// How the database runs one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementPlan {
+    /// The plan as the database prints it.
+    pub plan: String,
+    /// The tables it reads row by row instead of by key ("Seq Scan on events").
+    pub scans: Vec<String>,
+}
+
 /// Where a command id was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {
@@ -66,6 +75,10 @@ pub trait EventLog: Send + Sync {
         events: &[SerializedEvent],
         command_id: Option<&str>,
     ) -> Result<i64, StoreError>;
+
+    /// The query plan of every statement a command may send, by name, with the
+    /// tables each reads without an index: the scan test runs it over a large log.
+    async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError>;
 
     /// Where a client command id was applied: the complaint and the sequence of
     /// the command's last event.

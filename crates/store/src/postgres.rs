@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::types::Json;
 use sqlx::{PgPool, Row as _};
 
 use aduan_domain::Complaint;
@@ -14,7 +16,9 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
-use crate::log::{group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream};
+use crate::log::{
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -96,10 +100,7 @@ impl EventLog for PgEventLog {
 
     /// A complaint's events in sequence order.
     async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let sql = format!(
-            "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(LOAD)
             .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
             .bind(aggregate_id)
             .fetch_all(&self.pool)
@@ -310,17 +311,97 @@ impl EventLog for PgEventLog {
         Ok(group_histories(ids, events))
     }
 
+    async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError> {
+        let mut plans = Vec::new();
+        for (name, sql, args) in COMMAND_PATH {
+            plans.push((name.to_string(), self.plan_of(sql, args).await?));
+        }
+        Ok(plans)
+    }
+
     async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1")
-                .bind(command_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+        let row: Option<(String, i64)> = sqlx::query_as(COMMAND_RECORD)
+            .bind(command_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         Ok(row.map(|(complaint_id, sequence)| CommandRecord {
             complaint_id,
             sequence,
         }))
+    }
+}
+
+/// A complaint's events, for a command on a case not in the cache.
+const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
+     metadata, recorded_at FROM events \
+     WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
+
+const COMMAND_RECORD: &str = "SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1";
+
+/// Every statement a command may send, with arguments of the right shape: the
+/// scan test explains them over a large log (`EventLog::command_path_plans`).
+const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
+    ("load", LOAD, &["Complaint", "probe"]),
+    (
+        "append",
+        APPEND,
+        &[
+            "Complaint",
+            "{probe}",
+            "{1}",
+            "{Submitted}",
+            "{1}",
+            "{\"{}\"}",
+            "{\"{}\"}",
+            "probe-key",
+            "probe",
+            "1",
+        ],
+    ),
+    ("command_record", COMMAND_RECORD, &["probe-key"]),
+];
+
+impl PgEventLog {
+    /// The plan PostgreSQL picks for `sql` with these (text) arguments, and the
+    /// tables it reads without an index condition. Every parameter of `sql` must
+    /// carry a cast or sit where text is expected.
+    pub async fn plan_of(&self, sql: &str, args: &[&str]) -> Result<StatementPlan, StoreError> {
+        let explain = format!("EXPLAIN (FORMAT JSON) {sql}");
+        let mut query = sqlx::query_scalar::<_, Json<Value>>(&explain);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let Json(plan) = query
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let mut scans = Vec::new();
+        unindexed_reads(&plan[0]["Plan"], &mut scans);
+        Ok(StatementPlan {
+            plan: serde_json::to_string_pretty(&plan).unwrap_or_default(),
+            scans,
+        })
+    }
+}
+
+/// The tables a plan node (and its children) reads row by row rather than by an
+/// index condition: a sequential scan, or an index walked in order with a filter
+/// (the planner's favourite way to find one row in a big log by a non-key column).
+fn unindexed_reads(node: &Value, found: &mut Vec<String>) {
+    let kind = node["Node Type"].as_str().unwrap_or_default();
+    if let Some(table) = node["Relation Name"].as_str() {
+        let by_key = match kind {
+            "Index Scan" | "Index Only Scan" => node.get("Index Cond").is_some(),
+            "Bitmap Heap Scan" | "ModifyTable" => true,
+            _ => false,
+        };
+        if !by_key {
+            found.push(format!("{kind} on {table}"));
+        }
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        unindexed_reads(child, found);
     }
 }
 

@@ -27,7 +27,9 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
-use crate::log::{group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream};
+use crate::log::{
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -74,6 +76,63 @@ impl SqliteEventLog {
     }
 }
 
+const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
+     metadata, recorded_at FROM events \
+     WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence";
+
+const COMMAND_RECORD: &str = "SELECT complaint_id, sequence FROM command_ids WHERE command_id = ?";
+
+const INSERT_COMMAND_ID: &str =
+    "INSERT INTO command_ids (command_id, complaint_id, sequence) VALUES (?, ?, ?)";
+
+/// Every statement a command may send (the events' insert is built per command;
+/// this is its one-event shape), with arguments: the scan test explains them.
+const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
+    ("load", LOAD, &["Complaint", "probe"]),
+    (
+        "insert_command_id",
+        INSERT_COMMAND_ID,
+        &["probe-key", "probe", "1"],
+    ),
+    (
+        "insert_events",
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+         payload, metadata) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position",
+        &["Complaint", "probe", "1", "Submitted", "1", "{}", "{}"],
+    ),
+    ("command_record", COMMAND_RECORD, &["probe-key"]),
+];
+
+impl SqliteEventLog {
+    /// SQLite's query plan for `sql` with these (text) arguments, and the tables
+    /// it scans instead of searching by key.
+    pub async fn plan_of(&self, sql: &str, args: &[&str]) -> Result<StatementPlan, StoreError> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query(&explain);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let details: Vec<String> = rows
+            .iter()
+            .map(|row| sqlx::Row::try_get::<String, _>(row, "detail"))
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from_sqlx)?;
+        let scans = details
+            .iter()
+            .filter(|d| d.starts_with("SCAN events") || d.starts_with("SCAN command_ids"))
+            .cloned()
+            .collect();
+        Ok(StatementPlan {
+            plan: details.join("\n"),
+            scans,
+        })
+    }
+}
+
 fn complaint_type() -> &'static str {
     <Complaint as cqrs_es::Aggregate>::TYPE
 }
@@ -103,10 +162,7 @@ impl EventLog for SqliteEventLog {
     }
 
     async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let sql = format!(
-            "{SELECT_EVENTS} WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence"
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(LOAD)
             .bind(complaint_type())
             .bind(aggregate_id)
             .fetch_all(&self.pool)
@@ -148,18 +204,16 @@ impl EventLog for SqliteEventLog {
             .await
             .map_err(StoreError::from_sqlx)?;
         if let Some(command_id) = command_id {
-            sqlx::query(
-                "INSERT INTO command_ids (command_id, complaint_id, sequence) VALUES (?, ?, ?)",
-            )
-            .bind(command_id)
-            .bind(&last.aggregate_id)
-            .bind(last.sequence as i64)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from_sqlx(e) {
-                StoreError::Conflict => StoreError::DuplicateCommand,
-                other => other,
-            })?;
+            sqlx::query(INSERT_COMMAND_ID)
+                .bind(command_id)
+                .bind(&last.aggregate_id)
+                .bind(last.sequence as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match StoreError::from_sqlx(e) {
+                    StoreError::Conflict => StoreError::DuplicateCommand,
+                    other => other,
+                })?;
         }
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
@@ -187,13 +241,20 @@ impl EventLog for SqliteEventLog {
             .ok_or_else(|| StoreError::Other("the append returned no position".into()))
     }
 
+    async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError> {
+        let mut plans = Vec::new();
+        for (name, sql, args) in COMMAND_PATH {
+            plans.push((name.to_string(), self.plan_of(sql, args).await?));
+        }
+        Ok(plans)
+    }
+
     async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT complaint_id, sequence FROM command_ids WHERE command_id = ?")
-                .bind(command_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+        let row: Option<(String, i64)> = sqlx::query_as(COMMAND_RECORD)
+            .bind(command_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         Ok(row.map(|(complaint_id, sequence)| CommandRecord {
             complaint_id,
             sequence,
