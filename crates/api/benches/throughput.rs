@@ -1,22 +1,29 @@
-//! The performance figures of docs/performance.md, measured in one run on fresh
-//! databases, PostgreSQL and SQLite: `cargo bench -p aduan-api --bench throughput`.
+//! The command figures of docs/performance.md, measured in one run on fresh
+//! databases, PostgreSQL and SQLite, against the real release `aduan` server:
+//! `cargo bench -p aduan-api --bench throughput` (reads and rebuilds: the `reads`
+//! bench).
 //!
 //! Every rate is printed next to a baseline measured in the same run on the same
-//! database (a raw single-row insert transaction; a bulk table-to-table copy for
-//! rebuilds), because shared machines are noisy and only the ratio carries from
-//! one machine to another.
+//! database: the raw "read a stream + append one event" transaction a hand-written
+//! event store would run, with the same number of clients. Shared machines are
+//! noisy; only the ratio carries from one machine to another.
 //!
-//! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5), ADUAN_BENCH_EVENTS
-//! (event log size for rebuild and read latency, default 1,000,000),
+//! 1. Submissions and follow-up commands (respond, note) at 1, 4 and 16 clients.
+//! 2. The hot case: 16 clients adding notes to one complaint, against the same
+//!    load spread over 16; a command on a complaint of 5,000 events.
+//! 3. Command latency with 10,000 and with 1,000,000 events (and as many command
+//!    ids) in the tables the commands read.
+//!
+//! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5; the hot case runs 6x
+//! as long), ADUAN_BENCH_EVENTS (the large log, default 1,000,000),
 //! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
 use aduan_store::Db;
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
@@ -24,12 +31,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
 const SUBMIT: &str =
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
-
-/// The projections on the shipped SLA settings, as the server runs them.
-fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
-    let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
-    aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
-}
+const VERIFY: &str =
+    "mutation($input: VerifyComplaintInput!) { verifyComplaint(input: $input) { version } }";
+const ASSIGN: &str =
+    "mutation($input: AssignComplaintInput!) { assignComplaint(input: $input) { version } }";
+const RESPOND: &str =
+    "mutation($input: RespondToComplaintInput!) { respondToComplaint(input: $input) { version } }";
+const NOTE: &str = "mutation($input: AddNoteInput!) { addNote(input: $input) { version } }";
+const ESCALATE: &str =
+    "mutation($input: EscalateComplaintInput!) { escalateComplaint(input: $input) { version } }";
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -38,26 +48,50 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn report() -> serde_json::Value {
-    json!({"input": {
+fn report(command_id: Option<String>) -> Value {
+    let mut input = json!({
         "channel": "CALL_CENTER", "category": "ROAD_DAMAGE", "title": "Jalan berlubang",
         "description": "Lubang besar di depan SD Inpres, Jl. Veteran Selatan",
         "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAMAJANG"}
-    }})
+    });
+    if let Some(id) = command_id {
+        input["commandId"] = json!(id);
+    }
+    json!({"input": input})
 }
 
-/// Commands per second through the GraphQL server with `clients` in parallel.
-async fn command_rate(client: &GraphqlClient, clients: usize, seconds: u64) -> f64 {
+fn on(id: &str, mut fields: Value) -> Value {
+    fields["complaintId"] = json!(id);
+    json!({"input": fields})
+}
+
+fn note(id: &str, n: u64) -> Value {
+    on(
+        id,
+        json!({"text": format!("Ditelepon warga, catatan {n}"), "visibility": "INTERNAL"}),
+    )
+}
+
+/// Requests per second with `clients` in parallel for `seconds`; `request(worker,
+/// n)` says what a worker sends the n-th time. Every request must succeed.
+async fn rate<F>(client: &GraphqlClient, clients: usize, seconds: u64, request: F) -> f64
+where
+    F: Fn(usize, u64) -> (&'static str, Value) + Send + Sync + 'static,
+{
     let done = Arc::new(AtomicU64::new(0));
+    let request = Arc::new(request);
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
-        .map(|_| {
-            let (client, done) = (client.clone(), done.clone());
+        .map(|worker| {
+            let (client, done, request) = (client.clone(), done.clone(), request.clone());
             tokio::spawn(async move {
+                let mut n = 0;
                 while Instant::now() < until {
-                    client.ok(SUBMIT, report()).await;
+                    let (query, variables) = request(worker, n);
+                    client.ok(query, variables).await;
                     done.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
                 }
             })
         })
@@ -68,39 +102,90 @@ async fn command_rate(client: &GraphqlClient, clients: usize, seconds: u64) -> f
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The database's own rate for one single-row insert transaction of an event-sized
-/// JSON row, with `clients` in parallel (on SQLite through the same file settings
-/// as the server: WAL, synchronous FULL).
+const STREAMS: i64 = 1000;
+
+/// The raw baseline table: an event table's key and payload, with 1,000
+/// streams of 8 events to read.
+async fn create_raw(store: &TestStore) {
+    let statements = match store.backend {
+        Backend::Postgres => [
+            "CREATE TABLE bench_raw (stream bigint, seq bigint, payload json NOT NULL, \
+             PRIMARY KEY (stream, seq))"
+                .to_string(),
+            format!(
+                "INSERT INTO bench_raw SELECT s, q, '{{}}' FROM generate_series(1, {STREAMS}) s, \
+                 generate_series(1, 8) q"
+            ),
+        ],
+        Backend::Sqlite => [
+            "CREATE TABLE bench_raw (stream INTEGER, seq INTEGER, payload TEXT NOT NULL, \
+             PRIMARY KEY (stream, seq))"
+                .to_string(),
+            format!(
+                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {STREAMS}), \
+                 q(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM q WHERE n < 8) \
+                 INSERT INTO bench_raw SELECT s.n, q.n, '{{}}' FROM s, q"
+            ),
+        ],
+    };
+    for sql in statements {
+        store.exec(&sql).await.unwrap();
+    }
+}
+
+/// One raw "read a stream + append one event" transaction on `stream`.
+async fn raw_transaction(db: &Db, stream: i64, payload: &str) {
+    macro_rules! run {
+        ($pool:expr, $begin:expr, $read:expr, $append:expr) => {{
+            let mut conn = $pool.acquire().await.unwrap();
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, $begin)
+                .await
+                .unwrap();
+            let events: Vec<(i64, String)> = sqlx::query_as($read)
+                .bind(stream)
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            let next = events.last().map_or(0, |e| e.0) + 1;
+            sqlx::query($append)
+                .bind(stream)
+                .bind(next)
+                .bind(payload)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }};
+    }
+    match db {
+        Db::Postgres(pool) => run!(
+            pool,
+            "BEGIN",
+            "SELECT seq, payload::text FROM bench_raw WHERE stream = $1 ORDER BY seq",
+            "INSERT INTO bench_raw VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING"
+        ),
+        Db::Sqlite(pool) => run!(
+            pool,
+            "BEGIN IMMEDIATE",
+            "SELECT seq, payload FROM bench_raw WHERE stream = ? ORDER BY seq",
+            "INSERT OR IGNORE INTO bench_raw VALUES (?, ?, ?)"
+        ),
+    }
+}
+
+/// Raw transactions per second with `clients` in parallel, each on a random stream.
 async fn raw_rate(db: &Db, clients: usize, seconds: u64) -> f64 {
     let done = Arc::new(AtomicU64::new(0));
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let payload = report().to_string();
+    let payload = report(None).to_string();
     let workers: Vec<_> = (0..clients)
         .map(|_| {
             let (db, done, payload) = (db.clone(), done.clone(), payload.clone());
             tokio::spawn(async move {
                 while Instant::now() < until {
-                    match &db {
-                        Db::Postgres(pool) => {
-                            let mut tx = pool.begin().await.unwrap();
-                            sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1::json)")
-                                .bind(&payload)
-                                .execute(&mut *tx)
-                                .await
-                                .unwrap();
-                            tx.commit().await.unwrap();
-                        }
-                        Db::Sqlite(pool) => {
-                            let mut tx = pool.begin().await.unwrap();
-                            sqlx::query("INSERT INTO bench_raw (payload) VALUES (?)")
-                                .bind(&payload)
-                                .execute(&mut *tx)
-                                .await
-                                .unwrap();
-                            tx.commit().await.unwrap();
-                        }
-                    }
+                    let stream = 1 + (uuid::Uuid::new_v4().as_u128() % STREAMS as u128) as i64;
+                    raw_transaction(&db, stream, &payload).await;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -112,9 +197,153 @@ async fn raw_rate(db: &Db, clients: usize, seconds: u64) -> f64 {
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+struct Cast {
+    agent: GraphqlClient,
+    officer: GraphqlClient,
+    supervisor: GraphqlClient,
+}
+
+impl Cast {
+    async fn new(server: &TestServer) -> Cast {
+        Cast {
+            agent: server.client(&server.token("AGENT", None, "bench-agent").await),
+            officer: server.client(&server.token("OPD_OFFICER", Some("DPU"), "bench-dpu").await),
+            supervisor: server.client(&server.token("SUPERVISOR", None, "bench-spv").await),
+        }
+    }
+
+    /// A complaint dispatched to DPU, ready for replies and notes.
+    async fn assigned(&self) -> String {
+        let data = self.agent.ok(SUBMIT, report(None)).await;
+        let id = data["submitComplaint"]["id"].as_str().unwrap().to_string();
+        self.agent.ok(VERIFY, on(&id, json!({}))).await;
+        self.agent.ok(ASSIGN, on(&id, json!({"opd": "DPU"}))).await;
+        id
+    }
+}
+
+fn pick(ids: &Arc<Vec<String>>, worker: usize, n: u64) -> &str {
+    &ids[(worker * 7919 + n as usize * 104_729) % ids.len()]
+}
+
+async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
+    let db = store.log().await.db();
+    create_raw(store).await;
+    let mut ids = Vec::new();
+    for _ in 0..64 {
+        ids.push(cast.assigned().await);
+    }
+    let ids = Arc::new(ids);
+    println!("## Commands vs raw \"read a stream + append one event\" transactions ({seconds} s each)\n");
+    println!("| clients | raw tx/s | submitComplaint/s | ratio | respondToComplaint/s | ratio | addNote/s | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for clients in [1, 4, 16] {
+        let raw = raw_rate(&db, clients, seconds).await;
+        let submit = rate(&cast.agent, clients, seconds, |worker, n| {
+            (SUBMIT, report(Some(format!("bench-{worker}-{n}-{}", uuid::Uuid::new_v4()))))
+        })
+        .await;
+        let replies = ids.clone();
+        let respond = rate(&cast.officer, clients, seconds, move |worker, n| {
+            (RESPOND, on(pick(&replies, worker, n), json!({"message": format!("Balasan {n}")})))
+        })
+        .await;
+        let noted = ids.clone();
+        let notes = rate(&cast.officer, clients, seconds, move |worker, n| {
+            (NOTE, note(pick(&noted, worker, n), n))
+        })
+        .await;
+        println!(
+            "| {clients} | {raw:.0} | {submit:.0} | {:.2} | {respond:.0} | {:.2} | {notes:.0} | {:.2} |",
+            submit / raw,
+            respond / raw,
+            notes / raw
+        );
+    }
+}
+
+/// p50 and p99 in milliseconds of sequential requests, `request(n)` the n-th.
+async fn latency(
+    client: &GraphqlClient,
+    n: u64,
+    request: impl Fn(u64) -> (&'static str, Value),
+) -> (f64, f64) {
+    let mut times = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let (query, variables) = request(i);
+        let t = Instant::now();
+        client.ok(query, variables).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[(times.len() * 99) / 100])
+}
+
+async fn hot_case(store: &TestStore, seconds: u64) {
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let cast = Cast::new(&server).await;
+    let hot = cast.assigned().await;
+    let mut spread = Vec::new();
+    for _ in 0..16 {
+        spread.push(cast.assigned().await);
+    }
+    let spread = Arc::new(spread);
+    let long = seconds * 6;
+    let one = {
+        let hot = hot.clone();
+        rate(&cast.officer, 16, long, move |_, n| (NOTE, note(&hot, n))).await
+    };
+    let sixteen = rate(&cast.officer, 16, long, move |worker, n| {
+        (NOTE, note(&spread[worker], n))
+    })
+    .await;
+    println!("\n## The hot case: 16 clients adding notes for {long} s\n");
+    println!("| one complaint notes/s | 16 complaints notes/s | ratio |");
+    println!("|---|---|---|");
+    println!("| {one:.0} | {sixteen:.0} | {:.2} |", one / sixteen);
+
+    // A complaint of 5,000 events: the first command after a restart reads them
+    // all; the ones after it decide on the cached state.
+    let big = cast.assigned().await;
+    let big_for_fill = big.clone();
+    let mut filled = 3;
+    while filled < 5_000 {
+        let ids = big_for_fill.clone();
+        let batch = (5_000 - filled).min(1_000);
+        let clients = 16;
+        let sent = Arc::new(AtomicU64::new(0));
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let (officer, ids, sent) = (cast.officer.clone(), ids.clone(), sent.clone());
+                tokio::spawn(async move {
+                    while sent.fetch_add(1, Ordering::SeqCst) < batch as u64 {
+                        officer.ok(NOTE, note(&ids, 0)).await;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.await.unwrap();
+        }
+        filled += batch;
+    }
+    let _ = server.stop().await;
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let cast = Cast::new(&server).await;
+    let t = Instant::now();
+    cast.officer.ok(NOTE, note(&big, 0)).await;
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    let (p50, p99) = latency(&cast.officer, 500, |n| (NOTE, note(&big, n))).await;
+    println!("\n## A complaint of 5,000 events\n");
+    println!("| first command after a restart ms | then p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    println!("| {first:.1} | {p50:.2} | {p99:.2} |");
+    let _ = server.stop().await;
+}
+
 /// Grows the log to at least `target` events by copying the seeded complaints
-/// (not the one-event complaints of the command-rate runs) under new ids: same
-/// shapes, same sequences, in one statement.
+/// under new ids (same shapes, same sequences, one statement), and the command
+/// id table to as many rows.
 async fn grow_log(store: &TestStore, target: i64) -> i64 {
     let seeded = match store.backend {
         Backend::Postgres => "metadata ->> 'channel' = 'seed'",
@@ -124,79 +353,85 @@ async fn grow_log(store: &TestStore, target: i64) -> i64 {
         .scalar(&format!("SELECT count(*) FROM events WHERE {seeded}"))
         .await;
     let copies = (target + base - 1) / base.max(1) - 1;
-    let sql = match store.backend {
-        Backend::Postgres => format!(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-             SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
-               CASE WHEN event_type = 'Submitted' \
-                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '-c' || g))::json \
-                 ELSE payload END, metadata \
-             FROM events, generate_series(1, {copies}) g WHERE {seeded} ORDER BY g, position"
-        ),
-        Backend::Sqlite => format!(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {copies}) \
-             SELECT aggregate_type, aggregate_id || '-c' || n, sequence, event_type, event_version, \
-               CASE WHEN event_type = 'Submitted' \
-                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
-                 ELSE payload END, metadata \
-             FROM g, events WHERE {seeded} ORDER BY n, position"
-        ),
+    let have = store.scalar("SELECT count(*) FROM command_ids").await;
+    let statements = match store.backend {
+        Backend::Postgres => [
+            format!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+                 SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
+                   CASE WHEN event_type = 'Submitted' \
+                     THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '-c' || g))::json \
+                     ELSE payload END, metadata \
+                 FROM events, generate_series(1, {copies}) g WHERE {seeded} ORDER BY g, position"
+            ),
+            format!(
+                "INSERT INTO command_ids SELECT 'grown-' || g, 'none', 1 \
+                 FROM generate_series(1, {}) g",
+                (target - have).max(0)
+            ),
+            "VACUUM ANALYZE".to_string(),
+        ],
+        Backend::Sqlite => [
+            format!(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {copies}) \
+                 SELECT aggregate_type, aggregate_id || '-c' || n, sequence, event_type, event_version, \
+                   CASE WHEN event_type = 'Submitted' \
+                     THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
+                     ELSE payload END, metadata \
+                 FROM g, events WHERE {seeded} ORDER BY n, position"
+            ),
+            format!(
+                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {}) \
+                 INSERT INTO command_ids SELECT 'grown-' || n, 'none', 1 FROM g",
+                (target - have).max(1)
+            ),
+            "ANALYZE".to_string(),
+        ],
     };
-    if copies > 0 {
+    for sql in statements {
         store.exec(&sql).await.unwrap();
     }
     store.scalar("SELECT count(*) FROM events").await
 }
 
-/// p50 and p99 in milliseconds of `n` sequential requests.
-async fn latency(
-    client: &GraphqlClient,
-    query: &str,
-    variables: serde_json::Value,
-    n: usize,
-) -> (f64, f64) {
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        client.ok(query, variables.clone()).await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    (times[n / 2], times[(n * 99) / 100])
+/// Open complaints none of the benchmark's servers has touched (not cached).
+async fn open_complaints(store: &TestStore, n: usize) -> Vec<String> {
+    let closed = "('Closed', 'Rejected', 'AutoClosed')";
+    let sql = match store.backend {
+        Backend::Postgres => format!(
+            "SELECT aggregate_id FROM events GROUP BY aggregate_id \
+             HAVING bool_and(event_type NOT IN {closed}) ORDER BY random() LIMIT {n}"
+        ),
+        Backend::Sqlite => format!(
+            "SELECT aggregate_id FROM events GROUP BY aggregate_id \
+             HAVING sum(event_type IN {closed}) = 0 ORDER BY random() LIMIT {n}"
+        ),
+    };
+    store.texts(&sql).await
 }
 
-async fn bench(backend: Backend, seconds: u64, events: i64) {
-    let store = TestStore::create(backend).await;
-    let log = store.log().await;
-    let db = log.db();
-    let server = TestServer::start(BIN, &store.url, &[]).await;
-    let agent = server.client(&server.token("AGENT", None, "bench").await);
-    let raw_table = match backend {
-        Backend::Postgres => {
-            "CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload json NOT NULL)"
-        }
-        Backend::Sqlite => "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
-    };
-    store.exec(raw_table).await.unwrap();
+/// Sequential command latency on the log as it stands: a retry-safe submission
+/// and an escalation of an open complaint the server has not cached.
+async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
+    let ids = Arc::new(open_complaints(store, 400).await);
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let cast = Cast::new(&server).await;
+    let submit = latency(&cast.agent, 400, |n| {
+        (SUBMIT, report(Some(format!("latency-{label}-{n}"))))
+    })
+    .await;
+    let escalate = latency(&cast.supervisor, ids.len() as u64, |n| {
+        (ESCALATE, on(&ids[n as usize], json!({"reason": "Belum ditangani"})))
+    })
+    .await;
+    let _ = server.stop().await;
+    [submit, escalate]
+}
 
-    println!("\n# {backend:?}\n");
-    println!("## Commands through GraphQL vs raw insert transactions ({seconds} s each)\n");
-    println!("| clients | submitComplaint/s | raw insert tx/s | ratio |");
-    println!("|---|---|---|---|");
-    for clients in [1, 4, 16] {
-        let commands = command_rate(&agent, clients, seconds).await;
-        let raw = raw_rate(&db, clients, seconds).await;
-        println!(
-            "| {clients} | {commands:.0} | {raw:.0} | {:.3} |",
-            commands / raw
-        );
-    }
-    let status = server.stop().await;
-    assert!(status.success());
-
+fn seed(store: &TestStore, cases: usize) {
     let seeded = std::process::Command::new(BIN)
-        .args(["seed", "--cases", "2000", "--days", "60"])
+        .args(["seed", "--cases", &cases.to_string(), "--days", "60"])
         .env("DATABASE_URL", &store.url)
         .output()
         .unwrap();
@@ -205,65 +440,48 @@ async fn bench(backend: Backend, seconds: u64, events: i64) {
         "{}",
         String::from_utf8_lossy(&seeded.stderr)
     );
-    let grow = Instant::now();
-    let before = store.scalar("SELECT count(*) FROM events").await;
-    let total = grow_log(&store, events).await;
-    let copy_rate = (total - before) as f64 / grow.elapsed().as_secs_f64();
+}
+
+async fn history_size(store: &TestStore, events: i64) {
+    seed(store, 1_000);
+    let small = store.scalar("SELECT count(*) FROM events").await;
+    let at_small = command_latency(store, "small").await;
+    let large = grow_log(store, events).await;
+    let at_large = command_latency(store, "large").await;
+    println!("\n## Command latency as history grows (1 client, sequential)\n");
     println!(
-        "\n## Event log of {total} events\n\nBaseline: the database copies events \
-         table-to-table (one INSERT ... SELECT) at {copy_rate:.0} events/s.\n"
+        "| command | p50 / p99 ms at {small} events | p50 / p99 ms at {large} events | p99 ratio |"
     );
-    println!("| projection | rebuild | events/s | ratio to the bulk copy |");
     println!("|---|---|---|---|");
-    store.settle().await;
-    let (summary, timers) = shipped_projections();
-    for report in [
-        rebuild(&log, &summary, 2000).await.unwrap(),
-        rebuild(&log, &timers, 2000).await.unwrap(),
-    ] {
-        let rate = report.events as f64 / report.seconds;
+    let names = [
+        "submitComplaint with commandId",
+        "escalateComplaint, case not cached",
+    ];
+    for (name, ((p50a, p99a), (p50b, p99b))) in names.iter().zip(at_small.iter().zip(&at_large)) {
         println!(
-            "| {} | {} events in {:.1} s | {rate:.0} | {:.3} |",
-            report.name,
-            report.events,
-            report.seconds,
-            rate / copy_rate
+            "| {name} | {p50a:.2} / {p99a:.2} | {p50b:.2} / {p99b:.2} | {:.2} |",
+            p99b / p99a
         );
     }
-    // As autovacuum (ANALYZE) would have by now on a live system: planner statistics.
-    let analyze = match backend {
-        Backend::Postgres => "VACUUM ANALYZE",
-        Backend::Sqlite => "ANALYZE",
-    };
-    store.exec(analyze).await.unwrap();
-    let cases = store.scalar("SELECT count(*) FROM complaint_summary").await;
-    let some_case = store
-        .text("SELECT complaint_id FROM complaint_summary ORDER BY created_at LIMIT 1")
-        .await;
+}
 
-    // Reads at that size, both projections built. Without the deadline watcher:
-    // the copied log holds ~100,000 overdue cases whose breaches a live city would
-    // have recorded as they happened, not all in this minute.
-    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
-    let supervisor = server.client(&server.token("SUPERVISOR", None, "bench").await);
-    let now = chrono::Utc::now();
-    let window =
-        json!({"from": now - chrono::Duration::days(365), "to": now + chrono::Duration::days(1)});
-    println!("\n## Reads over {cases} complaints (sequential requests)\n");
-    println!("| query | p50 ms | p99 ms |");
-    println!("|---|---|---|");
-    let reads = [
-        ("`me` (no database: the HTTP + JWT + GraphQL floor)", "{ me { id } }".to_string(), json!({}), 200),
-        ("`complaint(id)`", "query($id: ID!) { complaint(id: $id) { id status } }".to_string(), json!({"id": some_case}), 200),
-        ("`complaints` first 20, status filter", "query { complaints(first: 20, filter: {status: [ASSIGNED, IN_PROGRESS]}) { totalCount edges { node { id } } } }".to_string(), json!({}), 200),
-        ("`complaints` first 20, SLA filter BREACHED", "query { complaints(first: 20, filter: {slaState: [BREACHED]}) { totalCount edges { node { id slaState } } } }".to_string(), json!({}), 100),
-        ("`dashboard` DPU, last 365 days", "query($from: DateTime!, $to: DateTime!) { dashboard(opd: \"DPU\", from: $from, to: $to) { open overdue responseCompliancePct respondP50Seconds satisfactionIndex } }".to_string(), window, 50),
-    ];
-    for (name, query, variables, n) in reads {
-        let (p50, p99) = latency(&supervisor, &query, variables, n).await;
-        println!("| {name} | {p50:.1} | {p99:.1} |");
+async fn bench(backend: Backend, seconds: u64, events: i64) {
+    println!("\n# {backend:?}\n");
+    let store = TestStore::create(backend).await;
+    {
+        let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+        let cast = Cast::new(&server).await;
+        command_rates(&store, &cast, seconds).await;
+        let _ = server.stop().await;
     }
-    let _ = server.stop().await;
+    store.drop_store().await;
+
+    let store = TestStore::create(backend).await;
+    hot_case(&store, seconds).await;
+    store.drop_store().await;
+
+    let store = TestStore::create(backend).await;
+    history_size(&store, events).await;
     store.drop_store().await;
 }
 
