@@ -82,7 +82,13 @@ async fn staff_add_notes_at_every_stage_and_everyone_else_is_refused(backend: Ba
     assert_eq!(noted["version"], before["version"].as_i64().unwrap() + 1);
     assert_eq!(noted["updatedAt"], updated_before);
     let after = env.current(&id).await;
-    for field in ["status", "opd", "firstResponseAt", "escalationLevel", "resolution"] {
+    for field in [
+        "status",
+        "opd",
+        "firstResponseAt",
+        "escalationLevel",
+        "resolution",
+    ] {
         assert_eq!(after[field], before[field], "{field}");
     }
     assert_eq!(updated_at(&env, &id).await, updated_before);
@@ -167,7 +173,10 @@ async fn staff_add_notes_at_every_stage_and_everyone_else_is_refused(backend: Ba
     env.agent
         .ok(
             MUTATE_TRANSFER,
-            input(&moved, json!({"toOpd": "DLH", "reason": "Sampah, bukan jalan"})),
+            input(
+                &moved,
+                json!({"toOpd": "DLH", "reason": "Sampah, bukan jalan"}),
+            ),
         )
         .await;
     add(&env.dlh_officer, &moved, "Diterima DLH.", "INTERNAL").await;
@@ -282,7 +291,13 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
         .collect();
     assert_eq!(
         types,
-        ["Submitted", "Verified", "Assigned", "NoteAdded", "Responded"]
+        [
+            "Submitted",
+            "Verified",
+            "Assigned",
+            "NoteAdded",
+            "Responded"
+        ]
     );
     assert_eq!(history[3]["payload"]["text"], PUBLIC);
     assert!(!history.to_string().contains("Rahasia-internal"));
@@ -343,7 +358,10 @@ async fn a_retried_note_returns_its_first_result_and_appends_once(backend: Backe
     );
     assert_eq!(again["addNote"]["position"], first["addNote"]["position"]);
     let history = env.history(&id).await;
-    let notes: Vec<&Value> = history.iter().filter(|e| e["type"] == "NoteAdded").collect();
+    let notes: Vec<&Value> = history
+        .iter()
+        .filter(|e| e["type"] == "NoteAdded")
+        .collect();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0]["commandId"], "note-retry-1");
 
@@ -421,7 +439,10 @@ async fn a_case_with_hundreds_of_notes_pages_them(backend: Backend) {
         }
         assert!(page.len() <= 50);
         after_seq = page.last().unwrap()["sequence"].clone();
-        seen.extend(page.into_iter().map(|n| n["text"].as_str().unwrap().to_string()));
+        seen.extend(
+            page.into_iter()
+                .map(|n| n["text"].as_str().unwrap().to_string()),
+        );
     }
     let all: Vec<String> = (0..COUNT).map(|i| format!("Catatan {i}")).collect();
     assert_eq!(seen, all);
@@ -440,11 +461,8 @@ async fn a_case_with_hundreds_of_notes_pages_them(backend: Backend) {
         ]
     );
     // The reporter gets the PUBLIC third only.
-    let public_notes = env
-        .citizen
-        .ok(NOTES, json!({"id": id, "first": 200}))
-        .await["complaint"]["notes"]
-        .clone();
+    let public_notes =
+        env.citizen.ok(NOTES, json!({"id": id, "first": 200})).await["complaint"]["notes"].clone();
     assert_eq!(public_notes.as_array().unwrap().len(), COUNT.div_ceil(3));
     // Page sizes are bounded.
     let body = env
