@@ -242,12 +242,16 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
         .await;
     add(&env.dpu_officer, &id, INTERNAL, "INTERNAL").await;
     add(&env.dpu_officer, &id, PUBLIC, "PUBLIC").await;
-    env.dpu_officer
+    let responded = env
+        .dpu_officer
         .ok(
             MUTATE_RESPOND,
             input(&id, json!({"message": "Kami periksa."})),
         )
         .await;
+    // Reads wait for the summary to hold the case as it is now (with DPU).
+    let min = responded["respondToComplaint"]["position"].clone();
+    let read = json!({"id": id, "min": min});
 
     // Staff see both, in order, in `notes` and in the history.
     for (who, client) in [
@@ -258,7 +262,7 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
         ("DPU officer", &env.dpu_officer),
         ("system", &system),
     ] {
-        let notes = client.ok(NOTES, json!({"id": id})).await["complaint"]["notes"].clone();
+        let notes = client.ok(NOTES, read.clone()).await["complaint"]["notes"].clone();
         assert_eq!(texts(&notes), [INTERNAL, PUBLIC], "{who}");
         assert_eq!(notes[0]["visibility"], "INTERNAL", "{who}");
         assert_eq!(notes[0]["author"], "petugas-dpu", "{who}");
@@ -277,7 +281,7 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
 
     // The reporter: the PUBLIC note only, in `notes` and in the history; the
     // INTERNAL one is nowhere in what they get.
-    let body = env.citizen.query(NOTES, json!({"id": id})).await;
+    let body = env.citizen.query(NOTES, read.clone()).await;
     assert_eq!(texts(&body["data"]["complaint"]["notes"]), [PUBLIC]);
     assert!(!body.to_string().contains("Rahasia-internal"), "{body}");
     let history = history_as(&env.citizen, &id)
@@ -303,7 +307,7 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
     assert!(!history.to_string().contains("Rahasia-internal"));
 
     // Analysts read the case but not its INTERNAL notes (and no history at all).
-    let body = analyst.query(NOTES, json!({"id": id})).await;
+    let body = analyst.query(NOTES, read.clone()).await;
     assert_eq!(texts(&body["data"]["complaint"]["notes"]), [PUBLIC]);
     assert!(!body.to_string().contains("Rahasia-internal"), "{body}");
     assert!(history_as(&analyst, &id).await.is_none());
@@ -316,7 +320,7 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
     assert!(!body.to_string().contains("Rahasia-internal"), "{body}");
 
     // Another OPD reads neither.
-    let body = env.dlh_officer.query(NOTES, json!({"id": id})).await;
+    let body = env.dlh_officer.query(NOTES, read.clone()).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 
     // After a transfer, the notes go with the case: DLH reads the INTERNAL one,
