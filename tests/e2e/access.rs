@@ -83,8 +83,8 @@ const SUBMIT_WITH_CODE: &str =
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
 
 /// The world the query probes look at: case A (the one probed: reported by
-/// warga-1, with DPU, sent by MOBILE), B (warga-2's, with DLH, WEB) and C
-/// (warga-1's anonymous report, with DPU, WEB).
+/// warga-1, with DPU, sent by MOBILE, with an INTERNAL and a PUBLIC note), B
+/// (warga-2's, with DLH, WEB) and C (warga-1's anonymous report, with DPU, WEB).
 struct World {
     a: Case,
     c: Case,
@@ -193,6 +193,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Reopen => json!({"reason": "Lubang muncul lagi."}),
         Operation::Rate if who == Who::Own => json!({"score": 4, "trackingCode": case.code}),
         Operation::Rate => json!({"score": 4, "trackingCode": forged(&case.code)}),
+        Operation::AddNote => json!({"text": "Pelapor dihubungi.", "visibility": "INTERNAL"}),
         _ => unreachable!("{op:?} is not a mutation"),
     };
     let document = match op {
@@ -207,6 +208,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Escalate => MUTATE_ESCALATE,
         Operation::Close => MUTATE_CLOSE,
         Operation::Reopen => MUTATE_REOPEN,
+        Operation::AddNote => MUTATE_ADD_NOTE,
         _ => MUTATE_RATE,
     };
     (document, input(&case.id, fields))
@@ -259,6 +261,14 @@ impl World {
         let c = submit_as(warga_1, json!({"channel": "WEB", "anonymous": true})).await;
         cast.dispatch(&a, "DPU").await;
         cast.dispatch(&b, "DLH").await;
+        for (text, visibility) in [(INTERNAL_NOTE, "INTERNAL"), (PUBLIC_NOTE, "PUBLIC")] {
+            cast.dpu_officer
+                .ok(
+                    MUTATE_ADD_NOTE,
+                    input(&a.id, json!({"text": text, "visibility": visibility})),
+                )
+                .await;
+        }
         cast.dispatch(&c, "DPU").await;
         World {
             open: HashMap::from([("DPU", 2), ("DLH", 1)]),
@@ -429,6 +439,7 @@ impl World {
                 shown
             }
             Operation::ExactAddress => self.personal_data(client, &self.a.id, &what).await.1,
+            Operation::InternalNotes => self.internal_notes(client, &what).await,
             _ => unreachable!("{op:?} is not a query or field group"),
         }
     }
@@ -469,6 +480,45 @@ impl World {
             );
         }
         (reporter, address)
+    }
+}
+
+const INTERNAL_NOTE: &str = "Catatan internal: pelapor sulit dihubungi.";
+const PUBLIC_NOTE: &str = "Tim dijadwalkan ke lokasi.";
+
+impl World {
+    /// Whether case A's INTERNAL note is shown to `client`, in the complaint's
+    /// `notes` and in its history alike; whoever reads the case gets the PUBLIC
+    /// one, and a reader who may not see the INTERNAL one gets it nowhere.
+    async fn internal_notes(&self, client: &GraphqlClient, what: &str) -> bool {
+        let body = client
+            .query(
+                "query($id: ID!) { complaint(id: $id) { notes { text visibility } } }",
+                json!({"id": self.a.id}),
+            )
+            .await;
+        if !done(&body, what) {
+            return false;
+        }
+        let texts: Vec<&str> = body["data"]["complaint"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["text"].as_str().unwrap())
+            .collect();
+        assert!(texts.contains(&PUBLIC_NOTE), "{what}: {body}");
+        let shown = texts.contains(&INTERNAL_NOTE);
+        let history = client
+            .query(
+                "query($id: ID!) { complaintHistory(id: $id) { type payload } }",
+                json!({"id": self.a.id}),
+            )
+            .await;
+        if done(&history, what) {
+            let in_history = history.to_string().contains(INTERNAL_NOTE);
+            assert_eq!(in_history, shown, "{what}: history {history}");
+        }
+        shown
     }
 }
 

@@ -12,6 +12,7 @@ mod idempotency;
 mod keys;
 mod lifecycle;
 mod lists;
+mod notes;
 mod ops;
 mod privacy;
 mod sla;

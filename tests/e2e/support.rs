@@ -337,6 +337,7 @@ mutation!(
 mutation!(MUTATE_CLOSE, "closeComplaint", "CloseComplaintInput");
 mutation!(MUTATE_REOPEN, "reopenComplaint", "ReopenComplaintInput");
 mutation!(MUTATE_RATE, "rateComplaint", "RateComplaintInput");
+mutation!(MUTATE_ADD_NOTE, "addNote", "AddNoteInput");
 
 pub const COMPLAINT: &str = concat!(
     "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { ",

@@ -61,6 +61,8 @@ pub enum Operation {
     TrackedComplaint,
     ReporterContact,
     ExactAddress,
+    /// Notes of INTERNAL visibility (PUBLIC notes go with the case).
+    InternalNotes,
     Submit,
     Verify,
     Reject,
@@ -74,10 +76,11 @@ pub enum Operation {
     Close,
     Reopen,
     Rate,
+    AddNote,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 25] = [
+    pub const ALL: [Operation; 27] = [
         Operation::Complaint,
         Operation::Complaints,
         Operation::ComplaintHistory,
@@ -90,6 +93,7 @@ impl Operation {
         Operation::TrackedComplaint,
         Operation::ReporterContact,
         Operation::ExactAddress,
+        Operation::InternalNotes,
         Operation::Submit,
         Operation::Verify,
         Operation::Reject,
@@ -103,6 +107,7 @@ impl Operation {
         Operation::Close,
         Operation::Reopen,
         Operation::Rate,
+        Operation::AddNote,
     ];
 
     /// The schema's name (field groups: the fields they cover).
@@ -121,6 +126,7 @@ impl Operation {
             TrackedComplaint => "trackedComplaint",
             ReporterContact => "reporter { name phone email }",
             ExactAddress => "location { address }",
+            InternalNotes => "notes { text } of INTERNAL visibility",
             Submit => "submitComplaint",
             Verify => "verifyComplaint",
             Reject => "rejectComplaint",
@@ -134,15 +140,16 @@ impl Operation {
             Close => "closeComplaint",
             Reopen => "reopenComplaint",
             Rate => "rateComplaint",
+            AddNote => "addNote",
         }
     }
 
     pub fn kind(self) -> Kind {
         use Operation::*;
         match self {
-            ReporterContact | ExactAddress => Kind::FieldGroup,
+            ReporterContact | ExactAddress | InternalNotes => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate => Kind::Mutation,
+            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote => Kind::Mutation,
             _ => Kind::Query,
         }
     }
@@ -166,6 +173,7 @@ impl Action {
             Action::Close(_) => Operation::Close,
             Action::Reopen(_) => Operation::Reopen,
             Action::Rate(_) => Operation::Rate,
+            Action::AddNote(_) => Operation::AddNote,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -199,6 +207,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         TrackedComplaint => [Own; 9],
         ReporterContact => [No, Own, A, A, OwnOpdNamed, OwnOpdNamed, A, No, A],
         ExactAddress => [No, Own, A, A, Opd, Opd, A, No, A],
+        // Staff only: never the citizen, the public view or analysts.
+        InternalNotes => [No, No, A, A, Opd, Opd, A, No, A],
         Submit => [A, A, A, A, No, No, No, No, A],
         Verify | Reject => [No, No, A, A, No, No, No, No, No],
         Assign | Transfer => [No, No, A, A, Opd, No, No, No, No],
@@ -208,6 +218,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         Escalate => [No, No, A, A, No, No, No, No, A],
         Close => [No, No, A, A, Opd, Opd, No, No, A],
         Rate => [Own, Own, No, No, No, No, No, No, No],
+        // SYSTEM: bridges record what other systems said about the case.
+        AddNote => [No, No, A, A, Opd, Opd, No, No, A],
     };
     let column = ROLES
         .iter()
@@ -322,6 +334,18 @@ mod tests {
             access(Role::Analyst, Operation::ExactAddress),
             Access::Refused
         );
+    }
+
+    #[test]
+    fn internal_notes_reach_staff_only() {
+        for role in ROLES {
+            let staff = !matches!(role, Role::Public | Role::Citizen | Role::Analyst);
+            assert_eq!(
+                access(role, Operation::InternalNotes) != Access::Refused,
+                staff,
+                "{role}"
+            );
+        }
     }
 
     #[test]

@@ -97,6 +97,12 @@ impl Aggregate for Complaint {
         let Some(case) = self.0.as_mut() else {
             return;
         };
+        // A note is recorded beside the case and changes none of it, not even
+        // `updated_at`: an INTERNAL note must leave no trace where the citizen
+        // or the tracking-code view looks.
+        if let ComplaintEvent::NoteAdded { .. } = event {
+            return;
+        }
         case.updated_at = at;
         case.fold(event);
     }
@@ -315,6 +321,8 @@ impl Case {
                 self.closure_count += 1;
                 self.resume_status = None;
             }
+            // Changes nothing (see `apply`).
+            ComplaintEvent::NoteAdded { .. } => {}
         }
     }
 
@@ -491,6 +499,7 @@ impl Case {
                 })
             }
             Action::Close(c) => self.decide_close(actor, c, now),
+            Action::AddNote(n) => self.decide_note(actor, n, now),
             Action::Reopen(r) => {
                 self.allow(actor, may(Operation::Reopen), verb)?;
                 if status != Status::Closed {
@@ -634,6 +643,29 @@ impl Case {
             resolution: c.resolution,
             summary: validate::required("summary", &c.summary, MAX_TEXT)?,
             duplicate_of,
+            occurred_at: now,
+        })
+    }
+
+    /// A note may be added at every stage, from submission on, closed and
+    /// rejected cases included: notes record calls and work, which go on after
+    /// a decision (a caller asking about a rejection, a visit after closing).
+    /// Who may is the access table's `AddNote` row alone; an OPD role on a case
+    /// not yet dispatched gets INVALID_TRANSITION, as for every other command.
+    fn decide_note(
+        &self,
+        actor: &Actor,
+        n: AddNote,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        self.allow(
+            actor,
+            access::permits(actor, Operation::AddNote, self, None),
+            "add a note to",
+        )?;
+        Ok(ComplaintEvent::NoteAdded {
+            text: validate::required("text", &n.text, MAX_TEXT)?,
+            visibility: n.visibility,
             occurred_at: now,
         })
     }

@@ -3,7 +3,9 @@ use serde::Serialize;
 
 use crate::actor::Actor;
 use crate::sla::Leg;
-use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
+use crate::values::{
+    Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+};
 
 /// A command: what the actor wants done to one complaint.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +39,7 @@ pub enum Action {
     Close(Close),
     Reopen(Reopen),
     Rate(Rate),
+    AddNote(AddNote),
     RecordBreach(RecordBreach),
     AutoClose(AutoClose),
 }
@@ -58,6 +61,7 @@ impl Action {
             Action::Close(_) => "close",
             Action::Reopen(_) => "reopen",
             Action::Rate(_) => "rate",
+            Action::AddNote(_) => "add a note to",
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
         }
@@ -154,6 +158,14 @@ pub struct Rate {
     pub comment: Option<String>,
     /// Rating by tracking code, without an account.
     pub tracking_code: Option<String>,
+}
+
+/// A note on the case: a call made, a finding, a hand-over. It changes nothing
+/// but the record; INTERNAL notes are for city staff only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddNote {
+    pub text: String,
+    pub visibility: NoteVisibility,
 }
 
 /// The deadline watcher records that a leg's deadline passed (and escalates).

@@ -3,7 +3,9 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::sla::Leg;
-use crate::values::{Channel, Location, Priority, RejectReason, Reporter, Resolution};
+use crate::values::{
+    Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+};
 
 /// Every event of a complaint's life. Stored forever and never edited: a change of
 /// shape gets a new `event_version` and an upcaster for the old one.
@@ -104,6 +106,13 @@ pub enum ComplaintEvent {
         reason: String,
         occurred_at: DateTime<Utc>,
     },
+    /// A note on the case. It changes no status and no SLA clock; INTERNAL
+    /// notes are shown only to roles the access policy lets see them.
+    NoteAdded {
+        text: String,
+        visibility: NoteVisibility,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version every event is written with today.
@@ -127,6 +136,7 @@ impl ComplaintEvent {
             ComplaintEvent::Rated { .. } => "Rated",
             ComplaintEvent::SlaBreached { .. } => "SlaBreached",
             ComplaintEvent::AutoClosed { .. } => "AutoClosed",
+            ComplaintEvent::NoteAdded { .. } => "NoteAdded",
         }
     }
 
@@ -146,8 +156,20 @@ impl ComplaintEvent {
             | ComplaintEvent::Reopened { occurred_at, .. }
             | ComplaintEvent::Rated { occurred_at, .. }
             | ComplaintEvent::SlaBreached { occurred_at, .. }
-            | ComplaintEvent::AutoClosed { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::AutoClosed { occurred_at, .. }
+            | ComplaintEvent::NoteAdded { occurred_at, .. } => *occurred_at,
         }
+    }
+
+    /// A note only staff may read (see `access::Operation::InternalNotes`).
+    pub fn is_internal_note(&self) -> bool {
+        matches!(
+            self,
+            ComplaintEvent::NoteAdded {
+                visibility: NoteVisibility::Internal,
+                ..
+            }
+        )
     }
 }
 

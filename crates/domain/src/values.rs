@@ -77,6 +77,16 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Who a case note is for: INTERNAL notes stay with city staff (never the
+    /// citizen, the public view or analysts); PUBLIC notes are shown to whoever
+    /// may read the case, the tracking-code view included.
+    NoteVisibility {
+        Internal => "INTERNAL",
+        Public => "PUBLIC",
+    }
+);
+
 impl Status {
     /// Still being worked on: neither closed nor rejected.
     pub fn is_open(self) -> bool {

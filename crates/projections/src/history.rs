@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use aduan_domain::{ComplaintEvent, NoteVisibility};
 use aduan_store::codec::StoredEvent;
 
 /// One event of a complaint's history, as an auditor reads it.
@@ -80,4 +81,44 @@ pub fn as_of(events: &[StoredEvent], instant: Option<DateTime<Utc>>) -> &[Stored
             &events[..n]
         }
     }
+}
+
+/// One note on a case, with who wrote it (from the event's metadata).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// The event's sequence within the complaint: a stable cursor.
+    pub sequence: i64,
+    pub text: String,
+    pub visibility: NoteVisibility,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub actor_opd: Option<String>,
+}
+
+/// The case's notes in order, INTERNAL ones only with `internal`.
+pub fn notes(events: &[StoredEvent], internal: bool) -> impl DoubleEndedIterator<Item = Note> + '_ {
+    events.iter().filter_map(move |e| match &e.event {
+        ComplaintEvent::NoteAdded {
+            text,
+            visibility,
+            occurred_at,
+        } if internal || *visibility == NoteVisibility::Public => Some(Note {
+            sequence: e.sequence,
+            text: text.clone(),
+            visibility: *visibility,
+            occurred_at: *occurred_at,
+            actor_id: e.metadata.actor_id.clone(),
+            actor_role: e.metadata.actor_role.clone(),
+            actor_opd: e.metadata.actor_opd.clone(),
+        }),
+        _ => None,
+    })
+}
+
+/// The history a reader may see: without INTERNAL notes unless `internal`.
+pub fn visible(events: &[StoredEvent], internal: bool) -> impl Iterator<Item = &StoredEvent> + '_ {
+    events
+        .iter()
+        .filter(move |e| internal || !e.event.is_internal_note())
 }

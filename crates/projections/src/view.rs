@@ -47,3 +47,8 @@ pub fn may_see_address(actor: &Actor, case: &Case) -> bool {
 pub fn may_see_reporter(actor: &Actor, case: &Case) -> bool {
     access::permits(actor, Operation::ReporterContact, case, None)
 }
+
+/// Whether `actor` may see `case`'s INTERNAL notes (and their history entries).
+pub fn may_see_internal_notes(actor: &Actor, case: &Case) -> bool {
+    access::permits(actor, Operation::InternalNotes, case, None)
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use aduan_domain as domain;
 
-use super::types::{Channel, Priority, RejectReason, Resolution};
+use super::types::{Channel, NoteVisibility, Priority, RejectReason, Resolution};
 
 /// Which complaint, and how the command may be retried or guarded.
 #[derive(InputObject, Clone)]
@@ -206,4 +206,14 @@ targeted_input!(RateComplaintInput {
     score: s.score,
     comment: s.comment,
     tracking_code: s.tracking_code,
+}));
+
+targeted_input!(AddNoteInput {
+    /// Up to 5000 characters.
+    text: String,
+    /// INTERNAL: city staff only; PUBLIC: also the citizen and the tracking-code view.
+    visibility: NoteVisibility,
+} => |s| domain::Action::AddNote(domain::AddNote {
+    text: s.text,
+    visibility: s.visibility.into(),
 }));

@@ -234,6 +234,13 @@ impl MutationRoot {
         targeted(ctx, input).await
     }
 
+    /// A note on the case (a call, a finding, a hand-over), at any stage, closed
+    /// cases included; it changes nothing else. INTERNAL notes are seen by city
+    /// staff only, PUBLIC ones also by the citizen and on the tracking-code view.
+    async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
     /// The reporter's satisfaction (1-5), once per closure.
     async fn rate_complaint(
         &self,

@@ -3,7 +3,9 @@ use chrono::{DateTime, Utc};
 
 use aduan_domain::access::{self, Access, Operation};
 use aduan_domain::{Actor, ReferenceData};
-use aduan_projections::view::{may_see_address, may_see_reporter, with_personal_data};
+use aduan_projections::view::{
+    may_see_address, may_see_internal_notes, may_see_reporter, with_personal_data,
+};
 use aduan_projections::{history, ComplaintView, HistoryEntry};
 use aduan_store::StoredEvent;
 
@@ -93,7 +95,8 @@ impl ComplaintQuery {
     }
 
     /// Every stored event of a complaint in order; with `asOf`, only those that had
-    /// occurred by then.
+    /// occurred by then. INTERNAL notes (`NoteAdded`) are left out for readers
+    /// who may not see them.
     async fn complaint_history(
         &self,
         ctx: &Context<'_>,
@@ -106,19 +109,21 @@ impl ComplaintQuery {
         check_case(&actor, Operation::ComplaintHistory, &view.case, None)?;
         let show_reporter = may_see_reporter(&actor, &view.case);
         let show_address = may_see_address(&actor, &view.case);
-        Ok(history::as_of(&events, as_of)
-            .iter()
-            .map(|e| {
-                let mut entry = HistoryEntry::from_stored(e);
-                if !show_reporter {
-                    entry.redact_reporter();
-                }
-                if !show_address {
-                    entry.redact_address();
-                }
-                entry.into()
-            })
-            .collect())
+        let show_internal = may_see_internal_notes(&actor, &view.case);
+        Ok(
+            history::visible(history::as_of(&events, as_of), show_internal)
+                .map(|e| {
+                    let mut entry = HistoryEntry::from_stored(e);
+                    if !show_reporter {
+                        entry.redact_reporter();
+                    }
+                    if !show_address {
+                        entry.redact_address();
+                    }
+                    entry.into()
+                })
+                .collect(),
+        )
     }
 
     /// The signed-in caller.

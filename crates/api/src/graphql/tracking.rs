@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use aduan_domain::access::Operation;
 use aduan_domain::{tracking, ComplaintEvent, Status};
-use aduan_projections::ComplaintView;
+use aduan_projections::{history, ComplaintView};
 
 use super::access::{check_case, guard};
 use super::context::bus;
@@ -18,6 +18,13 @@ use super::types::{ComplaintStatus, Resolution};
 pub struct PublicResponse {
     pub message: String,
     pub responded_at: DateTime<Utc>,
+}
+
+/// A PUBLIC note on the case (INTERNAL notes are never shown here).
+#[derive(SimpleObject)]
+pub struct PublicNote {
+    pub text: String,
+    pub added_at: DateTime<Utc>,
 }
 
 /// What a tracking code shows.
@@ -42,6 +49,8 @@ pub struct TrackedComplaint {
     pub can_rate: bool,
     /// Oldest first.
     pub responses: Vec<PublicResponse>,
+    /// The PUBLIC notes, oldest first.
+    pub notes: Vec<PublicNote>,
 }
 
 fn not_found() -> async_graphql::Error {
@@ -85,6 +94,12 @@ impl TrackingQuery {
                 _ => None,
             })
             .collect();
+        let notes = history::notes(&events, false)
+            .map(|n| PublicNote {
+                text: n.text,
+                added_at: n.occurred_at,
+            })
+            .collect();
         let c = view.case;
         Ok(TrackedComplaint {
             can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
@@ -101,6 +116,7 @@ impl TrackingQuery {
             resolution: c.resolution.map(Into::into),
             rating: c.rating.map(i32::from),
             responses,
+            notes,
         })
     }
 }

@@ -1,11 +1,15 @@
 //! Output types of the GraphQL schema.
 
-use async_graphql::{Enum, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::{self as domain, Actor};
-use aduan_projections::view::{may_see_address, may_see_reporter};
+use aduan_projections::history;
+use aduan_projections::view::{may_see_address, may_see_internal_notes, may_see_reporter};
 use aduan_projections::{ComplaintView, HistoryEntry};
+
+use super::context::bus;
+use super::error::{invalid_input, store_error};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::Channel")]
@@ -73,6 +77,48 @@ pub enum Role {
     System,
 }
 
+/// Who a note is for.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::NoteVisibility")]
+pub enum NoteVisibility {
+    /// City staff only: never the citizen, the tracking-code view or analysts.
+    Internal,
+    /// Whoever may read the case, the tracking-code view included.
+    Public,
+}
+
+/// A note on a case: a call made, a finding, a hand-over.
+#[derive(SimpleObject)]
+pub struct Note {
+    /// The note's event sequence within the complaint (see `complaintHistory`);
+    /// pass it as `after` to page.
+    pub sequence: i64,
+    pub text: String,
+    pub visibility: NoteVisibility,
+    /// Who wrote it (the token's subject), their role and OPD.
+    pub author: String,
+    pub role: String,
+    pub author_opd: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+impl From<history::Note> for Note {
+    fn from(n: history::Note) -> Self {
+        Note {
+            sequence: n.sequence,
+            text: n.text,
+            visibility: n.visibility.into(),
+            author: n.actor_id,
+            role: n.actor_role,
+            author_opd: n.actor_opd,
+            added_at: n.occurred_at,
+        }
+    }
+}
+
+/// Most notes one `notes` page holds.
+const MAX_NOTES_PAGE: i32 = 200;
+
 #[derive(SimpleObject)]
 pub struct Location {
     pub latitude: f64,
@@ -93,6 +139,7 @@ pub struct Reporter {
 
 /// A complaint's current state.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Complaint {
     pub id: ID,
     pub status: ComplaintStatus,
@@ -129,12 +176,16 @@ pub struct Complaint {
     /// Only in `submitComplaint`'s response: the code that lets its holder follow
     /// the case (`trackedComplaint`) and rate it. Only its hash is stored.
     pub tracking_code: Option<String>,
+    /// Whether the viewer may see INTERNAL notes (the access policy's field group).
+    #[graphql(skip)]
+    pub show_internal_notes: bool,
 }
 
 impl Complaint {
     pub fn from_view(view: ComplaintView, viewer: &Actor) -> Complaint {
         let show_reporter = may_see_reporter(viewer, &view.case);
         let show_address = may_see_address(viewer, &view.case);
+        let show_internal_notes = may_see_internal_notes(viewer, &view.case);
         let c = view.case;
         Complaint {
             id: ID(c.id),
@@ -175,7 +226,45 @@ impl Complaint {
             version: view.version,
             position: view.position,
             tracking_code: None,
+            show_internal_notes,
         }
+    }
+}
+
+#[ComplexObject]
+impl Complaint {
+    /// Notes on the case, read from the event log (never behind), oldest first
+    /// or with `newestFirst` newest first. INTERNAL notes are shown to city
+    /// staff only (see docs/security.md); others get the PUBLIC ones. `first`
+    /// is 1-200 (default 50); `after` is the `sequence` of the last note of the
+    /// previous page.
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<i64>,
+        #[graphql(default)] newest_first: bool,
+    ) -> Result<Vec<Note>> {
+        if !(1..=MAX_NOTES_PAGE).contains(&first) {
+            return Err(invalid_input("first", "must be between 1 and 200"));
+        }
+        let events = bus(ctx)?.log().load(&self.id).await.map_err(store_error)?;
+        let mut notes: Vec<history::Note> =
+            history::notes(&events, self.show_internal_notes).collect();
+        if newest_first {
+            notes.reverse();
+        }
+        let past = |n: &history::Note| match after {
+            None => true,
+            Some(a) if newest_first => n.sequence < a,
+            Some(a) => n.sequence > a,
+        };
+        Ok(notes
+            .into_iter()
+            .filter(past)
+            .take(first as usize)
+            .map(Into::into)
+            .collect())
     }
 }
 

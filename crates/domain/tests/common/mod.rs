@@ -27,6 +27,7 @@ pub const ANSWER: &str = "The north side, near the bus stop.";
 pub const NOTES: &str = "Hole patched with asphalt.";
 pub const SUMMARY: &str = "Road repaired.";
 pub const COMMENT: &str = "Fast and friendly.";
+pub const NOTE: &str = "Called the reporter; the hole is growing.";
 
 // ---- time and services ----------------------------------------------------------
 
@@ -284,9 +285,17 @@ pub fn every_action_but_submit() -> Vec<Action> {
         close(Resolution::Resolved),
         reopen(),
         rate(5),
+        add_note(NoteVisibility::Internal),
         record_breach(Leg::Respond, now()),
         auto_close(),
     ]
+}
+
+pub fn add_note(visibility: NoteVisibility) -> Action {
+    Action::AddNote(AddNote {
+        text: NOTE.into(),
+        visibility,
+    })
 }
 
 pub fn record_breach(leg: Leg, deadline: DateTime<Utc>) -> Action {
@@ -442,6 +451,14 @@ pub fn rated(score: u8) -> ComplaintEvent {
     }
 }
 
+pub fn note_added(visibility: NoteVisibility) -> ComplaintEvent {
+    ComplaintEvent::NoteAdded {
+        text: NOTE.into(),
+        visibility,
+        occurred_at: now(),
+    }
+}
+
 /// `event`, restamped to have occurred at `instant`.
 pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
     match &mut event {
@@ -459,7 +476,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::Reopened { occurred_at, .. }
         | ComplaintEvent::Rated { occurred_at, .. }
         | ComplaintEvent::SlaBreached { occurred_at, .. }
-        | ComplaintEvent::AutoClosed { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::AutoClosed { occurred_at, .. }
+        | ComplaintEvent::NoteAdded { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }
