@@ -8,6 +8,7 @@ mod dashboard;
 mod durability;
 mod errors;
 mod fuzz;
+mod hot_case;
 mod idempotency;
 mod keys;
 mod lifecycle;
