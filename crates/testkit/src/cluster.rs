@@ -38,9 +38,11 @@ impl PgCluster {
     fn start_blocking() -> PgCluster {
         let bin = server_binaries();
         let owner = (current_uid() == 0).then(|| "postgres".to_string());
-        let dir =
-            std::env::temp_dir().join(format!("aduan-pgcluster-{}", uuid::Uuid::new_v4().simple()));
+        sweep_orphans(&bin, owner.as_deref());
+        let dir = std::env::temp_dir().join(format!("{PREFIX}{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("a directory for the private cluster");
+        std::fs::write(dir.join(TEST_PID), std::process::id().to_string())
+            .expect("note the test process in the cluster's directory");
         if let Some(user) = &owner {
             let out = Command::new("chown")
                 .args([&format!("{user}:"), dir.to_str().unwrap()])
@@ -199,6 +201,46 @@ impl Drop for PgCluster {
             ],
         );
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const PREFIX: &str = "aduan-pgcluster-";
+/// The test process a cluster belongs to, in its directory.
+const TEST_PID: &str = "test.pid";
+
+/// Stops and removes clusters left behind by test processes that died without
+/// dropping them (killed, or aborted): only those whose process is gone, so
+/// other test runs on the machine keep theirs.
+fn sweep_orphans(bin: &Path, owner: Option<&str>) {
+    // Whether a process lives is read from /proc (Linux); elsewhere, keep all.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(pid) = std::fs::read_to_string(dir.join(TEST_PID)) else {
+            continue;
+        };
+        if Path::new("/proc").join(pid.trim()).exists() {
+            continue;
+        }
+        let data = dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let data = data.to_string_lossy();
+            let _ = output(
+                bin,
+                owner,
+                "pg_ctl",
+                &["-D", &data, "-w", "stop", "-m", "immediate"],
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
