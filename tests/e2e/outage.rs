@@ -378,7 +378,13 @@ async fn a_database_restart_mid_stream_is_survived_and_loses_nothing() {
 /// A request cut off by its client: a timeout of a few milliseconds, or a raw
 /// connection closed after sending (part of) the request. True when it was
 /// cut off (false: the answer came first).
-async fn dropped_request(env: &Env, ids: &[String], http: &reqwest::Client, i: usize) -> bool {
+async fn dropped_request(
+    env: &Env,
+    ids: &[String],
+    http: &reqwest::Client,
+    i: usize,
+    typical: Duration,
+) -> bool {
     let client = match i % 4 {
         0 | 1 => &env.citizen,
         _ => &env.agent,
@@ -424,7 +430,10 @@ async fn dropped_request(env: &Env, ids: &[String], http: &reqwest::Client, i: u
         }
         return true;
     }
-    let timeout = Duration::from_millis(1 + (i as u64 * 7919) % 150);
+    // Cut anywhere from the first millisecond to twice a typical answer's time:
+    // before, during and after the command's transaction.
+    let spread = 2 * typical.as_millis() as u64;
+    let timeout = Duration::from_millis(1 + (i as u64 * 7919) % spread.max(2));
     let answered = async {
         http.post(&client.url)
             .bearer_auth(&client.token)
@@ -442,16 +451,28 @@ async fn dropped_request(env: &Env, ids: &[String], http: &reqwest::Client, i: u
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn clients_dropping_mid_request_leave_no_open_transaction_or_lock() {
     const REQUESTS: usize = 4000;
+    const CONCURRENCY: usize = 32;
     let env = Env::start(Backend::Postgres).await;
     let mut ids = Vec::new();
     for _ in 0..20 {
         ids.push(env.submit().await);
     }
     let http = reqwest::Client::new();
+    // How long a submission takes with 32 at once on this machine (debug builds
+    // on a busy machine are slow; the cut-off times scale with it).
+    let timed: Vec<Duration> = futures::future::join_all((0..CONCURRENCY).map(|_| async {
+        let asked = Instant::now();
+        env.citizen.ok(SUBMIT, json!({"input": report()})).await;
+        asked.elapsed()
+    }))
+    .await;
+    let mut timed = timed;
+    timed.sort();
+    let typical = timed[timed.len() / 2];
     let started = Instant::now();
     let cut: usize = futures::stream::iter(0..REQUESTS)
-        .map(|i| dropped_request(&env, &ids, &http, i))
-        .buffer_unordered(32)
+        .map(|i| dropped_request(&env, &ids, &http, i, typical))
+        .buffer_unordered(CONCURRENCY)
         .map(usize::from)
         .fold(0, |n, c| async move { n + c })
         .await;
@@ -460,12 +481,13 @@ async fn clients_dropping_mid_request_leave_no_open_transaction_or_lock() {
         .scalar("SELECT count(*) FROM events WHERE metadata ->> 'command_id' LIKE 'dropped-%'")
         .await;
     eprintln!(
-        "dropped clients: {cut} of {REQUESTS} requests cut off in {:?}; {landed} of the \
-         {} submissions among them were stored",
+        "dropped clients: {cut} of {REQUESTS} requests cut off (after 1 ms to {:?}) in {:?}; \
+         {landed} of the {} submissions among them were stored",
+        typical * 2,
         started.elapsed(),
         REQUESTS / 4
     );
-    assert!(cut >= REQUESTS / 2, "only {cut} requests were cut off");
+    assert!(cut >= REQUESTS / 4, "only {cut} requests were cut off");
     assert!(landed > 0, "the requests reached the database");
 
     // A leaked transaction or lock never goes away by itself: wait for a moment
