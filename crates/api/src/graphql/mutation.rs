@@ -90,7 +90,7 @@ async fn execute(
         ctx.field().name(),
         executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
         started.elapsed(),
-        None,
+        executed.as_ref().ok().map(|o| u64::from(o.round_trips)),
     );
     let outcome = executed.map_err(command_error)?;
     let view = ComplaintView {
