@@ -232,6 +232,14 @@ async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Ba
         .filter(|e| e["type"] == "SlaBreached")
         .count();
     assert_eq!(breaches, 1);
+    // And /metrics counted it.
+    let metrics = env.server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "aduan_watcher_breaches_recorded_total 1"),
+        "{metrics}"
+    );
     std::fs::remove_file(path).unwrap();
     env.finish().await;
 }

@@ -54,7 +54,11 @@ impl Env {
     }
 
     pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Env {
-        let store = TestStore::create(backend).await;
+        Self::start_on(TestStore::create(backend).await, env).await
+    }
+
+    /// A server on a store made by the caller (for example on a private cluster).
+    pub async fn start_on(store: TestStore, env: &[(&str, &str)]) -> Env {
         let server = TestServer::start(BIN, &store.url, env).await;
         Env {
             citizen: signed_in(&server, "CITIZEN", None, "warga-1").await,

@@ -13,15 +13,21 @@ use axum::{Extension, Json, Router};
 use aduan_domain::{ComplaintServices, SystemClock};
 use aduan_projections::{Projector, Watcher};
 use aduan_store::CommandBus;
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
+use crate::metrics;
 use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 
 /// Requests larger than this are refused before they are parsed.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long `/readyz` waits for the database: an orchestrator's probe gives up
+/// after about a second, so the answer (503 included) must come before that.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,9 +36,13 @@ pub struct AppState {
     pub schema: AduanSchema,
     /// Where a trusted proxy names the client (see `ServeArgs::client_ip_header`).
     pub client_ip_header: Option<HeaderName>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let metrics = metrics::install();
+    metrics::spawn_upkeep(metrics.clone());
     let reference = settings::load_reference(cli.reference.as_deref())?;
     let sla = settings::load_sla(cli.sla_config.as_deref())?;
     let log = connect(cli, &pg_options(args))?;
@@ -62,6 +72,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             .map(HeaderName::try_from)
             .transpose()
             .map_err(|e| anyhow::anyhow!("ADUAN_CLIENT_IP_HEADER: {e}"))?,
+        metrics,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (summary, timers) = settings::projections(&sla)?;
@@ -130,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
@@ -162,13 +174,18 @@ async fn graphql_post(
         .and_then(|h| h.to_str().ok())
         .filter(|c| !c.is_empty() && c.len() <= 100 && c.chars().all(|ch| ch.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    let mut request = request.into_inner();
+    // Parsed once here for the metrics label; the engine reuses the document.
+    let name = request.operation_name.take();
+    let operation = metrics::operation_label(request.parsed_query().ok(), name.as_deref());
+    request.operation_name = name;
     let request = request
-        .into_inner()
         .data(RequestAuth(auth))
         .data(client_key(&state, peer, &headers))
         .data(Correlation(correlation.clone()));
     let mut executed = state.schema.execute(request).await;
     graphql::limits::code_engine_errors(&mut executed);
+    metrics::record_request(&operation, &metrics::result_code(&executed));
     let retry_after = retry_after(&executed);
     let response: async_graphql_axum::GraphQLResponse = executed.into();
     let mut response = response.into_response();
@@ -246,8 +263,26 @@ fn retry_after(response: &async_graphql::Response) -> Option<u64> {
     })
 }
 
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let text = metrics::render(&state.metrics, state.bus.log().as_ref()).await;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Ready when the database answers a ping within `READY_TIMEOUT` (not the pool's
+/// longer acquire timeout, which is for requests that may wait).
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.bus.log().ping().await {
+    let pinged = match tokio::time::timeout(READY_TIMEOUT, state.bus.log().ping()).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} ms", READY_TIMEOUT.as_millis())),
+    };
+    match pinged {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ready"}))).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

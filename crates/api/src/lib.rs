@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod graphql;
+pub mod metrics;
 pub mod rate_limit;
 pub mod seed;
 pub mod settings;

@@ -23,6 +23,11 @@ use aduan_store::{
 use crate::sla_timers::leg_name;
 use crate::Reads;
 
+/// Counters (the `metrics` facade; rendered by the server's `/metrics`) of what
+/// the watcher recorded.
+pub const BREACHES_METRIC: &str = "aduan_watcher_breaches_recorded_total";
+pub const AUTO_CLOSED_METRIC: &str = "aduan_watcher_auto_closed_total";
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WatchReport {
     pub breaches: usize,
@@ -67,8 +72,10 @@ impl Watcher {
                 if self.send(&id, &events, action).await? {
                     if recorded {
                         report.breaches += 1;
+                        metrics::counter!(BREACHES_METRIC).increment(1);
                     } else {
                         report.auto_closed += 1;
+                        metrics::counter!(AUTO_CLOSED_METRIC).increment(1);
                     }
                 }
             }

@@ -4,12 +4,14 @@
 //!
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
+pub mod cluster;
 pub mod fixtures;
 pub mod keys;
 pub mod pg;
 pub mod server;
 pub mod store;
 
+pub use cluster::{PgCluster, StopMode};
 pub use pg::TestDatabase;
 pub use server::{GraphqlClient, TestServer};
 pub use store::{Backend, TestStore};

@@ -28,7 +28,13 @@ pub async fn admin_connection(admin: &str) -> PgConnection {
 
 impl TestDatabase {
     pub async fn create() -> TestDatabase {
-        let admin = admin_url();
+        Self::create_on(&admin_url()).await
+    }
+
+    /// A database on the server `admin` connects to (for example a private
+    /// `PgCluster`'s).
+    pub async fn create_on(admin: &str) -> TestDatabase {
+        let admin = admin.to_string();
         let mut conn = admin_connection(&admin).await;
         let name = format!("aduan_test_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(&format!("CREATE DATABASE {name}"))

@@ -85,6 +85,11 @@ impl TestServer {
         }
     }
 
+    /// Whether the server process is still running (it has not exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }

@@ -29,16 +29,7 @@ pub struct TestStore {
 impl TestStore {
     pub async fn create(backend: Backend) -> TestStore {
         match backend {
-            Backend::Postgres => {
-                let db = TestDatabase::create().await;
-                TestStore {
-                    backend,
-                    url: db.url.clone(),
-                    pg: Some(db),
-                    dir: None,
-                    shared: Default::default(),
-                }
-            }
+            Backend::Postgres => Self::postgres(TestDatabase::create().await),
             Backend::Sqlite => {
                 let dir = std::env::temp_dir()
                     .join(format!("aduan-sqlite-{}", uuid::Uuid::new_v4().simple()));
@@ -51,6 +42,18 @@ impl TestStore {
                     shared: Default::default(),
                 }
             }
+        }
+    }
+
+    /// A store on a PostgreSQL database made elsewhere (for example on a private
+    /// `PgCluster`).
+    pub fn postgres(db: TestDatabase) -> TestStore {
+        TestStore {
+            backend: Backend::Postgres,
+            url: db.url.clone(),
+            pg: Some(db),
+            dir: None,
+            shared: Default::default(),
         }
     }
 

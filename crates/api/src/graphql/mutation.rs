@@ -83,7 +83,16 @@ async fn execute(
         command_id,
         expected_version,
     };
-    let outcome = bus(ctx)?.execute(request).await.map_err(command_error)?;
+    let bus = bus(ctx)?;
+    let started = std::time::Instant::now();
+    let executed = bus.execute(request).await;
+    crate::metrics::record_command(
+        ctx.field().name(),
+        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        started.elapsed(),
+        executed.as_ref().ok().map(|o| u64::from(o.round_trips)),
+    );
+    let outcome = executed.map_err(command_error)?;
     let view = ComplaintView {
         case: outcome.case,
         version: outcome.version,

@@ -1,0 +1,356 @@
+//! `/metrics` in the Prometheus text format: the `metrics` facade, rendered by
+//! metrics-exporter-prometheus's recorder (no HTTP listener of its own; axum
+//! serves the route). Every metric is listed, with its labels and what to alert
+//! on, in docs/operations.md.
+//!
+//! Counters and histograms are recorded where things happen (requests in
+//! app.rs, commands in graphql/mutation.rs, breaches in the deadline watcher);
+//! the database gauges (pool, projector lag) are read at scrape time.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use aduan_store::{Db, EventLog};
+
+pub const REQUESTS: &str = "aduan_graphql_requests_total";
+pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
+pub const COMMAND_ROUND_TRIPS: &str = "aduan_command_db_round_trips";
+pub const LAG_EVENTS: &str = "aduan_projector_lag_events";
+pub const LAG_SECONDS: &str = "aduan_projector_lag_seconds";
+pub const POOL: &str = "aduan_db_pool_connections";
+pub const POOL_MAX: &str = "aduan_db_pool_max_connections";
+pub const DATABASE_UP: &str = "aduan_database_up";
+/// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
+pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
+pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
+
+/// The projections whose lag is reported.
+const PROJECTIONS: [&str; 2] = ["complaint_summary", "sla_timers"];
+
+/// How long a scrape waits for the database before reporting it down.
+const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Lag beyond this many events is reported as this many (counting further
+/// would make every scrape of a far-behind projection slow; it is an alarm
+/// either way).
+const LAG_EVENTS_CAP: i64 = 100_000;
+
+/// Installs the process-wide recorder once and returns its handle.
+pub fn install() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let seconds = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ];
+            let trips = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(COMMAND_SECONDS.into()), &seconds)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(COMMAND_ROUND_TRIPS.into()), &trips)
+                })
+                .expect("bucket lists are not empty");
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Another recorder already installed (several servers in one test
+            // process): this handle then renders nothing but stays usable.
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        REQUESTS,
+        "GraphQL requests by root field (operation) and result code (ok or the first error's code)"
+    );
+    describe_histogram!(
+        COMMAND_SECONDS,
+        Unit::Seconds,
+        "Time the command bus took per mutation, by result code"
+    );
+    describe_histogram!(
+        COMMAND_ROUND_TRIPS,
+        "Database round trips the command bus made per command"
+    );
+    describe_gauge!(
+        LAG_EVENTS,
+        "Events in the log the projection has not applied yet"
+    );
+    describe_gauge!(
+        LAG_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest event the projection has not applied yet (0 when caught up)"
+    );
+    describe_gauge!(POOL, "Database pool connections by state (in_use, idle)");
+    describe_gauge!(POOL_MAX, "The database pool's maximum size");
+    describe_gauge!(
+        DATABASE_UP,
+        "1 when the database answered the last scrape's queries within 1 s"
+    );
+    describe_counter!(BREACHES, "SLA breaches the deadline watcher recorded");
+    describe_counter!(
+        AUTO_CLOSED,
+        "Cases the deadline watcher closed automatically"
+    );
+    // Shown from the start (at 0), so an alert on their rate has a series to read.
+    metrics::counter!(BREACHES).increment(0);
+    metrics::counter!(AUTO_CLOSED).increment(0);
+}
+
+/// Keeps the recorder's histograms drained into their buckets.
+pub fn spawn_upkeep(handle: PrometheusHandle) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
+/// One GraphQL request: `operation` from [`operation_label`], `code` "ok" or
+/// the first error's `extensions.code`.
+pub fn record_request(operation: &str, code: &str) {
+    metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code.to_string())
+        .increment(1);
+}
+
+/// One command through the bus: its mutation, result code ("ok" or the error's
+/// code), how long it took, and how many database round trips it made when the
+/// bus reports them (nothing is recorded for that histogram otherwise).
+pub fn record_command(operation: &str, code: &str, latency: Duration, round_trips: Option<u64>) {
+    let operation = known_or_other(operation).to_string();
+    metrics::histogram!(COMMAND_SECONDS, "operation" => operation.clone(), "code" => code.to_string())
+        .record(latency.as_secs_f64());
+    if let Some(trips) = round_trips {
+        metrics::histogram!(COMMAND_ROUND_TRIPS, "operation" => operation).record(trips as f64);
+    }
+}
+
+/// The root fields of the schema (queries and mutations): the only values the
+/// `operation` label takes besides a few fixed ones, so its cardinality stays
+/// bounded whatever clients send.
+fn known_fields() -> &'static HashSet<String> {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let sdl = crate::graphql::sdl();
+        let document = async_graphql::parser::parse_schema(&sdl).expect("our own SDL parses");
+        document
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                TypeSystemDefinition::Type(t)
+                    if ["QueryRoot", "MutationRoot"].contains(&t.node.name.node.as_str()) =>
+                {
+                    match &t.node.kind {
+                        TypeKind::Object(o) => {
+                            Some(o.fields.iter().map(|f| f.node.name.node.to_string()))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    })
+}
+
+fn known_or_other(field: &str) -> &str {
+    if known_fields().contains(field) {
+        field
+    } else {
+        "other"
+    }
+}
+
+/// The `operation` label of a request: its root field when it selects one
+/// (`submitComplaint`, `complaints`, ...), `multiple` for several, `introspection`
+/// for only `__schema`/`__type`/`__typename`, `other` for an unknown field or
+/// operation, `invalid` when the document does not parse.
+pub fn operation_label(document: Option<&ExecutableDocument>, name: Option<&str>) -> String {
+    let Some(document) = document else {
+        return "invalid".to_string();
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(operation) = operation else {
+        return "other".to_string();
+    };
+    let mut fields: Vec<&str> = Vec::new();
+    let mut other = false;
+    for item in &operation.node.selection_set.node.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                if name.starts_with("__") {
+                    continue;
+                }
+                if !fields.contains(&name) {
+                    fields.push(name);
+                }
+            }
+            // Fragments on the root type: not worth resolving for a label.
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => other = true,
+        }
+    }
+    match (fields.as_slice(), other) {
+        ([], false) => "introspection".to_string(),
+        ([one], false) => known_or_other(one).to_string(),
+        ([], true) => "other".to_string(),
+        _ => "multiple".to_string(),
+    }
+}
+
+/// The result code of a finished request: `ok`, or the first error's code.
+pub fn result_code(response: &async_graphql::Response) -> String {
+    match response.errors.first() {
+        None => "ok".to_string(),
+        Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => "INTERNAL".to_string(),
+        },
+    }
+}
+
+/// Renders every metric, after reading the database gauges.
+pub async fn render(handle: &PrometheusHandle, log: &dyn EventLog) -> String {
+    refresh_database_gauges(log).await;
+    handle.run_upkeep();
+    handle.render()
+}
+
+/// The pool's connections, and each projection's lag behind the log. A
+/// database that does not answer within a second leaves the lag gauges as they
+/// were and sets `aduan_database_up` to 0.
+async fn refresh_database_gauges(log: &dyn EventLog) {
+    let db = log.db();
+    let (size, idle, max) = match &db {
+        Db::Postgres(pool) => (
+            pool.size(),
+            pool.num_idle(),
+            pool.options().get_max_connections(),
+        ),
+        Db::Sqlite(pool) => (
+            pool.size(),
+            pool.num_idle(),
+            pool.options().get_max_connections(),
+        ),
+    };
+    let idle = idle as u32;
+    metrics::gauge!(POOL, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!(POOL, "state" => "idle").set(f64::from(idle));
+    metrics::gauge!(POOL_MAX).set(f64::from(max));
+    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&db)).await {
+        Ok(Ok(lags)) => {
+            metrics::gauge!(DATABASE_UP).set(1.0);
+            for (name, events, seconds) in lags {
+                metrics::gauge!(LAG_EVENTS, "projection" => name).set(events as f64);
+                metrics::gauge!(LAG_SECONDS, "projection" => name).set(seconds.max(0.0));
+            }
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "metrics: projector lag not read");
+            metrics::gauge!(DATABASE_UP).set(0.0);
+        }
+        Err(_) => metrics::gauge!(DATABASE_UP).set(0.0),
+    }
+}
+
+/// (projection, events not applied yet, age in seconds of the oldest of them).
+/// Both follow the projector's own reading order from its checkpoint, so an
+/// event held back behind a running transaction counts as lag.
+async fn projector_lag(db: &Db) -> Result<Vec<(&'static str, i64, f64)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for name in PROJECTIONS {
+        let (events, seconds): (i64, Option<f64>) =
+            match db {
+                Db::Postgres(pool) => sqlx::query_as(
+                    "WITH c AS (SELECT coalesce((SELECT last_tx_id FROM projection_checkpoints \
+                                                  WHERE name = $1), '0'::xid8) AS tx, \
+                                       coalesce((SELECT last_position FROM projection_checkpoints \
+                                                  WHERE name = $1), 0) AS pos) \
+                     SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
+                              WHERE (tx_id, position) > (c.tx, c.pos) LIMIT $2) s), \
+                            (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 \
+                               FROM events, c WHERE (tx_id, position) > (c.tx, c.pos) \
+                              ORDER BY tx_id, position LIMIT 1)",
+                )
+                .bind(name)
+                .bind(LAG_EVENTS_CAP)
+                .fetch_one(pool)
+                .await?,
+                Db::Sqlite(pool) => sqlx::query_as(
+                    "WITH c AS (SELECT coalesce((SELECT last_position FROM projection_checkpoints \
+                                                  WHERE name = ?1), 0) AS pos) \
+                     SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
+                              WHERE position > c.pos LIMIT ?2)), \
+                            (SELECT (julianday('now') - julianday(recorded_at)) * 86400.0 \
+                               FROM events, c WHERE position > c.pos ORDER BY position LIMIT 1)",
+                )
+                .bind(name)
+                .bind(LAG_EVENTS_CAP)
+                .fetch_one(pool)
+                .await?,
+            };
+        out.push((name, events, seconds.unwrap_or(0.0)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(query: &str, name: Option<&str>) -> String {
+        let doc = async_graphql::parser::parse_query(query).ok();
+        operation_label(doc.as_ref(), name)
+    }
+
+    #[test]
+    fn operation_labels_are_root_fields_or_a_few_fixed_words() {
+        assert_eq!(label("{ complaints { totalCount } }", None), "complaints");
+        assert_eq!(
+            label("mutation M { submitComplaint(input: {}) { id } }", None),
+            "submitComplaint"
+        );
+        assert_eq!(label("{ a: opds { code } b: opds { code } }", None), "opds");
+        assert_eq!(
+            label("{ opds { code } categories { code } }", None),
+            "multiple"
+        );
+        assert_eq!(
+            label("{ __schema { types { name } } }", None),
+            "introspection"
+        );
+        assert_eq!(label("{ noSuchField }", None), "other");
+        assert_eq!(label("{ x", None), "invalid");
+        assert_eq!(
+            label(
+                "query A { opds { code } } query B { me { role } }",
+                Some("B")
+            ),
+            "me"
+        );
+        assert_eq!(
+            label("query A { opds { code } } query B { me { role } }", None),
+            "other"
+        );
+        assert_eq!(label("query A { opds { code } }", Some("Z")), "other");
+    }
+}
