@@ -24,7 +24,7 @@ fn seconds() -> u64 {
 
 /// What one desk had acknowledged: (note text, version), retries included.
 async fn desk(env: &Env, id: &str, desk: usize, until: Instant) -> Vec<(String, i64)> {
-    let client = if desk % 2 == 0 {
+    let client = if desk.is_multiple_of(2) {
         &env.dpu_officer
     } else {
         &env.agent
@@ -41,7 +41,7 @@ async fn desk(env: &Env, id: &str, desk: usize, until: Instant) -> Vec<(String, 
         let body = client.query(MUTATE_ADD_NOTE, note.clone()).await;
         assert!(body.get("errors").is_none(), "a note failed: {body}");
         acknowledged.push((text.clone(), version(&body)));
-        if n % 10 == 0 {
+        if n.is_multiple_of(10) {
             // A client that lost the answer sends the same command again.
             let again = client.query(MUTATE_ADD_NOTE, note).await;
             assert_eq!(
