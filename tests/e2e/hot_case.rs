@@ -30,7 +30,7 @@ async fn desk(env: &Env, id: &str, desk: usize, until: Instant) -> Vec<(String, 
         &env.agent
     };
     let mut acknowledged = Vec::new();
-    let mut n = 0;
+    let mut n: u64 = 0;
     while Instant::now() < until {
         let text = format!("desk {desk} note {n}");
         let note = input(
