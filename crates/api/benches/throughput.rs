@@ -234,18 +234,29 @@ async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
         ids.push(cast.assigned().await);
     }
     let ids = Arc::new(ids);
-    println!("## Commands vs raw \"read a stream + append one event\" transactions ({seconds} s each)\n");
+    println!(
+        "## Commands vs raw \"read a stream + append one event\" transactions ({seconds} s each)\n"
+    );
     println!("| clients | raw tx/s | submitComplaint/s | ratio | respondToComplaint/s | ratio | addNote/s | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
     for clients in [1, 4, 16] {
         let raw = raw_rate(&db, clients, seconds).await;
         let submit = rate(&cast.agent, clients, seconds, |worker, n| {
-            (SUBMIT, report(Some(format!("bench-{worker}-{n}-{}", uuid::Uuid::new_v4()))))
+            (
+                SUBMIT,
+                report(Some(format!("bench-{worker}-{n}-{}", uuid::Uuid::new_v4()))),
+            )
         })
         .await;
         let replies = ids.clone();
         let respond = rate(&cast.officer, clients, seconds, move |worker, n| {
-            (RESPOND, on(pick(&replies, worker, n), json!({"message": format!("Balasan {n}")})))
+            (
+                RESPOND,
+                on(
+                    pick(&replies, worker, n),
+                    json!({"message": format!("Balasan {n}")}),
+                ),
+            )
         })
         .await;
         let noted = ids.clone();
@@ -422,7 +433,10 @@ async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
     })
     .await;
     let escalate = latency(&cast.supervisor, ids.len() as u64, |n| {
-        (ESCALATE, on(&ids[n as usize], json!({"reason": "Belum ditangani"})))
+        (
+            ESCALATE,
+            on(&ids[n as usize], json!({"reason": "Belum ditangani"})),
+        )
     })
     .await;
     let _ = server.stop().await;
