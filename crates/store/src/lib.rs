@@ -12,6 +12,7 @@ pub mod log;
 pub mod metadata;
 pub mod postgres;
 pub mod queue;
+mod sql;
 pub mod sqlite;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};

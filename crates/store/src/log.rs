@@ -1,13 +1,16 @@
 //! The event log as the command bus and the projectors see it, whichever database
 //! holds it: PostgreSQL (`postgres.rs`, production) or SQLite (`sqlite.rs`, the
-//! embedded default). What differs between the two is said there and only there.
+//! embedded default). What differs between the two is said there and only there;
+//! the statements that read the same on both are written once (`sql.rs`) and run
+//! by this trait's provided methods.
 
 use async_trait::async_trait;
-use cqrs_es::persist::SerializedEvent;
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 
 use crate::codec::StoredEvent;
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
+use crate::sql;
 
 /// A place in the event log as readers follow it: (writing transaction, position).
 /// On SQLite, with one writer at a time, position order is commit order and
@@ -50,20 +53,29 @@ pub trait EventLog: Send + Sync {
 
     fn db(&self) -> Db;
 
+    /// How this log reads event versions no longer written (`codec::upcasters`).
+    fn upcasters(&self) -> &[Box<dyn EventUpcaster>];
+
     /// Creates or upgrades the tables.
     async fn migrate(&self) -> Result<(), StoreError>;
 
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError> {
+        sql::ping(&self.db()).await
+    }
 
     /// A complaint's events in sequence order.
-    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        sql::load(&self.db(), self.upcasters(), aggregate_id).await
+    }
 
     /// One event of a complaint, by its sequence number.
     async fn load_one(
         &self,
         aggregate_id: &str,
         sequence: i64,
-    ) -> Result<Option<StoredEvent>, StoreError>;
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        sql::load_one(&self.db(), self.upcasters(), aggregate_id, sequence).await
+    }
 
     /// Appends a command's events (one complaint's; an import or a test may pass
     /// several complaints') and its idempotency key, if any, atomically, in one round trip where the database allows; returns the global
@@ -82,7 +94,9 @@ pub trait EventLog: Send + Sync {
 
     /// Where a client command id was applied: the complaint and the sequence of
     /// the command's last event.
-    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError>;
+    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
+        sql::command_record(&self.db(), command_id).await
+    }
 
     /// Committed events after `after`, at most `limit`, in an order in which no
     /// event can ever appear behind a reader that has passed it.
@@ -93,7 +107,9 @@ pub trait EventLog: Send + Sync {
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError>;
 
     /// Up to `limit` events after position `after`, raw, in position order.
-    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError>;
+    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError> {
+        sql::export_after(&self.db(), after, limit).await
+    }
 
     /// Writes exported events as they were (same positions and recording times),
     /// chunk by chunk as they arrive, all in one transaction: a chunk that is an
@@ -101,12 +117,19 @@ pub trait EventLog: Send + Sync {
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError>;
 
     /// How many events the log holds.
-    async fn count(&self) -> Result<i64, StoreError>;
+    async fn count(&self) -> Result<i64, StoreError> {
+        sql::count(&self.db()).await
+    }
 
     /// The stored value of a server setting, storing `value` first if there is
     /// none; the boolean says whether it was stored now.
-    async fn setting_or_insert(&self, key: &str, value: &str)
-        -> Result<(String, bool), StoreError>;
+    async fn setting_or_insert(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<(String, bool), StoreError> {
+        sql::setting_or_insert(&self.db(), key, value).await
+    }
 
     /// The histories of several complaints, each up to its given sequence, in one
     /// query: `(id, events)` in the order asked.

@@ -2,6 +2,18 @@
 //! migrations add (global position, writing transaction, recording time). Appends
 //! are our own single statement (events, command id and `RETURNING position` in
 //! one round trip), which postgres-es's repository cannot do.
+//!
+//! What differs from SQLite, all of it here (the statements both read alike are
+//! in `sql.rs`):
+//! - The append is one statement: data-modifying CTEs over array parameters write
+//!   the events and the command id together.
+//! - `position` comes from a sequence taken before commit, so position order is not
+//!   commit order: readers follow (writing transaction, position) and only see
+//!   transactions older than every one still running (`xid8` snapshots).
+//! - An import moves the position sequence past the imported positions.
+//! - `load_histories` walks `unnest`ed arrays, one LATERAL index range each.
+//! - A duplicate sequence and a taken command id are both unique violations
+//!   (23505); the constraint's name says which.
 
 use std::time::Duration;
 
@@ -15,10 +27,8 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
-use crate::export::ExportedEvent;
-use crate::log::{
-    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
-};
+use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream, StatementPlan};
+use crate::sql;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -42,9 +52,6 @@ pub struct PgEventLog {
     pool: PgPool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
 }
-
-const SELECT_EVENTS: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
-     payload, metadata, recorded_at FROM events";
 
 impl PgEventLog {
     /// Connects lazily: the server starts even while the database is down, and
@@ -73,6 +80,9 @@ impl EventLog for PgEventLog {
     fn db(&self) -> Db {
         Db::Postgres(self.pool.clone())
     }
+    fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
+        &self.upcasters
+    }
     fn describe(&self) -> String {
         let o = self.pool.connect_options();
         format!(
@@ -84,51 +94,7 @@ impl EventLog for PgEventLog {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(err) => StoreError::from_sqlx(err),
-            other => StoreError::Other(other.to_string()),
-        })
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(StoreError::from_sqlx)
-    }
-
-    /// A complaint's events in sequence order.
-    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(LOAD)
-            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
-            .bind(aggregate_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        rows.into_iter()
-            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
-            .collect()
-    }
-
-    /// One event of a complaint, by its sequence number.
-    async fn load_one(
-        &self,
-        aggregate_id: &str,
-        sequence: i64,
-    ) -> Result<Option<StoredEvent>, StoreError> {
-        let sql = format!(
-            "{SELECT_EVENTS} WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3"
-        );
-        let row = sqlx::query(&sql)
-            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
-            .bind(aggregate_id)
-            .bind(sequence)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        row.map(|row| codec::decode(read_row(&row)?, &self.upcasters))
-            .transpose()
+        sql::migrate(&MIGRATOR, &self.db()).await
     }
 
     /// One statement, so one round trip and its own transaction: the events and
@@ -199,88 +165,9 @@ impl EventLog for PgEventLog {
             .collect()
     }
 
-    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, \
-             payload, metadata, recorded_at FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-        rows.iter().map(ExportedEvent::from_row).collect()
-    }
-
-    async fn import(&self, mut chunks: ImportStream) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
-        let mut imported = 0;
-        while let Some(chunk) = chunks.recv().await {
-            let events = chunk.map_err(StoreError::Other)?;
-            imported += events.len() as u64;
-            for e in &events {
-                sqlx::query(
-                "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-            )
-            .bind(e.position)
-            .bind(&e.aggregate_type)
-            .bind(&e.aggregate_id)
-            .bind(e.sequence)
-            .bind(&e.event_type)
-            .bind(&e.event_version)
-            .bind(&e.payload)
-            .bind(&e.metadata)
-            .bind(e.recorded_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-            }
-        }
-        sqlx::query(INDEX_COMMAND_IDS)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        // New appends continue after the imported positions.
-        sqlx::query(
-            "SELECT setval(pg_get_serial_sequence('events', 'position'), \
-             greatest((SELECT max(position) FROM events), 1))",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
-        Ok(imported)
-    }
-
-    async fn count(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)
-    }
-
-    async fn setting_or_insert(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<(String, bool), StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?
-        .rows_affected()
-            == 1;
-        let stored = sqlx::query_scalar("SELECT value FROM server_settings WHERE key = $1")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok((stored, inserted))
+    async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
+        let finish = [INDEX_COMMAND_IDS, FOLLOW_IMPORTED_POSITIONS];
+        sql::import(&self.db(), chunks, &finish).await
     }
 
     async fn load_histories(
@@ -318,31 +205,12 @@ impl EventLog for PgEventLog {
         }
         Ok(plans)
     }
-
-    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let row: Option<(String, i64)> = sqlx::query_as(COMMAND_RECORD)
-            .bind(command_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok(row.map(|(complaint_id, sequence)| CommandRecord {
-            complaint_id,
-            sequence,
-        }))
-    }
 }
-
-/// A complaint's events, for a command on a case not in the cache.
-const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
-     metadata, recorded_at FROM events \
-     WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
-
-const COMMAND_RECORD: &str = "SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1";
 
 /// Every statement a command may send, with arguments of the right shape: the
 /// scan test explains them over a large log (`EventLog::command_path_plans`).
 const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
-    ("load", LOAD, &["Complaint", "probe"]),
+    ("load", sql::LOAD, &["Complaint", "probe"]),
     (
         "append",
         APPEND,
@@ -359,7 +227,7 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
             "1",
         ],
     ),
-    ("command_record", COMMAND_RECORD, &["probe-key"]),
+    ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
 ];
 
 impl PgEventLog {
@@ -428,6 +296,11 @@ const INDEX_COMMAND_IDS: &str = "INSERT INTO command_ids (command_id, complaint_
      SELECT metadata ->> 'command_id', aggregate_id, max(sequence) FROM events \
      WHERE metadata ->> 'command_id' IS NOT NULL GROUP BY 1, 2 \
      ON CONFLICT (command_id) DO NOTHING";
+
+/// New appends continue after the imported positions.
+const FOLLOW_IMPORTED_POSITIONS: &str =
+    "SELECT setval(pg_get_serial_sequence('events', 'position'), \
+     greatest((SELECT max(position) FROM events), 1))";
 
 /// Which unique key an append hit says what happened: the complaint moved on
 /// (`Conflict`) or the command was applied before (`DuplicateCommand`).

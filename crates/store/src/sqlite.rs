@@ -12,6 +12,12 @@
 //! - A duplicate sequence is a UNIQUE violation (2067) here; a taken command id a
 //!   primary-key one (1555). Each statement of the append says which it was.
 //! - Timestamps are RFC 3339 text in UTC; they sort as they compare.
+//! - No array parameters: `load_histories` sends its (id, sequence) pairs as one
+//!   JSON array and walks it with `json_each`.
+//! - An import needs no counter moved: AUTOINCREMENT continues past an explicitly
+//!   given position by itself.
+//!
+//! The statements both databases read alike are in `sql.rs`.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,10 +32,8 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
-use crate::export::ExportedEvent;
-use crate::log::{
-    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
-};
+use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream, StatementPlan};
+use crate::sql;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -41,9 +45,6 @@ pub struct SqliteEventLog {
     upcasters: Vec<Box<dyn EventUpcaster>>,
     path: PathBuf,
 }
-
-const SELECT_EVENTS: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
-     payload, metadata, recorded_at FROM events";
 
 impl SqliteEventLog {
     /// Opens (creating if needed) the database file at `path`.
@@ -65,22 +66,13 @@ impl SqliteEventLog {
             path: path.to_path_buf(),
         })
     }
-
-    fn decode_rows(
-        &self,
-        rows: Vec<sqlx::sqlite::SqliteRow>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        rows.into_iter()
-            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
-            .collect()
-    }
 }
 
-const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
-     metadata, recorded_at FROM events \
-     WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence";
-
-const COMMAND_RECORD: &str = "SELECT complaint_id, sequence FROM command_ids WHERE command_id = ?";
+/// Imported events keep their idempotency keys (as migration 0006 does).
+const INDEX_COMMAND_IDS: &str =
+    "INSERT OR IGNORE INTO command_ids (command_id, complaint_id, sequence) \
+     SELECT json_extract(metadata, '$.command_id'), aggregate_id, max(sequence) \
+     FROM events WHERE json_extract(metadata, '$.command_id') IS NOT NULL GROUP BY 1, 2";
 
 const INSERT_COMMAND_ID: &str =
     "INSERT INTO command_ids (command_id, complaint_id, sequence) VALUES (?, ?, ?)";
@@ -88,7 +80,7 @@ const INSERT_COMMAND_ID: &str =
 /// Every statement a command may send (the events' insert is built per command;
 /// this is its one-event shape), with arguments: the scan test explains them.
 const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
-    ("load", LOAD, &["Complaint", "probe"]),
+    ("load", sql::LOAD, &["Complaint", "probe"]),
     (
         "insert_command_id",
         INSERT_COMMAND_ID,
@@ -100,7 +92,7 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
          payload, metadata) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position",
         &["Complaint", "probe", "1", "Submitted", "1", "{}", "{}"],
     ),
-    ("command_record", COMMAND_RECORD, &["probe-key"]),
+    ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
 ];
 
 impl SqliteEventLog {
@@ -133,60 +125,20 @@ impl SqliteEventLog {
     }
 }
 
-fn complaint_type() -> &'static str {
-    <Complaint as cqrs_es::Aggregate>::TYPE
-}
-
 #[async_trait]
 impl EventLog for SqliteEventLog {
     fn db(&self) -> Db {
         Db::Sqlite(self.pool.clone())
+    }
+    fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
+        &self.upcasters
     }
     fn describe(&self) -> String {
         format!("SQLite at {}", self.path.display())
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(err) => StoreError::from_sqlx(err),
-            other => StoreError::Other(other.to_string()),
-        })
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(StoreError::from_sqlx)
-    }
-
-    async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(LOAD)
-            .bind(complaint_type())
-            .bind(aggregate_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        self.decode_rows(rows)
-    }
-
-    async fn load_one(
-        &self,
-        aggregate_id: &str,
-        sequence: i64,
-    ) -> Result<Option<StoredEvent>, StoreError> {
-        let sql = format!(
-            "{SELECT_EVENTS} WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?"
-        );
-        let row = sqlx::query(&sql)
-            .bind(complaint_type())
-            .bind(aggregate_id)
-            .bind(sequence)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok(self.decode_rows(row.into_iter().collect())?.pop())
+        sql::migrate(&MIGRATOR, &self.db()).await
     }
 
     /// One write transaction (`BEGIN IMMEDIATE`, so it never has to upgrade a
@@ -249,124 +201,34 @@ impl EventLog for SqliteEventLog {
         Ok(plans)
     }
 
-    async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let row: Option<(String, i64)> = sqlx::query_as(COMMAND_RECORD)
-            .bind(command_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok(row.map(|(complaint_id, sequence)| CommandRecord {
-            complaint_id,
-            sequence,
-        }))
-    }
-
     async fn read_committed_after(
         &self,
         after: Cursor,
         limit: i64,
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError> {
-        let sql = format!("{SELECT_EVENTS} WHERE position > ? ORDER BY position LIMIT ?");
-        let rows = sqlx::query(&sql)
-            .bind(after.position)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok(self
-            .decode_rows(rows)?
-            .into_iter()
-            .map(|e| {
-                (
-                    Cursor {
-                        tx_id: 0,
-                        position: e.position,
-                    },
-                    e,
-                )
-            })
-            .collect())
-    }
-
-    async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, \
-             payload, metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
+             metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?",
         )
-        .bind(after)
+        .bind(after.position)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)?;
-        rows.iter().map(ExportedEvent::from_row).collect()
+        rows.iter()
+            .map(|row| {
+                let event = codec::decode(read_row(row)?, &self.upcasters)?;
+                let cursor = Cursor {
+                    tx_id: 0,
+                    position: event.position,
+                };
+                Ok((cursor, event))
+            })
+            .collect()
     }
 
-    async fn import(&self, mut chunks: ImportStream) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
-        let mut imported = 0;
-        while let Some(chunk) = chunks.recv().await {
-            let events = chunk.map_err(StoreError::Other)?;
-            imported += events.len() as u64;
-            for e in &events {
-                // AUTOINCREMENT moves past an explicitly given position by itself.
-                sqlx::query(
-                "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            )
-            .bind(e.position)
-            .bind(&e.aggregate_type)
-            .bind(&e.aggregate_id)
-            .bind(e.sequence)
-            .bind(&e.event_type)
-            .bind(&e.event_version)
-            .bind(e.payload.to_string())
-            .bind(e.metadata.to_string())
-            .bind(e.recorded_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-            }
-        }
-        sqlx::query(
-            "INSERT OR IGNORE INTO command_ids (command_id, complaint_id, sequence) \
-             SELECT json_extract(metadata, '$.command_id'), aggregate_id, max(sequence) \
-             FROM events WHERE json_extract(metadata, '$.command_id') IS NOT NULL GROUP BY 1, 2",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
-        Ok(imported)
-    }
-
-    async fn count(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)
-    }
-
-    async fn setting_or_insert(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> Result<(String, bool), StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO server_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?
-        .rows_affected()
-            == 1;
-        let stored = sqlx::query_scalar("SELECT value FROM server_settings WHERE key = ?")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok((stored, inserted))
+    async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
+        sql::import(&self.db(), chunks, &[INDEX_COMMAND_IDS]).await
     }
 
     async fn load_histories(
@@ -395,10 +257,14 @@ impl EventLog for SqliteEventLog {
                    ORDER BY e.aggregate_id, e.sequence";
         let rows = sqlx::query(sql)
             .bind(wanted)
-            .bind(complaint_type())
+            .bind(<Complaint as cqrs_es::Aggregate>::TYPE)
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(group_histories(ids, self.decode_rows(rows)?))
+        let events = rows
+            .iter()
+            .map(|row| codec::decode(read_row(row)?, &self.upcasters))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(group_histories(ids, events))
     }
 }

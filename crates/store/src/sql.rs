@@ -1,0 +1,207 @@
+//! The statements that read the same on both databases, written once: `EventLog`'s
+//! provided methods run them, and so do the backends' `migrate` and `import`.
+//! What differs between PostgreSQL and SQLite is in `postgres.rs` and `sqlite.rs`.
+//!
+//! Placeholders are PostgreSQL's `$1`, `$2`, ...: sqlx binds SQLite's `$NNN`
+//! parameters by their number too, so one text serves both, and the scan test
+//! explains the very text that runs.
+
+use cqrs_es::persist::EventUpcaster;
+use sqlx::migrate::{MigrateError, Migrator};
+
+use aduan_domain::Complaint;
+
+use crate::codec::{self, read_row, StoredEvent};
+use crate::error::StoreError;
+use crate::export::ExportedEvent;
+use crate::log::{CommandRecord, Db, ImportStream};
+
+/// Runs `$body` with `$pool` bound to the database's pool: one text of the body,
+/// compiled once for each database.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            Db::Postgres($pool) => $body,
+            Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+const COMPLAINT: &str = <Complaint as cqrs_es::Aggregate>::TYPE;
+
+/// A complaint's events, for a command on a case not in the cache.
+pub(crate) const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, \
+     event_version, payload, metadata, recorded_at FROM events \
+     WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
+
+/// Where a client command id was applied.
+pub(crate) const COMMAND_RECORD: &str =
+    "SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1";
+
+const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
+     payload, metadata, recorded_at FROM events \
+     WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
+
+const EXPORT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
+     event_version, payload, metadata, recorded_at FROM events \
+     WHERE position > $1 ORDER BY position LIMIT $2";
+
+const IMPORT_EVENT: &str = "INSERT INTO events (position, aggregate_type, aggregate_id, \
+     sequence, event_type, event_version, payload, metadata, recorded_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const INSERT_SETTING: &str =
+    "INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+
+const SETTING: &str = "SELECT value FROM server_settings WHERE key = $1";
+
+pub(crate) async fn migrate(migrator: &Migrator, db: &Db) -> Result<(), StoreError> {
+    on_db!(db, pool => migrator.run(pool).await).map_err(|e| match e {
+        MigrateError::Execute(err) => StoreError::from_sqlx(err),
+        other => StoreError::Other(other.to_string()),
+    })
+}
+
+pub(crate) async fn ping(db: &Db) -> Result<(), StoreError> {
+    on_db!(db, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+        .map_err(StoreError::from_sqlx)
+}
+
+pub(crate) async fn load(
+    db: &Db,
+    upcasters: &[Box<dyn EventUpcaster>],
+    aggregate_id: &str,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    on_db!(db, pool => {
+        let rows = sqlx::query(LOAD)
+            .bind(COMPLAINT)
+            .bind(aggregate_id)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        rows.iter()
+            .map(|row| codec::decode(read_row(row)?, upcasters))
+            .collect()
+    })
+}
+
+pub(crate) async fn load_one(
+    db: &Db,
+    upcasters: &[Box<dyn EventUpcaster>],
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Option<StoredEvent>, StoreError> {
+    on_db!(db, pool => {
+        let row = sqlx::query(LOAD_ONE)
+            .bind(COMPLAINT)
+            .bind(aggregate_id)
+            .bind(sequence)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        row.map(|row| codec::decode(read_row(&row)?, upcasters))
+            .transpose()
+    })
+}
+
+pub(crate) async fn command_record(
+    db: &Db,
+    command_id: &str,
+) -> Result<Option<CommandRecord>, StoreError> {
+    let row: Option<(String, i64)> = on_db!(db, pool => sqlx::query_as(COMMAND_RECORD)
+        .bind(command_id)
+        .fetch_optional(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)?;
+    Ok(row.map(|(complaint_id, sequence)| CommandRecord {
+        complaint_id,
+        sequence,
+    }))
+}
+
+pub(crate) async fn export_after(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ExportedEvent>, StoreError> {
+    on_db!(db, pool => {
+        let rows = sqlx::query(EXPORT_AFTER)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        rows.iter().map(ExportedEvent::from_row).collect()
+    })
+}
+
+/// Writes the exported events as they were, chunk by chunk, in one transaction,
+/// then runs the backend's `finish` statements (re-indexing the command ids, moving
+/// the position counter past the imported positions) before it commits.
+pub(crate) async fn import(
+    db: &Db,
+    mut chunks: ImportStream,
+    finish: &[&'static str],
+) -> Result<u64, StoreError> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut imported = 0;
+        while let Some(chunk) = chunks.recv().await {
+            let events = chunk.map_err(StoreError::Other)?;
+            imported += events.len() as u64;
+            for e in &events {
+                sqlx::query(IMPORT_EVENT)
+                    .bind(e.position)
+                    .bind(&e.aggregate_type)
+                    .bind(&e.aggregate_id)
+                    .bind(e.sequence)
+                    .bind(&e.event_type)
+                    .bind(&e.event_version)
+                    .bind(&e.payload)
+                    .bind(&e.metadata)
+                    .bind(e.recorded_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+            }
+        }
+        for statement in finish {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(imported)
+    })
+}
+
+pub(crate) async fn count(db: &Db) -> Result<i64, StoreError> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)
+}
+
+pub(crate) async fn setting_or_insert(
+    db: &Db,
+    key: &str,
+    value: &str,
+) -> Result<(String, bool), StoreError> {
+    on_db!(db, pool => {
+        let inserted = sqlx::query(INSERT_SETTING)
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await
+            .map_err(StoreError::from_sqlx)?
+            .rows_affected()
+            == 1;
+        let stored = sqlx::query_scalar(SETTING)
+            .bind(key)
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok((stored, inserted))
+    })
+}
