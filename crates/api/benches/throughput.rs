@@ -422,12 +422,31 @@ async fn open_complaints(store: &TestStore, n: usize) -> Vec<String> {
     store.texts(&sql).await
 }
 
+/// Waits until both projections have applied the whole log, so a projector's
+/// catch-up after the log was grown does not run under the measured commands.
+async fn caught_up(store: &TestStore, client: &GraphqlClient) {
+    let head = store.scalar("SELECT max(position) FROM events").await;
+    loop {
+        let data = client.ok("{ projections { position } }", json!({})).await;
+        let behind = data["projections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["position"].as_i64().unwrap() < head);
+        if !behind {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Sequential command latency on the log as it stands: a retry-safe submission
 /// and an escalation of an open complaint the server has not cached.
 async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
     let ids = Arc::new(open_complaints(store, 400).await);
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     let cast = Cast::new(&server).await;
+    caught_up(store, &cast.supervisor).await;
     let submit = latency(&cast.agent, 400, |n| {
         (SUBMIT, report(Some(format!("latency-{label}-{n}"))))
     })

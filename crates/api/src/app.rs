@@ -56,7 +56,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         settings::rules(args.reopen_window_days),
     );
     let tracking = settings::tracking_key(log.as_ref()).await?;
-    let bus = Arc::new(CommandBus::new(log, services));
+    let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
     let state = AppState {
         schema: graphql::build(
             bus.clone(),

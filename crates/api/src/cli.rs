@@ -101,6 +101,11 @@ pub struct ServeArgs {
     pub db_acquire_timeout_ms: u64,
     #[arg(long, env = "ADUAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// How many complaints' current states the process keeps in memory, so a
+    /// command on one of them needs one database round trip instead of two
+    /// (0: none). Each costs a few kilobytes; a stale one is caught and reread.
+    #[arg(long, env = "ADUAN_CASE_CACHE", default_value_t = aduan_store::bus::DEFAULT_CACHED_CASES)]
+    pub case_cache: usize,
     /// How often the deadline watcher looks for passed deadlines.
     #[arg(long, env = "ADUAN_WATCH_INTERVAL_MS", default_value_t = 1000)]
     pub watch_interval_ms: u64,

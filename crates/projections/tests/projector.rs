@@ -345,7 +345,7 @@ async fn a_batch_wider_than_one_statement_is_written_whole(backend: Backend) {
             codec::encode(&id, 1, &submitted_event(&id, chrono::Utc::now()), &metadata).unwrap()
         })
         .collect();
-    log.append(&events, None).await.unwrap();
+    log.append(&events, &[]).await.unwrap();
     store.settle().await;
     let (calendar, book) = aduan_testkit::fixtures::sla();
     let (summary, timers) = aduan_projections::projections(calendar, book);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintServices};
@@ -15,7 +16,7 @@ use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintSe
 use crate::cache::{CachedCase, CaseCache};
 use crate::codec::{self, StoredEvent};
 use crate::error::{CommandError, StoreError};
-use crate::log::EventLog;
+use crate::log::{CommandRecord, EventLog};
 use crate::metadata::{Metadata, RequestContext};
 use crate::queue::CaseQueue;
 
@@ -51,12 +52,27 @@ pub struct CommandOutcome {
 /// How many complaints' current states a process keeps (see `cache.rs`).
 pub const DEFAULT_CACHED_CASES: usize = 20_000;
 
+/// The most commands on one complaint appended in one statement.
+const MAX_GROUP: usize = 64;
+
+type Answer = Result<CommandOutcome, CommandError>;
+
+/// A command waiting in its complaint's queue, and where its answer goes.
+struct Waiting {
+    request: CommandRequest,
+    answer: oneshot::Sender<Answer>,
+}
+
 pub struct CommandBus {
+    inner: Arc<Inner>,
+    queue: Arc<CaseQueue<Waiting>>,
+}
+
+struct Inner {
     log: Arc<dyn EventLog>,
     services: ComplaintServices,
     max_attempts: u32,
     cache: CaseCache,
-    queue: CaseQueue,
 }
 
 /// The state a command is decided on.
@@ -70,27 +86,29 @@ struct State {
 impl CommandBus {
     pub fn new(log: Arc<dyn EventLog>, services: ComplaintServices) -> Self {
         CommandBus {
-            log,
-            services,
-            max_attempts: 64,
-            cache: CaseCache::new(DEFAULT_CACHED_CASES),
-            queue: CaseQueue::default(),
+            inner: Arc::new(Inner {
+                log,
+                services,
+                max_attempts: 64,
+                cache: CaseCache::new(DEFAULT_CACHED_CASES),
+            }),
+            queue: Arc::default(),
         }
     }
 
     /// Keeps up to `capacity` complaint states in memory (0: none, every command
     /// reads its case's events first).
-    pub fn with_cache(mut self, capacity: usize) -> Self {
-        self.cache = CaseCache::new(capacity);
+    pub fn with_cache(self, capacity: usize) -> Self {
+        self.inner.cache.resize(capacity);
         self
     }
 
     pub fn log(&self) -> &Arc<dyn EventLog> {
-        &self.log
+        &self.inner.log
     }
 
     pub fn services(&self) -> &ComplaintServices {
-        &self.services
+        &self.inner.services
     }
 
     /// The id a new complaint gets: derived from the command id when the client sent
@@ -106,19 +124,166 @@ impl CommandBus {
     /// appended event's preconditions always held at the version it was appended at;
     /// a command whose `expected_version` is stale gets CONFLICT instead.
     ///
-    /// Commands on one complaint take turns within the process. The state comes
-    /// from the cache when it can; the append (one statement with the command id)
-    /// confirms it. A refusal is confirmed against the log, and only then asks
-    /// whether the command id was applied before, so the common path never looks
-    /// the id up: a retry that would succeed again collides on the id's key.
-    pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
+    /// Commands on one complaint queue in the process (see `queue.rs`); the one
+    /// that finds its complaint's queue idle leads it, in a task of its own, so a
+    /// client hanging up strands nobody queued behind it (and a command, once
+    /// queued, is carried out or refused whether or not its client still waits).
+    pub async fn execute(&self, request: CommandRequest) -> Answer {
+        let id = request.complaint_id.clone();
+        let (answer, answered) = oneshot::channel();
+        if let Some(first) = self.queue.join(&id, Waiting { request, answer }) {
+            let (inner, queue) = (self.inner.clone(), self.queue.clone());
+            tokio::spawn(async move {
+                let _abandon = Abandon(&queue, &id);
+                let mut group = vec![first];
+                loop {
+                    let (requests, answers): (Vec<_>, Vec<_>) =
+                        group.into_iter().map(|w| (w.request, w.answer)).unzip();
+                    let results = inner.run_group(&requests).await;
+                    for (answer, result) in answers.into_iter().zip(results) {
+                        let _ = answer.send(result);
+                    }
+                    match queue.next(&id, MAX_GROUP) {
+                        Some(next) => group = next,
+                        None => break,
+                    }
+                }
+            });
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Other("the command's queue stopped before answering".into()).into())
+        })
+    }
+}
+
+/// Closes a complaint's queue if its leader panics, so the commands waiting in it
+/// get an error instead of waiting forever, and the next arrival leads.
+struct Abandon<'a>(&'a CaseQueue<Waiting>, &'a str);
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abandon(self.1);
+        }
+    }
+}
+
+impl Inner {
+    /// Answers a group of commands on one complaint, in arrival order.
+    async fn run_group(&self, requests: &[CommandRequest]) -> Vec<Answer> {
+        let mut answers: Vec<Option<Answer>> = requests.iter().map(|_| None).collect();
+        if requests.len() > 1 {
+            self.together(requests, &mut answers).await;
+        }
+        let mut out = Vec::with_capacity(requests.len());
+        for (request, answer) in requests.iter().zip(answers) {
+            out.push(match answer {
+                Some(answer) => answer,
+                None => self.execute_one(request).await,
+            });
+        }
+        out
+    }
+
+    /// Decides a group's plain commands (no `expectedVersion`, no submission) one
+    /// after another on the case's state and appends all their events in one
+    /// statement. What that cannot settle (a refusal, to be confirmed against the
+    /// log; a lost race; a command id used before, in the log or earlier in the
+    /// group) is left unanswered, for `execute_one` to take one by one.
+    async fn together(&self, requests: &[CommandRequest], answers: &mut [Option<Answer>]) {
+        let plain: Vec<usize> = (0..requests.len())
+            .filter(|&i| {
+                requests[i].expected_version.is_none()
+                    && !matches!(requests[i].command.action, Action::Submit(_))
+            })
+            .collect();
+        if plain.len() < 2 {
+            return;
+        }
+        let first = &requests[plain[0]];
+        let id = first.complaint_id.as_str();
+        let mut trips = 0;
+        let Ok(state) = self.state(first, false, &mut trips).await else {
+            return;
+        };
+        let (mut complaint, mut version) = (state.complaint, state.version);
+        let (mut events, mut keys, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
+        for &i in &plain {
+            let request = &requests[i];
+            let key = request.command_id.as_deref();
+            if key.is_some_and(|k| keys.iter().any(|r: &CommandRecord| r.command_id == k)) {
+                // The same command twice in one group: the second is a retry.
+                continue;
+            }
+            let sink = EventSink::default();
+            let decided = complaint
+                .handle(request.command.clone(), &self.services, &sink)
+                .await;
+            if decided.is_err() {
+                continue;
+            }
+            let metadata = Metadata::new(
+                &request.command.actor,
+                &request.context,
+                request.command_id.as_deref(),
+                &command_hash(id, &request.command.action),
+            );
+            for event in sink.collect().await {
+                version += 1;
+                let Ok(encoded) = codec::encode(id, version, &event, &metadata) else {
+                    return;
+                };
+                events.push(encoded);
+            }
+            keys.extend(request.command_id.iter().map(|command_id| CommandRecord {
+                command_id: command_id.clone(),
+                complaint_id: id.to_string(),
+                sequence: version,
+            }));
+            let Some(case) = complaint.0.clone() else {
+                return;
+            };
+            accepted.push((i, case, version, events.len() - 1));
+        }
+        if events.is_empty() {
+            return;
+        }
+        trips += 1;
+        let positions = match self.log.append(&events, &keys).await {
+            Ok(positions) => positions,
+            Err(e) => {
+                tracing::debug!(complaint = %id, error = %e, "a group's append failed; taking its commands one by one");
+                self.cache.forget(id);
+                return;
+            }
+        };
+        self.cache.put(id, CachedCase { complaint, version });
+        for (i, case, version, last) in accepted {
+            answers[i] = Some(Ok(CommandOutcome {
+                case,
+                version,
+                position: positions.get(last).copied().unwrap_or_default(),
+                replayed: false,
+                round_trips: trips,
+            }));
+        }
+    }
+
+    /// One command: decided on the cached (or the log's) state and appended; a
+    /// lost race is retried on the log's state.
+    ///
+    /// The state comes from the cache when it can; the append (one statement
+    /// with the command id) confirms it. A refusal is confirmed against the log,
+    /// and only then asks whether the command id was applied before, so the
+    /// common path never looks the id up: a retry that would succeed again
+    /// collides on the id's key.
+    async fn execute_one(&self, request: &CommandRequest) -> Answer {
         let id = request.complaint_id.as_str();
-        let _turn = self.queue.turn(id).await;
         let hash = command_hash(id, &request.command.action);
         let mut trips = 0;
         let mut read_log = false;
         for attempt in 0..self.max_attempts {
-            let state = self.state(&request, read_log, &mut trips).await?;
+            let state = self.state(request, read_log, &mut trips).await?;
             read_log = true;
             if let Some(expected) = request.expected_version {
                 if expected != state.version {
@@ -129,7 +294,7 @@ impl CommandBus {
                         "the complaint is at version {}, not {expected}",
                         state.version
                     ));
-                    return self.refused(stale, &request, &hash, &mut trips).await;
+                    return self.refused(stale, request, &hash, &mut trips).await;
                 }
             }
             let mut complaint = state.complaint;
@@ -142,7 +307,7 @@ impl CommandBus {
                     continue;
                 }
                 return self
-                    .refused(refusal.into(), &request, &hash, &mut trips)
+                    .refused(refusal.into(), request, &hash, &mut trips)
                     .await;
             }
             let metadata = Metadata::new(
@@ -159,19 +324,24 @@ impl CommandBus {
                 .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
                 .collect::<Result<Vec<_>, _>>()?;
             let version = state.version + serialized.len() as i64;
+            let keys: Vec<CommandRecord> = request
+                .command_id
+                .iter()
+                .map(|command_id| CommandRecord {
+                    command_id: command_id.clone(),
+                    complaint_id: id.to_string(),
+                    sequence: version,
+                })
+                .collect();
             trips += 1;
-            match self
-                .log
-                .append(&serialized, request.command_id.as_deref())
-                .await
-            {
-                Ok(position) => {
+            match self.log.append(&serialized, &keys).await {
+                Ok(positions) => {
                     let case = complaint.0.clone().ok_or(ComplaintError::NotFound)?;
                     self.cache.put(id, CachedCase { complaint, version });
                     return Ok(CommandOutcome {
                         case,
                         version,
-                        position,
+                        position: positions.last().copied().unwrap_or_default(),
                         replayed: false,
                         round_trips: trips,
                     });
@@ -187,14 +357,14 @@ impl CommandBus {
                             ));
                         }
                         // Another process won the race (this one's commands on
-                        // the case take turns): let it finish before rereading.
+                        // the case queue): let it finish before rereading.
                         tracing::debug!(complaint = %id, attempt, "lost a race; retrying");
                         tokio::time::sleep(backoff(attempt)).await;
                     }
                 }
                 Err(StoreError::DuplicateCommand) => {
                     let duplicate = CommandError::Conflict("the command id was used before".into());
-                    return self.refused(duplicate, &request, &hash, &mut trips).await;
+                    return self.refused(duplicate, request, &hash, &mut trips).await;
                 }
                 Err(e) => {
                     self.cache.forget(id);

@@ -20,31 +20,41 @@ pub struct CachedCase {
     pub version: i64,
 }
 
+/// Off (`None`) when its capacity is 0.
 pub struct CaseCache {
-    cases: Option<Mutex<LruCache<String, CachedCase>>>,
+    cases: Mutex<Option<LruCache<String, CachedCase>>>,
 }
 
 impl CaseCache {
     /// Holds up to `capacity` complaints; 0 turns the cache off.
     pub fn new(capacity: usize) -> Self {
         CaseCache {
-            cases: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+            cases: Mutex::new(NonZeroUsize::new(capacity).map(LruCache::new)),
         }
     }
 
+    /// Starts over with room for `capacity` complaints (0: off).
+    pub fn resize(&self, capacity: usize) {
+        *self.lock() = NonZeroUsize::new(capacity).map(LruCache::new);
+    }
+
     pub fn get(&self, id: &str) -> Option<CachedCase> {
-        self.cases.as_ref()?.lock().ok()?.get(id).cloned()
+        self.lock().as_mut()?.get(id).cloned()
     }
 
     pub fn put(&self, id: &str, case: CachedCase) {
-        if let Some(Ok(mut cases)) = self.cases.as_ref().map(Mutex::lock) {
+        if let Some(cases) = self.lock().as_mut() {
             cases.put(id.to_string(), case);
         }
     }
 
     pub fn forget(&self, id: &str) {
-        if let Some(Ok(mut cases)) = self.cases.as_ref().map(Mutex::lock) {
+        if let Some(cases) = self.lock().as_mut() {
             cases.pop(id);
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<LruCache<String, CachedCase>>> {
+        self.cases.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -33,6 +33,7 @@ pub struct StatementPlan {
 /// Where a command id was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {
+    pub command_id: String,
     pub complaint_id: String,
     /// The sequence of the command's last event.
     pub sequence: i64,
@@ -77,16 +78,17 @@ pub trait EventLog: Send + Sync {
         sql::load_one(&self.db(), self.upcasters(), aggregate_id, sequence).await
     }
 
-    /// Appends a command's events (one complaint's; an import or a test may pass
-    /// several complaints') and its idempotency key, if any, atomically, in one round trip where the database allows; returns the global
-    /// position of the last event. A sequence already taken is a `Conflict`; a
-    /// command id (recorded against the last event) already taken is
+    /// Appends events (one complaint's, as one command or a group of commands on
+    /// it made them; an import or a test may pass several complaints') with their
+    /// commands' idempotency keys, atomically, in one round trip where the
+    /// database allows. Returns each event's global position, in order. A
+    /// sequence already taken is a `Conflict`; a command id already taken is
     /// `DuplicateCommand`. Either way nothing is written.
     async fn append(
         &self,
         events: &[SerializedEvent],
-        command_id: Option<&str>,
-    ) -> Result<i64, StoreError>;
+        command_ids: &[CommandRecord],
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// The query plan of every statement a command may send, by name, with the
     /// tables each reads without an index: the scan test runs it over a large log.

@@ -27,7 +27,9 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
-use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream, StatementPlan};
+use crate::log::{
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+};
 use crate::sql;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -102,12 +104,13 @@ impl EventLog for PgEventLog {
     async fn append(
         &self,
         events: &[SerializedEvent],
-        command_id: Option<&str>,
-    ) -> Result<i64, StoreError> {
+        command_ids: &[CommandRecord],
+    ) -> Result<Vec<i64>, StoreError> {
         let Some(last) = events.last() else {
             return Err(StoreError::Other("nothing to append".into()));
         };
         let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
+        let key = |f: fn(&CommandRecord) -> String| command_ids.iter().map(f).collect::<Vec<_>>();
         sqlx::query_scalar::<_, i64>(APPEND)
             .bind(&last.aggregate_type)
             .bind(column(|e| e.aggregate_id.clone()))
@@ -116,10 +119,10 @@ impl EventLog for PgEventLog {
             .bind(column(|e| e.event_version.clone()))
             .bind(column(|e| e.payload.to_string()))
             .bind(column(|e| e.metadata.to_string()))
-            .bind(command_id)
-            .bind(&last.aggregate_id)
-            .bind(last.sequence as i64)
-            .fetch_one(&self.pool)
+            .bind(key(|k| k.command_id.clone()))
+            .bind(key(|k| k.complaint_id.clone()))
+            .bind(command_ids.iter().map(|k| k.sequence).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
             .await
             .map_err(append_error)
     }
@@ -222,9 +225,9 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
             "{1}",
             "{\"{}\"}",
             "{\"{}\"}",
-            "probe-key",
-            "probe",
-            "1",
+            "{probe-key}",
+            "{probe}",
+            "{1}",
         ],
     ),
     ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
@@ -288,8 +291,8 @@ const APPEND: &str = "WITH appended AS ( \
         RETURNING position), \
     keyed AS ( \
         INSERT INTO command_ids (command_id, complaint_id, sequence) \
-        SELECT $8::text, $9::text, $10::bigint WHERE $8::text IS NOT NULL) \
-    SELECT max(position) FROM appended";
+        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[])) \
+    SELECT position FROM appended ORDER BY position";
 
 /// Imported events keep their idempotency keys (as migration 0008 does).
 const INDEX_COMMAND_IDS: &str = "INSERT INTO command_ids (command_id, complaint_id, sequence) \

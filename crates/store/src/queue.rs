@@ -1,56 +1,66 @@
-//! One command at a time per complaint within a process. Commands on one busy
-//! case (a hot case collecting notes from many desks) then take turns on the
-//! cached state instead of racing to the database and retrying; races with other
-//! processes are still settled by the append's unique key.
+//! Commands on one complaint within a process go through one queue. The first
+//! to arrive leads: it runs its command, then takes everything that queued
+//! behind it meanwhile as one group, and so on until the queue is empty. A busy
+//! case (a hot case collecting notes from many desks) then commits many commands
+//! per database round trip instead of racing to the database and retrying; races
+//! with other processes are still settled by the append's unique keys.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use tokio::sync::{Mutex as TurnLock, OwnedMutexGuard};
-
-#[derive(Default)]
-pub struct CaseQueue {
-    turns: Mutex<HashMap<String, Arc<TurnLock<()>>>>,
+pub struct CaseQueue<T> {
+    waiting: Mutex<HashMap<String, Vec<T>>>,
 }
 
-/// A complaint's turn; the next command on it starts when this is dropped.
-pub struct Turn<'a> {
-    queue: &'a CaseQueue,
-    id: String,
-    guard: Option<OwnedMutexGuard<()>>,
-}
-
-impl CaseQueue {
-    pub async fn turn(&self, id: &str) -> Turn<'_> {
-        let lock = {
-            let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
-            turns.entry(id.to_string()).or_default().clone()
-        };
-        Turn {
-            queue: self,
-            id: id.to_string(),
-            guard: Some(lock.lock_owned().await),
+impl<T> Default for CaseQueue<T> {
+    fn default() -> Self {
+        CaseQueue {
+            waiting: Mutex::default(),
         }
+    }
+}
+
+impl<T> CaseQueue<T> {
+    /// Queues `item` behind the complaint's leader, or, when nobody leads it,
+    /// hands it back: the caller leads now and must call `next` until it says
+    /// the queue is closed.
+    pub fn join(&self, id: &str, item: T) -> Option<T> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        match waiting.get_mut(id) {
+            Some(queue) => {
+                queue.push(item);
+                None
+            }
+            None => {
+                waiting.insert(id.to_string(), Vec::new());
+                Some(item)
+            }
+        }
+    }
+
+    /// The next group for the leader (at most `max`, in arrival order), or `None`
+    /// when nothing waits: the queue is closed and the next arrival leads.
+    pub fn next(&self, id: &str, max: usize) -> Option<Vec<T>> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = waiting.get_mut(id)?;
+        if queue.is_empty() {
+            waiting.remove(id);
+            return None;
+        }
+        let take = queue.len().min(max);
+        Some(queue.drain(..take).collect())
+    }
+
+    /// Closes the queue of a leader that died: what waited is dropped (whoever
+    /// waits for it is told), and the next arrival leads.
+    pub fn abandon(&self, id: &str) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.remove(id);
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.turns.lock().unwrap().len()
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut turns = self.queue.turns.lock().unwrap_or_else(|p| p.into_inner());
-        self.guard = None;
-        // Nobody else waits when only the map still holds the lock: forget it, so
-        // the map holds only the complaints with a command in flight.
-        if turns
-            .get(&self.id)
-            .is_some_and(|lock| Arc::strong_count(lock) == 1)
-        {
-            turns.remove(&self.id);
-        }
+        self.waiting.lock().unwrap().len()
     }
 }
 
@@ -58,26 +68,24 @@ impl Drop for Turn<'_> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn turns_on_one_complaint_follow_each_other_and_leave_nothing_behind() {
-        let queue = Arc::new(CaseQueue::default());
-        let inside: Arc<[std::sync::atomic::AtomicUsize; 2]> = Arc::new(Default::default());
-        let tasks: Vec<_> = (0..32)
-            .map(|i| {
-                let (queue, inside) = (queue.clone(), inside.clone());
-                tokio::spawn(async move {
-                    let (id, inside) = (["a", "b"][i % 2], &inside[i % 2]);
-                    let _turn = queue.turn(id).await;
-                    let before = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    assert_eq!(before, 0, "one turn per complaint at a time");
-                    tokio::task::yield_now().await;
-                    inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
+    #[test]
+    fn one_leader_per_complaint_takes_what_queued_in_order_then_closes() {
+        let queue = CaseQueue::default();
+        assert_eq!(queue.join("a", 1), Some(1), "the first leads");
+        assert_eq!(
+            queue.join("b", 10),
+            Some(10),
+            "another complaint, another leader"
+        );
+        for n in 2..=5 {
+            assert_eq!(queue.join("a", n), None, "queued behind the leader");
         }
+        assert_eq!(queue.next("a", 3), Some(vec![2, 3, 4]));
+        assert_eq!(queue.next("a", 3), Some(vec![5]));
+        assert_eq!(queue.next("a", 3), None, "closed");
+        assert_eq!(queue.join("a", 6), Some(6), "the next arrival leads");
+        queue.abandon("a");
+        assert_eq!(queue.next("b", 3), None);
         assert_eq!(queue.len(), 0);
     }
 }

@@ -114,6 +114,7 @@ pub(crate) async fn command_record(
         .await)
     .map_err(StoreError::from_sqlx)?;
     Ok(row.map(|(complaint_id, sequence)| CommandRecord {
+        command_id: command_id.to_string(),
         complaint_id,
         sequence,
     }))

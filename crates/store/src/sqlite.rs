@@ -32,7 +32,9 @@ use aduan_domain::Complaint;
 
 use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
-use crate::log::{group_histories, Cursor, Db, EventLog, ImportStream, StatementPlan};
+use crate::log::{
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+};
 use crate::sql;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -146,20 +148,20 @@ impl EventLog for SqliteEventLog {
     async fn append(
         &self,
         events: &[SerializedEvent],
-        command_id: Option<&str>,
-    ) -> Result<i64, StoreError> {
-        let Some(last) = events.last() else {
+        command_ids: &[CommandRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        if events.is_empty() {
             return Err(StoreError::Other("nothing to append".into()));
-        };
+        }
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::from_sqlx)?;
-        if let Some(command_id) = command_id {
+        for key in command_ids {
             sqlx::query(INSERT_COMMAND_ID)
-                .bind(command_id)
-                .bind(&last.aggregate_id)
-                .bind(last.sequence as i64)
+                .bind(&key.command_id)
+                .bind(&key.complaint_id)
+                .bind(key.sequence)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| match StoreError::from_sqlx(e) {
@@ -181,16 +183,16 @@ impl EventLog for SqliteEventLog {
                 .push_bind(e.metadata.to_string());
         });
         insert.push(" RETURNING position");
-        let positions: Vec<i64> = insert
+        let mut positions: Vec<i64> = insert
             .build_query_scalar()
             .fetch_all(&mut *tx)
             .await
             .map_err(StoreError::from_sqlx)?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
-        positions
-            .into_iter()
-            .max()
-            .ok_or_else(|| StoreError::Other("the append returned no position".into()))
+        // AUTOINCREMENT numbers the rows in insertion order; RETURNING's own
+        // order is unspecified.
+        positions.sort_unstable();
+        Ok(positions)
     }
 
     async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError> {

@@ -14,6 +14,7 @@ on_both_stores!(
     a_refusal_on_a_state_that_fell_behind_is_checked_against_the_log,
     expected_version_is_checked_against_the_log_not_a_stale_cache,
     a_retry_that_would_succeed_again_is_replayed_and_appended_once,
+    concurrent_commands_on_one_complaint_are_appended_in_groups,
 );
 
 fn officer() -> Actor {
@@ -143,4 +144,87 @@ async fn a_retry_that_would_succeed_again_is_replayed_and_appended_once(backend:
     }
     assert_eq!(sequences(&store).await, ["1", "2"]);
     store.drop_store().await;
+}
+
+/// 32 commands on one complaint at once: the first runs alone, the rest queue
+/// behind it and go in as groups (one statement each). A refusal and a retried
+/// command id inside a group are answered one by one, each by its own rule.
+async fn concurrent_commands_on_one_complaint_are_appended_in_groups(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = std::sync::Arc::new(bus(&store).await);
+    run(&bus, agent(), submit("c-1"), None).await;
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                let (action, key) = match i {
+                    // Refused: the case is not waiting for verification any more.
+                    7 => (verify("late"), None),
+                    // The same command twice: one appends, one replays.
+                    20 | 21 => (escalate("sama"), Some("twice".to_string())),
+                    _ => (escalate(&format!("alasan {i}")), Some(format!("esc-{i}"))),
+                };
+                let verify_first = i == 0;
+                if verify_first {
+                    return bus
+                        .execute(request("c-1", agent(), verify("ok"), None))
+                        .await;
+                }
+                bus.execute(request("c-1", agent(), action, key.as_deref()))
+                    .await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let refused: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(
+        refused.len() <= 1 && refused.iter().all(|e| e.code() == "INVALID_TRANSITION"),
+        "{refused:?}"
+    );
+    let done: Vec<&CommandOutcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(
+        done.iter().filter(|o| o.replayed).count(),
+        1,
+        "one of the twins replays"
+    );
+    let (twin_a, twin_b) = (done_at(&outcomes, 20), done_at(&outcomes, 21));
+    assert_eq!(
+        (twin_a.version, twin_a.position),
+        (twin_b.version, twin_b.position)
+    );
+    let appended = done.iter().filter(|o| !o.replayed).count();
+    let stored = sequences(&store).await;
+    assert_eq!(
+        stored.len(),
+        1 + appended,
+        "every acknowledged command once"
+    );
+    let expected: Vec<String> = (1..=stored.len()).map(|n| n.to_string()).collect();
+    assert_eq!(stored, expected, "no gap, no duplicate");
+    let mut versions: Vec<i64> = done
+        .iter()
+        .filter(|o| !o.replayed)
+        .map(|o| o.version)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    assert_eq!(versions.len(), appended, "each its own version");
+    if backend == Backend::Postgres {
+        let statements = store
+            .scalar("SELECT count(DISTINCT tx_id::text) FROM events")
+            .await;
+        assert!(
+            statements < stored.len() as i64,
+            "{} events in {statements} statements: nothing was grouped",
+            stored.len()
+        );
+    }
+    store.drop_store().await;
+}
+
+fn done_at(outcomes: &[Result<CommandOutcome, CommandError>], i: usize) -> &CommandOutcome {
+    outcomes[i].as_ref().expect("the twins succeed")
 }

@@ -116,6 +116,7 @@ async fn metadata_and_position_are_stored_with_each_event(backend: Backend) {
     assert_eq!(
         bus.log().command_record("k-9").await.unwrap(),
         Some(CommandRecord {
+            command_id: "k-9".into(),
             complaint_id: "c-1".into(),
             sequence: 1
         })
@@ -151,6 +152,7 @@ async fn an_imported_log_reads_as_exported_and_grows_after_it(backend: Backend) 
     assert_eq!(
         target.log().command_record("k-2").await.unwrap(),
         Some(CommandRecord {
+            command_id: "k-2".into(),
             complaint_id: "c-1".into(),
             sequence: 2
         })
