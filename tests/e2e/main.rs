@@ -14,6 +14,7 @@ mod lifecycle;
 mod lists;
 mod ops;
 mod privacy;
+mod rollups;
 mod sla;
 mod support;
 mod tracking;

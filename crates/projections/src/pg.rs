@@ -13,12 +13,13 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use sqlx::{Executor, PgConnection, PgPool, Postgres, Row};
+use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use aduan_store::{Cursor, StoreError};
 
 use crate::projector::{Checkpoint, Projection, Projector};
-use crate::rows;
+use crate::rollup::RollupSpec;
+use crate::rows::{self, Cell, TableSpec};
 
 /// Only one projector per projection runs at a time across all server processes.
 const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
@@ -76,6 +77,9 @@ pub async fn apply_batch<P: Projection>(
         return Ok(0);
     };
     let spec = projection.spec();
+    if let Some(rollup) = projection.rollup() {
+        write_rollup(&mut *tx, spec, rollup, name, &batch.rows).await?;
+    }
     for chunk in batch.rows.chunks(spec.rows_per_statement()) {
         rows::upsert::<Postgres>(spec, name, chunk)
             .build()
@@ -103,6 +107,44 @@ pub async fn apply_batch<P: Projection>(
         return Err(StoreError::Conflict);
     }
     Ok(batch.events as usize)
+}
+
+/// Reads the rows `new_rows` replace and adds the difference to the roll-up,
+/// inside the caller's transaction (before the rows are written).
+pub(crate) async fn write_rollup(
+    tx: &mut PgConnection,
+    spec: &TableSpec,
+    rollup: &RollupSpec,
+    name: &str,
+    new_rows: &[Vec<Cell>],
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let mut old = Vec::new();
+    for keys in crate::rollup::first_keys(new_rows).chunks(crate::rollup::KEYS_PER_READ) {
+        let mut q = QueryBuilder::<Postgres>::new(crate::rollup::old_rows_head(spec, rollup, name));
+        let mut list = q.separated(", ");
+        for k in keys {
+            list.push_bind(k.clone());
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *tx).await.map_err(sql_err)? {
+            old.push(crate::decode_rollup_row!(rollup, row).map_err(sql_err)?);
+        }
+    }
+    let deltas = crate::rollup::deltas(spec, rollup, old, new_rows);
+    let table = crate::rollup::table(name);
+    for chunk in deltas.chunks(crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Postgres>::new(crate::rollup::upsert_head(&table));
+        q.push_values(chunk, |mut b, (opd, day, measure, n)| {
+            b.push_bind(opd.clone())
+                .push_bind(day.clone())
+                .push_bind(measure.clone())
+                .push_bind(*n);
+        });
+        q.push(crate::rollup::upsert_tail(&table));
+        q.build().execute(&mut *tx).await.map_err(sql_err)?;
+    }
+    Ok(())
 }
 
 /// Holds the election lock on a dedicated connection while following the log.
@@ -172,11 +214,34 @@ pub async fn rebuild<P: Projection>(
 ) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let shadow_name = shadow.projection().name();
+    let has_rollup = shadow.projection().rollup().is_some();
+    let (live_rollup, shadow_rollup) = (
+        crate::rollup::table(name),
+        crate::rollup::table(shadow_name),
+    );
+    let rollup_create = if has_rollup {
+        format!(
+            "DROP TABLE IF EXISTS {shadow_rollup}; \
+             CREATE TABLE {shadow_rollup} (LIKE {live_rollup} INCLUDING ALL);"
+        )
+    } else {
+        String::new()
+    };
+    let rollup_swap = if has_rollup {
+        format!(
+            "ALTER TABLE {live_rollup} RENAME TO {live_rollup}_old; \
+             ALTER TABLE {shadow_rollup} RENAME TO {live_rollup}; \
+             DROP TABLE {live_rollup}_old;"
+        )
+    } else {
+        String::new()
+    };
     // A rebuild that died halfway leaves a shadow behind: start it afresh.
     pool.execute(
         format!(
             "DROP TABLE IF EXISTS {shadow_name}; \
              CREATE TABLE {shadow_name} (LIKE {name} INCLUDING ALL); \
+             {rollup_create} \
              DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
         )
         .as_str(),
@@ -186,7 +251,12 @@ pub async fn rebuild<P: Projection>(
     shadow.catch_up().await?;
 
     let mut tx = pool.begin().await.map_err(sql_err)?;
-    tx.execute(format!("LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE").as_str())
+    let lock_rollup = if has_rollup {
+        format!(", {live_rollup}")
+    } else {
+        String::new()
+    };
+    tx.execute(format!("LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE").as_str())
         .await
         .map_err(sql_err)?;
     while apply_batch(&mut tx, shadow).await? > 0 {}
@@ -195,6 +265,7 @@ pub async fn rebuild<P: Projection>(
             "ALTER TABLE {name} RENAME TO {name}_old; \
              ALTER TABLE {shadow_name} RENAME TO {name}; \
              DROP TABLE {name}_old; \
+             {rollup_swap} \
              INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
              UPDATE projection_checkpoints AS live \
                 SET last_tx_id = s.last_tx_id, last_position = s.last_position, \

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use aduan_store::{Cursor, Db, EventLog, StoreError, StoredEvent};
 
+use crate::rollup::RollupSpec;
 use crate::rows::{touched, Cell, TableSpec, Touched};
 use crate::{pg, sqlite};
 
@@ -29,6 +30,11 @@ pub trait Projection: Send + Sync {
 
     /// The rows for the complaints a batch touched, in `spec().columns` order.
     fn rows(&self, touched: Vec<Touched>) -> Vec<Vec<Cell>>;
+
+    /// The roll-up kept in `{name}_rollup` beside the rows, if any.
+    fn rollup(&self) -> Option<&'static RollupSpec> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

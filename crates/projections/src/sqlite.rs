@@ -11,12 +11,13 @@
 
 use std::time::Duration;
 
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::{Cursor, StoreError};
 
 use crate::projector::{Checkpoint, Projection, Projector};
-use crate::rows;
+use crate::rollup::RollupSpec;
+use crate::rows::{self, Cell, TableSpec};
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -83,6 +84,9 @@ pub(crate) async fn write_batch<P: Projection>(
     let projection = projector.projection();
     let name = projection.name();
     let spec = projection.spec();
+    if let Some(rollup) = projection.rollup() {
+        write_rollup(&mut *tx, spec, rollup, name, &batch.rows).await?;
+    }
     for chunk in batch.rows.chunks(spec.rows_per_statement()) {
         rows::upsert::<Sqlite>(spec, name, chunk)
             .build()
@@ -113,6 +117,44 @@ pub(crate) async fn write_batch<P: Projection>(
     if moved.rows_affected() != 1 {
         // Another projector got there first; the transaction rolls back.
         return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Reads the rows `new_rows` replace and adds the difference to the roll-up,
+/// inside the caller's write transaction (before the rows are written).
+async fn write_rollup(
+    tx: &mut SqliteConnection,
+    spec: &TableSpec,
+    rollup: &RollupSpec,
+    name: &str,
+    new_rows: &[Vec<Cell>],
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let mut old = Vec::new();
+    for keys in crate::rollup::first_keys(new_rows).chunks(crate::rollup::KEYS_PER_READ) {
+        let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::old_rows_head(spec, rollup, name));
+        let mut list = q.separated(", ");
+        for k in keys {
+            list.push_bind(k.clone());
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *tx).await.map_err(sql_err)? {
+            old.push(crate::decode_rollup_row!(rollup, row).map_err(sql_err)?);
+        }
+    }
+    let deltas = crate::rollup::deltas(spec, rollup, old, new_rows);
+    let table = crate::rollup::table(name);
+    for chunk in deltas.chunks(crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::upsert_head(&table));
+        q.push_values(chunk, |mut b, (opd, day, measure, n)| {
+            b.push_bind(opd.clone())
+                .push_bind(day.clone())
+                .push_bind(measure.clone())
+                .push_bind(*n);
+        });
+        q.push(crate::rollup::upsert_tail(&table));
+        q.build().execute(&mut *tx).await.map_err(sql_err)?;
     }
     Ok(())
 }
@@ -160,9 +202,28 @@ pub async fn rebuild<P: Projection>(
     .await
     .map_err(sql_err)?;
     let create_shadow = table_sql.replacen(name, shadow_name, 1);
+    let has_rollup = shadow.projection().rollup().is_some();
+    let (live_rollup, shadow_rollup) = (
+        crate::rollup::table(name),
+        crate::rollup::table(shadow_name),
+    );
+    let (rollup_create, rollup_swap) = if has_rollup {
+        (
+            format!(
+                "DROP TABLE IF EXISTS {shadow_rollup}; \
+                 CREATE TABLE {shadow_rollup} (opd TEXT NOT NULL, day TEXT NOT NULL, \
+                   measure TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (opd, day, measure));"
+            ),
+            format!(
+                "DROP TABLE {live_rollup}; ALTER TABLE {shadow_rollup} RENAME TO {live_rollup};"
+            ),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let mut conn = pool.acquire().await.map_err(sql_err)?;
     sqlx::raw_sql(&format!(
-        "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; \
+        "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; {rollup_create} \
          DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
     ))
     .execute(&mut *conn)
@@ -184,6 +245,7 @@ pub async fn rebuild<P: Projection>(
     sqlx::raw_sql(&format!(
         "DROP TABLE {name}; \
          ALTER TABLE {shadow_name} RENAME TO {name}; \
+         {rollup_swap} \
          {indexes} \
          INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
          UPDATE projection_checkpoints \

@@ -152,7 +152,7 @@ pub(crate) fn push_in<'a, DB: Database>(
     q.push(")");
 }
 
-fn push_filter<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
+pub(crate) fn push_filter<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
 where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
