@@ -6,6 +6,7 @@
 //! computing its rows); the transaction, the checkpoint and how a projector learns
 //! of new events are in `pg.rs` and `sqlite.rs`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aduan_store::{Cursor, Db, EventLog, StoreError, StoredEvent};
@@ -54,6 +55,58 @@ pub struct Projector<P> {
     log: Arc<dyn EventLog>,
     projection: P,
     batch: i64,
+    histories: std::sync::Mutex<HistoryCache>,
+}
+
+/// The histories of recently touched complaints, so a batch loads from the log
+/// only those it has not seen (or not seen whole): during a rebuild, which reads
+/// every event in order, almost none; for a hot case with thousands of events, its
+/// history is not reloaded on every batch. An entry is used only when it runs
+/// without a gap from sequence 1 up to the event before the batch's first for
+/// that complaint (events are immutable, so a rolled-back batch leaves it valid).
+/// Two generations bound the memory: when the current one is full, the previous
+/// one is dropped and the current one takes its place.
+struct HistoryCache {
+    current: HashMap<String, Vec<StoredEvent>>,
+    previous: HashMap<String, Vec<StoredEvent>>,
+    current_events: usize,
+    limit: usize,
+}
+
+/// Events kept per generation (two generations at most).
+const CACHED_EVENTS: usize = 150_000;
+
+impl HistoryCache {
+    fn new(limit: usize) -> Self {
+        HistoryCache {
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            current_events: 0,
+            limit,
+        }
+    }
+
+    fn take(&mut self, id: &str) -> Option<Vec<StoredEvent>> {
+        if let Some(h) = self.current.remove(id) {
+            self.current_events -= h.len();
+            return Some(h);
+        }
+        self.previous.remove(id)
+    }
+
+    fn put(&mut self, id: String, history: Vec<StoredEvent>) {
+        if self.limit == 0 {
+            return;
+        }
+        if self.current_events + history.len() > self.limit {
+            self.previous = std::mem::take(&mut self.current);
+            self.current_events = 0;
+        }
+        self.current_events += history.len();
+        if let Some(old) = self.current.insert(id, history) {
+            self.current_events -= old.len();
+        }
+    }
 }
 
 impl<P: Projection> Projector<P> {
@@ -62,11 +115,19 @@ impl<P: Projection> Projector<P> {
             log,
             projection,
             batch: 500,
+            histories: std::sync::Mutex::new(HistoryCache::new(CACHED_EVENTS)),
         }
     }
 
     pub fn with_batch(mut self, batch: i64) -> Self {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// How many events of recently touched complaints to keep in memory per
+    /// generation (0: load every history from the log).
+    pub fn with_cached_events(self, limit: usize) -> Self {
+        *self.histories.lock().unwrap() = HistoryCache::new(limit);
         self
     }
 
@@ -103,14 +164,80 @@ impl<P: Projection> Projector<P> {
             return Ok(None);
         };
         let events: Vec<StoredEvent> = batch.into_iter().map(|(_, e)| e).collect();
-        let rows = self
-            .projection
-            .rows(touched(self.log.as_ref(), &events).await?);
+        let n = events.len() as i64;
+        let rows = self.projection.rows(self.touched(events).await?);
         Ok(Some(Batch {
             last,
-            events: events.len() as i64,
+            events: n,
             rows,
         }))
+    }
+
+    /// The complaints `batch` touches with their histories up to their last
+    /// event in it: from the cache where it holds the history up to the batch,
+    /// else from the log (one query for all of those).
+    async fn touched(&self, batch: Vec<StoredEvent>) -> Result<Vec<Touched>, StoreError> {
+        let mut order: Vec<String> = Vec::new();
+        let mut fresh: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+        for event in batch {
+            let entry = fresh.entry(event.aggregate_id.clone()).or_insert_with(|| {
+                order.push(event.aggregate_id.clone());
+                Vec::new()
+            });
+            entry.push(event);
+        }
+        let mut histories: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+        let mut missing: Vec<StoredEvent> = Vec::new();
+        {
+            let mut cache = self.histories.lock().unwrap();
+            for id in &order {
+                let new = &fresh[id];
+                let first = new[0].sequence;
+                match cache.take(id) {
+                    Some(mut h)
+                        if h.len() as i64 >= first - 1
+                            && h.iter()
+                                .enumerate()
+                                .all(|(i, e)| e.sequence == i as i64 + 1) =>
+                    {
+                        h.truncate((first - 1) as usize);
+                        histories.insert(id.clone(), h);
+                    }
+                    _ if first == 1 => {
+                        histories.insert(id.clone(), Vec::new());
+                    }
+                    _ => missing.extend(new.iter().cloned()),
+                }
+            }
+        }
+        let loaded = if missing.is_empty() {
+            Vec::new()
+        } else {
+            touched(self.log.as_ref(), &missing).await?
+        };
+        let mut loaded: HashMap<String, Touched> = loaded
+            .into_iter()
+            .filter_map(|t| Some((t.last()?.aggregate_id.clone(), t)))
+            .collect();
+        let mut out = Vec::with_capacity(order.len());
+        let mut cache = self.histories.lock().unwrap();
+        for id in order {
+            let new = fresh.remove(&id).unwrap_or_default();
+            let in_batch = new.len() as i64;
+            let history = match histories.remove(&id) {
+                Some(mut h) => {
+                    h.extend(new);
+                    h
+                }
+                None => match loaded.remove(&id) {
+                    Some(t) => t.history,
+                    None => continue,
+                },
+            };
+            cache.put(id, history.clone());
+            out.push(Touched { history, in_batch });
+        }
+        Ok(out)
     }
 
     /// Applies batches until nothing committed is left; returns the total applied.
