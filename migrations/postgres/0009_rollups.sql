@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS sla_timers_rollup
     PRIMARY KEY (opd, day, measure)
 );
 
+-- List totals read the all-time counters (day '') of every OPD.
+CREATE INDEX IF NOT EXISTS complaint_summary_rollup_day
+    ON complaint_summary_rollup (day, opd, measure);
+
 -- The roll-ups are computed from the rows as the projector writes them: both
 -- projections start over (the server rebuilds them at start).
 TRUNCATE complaint_summary;

@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS sla_timers_rollup
     PRIMARY KEY (opd, day, measure)
 );
 
+CREATE INDEX IF NOT EXISTS complaint_summary_rollup_day
+    ON complaint_summary_rollup (day, opd, measure);
+
 DELETE FROM complaint_summary;
 DELETE FROM sla_timers;
 DELETE FROM projection_checkpoints WHERE name IN ('complaint_summary', 'sla_timers');

@@ -15,7 +15,8 @@
 //!
 //! Other sizes: ADUAN_BENCH_SEED_CASES (seeded through commands, default 2,000),
 //! ADUAN_BENCH_REQUESTS (per read, default 200), ADUAN_BENCH_REBUILD_BATCH
-//! (events per projector batch, default the CLI's).
+//! (events per projector batch, default the CLI's), ADUAN_BENCH_KEEP (set: keep
+//! the database and print its URL, for EXPLAIN ANALYZE).
 
 use std::time::Instant;
 
@@ -26,6 +27,9 @@ use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+
+/// Events per read of the ordered-read baseline.
+const READ_BATCH: i64 = 10_000;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -110,7 +114,7 @@ const READS: &[Read] = &[
     },
     Read {
         name: "`complaint(id)`",
-        query: "query($id: ID!) { complaint(id: $id) { id status slaState } }",
+        query: "query($id: ID!) { complaint(id: $id) { id status opd title createdAt version } }",
     },
     Read {
         name: "`complaints` first 20, status ASSIGNED/IN_PROGRESS, totalCount",
@@ -245,7 +249,7 @@ async fn bench(backend: Backend) {
     store.settle().await;
     analyze(&store).await;
     let events = store.scalar("SELECT count(*) FROM events").await;
-    let (read_n, read_rate) = ordered_read_rate(log.as_ref(), batch.max(1000)).await;
+    let (read_n, read_rate) = ordered_read_rate(log.as_ref(), READ_BATCH).await;
     assert_eq!(read_n, events);
     let mut rebuilds = Vec::new();
     for report in [
@@ -255,7 +259,7 @@ async fn bench(backend: Backend) {
         rebuilds.push(report);
     }
     // The ordered read again, after the rebuilds (caches as warm as theirs).
-    let (_, read_rate_after) = ordered_read_rate(log.as_ref(), batch.max(1000)).await;
+    let (_, read_rate_after) = ordered_read_rate(log.as_ref(), READ_BATCH).await;
     let read_rate = read_rate.max(read_rate_after);
     analyze(&store).await;
     let (large_n, large) = measure_reads(&store, requests).await;
@@ -270,6 +274,7 @@ async fn bench(backend: Backend) {
             l99 / b99
         );
     }
+    let batch = batch.max(aduan_projections::rebuild::REBUILD_BATCH);
     println!(
         "\n## Rebuild over {events} events (batch {batch})\n\nBaseline: a plain ordered read \
          of the log (decoded events, in batches) at {read_rate:.0} events/s.\n"
@@ -286,7 +291,11 @@ async fn bench(backend: Backend) {
             rate / read_rate
         );
     }
-    store.drop_store().await;
+    if std::env::var("ADUAN_BENCH_KEEP").is_ok() {
+        println!("\n(kept: {})", store.url);
+    } else {
+        store.drop_store().await;
+    }
 }
 
 #[tokio::main]

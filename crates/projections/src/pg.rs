@@ -236,11 +236,50 @@ pub async fn rebuild<P: Projection>(
     } else {
         String::new()
     };
+    // The live table's secondary indexes are built on the shadow once it is
+    // filled (one sort each, instead of maintaining them row by row), under
+    // names of their own until the swap gives them the live ones.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i \
+         WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
+         ORDER BY i.indexname",
+    )
+    .bind(name)
+    .fetch_all(pool)
+    .await
+    .map_err(sql_err)?;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(pool)
+        .await
+        .map_err(sql_err)?;
+    let shadow_index = |i: usize| format!("{shadow_name}_ix{i}");
+    let create_indexes: Vec<String> = indexes
+        .iter()
+        .enumerate()
+        .map(|(i, (index, def))| {
+            def.replacen(
+                &format!("INDEX {index} ON {schema}.{name} "),
+                &format!("INDEX {} ON {schema}.{shadow_name} ", shadow_index(i)),
+                1,
+            )
+        })
+        .collect();
+    if let Some(bad) = create_indexes.iter().find(|d| !d.contains(shadow_name)) {
+        return Err(StoreError::Other(format!("cannot rebuild index: {bad}")));
+    }
+    let rename_indexes: String = indexes
+        .iter()
+        .enumerate()
+        .map(|(i, (index, _))| format!("ALTER INDEX {} RENAME TO {index};", shadow_index(i)))
+        .collect();
+    let key = shadow.projection().spec().key.join(", ");
     // A rebuild that died halfway leaves a shadow behind: start it afresh.
     pool.execute(
         format!(
             "DROP TABLE IF EXISTS {shadow_name}; \
-             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING ALL); \
+             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+             ALTER TABLE {shadow_name} ADD CONSTRAINT {shadow_name}_pk_new PRIMARY KEY ({key}); \
              {rollup_create} \
              DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
         )
@@ -249,6 +288,9 @@ pub async fn rebuild<P: Projection>(
     .await
     .map_err(sql_err)?;
     shadow.catch_up().await?;
+    for create in &create_indexes {
+        pool.execute(create.as_str()).await.map_err(sql_err)?;
+    }
 
     let mut tx = pool.begin().await.map_err(sql_err)?;
     let lock_rollup = if has_rollup {
@@ -265,6 +307,8 @@ pub async fn rebuild<P: Projection>(
             "ALTER TABLE {name} RENAME TO {name}_old; \
              ALTER TABLE {shadow_name} RENAME TO {name}; \
              DROP TABLE {name}_old; \
+             {rename_indexes} \
+             ALTER TABLE {name} RENAME CONSTRAINT {shadow_name}_pk_new TO {name}_pkey; \
              {rollup_swap} \
              INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
              UPDATE projection_checkpoints AS live \

@@ -176,18 +176,14 @@ pub async fn follow<P: Projection>(
     }
 }
 
-/// Builds `shadow`'s table from zero beside the live table `name` (readers keep
-/// the live one meanwhile), then swaps it in inside one write transaction. SQLite
-/// has no `CREATE TABLE ... (LIKE ...)`: the shadow is created from the live
-/// table's own DDL, without its secondary indexes, which are recreated on the
-/// swapped-in table under their own names.
-pub async fn rebuild<P: Projection>(
+/// The DDL of a shadow of table `name` (without its secondary indexes), and the
+/// statements that recreate those indexes.
+async fn shadow_ddl(
     pool: &SqlitePool,
-    shadow: &Projector<P>,
     name: &str,
-) -> Result<(), StoreError> {
+    shadow_name: &str,
+) -> Result<(String, Vec<String>), StoreError> {
     let sql_err = StoreError::from_sqlx;
-    let shadow_name = shadow.projection().name();
     let table_sql: String =
         sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
             .bind(name)
@@ -201,25 +197,38 @@ pub async fn rebuild<P: Projection>(
     .fetch_all(pool)
     .await
     .map_err(sql_err)?;
-    let create_shadow = table_sql.replacen(name, shadow_name, 1);
-    let has_rollup = shadow.projection().rollup().is_some();
-    let (live_rollup, shadow_rollup) = (
-        crate::rollup::table(name),
-        crate::rollup::table(shadow_name),
-    );
-    let (rollup_create, rollup_swap) = if has_rollup {
+    Ok((table_sql.replacen(name, shadow_name, 1), index_sql))
+}
+
+/// Builds `shadow`'s table from zero beside the live table `name` (readers keep
+/// the live one meanwhile), then swaps it in inside one write transaction. SQLite
+/// has no `CREATE TABLE ... (LIKE ...)`: the shadow is created from the live
+/// table's own DDL, without its secondary indexes, which are recreated on the
+/// swapped-in table under their own names.
+pub async fn rebuild<P: Projection>(
+    pool: &SqlitePool,
+    shadow: &Projector<P>,
+    name: &str,
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let shadow_name = shadow.projection().name();
+    let (create_shadow, index_sql) = shadow_ddl(pool, name, shadow_name).await?;
+    // The roll-up table goes the same way: built beside, swapped in, indexes recreated.
+    let (rollup_create, rollup_swap, rollup_indexes) = if shadow.projection().rollup().is_some() {
+        let (live_rollup, shadow_rollup) = (
+            crate::rollup::table(name),
+            crate::rollup::table(shadow_name),
+        );
+        let (create, indexes) = shadow_ddl(pool, &live_rollup, &shadow_rollup).await?;
         (
-            format!(
-                "DROP TABLE IF EXISTS {shadow_rollup}; \
-                 CREATE TABLE {shadow_rollup} (opd TEXT NOT NULL, day TEXT NOT NULL, \
-                   measure TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (opd, day, measure));"
-            ),
+            format!("DROP TABLE IF EXISTS {shadow_rollup}; {create};"),
             format!(
                 "DROP TABLE {live_rollup}; ALTER TABLE {shadow_rollup} RENAME TO {live_rollup};"
             ),
+            indexes,
         )
     } else {
-        (String::new(), String::new())
+        (String::new(), String::new(), Vec::new())
     };
     let mut conn = pool.acquire().await.map_err(sql_err)?;
     sqlx::raw_sql(&format!(
@@ -256,6 +265,7 @@ pub async fn rebuild<P: Projection>(
          DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
         indexes = index_sql
             .iter()
+            .chain(&rollup_indexes)
             .map(|s| format!("{s};"))
             .collect::<String>()
     ))
