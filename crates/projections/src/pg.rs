@@ -17,9 +17,12 @@ use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::projector::{Checkpoint, Projection, Projector};
+use crate::projector::{Batch, Checkpoint, Projection, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
+
+/// Rows per `unnest` upsert (array parameters have no bind-count limit).
+const UNNEST_ROWS: usize = 20_000;
 
 /// Only one projector per projection runs at a time across all server processes.
 const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
@@ -76,12 +79,47 @@ pub async fn apply_batch<P: Projection>(
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
+    write_batch(&mut *tx, projector, checkpoint, &batch).await?;
+    Ok(batch.events as usize)
+}
+
+/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
+/// transaction of its own.
+pub(crate) async fn write_batch_in_tx<P: Projection>(
+    pool: &PgPool,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+    write_batch(&mut tx, projector, checkpoint, batch).await?;
+    tx.commit().await.map_err(StoreError::from_sqlx)
+}
+
+/// Writes a computed batch's rows (and roll-up) and moves the checkpoint inside
+/// the caller's transaction.
+pub(crate) async fn write_batch<P: Projection>(
+    tx: &mut PgConnection,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let projection = projector.projection();
+    let name = projection.name();
     let spec = projection.spec();
     if let Some(rollup) = projection.rollup() {
-        write_rollup(&mut *tx, spec, rollup, name, &batch.rows).await?;
+        write_rollup(
+            &mut *tx,
+            spec,
+            rollup,
+            name,
+            &batch.rows,
+            &batch.seen_before,
+        )
+        .await?;
     }
-    for chunk in batch.rows.chunks(spec.rows_per_statement()) {
-        rows::upsert::<Postgres>(spec, name, chunk)
+    for chunk in batch.rows.chunks(UNNEST_ROWS) {
+        rows::upsert_unnest(spec, name, chunk)
             .build()
             .execute(&mut *tx)
             .await
@@ -106,7 +144,7 @@ pub async fn apply_batch<P: Projection>(
         // Another projector got there first; the caller's transaction must roll back.
         return Err(StoreError::Conflict);
     }
-    Ok(batch.events as usize)
+    Ok(())
 }
 
 /// Reads the rows `new_rows` replace and adds the difference to the roll-up,
@@ -117,10 +155,12 @@ pub(crate) async fn write_rollup(
     rollup: &RollupSpec,
     name: &str,
     new_rows: &[Vec<Cell>],
+    seen_before: &std::collections::HashSet<String>,
 ) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let mut old = Vec::new();
-    for keys in crate::rollup::first_keys(new_rows).chunks(crate::rollup::KEYS_PER_READ) {
+    let keys = crate::rollup::first_keys(new_rows, seen_before);
+    for keys in keys.chunks(crate::rollup::KEYS_PER_READ) {
         let mut q = QueryBuilder::<Postgres>::new(crate::rollup::old_rows_head(spec, rollup, name));
         let mut list = q.separated(", ");
         for k in keys {
@@ -287,7 +327,7 @@ pub async fn rebuild<P: Projection>(
     )
     .await
     .map_err(sql_err)?;
-    shadow.catch_up().await?;
+    shadow.catch_up_pipelined().await?;
     for create in &create_indexes {
         pool.execute(create.as_str()).await.map_err(sql_err)?;
     }

@@ -49,6 +49,9 @@ pub(crate) struct Batch {
     pub last: Cursor,
     pub events: i64,
     pub rows: Vec<Vec<Cell>>,
+    /// Complaints with events before this batch (only their rows can exist
+    /// already; the roll-up reads no old rows for the others).
+    pub seen_before: std::collections::HashSet<String>,
 }
 
 pub struct Projector<P> {
@@ -165,11 +168,18 @@ impl<P: Projection> Projector<P> {
         };
         let events: Vec<StoredEvent> = batch.into_iter().map(|(_, e)| e).collect();
         let n = events.len() as i64;
-        let rows = self.projection.rows(self.touched(events).await?);
+        let touched = self.touched(events).await?;
+        let seen_before = touched
+            .iter()
+            .filter(|t| t.history.len() as i64 > t.in_batch)
+            .filter_map(|t| t.last().map(|e| e.aggregate_id.clone()))
+            .collect();
+        let rows = self.projection.rows(touched);
         Ok(Some(Batch {
             last,
             events: n,
             rows,
+            seen_before,
         }))
     }
 
@@ -238,6 +248,49 @@ impl<P: Projection> Projector<P> {
             out.push(Touched { history, in_batch });
         }
         Ok(out)
+    }
+
+    /// Like `catch_up`, but reads and computes the next batch while the previous
+    /// one is being written (for rebuilds, where the projector alone writes its
+    /// shadow table): a batch costs the longer of the two, not their sum. Each
+    /// batch is still written with its checkpoint in one transaction.
+    pub async fn catch_up_pipelined(&self) -> Result<usize, StoreError> {
+        let start = self.checkpoint().await?;
+        let (send, mut receive) = tokio::sync::mpsc::channel::<Batch>(1);
+        let read = async move {
+            let mut cursor = start.cursor;
+            while let Some(batch) = self.next(cursor).await? {
+                cursor = batch.last;
+                if send.send(batch).await.is_err() {
+                    break; // the writer failed; its error is reported
+                }
+            }
+            Ok::<_, StoreError>(())
+        };
+        let write = async {
+            let mut previous = start;
+            let mut total = 0;
+            while let Some(batch) = receive.recv().await {
+                match self.log.db() {
+                    Db::Postgres(pool) => {
+                        pg::write_batch_in_tx(&pool, self, previous, &batch).await?
+                    }
+                    Db::Sqlite(pool) => {
+                        sqlite::write_batch_in_tx(&pool, self, previous, &batch).await?
+                    }
+                }
+                previous = Checkpoint {
+                    cursor: batch.last,
+                    events_seen: previous.events_seen + batch.events,
+                };
+                total += batch.events as usize;
+            }
+            Ok::<_, StoreError>(total)
+        };
+        let (read, write) = tokio::join!(read, write);
+        let total = write?;
+        read?;
+        Ok(total)
     }
 
     /// Applies batches until nothing committed is left; returns the total applied.

@@ -164,11 +164,19 @@ pub fn deltas(
 }
 
 /// The key values of `rows` for the `WHERE key IN (...)` of the old-row read
-/// (the first key column; the roll-up matches the full key).
-pub fn first_keys(rows: &[Vec<Cell>]) -> Vec<String> {
+/// (the first key column, the complaint id; the roll-up matches the full key):
+/// only complaints with events before the batch can have rows already.
+pub fn first_keys(
+    rows: &[Vec<Cell>],
+    seen_before: &std::collections::HashSet<String>,
+) -> Vec<String> {
     let mut ids: Vec<String> = rows
         .iter()
-        .filter_map(|r| text(&r[0]).map(str::to_string))
+        .filter_map(|r| {
+            text(&r[0])
+                .filter(|id| seen_before.contains(*id))
+                .map(str::to_string)
+        })
         .collect();
     ids.sort();
     ids.dedup();

@@ -74,6 +74,22 @@ pub async fn apply_batch<P: Projection>(
     Ok(batch.events as usize)
 }
 
+/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
+/// write transaction of its own.
+pub(crate) async fn write_batch_in_tx<P: Projection>(
+    pool: &SqlitePool,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &crate::projector::Batch,
+) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    write_batch(&mut tx, projector, checkpoint, batch).await?;
+    tx.commit().await.map_err(StoreError::from_sqlx)
+}
+
 /// Writes a computed batch inside the caller's write transaction.
 pub(crate) async fn write_batch<P: Projection>(
     tx: &mut SqliteConnection,
@@ -85,7 +101,15 @@ pub(crate) async fn write_batch<P: Projection>(
     let name = projection.name();
     let spec = projection.spec();
     if let Some(rollup) = projection.rollup() {
-        write_rollup(&mut *tx, spec, rollup, name, &batch.rows).await?;
+        write_rollup(
+            &mut *tx,
+            spec,
+            rollup,
+            name,
+            &batch.rows,
+            &batch.seen_before,
+        )
+        .await?;
     }
     for chunk in batch.rows.chunks(spec.rows_per_statement()) {
         rows::upsert::<Sqlite>(spec, name, chunk)
@@ -129,10 +153,12 @@ async fn write_rollup(
     rollup: &RollupSpec,
     name: &str,
     new_rows: &[Vec<Cell>],
+    seen_before: &std::collections::HashSet<String>,
 ) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let mut old = Vec::new();
-    for keys in crate::rollup::first_keys(new_rows).chunks(crate::rollup::KEYS_PER_READ) {
+    let keys = crate::rollup::first_keys(new_rows, seen_before);
+    for keys in keys.chunks(crate::rollup::KEYS_PER_READ) {
         let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::old_rows_head(spec, rollup, name));
         let mut list = q.separated(", ");
         for k in keys {
@@ -238,7 +264,7 @@ pub async fn rebuild<P: Projection>(
     .execute(&mut *conn)
     .await
     .map_err(sql_err)?;
-    shadow.catch_up().await?;
+    shadow.catch_up_pipelined().await?;
 
     let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
         .await
