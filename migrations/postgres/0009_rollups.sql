@@ -38,3 +38,7 @@ CREATE INDEX IF NOT EXISTS complaint_summary_sla_at_risk
 -- Exact percentiles: the values of one histogram bucket.
 CREATE INDEX IF NOT EXISTS sla_timers_stopped_used
     ON sla_timers (opd, leg, used_seconds, case_created_at) WHERE stopped_at IS NOT NULL;
+-- Open cases by OPD and creation time: the dashboard splits the day holding a
+-- backlog-age boundary by counting these.
+CREATE INDEX IF NOT EXISTS complaint_summary_open_opd_created
+    ON complaint_summary (opd, created_at) WHERE status NOT IN ('CLOSED', 'REJECTED');

@@ -138,6 +138,41 @@ async fn the_rollups_give_what_the_rows_give(backend: Backend) {
         }
     }
 
+    // Several statuses: one index range each, merged, page after page.
+    let filter = SummaryFilter {
+        statuses: vec!["ASSIGNED".into(), "IN_PROGRESS".into(), "CLOSED".into()],
+        opds: vec!["DPU".into()],
+        now,
+        ..SummaryFilter::default()
+    };
+    let mut after = None;
+    let mut listed = Vec::new();
+    loop {
+        let (rows, more) = reads.page(&filter, after.as_ref(), 7).await.unwrap();
+        listed.extend(
+            rows.iter()
+                .map(|r| (r.created_at, r.complaint_id.clone(), r.status.clone())),
+        );
+        after = rows
+            .last()
+            .map(|r| aduan_projections::summary_query::Keyset {
+                created_at: r.created_at,
+                complaint_id: r.complaint_id.clone(),
+            });
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(
+        listed.len() as i64,
+        reads.count_rows(&filter).await.unwrap()
+    );
+    assert!(listed.len() > 20);
+    assert!(listed
+        .windows(2)
+        .all(|w| (w[0].0, &w[0].1) > (w[1].0, &w[1].1)));
+    assert!(listed.iter().all(|(_, _, s)| filter.statuses.contains(s)));
+
     // A rebuild builds the same roll-ups from zero.
     rebuild(&log, &summary, 1000).await.unwrap();
     rebuild(&log, &timers, 1000).await.unwrap();

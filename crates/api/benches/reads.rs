@@ -51,29 +51,34 @@ fn seeded_condition(backend: Backend) -> &'static str {
     }
 }
 
-/// Copies the seeded complaints under new ids (`<id>-c<g>` for g in `copies`):
+/// Copies the seeded complaints under new ids (`<id>~c<g>` for g in `copies`):
 /// same shapes, same sequences and times, in one statement.
 async fn copy_seeded(store: &TestStore, copies: std::ops::RangeInclusive<i64>) {
     if copies.is_empty() {
         return;
     }
     let (from, to) = (copies.start(), copies.end());
-    let seeded = seeded_condition(store.backend);
+    // Only the complaints seeded through commands, not earlier copies (which
+    // carry the same metadata).
+    let seeded = format!(
+        "{} AND aggregate_id NOT LIKE '%~c%'",
+        seeded_condition(store.backend)
+    );
     let sql = match store.backend {
         Backend::Postgres => format!(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-             SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
+             SELECT aggregate_type, aggregate_id || '~c' || g, sequence, event_type, event_version, \
                CASE WHEN event_type = 'Submitted' \
-                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '-c' || g))::json \
+                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '~c' || g))::json \
                  ELSE payload END, metadata \
              FROM events, generate_series({from}, {to}) g WHERE {seeded} ORDER BY g, position"
         ),
         Backend::Sqlite => format!(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
              WITH RECURSIVE g(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM g WHERE n < {to}) \
-             SELECT aggregate_type, aggregate_id || '-c' || n, sequence, event_type, event_version, \
+             SELECT aggregate_type, aggregate_id || '~c' || n, sequence, event_type, event_version, \
                CASE WHEN event_type = 'Submitted' \
-                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
+                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '~c' || n) \
                  ELSE payload END, metadata \
              FROM g, events WHERE {seeded} ORDER BY n, position"
         ),

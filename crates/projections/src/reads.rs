@@ -169,8 +169,21 @@ impl Reads {
                         .fetch_all(&mut *tx)
                         .await
                         .map_err(sql)?;
+                let mut open_on: std::collections::HashMap<String, i64> = Default::default();
                 for (d, m, n) in rows {
+                    if m == "open" {
+                        *open_on.entry(d.clone()).or_insert(0) += n;
+                    }
                     parts.summary_day(&plan, &d, &m, n, now);
+                }
+                for b in &plan.split {
+                    let up_to_b: i64 = rr::open_count_query::<DB>(opd, day_start(*b), *b)
+                        .build_query_scalar()
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                    let day_open = open_on.get(&day(*b)).copied().unwrap_or(0);
+                    parts.split_day(&plan, *b, day_open, up_to_b);
                 }
                 let rows: Vec<(String, String, i64)> =
                     rr::days_query::<DB>("sla_timers_rollup", opd, first, end)

@@ -150,6 +150,30 @@ where
     q
 }
 
+/// Open cases created in `[from, through]` (an index-only count on the partial
+/// index of open cases).
+pub fn open_count_query<'a, DB: Database>(
+    opd: Option<&str>,
+    from: DateTime<Utc>,
+    through: DateTime<Utc>,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(
+        "SELECT count(*) FROM complaint_summary WHERE status NOT IN ('CLOSED', 'REJECTED') \
+         AND created_at >= ",
+    );
+    q.push_bind(from)
+        .push(" AND created_at <= ")
+        .push_bind(through);
+    if let Some(opd) = opd {
+        q.push(" AND opd = ").push_bind(opd.to_string());
+    }
+    q
+}
+
 /// Stopped clocks of cases created in `[from, to)`, row by row.
 pub fn timer_rows_query<'a, DB: Database>(
     opd: Option<&str>,
@@ -238,13 +262,17 @@ pub struct Plan {
     pub direct_days: HashSet<String>,
     pub direct: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     pub age_bounds: [DateTime<Utc>; 4],
+    /// Backlog-age boundaries inside the whole days: the open cases of such a day
+    /// are split between two age buckets by counting those created up to it.
+    pub split: Vec<DateTime<Utc>>,
 }
 
 pub fn plan(scope: &Scope, now: DateTime<Utc>) -> Plan {
     let age_bounds = [1, 3, 7, 30].map(|n| now - Duration::days(n));
     let (days, mut direct) = rollup::split_days(scope.from, scope.to);
-    let mut direct_days = HashSet::new();
+    let direct_days = HashSet::new();
     let mut full = None;
+    let mut split = Vec::new();
     if let Some((first, end)) = &days {
         let start = rollup::parse_day(first)
             .unwrap()
@@ -259,17 +287,19 @@ pub fn plan(scope: &Scope, now: DateTime<Utc>) -> Plan {
         full = Some((start, stop));
         for b in age_bounds {
             let d = day(b);
-            if d >= *first && d < *end && direct_days.insert(d) {
-                direct.push((day_start(b), day_start(b) + Duration::days(1)));
+            if d >= *first && d < *end {
+                split.push(b);
             }
         }
     }
+    direct.retain(|(a, b)| a < b);
     Plan {
         days,
         full,
         direct_days,
         direct,
         age_bounds,
+        split,
     }
 }
 
@@ -314,6 +344,10 @@ impl Parts {
         match measure {
             "open" => {
                 self.open += n;
+                // A day holding an age boundary is split by `split_day`.
+                if plan.split.iter().any(|b| day(*b) == day_text) {
+                    return;
+                }
                 let start = rollup::parse_day(day_text)
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
                     .map(|d| d.and_utc());
@@ -332,6 +366,14 @@ impl Parts {
                 }
             }
         }
+    }
+
+    /// Splits the open cases of the day holding age boundary `b` (`day_open` in
+    /// all, `up_to_b` created at or before `b`) between its two age buckets.
+    pub fn split_day(&mut self, plan: &Plan, b: DateTime<Utc>, day_open: i64, up_to_b: i64) {
+        let older = age_bucket(b, &plan.age_bounds);
+        self.ages[older] += up_to_b;
+        self.ages[older - 1] += day_open - up_to_b;
     }
 
     pub fn summary_row(
