@@ -59,6 +59,8 @@ pub struct Projector<P> {
     projection: P,
     batch: i64,
     histories: std::sync::Mutex<HistoryCache>,
+    /// Roll-up changes collected instead of written (during a rebuild's catch-up).
+    deferred: std::sync::Mutex<Option<crate::rollup::Deltas>>,
 }
 
 /// The histories of recently touched complaints, so a batch loads from the log
@@ -119,6 +121,7 @@ impl<P: Projection> Projector<P> {
             projection,
             batch: 500,
             histories: std::sync::Mutex::new(HistoryCache::new(CACHED_EVENTS)),
+            deferred: std::sync::Mutex::new(None),
         }
     }
 
@@ -132,6 +135,10 @@ impl<P: Projection> Projector<P> {
     pub fn with_cached_events(self, limit: usize) -> Self {
         *self.histories.lock().unwrap() = HistoryCache::new(limit);
         self
+    }
+
+    pub(crate) fn deferred_rollup(&self) -> &std::sync::Mutex<Option<crate::rollup::Deltas>> {
+        &self.deferred
     }
 
     pub fn projection(&self) -> &P {
@@ -254,7 +261,42 @@ impl<P: Projection> Projector<P> {
     /// one is being written (for rebuilds, where the projector alone writes its
     /// shadow table): a batch costs the longer of the two, not their sum. Each
     /// batch is still written with its checkpoint in one transaction.
+    /// The roll-up's changes are added up in memory and written once at the end
+    /// (the shadow's roll-up rows are written once, not once per batch; a rebuild
+    /// that dies halfway starts its shadow afresh anyway).
     pub async fn catch_up_pipelined(&self) -> Result<usize, StoreError> {
+        *self.deferred.lock().unwrap() = Some(Default::default());
+        let caught_up = self.catch_up_pipelined_inner().await;
+        let deferred = self.deferred.lock().unwrap().take().unwrap_or_default();
+        let total = caught_up?;
+        let mut deltas: Vec<(String, String, String, i64)> = deferred
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((opd, day, measure), n)| (opd, day, measure, n))
+            .collect();
+        deltas.sort();
+        if self.projection.rollup().is_some() && !deltas.is_empty() {
+            let name = self.projection.name();
+            match self.log.db() {
+                Db::Postgres(pool) => {
+                    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+                    pg::write_rollup_deltas(&mut tx, name, &deltas).await?;
+                    tx.commit().await.map_err(StoreError::from_sqlx)?;
+                }
+                Db::Sqlite(pool) => {
+                    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
+                    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+                        .await
+                        .map_err(StoreError::from_sqlx)?;
+                    sqlite::write_rollup_deltas(&mut tx, name, &deltas).await?;
+                    tx.commit().await.map_err(StoreError::from_sqlx)?;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn catch_up_pipelined_inner(&self) -> Result<usize, StoreError> {
         let start = self.checkpoint().await?;
         let (send, mut receive) = tokio::sync::mpsc::channel::<Batch>(1);
         let read = async move {

@@ -240,6 +240,24 @@ impl Reads {
                     let Some((b, below)) = leg.locate(k) else {
                         return Err(StoreError::Other("dashboard histogram out of step".into()));
                     };
+                    // Usually the bucket has no values read row by row: the
+                    // index walks to the value (skipping entries, not fetching them).
+                    let no_direct = !leg.direct.iter().any(|v| crate::rollup::bucket(*v) == b);
+                    if let (true, true, Some((from, to))) =
+                        (no_direct, plan.direct_days.is_empty(), plan.full)
+                    {
+                        let v: Option<i64> = rr::bucket_nth_query::<DB>(
+                            opd, leg_name, bucket_range(b), from, to, k - below,
+                        )
+                        .build_query_scalar()
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                        kth[slot] = v.ok_or_else(|| {
+                            StoreError::Other("dashboard histogram out of step".into())
+                        })?;
+                        continue;
+                    }
                     if !values.contains_key(&(leg_name.to_string(), b)) {
                         let mut in_bucket: Vec<i64> = leg
                             .direct

@@ -163,6 +163,24 @@ pub fn deltas(
     out
 }
 
+/// Keeps `deltas` in `deferred` when it is collecting them (a rebuild's
+/// catch-up writes its roll-up once at the end); else hands them back to write.
+pub fn defer(
+    deferred: &std::sync::Mutex<Option<Deltas>>,
+    deltas: Vec<(String, String, String, i64)>,
+) -> Option<Vec<(String, String, String, i64)>> {
+    let mut guard = deferred.lock().unwrap();
+    match guard.as_mut() {
+        Some(acc) => {
+            for (opd, day, measure, n) in deltas {
+                *acc.entry((opd, day, measure)).or_insert(0) += n;
+            }
+            None
+        }
+        None => Some(deltas),
+    }
+}
+
 /// The key values of `rows` for the `WHERE key IN (...)` of the old-row read
 /// (the first key column, the complaint id; the roll-up matches the full key):
 /// only complaints with events before the batch can have rows already.

@@ -254,6 +254,28 @@ where
     q
 }
 
+/// The `n`-th smallest (0-based) used seconds of a leg's stopped clocks in
+/// `[lo, hi)`, cases created in `[from, to)`: an ordered walk of the index on
+/// `(opd, leg, used_seconds, case_created_at)`.
+pub fn bucket_nth_query<'a, DB: Database>(
+    opd: Option<&str>,
+    leg: &str,
+    range: (i64, i64),
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    n: i64,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = bucket_values_query(opd, leg, range, from, to);
+    q.push(" ORDER BY used_seconds LIMIT 1 OFFSET ")
+        .push_bind(n);
+    q
+}
+
 /// How the dashboard's range splits: whole days served by the roll-ups (minus
 /// `direct_days`) and instant ranges read row by row.
 pub struct Plan {

@@ -108,6 +108,7 @@ pub(crate) async fn write_batch<P: Projection>(
             name,
             &batch.rows,
             &batch.seen_before,
+            projector.deferred_rollup(),
         )
         .await?;
     }
@@ -154,6 +155,7 @@ async fn write_rollup(
     name: &str,
     new_rows: &[Vec<Cell>],
     seen_before: &std::collections::HashSet<String>,
+    deferred: &std::sync::Mutex<Option<crate::rollup::Deltas>>,
 ) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let mut old = Vec::new();
@@ -170,6 +172,19 @@ async fn write_rollup(
         }
     }
     let deltas = crate::rollup::deltas(spec, rollup, old, new_rows);
+    let Some(deltas) = crate::rollup::defer(deferred, deltas) else {
+        return Ok(());
+    };
+    write_rollup_deltas(tx, name, &deltas).await
+}
+
+/// Adds `deltas` to `name`'s roll-up inside the caller's transaction.
+pub(crate) async fn write_rollup_deltas(
+    tx: &mut SqliteConnection,
+    name: &str,
+    deltas: &[(String, String, String, i64)],
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
     let table = crate::rollup::table(name);
     for chunk in deltas.chunks(crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::upsert_head(&table));
