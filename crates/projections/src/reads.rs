@@ -207,7 +207,7 @@ impl Reads {
                     .count() as i64;
             }
             for (a, b) in &plan.direct {
-                let rows: Vec<(DateTime<Utc>, String, Option<i64>, Option<DateTime<Utc>>)> =
+                let rows: Vec<rr::SummaryParts> =
                     rr::summary_rows_query::<DB>(opd, *a, *b)
                         .build_query_as()
                         .fetch_all(&mut *tx)
@@ -258,7 +258,9 @@ impl Reads {
                         })?;
                         continue;
                     }
-                    if !values.contains_key(&(leg_name.to_string(), b)) {
+                    if let std::collections::hash_map::Entry::Vacant(vacant) =
+                        values.entry((leg_name.to_string(), b))
+                    {
                         let mut in_bucket: Vec<i64> = leg
                             .direct
                             .iter()
@@ -280,7 +282,7 @@ impl Reads {
                             );
                         }
                         in_bucket.sort_unstable();
-                        values.insert((leg_name.to_string(), b), in_bucket);
+                        vacant.insert(in_bucket);
                     }
                     let in_bucket = &values[&(leg_name.to_string(), b)];
                     kth[slot] = *in_bucket.get((k - below) as usize).ok_or_else(|| {

@@ -355,15 +355,14 @@ pub static TIMERS: RollupSpec = RollupSpec {
     contribute: timers_contribute,
 };
 
+/// `[first, end)` as day texts.
+pub type DayRange = (String, String);
+/// `[from, to)` instants.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// The whole days inside `[from, to)` as `[first, end)` day texts (empty when
 /// none), and the partial pieces at either end as instant ranges.
-pub fn split_days(
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> (
-    Option<(String, String)>,
-    Vec<(DateTime<Utc>, DateTime<Utc>)>,
-) {
+pub fn split_days(from: DateTime<Utc>, to: DateTime<Utc>) -> (Option<DayRange>, Vec<Span>) {
     let first_full = if day_start(from) == from {
         from
     } else {

@@ -129,6 +129,9 @@ where
     q
 }
 
+/// A row of `summary_rows_query`: created_at, status, rating, sla_deadline.
+pub type SummaryParts = (DateTime<Utc>, String, Option<i64>, Option<DateTime<Utc>>);
+
 /// Summary rows created in `[from, to)`: what a roll-up day holds, row by row.
 pub fn summary_rows_query<'a, DB: Database>(
     opd: Option<&str>,
