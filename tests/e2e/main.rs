@@ -18,6 +18,7 @@ mod notes;
 mod ops;
 mod outage;
 mod privacy;
+mod rollups;
 mod sla;
 mod support;
 mod tracking;

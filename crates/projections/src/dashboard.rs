@@ -1,5 +1,7 @@
-//! Dashboards: aggregates over `complaint_summary` and `sla_timers`, computed at
-//! read time (indexed queries; a city's 100,000 cases a year need no rollups yet).
+//! Dashboards: aggregates over `complaint_summary` and `sla_timers`. The server
+//! serves `dashboard` from the roll-ups (`rollup_reads.rs`); these direct queries
+//! over the rows are the definition it must reproduce (`Reads::dashboard_direct`,
+//! compared in the tests) and serve city statistics.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};

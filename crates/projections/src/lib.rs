@@ -7,6 +7,8 @@ mod pg;
 pub mod projector;
 pub mod reads;
 pub mod rebuild;
+pub mod rollup;
+pub mod rollup_reads;
 pub mod rows;
 pub mod sla_query;
 pub mod sla_timers;

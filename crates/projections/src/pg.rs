@@ -13,12 +13,16 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use sqlx::{Executor, PgConnection, PgPool, Postgres, Row};
+use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::projector::{Checkpoint, Projection, Projector};
-use crate::rows;
+use crate::projector::{Batch, Checkpoint, Projection, Projector};
+use crate::rollup::RollupSpec;
+use crate::rows::{self, Cell, TableSpec};
+
+/// Rows per `unnest` upsert (array parameters have no bind-count limit).
+const UNNEST_ROWS: usize = 20_000;
 
 /// Only one projector per projection runs at a time across all server processes.
 const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
@@ -83,9 +87,48 @@ pub async fn apply_batch<P: Projection>(
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
+    write_batch(&mut *tx, projector, checkpoint, &batch).await?;
+    Ok(batch.events as usize)
+}
+
+/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
+/// transaction of its own.
+pub(crate) async fn write_batch_in_tx<P: Projection>(
+    pool: &PgPool,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+    write_batch(&mut tx, projector, checkpoint, batch).await?;
+    tx.commit().await.map_err(StoreError::from_sqlx)
+}
+
+/// Writes a computed batch's rows (and roll-up) and moves the checkpoint inside
+/// the caller's transaction.
+pub(crate) async fn write_batch<P: Projection>(
+    tx: &mut PgConnection,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let projection = projector.projection();
+    let name = projection.name();
     let spec = projection.spec();
-    for chunk in batch.rows.chunks(spec.rows_per_statement()) {
-        rows::upsert::<Postgres>(spec, name, chunk)
+    if let Some(rollup) = projection.rollup() {
+        write_rollup(
+            &mut *tx,
+            spec,
+            rollup,
+            name,
+            &batch.rows,
+            &batch.seen_before,
+            projector.deferred_rollup(),
+        )
+        .await?;
+    }
+    for chunk in batch.rows.chunks(UNNEST_ROWS) {
+        rows::upsert_unnest(spec, name, chunk)
             .build()
             .execute(&mut *tx)
             .await
@@ -110,7 +153,61 @@ pub async fn apply_batch<P: Projection>(
         // Another projector got there first; the caller's transaction must roll back.
         return Err(StoreError::Conflict);
     }
-    Ok(batch.events as usize)
+    Ok(())
+}
+
+/// Reads the rows `new_rows` replace and adds the difference to the roll-up,
+/// inside the caller's transaction (before the rows are written).
+pub(crate) async fn write_rollup(
+    tx: &mut PgConnection,
+    spec: &TableSpec,
+    rollup: &RollupSpec,
+    name: &str,
+    new_rows: &[Vec<Cell>],
+    seen_before: &std::collections::HashSet<String>,
+    deferred: &std::sync::Mutex<Option<crate::rollup::Deltas>>,
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let mut old = Vec::new();
+    let keys = crate::rollup::first_keys(new_rows, seen_before);
+    for keys in keys.chunks(crate::rollup::KEYS_PER_READ) {
+        let mut q = QueryBuilder::<Postgres>::new(crate::rollup::old_rows_head(spec, rollup, name));
+        let mut list = q.separated(", ");
+        for k in keys {
+            list.push_bind(k.clone());
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *tx).await.map_err(sql_err)? {
+            old.push(crate::decode_rollup_row!(rollup, row).map_err(sql_err)?);
+        }
+    }
+    let deltas = crate::rollup::deltas(spec, rollup, old, new_rows);
+    let Some(deltas) = crate::rollup::defer(deferred, deltas) else {
+        return Ok(());
+    };
+    write_rollup_deltas(tx, name, &deltas).await
+}
+
+/// Adds `deltas` to `name`'s roll-up inside the caller's transaction.
+pub(crate) async fn write_rollup_deltas(
+    tx: &mut PgConnection,
+    name: &str,
+    deltas: &[(String, String, String, i64)],
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let table = crate::rollup::table(name);
+    for chunk in deltas.chunks(crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Postgres>::new(crate::rollup::upsert_head(&table));
+        q.push_values(chunk, |mut b, (opd, day, measure, n)| {
+            b.push_bind(opd.clone())
+                .push_bind(day.clone())
+                .push_bind(measure.clone())
+                .push_bind(*n);
+        });
+        q.push(crate::rollup::upsert_tail(&table));
+        q.build().execute(&mut *tx).await.map_err(sql_err)?;
+    }
+    Ok(())
 }
 
 /// Holds the election lock on a dedicated connection while following the log.
@@ -180,21 +277,91 @@ pub async fn rebuild<P: Projection>(
 ) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let shadow_name = shadow.projection().name();
+    let has_rollup = shadow.projection().rollup().is_some();
+    let (live_rollup, shadow_rollup) = (
+        crate::rollup::table(name),
+        crate::rollup::table(shadow_name),
+    );
+    let rollup_create = if has_rollup {
+        format!(
+            "DROP TABLE IF EXISTS {shadow_rollup}; \
+             CREATE TABLE {shadow_rollup} (LIKE {live_rollup} INCLUDING ALL);"
+        )
+    } else {
+        String::new()
+    };
+    let rollup_swap = if has_rollup {
+        format!(
+            "ALTER TABLE {live_rollup} RENAME TO {live_rollup}_old; \
+             ALTER TABLE {shadow_rollup} RENAME TO {live_rollup}; \
+             DROP TABLE {live_rollup}_old;"
+        )
+    } else {
+        String::new()
+    };
+    // The live table's secondary indexes are built on the shadow once it is
+    // filled (one sort each, instead of maintaining them row by row), under
+    // names of their own until the swap gives them the live ones.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i \
+         WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
+         ORDER BY i.indexname",
+    )
+    .bind(name)
+    .fetch_all(pool)
+    .await
+    .map_err(sql_err)?;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(pool)
+        .await
+        .map_err(sql_err)?;
+    let shadow_index = |i: usize| format!("{shadow_name}_ix{i}");
+    let create_indexes: Vec<String> = indexes
+        .iter()
+        .enumerate()
+        .map(|(i, (index, def))| {
+            def.replacen(
+                &format!("INDEX {index} ON {schema}.{name} "),
+                &format!("INDEX {} ON {schema}.{shadow_name} ", shadow_index(i)),
+                1,
+            )
+        })
+        .collect();
+    if let Some(bad) = create_indexes.iter().find(|d| !d.contains(shadow_name)) {
+        return Err(StoreError::Other(format!("cannot rebuild index: {bad}")));
+    }
+    let rename_indexes: String = indexes
+        .iter()
+        .enumerate()
+        .map(|(i, (index, _))| format!("ALTER INDEX {} RENAME TO {index};", shadow_index(i)))
+        .collect();
+    let key = shadow.projection().spec().key.join(", ");
     // A rebuild that died halfway leaves a shadow behind: start it afresh.
     pool.execute(
         format!(
             "DROP TABLE IF EXISTS {shadow_name}; \
-             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING ALL); \
+             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+             ALTER TABLE {shadow_name} ADD CONSTRAINT {shadow_name}_pk_new PRIMARY KEY ({key}); \
+             {rollup_create} \
              DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
         )
         .as_str(),
     )
     .await
     .map_err(sql_err)?;
-    shadow.catch_up().await?;
+    shadow.catch_up_pipelined().await?;
+    for create in &create_indexes {
+        pool.execute(create.as_str()).await.map_err(sql_err)?;
+    }
 
     let mut tx = pool.begin().await.map_err(sql_err)?;
-    tx.execute(format!("LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE").as_str())
+    let lock_rollup = if has_rollup {
+        format!(", {live_rollup}")
+    } else {
+        String::new()
+    };
+    tx.execute(format!("LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE").as_str())
         .await
         .map_err(sql_err)?;
     while apply_batch(&mut tx, shadow).await? > 0 {}
@@ -203,6 +370,9 @@ pub async fn rebuild<P: Projection>(
             "ALTER TABLE {name} RENAME TO {name}_old; \
              ALTER TABLE {shadow_name} RENAME TO {name}; \
              DROP TABLE {name}_old; \
+             {rename_indexes} \
+             ALTER TABLE {name} RENAME CONSTRAINT {shadow_name}_pk_new TO {name}_pkey; \
+             {rollup_swap} \
              INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
              UPDATE projection_checkpoints AS live \
                 SET last_tx_id = s.last_tx_id, last_position = s.last_position, \

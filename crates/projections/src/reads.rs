@@ -12,6 +12,7 @@ use aduan_domain::Case;
 use aduan_store::{Db, StoreError};
 
 use crate::dashboard::{self, Dashboard, GroupBy, Percentiles, Scope, StatRow};
+use crate::rollup_reads;
 use crate::sla_query::{timers_query, TimerFilter, TimerRow};
 use crate::summary_query::{
     count_query, one_query, page_query, split_page, Keyset, Progress, SummaryFilter, SummaryRow,
@@ -64,12 +65,54 @@ impl Reads {
         Ok(split_page(rows, first))
     }
 
+    /// How many rows match: from the roll-up's counters when the filter is only
+    /// about statuses, OPDs and SLA states (plus an exact count of the cases
+    /// whose standing turns today), else counted over the rows.
     pub async fn count(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
+        if !rollup_reads::countable(filter) {
+            return self.count_rows(filter).await;
+        }
+        let repeatable = self.snapshot_statement();
+        on_db!(&self.db, pool, DB => {
+            let mut tx = pool.begin().await.map_err(sql)?;
+            if let Some(s) = repeatable {
+                sqlx::query(s).execute(&mut *tx).await.map_err(sql)?;
+            }
+            let counters: Vec<(String, i64)> = rollup_reads::counters_query::<DB>(filter)
+                .build_query_as()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sql)?;
+            let mut total = rollup_reads::count_from_counters(filter, &counters);
+            if !filter.sla_states.is_empty() {
+                let today: i64 = rollup_reads::today_count_query::<DB>(filter, filter.now)
+                    .build_query_scalar()
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sql)?;
+                total += today;
+            }
+            tx.commit().await.map_err(sql)?;
+            Ok(total)
+        })
+    }
+
+    /// `count` over the rows themselves.
+    pub async fn count_rows(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
         on_db!(&self.db, pool, DB => count_query::<DB>(filter)
             .build_query_scalar()
             .fetch_one(pool)
             .await)
         .map_err(sql)
+    }
+
+    /// Several reads that must agree see one snapshot: PostgreSQL's repeatable
+    /// read (SQLite's read transaction already is one).
+    fn snapshot_statement(&self) -> Option<&'static str> {
+        match &self.db {
+            Db::Postgres(_) => Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+            Db::Sqlite(_) => None,
+        }
     }
 
     /// One complaint's row and its folded case (without personal data), if projected.
@@ -101,8 +144,161 @@ impl Reads {
     }
 
     /// The dashboard of one OPD (or the city) for cases created in the scope;
-    /// open and overdue counts as of `now`.
+    /// open and overdue counts as of `now`. Served by the roll-ups: whole days
+    /// from them, the rest row by row (see `rollup_reads`).
     pub async fn dashboard(
+        &self,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> Result<Dashboard, StoreError> {
+        use crate::rollup::{bucket_range, day, day_start};
+        use crate::rollup_reads::{self as rr, Parts};
+        let plan = rr::plan(scope, now);
+        let opd = scope.opd.as_deref();
+        let repeatable = self.snapshot_statement();
+        on_db!(&self.db, pool, DB => {
+            let mut tx = pool.begin().await.map_err(sql)?;
+            if let Some(s) = repeatable {
+                sqlx::query(s).execute(&mut *tx).await.map_err(sql)?;
+            }
+            let mut parts = Parts::default();
+            if let (Some((first, end)), Some((from, to))) = (&plan.days, plan.full) {
+                let rows: Vec<(String, String, i64)> =
+                    rr::days_query::<DB>("complaint_summary_rollup", opd, first, end)
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                let mut open_on: std::collections::HashMap<String, i64> = Default::default();
+                for (d, m, n) in rows {
+                    if m == "open" {
+                        *open_on.entry(d.clone()).or_insert(0) += n;
+                    }
+                    parts.summary_day(&plan, &d, &m, n, now);
+                }
+                for b in &plan.split {
+                    let up_to_b: i64 = rr::open_count_query::<DB>(opd, day_start(*b), *b)
+                        .build_query_scalar()
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                    let day_open = open_on.get(&day(*b)).copied().unwrap_or(0);
+                    parts.split_day(&plan, *b, day_open, up_to_b);
+                }
+                let rows: Vec<(String, String, i64)> =
+                    rr::days_query::<DB>("sla_timers_rollup", opd, first, end)
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                for (d, m, n) in rows {
+                    parts.timers_day(&plan, &d, &m, n);
+                }
+                // Deadlines that passed today: the roll-up only knows their day.
+                let created: Vec<DateTime<Utc>> =
+                    rr::overdue_today_query::<DB>(opd, from, to, day_start(now), now)
+                        .build_query_scalar()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                parts.overdue += created
+                    .iter()
+                    .filter(|c| !plan.direct_days.contains(&day(**c)))
+                    .count() as i64;
+            }
+            for (a, b) in &plan.direct {
+                let rows: Vec<rr::SummaryParts> =
+                    rr::summary_rows_query::<DB>(opd, *a, *b)
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                for (created, status, rating, deadline) in rows {
+                    parts.summary_row(&plan, created, &status, rating, deadline, now);
+                }
+                let rows: Vec<(String, String, i64)> = rr::timer_rows_query::<DB>(opd, *a, *b)
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(sql)?;
+                for (leg, state, used) in rows {
+                    parts.timer_row(&leg, &state, used);
+                }
+            }
+            // Exact percentiles: the histogram says which bucket holds each rank,
+            // and only that bucket's values are read.
+            let mut percentiles = [None; 4];
+            let mut values: std::collections::HashMap<(String, i64), Vec<i64>> = Default::default();
+            for (i, (leg_name, p)) in [("RESPOND", 0.5), ("RESPOND", 0.9), ("RESOLVE", 0.5), ("RESOLVE", 0.9)]
+                .into_iter()
+                .enumerate()
+            {
+                let Some(leg) = parts.legs.get(leg_name) else { continue };
+                let Some((lo, hi, rank)) = rr::ranks(leg.total(), p) else { continue };
+                let mut kth = [0i64; 2];
+                for (slot, k) in [lo, hi].into_iter().enumerate() {
+                    let Some((b, below)) = leg.locate(k) else {
+                        return Err(StoreError::Other("dashboard histogram out of step".into()));
+                    };
+                    // Usually the bucket has no values read row by row: the
+                    // index walks to the value (skipping entries, not fetching them).
+                    let no_direct = !leg.direct.iter().any(|v| crate::rollup::bucket(*v) == b);
+                    if let (true, true, Some((from, to))) =
+                        (no_direct, plan.direct_days.is_empty(), plan.full)
+                    {
+                        let v: Option<i64> = rr::bucket_nth_query::<DB>(
+                            opd, leg_name, bucket_range(b), from, to, k - below,
+                        )
+                        .build_query_scalar()
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(sql)?;
+                        kth[slot] = v.ok_or_else(|| {
+                            StoreError::Other("dashboard histogram out of step".into())
+                        })?;
+                        continue;
+                    }
+                    if let std::collections::hash_map::Entry::Vacant(vacant) =
+                        values.entry((leg_name.to_string(), b))
+                    {
+                        let mut in_bucket: Vec<i64> = leg
+                            .direct
+                            .iter()
+                            .copied()
+                            .filter(|v| crate::rollup::bucket(*v) == b)
+                            .collect();
+                        if let Some((from, to)) = plan.full {
+                            let rows: Vec<(i64, DateTime<Utc>)> = rr::bucket_values_query::<DB>(
+                                opd, leg_name, bucket_range(b), from, to,
+                            )
+                            .build_query_as()
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(sql)?;
+                            in_bucket.extend(
+                                rows.into_iter()
+                                    .filter(|(_, c)| !plan.direct_days.contains(&day(*c)))
+                                    .map(|(v, _)| v),
+                            );
+                        }
+                        in_bucket.sort_unstable();
+                        vacant.insert(in_bucket);
+                    }
+                    let in_bucket = &values[&(leg_name.to_string(), b)];
+                    kth[slot] = *in_bucket.get((k - below) as usize).ok_or_else(|| {
+                        StoreError::Other("dashboard histogram out of step".into())
+                    })?;
+                }
+                percentiles[i] = Some(rr::interpolate(kth[0], kth[1], lo, rank));
+            }
+            tx.commit().await.map_err(sql)?;
+            Ok(rr::assemble(&parts, percentiles))
+        })
+    }
+
+    /// The dashboard computed over the rows themselves (what the roll-ups must
+    /// reproduce; the tests compare the two).
+    pub async fn dashboard_direct(
         &self,
         scope: &Scope,
         now: DateTime<Utc>,

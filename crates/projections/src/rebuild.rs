@@ -15,6 +15,9 @@ use aduan_store::{Db, EventLog, StoreError};
 use crate::projector::{Projection, Projector};
 use crate::{pg, sqlite};
 
+/// Events per batch of a rebuild at least.
+pub const REBUILD_BATCH: i64 = 10_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebuildReport {
     pub name: String,
@@ -35,8 +38,11 @@ pub async fn rebuild<P: Projection>(
             "not a projection name: {name:?}"
         )));
     }
-    let shadow =
-        Projector::new(log.clone(), live.renamed(&format!("{name}_rebuild"))).with_batch(batch);
+    // Reading from zero, the shadow's history cache holds nearly every
+    // complaint's history as it goes (nothing is reloaded), and large batches
+    // write each complaint's rows once for many of its events.
+    let shadow = Projector::new(log.clone(), live.renamed(&format!("{name}_rebuild")))
+        .with_batch(batch.max(REBUILD_BATCH));
     match log.db() {
         Db::Postgres(pool) => pg::rebuild(&pool, &shadow, &name).await?,
         Db::Sqlite(pool) => sqlite::rebuild(&pool, &shadow, &name).await?,

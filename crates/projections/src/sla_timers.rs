@@ -127,6 +127,10 @@ impl Projection for SlaTimers {
         &SPEC
     }
 
+    fn rollup(&self) -> Option<&'static crate::rollup::RollupSpec> {
+        Some(&crate::rollup::TIMERS)
+    }
+
     fn rows(&self, touched: Vec<Touched>) -> Vec<Vec<Cell>> {
         touched
             .into_iter()

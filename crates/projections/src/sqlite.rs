@@ -11,12 +11,13 @@
 
 use std::time::Duration;
 
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::{Cursor, StoreError};
 
 use crate::projector::{Checkpoint, Projection, Projector};
-use crate::rows;
+use crate::rollup::RollupSpec;
+use crate::rows::{self, Cell, TableSpec};
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -73,6 +74,22 @@ pub async fn apply_batch<P: Projection>(
     Ok(batch.events as usize)
 }
 
+/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
+/// write transaction of its own.
+pub(crate) async fn write_batch_in_tx<P: Projection>(
+    pool: &SqlitePool,
+    projector: &Projector<P>,
+    checkpoint: Checkpoint,
+    batch: &crate::projector::Batch,
+) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    write_batch(&mut tx, projector, checkpoint, batch).await?;
+    tx.commit().await.map_err(StoreError::from_sqlx)
+}
+
 /// Writes a computed batch inside the caller's write transaction.
 pub(crate) async fn write_batch<P: Projection>(
     tx: &mut SqliteConnection,
@@ -83,6 +100,18 @@ pub(crate) async fn write_batch<P: Projection>(
     let projection = projector.projection();
     let name = projection.name();
     let spec = projection.spec();
+    if let Some(rollup) = projection.rollup() {
+        write_rollup(
+            &mut *tx,
+            spec,
+            rollup,
+            name,
+            &batch.rows,
+            &batch.seen_before,
+            projector.deferred_rollup(),
+        )
+        .await?;
+    }
     for chunk in batch.rows.chunks(spec.rows_per_statement()) {
         rows::upsert::<Sqlite>(spec, name, chunk)
             .build()
@@ -117,6 +146,60 @@ pub(crate) async fn write_batch<P: Projection>(
     Ok(())
 }
 
+/// Reads the rows `new_rows` replace and adds the difference to the roll-up,
+/// inside the caller's write transaction (before the rows are written).
+async fn write_rollup(
+    tx: &mut SqliteConnection,
+    spec: &TableSpec,
+    rollup: &RollupSpec,
+    name: &str,
+    new_rows: &[Vec<Cell>],
+    seen_before: &std::collections::HashSet<String>,
+    deferred: &std::sync::Mutex<Option<crate::rollup::Deltas>>,
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let mut old = Vec::new();
+    let keys = crate::rollup::first_keys(new_rows, seen_before);
+    for keys in keys.chunks(crate::rollup::KEYS_PER_READ) {
+        let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::old_rows_head(spec, rollup, name));
+        let mut list = q.separated(", ");
+        for k in keys {
+            list.push_bind(k.clone());
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *tx).await.map_err(sql_err)? {
+            old.push(crate::decode_rollup_row!(rollup, row).map_err(sql_err)?);
+        }
+    }
+    let deltas = crate::rollup::deltas(spec, rollup, old, new_rows);
+    let Some(deltas) = crate::rollup::defer(deferred, deltas) else {
+        return Ok(());
+    };
+    write_rollup_deltas(tx, name, &deltas).await
+}
+
+/// Adds `deltas` to `name`'s roll-up inside the caller's transaction.
+pub(crate) async fn write_rollup_deltas(
+    tx: &mut SqliteConnection,
+    name: &str,
+    deltas: &[(String, String, String, i64)],
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let table = crate::rollup::table(name);
+    for chunk in deltas.chunks(crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(crate::rollup::upsert_head(&table));
+        q.push_values(chunk, |mut b, (opd, day, measure, n)| {
+            b.push_bind(opd.clone())
+                .push_bind(day.clone())
+                .push_bind(measure.clone())
+                .push_bind(*n);
+        });
+        q.push(crate::rollup::upsert_tail(&table));
+        q.build().execute(&mut *tx).await.map_err(sql_err)?;
+    }
+    Ok(())
+}
+
 /// Follows the log by polling until shutdown.
 pub async fn follow<P: Projection>(
     projector: &Projector<P>,
@@ -134,18 +217,14 @@ pub async fn follow<P: Projection>(
     }
 }
 
-/// Builds `shadow`'s table from zero beside the live table `name` (readers keep
-/// the live one meanwhile), then swaps it in inside one write transaction. SQLite
-/// has no `CREATE TABLE ... (LIKE ...)`: the shadow is created from the live
-/// table's own DDL, without its secondary indexes, which are recreated on the
-/// swapped-in table under their own names.
-pub async fn rebuild<P: Projection>(
+/// The DDL of a shadow of table `name` (without its secondary indexes), and the
+/// statements that recreate those indexes.
+async fn shadow_ddl(
     pool: &SqlitePool,
-    shadow: &Projector<P>,
     name: &str,
-) -> Result<(), StoreError> {
+    shadow_name: &str,
+) -> Result<(String, Vec<String>), StoreError> {
     let sql_err = StoreError::from_sqlx;
-    let shadow_name = shadow.projection().name();
     let table_sql: String =
         sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
             .bind(name)
@@ -159,16 +238,48 @@ pub async fn rebuild<P: Projection>(
     .fetch_all(pool)
     .await
     .map_err(sql_err)?;
-    let create_shadow = table_sql.replacen(name, shadow_name, 1);
+    Ok((table_sql.replacen(name, shadow_name, 1), index_sql))
+}
+
+/// Builds `shadow`'s table from zero beside the live table `name` (readers keep
+/// the live one meanwhile), then swaps it in inside one write transaction. SQLite
+/// has no `CREATE TABLE ... (LIKE ...)`: the shadow is created from the live
+/// table's own DDL, without its secondary indexes, which are recreated on the
+/// swapped-in table under their own names.
+pub async fn rebuild<P: Projection>(
+    pool: &SqlitePool,
+    shadow: &Projector<P>,
+    name: &str,
+) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let shadow_name = shadow.projection().name();
+    let (create_shadow, index_sql) = shadow_ddl(pool, name, shadow_name).await?;
+    // The roll-up table goes the same way: built beside, swapped in, indexes recreated.
+    let (rollup_create, rollup_swap, rollup_indexes) = if shadow.projection().rollup().is_some() {
+        let (live_rollup, shadow_rollup) = (
+            crate::rollup::table(name),
+            crate::rollup::table(shadow_name),
+        );
+        let (create, indexes) = shadow_ddl(pool, &live_rollup, &shadow_rollup).await?;
+        (
+            format!("DROP TABLE IF EXISTS {shadow_rollup}; {create};"),
+            format!(
+                "DROP TABLE {live_rollup}; ALTER TABLE {shadow_rollup} RENAME TO {live_rollup};"
+            ),
+            indexes,
+        )
+    } else {
+        (String::new(), String::new(), Vec::new())
+    };
     let mut conn = pool.acquire().await.map_err(sql_err)?;
     sqlx::raw_sql(&format!(
-        "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; \
+        "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; {rollup_create} \
          DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
     ))
     .execute(&mut *conn)
     .await
     .map_err(sql_err)?;
-    shadow.catch_up().await?;
+    shadow.catch_up_pipelined().await?;
 
     let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
         .await
@@ -184,6 +295,7 @@ pub async fn rebuild<P: Projection>(
     sqlx::raw_sql(&format!(
         "DROP TABLE {name}; \
          ALTER TABLE {shadow_name} RENAME TO {name}; \
+         {rollup_swap} \
          {indexes} \
          INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
          UPDATE projection_checkpoints \
@@ -194,6 +306,7 @@ pub async fn rebuild<P: Projection>(
          DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
         indexes = index_sql
             .iter()
+            .chain(&rollup_indexes)
             .map(|s| format!("{s};"))
             .collect::<String>()
     ))

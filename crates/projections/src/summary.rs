@@ -140,6 +140,10 @@ impl Projection for ComplaintSummary {
         &SPEC
     }
 
+    fn rollup(&self) -> Option<&'static crate::rollup::RollupSpec> {
+        Some(&crate::rollup::SUMMARY)
+    }
+
     fn rows(&self, touched: Vec<Touched>) -> Vec<Vec<Cell>> {
         touched.into_iter().filter_map(|t| self.row(t)).collect()
     }

@@ -152,7 +152,7 @@ pub(crate) fn push_in<'a, DB: Database>(
     q.push(")");
 }
 
-fn push_filter<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
+pub(crate) fn push_filter<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
 where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
@@ -197,6 +197,9 @@ where
 }
 
 /// One page (newest first), one row more than asked to tell whether more follow.
+/// Several statuses are read as one index range each, merged: an `IN` list over
+/// the `(status, created_at, complaint_id)` index cannot return rows in order, so
+/// the database would otherwise sort every matching row.
 pub fn page_query<'a, DB: Database>(
     filter: &SummaryFilter,
     after: Option<&Keyset>,
@@ -207,8 +210,41 @@ where
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM complaint_summary"));
-    push_filter(&mut q, filter);
+    if filter.statuses.len() < 2 {
+        let mut q = QueryBuilder::new("");
+        push_page(&mut q, filter, after, first);
+        return q;
+    }
+    let mut q = QueryBuilder::new("");
+    for (i, status) in filter.statuses.iter().enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
+        }
+        q.push("SELECT * FROM (");
+        let one = SummaryFilter {
+            statuses: vec![status.clone()],
+            ..filter.clone()
+        };
+        push_page(&mut q, &one, after, first);
+        q.push(format!(") AS p{i}"));
+    }
+    q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+        .push_bind(first + 1);
+    q
+}
+
+fn push_page<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    filter: &SummaryFilter,
+    after: Option<&Keyset>,
+    first: i64,
+) where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    q.push(format!("SELECT {COLUMNS} FROM complaint_summary"));
+    push_filter(q, filter);
     if let Some(k) = after {
         // Row values compare on both databases (SQLite since 3.15).
         q.push(" AND (created_at, complaint_id) < (")
@@ -219,7 +255,6 @@ where
     }
     q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
         .push_bind(first + 1);
-    q
 }
 
 pub fn count_query<'a, DB: Database>(filter: &SummaryFilter) -> QueryBuilder<'a, DB>

@@ -1,0 +1,315 @@
+//! Reads flat in history size, and rebuild speed (issue 10, points 5 and 6):
+//! `cargo bench -p aduan-api --bench reads`.
+//!
+//! On each store (PostgreSQL and SQLite, `ADUAN_BENCH_STORES`), a log of
+//! `ADUAN_BENCH_BASE_CASES` complaints (default 10,000) is built: seeded through
+//! the command path (`aduan seed`) and grown by copying the seeded complaints under
+//! new ids. The reads are measured against the real release server (p50/p99 of
+//! sequential requests), then the log is grown to at least `ADUAN_BENCH_EVENTS`
+//! events (default 1,000,000) and `ADUAN_BENCH_CASES` complaints (default
+//! 125,000), both projections are rebuilt (`aduan projections rebuild`'s code
+//! path) and the same reads are measured again. Printed: the p99 ratio per read
+//! (large / base; the goal is <= 1.5), and rebuild events/s against a plain
+//! ordered read of the same events (decoded, in the projector's batches) on the
+//! same database in the same run (the goal is >= 0.5).
+//!
+//! Other sizes: ADUAN_BENCH_SEED_CASES (seeded through commands, default 2,000),
+//! ADUAN_BENCH_REQUESTS (per read, default 200), ADUAN_BENCH_REBUILD_BATCH
+//! (events per projector batch, default the CLI's), ADUAN_BENCH_KEEP (set: keep
+//! the database and print its URL, for EXPLAIN ANALYZE).
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
+use aduan_store::{Cursor, EventLog};
+use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+
+/// Events per read of the ordered-read baseline.
+const READ_BATCH: i64 = 10_000;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The projections on the shipped SLA settings, as the server runs them.
+fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
+    let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
+    aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
+}
+
+fn seeded_condition(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "metadata ->> 'channel' = 'seed'",
+        Backend::Sqlite => "json_extract(metadata, '$.channel') = 'seed'",
+    }
+}
+
+/// Copies the seeded complaints under new ids (`<id>~c<g>` for g in `copies`):
+/// same shapes, same sequences and times, in one statement.
+async fn copy_seeded(store: &TestStore, copies: std::ops::RangeInclusive<i64>) {
+    if copies.is_empty() {
+        return;
+    }
+    let (from, to) = (copies.start(), copies.end());
+    // Only the complaints seeded through commands, not earlier copies (which
+    // carry the same metadata).
+    let seeded = format!(
+        "{} AND aggregate_id NOT LIKE '%~c%'",
+        seeded_condition(store.backend)
+    );
+    let sql = match store.backend {
+        Backend::Postgres => format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             SELECT aggregate_type, aggregate_id || '~c' || g, sequence, event_type, event_version, \
+               CASE WHEN event_type = 'Submitted' \
+                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '~c' || g))::json \
+                 ELSE payload END, metadata \
+             FROM events, generate_series({from}, {to}) g WHERE {seeded} ORDER BY g, position"
+        ),
+        Backend::Sqlite => format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             WITH RECURSIVE g(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM g WHERE n < {to}) \
+             SELECT aggregate_type, aggregate_id || '~c' || n, sequence, event_type, event_version, \
+               CASE WHEN event_type = 'Submitted' \
+                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '~c' || n) \
+                 ELSE payload END, metadata \
+             FROM g, events WHERE {seeded} ORDER BY n, position"
+        ),
+    };
+    store.exec(&sql).await.unwrap();
+}
+
+/// p50 and p99 in milliseconds of `n` sequential requests.
+async fn latency(
+    client: &GraphqlClient,
+    query: &str,
+    variables: serde_json::Value,
+    n: usize,
+) -> (f64, f64) {
+    // Warm-up: connection, plan caches.
+    for _ in 0..3 {
+        client.ok(query, variables.clone()).await;
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        client.ok(query, variables.clone()).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[n / 2], times[((n * 99) / 100).min(n - 1)])
+}
+
+struct Read {
+    name: &'static str,
+    query: &'static str,
+}
+
+const READS: &[Read] = &[
+    Read {
+        name: "`me` (no database: the HTTP + JWT + GraphQL floor)",
+        query: "{ me { id } }",
+    },
+    Read {
+        name: "`complaint(id)`",
+        query: "query($id: ID!) { complaint(id: $id) { id status opd title createdAt version } }",
+    },
+    Read {
+        name: "`complaints` first 20, status ASSIGNED/IN_PROGRESS, totalCount",
+        query: "query { complaints(first: 20, filter: {status: [ASSIGNED, IN_PROGRESS]}) { totalCount edges { node { id } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, OPD DPU, totalCount",
+        query: "query { complaints(first: 20, filter: {opd: [\"DPU\"]}) { totalCount edges { node { id } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA BREACHED, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [BREACHED]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA AT_RISK, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [AT_RISK]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA ON_TRACK, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [ON_TRACK]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`dashboard` DPU, last 365 days",
+        query: "query($from: DateTime!, $to: DateTime!) { dashboard(opd: \"DPU\", from: $from, to: $to) { open overdue responseCompliancePct resolutionCompliancePct respondP50Seconds respondP90Seconds resolveP50Seconds resolveP90Seconds backlogByAge { age open } satisfactionIndex ratings } }",
+    },
+];
+
+/// p50/p99 per read against a fresh server on the store.
+async fn measure_reads(store: &TestStore, requests: usize) -> (i64, Vec<(f64, f64)>) {
+    let cases = store.scalar("SELECT count(*) FROM complaint_summary").await;
+    let some_case = store
+        .text("SELECT complaint_id FROM complaint_summary ORDER BY created_at LIMIT 1")
+        .await;
+    // Without the deadline watcher: the copied log holds many overdue cases whose
+    // breaches a live city would have recorded as they happened.
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let supervisor = server.client(&server.token("SUPERVISOR", None, "bench").await);
+    let now = chrono::Utc::now();
+    let window =
+        json!({"from": now - chrono::Duration::days(365), "to": now + chrono::Duration::days(1)});
+    let mut out = Vec::new();
+    for read in READS {
+        let variables = if read.query.contains("$id") {
+            json!({"id": some_case})
+        } else if read.query.contains("$from") {
+            window.clone()
+        } else {
+            json!({})
+        };
+        out.push(latency(&supervisor, read.query, variables, requests).await);
+    }
+    let _ = server.stop().await;
+    (cases, out)
+}
+
+/// Events/s of a plain ordered read of the whole log, decoded, in the
+/// projector's batches: what a rebuild cannot beat.
+async fn ordered_read_rate(log: &dyn EventLog, batch: i64) -> (i64, f64) {
+    let started = Instant::now();
+    let mut cursor = Cursor::default();
+    let mut n = 0i64;
+    loop {
+        let events = log.read_committed_after(cursor, batch).await.unwrap();
+        let Some(&(last, _)) = events.last() else {
+            break;
+        };
+        n += events.len() as i64;
+        cursor = last;
+    }
+    (n, n as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn analyze(store: &TestStore) {
+    // As autovacuum (ANALYZE) would have by now on a live system.
+    let analyze = match store.backend {
+        Backend::Postgres => "VACUUM ANALYZE",
+        Backend::Sqlite => "ANALYZE",
+    };
+    store.exec(analyze).await.unwrap();
+}
+
+async fn bench(backend: Backend) {
+    let seed_cases = env_number("ADUAN_BENCH_SEED_CASES", 2000) as i64;
+    let base_cases = env_number("ADUAN_BENCH_BASE_CASES", 10_000) as i64;
+    let min_events = env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64;
+    let min_cases = env_number("ADUAN_BENCH_CASES", 125_000) as i64;
+    let requests = env_number("ADUAN_BENCH_REQUESTS", 200) as usize;
+    let batch = env_number("ADUAN_BENCH_REBUILD_BATCH", 1000) as i64;
+
+    let store = TestStore::create(backend).await;
+    let log = store.log().await;
+    println!("\n# {backend:?}\n");
+
+    let t = Instant::now();
+    let seeded = std::process::Command::new(BIN)
+        .args(["seed", "--cases", &seed_cases.to_string(), "--days", "60"])
+        .env("DATABASE_URL", &store.url)
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let seed_events = store
+        .scalar(&format!(
+            "SELECT count(*) FROM events WHERE {}",
+            seeded_condition(backend)
+        ))
+        .await;
+    println!(
+        "Seeded {seed_cases} complaints ({seed_events} events) through the command path in {:.0} s.\n",
+        t.elapsed().as_secs_f64()
+    );
+
+    // The base: copies up to `base_cases` complaints.
+    let base_copies = (base_cases + seed_cases - 1) / seed_cases - 1;
+    copy_seeded(&store, 1..=base_copies).await;
+    store.settle().await;
+    let (summary, timers) = shipped_projections();
+    rebuild(&log, &summary, batch).await.unwrap();
+    rebuild(&log, &timers, batch).await.unwrap();
+    analyze(&store).await;
+    let base_events = store.scalar("SELECT count(*) FROM events").await;
+    let (base_n, base) = measure_reads(&store, requests).await;
+
+    // The large log.
+    let copies = ((min_events + seed_events - 1) / seed_events)
+        .max((min_cases + seed_cases - 1) / seed_cases)
+        - 1;
+    copy_seeded(&store, base_copies + 1..=copies).await;
+    store.settle().await;
+    analyze(&store).await;
+    let events = store.scalar("SELECT count(*) FROM events").await;
+    let (read_n, read_rate) = ordered_read_rate(log.as_ref(), READ_BATCH).await;
+    assert_eq!(read_n, events);
+    let mut rebuilds = Vec::new();
+    for report in [
+        rebuild(&log, &summary, batch).await.unwrap(),
+        rebuild(&log, &timers, batch).await.unwrap(),
+    ] {
+        rebuilds.push(report);
+    }
+    // The ordered read again, after the rebuilds (caches as warm as theirs).
+    let (_, read_rate_after) = ordered_read_rate(log.as_ref(), READ_BATCH).await;
+    let read_rate = read_rate.max(read_rate_after);
+    analyze(&store).await;
+    let (large_n, large) = measure_reads(&store, requests).await;
+
+    println!("## Reads: {base_n} complaints ({base_events} events) vs {large_n} complaints ({events} events)\n");
+    println!("| query | base p50 / p99 ms | large p50 / p99 ms | p99 ratio |");
+    println!("|---|---|---|---|");
+    for ((read, (b50, b99)), (l50, l99)) in READS.iter().zip(&base).zip(&large) {
+        println!(
+            "| {} | {b50:.1} / {b99:.1} | {l50:.1} / {l99:.1} | {:.2} |",
+            read.name,
+            l99 / b99
+        );
+    }
+    let batch = batch.max(aduan_projections::rebuild::REBUILD_BATCH);
+    println!(
+        "\n## Rebuild over {events} events (batch {batch})\n\nBaseline: a plain ordered read \
+         of the log (decoded events, in batches) at {read_rate:.0} events/s.\n"
+    );
+    println!("| projection | rebuild | events/s | ratio to the ordered read |");
+    println!("|---|---|---|---|");
+    for report in rebuilds {
+        let rate = report.events as f64 / report.seconds;
+        println!(
+            "| {} | {} events in {:.1} s | {rate:.0} | {:.3} |",
+            report.name,
+            report.events,
+            report.seconds,
+            rate / read_rate
+        );
+    }
+    if std::env::var("ADUAN_BENCH_KEEP").is_ok() {
+        println!("\n(kept: {})", store.url);
+    } else {
+        store.drop_store().await;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_default();
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let name = format!("{backend:?}").to_lowercase();
+        if stores.is_empty() || stores.split(',').any(|s| s.trim() == name) {
+            bench(backend).await;
+        }
+    }
+}
