@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::SerializedEvent;
 use cqrs_es::Aggregate;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
@@ -73,6 +74,13 @@ struct Inner {
     services: ComplaintServices,
     max_attempts: u32,
     cache: CaseCache,
+}
+
+/// What a command appends, and the version it leaves the complaint at.
+struct Decision {
+    events: Vec<SerializedEvent>,
+    key: Option<CommandRecord>,
+    version: i64,
 }
 
 /// The state a command is decided on.
@@ -215,31 +223,12 @@ impl Inner {
                 // The same command twice in one group: the second is a retry.
                 continue;
             }
-            let sink = EventSink::default();
-            let decided = complaint
-                .handle(request.command.clone(), &self.services, &sink)
-                .await;
-            if decided.is_err() {
+            let Ok(decision) = self.decide(request, &mut complaint, version).await else {
                 continue;
-            }
-            let metadata = Metadata::new(
-                &request.command.actor,
-                &request.context,
-                request.command_id.as_deref(),
-                &command_hash(id, &request.command.action),
-            );
-            for event in sink.collect().await {
-                version += 1;
-                let Ok(encoded) = codec::encode(id, version, &event, &metadata) else {
-                    return;
-                };
-                events.push(encoded);
-            }
-            keys.extend(request.command_id.iter().map(|command_id| CommandRecord {
-                command_id: command_id.clone(),
-                complaint_id: id.to_string(),
-                sequence: version,
-            }));
+            };
+            version = decision.version;
+            events.extend(decision.events);
+            keys.extend(decision.key);
             let Some(case) = complaint.0.clone() else {
                 return;
             };
@@ -267,6 +256,47 @@ impl Inner {
                 round_trips: trips,
             }));
         }
+    }
+
+    /// Decides `request` on `complaint` (at `version`), moving it on: the events
+    /// to append, numbered from `version + 1`, and the command id's row. A
+    /// refusal leaves the complaint as it was.
+    async fn decide(
+        &self,
+        request: &CommandRequest,
+        complaint: &mut Complaint,
+        version: i64,
+    ) -> Result<Decision, CommandError> {
+        let id = request.complaint_id.as_str();
+        let sink = EventSink::default();
+        complaint
+            .handle(request.command.clone(), &self.services, &sink)
+            .await?;
+        let hash = command_hash(id, &request.command.action);
+        let metadata = Metadata::new(
+            &request.command.actor,
+            &request.context,
+            request.command_id.as_deref(),
+            &hash,
+        );
+        let events = sink
+            .collect()
+            .await
+            .iter()
+            .zip(version + 1..)
+            .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
+            .collect::<Result<Vec<_>, _>>()?;
+        let version = version + events.len() as i64;
+        let key = request.command_id.as_ref().map(|command_id| CommandRecord {
+            command_id: command_id.clone(),
+            complaint_id: id.to_string(),
+            sequence: version,
+        });
+        Ok(Decision {
+            events,
+            key,
+            version,
+        })
     }
 
     /// One command: decided on the cached (or the log's) state and appended; a
@@ -298,43 +328,21 @@ impl Inner {
                 }
             }
             let mut complaint = state.complaint;
-            let sink = EventSink::default();
-            if let Err(refusal) = complaint
-                .handle(request.command.clone(), &self.services, &sink)
-                .await
-            {
-                if !state.fresh {
-                    continue;
+            let Decision {
+                events,
+                key,
+                version,
+            } = match self.decide(request, &mut complaint, state.version).await {
+                Ok(decision) => decision,
+                Err(CommandError::Domain(_)) if !state.fresh => continue,
+                Err(refusal @ CommandError::Domain(_)) => {
+                    return self.refused(refusal, request, &hash, &mut trips).await
                 }
-                return self
-                    .refused(refusal.into(), request, &hash, &mut trips)
-                    .await;
-            }
-            let metadata = Metadata::new(
-                &request.command.actor,
-                &request.context,
-                request.command_id.as_deref(),
-                &hash,
-            );
-            let serialized = sink
-                .collect()
-                .await
-                .iter()
-                .zip(state.version + 1..)
-                .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
-                .collect::<Result<Vec<_>, _>>()?;
-            let version = state.version + serialized.len() as i64;
-            let keys: Vec<CommandRecord> = request
-                .command_id
-                .iter()
-                .map(|command_id| CommandRecord {
-                    command_id: command_id.clone(),
-                    complaint_id: id.to_string(),
-                    sequence: version,
-                })
-                .collect();
+                Err(other) => return Err(other),
+            };
+            let keys: Vec<CommandRecord> = key.into_iter().collect();
             trips += 1;
-            match self.log.append(&serialized, &keys).await {
+            match self.log.append(&events, &keys).await {
                 Ok(positions) => {
                     let case = complaint.0.clone().ok_or(ComplaintError::NotFound)?;
                     self.cache.put(id, CachedCase { complaint, version });
