@@ -8,6 +8,11 @@ ALTER TABLE complaint_summary ADD COLUMN sla_state_swept text;
 CREATE INDEX IF NOT EXISTS complaint_summary_swept_created
     ON complaint_summary (sla_state_swept, created_at DESC, complaint_id DESC);
 
+-- The rows written since the last sweep, newest first (few: the projector's
+-- writes of the last few seconds; a rebuilt table's every row until its first sweep).
+CREATE INDEX IF NOT EXISTS complaint_summary_unswept
+    ON complaint_summary (created_at DESC, complaint_id DESC) WHERE sla_state_swept IS NULL;
+
 -- The instant each table was last swept to (NULL: never).
 CREATE TABLE IF NOT EXISTS sla_sweeps
 (

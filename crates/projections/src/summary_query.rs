@@ -324,7 +324,9 @@ fn push_page<'a, DB: Database>(
             q.push(" AND sla_state_swept IS NULL");
         }
         Swept::Turned(at) => {
-            q.push(" AND sla_state_swept IS NOT NULL");
+            // NOT IN also leaves out the unswept rows (NULL), and cannot be
+            // an index range: the two instants' indexes serve this part whatever
+            // the statistics say of the swept column.
             push_not_in(q, "sla_state_swept", &filter.sla_states);
             q.push(" AND ((sla_at_risk_at >= ")
                 .push_bind(*at)
