@@ -266,8 +266,8 @@ pub fn sweepable(filter: &SummaryFilter) -> bool {
 
 /// A page of an SLA-state filter over the rows swept at `swept_at <= filter.now`
 /// (see `sla_sweep`): for each wanted state the rows swept as it, plus the rows
-/// unswept, plus the rows whose instants fell since the sweep, each an ordered,
-/// limited index range, merged. Every part keeps the exact condition on the
+/// unswept (each an ordered, limited index range), plus the rows whose instants
+/// fell since the sweep (a small set, read whole), merged. Every part keeps the exact condition on the
 /// standing at `now`, so the page is the one `page_query` returns.
 pub fn swept_page_query<'a, DB: Database>(
     filter: &SummaryFilter,
@@ -346,6 +346,12 @@ fn push_page<'a, DB: Database>(
             .push(", ")
             .push_bind(k.complaint_id.clone())
             .push(")");
+    }
+    if matches!(swept, Swept::Turned(_)) {
+        // Few rows, read whole through the instants' indexes: ordered and
+        // limited, a generic plan (unknown instants) walks the newest cases
+        // instead, as the page did before the sweep.
+        return;
     }
     q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
         .push_bind(first + 1);
