@@ -11,6 +11,7 @@ pub mod rollup;
 pub mod rollup_reads;
 pub mod rows;
 pub mod sla_query;
+pub mod sla_sweep;
 pub mod sla_timers;
 mod sqlite;
 pub mod summary;

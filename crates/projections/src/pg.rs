@@ -250,6 +250,7 @@ pub async fn lead<P: Projection>(
         .map_err(StoreError::from_sqlx)?;
     loop {
         projector.catch_up().await?;
+        projector.sweep_if_due().await;
         tokio::select! {
             notified = listener.recv() => { notified.map_err(StoreError::from_sqlx)?; }
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -36,6 +36,11 @@ pub trait Projection: Send + Sync {
     fn rollup(&self) -> Option<&'static RollupSpec> {
         None
     }
+
+    /// Whether the leader sweeps the table's `sla_state_swept` (see `sla_sweep`).
+    fn sla_swept(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +66,8 @@ pub struct Projector<P> {
     histories: std::sync::Mutex<HistoryCache>,
     /// Roll-up changes collected instead of written (during a rebuild's catch-up).
     deferred: std::sync::Mutex<Option<crate::rollup::Deltas>>,
+    /// When the leader last swept (`sla_sweep`).
+    swept: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// The histories of recently touched complaints, so a batch loads from the log
@@ -122,6 +129,28 @@ impl<P: Projection> Projector<P> {
             batch: 500,
             histories: std::sync::Mutex::new(HistoryCache::new(CACHED_EVENTS)),
             deferred: std::sync::Mutex::new(None),
+            swept: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Sweeps the SLA standings if the projection keeps them and the last sweep
+    /// is `SWEEP_EVERY` old (called by the leader between batches; a failure is
+    /// logged and retried at the next interval: unswept rows are only slower).
+    pub async fn sweep_if_due(&self) {
+        if !self.projection.sla_swept() {
+            return;
+        }
+        {
+            let mut last = self.swept.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < crate::sla_sweep::SWEEP_EVERY) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let name = self.projection.name();
+        match crate::sla_sweep::sweep(&self.log.db(), name, chrono::Utc::now()).await {
+            Ok(r) => tracing::debug!(projection = name, rows = r.rows, "SLA standings swept"),
+            Err(e) => tracing::warn!(projection = name, error = %e, "SLA sweep failed"),
         }
     }
 

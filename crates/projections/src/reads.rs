@@ -15,7 +15,8 @@ use crate::dashboard::{self, Dashboard, GroupBy, Percentiles, Scope, StatRow};
 use crate::rollup_reads;
 use crate::sla_query::{timers_query, TimerFilter, TimerRow};
 use crate::summary_query::{
-    count_query, one_query, page_query, split_page, Keyset, Progress, SummaryFilter, SummaryRow,
+    count_query, one_query, page_query, split_page, sweepable, swept_page_query, Keyset, Progress,
+    SummaryFilter, SummaryRow,
 };
 
 /// Runs `$body` with `$pool` bound to the database's pool and `$DB` to its sqlx
@@ -57,11 +58,51 @@ impl Reads {
         after: Option<&Keyset>,
         first: i64,
     ) -> Result<(Vec<SummaryRow>, bool), StoreError> {
+        if sweepable(filter) {
+            return self.swept_page(filter, after, first).await;
+        }
         let rows = on_db!(&self.db, pool, DB => page_query::<DB>(filter, after, first)
             .build_query_as()
             .fetch_all(pool)
             .await)
         .map_err(sql)?;
+        Ok(split_page(rows, first))
+    }
+
+    /// An SLA-state page: the last sweep's instant and the rows read in one
+    /// snapshot, through the swept column when the sweep is not after `now`.
+    async fn swept_page(
+        &self,
+        filter: &SummaryFilter,
+        after: Option<&Keyset>,
+        first: i64,
+    ) -> Result<(Vec<SummaryRow>, bool), StoreError> {
+        let repeatable = self.snapshot_statement();
+        let rows = on_db!(&self.db, pool, DB => {
+            let mut tx = pool.begin().await.map_err(sql)?;
+            if let Some(s) = repeatable {
+                sqlx::query(s).execute(&mut *tx).await.map_err(sql)?;
+            }
+            let swept_at: Option<Option<DateTime<Utc>>> = sqlx::QueryBuilder::<DB>::new(
+                "SELECT swept_at FROM sla_sweeps WHERE name = ",
+            )
+            .push_bind("complaint_summary".to_string())
+            .build_query_scalar()
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(sql)?;
+            let mut query = match swept_at.flatten() {
+                Some(at) if at <= filter.now => swept_page_query::<DB>(filter, after, first, at),
+                _ => page_query::<DB>(filter, after, first),
+            };
+            let rows: Vec<SummaryRow> = query
+                .build_query_as()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sql)?;
+            tx.commit().await.map_err(sql)?;
+            rows
+        });
         Ok(split_page(rows, first))
     }
 

@@ -207,6 +207,7 @@ pub async fn follow<P: Projection>(
 ) -> Result<(), StoreError> {
     loop {
         projector.catch_up().await?;
+        projector.sweep_if_due().await;
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
             _ = shutdown.changed() => return Ok(()),

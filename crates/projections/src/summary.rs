@@ -61,6 +61,9 @@ static SPEC: TableSpec = TableSpec {
         "sla_state",
         "sla_at_risk_at",
         "sla_deadline",
+        // The standing as of the last sweep (`sla_sweep`): NULL whenever the
+        // projector writes the row, so a row changed after a sweep is read as unswept.
+        "sla_state_swept",
         "reporter_ref",
         "version",
         "last_position",
@@ -115,6 +118,7 @@ impl ComplaintSummary {
             sla.map(|s| s.state.as_str()).into(),
             sla.and_then(|s| s.at_risk_at).into(),
             sla.and_then(|s| s.deadline).into(),
+            Cell::Text(None),
             reporter_ref.as_deref().into(),
             version.into(),
             position.into(),
@@ -146,5 +150,9 @@ impl Projection for ComplaintSummary {
 
     fn rows(&self, touched: Vec<Touched>) -> Vec<Vec<Cell>> {
         touched.into_iter().filter_map(|t| self.row(t)).collect()
+    }
+
+    fn sla_swept(&self) -> bool {
+        true
     }
 }

@@ -121,7 +121,7 @@ const COLUMNS: &str =
 
 /// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `now`
 /// (the same rule: running clocks only make a stored state worse).
-fn push_sla_state<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, now: DateTime<Utc>)
+pub(crate) fn push_sla_state<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, now: DateTime<Utc>)
 where
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
 {
@@ -148,6 +148,18 @@ pub(crate) fn push_in<'a, DB: Database>(
     let mut list = q.separated(", ");
     for v in values {
         list.push_bind(v.clone());
+    }
+    q.push(")");
+}
+
+fn push_not_in<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, column: &str, states: &[TimerState])
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    q.push(format!(" AND {column} NOT IN ("));
+    let mut list = q.separated(", ");
+    for s in states {
+        list.push_bind(s.as_str().to_string());
     }
     q.push(")");
 }
@@ -212,7 +224,7 @@ where
 {
     if filter.statuses.len() < 2 {
         let mut q = QueryBuilder::new("");
-        push_page(&mut q, filter, after, first);
+        push_page(&mut q, filter, after, first, &Swept::Any);
         return q;
     }
     let mut q = QueryBuilder::new("");
@@ -225,8 +237,64 @@ where
             statuses: vec![status.clone()],
             ..filter.clone()
         };
-        push_page(&mut q, &one, after, first);
+        push_page(&mut q, &one, after, first, &Swept::Any);
         q.push(format!(") AS p{i}"));
+    }
+    q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+        .push_bind(first + 1);
+    q
+}
+
+/// Which rows of the swept column (`sla_sweep`) a page reads.
+enum Swept {
+    /// All (no condition).
+    Any,
+    /// Those swept as this state.
+    Is(TimerState),
+    /// Those written since the last sweep.
+    Unswept,
+    /// Those swept as none of the filter's states whose at-risk instant or
+    /// deadline falls in `[swept_at, now]`.
+    Turned(DateTime<Utc>),
+}
+
+/// Whether `swept_page_query` can serve this filter's page (one index range per
+/// SLA state; several statuses too would need one per pair).
+pub fn sweepable(filter: &SummaryFilter) -> bool {
+    !filter.sla_states.is_empty() && filter.statuses.len() < 2
+}
+
+/// A page of an SLA-state filter over the rows swept at `swept_at <= filter.now`
+/// (see `sla_sweep`): for each wanted state the rows swept as it, plus the rows
+/// unswept (each an ordered, limited index range), plus the rows whose instants
+/// fell since the sweep (a small set, read whole), merged. Every part keeps the exact condition on the
+/// standing at `now`, so the page is the one `page_query` returns.
+pub fn swept_page_query<'a, DB: Database>(
+    filter: &SummaryFilter,
+    after: Option<&Keyset>,
+    first: i64,
+    swept_at: DateTime<Utc>,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut states = filter.sla_states.clone();
+    states.sort_by_key(|s| s.as_str());
+    states.dedup();
+    let parts = states
+        .into_iter()
+        .map(Swept::Is)
+        .chain([Swept::Unswept, Swept::Turned(swept_at)]);
+    let mut q = QueryBuilder::new("");
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
+        }
+        q.push("SELECT * FROM (");
+        push_page(&mut q, filter, after, first, &part);
+        q.push(format!(") AS s{i}"));
     }
     q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
         .push_bind(first + 1);
@@ -238,6 +306,7 @@ fn push_page<'a, DB: Database>(
     filter: &SummaryFilter,
     after: Option<&Keyset>,
     first: i64,
+    swept: &Swept,
 ) where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
@@ -245,6 +314,31 @@ fn push_page<'a, DB: Database>(
 {
     q.push(format!("SELECT {COLUMNS} FROM complaint_summary"));
     push_filter(q, filter);
+    match swept {
+        Swept::Any => {}
+        Swept::Is(state) => {
+            q.push(" AND sla_state_swept = ")
+                .push_bind(state.as_str().to_string());
+        }
+        Swept::Unswept => {
+            q.push(" AND sla_state_swept IS NULL");
+        }
+        Swept::Turned(at) => {
+            // NOT IN also leaves out the unswept rows (NULL), and cannot be
+            // an index range: the two instants' indexes serve this part whatever
+            // the statistics say of the swept column.
+            push_not_in(q, "sla_state_swept", &filter.sla_states);
+            q.push(" AND ((sla_at_risk_at >= ")
+                .push_bind(*at)
+                .push(" AND sla_at_risk_at <= ")
+                .push_bind(filter.now)
+                .push(") OR (sla_deadline >= ")
+                .push_bind(*at)
+                .push(" AND sla_deadline <= ")
+                .push_bind(filter.now)
+                .push("))");
+        }
+    }
     if let Some(k) = after {
         // Row values compare on both databases (SQLite since 3.15).
         q.push(" AND (created_at, complaint_id) < (")
@@ -252,6 +346,12 @@ fn push_page<'a, DB: Database>(
             .push(", ")
             .push_bind(k.complaint_id.clone())
             .push(")");
+    }
+    if matches!(swept, Swept::Turned(_)) {
+        // Few rows, read whole through the instants' indexes: ordered and
+        // limited, a generic plan (unknown instants) walks the newest cases
+        // instead, as the page did before the sweep.
+        return;
     }
     q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
         .push_bind(first + 1);

@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use aduan_domain::sla::{self, CaseSla, TimerState};
 use aduan_domain::{Action, Actor, Assign, ComplaintEvent, FixedClock, RequestInfo, Role};
-use aduan_projections::summary_query::SummaryFilter;
+use aduan_projections::sla_sweep;
+use aduan_projections::summary_query::{Keyset, SummaryFilter};
 use aduan_projections::{ComplaintSummary, Projector, Reads};
 use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus_with, request, services_at, sla, start, submit, verify};
@@ -43,6 +44,65 @@ async fn truth(bus: &CommandBus, id: &str, now: DateTime<Utc>) -> Option<TimerSt
     CaseSla::of(&sla::timers(&events, &book, &calendar, now)).map(|s| s.state_at(now))
 }
 
+/// Pages of every SLA state at `now` against the domain's computation from the
+/// events, against `CaseSla::state_at` over each stored row, and page by page.
+async fn check(
+    bus: &CommandBus,
+    reads: &Reads,
+    ids: &[&'static str],
+    now: DateTime<Utc>,
+    at: &str,
+    seen: &mut std::collections::HashSet<(&'static str, TimerState)>,
+) {
+    let all = SummaryFilter {
+        now,
+        ..SummaryFilter::default()
+    };
+    let (every, _) = reads.page(&all, None, 100).await.unwrap();
+    for state in TimerState::ALL {
+        let filter = SummaryFilter {
+            sla_states: vec![state],
+            now,
+            ..SummaryFilter::default()
+        };
+        let (rows, _) = reads.page(&filter, None, 100).await.unwrap();
+        let listed: BTreeSet<String> = rows.iter().map(|r| r.complaint_id.clone()).collect();
+        let mut expected = BTreeSet::new();
+        for id in ids {
+            if truth(bus, id, now).await == Some(state) {
+                expected.insert(id.to_string());
+                seen.insert((*id, state));
+            }
+        }
+        assert_eq!(listed, expected, "{state:?} at {at}");
+        // In the same order as the unfiltered list, filtered row by row.
+        let by_rows: Vec<&str> = every
+            .iter()
+            .filter(|r| r.sla_state_at(now) == Some(state))
+            .map(|r| r.complaint_id.as_str())
+            .collect();
+        let in_order: Vec<&str> = rows.iter().map(|r| r.complaint_id.as_str()).collect();
+        assert_eq!(in_order, by_rows, "{state:?} at {at}");
+        // Page by page through the cursors.
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let (page, more) = reads.page(&filter, after.as_ref(), 1).await.unwrap();
+            paged.extend(page.iter().map(|r| r.complaint_id.clone()));
+            after = page.last().map(|r| Keyset {
+                created_at: r.created_at,
+                complaint_id: r.complaint_id.clone(),
+            });
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(paged, in_order, "{state:?} at {at}, page by page");
+        let count = reads.count(&filter).await.unwrap();
+        assert_eq!(count, expected.len() as i64, "{state:?} count at {at}");
+    }
+}
+
 async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend) {
     let store = TestStore::create(backend).await;
     let clock = Arc::new(FixedClock::at(start())); // Monday 09:00 WITA
@@ -74,42 +134,55 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
     store.settle().await;
     let (calendar, book) = sla();
     let reads = Reads::new(bus.log().db());
-    Projector::new(bus.log().clone(), ComplaintSummary::new(calendar, book))
-        .catch_up()
-        .await
-        .unwrap();
+    let projector = Projector::new(bus.log().clone(), ComplaintSummary::new(calendar, book));
+    projector.catch_up().await.unwrap();
 
-    let ids = ["undispatched", "dispatched", "waiting", "late"];
+    let mut ids = vec!["undispatched", "dispatched", "waiting", "late"];
     let mut seen = std::collections::HashSet::new();
+    let db = bus.log().db();
     for hours in [0, 10, 30, 50, 60, 80, 100, 120, 170, 200, 260, 400, 2000] {
         let now = start() + Duration::hours(hours);
-        for state in TimerState::ALL {
-            let filter = SummaryFilter {
-                sla_states: vec![state],
-                now,
-                ..SummaryFilter::default()
-            };
-            let (rows, _) = reads.page(&filter, None, 100).await.unwrap();
-            let listed: BTreeSet<String> = rows.iter().map(|r| r.complaint_id.clone()).collect();
-            let mut expected = BTreeSet::new();
-            for id in ids {
-                if truth(&bus, id, now).await == Some(state) {
-                    expected.insert(id.to_string());
-                    seen.insert((id, state));
-                }
-            }
-            assert_eq!(listed, expected, "{state:?} at +{hours} h");
-            for row in &rows {
-                assert_eq!(
-                    row.sla_state_at(now),
-                    Some(state),
-                    "{} at +{hours} h",
-                    row.complaint_id
-                );
-            }
-            let count = reads.count(&filter).await.unwrap();
-            assert_eq!(count, expected.len() as i64);
+        // Swept at the previous instant (none at the first): the rows whose
+        // instants fell since are read as such; then swept at `now` itself.
+        check(&bus, &reads, &ids, now, &format!("+{hours} h"), &mut seen).await;
+        sla_sweep::sweep(&db, "complaint_summary", now)
+            .await
+            .unwrap();
+        let unswept = store
+            .scalar("SELECT count(*) FROM complaint_summary WHERE sla_state_swept IS NULL")
+            .await;
+        assert_eq!(unswept, 0);
+        check(
+            &bus,
+            &reads,
+            &ids,
+            now,
+            &format!("+{hours} h swept"),
+            &mut seen,
+        )
+        .await;
+        if hours == 120 {
+            // A case written after the sweep is unswept until the next one.
+            clock.set(now);
+            run(&bus, "fresh", agent(), submit("fresh")).await;
+            store.settle().await;
+            projector.catch_up().await.unwrap();
+            ids.push("fresh");
+            check(&bus, &reads, &ids, now, "+120 h, fresh", &mut seen).await;
         }
+    }
+    // A `now` before the last sweep reads without the swept column.
+    for hours in [170, 1000] {
+        let now = start() + Duration::hours(hours);
+        check(
+            &bus,
+            &reads,
+            &ids,
+            now,
+            &format!("+{hours} h, before the sweep"),
+            &mut seen,
+        )
+        .await;
     }
     // The instants cover every state the cases pass through.
     for wanted in [
@@ -121,6 +194,8 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
         ("dispatched", TimerState::Breached),
         ("waiting", TimerState::OnTrack),
         ("late", TimerState::Breached),
+        ("fresh", TimerState::OnTrack),
+        ("fresh", TimerState::Breached),
     ] {
         assert!(seen.contains(&wanted), "never saw {wanted:?}");
     }

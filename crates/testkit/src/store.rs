@@ -135,10 +135,21 @@ impl TestStore {
 
     /// Every row of `table` as text, in `order` (to compare tables row for row).
     pub async fn rows_as_text(&self, table: &str, order: &str) -> Vec<String> {
+        self.rows_as_text_except(table, order, &[]).await
+    }
+
+    /// `rows_as_text` without the columns `except`.
+    pub async fn rows_as_text_except(
+        &self,
+        table: &str,
+        order: &str,
+        except: &[&str],
+    ) -> Vec<String> {
         match self.db().await {
             Db::Postgres(pool) => {
+                let removed: String = except.iter().map(|c| format!(" - '{c}'")).collect();
                 sqlx::query_scalar(&format!(
-                    "SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"
+                    "SELECT (to_jsonb(t){removed})::text FROM {table} t ORDER BY {order}"
                 ))
                 .fetch_all(&pool)
                 .await
@@ -150,6 +161,10 @@ impl TestStore {
                         .fetch_all(&pool)
                         .await
                         .expect("columns");
+                let columns: Vec<String> = columns
+                    .into_iter()
+                    .filter(|c| !except.contains(&c.as_str()))
+                    .collect();
                 sqlx::query_scalar(&format!(
                     "SELECT json_array({}) FROM {table} ORDER BY {order}",
                     columns.join(", ")

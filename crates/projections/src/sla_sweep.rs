@@ -1,0 +1,143 @@
+//! The SLA standing "as of the last sweep" (`complaint_summary.sla_state_swept`),
+//! so a page of cases in one SLA state is an index range instead of a walk over
+//! the newest cases.
+//!
+//! A case's standing changes with the clock (its stored `sla_state` is as of its
+//! last event; `sla_at_risk_at` and `sla_deadline` say when it worsens). The sweep
+//! records, in one transaction, each row's standing at an instant `T` and `T`
+//! itself (`sla_sweeps`). The projector writes NULL ("unswept") into the column
+//! with every row it writes. So at any `now >= T`, in one snapshot, a row is
+//! either unswept, or its swept standing is its standing at `T`, and its standing
+//! at `now` differs from that only if `sla_at_risk_at` or `sla_deadline` falls in
+//! `[T, now]`. A page in state S (see `summary_query::swept_page_query`) reads
+//! the rows swept as S, the unswept rows and the rows whose instants fell since
+//! `T`, each an ordered index range, and keeps those whose standing at `now` (the
+//! same exact rule as without a sweep) is S. A late sweep costs speed, never
+//! correctness; a `now` before `T` reads the rows without the column.
+//!
+//! Each sweep moves `T` forward (never back) and re-sweeps the unswept rows and
+//! those whose instants fell in `[previous T, new T]`: the rows whose standing may
+//! have changed. The projector's leader runs it between its batches, so it never
+//! races the projector's own writes; sweeps serialize on their `sla_sweeps` row.
+//!
+//! The column is a cache of the clock, not a function of the events: a rebuilt
+//! table has every row unswept until the next sweep (rebuild comparisons see it
+//! NULL on both sides when no sweep ran between them).
+
+use chrono::{DateTime, Utc};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use aduan_store::{Db, StoreError};
+
+use crate::summary_query::push_sla_state;
+
+/// How often the projector's leader sweeps (between batches).
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The swept value of a row without any SLA clock (NULL means unswept).
+pub const NO_CLOCK: &str = "NONE";
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub swept_at: DateTime<Utc>,
+    pub rows: u64,
+}
+
+fn update_query<'a, DB: Database>(
+    table: &str,
+    from: Option<DateTime<Utc>>,
+    to: DateTime<Utc>,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("UPDATE {table} SET sla_state_swept = COALESCE("));
+    push_sla_state(&mut q, to);
+    q.push(", ").push_bind(NO_CLOCK.to_string()).push(")");
+    if let Some(from) = from {
+        q.push(" WHERE sla_state_swept IS NULL OR (sla_at_risk_at >= ")
+            .push_bind(from)
+            .push(" AND sla_at_risk_at <= ")
+            .push_bind(to)
+            .push(") OR (sla_deadline >= ")
+            .push_bind(from)
+            .push(" AND sla_deadline <= ")
+            .push_bind(to)
+            .push(")");
+    }
+    q
+}
+
+/// Sweeps `table` (a `complaint_summary`) to `at`, or to its last sweep's
+/// instant if that is later.
+pub async fn sweep(db: &Db, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError> {
+    let sql = StoreError::from_sqlx;
+    match db {
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await.map_err(sql)?;
+            sqlx::query(
+                "INSERT INTO sla_sweeps (name, swept_at) VALUES ($1, NULL) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(table)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql)?;
+            let from: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT swept_at FROM sla_sweeps WHERE name = $1 FOR UPDATE")
+                    .bind(table)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sql)?;
+            let to = from.map_or(at, |f| f.max(at));
+            let rows = update_query::<sqlx::Postgres>(table, from, to)
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(sql)?
+                .rows_affected();
+            sqlx::query("UPDATE sla_sweeps SET swept_at = $2 WHERE name = $1")
+                .bind(table)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql)?;
+            tx.commit().await.map_err(sql)?;
+            Ok(SweepReport { swept_at: to, rows })
+        }
+        Db::Sqlite(pool) => {
+            let mut tx = pool.begin().await.map_err(sql)?;
+            // A write first: the transaction holds the write lock from its start,
+            // so what it reads next cannot change under it.
+            sqlx::query(
+                "INSERT INTO sla_sweeps (name, swept_at) VALUES (?, NULL) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(table)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql)?;
+            let from: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT swept_at FROM sla_sweeps WHERE name = ?")
+                    .bind(table)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sql)?;
+            let to = from.map_or(at, |f| f.max(at));
+            let rows = update_query::<sqlx::Sqlite>(table, from, to)
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(sql)?
+                .rows_affected();
+            sqlx::query("UPDATE sla_sweeps SET swept_at = ? WHERE name = ?")
+                .bind(to)
+                .bind(table)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql)?;
+            tx.commit().await.map_err(sql)?;
+            Ok(SweepReport { swept_at: to, rows })
+        }
+    }
+}
