@@ -382,6 +382,69 @@ pub fn split_days(from: DateTime<Utc>, to: DateTime<Utc>) -> (Option<DayRange>, 
     (Some((day(first_full), day(end_full))), partial)
 }
 
+/// The roll-up writers, `write_rollup` and `write_rollup_deltas`, for one
+/// database: the same statements on either, compiled once per sqlx type.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! rollup_writers {
+    ($DB:ty, $Conn:ty) => {
+        /// Reads the rows `new_rows` replace and adds the difference to the roll-up,
+        /// inside the caller's transaction (before the rows are written).
+        pub(crate) async fn write_rollup(
+            tx: &mut $Conn,
+            spec: &TableSpec,
+            rollup: &RollupSpec,
+            name: &str,
+            new_rows: &[Vec<Cell>],
+            seen_before: &std::collections::HashSet<String>,
+            deferred: &std::sync::Mutex<Option<$crate::rollup::Deltas>>,
+        ) -> Result<(), StoreError> {
+            let sql_err = StoreError::from_sqlx;
+            let mut old = Vec::new();
+            let keys = $crate::rollup::first_keys(new_rows, seen_before);
+            for keys in keys.chunks($crate::rollup::KEYS_PER_READ) {
+                let mut q =
+                    QueryBuilder::<$DB>::new($crate::rollup::old_rows_head(spec, rollup, name));
+                let mut list = q.separated(", ");
+                for k in keys {
+                    list.push_bind(k.clone());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *tx).await.map_err(sql_err)? {
+                    old.push($crate::decode_rollup_row!(rollup, row).map_err(sql_err)?);
+                }
+            }
+            let deltas = $crate::rollup::deltas(spec, rollup, old, new_rows);
+            let Some(deltas) = $crate::rollup::defer(deferred, deltas) else {
+                return Ok(());
+            };
+            write_rollup_deltas(tx, name, &deltas).await
+        }
+
+        /// Adds `deltas` to `name`'s roll-up inside the caller's transaction.
+        pub(crate) async fn write_rollup_deltas(
+            tx: &mut $Conn,
+            name: &str,
+            deltas: &[(String, String, String, i64)],
+        ) -> Result<(), StoreError> {
+            let sql_err = StoreError::from_sqlx;
+            let table = $crate::rollup::table(name);
+            for chunk in deltas.chunks($crate::rollup::ROLLUP_ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::<$DB>::new($crate::rollup::upsert_head(&table));
+                q.push_values(chunk, |mut b, (opd, day, measure, n)| {
+                    b.push_bind(opd.clone())
+                        .push_bind(day.clone())
+                        .push_bind(measure.clone())
+                        .push_bind(*n);
+                });
+                q.push($crate::rollup::upsert_tail(&table));
+                q.build().execute(&mut *tx).await.map_err(sql_err)?;
+            }
+            Ok(())
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
