@@ -26,17 +26,12 @@ use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
 use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
-const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+mod common;
+
+use common::{env_number, seed, BIN};
 
 /// Events per read of the ordered-read baseline.
 const READ_BATCH: i64 = 10_000;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The projections on the shipped SLA settings, as the server runs them.
 fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
@@ -232,16 +227,7 @@ async fn bench(backend: Backend) {
     println!("\n# {backend:?}\n");
 
     let t = Instant::now();
-    let seeded = std::process::Command::new(BIN)
-        .args(["seed", "--cases", &seed_cases.to_string(), "--days", "60"])
-        .env("DATABASE_URL", &store.url)
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    seed(&store, seed_cases);
     let seed_events = store
         .scalar(&format!(
             "SELECT count(*) FROM events WHERE {}",

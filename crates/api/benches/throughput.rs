@@ -27,7 +27,9 @@ use serde_json::{json, Value};
 use aduan_store::Db;
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
-const BIN: &str = env!("CARGO_BIN_EXE_aduan");
+mod common;
+
+use common::{env_number, seed, BIN};
 
 const SUBMIT: &str =
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
@@ -40,13 +42,6 @@ const RESPOND: &str =
 const NOTE: &str = "mutation($input: AddNoteInput!) { addNote(input: $input) { version } }";
 const ESCALATE: &str =
     "mutation($input: EscalateComplaintInput!) { escalateComplaint(input: $input) { version } }";
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn report(command_id: Option<String>) -> Value {
     let mut input = json!({
@@ -463,19 +458,6 @@ async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
     .await;
     let _ = server.stop().await;
     [submit, escalate]
-}
-
-fn seed(store: &TestStore, cases: usize) {
-    let seeded = std::process::Command::new(BIN)
-        .args(["seed", "--cases", &cases.to_string(), "--days", "60"])
-        .env("DATABASE_URL", &store.url)
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
 }
 
 async fn history_size(store: &TestStore, events: i64) {

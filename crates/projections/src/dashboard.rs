@@ -274,11 +274,19 @@ where
     .push_bind(from)
     .push(" AND created_at < ")
     .push_bind(to);
+    and_opd(&mut q, opd);
+    q.push(" GROUP BY 1 ORDER BY 1");
+    q
+}
+
+/// Narrows a query on a table with an `opd` column to one OPD, if one is given.
+pub(crate) fn and_opd<'a, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'a, DB>, opd: Option<&str>)
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
     if let Some(opd) = opd {
         q.push(" AND opd = ").push_bind(opd.to_string());
     }
-    q.push(" GROUP BY 1 ORDER BY 1");
-    q
 }
 
 #[cfg(test)]

@@ -123,9 +123,7 @@ where
     q.push_bind(first.to_string())
         .push(" AND day < ")
         .push_bind(end.to_string());
-    if let Some(opd) = opd {
-        q.push(" AND opd = ").push_bind(opd.to_string());
-    }
+    crate::dashboard::and_opd(&mut q, opd);
     q
 }
 
@@ -147,9 +145,7 @@ where
          FROM complaint_summary WHERE created_at >= ",
     );
     q.push_bind(from).push(" AND created_at < ").push_bind(to);
-    if let Some(opd) = opd {
-        q.push(" AND opd = ").push_bind(opd.to_string());
-    }
+    crate::dashboard::and_opd(&mut q, opd);
     q
 }
 
@@ -171,9 +167,7 @@ where
     q.push_bind(from)
         .push(" AND created_at <= ")
         .push_bind(through);
-    if let Some(opd) = opd {
-        q.push(" AND opd = ").push_bind(opd.to_string());
-    }
+    crate::dashboard::and_opd(&mut q, opd);
     q
 }
 
@@ -194,9 +188,7 @@ where
     q.push_bind(from)
         .push(" AND case_created_at < ")
         .push_bind(to);
-    if let Some(opd) = opd {
-        q.push(" AND opd = ").push_bind(opd.to_string());
-    }
+    crate::dashboard::and_opd(&mut q, opd);
     q
 }
 
@@ -221,9 +213,7 @@ where
         .push_bind(from)
         .push(" AND created_at < ")
         .push_bind(to);
-    if let Some(opd) = opd {
-        q.push(" AND opd = ").push_bind(opd.to_string());
-    }
+    crate::dashboard::and_opd(&mut q, opd);
     q
 }
 
