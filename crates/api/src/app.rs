@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use std::net::SocketAddr;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -11,7 +13,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
-use aduan_projections::{Projector, Watcher};
+use aduan_projections::sla_alerts::SlaAlertFeed;
+use aduan_projections::{LiveFeed, Projector, Reads, Watcher};
 use aduan_store::CommandBus;
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -21,6 +24,7 @@ use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RAT
 use crate::metrics;
 use crate::rate_limit::SubmitLimiter;
 use crate::settings;
+use crate::ws::{self, WsSettings};
 
 /// Requests larger than this are refused before they are parsed.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -38,6 +42,7 @@ pub struct AppState {
     pub client_ip_header: Option<HeaderName>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    pub ws: WsSettings,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -57,12 +62,18 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     let tracking = settings::tracking_key(log.as_ref()).await?;
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
+    let live = LiveFeed::new(bus.log().clone());
+    let alerts = SlaAlertFeed::new(Reads::new(bus.log().db()));
     let state = AppState {
         schema: graphql::build(
             bus.clone(),
             sla.clone(),
             SubmitLimiter::new(args.submit_rate_per_minute, args.submit_burst),
             tracking,
+            graphql::Live {
+                events: live.clone(),
+                alerts: alerts.clone(),
+            },
         ),
         bus,
         keys,
@@ -73,6 +84,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             .transpose()
             .map_err(|e| anyhow::anyhow!("ADUAN_CLIENT_IP_HEADER: {e}"))?,
         metrics,
+        ws: WsSettings {
+            ping_every: std::time::Duration::from_secs(args.ws_ping_seconds.max(1)),
+        },
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (summary, timers) = settings::projections(&sla)?;
@@ -90,6 +104,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             let stopped = stopped.clone();
             async move { timers.run(stopped).await }
         }),
+        tokio::spawn(live.run(stopped.clone())),
+        tokio::spawn(alerts.run(stopped.clone())),
     ];
     if args.watch {
         projecting.push(tokio::spawn(
@@ -138,13 +154,41 @@ async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
+}
+
+/// A WebSocket upgrade speaks GraphQL (`ws.rs`); any other GET gets GraphiQL.
+async fn graphql_get(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) if headers.contains_key(axum::http::header::UPGRADE) => {
+            return rejection.into_response()
+        }
+        Err(_) => return graphiql().await.into_response(),
+    };
+    let header_token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    upgrade
+        .protocols(ws::PROTOCOLS)
+        .max_message_size(MAX_BODY_BYTES)
+        .on_upgrade(move |socket| {
+            let protocol = ws::Protocol::of(socket.protocol().and_then(|p| p.to_str().ok()));
+            ws::serve(state, socket, protocol, peer, header_token)
+        })
 }
 
 async fn graphiql() -> Html<String> {

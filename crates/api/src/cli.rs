@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// (0: none). Each costs a few kilobytes; a stale one is caught and reread.
     #[arg(long, env = "ADUAN_CASE_CACHE", default_value_t = aduan_store::bus::DEFAULT_CACHED_CASES)]
     pub case_cache: usize,
+    /// How often the server pings GraphQL WebSocket clients; one silent for two
+    /// of these is dropped.
+    #[arg(long, env = "ADUAN_WS_PING_SECONDS", default_value_t = 15)]
+    pub ws_ping_seconds: u64,
     /// How often the deadline watcher looks for passed deadlines.
     #[arg(long, env = "ADUAN_WATCH_INTERVAL_MS", default_value_t = 1000)]
     pub watch_interval_ms: u64,

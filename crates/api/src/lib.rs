@@ -10,3 +10,4 @@ pub mod rate_limit;
 pub mod seed;
 pub mod settings;
 pub mod transfer;
+pub mod ws;

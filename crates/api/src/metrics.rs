@@ -24,6 +24,8 @@ pub const LAG_SECONDS: &str = "aduan_projector_lag_seconds";
 pub const POOL: &str = "aduan_db_pool_connections";
 pub const POOL_MAX: &str = "aduan_db_pool_max_connections";
 pub const DATABASE_UP: &str = "aduan_database_up";
+pub const WS_CONNECTIONS: &str = "aduan_websocket_connections";
+pub const SUBSCRIPTIONS: &str = "aduan_subscriptions_active";
 /// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
 pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
@@ -98,6 +100,11 @@ fn describe() {
         "1 when the database answered the last scrape's queries within 1 s"
     );
     describe_counter!(BREACHES, "SLA breaches the deadline watcher recorded");
+    describe_gauge!(WS_CONNECTIONS, "Open GraphQL WebSocket connections");
+    describe_gauge!(
+        SUBSCRIPTIONS,
+        "Operations running on GraphQL WebSocket connections (subscriptions, mostly)"
+    );
     describe_counter!(
         AUTO_CLOSED,
         "Cases the deadline watcher closed automatically"
@@ -120,6 +127,30 @@ pub fn spawn_upkeep(handle: PrometheusHandle) {
 
 /// One GraphQL request: `operation` from [`operation_label`], `code` "ok" or
 /// the first error's `extensions.code`.
+/// Counts an open WebSocket connection while it lives.
+pub struct WsConnection(());
+
+impl WsConnection {
+    pub fn open() -> WsConnection {
+        metrics::gauge!(WS_CONNECTIONS).increment(1.0);
+        WsConnection(())
+    }
+}
+
+impl Drop for WsConnection {
+    fn drop(&mut self) {
+        metrics::gauge!(WS_CONNECTIONS).decrement(1.0);
+    }
+}
+
+pub fn subscription_started() {
+    metrics::gauge!(SUBSCRIPTIONS).increment(1.0);
+}
+
+pub fn subscription_ended() {
+    metrics::gauge!(SUBSCRIPTIONS).decrement(1.0);
+}
+
 pub fn record_request(operation: &str, code: &str) {
     metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code.to_string())
         .increment(1);

@@ -44,6 +44,7 @@ pub enum Kind {
     Query,
     FieldGroup,
     Mutation,
+    Subscription,
 }
 
 /// Everything the API lets a caller do, named as the GraphQL schema names it.
@@ -77,10 +78,14 @@ pub enum Operation {
     Reopen,
     Rate,
     AddNote,
+    ComplaintEvents,
+    ComplaintUpdated,
+    TrackedComplaintUpdated,
+    SlaAlerts,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 27] = [
+    pub const ALL: [Operation; 31] = [
         Operation::Complaint,
         Operation::Complaints,
         Operation::ComplaintHistory,
@@ -108,6 +113,10 @@ impl Operation {
         Operation::Reopen,
         Operation::Rate,
         Operation::AddNote,
+        Operation::ComplaintEvents,
+        Operation::ComplaintUpdated,
+        Operation::TrackedComplaintUpdated,
+        Operation::SlaAlerts,
     ];
 
     /// The schema's name (field groups: the fields they cover).
@@ -141,6 +150,10 @@ impl Operation {
             Reopen => "reopenComplaint",
             Rate => "rateComplaint",
             AddNote => "addNote",
+            ComplaintEvents => "complaintEvents",
+            ComplaintUpdated => "complaintUpdated",
+            TrackedComplaintUpdated => "trackedComplaintUpdated",
+            SlaAlerts => "slaAlerts",
         }
     }
 
@@ -150,6 +163,9 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote => Kind::Mutation,
+            ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
+                Kind::Subscription
+            }
             _ => Kind::Query,
         }
     }
@@ -220,6 +236,12 @@ pub fn access(role: Role, op: Operation) -> Access {
         Rate => [Own, Own, No, No, No, No, No, No, No],
         // SYSTEM: bridges record what other systems said about the case.
         AddNote => [No, No, A, A, Opd, Opd, No, No, A],
+        // Subscriptions deliver what the matching query shows, event by event:
+        // each notice is checked against the case as it stands after the event,
+        // so an OPD stops receiving a case from its transfer away on.
+        ComplaintEvents | ComplaintUpdated => [No, Own, A, A, Opd, Opd, A, A, A],
+        TrackedComplaintUpdated => [Own; 9],
+        SlaAlerts => [No, No, A, A, Opd, Opd, A, A, A],
     };
     let column = ROLES
         .iter()
@@ -276,11 +298,17 @@ pub fn markdown() -> String {
     }
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(ROLES.len()));
-    for kind in [Kind::Query, Kind::FieldGroup, Kind::Mutation] {
+    for kind in [
+        Kind::Query,
+        Kind::FieldGroup,
+        Kind::Mutation,
+        Kind::Subscription,
+    ] {
         let title = match kind {
             Kind::Query => "queries",
             Kind::FieldGroup => "fields of `Complaint` (and `complaintHistory` payloads)",
             Kind::Mutation => "mutations",
+            Kind::Subscription => "subscriptions",
         };
         out.push_str(&format!("\n| **{title}** |{}", " |".repeat(ROLES.len())));
         for op in Operation::ALL.into_iter().filter(|o| o.kind() == kind) {
@@ -306,7 +334,10 @@ mod tests {
                     Access::OwnOpd | Access::OwnOpdNamed => assert!(role.is_opd_scoped()),
                     Access::OwnCases => assert!(
                         matches!(role, Role::Citizen | Role::Public)
-                            || op == Operation::TrackedComplaint,
+                            || matches!(
+                                op,
+                                Operation::TrackedComplaint | Operation::TrackedComplaintUpdated
+                            ),
                         "{role} {op:?}"
                     ),
                     _ => {}
@@ -345,6 +376,17 @@ mod tests {
                 staff,
                 "{role}"
             );
+        }
+    }
+
+    #[test]
+    fn only_tracked_complaint_updated_is_open_to_the_public() {
+        for op in Operation::ALL
+            .into_iter()
+            .filter(|o| o.kind() == Kind::Subscription)
+        {
+            let open = access(Role::Public, op) != Access::Refused;
+            assert_eq!(open, op == Operation::TrackedComplaintUpdated, "{op:?}");
         }
     }
 

@@ -118,6 +118,26 @@ pub enum ComplaintEvent {
 /// The version every event is written with today.
 pub const EVENT_VERSION: &str = "1";
 
+/// Every `event_type_name`, for clients that filter by type.
+pub const EVENT_TYPES: [&str; 16] = [
+    "Submitted",
+    "Verified",
+    "Rejected",
+    "Assigned",
+    "Transferred",
+    "Responded",
+    "InfoRequested",
+    "InfoProvided",
+    "FieldHandled",
+    "Escalated",
+    "Closed",
+    "Reopened",
+    "Rated",
+    "SlaBreached",
+    "AutoClosed",
+    "NoteAdded",
+];
+
 impl ComplaintEvent {
     pub fn event_type_name(&self) -> &'static str {
         match self {

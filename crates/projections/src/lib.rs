@@ -3,6 +3,7 @@
 
 pub mod dashboard;
 pub mod history;
+pub mod live;
 mod pg;
 pub mod projector;
 pub mod reads;
@@ -10,6 +11,7 @@ pub mod rebuild;
 pub mod rollup;
 pub mod rollup_reads;
 pub mod rows;
+pub mod sla_alerts;
 pub mod sla_query;
 pub mod sla_sweep;
 pub mod sla_timers;
@@ -20,6 +22,7 @@ pub mod view;
 pub mod watcher;
 
 pub use history::HistoryEntry;
+pub use live::{LiveEvent, LiveFeed};
 pub use projector::{Projection, Projector};
 pub use reads::Reads;
 pub use rebuild::{rebuild, RebuildReport};

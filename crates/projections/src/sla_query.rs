@@ -37,6 +37,9 @@ pub struct TimerFilter {
     pub legs: Vec<String>,
     /// States as of `now`.
     pub states: Vec<TimerState>,
+    /// Only running clocks that turn AT_RISK or BREACHED in `(from, to]` by time
+    /// alone (`slaAlerts`).
+    pub turning: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// The SQL condition for "in `state` at `now`", the same rule as `sla::state_at`.
@@ -101,6 +104,17 @@ where
             push_state(&mut q, *state, now);
         }
         q.push(")");
+    }
+    if let Some((from, to)) = filter.turning {
+        q.push(" AND stopped_at IS NULL AND NOT paused AND ((at_risk_at > ")
+            .push_bind(from)
+            .push(" AND at_risk_at <= ")
+            .push_bind(to)
+            .push(") OR (deadline > ")
+            .push_bind(from)
+            .push(" AND deadline <= ")
+            .push_bind(to)
+            .push("))");
     }
     q.push(" ORDER BY deadline, complaint_id, leg LIMIT ")
         .push_bind(limit);

@@ -1,5 +1,5 @@
-//! The write side's storage: the event log (`EventLog`) on PostgreSQL through
-//! postgres-es or on SQLite through sqlite-es, the command bus that turns a command
+//! The write side's storage: the event log (`EventLog`) on PostgreSQL or on
+//! SQLite, the command bus that turns a command
 //! into appended events, with idempotency and optimistic concurrency, and the
 //! export format that moves a log between the two.
 
@@ -14,6 +14,7 @@ pub mod postgres;
 pub mod queue;
 mod sql;
 pub mod sqlite;
+pub mod wake;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::StoredEvent;
@@ -23,3 +24,4 @@ pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan};
 pub use metadata::{Metadata, RequestContext};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;
+pub use wake::WakeUps;

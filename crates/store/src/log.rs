@@ -108,6 +108,18 @@ pub trait EventLog: Send + Sync {
         limit: i64,
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError>;
 
+    /// The newest place a reader following `read_committed_after` can stand on
+    /// now: everything at or before it is readable, and every event committed
+    /// later comes after it. The start of the log when it is empty.
+    async fn head(&self) -> Result<Cursor, StoreError>;
+
+    /// The reading place of the event at `position` (for resuming after an event
+    /// a reader was given); `None` when no event has that position.
+    async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError>;
+
+    /// A new source of wake-ups for readers following the log (see `wake`).
+    async fn wake_ups(&self) -> Result<Box<dyn crate::wake::WakeUps>, StoreError>;
+
     /// Up to `limit` events after position `after`, raw, in position order.
     async fn export_after(&self, after: i64, limit: i64) -> Result<Vec<ExportedEvent>, StoreError> {
         sql::export_after(&self.db(), after, limit).await

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row as _};
 
@@ -31,6 +31,35 @@ use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
 };
 use crate::sql;
+use crate::wake::{Commits, WakeUps};
+
+/// The channel the events table's trigger notifies at commit (migration 0002).
+pub const NOTIFY_CHANNEL: &str = "aduan_events";
+
+/// Wake-ups from any process's appends (LISTEN) and, without the round trip,
+/// from this process's own.
+pub struct PgWakeUps {
+    listener: PgListener,
+    local: tokio::sync::watch::Receiver<u64>,
+}
+
+#[async_trait::async_trait]
+impl WakeUps for PgWakeUps {
+    async fn next(&mut self) -> Result<(), StoreError> {
+        // sqlx's listener reconnects by itself on `recv`, but notifications sent
+        // while it was away are gone; the error makes the reader re-read its way
+        // forward from its cursor instead of trusting the silence.
+        tokio::select! {
+            notified = self.listener.try_recv() => match notified {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(StoreError::Other("LISTEN connection lost".into())),
+                Err(e) => Err(StoreError::from_sqlx(e)),
+            },
+            changed = self.local.changed() => changed
+                .map_err(|_| StoreError::Other("the event log was dropped".into())),
+        }
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -53,6 +82,7 @@ impl Default for PgOptions {
 pub struct PgEventLog {
     pool: PgPool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    commits: Commits,
 }
 
 impl PgEventLog {
@@ -73,6 +103,7 @@ impl PgEventLog {
         PgEventLog {
             pool,
             upcasters: codec::upcasters(),
+            commits: Commits::default(),
         }
     }
 }
@@ -111,7 +142,7 @@ impl EventLog for PgEventLog {
         };
         let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
         let key = |f: fn(&CommandRecord) -> String| command_ids.iter().map(f).collect::<Vec<_>>();
-        sqlx::query_scalar::<_, i64>(APPEND)
+        let positions = sqlx::query_scalar::<_, i64>(APPEND)
             .bind(&last.aggregate_type)
             .bind(column(|e| e.aggregate_id.clone()))
             .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
@@ -124,7 +155,50 @@ impl EventLog for PgEventLog {
             .bind(command_ids.iter().map(|k| k.sequence).collect::<Vec<_>>())
             .fetch_all(&self.pool)
             .await
-            .map_err(append_error)
+            .map_err(append_error)?;
+        self.commits.committed();
+        Ok(positions)
+    }
+
+    async fn head(&self) -> Result<Cursor, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position FROM events \
+             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(
+            row.map_or_else(Cursor::default, |(tx_id, position)| Cursor {
+                tx_id,
+                position,
+            }),
+        )
+    }
+
+    async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
+        let tx_id: Option<i64> =
+            sqlx::query_scalar("SELECT tx_id::text::bigint FROM events WHERE position = $1")
+                .bind(position)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        Ok(tx_id.map(|tx_id| Cursor { tx_id, position }))
+    }
+
+    async fn wake_ups(&self) -> Result<Box<dyn WakeUps>, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        listener
+            .listen(NOTIFY_CHANNEL)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(Box::new(PgWakeUps {
+            listener,
+            local: self.commits.watch(),
+        }))
     }
 
     /// Committed events after `after` in (tx_id, position) order, at most `limit`.

@@ -36,6 +36,7 @@ use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
 };
 use crate::sql;
+use crate::wake::{Commits, LocalWakeUps, WakeUps};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
@@ -45,6 +46,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteEventLog {
     pool: SqlitePool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    commits: Commits,
     path: PathBuf,
 }
 
@@ -65,6 +67,7 @@ impl SqliteEventLog {
         Ok(SqliteEventLog {
             pool,
             upcasters: codec::upcasters(),
+            commits: Commits::default(),
             path: path.to_path_buf(),
         })
     }
@@ -189,10 +192,37 @@ impl EventLog for SqliteEventLog {
             .await
             .map_err(StoreError::from_sqlx)?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
+        self.commits.committed();
         // AUTOINCREMENT numbers the rows in insertion order; RETURNING's own
         // order is unspecified.
         positions.sort_unstable();
         Ok(positions)
+    }
+
+    async fn head(&self) -> Result<Cursor, StoreError> {
+        let position: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(Cursor {
+            tx_id: 0,
+            position: position.unwrap_or(0),
+        })
+    }
+
+    async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM events WHERE position = ?")
+                .bind(position)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        Ok(found.map(|position| Cursor { tx_id: 0, position }))
+    }
+
+    /// This process is the only writer, so its own commits are all there is.
+    async fn wake_ups(&self) -> Result<Box<dyn WakeUps>, StoreError> {
+        Ok(Box::new(LocalWakeUps(self.commits.watch())))
     }
 
     async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError> {

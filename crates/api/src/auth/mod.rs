@@ -106,6 +106,16 @@ impl JwtKeys {
     /// algorithm we hold no key for is refused, so a token cannot pick a weaker
     /// check), then expiry, not-before, issuer and audience.
     pub async fn verify(&self, token: &str) -> Result<Actor, AuthError> {
+        self.verify_expiring(token).await.map(|(actor, _)| actor)
+    }
+
+    /// `verify`, with the instant after which the token is refused (its `exp`
+    /// plus the leeway), for connections that outlive a request: a WebSocket
+    /// ends when its token does.
+    pub async fn verify_expiring(
+        &self,
+        token: &str,
+    ) -> Result<(Actor, chrono::DateTime<chrono::Utc>), AuthError> {
         let invalid = |e: &dyn std::fmt::Display| AuthError::Invalid(e.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
         let key = match (header.alg, &self.hs256, &self.jwks) {
@@ -118,7 +128,10 @@ impl JwtKeys {
         };
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(header.alg))
             .map_err(|e| invalid(&e))?;
-        actor_from_claims(data.claims)
+        let leeway = i64::try_from(self.rules.leeway_seconds).unwrap_or(i64::MAX);
+        let expires = chrono::DateTime::from_timestamp(data.claims.exp.saturating_add(leeway), 0)
+            .ok_or_else(|| invalid(&"exp is out of range"))?;
+        Ok((actor_from_claims(data.claims)?, expires))
     }
 
     /// Issuer and audience bind the provider's tokens; HS256 tokens are the

@@ -12,12 +12,14 @@ mod list;
 mod mutation;
 mod query;
 mod sla;
+mod sla_alerts;
+mod subscription;
 mod tracking;
 mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::tracking::TrackingKey;
@@ -27,6 +29,7 @@ use crate::rate_limit::SubmitLimiter;
 
 pub use context::{ClientKey, Correlation, RequestAuth};
 pub use mutation::{MutationRoot, RATE_LIMITED};
+pub use subscription::SubscriptionRoot;
 
 /// Every query, merged from the modules that own them.
 #[derive(MergedObject, Default)]
@@ -39,17 +42,23 @@ pub struct QueryRoot(
     tracking::TrackingQuery,
 );
 
-pub type AduanSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deep or expensive queries are refused before they run.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 1000;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(limits::AliasLimit)
+}
+
+/// What the subscriptions are fed from: one of each per server process.
+pub struct Live {
+    pub events: Arc<aduan_projections::LiveFeed>,
+    pub alerts: Arc<aduan_projections::sla_alerts::SlaAlertFeed>,
 }
 
 pub fn build(
@@ -57,9 +66,12 @@ pub fn build(
     sla: SlaConfig,
     limiter: SubmitLimiter,
     tracking: TrackingKey,
+    live: Live,
 ) -> AduanSchema {
     let reads = aduan_projections::Reads::new(bus.log().db());
     builder()
+        .data(live.events)
+        .data(live.alerts)
         .data(bus)
         .data(reads)
         .data(Arc::new(sla))

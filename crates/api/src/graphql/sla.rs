@@ -97,7 +97,7 @@ fn unit_of(name: &str) -> Result<Unit> {
 }
 
 impl SlaTimer {
-    fn from_row(row: TimerRow, now: DateTime<Utc>) -> Result<SlaTimer> {
+    pub(crate) fn from_row(row: TimerRow, now: DateTime<Utc>) -> Result<SlaTimer> {
         Ok(SlaTimer {
             state: row.state_at(now).into(),
             state_changed_at: row.state_changed_at(now),
@@ -237,6 +237,7 @@ impl SlaQuery {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            turning: None,
         };
         match scope {
             Scope::All => {}

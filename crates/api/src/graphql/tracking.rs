@@ -5,8 +5,9 @@ use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::Operation;
-use aduan_domain::{tracking, ComplaintEvent, Status};
+use aduan_domain::{tracking, Actor, ComplaintEvent, Status};
 use aduan_projections::{history, ComplaintView};
+use aduan_store::{EventLog, StoredEvent};
 
 use super::access::{check_case, guard};
 use super::context::bus;
@@ -57,6 +58,63 @@ fn not_found() -> async_graphql::Error {
     gql_error("NOT_FOUND", "no complaint has this tracking code")
 }
 
+/// The complaint a tracking code is for and its events, if `actor` may follow
+/// it with `op`; a wrong code answers as if there were no such case.
+pub async fn tracked(
+    log: &dyn EventLog,
+    actor: &Actor,
+    op: Operation,
+    tracking_code: &str,
+) -> Result<(String, Vec<StoredEvent>)> {
+    let id = tracking::complaint_id_of(tracking_code).ok_or_else(not_found)?;
+    let events = log.load(&id).await.map_err(store_error)?;
+    let view = ComplaintView::from_events(&events).ok_or_else(not_found)?;
+    check_case(actor, op, &view.case, Some(tracking_code)).map_err(|_| not_found())?;
+    Ok((id, events))
+}
+
+/// The public view of a case from its events.
+pub fn view(events: &[StoredEvent]) -> Option<TrackedComplaint> {
+    let case = ComplaintView::from_events(events)?.case;
+    let responses = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            ComplaintEvent::Responded {
+                message,
+                occurred_at,
+            } => Some(PublicResponse {
+                message: message.clone(),
+                responded_at: *occurred_at,
+            }),
+            _ => None,
+        })
+        .collect();
+    let notes = history::notes(events, false)
+        .map(|n| PublicNote {
+            text: n.text,
+            added_at: n.occurred_at,
+        })
+        .collect();
+    let c = case;
+    Some(TrackedComplaint {
+        can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
+        id: ID(c.id),
+        status: c.status.into(),
+        category: c.category,
+        opd: c.opd,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        verified_at: c.verified_at,
+        assigned_at: c.assigned_at,
+        first_response_at: c.first_response_at,
+        closed_at: c.closed_at,
+        resolution: c.resolution.map(Into::into),
+        rating: c.rating.map(i32::from),
+        responses,
+        notes,
+    })
+}
+
 #[derive(Default)]
 pub struct TrackingQuery;
 
@@ -70,53 +128,14 @@ impl TrackingQuery {
         tracking_code: String,
     ) -> Result<TrackedComplaint> {
         let (actor, _) = guard(ctx, Operation::TrackedComplaint)?;
-        let id = tracking::complaint_id_of(&tracking_code).ok_or_else(not_found)?;
-        let events = bus(ctx)?.log().load(&id).await.map_err(store_error)?;
-        let view = ComplaintView::from_events(&events).ok_or_else(not_found)?;
-        // A wrong code answers as if there were no such case.
-        check_case(
+        let log = bus(ctx)?.log();
+        let (_, events) = tracked(
+            log.as_ref(),
             &actor,
             Operation::TrackedComplaint,
-            &view.case,
-            Some(&tracking_code),
+            &tracking_code,
         )
-        .map_err(|_| not_found())?;
-        let responses = events
-            .iter()
-            .filter_map(|e| match &e.event {
-                ComplaintEvent::Responded {
-                    message,
-                    occurred_at,
-                } => Some(PublicResponse {
-                    message: message.clone(),
-                    responded_at: *occurred_at,
-                }),
-                _ => None,
-            })
-            .collect();
-        let notes = history::notes(&events, false)
-            .map(|n| PublicNote {
-                text: n.text,
-                added_at: n.occurred_at,
-            })
-            .collect();
-        let c = view.case;
-        Ok(TrackedComplaint {
-            can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
-            id: ID(c.id),
-            status: c.status.into(),
-            category: c.category,
-            opd: c.opd,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            verified_at: c.verified_at,
-            assigned_at: c.assigned_at,
-            first_response_at: c.first_response_at,
-            closed_at: c.closed_at,
-            resolution: c.resolution.map(Into::into),
-            rating: c.rating.map(i32::from),
-            responses,
-            notes,
-        })
+        .await?;
+        view(&events).ok_or_else(not_found)
     }
 }
