@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 
@@ -139,6 +139,10 @@ async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
+        .route(
+            "/graphiql/assets/{version}/{name}",
+            get(crate::graphiql::asset),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -147,12 +151,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .finish(),
-    )
+async fn graphiql() -> Response {
+    crate::graphiql::page()
 }
 
 async fn graphql_post(
