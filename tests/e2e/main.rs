@@ -8,6 +8,7 @@ mod dashboard;
 mod durability;
 mod errors;
 mod fuzz;
+mod graphiql;
 mod hot_case;
 mod idempotency;
 mod keys;

@@ -8,7 +8,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 
@@ -155,6 +155,10 @@ async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphiql/assets/{version}/{name}",
+            get(crate::graphiql::asset),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -175,7 +179,7 @@ async fn graphql_get(
         Err(rejection) if headers.contains_key(axum::http::header::UPGRADE) => {
             return rejection.into_response()
         }
-        Err(_) => return graphiql().await.into_response(),
+        Err(_) => return crate::graphiql::page(),
     };
     let header_token = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -191,13 +195,6 @@ async fn graphql_get(
         })
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .finish(),
-    )
-}
 
 async fn graphql_post(
     State(state): State<AppState>,

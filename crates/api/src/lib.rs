@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
 pub mod rate_limit;

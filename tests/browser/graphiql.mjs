@@ -1,0 +1,149 @@
+// Drives Debian's Chromium through aduan's GraphiQL page as a person would:
+// loads it, opens the documentation explorer, finds the Query fields, puts a
+// token in the Headers editor, runs a query and reads the result pane.
+// Fails (exit 1, reason on stderr) on any request to another host, any script
+// error or Content-Security-Policy violation on the page.
+//
+// Usage: node graphiql.mjs <page URL> <bearer token> <query> <expected fields...>
+// Prints the result pane's JSON on stdout. ADUAN_CHROMIUM overrides the browser.
+import { chromium } from 'playwright-core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [pageUrl, token, query, ...fields] = process.argv.slice(2);
+if (!pageUrl || !token || !query || fields.length === 0) {
+  console.error('usage: node graphiql.mjs <page URL> <token> <query> <expected fields...>');
+  process.exit(2);
+}
+const origin = new URL(pageUrl).origin;
+const STEP_MS = 20_000;
+
+const problems = [];
+const requests = [];
+const introspections = [];
+
+function fail(message) {
+  throw new Error(message);
+}
+
+// Reads a CodeMirror 5 editor's text (GraphiQL 4 keeps the instance on its
+// wrapper element).
+async function editorText(locator) {
+  return locator.evaluate((el) => el.CodeMirror.getValue());
+}
+
+let browser;
+try {
+  const executablePath = process.env.ADUAN_CHROMIUM || '/usr/bin/chromium';
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      // Root in a container has no user namespace sandbox.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+      timeout: 30_000,
+    });
+  } catch (e) {
+    fail(`cannot start Chromium at ${executablePath} (scripts/ensure-chromium installs it): ${e.message}`);
+  }
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // Nothing may leave the server: any other host is refused and reported.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('data:') || new URL(url).origin === origin) return route.continue();
+    problems.push(`request to another host: ${url}`);
+    return route.abort('blockedbyclient');
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('websocket', (ws) => {
+    if (new URL(ws.url()).host !== new URL(origin).host) problems.push(`WebSocket to another host: ${ws.url()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`script error on the page: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('response', async (r) => {
+    const body = r.request().postData() || '';
+    if (body.includes('IntrospectionQuery')) {
+      introspections.push(`HTTP ${r.status()}: ${(await r.text().catch(() => '')).slice(0, 300)}`);
+    }
+  });
+
+  const response = await page.goto(pageUrl);
+  if (!response || response.status() !== 200) fail(`GET ${pageUrl} answered ${response && response.status()}`);
+  await page.locator('.graphiql-container').waitFor().catch(() => fail('GraphiQL did not render'));
+
+  // The documentation explorer, from the schema GraphiQL introspected.
+  await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+  const explorer = page.locator('.graphiql-doc-explorer');
+  // Either the root types or GraphiQL's error, whichever comes first.
+  const rootType = explorer.locator('a.graphiql-doc-explorer-type-name').first();
+  await rootType.or(explorer.locator('.graphiql-doc-explorer-error')).first().waitFor().catch(() => {});
+  try {
+    await rootType.click({ timeout: 1000 });
+  } catch {
+    fail(`the documentation explorer shows no root type: ${JSON.stringify(await explorer.innerText().catch(() => ''))}; introspection: ${introspections.join(' | ') || 'none sent'}`);
+  }
+  await explorer.locator('.graphiql-doc-explorer-field-name').first().waitFor();
+  const listed = await explorer.locator('.graphiql-doc-explorer-field-name').allInnerTexts();
+  const missing = fields.filter((f) => !listed.includes(f));
+  if (missing.length) fail(`the documentation explorer lacks Query fields ${missing.join(', ')}; it lists ${listed.join(', ')}`);
+
+  // The token, typed into the Headers editor (GraphiQL closes brackets and
+  // quotes as they are typed, so the closing ones are typed over).
+  await page.getByRole('button', { name: 'Headers' }).click();
+  const headers = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
+  await headers.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(`{"Authorization": "Bearer ${token}"}`);
+  const typed = await editorText(headers);
+  try {
+    if (JSON.parse(typed).Authorization !== `Bearer ${token}`) throw new Error();
+  } catch {
+    fail(`the Headers editor holds ${JSON.stringify(typed)}, not the token`);
+  }
+
+  // The query, set in the query editor (typing would pop up completions).
+  const editor = page.locator('.graphiql-query-editor .CodeMirror');
+  await editor.evaluate((el, q) => el.CodeMirror.setValue(q), query);
+  await page.getByRole('button', { name: /^Execute query/ }).click();
+  const result = page.locator('.result-window .CodeMirror');
+  let shown = '';
+  const deadline = Date.now() + STEP_MS;
+  while (Date.now() < deadline) {
+    shown = await editorText(result).catch(() => '');
+    if (shown.trim()) break;
+    await page.waitForTimeout(100);
+  }
+  if (!shown.trim()) fail('the result pane stayed empty');
+  let json;
+  try {
+    json = JSON.parse(shown);
+  } catch {
+    fail(`the result pane does not hold JSON: ${shown}`);
+  }
+
+  const elsewhere = requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
+  for (const u of elsewhere) problems.push(`request to another host: ${u}`);
+  if (problems.length) fail([...new Set(problems)].join('\n'));
+  process.stdout.write(JSON.stringify(json));
+  await browser.close();
+} catch (e) {
+  const shot = join(tmpdir(), `aduan-graphiql-${Date.now()}.png`);
+  const pages = browser ? browser.contexts().flatMap((c) => c.pages()) : [];
+  if (pages.length) {
+    await pages[0].screenshot({ path: shot }).then(() => console.error(`screenshot: ${shot}`)).catch(() => {});
+  }
+  if (problems.length && !e.message.includes(problems[0])) console.error(problems.join('\n'));
+  console.error(e.message);
+  if (browser) await browser.close().catch(() => {});
+  process.exit(1);
+}
