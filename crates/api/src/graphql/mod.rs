@@ -58,7 +58,7 @@ pub fn build(
     limiter: SubmitLimiter,
     tracking: TrackingKey,
 ) -> AduanSchema {
-    let reads = aduan_projections::Reads::new(bus.log().db());
+    let reads = aduan_projections::Reads::new(bus.log().as_ref());
     builder()
         .data(bus)
         .data(reads)
