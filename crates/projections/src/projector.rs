@@ -18,7 +18,7 @@ use crate::rows::{touched, Cell, TableSpec, Touched};
 /// A read model built from events: a table whose rows for a complaint follow from
 /// the complaint's history alone. Computing them touches no database, so the same
 /// projection runs on PostgreSQL and SQLite.
-pub trait Projection: Send + Sync {
+pub trait Projection: Send + Sync + 'static {
     /// Names the checkpoint and the table the projection owns.
     fn name(&self) -> &str;
 
@@ -123,7 +123,7 @@ impl HistoryCache {
 }
 
 impl Projector {
-    pub fn new(log: Arc<dyn EventLog>, projection: impl Projection + 'static) -> Self {
+    pub fn new(log: Arc<dyn EventLog>, projection: impl Projection) -> Self {
         Projector {
             backend: backend::for_log(log.as_ref()),
             log,

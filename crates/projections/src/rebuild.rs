@@ -25,7 +25,7 @@ pub struct RebuildReport {
 }
 
 /// Rebuilds `live`'s table from the event log and swaps it in.
-pub async fn rebuild<P: Projection + 'static>(
+pub async fn rebuild<P: Projection>(
     log: &Arc<dyn EventLog>,
     live: &P,
     batch: i64,

@@ -151,7 +151,7 @@ macro_rules! shared_backend {
                     scope: &Scope,
                     now: DateTime<Utc>,
                 ) -> Result<Dashboard, StoreError> {
-                    use $crate::rollup::{bucket_range, day, day_start};
+                    use $crate::rollup::{bucket, bucket_range, day, day_start};
                     use $crate::rollup_reads::{self as rr, Parts};
                     let plan = rr::plan(scope, now);
                     let opd = scope.opd.as_deref();
@@ -253,8 +253,7 @@ macro_rules! shared_backend {
                             };
                             // Usually the bucket has no values read row by row: the
                             // index walks to the value (skipping entries, not fetching them).
-                            let no_direct =
-                                !leg.direct.iter().any(|v| crate::rollup::bucket(*v) == b);
+                            let no_direct = !leg.direct.iter().any(|v| bucket(*v) == b);
                             if let (true, true, Some((from, to))) =
                                 (no_direct, plan.direct_days.is_empty(), plan.full)
                             {
@@ -282,7 +281,7 @@ macro_rules! shared_backend {
                                     .direct
                                     .iter()
                                     .copied()
-                                    .filter(|v| crate::rollup::bucket(*v) == b)
+                                    .filter(|v| bucket(*v) == b)
                                     .collect();
                                 if let Some((from, to)) = plan.full {
                                     let rows: Vec<(i64, DateTime<Utc>)> =
