@@ -105,8 +105,6 @@ pub(crate) trait Specific: Send + Sync {
     /// How many events (at most `cap`) the projection has not applied yet, and
     /// the age in seconds of the oldest of them, in the projector's reading order.
     async fn lag(&self, projection: &str, cap: i64) -> Result<(i64, Option<f64>), StoreError>;
-
-    fn connections(&self) -> Connections;
 }
 
 /// The statements that read the same on both databases (`shared.rs`).
@@ -170,4 +168,6 @@ pub(crate) trait Shared: Send + Sync {
 
     /// See `sla_sweep`.
     async fn sweep(&self, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError>;
+
+    fn connections(&self) -> Connections;
 }

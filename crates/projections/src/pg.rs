@@ -20,7 +20,7 @@ use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::backend::{Connections, Specific};
+use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
 use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
@@ -145,15 +145,6 @@ impl Specific for PgBackend {
         .fetch_one(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)
-    }
-
-    fn connections(&self) -> Connections {
-        let (size, idle) = (self.pool.size(), self.pool.num_idle() as u32);
-        Connections {
-            in_use: size.saturating_sub(idle),
-            idle,
-            max: self.pool.options().get_max_connections(),
-        }
     }
 }
 

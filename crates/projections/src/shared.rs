@@ -18,7 +18,7 @@ macro_rules! shared_backend {
             use aduan_domain::Case;
             use aduan_store::StoreError;
 
-            use $crate::backend::{Shared, Specific};
+            use $crate::backend::{Connections, Shared, Specific};
             use $crate::dashboard::{
                 self, CaseCounts, Compliance, Dashboard, GroupBy, Scope, StatRow,
             };
@@ -424,6 +424,15 @@ macro_rules! shared_backend {
                         .map_err(sql)?;
                     tx.commit().await.map_err(sql)?;
                     Ok(SweepReport { swept_at: to, rows })
+                }
+
+                fn connections(&self) -> Connections {
+                    let (size, idle) = (self.pool.size(), self.pool.num_idle() as u32);
+                    Connections {
+                        in_use: size.saturating_sub(idle),
+                        idle,
+                        max: self.pool.options().get_max_connections(),
+                    }
                 }
             }
         };

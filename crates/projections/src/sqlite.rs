@@ -18,7 +18,7 @@ use sqlx::{Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::backend::{Connections, Specific};
+use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
 use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
@@ -134,15 +134,6 @@ impl Specific for SqliteBackend {
         .fetch_one(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)
-    }
-
-    fn connections(&self) -> Connections {
-        let (size, idle) = (self.pool.size(), self.pool.num_idle() as u32);
-        Connections {
-            in_use: size.saturating_sub(idle),
-            idle,
-            max: self.pool.options().get_max_connections(),
-        }
     }
 }
 
