@@ -10,6 +10,7 @@
 #[doc(hidden)]
 macro_rules! shared_backend {
     ($Backend:ty, $DB:ty) => {
+        // A block of its own, so these imports stay out of the invoking module.
         const _: () = {
             use chrono::{DateTime, Utc};
             use sqlx::types::Json;
