@@ -56,7 +56,7 @@ async fn the_rollups_give_what_the_rows_give(backend: Backend) {
     );
     assert!(incremental.0.len() > 50 && incremental.1.len() > 50);
 
-    let reads = Reads::new(log.db());
+    let reads = Reads::new(log.as_ref());
     let now = Utc::now();
     let mut checked = 0;
     for opd in [Some("DPU"), Some("DLH"), None] {

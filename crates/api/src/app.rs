@@ -63,7 +63,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let tracking = settings::tracking_key(log.as_ref()).await?;
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
     let live = LiveFeed::new(bus.log().clone());
-    let alerts = SlaAlertFeed::new(Reads::new(bus.log().db()));
+    let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
     let state = AppState {
         schema: graphql::build(
             bus.clone(),

@@ -14,7 +14,8 @@ use std::time::Duration;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use aduan_store::{Db, EventLog};
+use aduan_projections::Reads;
+use aduan_store::{EventLog, StoreError};
 
 pub const REQUESTS: &str = "aduan_graphql_requests_total";
 pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
@@ -270,24 +271,12 @@ pub async fn render(handle: &PrometheusHandle, log: &dyn EventLog) -> String {
 /// database that does not answer within a second leaves the lag gauges as they
 /// were and sets `aduan_database_up` to 0.
 async fn refresh_database_gauges(log: &dyn EventLog) {
-    let db = log.db();
-    let (size, idle, max) = match &db {
-        Db::Postgres(pool) => (
-            pool.size(),
-            pool.num_idle(),
-            pool.options().get_max_connections(),
-        ),
-        Db::Sqlite(pool) => (
-            pool.size(),
-            pool.num_idle(),
-            pool.options().get_max_connections(),
-        ),
-    };
-    let idle = idle as u32;
-    metrics::gauge!(POOL, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
-    metrics::gauge!(POOL, "state" => "idle").set(f64::from(idle));
-    metrics::gauge!(POOL_MAX).set(f64::from(max));
-    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&db)).await {
+    let reads = Reads::new(log);
+    let connections = reads.connections();
+    metrics::gauge!(POOL, "state" => "in_use").set(f64::from(connections.in_use));
+    metrics::gauge!(POOL, "state" => "idle").set(f64::from(connections.idle));
+    metrics::gauge!(POOL_MAX).set(f64::from(connections.max));
+    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&reads)).await {
         Ok(Ok(lags)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
             for (name, events, seconds) in lags {
@@ -304,42 +293,11 @@ async fn refresh_database_gauges(log: &dyn EventLog) {
 }
 
 /// (projection, events not applied yet, age in seconds of the oldest of them).
-/// Both follow the projector's own reading order from its checkpoint, so an
-/// event held back behind a running transaction counts as lag.
-async fn projector_lag(db: &Db) -> Result<Vec<(&'static str, i64, f64)>, sqlx::Error> {
+async fn projector_lag(reads: &Reads) -> Result<Vec<(&'static str, i64, f64)>, StoreError> {
     let mut out = Vec::new();
     for name in PROJECTIONS {
-        let (events, seconds): (i64, Option<f64>) =
-            match db {
-                Db::Postgres(pool) => sqlx::query_as(
-                    "WITH c AS (SELECT coalesce((SELECT last_tx_id FROM projection_checkpoints \
-                                                  WHERE name = $1), '0'::xid8) AS tx, \
-                                       coalesce((SELECT last_position FROM projection_checkpoints \
-                                                  WHERE name = $1), 0) AS pos) \
-                     SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
-                              WHERE (tx_id, position) > (c.tx, c.pos) LIMIT $2) s), \
-                            (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 \
-                               FROM events, c WHERE (tx_id, position) > (c.tx, c.pos) \
-                              ORDER BY tx_id, position LIMIT 1)",
-                )
-                .bind(name)
-                .bind(LAG_EVENTS_CAP)
-                .fetch_one(pool)
-                .await?,
-                Db::Sqlite(pool) => sqlx::query_as(
-                    "WITH c AS (SELECT coalesce((SELECT last_position FROM projection_checkpoints \
-                                                  WHERE name = ?1), 0) AS pos) \
-                     SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
-                              WHERE position > c.pos LIMIT ?2)), \
-                            (SELECT (julianday('now') - julianday(recorded_at)) * 86400.0 \
-                               FROM events, c WHERE position > c.pos ORDER BY position LIMIT 1)",
-                )
-                .bind(name)
-                .bind(LAG_EVENTS_CAP)
-                .fetch_one(pool)
-                .await?,
-            };
-        out.push((name, events, seconds.unwrap_or(0.0)));
+        let (events, seconds) = reads.lag(name, LAG_EVENTS_CAP).await?;
+        out.push((name, events, seconds));
     }
     Ok(out)
 }

@@ -1,6 +1,7 @@
 //! The read side: the durable projector and the projections it maintains, plus
 //! the per-request views (current state, auditor history).
 
+mod backend;
 pub mod dashboard;
 pub mod history;
 pub mod live;
@@ -11,6 +12,7 @@ pub mod rebuild;
 pub mod rollup;
 pub mod rollup_reads;
 pub mod rows;
+mod shared;
 pub mod sla_alerts;
 pub mod sla_query;
 pub mod sla_sweep;
@@ -21,6 +23,7 @@ pub mod summary_query;
 pub mod view;
 pub mod watcher;
 
+pub use backend::Connections;
 pub use history::HistoryEntry;
 pub use live::{LiveEvent, LiveFeed};
 pub use projector::{Projection, Projector};

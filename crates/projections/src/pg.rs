@@ -9,17 +9,144 @@
 //! - Several server processes: one projector per projection is elected with a
 //!   session advisory lock; the checkpoint's compare-and-set makes a second one
 //!   harmless anyway.
+//! - Reads: several that must agree run at REPEATABLE READ; percentiles with
+//!   `percentile_cont`; a local day through an interval offset.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::postgres::PgListener;
 use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::projector::{Batch, Checkpoint, Projection, Projector};
+use crate::backend::Specific;
+use crate::dashboard::{self, Percentiles, Scope};
+use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
+
+/// The read side on a PostgreSQL pool (made by `backend::for_log`).
+#[derive(Debug)]
+pub(crate) struct PgBackend {
+    pub(crate) pool: PgPool,
+}
+
+crate::shared_backend!(PgBackend, Postgres);
+
+#[async_trait]
+impl Specific for PgBackend {
+    async fn checkpoint(&self, name: &str) -> Result<Checkpoint, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        checkpoint_in(&mut conn, name).await
+    }
+
+    async fn step(&self, projector: &Projector) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        // A projection is derived data whose rows and checkpoint commit together:
+        // a crash that loses the last few of these commits loses them whole, and the
+        // projector redoes them from the older checkpoint. So they need not wait for
+        // the disk, which leaves the WAL flushes to the commands.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let applied = apply_batch(&mut tx, projector).await?;
+        if applied > 0 {
+            tx.commit().await.map_err(StoreError::from_sqlx)?;
+        }
+        Ok(applied)
+    }
+
+    async fn write_batch(
+        &self,
+        projector: &Projector,
+        from: Checkpoint,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        write_batch(&mut tx, projector, from, batch).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn write_rollup_deltas(
+        &self,
+        name: &str,
+        deltas: &[(String, String, String, i64)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        write_rollup_deltas(&mut tx, name, deltas).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn follow(
+        &self,
+        projector: &Projector,
+        shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        lead(&self.pool, projector, shutdown).await
+    }
+
+    async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+        rebuild(&self.pool, shadow, name).await
+    }
+
+    fn snapshot(&self) -> Option<&'static str> {
+        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    }
+
+    fn lock_row(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
+    fn local_day(&self) -> (&'static str, &'static str) {
+        // An interval offset, unlike a POSIX zone name, keeps ISO's sign: +08:00 is east.
+        (
+            "to_char(created_at AT TIME ZONE CAST(",
+            " AS interval), 'YYYY-MM-DD')",
+        )
+    }
+
+    async fn percentiles(&self, scope: &Scope, leg: &str) -> Result<Percentiles, StoreError> {
+        dashboard::percentile_cont_query::<Postgres>(scope, leg)
+            .build_query_as()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
+    async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
+        // Positions are not commit order here: compare in reading order.
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events e JOIN projection_checkpoints c ON c.name = $1 \
+             WHERE e.position = $2 AND (e.tx_id, e.position) <= (c.last_tx_id, c.last_position))",
+        )
+        .bind(projection)
+        .bind(position)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+
+    async fn lag(&self, projection: &str, cap: i64) -> Result<(i64, Option<f64>), StoreError> {
+        sqlx::query_as(
+            "WITH c AS (SELECT coalesce((SELECT last_tx_id FROM projection_checkpoints \
+                                          WHERE name = $1), '0'::xid8) AS tx, \
+                               coalesce((SELECT last_position FROM projection_checkpoints \
+                                          WHERE name = $1), 0) AS pos) \
+             SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
+                      WHERE (tx_id, position) > (c.tx, c.pos) LIMIT $2) s), \
+                    (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 \
+                       FROM events, c WHERE (tx_id, position) > (c.tx, c.pos) \
+                      ORDER BY tx_id, position LIMIT 1)",
+        )
+        .bind(projection)
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+}
 
 /// Rows per `unnest` upsert (array parameters have no bind-count limit).
 const UNNEST_ROWS: usize = 20_000;
@@ -29,7 +156,7 @@ const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
 
 /// The checkpoint as `conn` sees it (inside a transaction: as that transaction
 /// left it).
-pub async fn checkpoint_in(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, StoreError> {
+async fn checkpoint_in(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, StoreError> {
     sqlx::query(
         "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
     )
@@ -55,32 +182,9 @@ pub async fn checkpoint_in(conn: &mut PgConnection, name: &str) -> Result<Checkp
     })
 }
 
-pub async fn step<P: Projection>(
-    pool: &PgPool,
-    projector: &Projector<P>,
-) -> Result<usize, StoreError> {
-    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
-    // A projection is derived data whose rows and checkpoint commit together:
-    // a crash that loses the last few of these commits loses them whole, and the
-    // projector redoes them from the older checkpoint. So they need not wait for
-    // the disk, which leaves the WAL flushes to the commands.
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    let applied = apply_batch(&mut tx, projector).await?;
-    if applied > 0 {
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
-    }
-    Ok(applied)
-}
-
 /// Applies the next batch and moves the checkpoint inside the caller's
 /// transaction: both commit together or not at all.
-pub async fn apply_batch<P: Projection>(
-    tx: &mut PgConnection,
-    projector: &Projector<P>,
-) -> Result<usize, StoreError> {
+async fn apply_batch(tx: &mut PgConnection, projector: &Projector) -> Result<usize, StoreError> {
     let projection = projector.projection();
     let name = projection.name();
     let checkpoint = checkpoint_in(&mut *tx, name).await?;
@@ -91,24 +195,11 @@ pub async fn apply_batch<P: Projection>(
     Ok(batch.events as usize)
 }
 
-/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
-/// transaction of its own.
-pub(crate) async fn write_batch_in_tx<P: Projection>(
-    pool: &PgPool,
-    projector: &Projector<P>,
-    checkpoint: Checkpoint,
-    batch: &Batch,
-) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
-    write_batch(&mut tx, projector, checkpoint, batch).await?;
-    tx.commit().await.map_err(StoreError::from_sqlx)
-}
-
 /// Writes a computed batch's rows (and roll-up) and moves the checkpoint inside
 /// the caller's transaction.
-pub(crate) async fn write_batch<P: Projection>(
+async fn write_batch(
     tx: &mut PgConnection,
-    projector: &Projector<P>,
+    projector: &Projector,
     checkpoint: Checkpoint,
     batch: &Batch,
 ) -> Result<(), StoreError> {
@@ -159,9 +250,9 @@ pub(crate) async fn write_batch<P: Projection>(
 crate::rollup_writers!(Postgres, PgConnection);
 
 /// Holds the election lock on a dedicated connection while following the log.
-pub async fn lead<P: Projection>(
+async fn lead(
     pool: &PgPool,
-    projector: &Projector<P>,
+    projector: &Projector,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     let name = projector.projection().name();
@@ -226,11 +317,7 @@ fn crc(name: &str) -> u32 {
 
 /// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
 /// in under a short exclusive lock (see `rebuild.rs`).
-pub async fn rebuild<P: Projection>(
-    pool: &PgPool,
-    shadow: &Projector<P>,
-    name: &str,
-) -> Result<(), StoreError> {
+async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let shadow_name = shadow.projection().name();
     let has_rollup = shadow.projection().rollup().is_some();

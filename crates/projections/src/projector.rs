@@ -4,21 +4,21 @@
 //!
 //! What is the same on both databases lives here (reading the next batch and
 //! computing its rows); the transaction, the checkpoint and how a projector learns
-//! of new events are in `pg.rs` and `sqlite.rs`.
+//! of new events are its backend's (`backend.rs`: `pg.rs` and `sqlite.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aduan_store::{Cursor, Db, EventLog, StoreError, StoredEvent};
+use aduan_store::{Cursor, EventLog, StoreError, StoredEvent};
 
+use crate::backend::{self, Backend};
 use crate::rollup::RollupSpec;
 use crate::rows::{touched, Cell, TableSpec, Touched};
-use crate::{pg, sqlite};
 
 /// A read model built from events: a table whose rows for a complaint follow from
 /// the complaint's history alone. Computing them touches no database, so the same
 /// projection runs on PostgreSQL and SQLite.
-pub trait Projection: Send + Sync {
+pub trait Projection: Send + Sync + 'static {
     /// Names the checkpoint and the table the projection owns.
     fn name(&self) -> &str;
 
@@ -59,9 +59,10 @@ pub(crate) struct Batch {
     pub seen_before: std::collections::HashSet<String>,
 }
 
-pub struct Projector<P> {
+pub struct Projector {
     log: Arc<dyn EventLog>,
-    projection: P,
+    backend: Arc<dyn Backend>,
+    projection: Box<dyn Projection>,
     batch: i64,
     histories: std::sync::Mutex<HistoryCache>,
     /// Roll-up changes collected instead of written (during a rebuild's catch-up).
@@ -121,11 +122,12 @@ impl HistoryCache {
     }
 }
 
-impl<P: Projection> Projector<P> {
-    pub fn new(log: Arc<dyn EventLog>, projection: P) -> Self {
+impl Projector {
+    pub fn new(log: Arc<dyn EventLog>, projection: impl Projection) -> Self {
         Projector {
+            backend: backend::for_log(log.as_ref()),
             log,
-            projection,
+            projection: Box::new(projection),
             batch: 500,
             histories: std::sync::Mutex::new(HistoryCache::new(CACHED_EVENTS)),
             deferred: std::sync::Mutex::new(None),
@@ -148,7 +150,7 @@ impl<P: Projection> Projector<P> {
             *last = Some(std::time::Instant::now());
         }
         let name = self.projection.name();
-        match crate::sla_sweep::sweep(&self.log.db(), name, chrono::Utc::now()).await {
+        match self.backend.sweep(name, chrono::Utc::now()).await {
             Ok(r) => tracing::debug!(projection = name, rows = r.rows, "SLA standings swept"),
             Err(e) => tracing::warn!(projection = name, error = %e, "SLA sweep failed"),
         }
@@ -170,29 +172,21 @@ impl<P: Projection> Projector<P> {
         &self.deferred
     }
 
-    pub fn projection(&self) -> &P {
-        &self.projection
+    pub fn projection(&self) -> &dyn Projection {
+        self.projection.as_ref()
+    }
+
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
     pub async fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
-        match self.log.db() {
-            Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-                pg::checkpoint_in(&mut conn, self.projection.name()).await
-            }
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-                sqlite::checkpoint_in(&mut conn, self.projection.name()).await
-            }
-        }
+        self.backend.checkpoint(self.projection.name()).await
     }
 
     /// Applies the next batch; returns how many events it applied.
     pub async fn step(&self) -> Result<usize, StoreError> {
-        match self.log.db() {
-            Db::Postgres(pool) => pg::step(&pool, self).await,
-            Db::Sqlite(pool) => sqlite::step(&pool, self).await,
-        }
+        self.backend.step(self).await
     }
 
     /// The batch after `cursor` and its rows, or `None` when nothing committed
@@ -305,22 +299,9 @@ impl<P: Projection> Projector<P> {
             .collect();
         deltas.sort();
         if self.projection.rollup().is_some() && !deltas.is_empty() {
-            let name = self.projection.name();
-            match self.log.db() {
-                Db::Postgres(pool) => {
-                    let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
-                    pg::write_rollup_deltas(&mut tx, name, &deltas).await?;
-                    tx.commit().await.map_err(StoreError::from_sqlx)?;
-                }
-                Db::Sqlite(pool) => {
-                    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-                    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-                        .await
-                        .map_err(StoreError::from_sqlx)?;
-                    sqlite::write_rollup_deltas(&mut tx, name, &deltas).await?;
-                    tx.commit().await.map_err(StoreError::from_sqlx)?;
-                }
-            }
+            self.backend
+                .write_rollup_deltas(self.projection.name(), &deltas)
+                .await?;
         }
         Ok(total)
     }
@@ -342,14 +323,7 @@ impl<P: Projection> Projector<P> {
             let mut previous = start;
             let mut total = 0;
             while let Some(batch) = receive.recv().await {
-                match self.log.db() {
-                    Db::Postgres(pool) => {
-                        pg::write_batch_in_tx(&pool, self, previous, &batch).await?
-                    }
-                    Db::Sqlite(pool) => {
-                        sqlite::write_batch_in_tx(&pool, self, previous, &batch).await?
-                    }
-                }
+                self.backend.write_batch(self, previous, &batch).await?;
                 previous = Checkpoint {
                     cursor: batch.last,
                     events_seen: previous.events_seen + batch.events,
@@ -386,12 +360,7 @@ impl<P: Projection> Projector<P> {
             // one dropped halfway rolls back and is redone by the next start.
             let mut stop = shutdown.clone();
             let followed = tokio::select! {
-                followed = async {
-                    match self.log.db() {
-                        Db::Postgres(pool) => pg::lead(&pool, self, &mut shutdown).await,
-                        Db::Sqlite(_) => sqlite::follow(self, &mut shutdown).await,
-                    }
-                } => followed,
+                followed = self.backend.follow(self, &mut shutdown) => followed,
                 _ = stop.wait_for(|stopping| *stopping) => return,
             };
             match followed {

@@ -10,10 +10,9 @@
 
 use std::sync::Arc;
 
-use aduan_store::{Db, EventLog, StoreError};
+use aduan_store::{EventLog, StoreError};
 
 use crate::projector::{Projection, Projector};
-use crate::{pg, sqlite};
 
 /// Events per batch of a rebuild at least.
 pub const REBUILD_BATCH: i64 = 10_000;
@@ -43,10 +42,7 @@ pub async fn rebuild<P: Projection>(
     // write each complaint's rows once for many of its events.
     let shadow = Projector::new(log.clone(), live.renamed(&format!("{name}_rebuild")))
         .with_batch(batch.max(REBUILD_BATCH));
-    match log.db() {
-        Db::Postgres(pool) => pg::rebuild(&pool, &shadow, &name).await?,
-        Db::Sqlite(pool) => sqlite::rebuild(&pool, &shadow, &name).await?,
-    }
+    shadow.backend().rebuild(&shadow, &name).await?;
     let events = Projector::new(log.clone(), live.renamed(&name))
         .checkpoint()
         .await?

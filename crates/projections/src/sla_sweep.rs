@@ -27,7 +27,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use aduan_store::{Db, StoreError};
+use aduan_store::{EventLog, StoreError};
 
 use crate::summary_query::push_sla_state;
 
@@ -44,7 +44,9 @@ pub struct SweepReport {
     pub rows: u64,
 }
 
-fn update_query<'a, DB: Database>(
+/// The sweep of the rows whose standing may have changed since `from` (all of
+/// them without one) to `to` (run by `shared.rs`).
+pub(crate) fn update_query<'a, DB: Database>(
     table: &str,
     from: Option<DateTime<Utc>>,
     to: DateTime<Utc>,
@@ -70,74 +72,12 @@ where
     q
 }
 
-/// Sweeps `table` (a `complaint_summary`) to `at`, or to its last sweep's
-/// instant if that is later.
-pub async fn sweep(db: &Db, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError> {
-    let sql = StoreError::from_sqlx;
-    match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await.map_err(sql)?;
-            sqlx::query(
-                "INSERT INTO sla_sweeps (name, swept_at) VALUES ($1, NULL) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(table)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql)?;
-            let from: Option<DateTime<Utc>> =
-                sqlx::query_scalar("SELECT swept_at FROM sla_sweeps WHERE name = $1 FOR UPDATE")
-                    .bind(table)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(sql)?;
-            let to = from.map_or(at, |f| f.max(at));
-            let rows = update_query::<sqlx::Postgres>(table, from, to)
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(sql)?
-                .rows_affected();
-            sqlx::query("UPDATE sla_sweeps SET swept_at = $2 WHERE name = $1")
-                .bind(table)
-                .bind(to)
-                .execute(&mut *tx)
-                .await
-                .map_err(sql)?;
-            tx.commit().await.map_err(sql)?;
-            Ok(SweepReport { swept_at: to, rows })
-        }
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await.map_err(sql)?;
-            // A write first: the transaction holds the write lock from its start,
-            // so what it reads next cannot change under it.
-            sqlx::query(
-                "INSERT INTO sla_sweeps (name, swept_at) VALUES (?, NULL) ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(table)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql)?;
-            let from: Option<DateTime<Utc>> =
-                sqlx::query_scalar("SELECT swept_at FROM sla_sweeps WHERE name = ?")
-                    .bind(table)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(sql)?;
-            let to = from.map_or(at, |f| f.max(at));
-            let rows = update_query::<sqlx::Sqlite>(table, from, to)
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(sql)?
-                .rows_affected();
-            sqlx::query("UPDATE sla_sweeps SET swept_at = ? WHERE name = ?")
-                .bind(to)
-                .bind(table)
-                .execute(&mut *tx)
-                .await
-                .map_err(sql)?;
-            tx.commit().await.map_err(sql)?;
-            Ok(SweepReport { swept_at: to, rows })
-        }
-    }
+/// Sweeps `table` (a `complaint_summary`) of the database under `log` to `at`,
+/// or to its last sweep's instant if that is later.
+pub async fn sweep(
+    log: &dyn EventLog,
+    table: &str,
+    at: DateTime<Utc>,
+) -> Result<SweepReport, StoreError> {
+    crate::backend::for_log(log).sweep(table, at).await
 }

@@ -8,23 +8,148 @@
 //! - No election: a second process on the same file is harmless, because the
 //!   checkpoint moves by compare-and-set inside the write lock.
 //! - Position order is commit order (one writer), so the cursor's `tx_id` is 0.
+//! - Reads: a read transaction already is one snapshot; no `percentile_cont`
+//!   (the same interpolation is done here); the local day through `strftime`.
 
 use std::time::Duration;
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use async_trait::async_trait;
+use sqlx::{Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::{Cursor, StoreError};
 
-use crate::projector::{Checkpoint, Projection, Projector};
+use crate::backend::Specific;
+use crate::dashboard::{self, Percentiles, Scope};
+use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
 
+/// The read side on a SQLite pool (made by `backend::for_log`).
+#[derive(Debug)]
+pub(crate) struct SqliteBackend {
+    pub(crate) pool: SqlitePool,
+}
+
+crate::shared_backend!(SqliteBackend, Sqlite);
+
+#[async_trait]
+impl Specific for SqliteBackend {
+    async fn checkpoint(&self, name: &str) -> Result<Checkpoint, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        checkpoint_in(&mut conn, name).await
+    }
+
+    async fn step(&self, projector: &Projector) -> Result<usize, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        apply_batch(&mut conn, projector).await
+    }
+
+    async fn write_batch(
+        &self,
+        projector: &Projector,
+        from: Checkpoint,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = begin_immediate(&mut conn).await?;
+        write_batch(&mut tx, projector, from, batch).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn write_rollup_deltas(
+        &self,
+        name: &str,
+        deltas: &[(String, String, String, i64)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = begin_immediate(&mut conn).await?;
+        write_rollup_deltas(&mut tx, name, deltas).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn follow(
+        &self,
+        projector: &Projector,
+        shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        follow(projector, shutdown).await
+    }
+
+    async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+        rebuild(&self.pool, shadow, name).await
+    }
+
+    fn snapshot(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn lock_row(&self) -> &'static str {
+        // The sweep's first statement, a write, took the database's write lock.
+        ""
+    }
+
+    fn local_day(&self) -> (&'static str, &'static str) {
+        // SQLite's date functions take the offset as a "+HH:MM" modifier.
+        ("strftime('%Y-%m-%d', created_at, ", ")")
+    }
+
+    async fn percentiles(&self, scope: &Scope, leg: &str) -> Result<Percentiles, StoreError> {
+        // No percentile_cont: the durations come back sorted and the same
+        // interpolation is done here (a municipality's year is small).
+        let used: Vec<i64> = dashboard::durations_query::<Sqlite>(scope, leg)
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(Percentiles {
+            p50: dashboard::percentile(&used, 0.5),
+            p90: dashboard::percentile(&used, 0.9),
+        })
+    }
+
+    async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
+        // One writer: position order is commit order.
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM projection_checkpoints \
+             WHERE name = ? AND last_position >= ?)",
+        )
+        .bind(projection)
+        .bind(position)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+
+    async fn lag(&self, projection: &str, cap: i64) -> Result<(i64, Option<f64>), StoreError> {
+        sqlx::query_as(
+            "WITH c AS (SELECT coalesce((SELECT last_position FROM projection_checkpoints \
+                                          WHERE name = ?1), 0) AS pos) \
+             SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
+                      WHERE position > c.pos LIMIT ?2)), \
+                    (SELECT (julianday('now') - julianday(recorded_at)) * 86400.0 \
+                       FROM events, c WHERE position > c.pos ORDER BY position LIMIT 1)",
+        )
+        .bind(projection)
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)
+    }
+}
+
+/// A write transaction: it takes the write lock at once, so it never fails
+/// halfway for want of it.
+async fn begin_immediate(
+    conn: &mut SqliteConnection,
+) -> Result<sqlx::Transaction<'_, Sqlite>, StoreError> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::from_sqlx)
+}
+
 const POLL: Duration = Duration::from_millis(200);
 
-pub async fn checkpoint_in(
-    conn: &mut SqliteConnection,
-    name: &str,
-) -> Result<Checkpoint, StoreError> {
+async fn checkpoint_in(conn: &mut SqliteConnection, name: &str) -> Result<Checkpoint, StoreError> {
     let row =
         sqlx::query("SELECT last_position, events_seen FROM projection_checkpoints WHERE name = ?")
             .bind(name)
@@ -47,55 +172,29 @@ pub async fn checkpoint_in(
     })
 }
 
-pub async fn step<P: Projection>(
-    pool: &SqlitePool,
-    projector: &Projector<P>,
-) -> Result<usize, StoreError> {
-    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-    apply_batch(&mut conn, projector).await
-}
-
 /// Computes the next batch, then writes its rows and moves the checkpoint in one
 /// write transaction on `conn`.
-pub async fn apply_batch<P: Projection>(
+async fn apply_batch(
     conn: &mut SqliteConnection,
-    projector: &Projector<P>,
+    projector: &Projector,
 ) -> Result<usize, StoreError> {
     let name = projector.projection().name();
     let checkpoint = checkpoint_in(&mut *conn, name).await?;
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-        .await
-        .map_err(StoreError::from_sqlx)?;
+    let mut tx = begin_immediate(&mut *conn).await?;
     write_batch(&mut tx, projector, checkpoint, &batch).await?;
     tx.commit().await.map_err(StoreError::from_sqlx)?;
     Ok(batch.events as usize)
 }
 
-/// Writes a computed batch and moves the checkpoint (from `checkpoint`) in a
-/// write transaction of its own.
-pub(crate) async fn write_batch_in_tx<P: Projection>(
-    pool: &SqlitePool,
-    projector: &Projector<P>,
-    checkpoint: Checkpoint,
-    batch: &crate::projector::Batch,
-) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    write_batch(&mut tx, projector, checkpoint, batch).await?;
-    tx.commit().await.map_err(StoreError::from_sqlx)
-}
-
 /// Writes a computed batch inside the caller's write transaction.
-pub(crate) async fn write_batch<P: Projection>(
+async fn write_batch(
     tx: &mut SqliteConnection,
-    projector: &Projector<P>,
+    projector: &Projector,
     checkpoint: Checkpoint,
-    batch: &crate::projector::Batch,
+    batch: &Batch,
 ) -> Result<(), StoreError> {
     let projection = projector.projection();
     let name = projection.name();
@@ -149,8 +248,8 @@ pub(crate) async fn write_batch<P: Projection>(
 crate::rollup_writers!(Sqlite, SqliteConnection);
 
 /// Follows the log by polling until shutdown.
-pub async fn follow<P: Projection>(
-    projector: &Projector<P>,
+async fn follow(
+    projector: &Projector,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     loop {
@@ -195,11 +294,7 @@ async fn shadow_ddl(
 /// has no `CREATE TABLE ... (LIKE ...)`: the shadow is created from the live
 /// table's own DDL, without its secondary indexes, which are recreated on the
 /// swapped-in table under their own names.
-pub async fn rebuild<P: Projection>(
-    pool: &SqlitePool,
-    shadow: &Projector<P>,
-    name: &str,
-) -> Result<(), StoreError> {
+async fn rebuild(pool: &SqlitePool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
     let sql_err = StoreError::from_sqlx;
     let shadow_name = shadow.projection().name();
     let (create_shadow, index_sql) = shadow_ddl(pool, name, shadow_name).await?;
@@ -221,18 +316,17 @@ pub async fn rebuild<P: Projection>(
         (String::new(), String::new(), Vec::new())
     };
     let mut conn = pool.acquire().await.map_err(sql_err)?;
-    sqlx::raw_sql(&format!(
-        "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; {rollup_create} \
-         DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
-    ))
-    .execute(&mut *conn)
-    .await
-    .map_err(sql_err)?;
+    script(
+        &mut conn,
+        format!(
+            "DROP TABLE IF EXISTS {shadow_name}; {create_shadow}; {rollup_create} \
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+        ),
+    )
+    .await?;
     shadow.catch_up_pipelined().await?;
 
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-        .await
-        .map_err(sql_err)?;
+    let mut tx = begin_immediate(&mut conn).await?;
     // Holding the write lock, no event can commit: finish the last batches.
     loop {
         let checkpoint = checkpoint_in(&mut tx, shadow_name).await?;
@@ -241,7 +335,7 @@ pub async fn rebuild<P: Projection>(
             None => break,
         }
     }
-    sqlx::raw_sql(&format!(
+    let swap = format!(
         "DROP TABLE {name}; \
          ALTER TABLE {shadow_name} RENAME TO {name}; \
          {rollup_swap} \
@@ -258,9 +352,17 @@ pub async fn rebuild<P: Projection>(
             .chain(&rollup_indexes)
             .map(|s| format!("{s};"))
             .collect::<String>()
-    ))
-    .execute(&mut *tx)
-    .await
-    .map_err(sql_err)?;
+    );
+    script(&mut tx, swap).await?;
     tx.commit().await.map_err(sql_err)
+}
+
+/// Runs the statements of `sql` (no binds) on `conn`.
+async fn script(conn: &mut SqliteConnection, sql: String) -> Result<(), StoreError> {
+    // Through `Executor::execute`: `RawSql::execute`'s signature keeps the
+    // compiler from proving the enclosing future `Send`, which a backend's must be.
+    conn.execute(sqlx::raw_sql(&sql))
+        .await
+        .map(drop)
+        .map_err(StoreError::from_sqlx)
 }

@@ -1,5 +1,5 @@
 //! Reading `complaint_summary`: filtered, stably sorted, keyset-paginated lists,
-//! built once for both databases (run by `reads.rs`).
+//! built once for both databases (run by the backends, `shared.rs`).
 
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};

@@ -53,7 +53,7 @@ impl Watcher {
         book: Arc<PolicyBook>,
     ) -> Self {
         Watcher {
-            reads: Reads::new(bus.log().db()),
+            reads: Reads::new(bus.log().as_ref()),
             bus,
             calendar,
             book,

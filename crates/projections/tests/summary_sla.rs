@@ -133,19 +133,18 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
 
     store.settle().await;
     let (calendar, book) = sla();
-    let reads = Reads::new(bus.log().db());
+    let reads = Reads::new(bus.log().as_ref());
     let projector = Projector::new(bus.log().clone(), ComplaintSummary::new(calendar, book));
     projector.catch_up().await.unwrap();
 
     let mut ids = vec!["undispatched", "dispatched", "waiting", "late"];
     let mut seen = std::collections::HashSet::new();
-    let db = bus.log().db();
     for hours in [0, 10, 30, 50, 60, 80, 100, 120, 170, 200, 260, 400, 2000] {
         let now = start() + Duration::hours(hours);
         // Swept at the previous instant (none at the first): the rows whose
         // instants fell since are read as such; then swept at `now` itself.
         check(&bus, &reads, &ids, now, &format!("+{hours} h"), &mut seen).await;
-        sla_sweep::sweep(&db, "complaint_summary", now)
+        sla_sweep::sweep(bus.log().as_ref(), "complaint_summary", now)
             .await
             .unwrap();
         let unswept = store

@@ -68,7 +68,7 @@ pub fn build(
     tracking: TrackingKey,
     live: Live,
 ) -> AduanSchema {
-    let reads = aduan_projections::Reads::new(bus.log().db());
+    let reads = aduan_projections::Reads::new(bus.log().as_ref());
     builder()
         .data(live.events)
         .data(live.alerts)
