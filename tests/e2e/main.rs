@@ -19,6 +19,7 @@ mod notes;
 mod ops;
 mod outage;
 mod privacy;
+mod relay;
 mod rollups;
 mod sla;
 mod support;

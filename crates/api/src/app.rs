@@ -43,6 +43,8 @@ pub struct AppState {
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     pub ws: WsSettings,
+    /// The durable followers whose lag `/metrics` reports.
+    pub followers: Vec<&'static str>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -63,6 +65,10 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let tracking = settings::tracking_key(log.as_ref()).await?;
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
     let live = LiveFeed::new(bus.log().clone());
+    let mut followers = graphql::freshness::ALL.to_vec();
+    if args.nats_url.is_some() {
+        followers.push(aduan_integration::relay::NAME);
+    }
     let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
     let state = AppState {
         schema: graphql::build(
@@ -73,6 +79,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             graphql::Live {
                 events: live.clone(),
                 alerts: alerts.clone(),
+                followers: followers.clone(),
             },
         ),
         bus,
@@ -87,6 +94,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         ws: WsSettings {
             ping_every: std::time::Duration::from_secs(args.ws_ping_seconds.max(1)),
         },
+        followers,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (summary, timers) = settings::projections(&sla)?;
@@ -107,6 +115,14 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(live.run(stopped.clone())),
         tokio::spawn(alerts.run(stopped.clone())),
     ];
+    if let Some(url) = args.nats_url.clone() {
+        projecting.push(tokio::spawn(relay(
+            state.bus.log().clone(),
+            args.clone(),
+            url,
+            stopped.clone(),
+        )));
+    }
     if args.watch {
         projecting.push(tokio::spawn(
             async move { watcher.run(interval, stopped).await },
@@ -129,6 +145,39 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Relays every event to NATS JetStream until shutdown. NATS may be down when
+/// the server starts: the relay connects when it can, and catches up from its
+/// checkpoint (the server itself does not wait for NATS).
+async fn relay(
+    log: Arc<dyn aduan_store::EventLog>,
+    args: ServeArgs,
+    url: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    use aduan_integration::nats::Publisher;
+    let publisher = loop {
+        match Publisher::connect(&url, &args.nats_stream, &args.nats_subject_prefix).await {
+            Ok(p) => break p,
+            Err(e) => {
+                tracing::warn!(error = %e, "relay: NATS not reachable; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = stopped.changed() => return,
+                }
+            }
+        }
+    };
+    tracing::info!(stream = %args.nats_stream, "relaying events to NATS JetStream");
+    let options = aduan_integration::EnvelopeOptions {
+        source: args.event_source.clone(),
+        type_prefix: args.event_type_prefix.clone(),
+        personal_data: args.nats_personal_data,
+    };
+    aduan_integration::NatsRelay::new(log, publisher, options, &args.nats_subject_prefix)
+        .run(stopped)
+        .await
 }
 
 /// The keys tokens are checked with. With a JWKS, the identity provider's keys,
@@ -304,7 +353,7 @@ fn retry_after(response: &async_graphql::Response) -> Option<u64> {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let text = metrics::render(&state.metrics, state.bus.log().as_ref()).await;
+    let text = metrics::render(&state.metrics, state.bus.log().as_ref(), &state.followers).await;
     (
         [(
             axum::http::header::CONTENT_TYPE,

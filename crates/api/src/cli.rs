@@ -86,7 +86,7 @@ pub enum ProjectionCommands {
     },
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     #[arg(long, env = "ADUAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -106,6 +106,29 @@ pub struct ServeArgs {
     /// (0: none). Each costs a few kilobytes; a stale one is caught and reread.
     #[arg(long, env = "ADUAN_CASE_CACHE", default_value_t = aduan_store::bus::DEFAULT_CACHED_CASES)]
     pub case_cache: usize,
+    /// NATS server to relay every event to (JetStream); unset: no relay.
+    #[arg(long, env = "ADUAN_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream the relay publishes to (created if missing).
+    #[arg(long, env = "ADUAN_NATS_STREAM", default_value = aduan_integration::nats::STREAM)]
+    pub nats_stream: String,
+    /// Subjects are `<prefix>.<OPD or UNASSIGNED>.<EventType>`.
+    #[arg(long, env = "ADUAN_NATS_SUBJECT_PREFIX", default_value = aduan_integration::nats::SUBJECT_PREFIX)]
+    pub nats_subject_prefix: String,
+    /// Whether the relay's envelopes carry personal data (reporter, exact
+    /// address, citizens' account ids, INTERNAL note texts).
+    #[arg(long, env = "ADUAN_NATS_PERSONAL_DATA", default_value_t = false, action = clap::ArgAction::Set)]
+    pub nats_personal_data: bool,
+    /// CloudEvents `source` of outbound events (a URI reference naming this city's aduan).
+    #[arg(long, env = "ADUAN_EVENT_SOURCE", default_value = "/aduan")]
+    pub event_source: String,
+    /// Prefix of outbound events' CloudEvents `type`.
+    #[arg(
+        long,
+        env = "ADUAN_EVENT_TYPE_PREFIX",
+        default_value = "id.go.makassar.aduan.complaint"
+    )]
+    pub event_type_prefix: String,
     /// How often the server pings GraphQL WebSocket clients; one silent for two
     /// of these is dropped.
     #[arg(long, env = "ADUAN_WS_PING_SECONDS", default_value_t = 15)]

@@ -31,9 +31,6 @@ pub const SUBSCRIPTIONS: &str = "aduan_subscriptions_active";
 pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
 
-/// The projections whose lag is reported.
-const PROJECTIONS: [&str; 2] = ["complaint_summary", "sla_timers"];
-
 /// How long a scrape waits for the database before reporting it down.
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -261,8 +258,14 @@ pub fn result_code(response: &async_graphql::Response) -> String {
 }
 
 /// Renders every metric, after reading the database gauges.
-pub async fn render(handle: &PrometheusHandle, log: &dyn EventLog) -> String {
-    refresh_database_gauges(log).await;
+/// `followers`: the durable followers whose lag is reported (the projections,
+/// and the relay where it runs).
+pub async fn render(
+    handle: &PrometheusHandle,
+    log: &dyn EventLog,
+    followers: &[&'static str],
+) -> String {
+    refresh_database_gauges(log, followers).await;
     handle.run_upkeep();
     handle.render()
 }
@@ -270,13 +273,13 @@ pub async fn render(handle: &PrometheusHandle, log: &dyn EventLog) -> String {
 /// The pool's connections, and each projection's lag behind the log. A
 /// database that does not answer within a second leaves the lag gauges as they
 /// were and sets `aduan_database_up` to 0.
-async fn refresh_database_gauges(log: &dyn EventLog) {
+async fn refresh_database_gauges(log: &dyn EventLog, followers: &[&'static str]) {
     let reads = Reads::new(log);
     let connections = reads.connections();
     metrics::gauge!(POOL, "state" => "in_use").set(f64::from(connections.in_use));
     metrics::gauge!(POOL, "state" => "idle").set(f64::from(connections.idle));
     metrics::gauge!(POOL_MAX).set(f64::from(connections.max));
-    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&reads)).await {
+    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&reads, followers)).await {
         Ok(Ok(lags)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
             for (name, events, seconds) in lags {
@@ -293,9 +296,12 @@ async fn refresh_database_gauges(log: &dyn EventLog) {
 }
 
 /// (projection, events not applied yet, age in seconds of the oldest of them).
-async fn projector_lag(reads: &Reads) -> Result<Vec<(&'static str, i64, f64)>, StoreError> {
+async fn projector_lag(
+    reads: &Reads,
+    followers: &[&'static str],
+) -> Result<Vec<(&'static str, i64, f64)>, StoreError> {
     let mut out = Vec::new();
-    for name in PROJECTIONS {
+    for &name in followers {
         let (events, seconds) = reads.lag(name, LAG_EVENTS_CAP).await?;
         out.push((name, events, seconds));
     }

@@ -3,5 +3,7 @@
 
 pub mod envelope;
 pub mod nats;
+pub mod relay;
 
 pub use envelope::{Envelope, EnvelopeOptions};
+pub use relay::NatsRelay;

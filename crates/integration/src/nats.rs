@@ -8,6 +8,8 @@ use async_nats::jetstream::{self, stream};
 
 use crate::envelope::Envelope;
 
+/// The stream and subject prefix unless configured otherwise (a NATS shared by
+/// several cities, or tests, set their own).
 pub const STREAM: &str = "ADUAN";
 pub const SUBJECT_PREFIX: &str = "aduan.events";
 /// Re-sends within this are dropped by the stream. A relay re-sends at most the
@@ -19,19 +21,19 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 pub enum NatsError {
     #[error("cannot connect to NATS at {url}: {detail}")]
     Connect { url: String, detail: String },
-    #[error("JetStream stream {STREAM}: {0}")]
+    #[error("JetStream stream: {0}")]
     Stream(String),
     #[error("publish not acknowledged: {0}")]
     Publish(String),
 }
 
 /// The subject of an envelope: by OPD, then event type (`aduan.events.DPU.Assigned`).
-pub fn subject(envelope: &Envelope, event_type: &str) -> String {
+pub fn subject(prefix: &str, envelope: &Envelope, event_type: &str) -> String {
     let opd = envelope
         .opd
         .as_deref()
         .map_or("UNASSIGNED".to_string(), token);
-    format!("{SUBJECT_PREFIX}.{opd}.{}", token(event_type))
+    format!("{prefix}.{opd}.{}", token(event_type))
 }
 
 /// A subject token: no separators or wildcards, whatever a code holds.
@@ -50,9 +52,9 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Connects and makes sure the stream exists (created with the subjects and
+    /// Connects and makes sure `stream` exists (created for `prefix.>` with the
     /// duplicate window above; an existing stream is left as its operator set it).
-    pub async fn connect(url: &str) -> Result<Publisher, NatsError> {
+    pub async fn connect(url: &str, stream: &str, prefix: &str) -> Result<Publisher, NatsError> {
         let client = async_nats::ConnectOptions::new()
             .name("aduan relay")
             .connect(url)
@@ -63,8 +65,8 @@ impl Publisher {
             })?;
         let js = jetstream::new(client);
         js.get_or_create_stream(stream::Config {
-            name: STREAM.to_string(),
-            subjects: vec![format!("{SUBJECT_PREFIX}.>")],
+            name: stream.to_string(),
+            subjects: vec![format!("{prefix}.>")],
             duplicate_window: DUPLICATE_WINDOW,
             storage: stream::StorageType::File,
             ..Default::default()

@@ -16,9 +16,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use aduan_domain::Case;
-use aduan_store::{Db, EventLog, StoreError};
+use aduan_store::{Cursor, Db, EventLog, StoreError};
 
 use crate::dashboard::{CaseCounts, Compliance, Dashboard, GroupBy, Percentiles, Scope, StatRow};
+use crate::follow::Follower;
 use crate::projector::{Batch, Checkpoint, Projector};
 use crate::sla_query::{TimerFilter, TimerRow};
 use crate::sla_sweep::SweepReport;
@@ -76,8 +77,19 @@ pub(crate) trait Specific: Send + Sync {
     /// where several processes share the database).
     async fn follow(
         &self,
-        projector: &Projector,
+        follower: &dyn Follower,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), StoreError>;
+
+    /// Moves `name`'s checkpoint from `from` to `to` on its own, for followers
+    /// whose output lives elsewhere (the relay); `Conflict` when another moved
+    /// it first.
+    async fn advance(
+        &self,
+        name: &str,
+        from: Checkpoint,
+        to: Cursor,
+        events: i64,
     ) -> Result<(), StoreError>;
 
     /// Builds `shadow`'s table from zero beside the live table `name` and swaps

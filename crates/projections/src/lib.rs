@@ -3,6 +3,7 @@
 
 mod backend;
 pub mod dashboard;
+pub mod follow;
 pub mod history;
 pub mod live;
 mod pg;
@@ -24,8 +25,9 @@ pub mod view;
 pub mod watcher;
 
 pub use backend::Connections;
+pub use follow::{Checkpoints, Follower};
 pub use history::HistoryEntry;
-pub use live::{LiveEvent, LiveFeed};
+pub use live::{Folder, LiveEvent, LiveFeed};
 pub use projector::{Projection, Projector};
 pub use reads::Reads;
 pub use rebuild::{rebuild, RebuildReport};

@@ -32,6 +32,8 @@ const CHANNEL_EVENTS: usize = 2048;
 const PAGE: i64 = 500;
 /// Folded cases the follower keeps to fold the next event of the same case.
 const FOLDED_CASES: usize = 5000;
+/// Folded cases a subscriber's catch-up from the log keeps.
+const CATCH_UP_FOLDED_CASES: usize = 1000;
 /// The follower reads the log at least this often, woken or not.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -51,7 +53,7 @@ pub struct LiveFeed {
     /// The cursor of the last event sent; `None` until the follower has started.
     head: watch::Sender<Option<Cursor>>,
     /// Only the follower folds; an async lock, as it is held across the log read.
-    folded: tokio::sync::Mutex<lru::LruCache<String, (i64, Complaint)>>,
+    folder: tokio::sync::Mutex<Folder>,
 }
 
 impl LiveFeed {
@@ -60,9 +62,7 @@ impl LiveFeed {
             log,
             sender: broadcast::channel(CHANNEL_EVENTS).0,
             head: watch::channel(None).0,
-            folded: tokio::sync::Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(FOLDED_CASES).expect("non-zero"),
-            )),
+            folder: tokio::sync::Mutex::new(Folder::new(FOLDED_CASES)),
         })
     }
 
@@ -143,8 +143,11 @@ impl LiveFeed {
     /// The batch's events with the case after each, folded from the follower's
     /// cache where it holds the case up to the event before, else from the log.
     async fn fold(&self, batch: Vec<(Cursor, StoredEvent)>) -> Result<Vec<LiveEvent>, StoreError> {
-        let mut cache = self.folded.lock().await;
-        fold_with(self.log.as_ref(), &mut Folds::Lru(&mut cache), batch).await
+        self.folder
+            .lock()
+            .await
+            .fold(self.log.as_ref(), batch)
+            .await
     }
 
     /// Every event after `after` (from the log, then live), or from now on when
@@ -169,14 +172,13 @@ impl LiveFeed {
                     // From the log up to where the channel takes over: the
                     // channel holds everything the follower sends from now on,
                     // which starts at or before what the log shows now.
-                    let mut folds = HashMap::new();
+                    let mut folder = Folder::new(CATCH_UP_FOLDED_CASES);
                     loop {
                         let batch = feed.log.read_committed_after(last, PAGE).await?;
                         if batch.is_empty() {
                             break;
                         }
-                        let events =
-                            fold_with(feed.log.as_ref(), &mut Folds::Map(&mut folds), batch).await?;
+                        let events = folder.fold(feed.log.as_ref(), batch).await?;
                         for event in events {
                             last = event.cursor;
                             yield Arc::new(event);
@@ -217,82 +219,70 @@ async fn pause(shutdown: &mut watch::Receiver<bool>, d: Duration) -> bool {
     }
 }
 
-/// Folded cases by complaint: `(sequence, state after it)`.
-enum Folds<'a> {
-    Lru(&'a mut lru::LruCache<String, (i64, Complaint)>),
-    Map(&'a mut HashMap<String, (i64, Complaint)>),
+/// Folds events onto their cases, remembering the latest fold of the cases it
+/// saw last (`capacity` of them), so the next event of the same case costs one
+/// `apply`; a case it does not hold up to the event before is read from the log.
+pub struct Folder {
+    folded: lru::LruCache<String, (i64, Complaint)>,
 }
 
-impl Folds<'_> {
-    fn take(&mut self, id: &str) -> Option<(i64, Complaint)> {
-        match self {
-            Folds::Lru(c) => c.pop(id),
-            Folds::Map(m) => m.remove(id),
+impl Folder {
+    pub fn new(capacity: usize) -> Folder {
+        Folder {
+            folded: lru::LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("non-zero")),
         }
     }
 
-    fn put(&mut self, id: String, folded: (i64, Complaint)) {
-        match self {
-            Folds::Lru(c) => {
-                c.put(id, folded);
+    /// Each event of `batch` with its case after it (one log query for all the
+    /// cases the folder does not hold up to their event before).
+    pub async fn fold(
+        &mut self,
+        log: &dyn EventLog,
+        batch: Vec<(Cursor, StoredEvent)>,
+    ) -> Result<Vec<LiveEvent>, StoreError> {
+        let mut states: HashMap<String, (i64, Complaint)> = HashMap::new();
+        let mut missing: Vec<(String, i64)> = Vec::new();
+        for (_, e) in &batch {
+            if states.contains_key(&e.aggregate_id)
+                || missing.iter().any(|(id, _)| *id == e.aggregate_id)
+            {
+                continue;
             }
-            Folds::Map(m) => {
-                m.insert(id, folded);
+            match self.folded.pop(&e.aggregate_id) {
+                Some((seq, c)) if seq == e.sequence - 1 => {
+                    states.insert(e.aggregate_id.clone(), (seq, c));
+                }
+                _ if e.sequence == 1 => {
+                    states.insert(e.aggregate_id.clone(), (0, Complaint::default()));
+                }
+                _ => missing.push((e.aggregate_id.clone(), e.sequence - 1)),
             }
         }
-    }
-}
-
-/// Folds each event of `batch` onto its case: from `folds` where it holds the
-/// case right before the event, from an empty case for a first event, else from
-/// the log (one query for all such cases in the batch).
-async fn fold_with(
-    log: &dyn EventLog,
-    folds: &mut Folds<'_>,
-    batch: Vec<(Cursor, StoredEvent)>,
-) -> Result<Vec<LiveEvent>, StoreError> {
-    let mut states: HashMap<String, (i64, Complaint)> = HashMap::new();
-    let mut missing: Vec<(String, i64)> = Vec::new();
-    for (_, e) in &batch {
-        if states.contains_key(&e.aggregate_id)
-            || missing.iter().any(|(id, _)| *id == e.aggregate_id)
-        {
-            continue;
-        }
-        match folds.take(&e.aggregate_id) {
-            Some((seq, c)) if seq == e.sequence - 1 => {
-                states.insert(e.aggregate_id.clone(), (seq, c));
+        if !missing.is_empty() {
+            for (id, history) in log.load_histories(&missing).await? {
+                let seq = history.last().map_or(0, |e| e.sequence);
+                states.insert(id, (seq, aduan_store::codec::fold(&history)));
             }
-            _ if e.sequence == 1 => {
-                states.insert(e.aggregate_id.clone(), (0, Complaint::default()));
-            }
-            _ => missing.push((e.aggregate_id.clone(), e.sequence - 1)),
         }
-    }
-    if !missing.is_empty() {
-        for (id, history) in log.load_histories(&missing).await? {
-            let seq = history.last().map_or(0, |e| e.sequence);
-            states.insert(id, (seq, aduan_store::codec::fold(&history)));
+        let mut out = Vec::with_capacity(batch.len());
+        for (cursor, event) in batch {
+            let case = match states.get_mut(&event.aggregate_id) {
+                Some((seq, complaint)) if *seq == event.sequence - 1 => {
+                    complaint.apply(event.event.clone());
+                    *seq = event.sequence;
+                    complaint.0.clone()
+                }
+                _ => None,
+            };
+            out.push(LiveEvent {
+                cursor,
+                event,
+                case,
+            });
         }
+        for (id, folded) in states {
+            self.folded.put(id, folded);
+        }
+        Ok(out)
     }
-    let mut out = Vec::with_capacity(batch.len());
-    for (cursor, event) in batch {
-        let case = match states.get_mut(&event.aggregate_id) {
-            Some((seq, complaint)) if *seq == event.sequence - 1 => {
-                complaint.apply(event.event.clone());
-                *seq = event.sequence;
-                complaint.0.clone()
-            }
-            _ => None,
-        };
-        out.push(LiveEvent {
-            cursor,
-            event,
-            case,
-        });
-    }
-    for (id, folded) in states {
-        folds.put(id, folded);
-    }
-    Ok(out)
 }

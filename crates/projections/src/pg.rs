@@ -22,6 +22,7 @@ use aduan_store::{Cursor, StoreError};
 
 use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
+use crate::follow::Follower;
 use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
@@ -81,10 +82,21 @@ impl Specific for PgBackend {
 
     async fn follow(
         &self,
-        projector: &Projector,
+        follower: &dyn Follower,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        lead(&self.pool, projector, shutdown).await
+        lead(&self.pool, follower, shutdown).await
+    }
+
+    async fn advance(
+        &self,
+        name: &str,
+        from: Checkpoint,
+        to: Cursor,
+        events: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        move_checkpoint(&mut conn, name, from, to, events).await
     }
 
     async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
@@ -225,6 +237,19 @@ async fn write_batch(
             .await
             .map_err(StoreError::from_sqlx)?;
     }
+    move_checkpoint(tx, name, checkpoint, batch.last, batch.events).await
+}
+
+/// Moves `name`'s checkpoint from `from` to `to` (compare-and-set): `Conflict`
+/// when another follower moved it first, and the caller's transaction must roll
+/// back.
+async fn move_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+    from: Checkpoint,
+    to: Cursor,
+    events: i64,
+) -> Result<(), StoreError> {
     let moved = sqlx::query(
         "UPDATE projection_checkpoints \
          SET last_tx_id = $2::text::xid8, last_position = $3, events_seen = events_seen + $4, \
@@ -232,16 +257,15 @@ async fn write_batch(
          WHERE name = $1 AND last_tx_id = $5::text::xid8 AND last_position = $6",
     )
     .bind(name)
-    .bind(batch.last.tx_id.to_string())
-    .bind(batch.last.position)
-    .bind(batch.events)
-    .bind(checkpoint.cursor.tx_id.to_string())
-    .bind(checkpoint.cursor.position)
-    .execute(&mut *tx)
+    .bind(to.tx_id.to_string())
+    .bind(to.position)
+    .bind(events)
+    .bind(from.cursor.tx_id.to_string())
+    .bind(from.cursor.position)
+    .execute(&mut *conn)
     .await
     .map_err(StoreError::from_sqlx)?;
     if moved.rows_affected() != 1 {
-        // Another projector got there first; the caller's transaction must roll back.
         return Err(StoreError::Conflict);
     }
     Ok(())
@@ -252,10 +276,10 @@ crate::rollup_writers!(Postgres, PgConnection);
 /// Holds the election lock on a dedicated connection while following the log.
 async fn lead(
     pool: &PgPool,
-    projector: &Projector,
+    follower: &dyn Follower,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
-    let name = projector.projection().name();
+    let name = follower.name();
     // Detached from the pool: when this leader stops, for whatever reason, the
     // connection closes and its session lock goes with it. Returned to the pool,
     // the lock would outlive the leader and block every later election.
@@ -279,7 +303,7 @@ async fn lead(
             _ = shutdown.changed() => return Ok(()),
         }
     }
-    tracing::info!(projection = name, "projector elected");
+    tracing::info!(follower = name, "elected");
     let mut listener = PgListener::connect_with(pool)
         .await
         .map_err(StoreError::from_sqlx)?;
@@ -288,8 +312,8 @@ async fn lead(
         .await
         .map_err(StoreError::from_sqlx)?;
     loop {
-        projector.catch_up().await?;
-        projector.sweep_if_due().await;
+        follower.catch_up().await?;
+        follower.idle().await;
         tokio::select! {
             notified = listener.recv() => { notified.map_err(StoreError::from_sqlx)?; }
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -350,29 +350,22 @@ impl Projector {
     }
 
     /// Runs until `shutdown` turns true, following the log as it grows.
-    pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let name = self.projection.name().to_string();
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            // Shutdown cuts a long catch-up short: a batch is one transaction, so
-            // one dropped halfway rolls back and is redone by the next start.
-            let mut stop = shutdown.clone();
-            let followed = tokio::select! {
-                followed = self.backend.follow(self, &mut shutdown) => followed,
-                _ = stop.wait_for(|stopping| *stopping) => return,
-            };
-            match followed {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(projection = %name, error = %e, "projector paused; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-        }
+    pub async fn run(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        crate::follow::run(self.backend.as_ref(), self, shutdown).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::follow::Follower for Projector {
+    fn name(&self) -> &str {
+        self.projection.name()
+    }
+
+    async fn catch_up(&self) -> Result<usize, StoreError> {
+        Projector::catch_up(self).await
+    }
+
+    async fn idle(&self) {
+        self.sweep_if_due().await
     }
 }

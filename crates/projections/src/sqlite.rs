@@ -20,6 +20,7 @@ use aduan_store::{Cursor, StoreError};
 
 use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
+use crate::follow::Follower;
 use crate::projector::{Batch, Checkpoint, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
@@ -69,10 +70,33 @@ impl Specific for SqliteBackend {
 
     async fn follow(
         &self,
-        projector: &Projector,
+        follower: &dyn Follower,
         shutdown: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        follow(projector, shutdown).await
+        follow(follower, shutdown).await
+    }
+
+    async fn advance(
+        &self,
+        name: &str,
+        from: Checkpoint,
+        to: Cursor,
+        events: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        // Reading a checkpoint writes nothing here: the first move makes the row.
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        move_checkpoint(&mut tx, name, from, to, events).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)
     }
 
     async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
@@ -225,21 +249,32 @@ async fn write_batch(
     .execute(&mut *tx)
     .await
     .map_err(StoreError::from_sqlx)?;
+    move_checkpoint(tx, name, checkpoint, batch.last, batch.events).await
+}
+
+/// Moves `name`'s checkpoint from `from` to `to` (compare-and-set): `Conflict`
+/// when another follower moved it first, and the transaction rolls back.
+async fn move_checkpoint(
+    conn: &mut SqliteConnection,
+    name: &str,
+    from: Checkpoint,
+    to: Cursor,
+    events: i64,
+) -> Result<(), StoreError> {
     let moved = sqlx::query(
         "UPDATE projection_checkpoints \
          SET last_position = ?, events_seen = events_seen + ?, \
              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
          WHERE name = ? AND last_position = ?",
     )
-    .bind(batch.last.position)
-    .bind(batch.events)
+    .bind(to.position)
+    .bind(events)
     .bind(name)
-    .bind(checkpoint.cursor.position)
-    .execute(&mut *tx)
+    .bind(from.cursor.position)
+    .execute(&mut *conn)
     .await
     .map_err(StoreError::from_sqlx)?;
     if moved.rows_affected() != 1 {
-        // Another projector got there first; the transaction rolls back.
         return Err(StoreError::Conflict);
     }
     Ok(())
@@ -249,12 +284,12 @@ crate::rollup_writers!(Sqlite, SqliteConnection);
 
 /// Follows the log by polling until shutdown.
 async fn follow(
-    projector: &Projector,
+    follower: &dyn Follower,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     loop {
-        projector.catch_up().await?;
-        projector.sweep_if_due().await;
+        follower.catch_up().await?;
+        follower.idle().await;
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
             _ = shutdown.changed() => return Ok(()),

@@ -63,7 +63,18 @@ pub struct ProjectionStatus {
     pub position: i64,
     pub events_applied: i64,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Events in the log it has not handled yet (counted up to 100,000).
+    pub lag_events: i64,
+    /// Age in seconds of the oldest of those; 0 when caught up.
+    pub lag_seconds: f64,
 }
+
+/// The durable followers of the log this server runs: the projections, and the
+/// NATS relay when configured.
+pub struct Followers(pub Vec<&'static str>);
+
+/// Lag is counted up to this many events (an alarm either way).
+pub const LAG_CAP: i64 = 100_000;
 
 #[derive(Default)]
 pub struct FreshnessQuery;
@@ -71,18 +82,25 @@ pub struct FreshnessQuery;
 #[Object]
 impl FreshnessQuery {
     /// Each projection's progress through the event log (for operators and for
-    /// clients deciding whether a read reflects a write).
+    /// clients deciding whether a read reflects a write), and the NATS relay's
+    /// (`nats_relay`) where it runs.
     async fn projections(&self, ctx: &Context<'_>) -> Result<Vec<ProjectionStatus>> {
         guard(ctx, Operation::Projections)?;
         let reads = reads(ctx)?;
+        let names = ctx
+            .data_opt::<Followers>()
+            .map_or(ALL.to_vec(), |f| f.0.clone());
         let mut out = Vec::new();
-        for name in ALL {
+        for name in names {
             let status = reads.progress(name).await.map_err(store_error)?;
+            let (lag_events, lag_seconds) = reads.lag(name, LAG_CAP).await.map_err(store_error)?;
             out.push(ProjectionStatus {
                 name: name.to_string(),
                 position: status.position,
                 events_applied: status.events_seen,
                 updated_at: status.updated_at,
+                lag_events,
+                lag_seconds: lag_seconds.max(0.0),
             });
         }
         Ok(out)

@@ -5,7 +5,7 @@ mod access;
 mod context;
 mod dashboard;
 mod error;
-mod freshness;
+pub mod freshness;
 mod inputs;
 pub mod limits;
 mod list;
@@ -59,6 +59,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 pub struct Live {
     pub events: Arc<aduan_projections::LiveFeed>,
     pub alerts: Arc<aduan_projections::sla_alerts::SlaAlertFeed>,
+    /// The durable followers whose progress `projections` reports.
+    pub followers: Vec<&'static str>,
 }
 
 pub fn build(
@@ -72,6 +74,7 @@ pub fn build(
     builder()
         .data(live.events)
         .data(live.alerts)
+        .data(freshness::Followers(live.followers))
         .data(bus)
         .data(reads)
         .data(Arc::new(sla))
