@@ -36,6 +36,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of the biggest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Commands {
     /// Run the HTTP server (migrates the database first).
     Serve(ServeArgs),
