@@ -21,6 +21,7 @@ mod outage;
 mod privacy;
 mod rollups;
 mod sla;
+mod subscriptions;
 mod support;
 mod tracking;
 mod transfer;
