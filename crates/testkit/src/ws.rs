@@ -102,7 +102,11 @@ impl WsClient {
             .headers()
             .get("Sec-WebSocket-Protocol")
             .and_then(|v| v.to_str().ok());
-        assert_eq!(chosen, Some(subprotocol), "the server chose another protocol");
+        assert_eq!(
+            chosen,
+            Some(subprotocol),
+            "the server chose another protocol"
+        );
         WsClient {
             socket,
             legacy: subprotocol == LEGACY_WS,
@@ -160,8 +164,10 @@ impl WsClient {
     /// Starts operation `id`.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         let kind = if self.legacy { "start" } else { "subscribe" };
-        self.send(json!({"type": kind, "id": id, "payload": {"query": query, "variables": variables}}))
-            .await;
+        self.send(
+            json!({"type": kind, "id": id, "payload": {"query": query, "variables": variables}}),
+        )
+        .await;
     }
 
     /// Ends operation `id` from the client's side.
