@@ -12,31 +12,34 @@
 //!
 //! Refused mutations must append nothing; lists, totals, timers, dashboards and
 //! statistics of a scoped caller must hold nothing outside their scope.
+//! Subscriptions are probed over a real WebSocket (`subscriptions/access.rs`):
+//! refused is an `error` message, done is a notice about the probed case.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use aduan_domain::access::{access, Access, Operation, ROLES};
+use aduan_domain::access::{access, Access, Kind, Operation, ROLES};
 use aduan_domain::Role;
 use aduan_testkit::GraphqlClient;
 
+use crate::subscriptions::access::Subscriptions;
 use crate::support::*;
 
 on_both_stores!(every_cell_of_the_access_policy_holds);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Who {
+pub enum Who {
     Own,
     Other,
 }
 
 /// The clients for each role, as "own" and "other".
-struct Cast {
+pub struct Cast {
     clients: HashMap<(Role, Who), GraphqlClient>,
     /// Staff who prepare cases: the Command Center and DPU.
     agent: GraphqlClient,
-    dpu_officer: GraphqlClient,
+    pub dpu_officer: GraphqlClient,
     auditor: GraphqlClient,
 }
 
@@ -67,16 +70,16 @@ impl Cast {
         }
     }
 
-    fn get(&self, role: Role, who: Who) -> &GraphqlClient {
+    pub fn get(&self, role: Role, who: Who) -> &GraphqlClient {
         &self.clients[&(role, who)]
     }
 }
 
 /// A case as prepared for a probe: its id and tracking code.
 #[derive(Clone)]
-struct Case {
-    id: String,
-    code: String,
+pub struct Case {
+    pub id: String,
+    pub code: String,
 }
 
 const SUBMIT_WITH_CODE: &str =
@@ -85,15 +88,16 @@ const SUBMIT_WITH_CODE: &str =
 /// The world the query probes look at: case A (the one probed: reported by
 /// warga-1, with DPU, sent by MOBILE, with an INTERNAL and a PUBLIC note), B
 /// (warga-2's, with DLH, WEB) and C (warga-1's anonymous report, with DPU, WEB).
-struct World {
-    a: Case,
+pub struct World {
+    pub a: Case,
+    pub b: Case,
     c: Case,
     /// Open cases per OPD, and who reported what.
     open: HashMap<&'static str, i64>,
     reported: HashMap<&'static str, Vec<String>>,
 }
 
-async fn submit_as(client: &GraphqlClient, fields: Value) -> Case {
+pub async fn submit_as(client: &GraphqlClient, fields: Value) -> Case {
     let mut report = report();
     report["location"]["address"] = json!("Jl. Veteran Selatan 12");
     report["reporter"]["email"] = json!("andi@contoh.id");
@@ -117,7 +121,7 @@ impl Cast {
             .await;
     }
 
-    async fn dispatch(&self, case: &Case, opd: &str) {
+    pub async fn dispatch(&self, case: &Case, opd: &str) {
         self.verify(case).await;
         self.agent
             .ok(MUTATE_ASSIGN, input(&case.id, json!({"opd": opd})))
@@ -215,7 +219,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
 }
 
 /// The code with its last character changed: names the same case, proves nothing.
-fn forged(code: &str) -> String {
+pub fn forged(code: &str) -> String {
     let mut forged = code.to_string();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
@@ -225,7 +229,7 @@ fn forged(code: &str) -> String {
 /// The refusal codes a caller may get: UNAUTHENTICATED tells the public to sign
 /// in; FORBIDDEN tells the signed-in they may not; NOT_FOUND hides a case from
 /// a wrong tracking code.
-fn refused(body: &Value) -> bool {
+pub fn refused(body: &Value) -> bool {
     matches!(
         error_code(body),
         Some("FORBIDDEN" | "UNAUTHENTICATED" | "NOT_FOUND")
@@ -277,6 +281,7 @@ impl World {
                 ("warga-2", vec![b.id.clone()]),
             ]),
             a,
+            b,
             c,
         }
     }
@@ -550,12 +555,18 @@ async fn probe_mutation(cast: &Cast, op: Operation, role: Role, who: Who) -> boo
 }
 
 async fn every_cell_of_the_access_policy_holds(backend: Backend) {
-    let env = Env::start(backend).await;
+    // Clocks turn AT_RISK at 1 % of their target, and a FIRE case's follow-up
+    // target is a minute: its clock turns 0.6 s after dispatch, so `slaAlerts`
+    // is probed with real alerts (the default targets are days: no other
+    // clock turns while the test runs).
+    let sla = crate::subscriptions::access::fast_turning_sla();
+    let env = Env::start_with(backend, &[("ADUAN_SLA_CONFIG", sla.to_str().unwrap())]).await;
     let cast = Cast::new(&env).await;
     let world = World::build(&cast).await;
     world.settle(&cast).await;
     let mut wrong = Vec::new();
     let mut cells = 0;
+    let mut subscriptions = None;
     for op in Operation::ALL {
         for role in ROLES {
             let cell = access(role, op);
@@ -565,7 +576,16 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                     aduan_domain::access::Kind::Mutation => {
                         probe_mutation(&cast, op, role, who).await
                     }
-                    _ => world.probe_query(op, role, who, cast.get(role, who)).await,
+                    aduan_domain::access::Kind::Subscription => {
+                        if subscriptions.is_none() {
+                            subscriptions = Some(Subscriptions::build(&env, &cast, &world).await);
+                        }
+                        let probes = subscriptions.as_mut().unwrap();
+                        probes.probe(&env, &cast, op, role, who).await
+                    }
+                    Kind::Query | Kind::FieldGroup => {
+                        world.probe_query(op, role, who, cast.get(role, who)).await
+                    }
                 };
             }
             cells += 1;
@@ -588,4 +608,5 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
         wrong.join("\n")
     );
     env.finish().await;
+    let _ = std::fs::remove_file(sla);
 }

@@ -22,6 +22,7 @@ mod privacy;
 mod relay;
 mod rollups;
 mod sla;
+mod subscriptions;
 mod support;
 mod tracking;
 mod transfer;

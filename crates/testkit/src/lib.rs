@@ -1,6 +1,6 @@
 //! Test support shared by the integration and end-to-end tests: throwaway
 //! PostgreSQL databases and SQLite files (`TestStore`, `on_both_stores!`) and the
-//! real `aduan` server as a child process.
+//! real `aduan` server as a child process, with a GraphQL WebSocket client for it.
 //!
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
 
@@ -10,8 +10,10 @@ pub mod keys;
 pub mod pg;
 pub mod server;
 pub mod store;
+pub mod ws;
 
 pub use cluster::{PgCluster, StopMode};
 pub use pg::TestDatabase;
 pub use server::{GraphqlClient, TestServer};
 pub use store::{Backend, TestStore};
+pub use ws::{Reply, WsClient};

@@ -90,6 +90,23 @@ impl TestServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The server process's id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The server's resident memory in KiB (`VmRSS` in /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.pid().expect("the server is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_else(|e| panic!("read /proc/{pid}/status: {e}"));
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
@@ -114,6 +131,37 @@ impl TestServer {
             .expect("utf-8 token")
             .trim()
             .to_string()
+    }
+
+    /// A token valid for `ttl` only (`aduan token` counts in hours), signed
+    /// with the test secret as the server's own tokens are.
+    pub fn short_lived_token(
+        &self,
+        role: &str,
+        opd: Option<&str>,
+        sub: &str,
+        ttl: Duration,
+    ) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = json!({
+            "sub": sub, "role": role, "iat": now,
+            "exp": now + i64::try_from(ttl.as_secs()).expect("a short ttl"),
+        });
+        if let Some(opd) = opd {
+            claims["opd"] = json!(opd);
+        }
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+        )
+        .expect("sign a token")
+    }
+
+    /// A WebSocket client on this server's `/graphql`, initialised with `token`
+    /// ("" or `None`: the public).
+    pub async fn ws(&self, token: Option<&str>) -> crate::ws::WsClient {
+        crate::ws::WsClient::connected(&self.base_url, token.filter(|t| !t.is_empty())).await
     }
 
     pub fn client(&self, token: &str) -> GraphqlClient {

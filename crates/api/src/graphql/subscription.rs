@@ -164,14 +164,16 @@ fn live_error(e: StoreError) -> async_graphql::Error {
 }
 
 fn complaint_of(actor: &Actor, event: &LiveEvent, case: Case) -> Complaint {
-    Complaint::from_view(
+    let mut complaint = Complaint::from_view(
         ComplaintView {
             case,
             version: event.event.sequence,
             position: event.event.position,
         },
         actor,
-    )
+    );
+    complaint.notes_up_to = Some(event.event.sequence);
+    complaint
 }
 
 #[Subscription]

@@ -179,6 +179,10 @@ pub struct Complaint {
     /// Whether the viewer may see INTERNAL notes (the access policy's field group).
     #[graphql(skip)]
     pub show_internal_notes: bool,
+    /// Notes up to this sequence only: a subscription's notice shows the case
+    /// as it stood after its event, not the notes added since (`None`: all).
+    #[graphql(skip)]
+    pub notes_up_to: Option<i64>,
 }
 
 impl Complaint {
@@ -227,6 +231,7 @@ impl Complaint {
             position: view.position,
             tracking_code: None,
             show_internal_notes,
+            notes_up_to: None,
         }
     }
 }
@@ -248,7 +253,10 @@ impl Complaint {
         if !(1..=MAX_NOTES_PAGE).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 200"));
         }
-        let events = bus(ctx)?.log().load(&self.id).await.map_err(store_error)?;
+        let mut events = bus(ctx)?.log().load(&self.id).await.map_err(store_error)?;
+        if let Some(last) = self.notes_up_to {
+            events.retain(|e| e.sequence <= last);
+        }
         let mut notes: Vec<history::Note> =
             history::notes(&events, self.show_internal_notes).collect();
         if newest_first {
