@@ -65,7 +65,7 @@ fn aliases_in(set: &SelectionSet) -> usize {
         .sum()
 }
 
-fn coded(message: String, code: &str) -> ServerError {
+pub(super) fn coded(message: String, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);
