@@ -3,6 +3,7 @@
 
 mod abuse;
 mod access;
+mod body_limit;
 mod concurrency;
 mod dashboard;
 mod durability;
@@ -10,13 +11,16 @@ mod errors;
 mod fuzz;
 mod hot_case;
 mod idempotency;
+mod introspection;
 mod keys;
 mod lifecycle;
 mod lists;
 mod metrics;
+mod node;
 mod notes;
 mod ops;
 mod outage;
+mod persisted;
 mod privacy;
 mod rollups;
 mod sla;

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,17 +14,17 @@ use aduan_domain::{ComplaintServices, SystemClock};
 use aduan_projections::{Projector, Watcher};
 use aduan_store::CommandBus;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
+use crate::body_limit;
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
 use crate::metrics;
 use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 
-/// Requests larger than this are refused before they are parsed: at once when
-/// their Content-Length says so, else once that much has been read.
+/// Requests larger than this are refused before they are parsed, on every
+/// route (see `body_limit`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long `/readyz` waits for the database: an orchestrator's probe gives up
@@ -145,10 +144,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        // axum's own limit binds only its extractors; this one wraps every body,
-        // whoever reads it. Axum's is off so a body is not limited twice.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(|request, next| {
+            body_limit::limit(MAX_BODY_BYTES, request, next)
+        }))
         .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
 }
@@ -165,23 +164,8 @@ async fn graphql_post(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    // Buffered by axum, which answers 413 when the limit cuts the body off
-    // (async-graphql-axum's extractor would call that a malformed body).
-    body: Bytes,
+    request: async_graphql_axum::GraphQLRequest,
 ) -> Response {
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let mut request = match async_graphql::http::receive_body(
-        content_type,
-        body.as_ref(),
-        async_graphql::http::MultipartOptions::default(),
-    )
-    .await
-    {
-        Ok(request) => request,
-        Err(e) => return async_graphql_axum::rejection::GraphQLRejection(e).into_response(),
-    };
     let auth = state
         .keys
         .actor_from_header(
@@ -195,6 +179,7 @@ async fn graphql_post(
         .and_then(|h| h.to_str().ok())
         .filter(|c| !c.is_empty() && c.len() <= 100 && c.chars().all(|ch| ch.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    let mut request = request.into_inner();
     // Parsed once here for the metrics label; the engine reuses the document.
     let name = request.operation_name.take();
     let operation = metrics::operation_label(request.parsed_query().ok(), name.as_deref());

@@ -90,6 +90,17 @@ impl TestServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The server process's id (None once it has been reaped), for reading its
+    /// memory or signalling it.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The `host:port` it listens on.
+    pub fn addr(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
