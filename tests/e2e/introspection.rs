@@ -127,6 +127,16 @@ async fn the_standard_introspection_queries_pass_and_hostile_nesting_does_not() 
         public.error_code(&of_type, json!({})).await,
         "QUERY_TOO_DEEP"
     );
+    // Past 32 levels the parser refuses first, with the same code.
+    let deeper = format!(
+        "{{ __type(name: \"Complaint\") {{ {}name{} }} }}",
+        "ofType { ".repeat(40),
+        " }".repeat(40)
+    );
+    assert_eq!(
+        public.error_code(&deeper, json!({})).await,
+        "QUERY_TOO_DEEP"
+    );
     // Introspection lists nested three times, each multiplying the answer by
     // the schema's width; directly and through a fragment.
     let lists =
