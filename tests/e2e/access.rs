@@ -328,6 +328,15 @@ impl World {
                     .await;
                 done(&body, &what) && body["data"]["complaint"]["id"] == json!(a)
             }
+            Operation::Node => {
+                let body = client
+                    .query(
+                        "query($id: ID!) { node(id: $id) { id ... on Complaint { status } } }",
+                        json!({"id": a}),
+                    )
+                    .await;
+                done(&body, &what) && body["data"]["node"]["id"] == json!(a)
+            }
             Operation::Complaints => {
                 let body = client
                     .query(

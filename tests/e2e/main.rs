@@ -3,6 +3,7 @@
 
 mod abuse;
 mod access;
+mod body_limit;
 mod concurrency;
 mod dashboard;
 mod durability;
@@ -11,13 +12,16 @@ mod fuzz;
 mod graphiql;
 mod hot_case;
 mod idempotency;
+mod introspection;
 mod keys;
 mod lifecycle;
 mod lists;
 mod metrics;
+mod node;
 mod notes;
 mod ops;
 mod outage;
+mod persisted;
 mod privacy;
 mod relay;
 mod rollups;

@@ -19,6 +19,7 @@ use aduan_store::CommandBus;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
+use crate::body_limit;
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
 use crate::graphql::{self, AduanSchema, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
 use crate::metrics;
@@ -26,7 +27,8 @@ use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 use crate::ws::{self, WsSettings};
 
-/// Requests larger than this are refused before they are parsed.
+/// Requests larger than this are refused before they are parsed, on every
+/// route (see `body_limit`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long `/readyz` waits for the database: an orchestrator's probe gives up
@@ -212,6 +214,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(|request, next| {
+            body_limit::limit(MAX_BODY_BYTES, request, next)
+        }))
         .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
 }

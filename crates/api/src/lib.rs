@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body_limit;
 pub mod cli;
 pub mod graphiql;
 pub mod graphql;

@@ -51,6 +51,8 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     Complaint,
+    /// Relay's `node(id)`: a complaint refetched by id, as `complaint` reads it.
+    Node,
     Complaints,
     ComplaintHistory,
     SlaTimers,
@@ -85,8 +87,9 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 31] = [
+    pub const ALL: [Operation; 32] = [
         Operation::Complaint,
+        Operation::Node,
         Operation::Complaints,
         Operation::ComplaintHistory,
         Operation::SlaTimers,
@@ -124,6 +127,7 @@ impl Operation {
         use Operation::*;
         match self {
             Complaint => "complaint",
+            Node => "node",
             Complaints => "complaints",
             ComplaintHistory => "complaintHistory",
             SlaTimers => "slaTimers",
@@ -214,7 +218,7 @@ pub fn access(role: Role, op: Operation) -> Access {
     use Operation::*;
     // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
     let row: [Access; 9] = match op {
-        Complaint | Complaints => [No, Own, A, A, Opd, Opd, A, A, A],
+        Complaint | Node | Complaints => [No, Own, A, A, Opd, Opd, A, A, A],
         ComplaintHistory => [No, Own, A, A, Opd, Opd, A, No, A],
         SlaTimers | Dashboard | CityStats => [No, No, A, A, Opd, Opd, A, A, A],
         Projections => [No, No, A, A, A, A, A, A, A],
@@ -350,6 +354,7 @@ mod tests {
     fn nobody_without_a_token_reads_cases_or_personal_data() {
         for op in [
             Operation::Complaint,
+            Operation::Node,
             Operation::Complaints,
             Operation::ComplaintHistory,
             Operation::ReporterContact,
@@ -387,6 +392,17 @@ mod tests {
         {
             let open = access(Role::Public, op) != Access::Refused;
             assert_eq!(open, op == Operation::TrackedComplaintUpdated, "{op:?}");
+        }
+    }
+
+    #[test]
+    fn node_reads_a_complaint_as_complaint_does() {
+        for role in ROLES {
+            assert_eq!(
+                access(role, Operation::Node),
+                access(role, Operation::Complaint),
+                "{role}"
+            );
         }
     }
 

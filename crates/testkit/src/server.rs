@@ -90,7 +90,8 @@ impl TestServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// The server process's id (while it runs).
+    /// The server process's id (None once it has been reaped), for reading its
+    /// memory or signalling it.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
     }
@@ -105,6 +106,11 @@ impl TestServer {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+    }
+
+    /// The `host:port` it listens on.
+    pub fn addr(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
     }
 
     pub fn log(&self) -> String {

@@ -65,7 +65,7 @@ fn aliases_in(set: &SelectionSet) -> usize {
         .sum()
 }
 
-fn coded(message: String, code: &str) -> ServerError {
+pub(super) fn coded(message: String, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);
@@ -84,7 +84,11 @@ pub fn code_engine_errors(response: &mut async_graphql::Response) {
         if has_code {
             continue;
         }
-        let code = if error.message.contains("nested too deep") {
+        // The parser's own bound on nesting (32 selection sets) comes before
+        // the depth limits and refuses the same thing.
+        let code = if error.message.contains("nested too deep")
+            || error.message.contains("recursion depth")
+        {
             "QUERY_TOO_DEEP"
         } else if error.message.contains("too complex") {
             "QUERY_TOO_COMPLEX"

@@ -4,12 +4,15 @@
 mod access;
 mod context;
 mod dashboard;
+mod depth;
 mod error;
 pub mod freshness;
 mod inputs;
 pub mod limits;
 mod list;
 mod mutation;
+mod node;
+mod persisted;
 mod query;
 mod sla;
 mod sla_alerts;
@@ -40,19 +43,21 @@ pub struct QueryRoot(
     dashboard::DashboardQuery,
     freshness::FreshnessQuery,
     tracking::TrackingQuery,
+    node::NodeQuery,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deep or expensive queries are refused before they run.
-const MAX_DEPTH: usize = 12;
+/// Expensive queries are refused before they run (deep ones: `depth`).
 const MAX_COMPLEXITY: usize = 1000;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(limits::AliasLimit)
+        .extension(depth::DepthLimit)
+        .extension(persisted::Admission)
+        .extension(persisted::cache())
 }
 
 /// What the subscriptions are fed from: one of each per server process.

@@ -64,6 +64,26 @@ fn may_need_personal_data(actor: &Actor) -> bool {
         .any(|op| access::access(actor.role, op) != Access::Refused)
 }
 
+/// One complaint as `op` (`complaint` or `node`) lets the caller read it.
+pub(super) async fn read_complaint(
+    ctx: &Context<'_>,
+    op: Operation,
+    id: &str,
+    min_position: Option<i64>,
+) -> Result<Complaint> {
+    let (actor, _) = guard(ctx, op)?;
+    if id.len() > 100 {
+        return Err(not_found());
+    }
+    freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+    let view = match projected(ctx, &actor, id).await? {
+        Some(view) => view,
+        None => ComplaintView::from_events(&load(ctx, id).await?).ok_or_else(not_found)?,
+    };
+    check_case(&actor, op, &view.case, None)?;
+    Ok(Complaint::from_view(view, &actor))
+}
+
 fn reference<'a>(ctx: &Context<'a>) -> Result<&'a ReferenceData> {
     Ok(&bus(ctx)?.services().reference)
 }
@@ -81,17 +101,7 @@ impl ComplaintQuery {
         id: ID,
         min_position: Option<i64>,
     ) -> Result<Complaint> {
-        let (actor, _) = guard(ctx, Operation::Complaint)?;
-        if id.len() > 100 {
-            return Err(not_found());
-        }
-        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
-        let view = match projected(ctx, &actor, &id).await? {
-            Some(view) => view,
-            None => ComplaintView::from_events(&load(ctx, &id).await?).ok_or_else(not_found)?,
-        };
-        check_case(&actor, Operation::Complaint, &view.case, None)?;
-        Ok(Complaint::from_view(view, &actor))
+        read_complaint(ctx, Operation::Complaint, &id, min_position).await
     }
 
     /// Every stored event of a complaint in order; with `asOf`, only those that had
