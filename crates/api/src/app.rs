@@ -195,7 +195,6 @@ async fn graphql_get(
         })
 }
 
-
 async fn graphql_post(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,

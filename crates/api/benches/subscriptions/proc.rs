@@ -1,0 +1,39 @@
+//! A process's figures from /proc (Linux): resident memory and CPU time.
+
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub rss_kib: u64,
+    /// The peak resident size since the process started.
+    pub peak_kib: u64,
+}
+
+pub fn memory(pid: u32) -> Memory {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+    };
+    Memory {
+        rss_kib: field("VmRSS:"),
+        peak_kib: field("VmHWM:"),
+    }
+}
+
+/// User + system CPU seconds of `pid` so far (0: this process).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let path = match pid {
+        0 => "/proc/self/stat".to_string(),
+        pid => format!("/proc/{pid}/stat"),
+    };
+    let stat = std::fs::read_to_string(path).expect("/proc stat");
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').expect("stat format").1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // USER_HZ, 100 on every Linux this runs on.
+    ticks / 100.0
+}
