@@ -32,6 +32,8 @@
 //! Sizes: ADUAN_BENCH_SECONDS (default 30), ADUAN_BENCH_RATE (commands/s,
 //! default 200), ADUAN_BENCH_BASELINE_SECONDS (default 10),
 //! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
+//! ADUAN_BENCH_PERF=<dir>: `perf record -g` the server during the load with
+//! 1,000 subscriptions, into <dir>/perf-<store>.data.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,15 +167,36 @@ async fn active_subscriptions(server: &TestServer) -> f64 {
 }
 
 /// Opens `mix`'s connections, runs the load, waits for every notice, closes.
-async fn measure(
-    server: &TestServer,
-    store: &TestStore,
-    driver: &Arc<Driver>,
-    tokens: &Tokens,
+/// The server under test and what drives it.
+struct Rig {
+    server: TestServer,
+    store: TestStore,
+    driver: Arc<Driver>,
+    tokens: Tokens,
+}
+
+/// A load phase: the subscriptions, commands/s, seconds, and where to write a
+/// `perf` profile of the server, if anywhere.
+struct Phase {
     mix: Vec<Vec<Spec>>,
     rate: f64,
     seconds: u64,
-) -> Measured {
+    profile: Option<String>,
+}
+
+async fn measure(rig: &Rig, phase: Phase) -> Measured {
+    let Rig {
+        server,
+        store,
+        driver,
+        tokens,
+    } = rig;
+    let Phase {
+        mix,
+        rate,
+        seconds,
+        profile,
+    } = phase;
     let pid = server.pid().expect("the server runs");
     let mut memory = vec![("before subscribing", proc::memory(pid))];
     let after = store.scalar("SELECT max(position) FROM events").await;
@@ -214,10 +237,14 @@ async fn measure(
     tokio::time::sleep(Duration::from_secs(2)).await;
     memory.push(("subscribed, idle", proc::memory(pid)));
 
+    let perf = profile.map(|path| proc::Perf::record(pid, &path));
     let (server_cpu0, bench_cpu0) = (proc::cpu_seconds(pid), proc::cpu_seconds(0));
     let load = driver.run(rate, seconds).await;
     let server_cpu = (proc::cpu_seconds(pid) - server_cpu0) / load.seconds;
     let bench_cpu = (proc::cpu_seconds(0) - bench_cpu0) / load.seconds;
+    if let Some(perf) = perf {
+        perf.stop();
+    }
     memory.push(("end of the load", proc::memory(pid)));
     let load_done = Instant::now();
 
@@ -468,25 +495,35 @@ async fn bench(backend: Backend, rate: f64, seconds: u64, baseline_seconds: u64)
     let driver = Driver::new(&server).await;
     let tokens = Tokens::mint(&server).await;
     let cases = driver.prepare(PREPARED).await;
-    let one = vec![vec![Spec {
-        who: Who::Agent,
-        filter: Filter::All,
-    }]];
-    let baseline = measure(
-        &server,
-        &store,
-        &driver,
-        &tokens,
-        one,
+    let rig = Rig {
+        server,
+        store,
+        driver,
+        tokens,
+    };
+    let one = Phase {
+        mix: vec![vec![Spec {
+            who: Who::Agent,
+            filter: Filter::All,
+        }]],
         rate,
-        baseline_seconds,
-    )
-    .await;
-    let mix = subscribers::mix(&cases);
-    let full = measure(&server, &store, &driver, &tokens, mix, rate, seconds).await;
+        seconds: baseline_seconds,
+        profile: None,
+    };
+    let baseline = measure(&rig, one).await;
+    let name = format!("{backend:?}").to_lowercase();
+    let thousand = Phase {
+        mix: subscribers::mix(&cases),
+        rate,
+        seconds,
+        profile: std::env::var("ADUAN_BENCH_PERF")
+            .ok()
+            .map(|dir| format!("{dir}/perf-{name}.data")),
+    };
+    let full = measure(&rig, thousand).await;
     print(backend, &baseline, &full);
-    let _ = server.stop().await;
-    store.drop_store().await;
+    let _ = rig.server.stop().await;
+    rig.store.drop_store().await;
     [&baseline, &full]
         .iter()
         .all(|m| m.tallies.last().unwrap().1.lost_nothing() && m.problems.is_empty())

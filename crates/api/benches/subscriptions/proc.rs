@@ -1,4 +1,5 @@
-//! A process's figures from /proc (Linux): resident memory and CPU time.
+//! A process's figures from /proc (Linux): resident memory and CPU time; and
+//! `perf record` of it.
 
 #[derive(Debug, Clone, Copy)]
 pub struct Memory {
@@ -36,4 +37,28 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
     // USER_HZ, 100 on every Linux this runs on.
     ticks / 100.0
+}
+
+/// `perf record -g` attached to a process until stopped.
+pub struct Perf(std::process::Child);
+
+impl Perf {
+    pub fn record(pid: u32, path: &str) -> Perf {
+        let child = std::process::Command::new("perf")
+            .args(["record", "-g", "-o", path, "-p", &pid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run perf");
+        Perf(child)
+    }
+
+    /// SIGINT, as perf expects, then waits for it to write its file.
+    pub fn stop(mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+        eprintln!("perf: wrote its profile");
+    }
 }
