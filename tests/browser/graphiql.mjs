@@ -162,6 +162,10 @@ try {
     // WebSocket (graphql-transport-ws), the Headers editor's token in
     // connection_init.
     await editor.evaluate((el, q) => el.CodeMirror.setValue(q), subscription);
+    // GraphiQL re-parses the editor's document a moment after an edit, and
+    // picks the transport from the parsed operation: clicked before that, it
+    // would send the subscription over HTTP as the previous document's query.
+    await page.waitForTimeout(1000);
     await page.getByRole('button', { name: /^Execute query/ }).click();
     const deadline = Date.now() + STEP_MS;
     while (!frames.some((f) => f.startsWith('sent ') && f.includes('"subscribe"'))) {

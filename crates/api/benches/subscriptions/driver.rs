@@ -118,8 +118,13 @@ impl Driver {
             }
             ids.push(self.state.lock().unwrap().cases[case].id.clone());
         }
+        // The prepared cases first, then those already waiting.
         let mut state = self.state.lock().unwrap();
-        state.ready = (0..state.cases.len()).collect();
+        let first = state.cases.len() - n;
+        let waiting: VecDeque<usize> = (first..state.cases.len())
+            .chain(state.ready.iter().copied().filter(|c| *c < first))
+            .collect();
+        state.ready = waiting;
         ids
     }
 

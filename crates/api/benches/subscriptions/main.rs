@@ -152,6 +152,10 @@ struct Measured {
     from_send: Spread,
     problems: Vec<String>,
     server_cpu: f64,
+    /// Seconds per second the server's threads were runnable but had no CPU.
+    server_waited: f64,
+    /// /proc/loadavg at the end of the load.
+    machine_load: String,
     bench_cpu: f64,
     memory: Vec<(&'static str, proc::Memory)>,
     /// Seconds from the last command's response until the last notice.
@@ -199,7 +203,9 @@ async fn measure(rig: &Rig, phase: Phase) -> Measured {
     } = phase;
     let pid = server.pid().expect("the server runs");
     let mut memory = vec![("before subscribing", proc::memory(pid))];
-    let after = store.scalar("SELECT max(position) FROM events").await;
+    let after = store
+        .scalar("SELECT coalesce(max(position), 0) FROM events")
+        .await;
     let url = format!("{}/graphql", server.base_url.replacen("http", "ws", 1));
     let received = Arc::new(AtomicU64::new(0));
     let mut specs = Vec::new();
@@ -239,9 +245,12 @@ async fn measure(rig: &Rig, phase: Phase) -> Measured {
 
     let perf = profile.map(|path| proc::Perf::record(pid, &path));
     let (server_cpu0, bench_cpu0) = (proc::cpu_seconds(pid), proc::cpu_seconds(0));
+    let waited0 = proc::run_queue_seconds(pid);
     let load = driver.run(rate, seconds).await;
     let server_cpu = (proc::cpu_seconds(pid) - server_cpu0) / load.seconds;
     let bench_cpu = (proc::cpu_seconds(0) - bench_cpu0) / load.seconds;
+    let server_waited = (proc::run_queue_seconds(pid) - waited0) / load.seconds;
+    let machine_load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     if let Some(perf) = perf {
         perf.stop();
     }
@@ -324,6 +333,8 @@ async fn measure(rig: &Rig, phase: Phase) -> Measured {
         from_send: Spread::new(from_send),
         problems,
         server_cpu,
+        server_waited,
+        machine_load,
         bench_cpu,
         memory,
         drained,
@@ -446,8 +457,26 @@ fn print(backend: Backend, baseline: &Measured, full: &Measured) {
         full.server_cpu / baseline.server_cpu
     );
     println!(
+        "| server threads runnable without a CPU (s/s) | {:.2} | {:.2} | |",
+        baseline.server_waited, full.server_waited
+    );
+    println!(
         "| bench client CPU (cores) | {:.2} | {:.2} | |",
         baseline.bench_cpu, full.bench_cpu
+    );
+    println!(
+        "| machine load average at the end (1, 5, 15 min) | {} | {} | |",
+        baseline
+            .machine_load
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        full.machine_load
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 
     println!("\nServer memory (MiB, /proc/<pid>/status):\n");
@@ -494,7 +523,6 @@ async fn bench(backend: Backend, rate: f64, seconds: u64, baseline_seconds: u64)
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     let driver = Driver::new(&server).await;
     let tokens = Tokens::mint(&server).await;
-    let cases = driver.prepare(PREPARED).await;
     let rig = Rig {
         server,
         store,
@@ -511,6 +539,9 @@ async fn bench(backend: Backend, rate: f64, seconds: u64, baseline_seconds: u64)
         profile: None,
     };
     let baseline = measure(&rig, one).await;
+    // Dispatched just before the load, so that it moves them on: complaintId
+    // filters name them.
+    let cases = rig.driver.prepare(PREPARED).await;
     let name = format!("{backend:?}").to_lowercase();
     let thousand = Phase {
         mix: subscribers::mix(&cases),

@@ -39,6 +39,20 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// Seconds the process's threads have spent runnable but waiting for a CPU
+/// (the third field of each thread's schedstat is the count of timeslices; the
+/// second, this, in nanoseconds).
+pub fn run_queue_seconds(pid: u32) -> f64 {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    threads
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
+}
+
 /// `perf record -g` attached to a process until stopped.
 pub struct Perf(std::process::Child);
 
