@@ -1,18 +1,29 @@
 // Drives Debian's Chromium through aduan's GraphiQL page as a person would:
 // loads it, opens the documentation explorer, finds the Query fields, puts a
-// token in the Headers editor, runs a query and reads the result pane.
+// token in the Headers editor, runs a query and reads the result pane; then,
+// with --subscription, runs a subscription from the same editor (over the
+// page's WebSocket, the token from the Headers editor in connection_init) and
+// waits for a notice to show in the result pane.
 // Fails (exit 1, reason on stderr) on any request to another host, any script
 // error or Content-Security-Policy violation on the page.
 //
 // Usage: node graphiql.mjs <page URL> <bearer token> <query> <expected fields...>
-// Prints the result pane's JSON on stdout. ADUAN_CHROMIUM overrides the browser.
+//          [--subscription <document>]
+// Prints one JSON object a line on stdout: {"query": <result pane>}; with
+// --subscription then {"subscribed": true} once GraphiQL has sent the
+// subscription on its WebSocket (the caller then changes something), and
+// {"notice": <result pane>} once a notice shows. ADUAN_CHROMIUM overrides the
+// browser.
 import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [pageUrl, token, query, ...fields] = process.argv.slice(2);
-if (!pageUrl || !token || !query || fields.length === 0) {
-  console.error('usage: node graphiql.mjs <page URL> <token> <query> <expected fields...>');
+const args = process.argv.slice(2);
+const flag = args.indexOf('--subscription');
+const subscription = flag >= 0 ? args.splice(flag, 2)[1] : undefined;
+const [pageUrl, token, query, ...fields] = args;
+if (!pageUrl || !token || !query || fields.length === 0 || (flag >= 0 && !subscription)) {
+  console.error('usage: node graphiql.mjs <page URL> <token> <query> <expected fields...> [--subscription <document>]');
   process.exit(2);
 }
 const origin = new URL(pageUrl).origin;
@@ -21,6 +32,9 @@ const STEP_MS = 20_000;
 const problems = [];
 const requests = [];
 const introspections = [];
+// What GraphiQL sent and received on its WebSocket(s), for the subscription
+// step and for the failure message.
+const frames = [];
 
 function fail(message) {
   throw new Error(message);
@@ -30,6 +44,28 @@ function fail(message) {
 // wrapper element).
 async function editorText(locator) {
   return locator.evaluate((el) => el.CodeMirror.getValue());
+}
+
+// Waits until the result pane holds JSON that `wanted` accepts; returns it.
+async function resultPane(page, wanted, what) {
+  const result = page.locator('.result-window .CodeMirror');
+  let shown = '';
+  const deadline = Date.now() + STEP_MS;
+  while (Date.now() < deadline) {
+    shown = await editorText(result).catch(() => '');
+    try {
+      const json = JSON.parse(shown);
+      if (wanted(json)) return json;
+    } catch {
+      // Empty, or not JSON yet.
+    }
+    await page.waitForTimeout(100);
+  }
+  fail(`the result pane did not show ${what}; it shows ${JSON.stringify(shown)}`);
+}
+
+function print(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 let browser;
@@ -64,6 +100,9 @@ try {
   page.on('request', (r) => requests.push(r.url()));
   page.on('websocket', (ws) => {
     if (new URL(ws.url()).host !== new URL(origin).host) problems.push(`WebSocket to another host: ${ws.url()}`);
+    ws.on('framesent', (f) => frames.push(`sent ${f.payload}`));
+    ws.on('framereceived', (f) => frames.push(`received ${f.payload}`));
+    ws.on('close', () => frames.push('closed'));
   });
   page.on('pageerror', (e) => problems.push(`script error on the page: ${e.message}`));
   page.on('console', (m) => {
@@ -115,26 +154,37 @@ try {
   const editor = page.locator('.graphiql-query-editor .CodeMirror');
   await editor.evaluate((el, q) => el.CodeMirror.setValue(q), query);
   await page.getByRole('button', { name: /^Execute query/ }).click();
-  const result = page.locator('.result-window .CodeMirror');
-  let shown = '';
-  const deadline = Date.now() + STEP_MS;
-  while (Date.now() < deadline) {
-    shown = await editorText(result).catch(() => '');
-    if (shown.trim()) break;
-    await page.waitForTimeout(100);
-  }
-  if (!shown.trim()) fail('the result pane stayed empty');
-  let json;
-  try {
-    json = JSON.parse(shown);
-  } catch {
-    fail(`the result pane does not hold JSON: ${shown}`);
+  const queried = await resultPane(page, () => true, 'a result');
+  print({ query: queried });
+
+  if (subscription) {
+    // The same editor and button: GraphiQL sends a subscription over its
+    // WebSocket (graphql-transport-ws), the Headers editor's token in
+    // connection_init.
+    await editor.evaluate((el, q) => el.CodeMirror.setValue(q), subscription);
+    // GraphiQL re-parses the editor's document a moment after an edit, and
+    // picks the transport from the parsed operation: clicked before that, it
+    // would send the subscription over HTTP as the previous document's query.
+    await page.waitForTimeout(1000);
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const deadline = Date.now() + STEP_MS;
+    while (!frames.some((f) => f.startsWith('sent ') && f.includes('"subscribe"'))) {
+      if (Date.now() > deadline) fail(`GraphiQL sent no subscription on a WebSocket; frames: ${frames.join(' | ') || 'none'}`);
+      await page.waitForTimeout(50);
+    }
+    print({ subscribed: true });
+    // Until the first notice the pane still shows the query's result.
+    const notice = await resultPane(
+      page,
+      (json) => JSON.stringify(json) !== JSON.stringify(queried) && json?.data && Object.values(json.data).some((v) => v !== null),
+      'a notice',
+    ).catch((e) => fail(`${e.message}; WebSocket frames: ${frames.join(' | ')}`));
+    print({ notice });
   }
 
   const elsewhere = requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
   for (const u of elsewhere) problems.push(`request to another host: ${u}`);
   if (problems.length) fail([...new Set(problems)].join('\n'));
-  process.stdout.write(JSON.stringify(json));
   await browser.close();
 } catch (e) {
   const shot = join(tmpdir(), `aduan-graphiql-${Date.now()}.png`);

@@ -1,12 +1,15 @@
 //! GraphiQL with no internet: the page and everything it loads come from the
 //! server itself, and a real browser (Debian's Chromium, driven by
-//! tests/browser/graphiql.mjs) uses it.
+//! tests/browser/graphiql.mjs) uses it: the documentation explorer, a query,
+//! and a subscription whose notice shows in the result pane.
 
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
-use tokio::process::Command;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::support::*;
 
@@ -73,8 +76,69 @@ async fn the_graphiql_page_links_only_assets_the_server_embeds() {
     env.finish().await;
 }
 
+/// tests/browser/graphiql.mjs running: its stdout read a line of JSON at a
+/// time, its stderr kept for the failure message.
+struct BrowserDriver {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    stderr: Option<tokio::task::JoinHandle<String>>,
+}
+
+impl BrowserDriver {
+    fn spawn(command: &mut Command) -> BrowserDriver {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run node tests/browser/graphiql.mjs");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text).await;
+            text
+        });
+        BrowserDriver {
+            child,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// What the driver said on stderr, once it has ended (killed if need be).
+    async fn failure(&mut self) -> String {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+        match self.stderr.take() {
+            Some(task) => task.await.unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+
+    /// The driver's next line of JSON, within `wait`.
+    async fn next(&mut self, wait: Duration, what: &str, env: &Env) -> Value {
+        let line = match tokio::time::timeout(wait, self.lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            other => {
+                let why = match other {
+                    Err(_) => format!("nothing within {wait:?}"),
+                    _ => "it ended".to_string(),
+                };
+                panic!(
+                    "GraphiQL in Chromium: no {what} ({why}):\n{}\nserver log:\n{}",
+                    self.failure().await,
+                    env.server.log()
+                );
+            }
+        };
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the driver printed no JSON for {what} ({e}): {line}"))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn graphiql_in_chromium_lists_the_query_fields_and_runs_a_query() {
+async fn graphiql_in_chromium_lists_the_query_fields_runs_a_query_and_a_subscription() {
     let root = repo_root();
     let ensured = Command::new(root.join("scripts/ensure-chromium"))
         .output()
@@ -87,38 +151,63 @@ async fn graphiql_in_chromium_lists_the_query_fields_and_runs_a_query() {
     );
 
     let env = Env::start(Backend::Sqlite).await;
-    let driver = Command::new("node")
-        .arg(root.join("tests/browser/graphiql.mjs"))
-        .arg(format!("{}/graphql", env.server.base_url))
-        .arg(&env.agent.token)
-        .arg("{ opds { code name } }")
-        .args(["complaint", "complaints", "complaintHistory", "opds"])
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), driver)
-        .await
-        .expect("the browser driver did not finish within 120 s")
-        .expect("run node tests/browser/graphiql.mjs");
-    assert!(
-        out.status.success(),
-        "GraphiQL in Chromium failed:\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        env.server.log()
+    // The subscription resumes after this submission, so the change made below
+    // reaches it whether the server has made the subscription live by then or
+    // not.
+    let submitted = env.citizen.ok(SUBMIT, json!({"input": report()})).await;
+    let id = id_of(&submitted);
+    let after = returned(&submitted)["position"].as_i64().unwrap();
+    let subscription = format!(
+        "subscription {{ complaintEvents(afterPosition: {after}) {{ position type complaintId }} }}"
     );
-    let shown: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the driver printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
+    let mut driver = BrowserDriver::spawn(
+        Command::new("node")
+            .arg(root.join("tests/browser/graphiql.mjs"))
+            .arg(format!("{}/graphql", env.server.base_url))
+            .arg(&env.agent.token)
+            .arg("{ opds { code name } }")
+            .args(["complaint", "complaints", "complaintHistory", "opds"])
+            .args(["--subscription", &subscription]),
+    );
+
+    let shown = driver
+        .next(Duration::from_secs(120), "query result", &env)
+        .await;
     // The token typed into the Headers editor went with the query: OPDs are
     // refused without one.
-    let codes: Vec<&str> = shown["data"]["opds"]
+    let codes: Vec<&str> = shown["query"]["data"]["opds"]
         .as_array()
         .unwrap_or_else(|| panic!("the result pane shows {shown}"))
         .iter()
         .filter_map(|o| o["code"].as_str())
         .collect();
     assert_eq!(codes, OPDS, "the result pane shows {shown}");
+
+    let subscribed = driver
+        .next(Duration::from_secs(30), "subscription", &env)
+        .await;
+    assert_eq!(subscribed, json!({"subscribed": true}));
+    let verified = env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    let position = returned(&verified)["position"].as_i64().unwrap();
+    // The notice of that command and nothing else (nothing else happened since
+    // `after`); complaintEvents refuses the public, so the Headers editor's
+    // token went in connection_init.
+    let shown = driver.next(Duration::from_secs(30), "notice", &env).await;
+    assert_eq!(
+        shown["notice"],
+        json!({"data": {"complaintEvents": {
+            "position": position, "type": "Verified", "complaintId": id
+        }}}),
+        "the result pane shows {shown}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.child.wait())
+        .await
+        .expect("the browser driver did not end within 30 s of the notice")
+        .expect("wait for the browser driver");
+    assert!(
+        status.success(),
+        "GraphiQL in Chromium failed:\n{}",
+        driver.failure().await
+    );
     env.finish().await;
 }
