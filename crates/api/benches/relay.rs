@@ -38,7 +38,9 @@ async fn fresh_stream(tag: &str) -> (Publisher, String, String) {
 
 async fn drop_stream(stream: &str) {
     let client = async_nats::connect(NATS_URL).await.expect("NATS");
-    let _ = async_nats::jetstream::new(client).delete_stream(stream).await;
+    let _ = async_nats::jetstream::new(client)
+        .delete_stream(stream)
+        .await;
 }
 
 async fn run(backend: Backend, cases: i64) {
@@ -52,7 +54,9 @@ async fn run(backend: Backend, cases: i64) {
     let mut cursor = Cursor::default();
     loop {
         let batch = log.read_committed_after(cursor, 1000).await.expect("read");
-        let Some(&(last, _)) = batch.last() else { break };
+        let Some(&(last, _)) = batch.last() else {
+            break;
+        };
         cursor = last;
         events.extend(batch.into_iter().map(|(_, e)| e));
     }

@@ -85,11 +85,6 @@ impl TestServer {
         }
     }
 
-    /// The server's process id while it runs (benches read its /proc figures).
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
-    }
-
     /// Whether the server process is still running (it has not exited).
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

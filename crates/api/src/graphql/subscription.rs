@@ -120,15 +120,18 @@ async fn start(feed: &LiveFeed, after_position: Option<i64>) -> Result<Option<Cu
     }
 }
 
-/// The events after `from` that `actor` may receive for `op`, each with its
-/// case: INTERNAL notes only for those who may see them. A failing log read
-/// ends the stream with one UNAVAILABLE error.
+/// The events after `from` that `actor` may receive for `op` and that
+/// `wanted` picks, each with its case: INTERNAL notes only for those who may
+/// see them. A failing log read ends the stream with one UNAVAILABLE error.
+/// Every subscriber sees every event, so the checks look at the shared case
+/// and nothing is copied for an event the subscriber does not get.
 fn visible(
     feed: &Arc<LiveFeed>,
     from: Option<Cursor>,
     actor: Actor,
     op: Operation,
-) -> impl Stream<Item = Result<(Arc<LiveEvent>, Case)>> + Send + 'static {
+    wanted: impl Fn(&LiveEvent, &Case) -> bool + Send + 'static,
+) -> impl Stream<Item = Result<Arc<LiveEvent>>> + Send + 'static {
     feed.events(from)
         .scan(false, |failed, item| {
             let next = match item {
@@ -144,12 +147,15 @@ fn visible(
         .filter_map(move |item| {
             let out = match item {
                 Err(e) => Some(Err(e)),
-                Ok(event) => event.case.clone().and_then(|case| {
-                    let allowed = access::permits(&actor, op, &case, None)
-                        && (!event.event.event.is_internal_note()
-                            || may_see_internal_notes(&actor, &case));
-                    allowed.then_some(Ok((event, case)))
-                }),
+                Ok(event) => {
+                    let delivered = event.case.as_ref().is_some_and(|case| {
+                        wanted(&event, case)
+                            && access::permits(&actor, op, case, None)
+                            && (!event.event.event.is_internal_note()
+                                || may_see_internal_notes(&actor, case))
+                    });
+                    delivered.then_some(Ok(event))
+                }
             };
             std::future::ready(out)
         })
@@ -163,7 +169,12 @@ fn live_error(e: StoreError) -> async_graphql::Error {
     )
 }
 
-fn complaint_of(actor: &Actor, event: &LiveEvent, case: Case) -> Complaint {
+/// The case after `event` (which `visible` delivered, so it has one).
+fn complaint_of(actor: &Actor, event: &LiveEvent) -> Result<Complaint> {
+    let case = event
+        .case
+        .clone()
+        .ok_or_else(|| gql_error("INTERNAL", "an event without its case"))?;
     let mut complaint = Complaint::from_view(
         ComplaintView {
             case,
@@ -173,7 +184,7 @@ fn complaint_of(actor: &Actor, event: &LiveEvent, case: Case) -> Complaint {
         actor,
     );
     complaint.notes_up_to = Some(event.event.sequence);
-    complaint
+    Ok(complaint)
 }
 
 #[Subscription]
@@ -195,30 +206,31 @@ impl SubscriptionRoot {
         filter.validate()?;
         let feed = feed(ctx)?;
         let from = start(feed, after_position).await?;
-        let stream = visible(feed, from, actor.clone(), Operation::ComplaintEvents).filter_map(
-            move |item| {
-                let out = match item {
-                    Err(e) => Some(Err(e)),
-                    Ok((event, case)) if filter.matches(&event, &case) => {
-                        let e = &event.event;
-                        let shows_actor =
-                            access::permits(&actor, Operation::ComplaintHistory, &case, None);
-                        Some(Ok(ComplaintEventNotice {
-                            position: e.position,
-                            sequence: e.sequence,
-                            event_type: e.event_type.clone(),
-                            complaint_id: ID(e.aggregate_id.clone()),
-                            occurred_at: e.event.occurred_at(),
-                            actor: shows_actor.then(|| e.metadata.actor_id.clone()),
-                            role: e.metadata.actor_role.clone(),
-                            complaint: complaint_of(&actor, &event, case),
-                        }))
-                    }
-                    Ok(_) => None,
-                };
-                std::future::ready(out)
-            },
-        );
+        let wanted = move |event: &LiveEvent, case: &Case| filter.matches(event, case);
+        let stream = visible(
+            feed,
+            from,
+            actor.clone(),
+            Operation::ComplaintEvents,
+            wanted,
+        )
+        .map(move |item| {
+            let event = item?;
+            let e = &event.event;
+            let shows_actor = event.case.as_ref().is_some_and(|case| {
+                access::permits(&actor, Operation::ComplaintHistory, case, None)
+            });
+            Ok(ComplaintEventNotice {
+                position: e.position,
+                sequence: e.sequence,
+                event_type: e.event_type.clone(),
+                complaint_id: ID(e.aggregate_id.clone()),
+                occurred_at: e.event.occurred_at(),
+                actor: shows_actor.then(|| e.metadata.actor_id.clone()),
+                role: e.metadata.actor_role.clone(),
+                complaint: complaint_of(&actor, &event)?,
+            })
+        });
         Ok(stream)
     }
 
@@ -241,18 +253,15 @@ impl SubscriptionRoot {
         let feed = feed(ctx)?;
         let from = start(feed, after_position).await?;
         let id = id.to_string();
-        let stream = visible(feed, from, actor.clone(), Operation::ComplaintUpdated).filter_map(
-            move |item| {
-                let out = match item {
-                    Err(e) => Some(Err(e)),
-                    Ok((event, case)) if event.event.aggregate_id == id => {
-                        Some(Ok(complaint_of(&actor, &event, case)))
-                    }
-                    Ok(_) => None,
-                };
-                std::future::ready(out)
-            },
-        );
+        let wanted = move |event: &LiveEvent, _: &Case| event.event.aggregate_id == id;
+        let stream = visible(
+            feed,
+            from,
+            actor.clone(),
+            Operation::ComplaintUpdated,
+            wanted,
+        )
+        .map(move |item| complaint_of(&actor, item?.as_ref()));
         Ok(stream)
     }
 
