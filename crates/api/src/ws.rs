@@ -222,6 +222,24 @@ pub async fn serve(
     let _ = sink.close().await;
 }
 
+/// How to answer a frame that could not be read: 1009 for one over the size
+/// limit (the client may retry smaller), else nothing (the socket is broken).
+fn closing_for(error: axum::Error) -> Option<Closing> {
+    let too_big = error
+        .into_inner()
+        .downcast_ref::<tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
+    too_big.then(|| {
+        Closing(
+            1009,
+            format!(
+                "messages are limited to {} bytes",
+                crate::app::MAX_BODY_BYTES
+            ),
+        )
+    })
+}
+
 /// A close reason must fit a control frame (125 bytes).
 fn truncate(s: &str, max: usize) -> String {
     let mut end = s.len().min(max);
@@ -266,7 +284,11 @@ impl Connection {
                 .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO));
             tokio::select! {
                 message = stream.next() => {
-                    let Some(Ok(message)) = message else { return None };
+                    let message = match message {
+                        Some(Ok(message)) => message,
+                        Some(Err(e)) => return closing_for(e),
+                        None => return None,
+                    };
                     heard = Instant::now();
                     let text = match message {
                         Message::Text(t) => t,

@@ -99,6 +99,16 @@ async fn the_protocol_closes_with_its_codes(backend: Backend) {
             assert_eq!(code, 4400, "{bad}: {reason}");
         }
 
+        // 1009: a message over the 1 MiB limit.
+        let mut ws = env.server.ws(Some(&env.supervisor.token)).await;
+        let huge = format!(
+            r#"{{"type":"ping","payload":{{"pad":"{}"}}}}"#,
+            "x".repeat(1_100_000)
+        );
+        ws.send_text(&huge).await;
+        let (code, reason) = ws.expect_close().await;
+        assert_eq!(code, 1009, "{reason}");
+
         // 4429: a second connection_init.
         let mut ws = env.server.ws(Some(&env.supervisor.token)).await;
         ws.send_init(Some(&env.supervisor.token)).await;
