@@ -87,14 +87,6 @@ impl Specific for SqliteBackend {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::from_sqlx)?;
-        // Reading a checkpoint writes nothing here: the first move makes the row.
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
         move_checkpoint(&mut tx, name, from, to, events).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)
     }
@@ -242,18 +234,12 @@ async fn write_batch(
             .await
             .map_err(StoreError::from_sqlx)?;
     }
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from_sqlx)?;
     move_checkpoint(tx, name, checkpoint, batch.last, batch.events).await
 }
 
 /// Moves `name`'s checkpoint from `from` to `to` (compare-and-set): `Conflict`
 /// when another follower moved it first, and the transaction rolls back.
+/// Reading a checkpoint writes nothing here, so the first move makes the row.
 async fn move_checkpoint(
     conn: &mut SqliteConnection,
     name: &str,
@@ -261,6 +247,13 @@ async fn move_checkpoint(
     to: Cursor,
     events: i64,
 ) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::from_sqlx)?;
     let moved = sqlx::query(
         "UPDATE projection_checkpoints \
          SET last_position = ?, events_seen = events_seen + ?, \
