@@ -34,11 +34,6 @@ pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
 /// How long a scrape waits for the database before reporting it down.
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Lag beyond this many events is reported as this many (counting further
-/// would make every scrape of a far-behind projection slow; it is an alarm
-/// either way).
-const LAG_EVENTS_CAP: i64 = 100_000;
-
 /// Installs the process-wide recorder once and returns its handle.
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -302,7 +297,7 @@ async fn projector_lag(
 ) -> Result<Vec<(&'static str, i64, f64)>, StoreError> {
     let mut out = Vec::new();
     for &name in followers {
-        let (events, seconds) = reads.lag(name, LAG_EVENTS_CAP).await?;
+        let (events, seconds) = reads.lag(name, crate::graphql::freshness::LAG_CAP).await?;
         out.push((name, events, seconds));
     }
     Ok(out)

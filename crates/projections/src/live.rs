@@ -66,10 +66,6 @@ impl LiveFeed {
         })
     }
 
-    pub fn log(&self) -> &Arc<dyn EventLog> {
-        &self.log
-    }
-
     /// Follows the log until `shutdown`, sending every committed event once.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut cursor = loop {

@@ -73,7 +73,9 @@ pub struct ProjectionStatus {
 /// NATS relay when configured.
 pub struct Followers(pub Vec<&'static str>);
 
-/// Lag is counted up to this many events (an alarm either way).
+/// Lag is counted up to this many events, here and in `/metrics` (counting
+/// further would make every read of a far-behind follower slow; it is an alarm
+/// either way).
 pub const LAG_CAP: i64 = 100_000;
 
 #[derive(Default)]

@@ -75,7 +75,7 @@ pub async fn tracked(
 
 /// The public view of a case from its events.
 pub fn view(events: &[StoredEvent]) -> Option<TrackedComplaint> {
-    let case = ComplaintView::from_events(events)?.case;
+    let c = ComplaintView::from_events(events)?.case;
     let responses = events
         .iter()
         .filter_map(|e| match &e.event {
@@ -95,7 +95,6 @@ pub fn view(events: &[StoredEvent]) -> Option<TrackedComplaint> {
             added_at: n.occurred_at,
         })
         .collect();
-    let c = case;
     Some(TrackedComplaint {
         can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
         id: ID(c.id),
