@@ -182,4 +182,15 @@ pub(crate) trait Shared: Send + Sync {
     async fn sweep(&self, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError>;
 
     fn connections(&self) -> Connections;
+
+    /// `integration_state`'s document `kind`/`key` (see `state.rs`).
+    async fn state_get(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Writes (inserts or replaces) a document.
+    async fn state_put(&self, kind: &str, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Every document of `kind`, by key.
+    async fn state_list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    async fn state_delete(&self, kind: &str, key: &str) -> Result<(), StoreError>;
 }
