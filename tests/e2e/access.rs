@@ -422,6 +422,10 @@ impl World {
                 done(&client.query("{ projections { name } }", json!({})).await, &what)
             }
             Operation::Me => done(&client.query("{ me { role } }", json!({})).await, &what),
+            Operation::Webhooks => done(
+                &client.query("{ webhookEndpoints { id } }", json!({})).await,
+                &what,
+            ),
             Operation::ReferenceData => done(
                 &client
                     .query(
@@ -563,6 +567,29 @@ async fn probe_mutation(cast: &Cast, op: Operation, role: Role, who: Who) -> boo
     ok
 }
 
+/// Registers an endpoint (nothing listens there; it only has to be stored)
+/// and, when that is allowed, removes it again.
+async fn probe_webhooks(client: &GraphqlClient, role: Role, who: Who) -> bool {
+    let what = format!("ManageWebhooks as {role} ({who:?})");
+    let body = client
+        .query(
+            "mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { endpoint { id } secret } }",
+            json!({"input": {"url": "http://127.0.0.1:9/aduan", "eventTypes": ["Closed"]}}),
+        )
+        .await;
+    if !done(&body, &what) {
+        return false;
+    }
+    let id = &body["data"]["registerWebhook"]["endpoint"]["id"];
+    let removed = client
+        .query(
+            "mutation($id: ID!) { removeWebhook(id: $id) }",
+            json!({"id": id}),
+        )
+        .await;
+    done(&removed, &what)
+}
+
 async fn every_cell_of_the_access_policy_holds(backend: Backend) {
     // Clocks turn AT_RISK at 1 % of their target, and a FIRE case's follow-up
     // target is a minute: its clock turns 0.6 s after dispatch, so `slaAlerts`
@@ -582,6 +609,9 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
             let mut seen = [false; 2];
             for (i, who) in [Who::Own, Who::Other].into_iter().enumerate() {
                 seen[i] = match op.kind() {
+                    _ if op == Operation::ManageWebhooks => {
+                        probe_webhooks(cast.get(role, who), role, who).await
+                    }
                     aduan_domain::access::Kind::Mutation => {
                         probe_mutation(&cast, op, role, who).await
                     }

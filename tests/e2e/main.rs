@@ -30,3 +30,4 @@ mod subscriptions;
 mod support;
 mod tracking;
 mod transfer;
+mod webhooks;

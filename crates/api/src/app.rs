@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 
 use aduan_domain::{ComplaintServices, SystemClock};
+use aduan_integration::{webhooks, Webhooks};
 use aduan_projections::sla_alerts::SlaAlertFeed;
 use aduan_projections::{LiveFeed, Projector, Reads, Watcher};
 use aduan_store::CommandBus;
@@ -72,6 +73,18 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         followers.push(aduan_integration::relay::NAME);
     }
     let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let webhooks = Webhooks::new(
+        bus.log().clone(),
+        webhook_settings(args),
+        bus.services()
+            .reference
+            .opds
+            .iter()
+            .map(|o| o.code.clone())
+            .collect(),
+        stopped.clone(),
+    );
     let state = AppState {
         schema: graphql::build(
             bus.clone(),
@@ -82,6 +95,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 events: live.clone(),
                 alerts: alerts.clone(),
                 followers: followers.clone(),
+                webhooks: webhooks.clone(),
             },
         ),
         bus,
@@ -98,7 +112,6 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         },
         followers,
     };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
     let timers = Projector::new(state.bus.log().clone(), timers);
@@ -116,6 +129,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         }),
         tokio::spawn(live.run(stopped.clone())),
         tokio::spawn(alerts.run(stopped.clone())),
+        tokio::spawn(webhooks.run()),
     ];
     if let Some(url) = args.nats_url.clone() {
         projecting.push(tokio::spawn(relay(
@@ -172,14 +186,29 @@ async fn relay(
         }
     };
     tracing::info!(stream = %args.nats_stream, "relaying events to NATS JetStream");
-    let options = aduan_integration::EnvelopeOptions {
-        source: args.event_source.clone(),
-        type_prefix: args.event_type_prefix.clone(),
-        personal_data: args.nats_personal_data,
-    };
+    let options = envelope_options(&args, args.nats_personal_data);
     aduan_integration::NatsRelay::new(log, publisher, options, &args.nats_subject_prefix)
         .run(stopped)
         .await
+}
+
+fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {
+    use std::time::Duration;
+    webhooks::Settings {
+        envelope: envelope_options(args, false),
+        timeout: Duration::from_millis(args.webhook_timeout_ms.max(1)),
+        retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+        retry_cap: Duration::from_millis(args.webhook_retry_cap_ms),
+        attempts: args.webhook_attempts.max(1),
+    }
+}
+
+fn envelope_options(args: &ServeArgs, personal_data: bool) -> aduan_integration::EnvelopeOptions {
+    aduan_integration::EnvelopeOptions {
+        source: args.event_source.clone(),
+        type_prefix: args.event_type_prefix.clone(),
+        personal_data,
+    }
 }
 
 /// The keys tokens are checked with. With a JWKS, the identity provider's keys,

@@ -131,6 +131,19 @@ pub struct ServeArgs {
         default_value = "id.go.makassar.aduan.complaint"
     )]
     pub event_type_prefix: String,
+    /// How long a webhook receiver may take to answer a delivery.
+    #[arg(long, env = "ADUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// The wait after a webhook delivery's first failed attempt; it doubles
+    /// with each next one, up to ADUAN_WEBHOOK_RETRY_CAP_MS.
+    #[arg(long, env = "ADUAN_WEBHOOK_RETRY_BASE_MS", default_value_t = 1_000)]
+    pub webhook_retry_base_ms: u64,
+    #[arg(long, env = "ADUAN_WEBHOOK_RETRY_CAP_MS", default_value_t = 600_000)]
+    pub webhook_retry_cap_ms: u64,
+    /// Attempts per event before its endpoint is paused (the defaults retry
+    /// for about 45 minutes).
+    #[arg(long, env = "ADUAN_WEBHOOK_ATTEMPTS", default_value_t = 13)]
+    pub webhook_attempts: u32,
     /// How often the server pings GraphQL WebSocket clients; one silent for two
     /// of these is dropped.
     #[arg(long, env = "ADUAN_WS_PING_SECONDS", default_value_t = 15)]

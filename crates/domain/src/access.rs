@@ -84,10 +84,12 @@ pub enum Operation {
     ComplaintUpdated,
     TrackedComplaintUpdated,
     SlaAlerts,
+    Webhooks,
+    ManageWebhooks,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 32] = [
+    pub const ALL: [Operation; 34] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -96,6 +98,7 @@ impl Operation {
         Operation::Dashboard,
         Operation::CityStats,
         Operation::Projections,
+        Operation::Webhooks,
         Operation::Me,
         Operation::ReferenceData,
         Operation::TrackedComplaint,
@@ -116,6 +119,7 @@ impl Operation {
         Operation::Reopen,
         Operation::Rate,
         Operation::AddNote,
+        Operation::ManageWebhooks,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
         Operation::TrackedComplaintUpdated,
@@ -158,6 +162,8 @@ impl Operation {
             ComplaintUpdated => "complaintUpdated",
             TrackedComplaintUpdated => "trackedComplaintUpdated",
             SlaAlerts => "slaAlerts",
+            Webhooks => "webhookEndpoints, webhookEndpoint",
+            ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
         }
     }
 
@@ -166,7 +172,9 @@ impl Operation {
         match self {
             ReporterContact | ExactAddress | InternalNotes => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote => Kind::Mutation,
+            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | ManageWebhooks => {
+                Kind::Mutation
+            }
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -246,6 +254,10 @@ pub fn access(role: Role, op: Operation) -> Access {
         ComplaintEvents | ComplaintUpdated => [No, Own, A, A, Opd, Opd, A, A, A],
         TrackedComplaintUpdated => [Own; 9],
         SlaAlerts => [No, No, A, A, Opd, Opd, A, A, A],
+        // Where the city's events go is the city's business: supervisors decide,
+        // auditors may look (the signing secret is never shown again).
+        Webhooks => [No, No, No, A, No, No, A, No, No],
+        ManageWebhooks => [No, No, No, A, No, No, No, No, No],
     };
     let column = ROLES
         .iter()

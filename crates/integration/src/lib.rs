@@ -4,6 +4,8 @@
 pub mod envelope;
 pub mod nats;
 pub mod relay;
+pub mod webhooks;
 
 pub use envelope::{Envelope, EnvelopeOptions};
 pub use relay::NatsRelay;
+pub use webhooks::Webhooks;

@@ -19,6 +19,7 @@ mod sla_alerts;
 mod subscription;
 mod tracking;
 mod types;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ use aduan_store::CommandBus;
 use crate::rate_limit::SubmitLimiter;
 
 pub use context::{ClientKey, Correlation, RequestAuth};
-pub use mutation::{MutationRoot, RATE_LIMITED};
+pub use mutation::RATE_LIMITED;
 pub use subscription::SubscriptionRoot;
 
 /// Every query, merged from the modules that own them.
@@ -44,7 +45,12 @@ pub struct QueryRoot(
     freshness::FreshnessQuery,
     tracking::TrackingQuery,
     node::NodeQuery,
+    webhooks::WebhookQuery,
 );
+
+/// Every mutation, merged from the modules that own them.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::ComplaintMutation, webhooks::WebhookMutation);
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -52,12 +58,16 @@ pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 const MAX_COMPLEXITY: usize = 1000;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
-        .limit_complexity(MAX_COMPLEXITY)
-        .extension(limits::AliasLimit)
-        .extension(depth::DepthLimit)
-        .extension(persisted::Admission)
-        .extension(persisted::cache())
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(limits::AliasLimit)
+    .extension(depth::DepthLimit)
+    .extension(persisted::Admission)
+    .extension(persisted::cache())
 }
 
 /// What the subscriptions are fed from: one of each per server process.
@@ -66,6 +76,7 @@ pub struct Live {
     pub alerts: Arc<aduan_projections::sla_alerts::SlaAlertFeed>,
     /// The durable followers whose progress `projections` reports.
     pub followers: Vec<&'static str>,
+    pub webhooks: Arc<aduan_integration::Webhooks>,
 }
 
 pub fn build(
@@ -79,6 +90,7 @@ pub fn build(
     builder()
         .data(live.events)
         .data(live.alerts)
+        .data(live.webhooks)
         .data(freshness::Followers(live.followers))
         .data(bus)
         .data(reads)

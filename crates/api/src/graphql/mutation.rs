@@ -13,7 +13,8 @@ use super::inputs::*;
 use super::types::Complaint;
 use crate::rate_limit::SubmitLimiter;
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct ComplaintMutation;
 
 /// Longest accepted idempotency key or complaint id.
 const MAX_ID: usize = 100;
@@ -126,7 +127,7 @@ async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Compla
 /// Every mutation takes one `input`, accepts an optional `commandId` (idempotency
 /// key) and returns the complaint's new state.
 #[Object]
-impl MutationRoot {
+impl ComplaintMutation {
     /// A report arrives (citizen app, call center, walk-in, or another system).
     /// Needs no token. The response's `trackingCode` lets whoever holds it follow
     /// the case (`trackedComplaint`) and rate it; retrying with the same

@@ -1,0 +1,220 @@
+//! A registered webhook endpoint: where to deliver, what, and how it stands.
+//! Stored as a document in `integration_state` (kind `webhook_endpoint`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The longest URL accepted.
+const MAX_URL: usize = 2048;
+const MAX_DESCRIPTION: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Active,
+    /// Deliveries stopped (retries exhausted, or a supervisor's pause) until a
+    /// supervisor resumes it; its events wait after its checkpoint.
+    Paused,
+    /// Removed: nothing more is delivered; the document stays as a record.
+    Removed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    /// The signing secret (`whsec_...`); shown to the registering supervisor once.
+    pub secret: String,
+    /// Event types delivered (`Assigned`, ...); empty: all.
+    pub event_types: Vec<String>,
+    /// OPDs whose cases are delivered (the OPD after the event); empty: all.
+    pub opds: Vec<String>,
+    pub personal_data: bool,
+    pub description: Option<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// When the status last changed.
+    pub status_at: DateTime<Utc>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+    pub last_error: Option<String>,
+}
+
+/// What a supervisor registers.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub opds: Vec<String>,
+    pub personal_data: bool,
+    pub description: Option<String>,
+}
+
+/// Why a registration is refused: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+impl Registration {
+    /// Checks the registration against the known event types and OPDs.
+    pub fn validate(&self, event_types: &[&str], opds: &[String]) -> Result<(), Invalid> {
+        check_url(&self.url)?;
+        if let Some(unknown) = self
+            .event_types
+            .iter()
+            .find(|t| !event_types.contains(&t.as_str()))
+        {
+            return Err(invalid(
+                "eventTypes",
+                format!(
+                    "unknown event type {unknown:?}; known: {}",
+                    event_types.join(", ")
+                ),
+            ));
+        }
+        if let Some(unknown) = self.opds.iter().find(|o| !opds.contains(o)) {
+            return Err(invalid("opds", format!("unknown OPD {unknown:?}")));
+        }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+        {
+            return Err(invalid(
+                "description",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_url(url: &str) -> Result<(), Invalid> {
+    if url.len() > MAX_URL {
+        return Err(invalid("url", format!("at most {MAX_URL} characters")));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid("url", e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("url", "only http and https URLs"));
+    }
+    if parsed.host().is_none() {
+        return Err(invalid("url", "the URL has no host"));
+    }
+    // A secret in the URL would show in every listing; the signature is the
+    // credential.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("url", "no user name or password in the URL"));
+    }
+    Ok(())
+}
+
+impl Endpoint {
+    pub fn new(id: String, registration: Registration, secret: String, by: &str) -> Endpoint {
+        let now = Utc::now();
+        Endpoint {
+            id,
+            url: registration.url,
+            secret,
+            event_types: registration.event_types,
+            opds: registration.opds,
+            personal_data: registration.personal_data,
+            description: registration.description,
+            status: Status::Active,
+            created_at: now,
+            created_by: by.to_string(),
+            status_at: now,
+            failures: 0,
+            last_error: None,
+        }
+    }
+
+    /// Whether an event of `event_type` on a case with `opd` after it goes here.
+    pub fn wants(&self, event_type: &str, opd: Option<&str>) -> bool {
+        (self.event_types.is_empty() || self.event_types.iter().any(|t| t == event_type))
+            && (self.opds.is_empty() || opd.is_some_and(|o| self.opds.iter().any(|x| x == o)))
+    }
+
+    /// The checkpoint (and `/metrics` lag label) of its deliveries.
+    pub fn checkpoint_name(&self) -> String {
+        checkpoint_name(&self.id)
+    }
+}
+
+pub fn checkpoint_name(id: &str) -> String {
+    format!("webhook:{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration(url: &str) -> Registration {
+        Registration {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn urls_must_be_plain_http_or_https() {
+        let known = ["Assigned"];
+        let ok = |u: &str| registration(u).validate(&known, &[]);
+        assert!(ok("https://example.org/hooks/aduan").is_ok());
+        assert!(ok("http://127.0.0.1:9000/").is_ok());
+        for bad in [
+            "ftp://example.org/",
+            "not a url",
+            "https://user:pw@example.org/",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(ok(bad).unwrap_err().field, "url", "{bad}");
+        }
+        assert_eq!(
+            ok(&format!("https://e.org/{}", "a".repeat(MAX_URL)))
+                .unwrap_err()
+                .field,
+            "url"
+        );
+    }
+
+    #[test]
+    fn event_types_and_opds_must_be_known() {
+        let opds = vec!["DPU".to_string()];
+        let mut r = registration("https://e.org/");
+        r.event_types = vec!["Assigned".into(), "Teleported".into()];
+        assert_eq!(
+            r.validate(&["Assigned"], &opds).unwrap_err().field,
+            "eventTypes"
+        );
+        r.event_types = vec!["Assigned".into()];
+        r.opds = vec!["NOPE".into()];
+        assert_eq!(r.validate(&["Assigned"], &opds).unwrap_err().field, "opds");
+        r.opds = opds.clone();
+        assert!(r.validate(&["Assigned"], &opds).is_ok());
+    }
+
+    #[test]
+    fn filters_select_by_type_and_by_the_opd_after_the_event() {
+        let mut r = registration("https://e.org/");
+        let all = Endpoint::new("e".into(), r.clone(), "s".into(), "sup");
+        assert!(all.wants("Submitted", None));
+        r.event_types = vec!["Assigned".into()];
+        r.opds = vec!["DPU".into()];
+        let some = Endpoint::new("e".into(), r, "s".into(), "sup");
+        assert!(some.wants("Assigned", Some("DPU")));
+        assert!(!some.wants("Assigned", Some("DLH")));
+        assert!(!some.wants("Assigned", None));
+        assert!(!some.wants("Responded", Some("DPU")));
+    }
+}
