@@ -378,6 +378,17 @@ async fn webhooks_deliver_every_event_in_order_whatever_the_receivers_do(backend
         "undelivered lists every event in order: {paused}"
     );
     assert!(down.acknowledged().is_empty());
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    let lag_line = format!("aduan_webhook_lag_events{{endpoint=\"{down_id}\"}} 200");
+    assert!(metrics.contains(&lag_line), "{metrics}");
+    assert!(
+        metrics.contains("aduan_webhook_endpoints{status=\"paused\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("aduan_webhook_deliveries_total{outcome=\"failed\"}"),
+        "{metrics}"
+    );
 
     // Re-driven once it is back: the rest arrives, in order, once each.
     down.set_mode(Mode::Healthy);

@@ -48,6 +48,8 @@ pub struct AppState {
     pub ws: WsSettings,
     /// The durable followers whose lag `/metrics` reports.
     pub followers: Vec<&'static str>,
+    /// Webhook endpoints, whose state and lag `/metrics` reports.
+    pub webhooks: Arc<Webhooks>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -111,6 +113,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             ping_every: std::time::Duration::from_secs(args.ws_ping_seconds.max(1)),
         },
         followers,
+        webhooks: webhooks.clone(),
     };
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
@@ -387,7 +390,13 @@ fn retry_after(response: &async_graphql::Response) -> Option<u64> {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let text = metrics::render(&state.metrics, state.bus.log().as_ref(), &state.followers).await;
+    let text = metrics::render(
+        &state.metrics,
+        state.bus.log().as_ref(),
+        &state.followers,
+        &state.webhooks,
+    )
+    .await;
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -141,7 +141,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ADUAN_WEBHOOK_RETRY_CAP_MS", default_value_t = 600_000)]
     pub webhook_retry_cap_ms: u64,
     /// Attempts per event before its endpoint is paused (the defaults retry
-    /// for about 45 minutes).
+    /// for about 40 minutes).
     #[arg(long, env = "ADUAN_WEBHOOK_ATTEMPTS", default_value_t = 13)]
     pub webhook_attempts: u32,
     /// How often the server pings GraphQL WebSocket clients; one silent for two

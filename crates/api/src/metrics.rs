@@ -14,6 +14,7 @@ use std::time::Duration;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use aduan_integration::webhooks::{Status, Webhooks};
 use aduan_projections::Reads;
 use aduan_store::{EventLog, StoreError};
 
@@ -27,6 +28,8 @@ pub const POOL_MAX: &str = "aduan_db_pool_max_connections";
 pub const DATABASE_UP: &str = "aduan_database_up";
 pub const WS_CONNECTIONS: &str = "aduan_websocket_connections";
 pub const SUBSCRIPTIONS: &str = "aduan_subscriptions_active";
+pub const WEBHOOK_ENDPOINTS: &str = "aduan_webhook_endpoints";
+pub const WEBHOOK_LAG_EVENTS: &str = "aduan_webhook_lag_events";
 /// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
 pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
@@ -259,8 +262,9 @@ pub async fn render(
     handle: &PrometheusHandle,
     log: &dyn EventLog,
     followers: &[&'static str],
+    webhooks: &Webhooks,
 ) -> String {
-    refresh_database_gauges(log, followers).await;
+    refresh_database_gauges(log, followers, webhooks).await;
     handle.run_upkeep();
     handle.render()
 }
@@ -268,13 +272,22 @@ pub async fn render(
 /// The pool's connections, and each projection's lag behind the log. A
 /// database that does not answer within a second leaves the lag gauges as they
 /// were and sets `aduan_database_up` to 0.
-async fn refresh_database_gauges(log: &dyn EventLog, followers: &[&'static str]) {
+async fn refresh_database_gauges(
+    log: &dyn EventLog,
+    followers: &[&'static str],
+    webhooks: &Webhooks,
+) {
     let reads = Reads::new(log);
     let connections = reads.connections();
     metrics::gauge!(POOL, "state" => "in_use").set(f64::from(connections.in_use));
     metrics::gauge!(POOL, "state" => "idle").set(f64::from(connections.idle));
     metrics::gauge!(POOL_MAX).set(f64::from(connections.max));
-    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, projector_lag(&reads, followers)).await {
+    let gauges = async {
+        let lags = projector_lag(&reads, followers).await?;
+        webhook_gauges(&reads, webhooks).await?;
+        Ok::<_, StoreError>(lags)
+    };
+    match tokio::time::timeout(SCRAPE_DB_TIMEOUT, gauges).await {
         Ok(Ok(lags)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
             for (name, events, seconds) in lags {
@@ -301,6 +314,27 @@ async fn projector_lag(
         out.push((name, events, seconds));
     }
     Ok(out)
+}
+
+/// Endpoints by status, and each one's events waiting after its last delivery.
+async fn webhook_gauges(reads: &Reads, webhooks: &Webhooks) -> Result<(), StoreError> {
+    let endpoints = webhooks.list().await?;
+    for status in [Status::Active, Status::Paused] {
+        let n = endpoints.iter().filter(|e| e.status == status).count();
+        let label = if status == Status::Active {
+            "active"
+        } else {
+            "paused"
+        };
+        metrics::gauge!(WEBHOOK_ENDPOINTS, "status" => label).set(n as f64);
+    }
+    for e in endpoints {
+        let (events, _) = reads
+            .lag(&e.checkpoint_name(), crate::graphql::freshness::LAG_CAP)
+            .await?;
+        metrics::gauge!(WEBHOOK_LAG_EVENTS, "endpoint" => e.id).set(events as f64);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -129,9 +129,35 @@ impl Webhooks {
     /// Delivers (as the elected process) until shutdown.
     pub async fn run(self: Arc<Self>) {
         let shutdown = self.shutdown.clone();
+        let waking = tokio::spawn(self.clone().wake_workers());
         self.checkpoints.clone().run(self.as_ref(), shutdown).await;
+        let _ = waking.await;
         for (_, worker) in self.workers.lock().await.drain() {
             let _ = worker.await;
+        }
+    }
+
+    /// Wakes the workers as soon as the log may have moved (the election's own
+    /// follower polls on SQLite, and gathers for a while on PostgreSQL: a
+    /// delivery should not wait for either).
+    async fn wake_workers(self: Arc<Self>) {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            if let Ok(mut wake_ups) = self.log.wake_ups().await {
+                loop {
+                    tokio::select! {
+                        woke = wake_ups.next() => match woke {
+                            Ok(()) => self.poke(),
+                            Err(_) => break,
+                        },
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
         }
     }
 
