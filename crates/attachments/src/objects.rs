@@ -1,0 +1,145 @@
+//! Content-addressed objects: each kept file is stored once under the SHA-256
+//! of its bytes, on the filesystem (the embedded default, in the data
+//! directory) or in S3-compatible object storage, through `object_store`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+#[error("object storage: {0}")]
+pub struct ObjectsError(String);
+
+impl From<object_store::Error> for ObjectsError {
+    fn from(e: object_store::Error) -> Self {
+        ObjectsError(e.to_string())
+    }
+}
+
+/// Where objects live, as configured.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Directory(std::path::PathBuf),
+    S3 {
+        bucket: String,
+        /// An S3-compatible server's URL (MinIO, Ceph, a test server); unset:
+        /// AWS itself.
+        endpoint: Option<String>,
+        region: String,
+        access_key_id: String,
+        secret_access_key: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Objects {
+    store: Arc<dyn ObjectStore>,
+    describe: String,
+}
+
+/// The hex SHA-256 of `bytes`: an object's name.
+pub fn hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn path_of(hash: &str) -> Path {
+    Path::from(format!("sha256/{}/{hash}", &hash[..2.min(hash.len())]))
+}
+
+impl Objects {
+    pub fn open(location: &Location) -> Result<Objects, ObjectsError> {
+        let (store, describe): (Arc<dyn ObjectStore>, String) = match location {
+            Location::Directory(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| ObjectsError(format!("{}: {e}", dir.display())))?;
+                (
+                    Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+                    format!("directory {}", dir.display()),
+                )
+            }
+            Location::S3 {
+                bucket,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => {
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key);
+                if let Some(endpoint) = endpoint {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_virtual_hosted_style_request(false)
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+                (
+                    Arc::new(builder.build()?),
+                    format!(
+                        "S3 bucket {bucket}{}",
+                        endpoint
+                            .as_deref()
+                            .map(|e| format!(" at {e}"))
+                            .unwrap_or_default()
+                    ),
+                )
+            }
+        };
+        Ok(Objects { store, describe })
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    /// Stores `bytes`; returns their hash. Storing the same bytes again
+    /// writes the same object.
+    pub async fn put(&self, bytes: Vec<u8>) -> Result<String, ObjectsError> {
+        let hash = hash(&bytes);
+        self.store
+            .put(&path_of(&hash), PutPayload::from(bytes))
+            .await?;
+        Ok(hash)
+    }
+
+    pub async fn get(&self, hash: &str) -> Result<Option<Bytes>, ObjectsError> {
+        match self.store.get(&path_of(hash)).await {
+            Ok(got) => Ok(Some(got.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn exists(&self, hash: &str) -> Result<bool, ObjectsError> {
+        match self.store.head(&path_of(hash)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete(&self, hash: &str) -> Result<(), ObjectsError> {
+        match self.store.delete(&path_of(hash)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every object's hash.
+    pub async fn list(&self) -> Result<Vec<String>, ObjectsError> {
+        let prefix = Path::from("sha256");
+        let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| m.location.filename().map(str::to_string))
+            .collect())
+    }
+}
