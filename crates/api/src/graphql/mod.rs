@@ -11,6 +11,7 @@ mod inputs;
 pub mod limits;
 mod list;
 mod mutation;
+mod national;
 mod node;
 mod persisted;
 mod query;
@@ -44,6 +45,7 @@ pub struct QueryRoot(
     freshness::FreshnessQuery,
     tracking::TrackingQuery,
     node::NodeQuery,
+    national::NationalQuery,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

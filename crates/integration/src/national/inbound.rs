@@ -53,7 +53,9 @@ impl CategoryMap {
     pub fn new(pairs: &str, fallback: &str, city: Vec<String>) -> Result<CategoryMap, String> {
         let known = |code: &str| city.iter().any(|c| c == code);
         if !known(fallback) {
-            return Err(format!("fallback category {fallback:?} is not a city category"));
+            return Err(format!(
+                "fallback category {fallback:?} is not a city category"
+            ));
         }
         let mut map = HashMap::new();
         for pair in pairs.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -62,7 +64,9 @@ impl CategoryMap {
                 .ok_or_else(|| format!("category pair {pair:?} is not NAME=CODE"))?;
             let code = code.trim();
             if !known(code) {
-                return Err(format!("category {code:?} (for {national:?}) is not a city category"));
+                return Err(format!(
+                    "category {code:?} (for {national:?}) is not a city category"
+                ));
             }
             map.insert(national.trim().to_lowercase(), code.to_string());
         }

@@ -8,7 +8,8 @@
 //!
 //! For tests: `GET /dev/state` shows every report, every follow-up recorded
 //! (after de-duplication by key) per tracking id, and how many repeated keys
-//! and faults it has seen; `POST /dev/reports` adds reports.
+//! and faults it has seen; `POST /dev/reports` adds reports; `POST /dev/faults`
+//! changes the fault rates (`{"failRate": 1}`: an outage until set back).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -118,6 +119,9 @@ struct Inner {
     keys: HashMap<String, (String, Value)>,
     counters: Counters,
     rng: Rng,
+    /// The fault rates now (`POST /dev/faults` changes them: an outage on cue).
+    fail_rate: f64,
+    timeout_rate: f64,
 }
 
 struct Sim {
@@ -143,6 +147,8 @@ impl Sim {
             keys: HashMap::new(),
             counters: Counters::default(),
             rng: Rng::new(config.seed),
+            fail_rate: config.fail_rate,
+            timeout_rate: config.timeout_rate,
         };
         for i in 0..config.reports {
             let report = seeded_report(config.seed, i, &mut inner.rng);
@@ -160,10 +166,11 @@ impl Sim {
 
     fn fault(&self) -> Fault {
         let mut inner = self.lock();
-        if inner.rng.chance(self.config.fail_rate) {
+        let (fail_rate, timeout_rate) = (inner.fail_rate, inner.timeout_rate);
+        if inner.rng.chance(fail_rate) {
             inner.counters.errors_injected += 1;
             Fault::Error
-        } else if inner.rng.chance(self.config.timeout_rate) {
+        } else if inner.rng.chance(timeout_rate) {
             inner.counters.timeouts_injected += 1;
             Fault::Hang
         } else {
@@ -234,10 +241,18 @@ impl Inner {
     }
 
     /// Records `followup` under `key`, or says why not.
-    fn follow_up(&mut self, tracking_id: &str, key: &str, followup: Followup) -> (StatusCode, Value) {
+    fn follow_up(
+        &mut self,
+        tracking_id: &str,
+        key: &str,
+        followup: Followup,
+    ) -> (StatusCode, Value) {
         if let Some((earlier_id, answer)) = self.keys.get(key) {
             if earlier_id != tracking_id {
-                return refusal(StatusCode::UNPROCESSABLE_ENTITY, "Idempotency-Key used for another report");
+                return refusal(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Idempotency-Key used for another report",
+                );
             }
             let answer = answer.clone();
             self.counters.duplicate_keys += 1;
@@ -297,7 +312,11 @@ fn seeded_report(seed: u64, i: usize, rng: &mut Rng) -> Report {
     let anonymous = rng.chance(0.2);
     let reporter = (!anonymous).then(|| ReportReporter {
         name: Some(format!("Pelapor {i}")),
-        phone: Some(format!("+62 812 {:04} {:04}", rng.below(10_000), i % 10_000)),
+        phone: Some(format!(
+            "+62 812 {:04} {:04}",
+            rng.below(10_000),
+            i % 10_000
+        )),
         email: None,
     });
     Report {
@@ -358,13 +377,20 @@ async fn reports(
         None => 0,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            return (StatusCode::BAD_REQUEST, Json(json!({"error": "bad cursor"}))).into_response()
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "bad cursor"})),
+            )
+                .into_response()
         }
     };
     let agency = q.agency.unwrap_or_else(|| sim.config.agency.clone());
-    let page = sim
-        .lock()
-        .page(&sim.config, &agency, after, q.limit.unwrap_or(100).clamp(1, 500));
+    let page = sim.lock().page(
+        &sim.config,
+        &agency,
+        after,
+        q.limit.unwrap_or(100).clamp(1, 500),
+    );
     if matches!(fault, Fault::Hang) {
         tokio::time::sleep(sim.config.hang).await;
     }
@@ -429,6 +455,24 @@ async fn add_reports(
     (StatusCode::CREATED, Json(json!({"added": added}))).into_response()
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Faults {
+    fail_rate: Option<f64>,
+    timeout_rate: Option<f64>,
+}
+
+async fn set_faults(State(sim): State<Shared>, Json(faults): Json<Faults>) -> Json<Value> {
+    let mut inner = sim.lock();
+    if let Some(rate) = faults.fail_rate {
+        inner.fail_rate = rate.clamp(0.0, 1.0);
+    }
+    if let Some(rate) = faults.timeout_rate {
+        inner.timeout_rate = rate.clamp(0.0, 1.0);
+    }
+    Json(json!({"failRate": inner.fail_rate, "timeoutRate": inner.timeout_rate}))
+}
+
 async fn dev_state(State(sim): State<Shared>) -> Json<Value> {
     let inner = sim.lock();
     Json(json!({
@@ -446,6 +490,7 @@ pub fn router(config: SimulatorConfig) -> Router {
         .route("/v1/reports/{tracking_id}/followups", post(followups))
         .route("/dev/reports", post(add_reports))
         .route("/dev/state", get(dev_state))
+        .route("/dev/faults", post(set_faults))
         .with_state(Arc::new(Sim::new(config)))
 }
 

@@ -33,13 +33,20 @@ pub async fn issues(log: &dyn EventLog, limit: usize) -> Result<Vec<Issue>, Stor
             out.push(issue);
         }
     }
-    out.sort_by(|a, b| a.since.cmp(&b.since).then(a.tracking_id.cmp(&b.tracking_id)));
+    out.sort_by(|a, b| {
+        a.since
+            .cmp(&b.since)
+            .then(a.tracking_id.cmp(&b.tracking_id))
+    });
     out.truncate(limit);
     Ok(out)
 }
 
 /// Milestones after the outbound checkpoint, per national case.
-async fn not_sent_yet(log: &dyn EventLog, state: &IntegrationState) -> Result<Vec<Issue>, StoreError> {
+async fn not_sent_yet(
+    log: &dyn EventLog,
+    state: &IntegrationState,
+) -> Result<Vec<Issue>, StoreError> {
     let from = Checkpoints::for_log(log).get(NAME).await?;
     let mut pending: HashMap<String, Issue> = HashMap::new();
     let mut order = Vec::new();
@@ -73,8 +80,14 @@ async fn not_sent_yet(log: &dyn EventLog, state: &IntegrationState) -> Result<Ve
     let mut out = Vec::with_capacity(order.len());
     for id in order {
         let mut issue = pending.remove(&id).expect("pending holds every ordered id");
-        issue.national_stage = state.get::<CaseSync>(CASE_KIND, &id).await?.map(|s| s.stage);
-        issue.detail = format!("{} milestone(s) not sent to the platform yet", issue.attempts);
+        issue.national_stage = state
+            .get::<CaseSync>(CASE_KIND, &id)
+            .await?
+            .map(|s| s.stage);
+        issue.detail = format!(
+            "{} milestone(s) not sent to the platform yet",
+            issue.attempts
+        );
         out.push(issue);
     }
     Ok(out)
