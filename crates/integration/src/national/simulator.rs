@@ -429,7 +429,7 @@ async fn followups(
 #[serde(untagged)]
 enum NewReports {
     Many { items: Vec<Report> },
-    One(Report),
+    One(Box<Report>),
 }
 
 #[derive(Deserialize)]
@@ -444,7 +444,7 @@ async fn add_reports(
 ) -> Response {
     let items = match body {
         NewReports::Many { items } => items,
-        NewReports::One(report) => vec![report],
+        NewReports::One(report) => vec![*report],
     };
     let agency = q.agency.unwrap_or_else(|| sim.config.agency.clone());
     let mut inner = sim.lock();
