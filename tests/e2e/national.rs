@@ -236,6 +236,7 @@ where
 struct Staff {
     agent: GraphqlClient,
     dpu: GraphqlClient,
+    dishub: GraphqlClient,
 }
 
 impl Staff {
@@ -243,6 +244,43 @@ impl Staff {
         Staff {
             agent: server.client(&server.token("AGENT", None, "agent-nb").await),
             dpu: server.client(&server.token("OPD_OFFICER", Some("DPU"), "petugas-nb").await),
+            dishub: server.client(
+                &server
+                    .token("OPD_OFFICER", Some("DISHUB"), "petugas-dishub")
+                    .await,
+            ),
+        }
+    }
+}
+
+/// How case `i` is handled: most are dispatched, answered and closed; some
+/// are transferred on the way, some reopened and closed again, the last ones
+/// rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Story {
+    Handled,
+    Transferred,
+    Reopened,
+    Rejected,
+}
+
+impl Story {
+    fn of(i: usize) -> Story {
+        match i {
+            i if i >= HANDLED => Story::Rejected,
+            i if i % 10 == 5 => Story::Transferred,
+            i if i % 20 == 7 => Story::Reopened,
+            _ => Story::Handled,
+        }
+    }
+
+    /// The milestones the platform hears of.
+    fn milestones(self) -> usize {
+        match self {
+            Story::Handled => 3,
+            Story::Transferred => 4,
+            Story::Reopened => 5,
+            Story::Rejected => 1,
         }
     }
 }
@@ -256,47 +294,54 @@ async fn handle(staff: &Staff, i: usize, id: &str, tolerant: bool) -> bool {
         vars["input"]["commandId"] = json!(format!("nb-{name}-{i}"));
         (doc, vars)
     };
-    let steps = if i < HANDLED {
-        vec![
-            (&staff.agent, step(MUTATE_VERIFY, "verify", json!({}))),
-            (
-                &staff.agent,
-                step(MUTATE_ASSIGN, "assign", json!({"opd": "DPU"})),
-            ),
-            (
-                &staff.dpu,
-                step(
-                    MUTATE_RESPOND,
-                    "respond",
-                    json!({"message": "Tim menuju lokasi."}),
-                ),
-            ),
-            (
-                &staff.dpu,
-                step(
-                    MUTATE_CLOSE,
-                    "close",
-                    json!({"resolution": "RESOLVED", "summary": "Sudah diperbaiki."}),
-                ),
-            ),
-        ]
+    let story = Story::of(i);
+    if story == Story::Rejected {
+        let (doc, vars) = step(MUTATE_REJECT, "reject", json!({"reason": "OUT_OF_SCOPE"}));
+        return send(&staff.agent, doc, vars, tolerant).await;
+    }
+    let opd = if story == Story::Transferred {
+        &staff.dishub
     } else {
-        vec![(
-            &staff.agent,
-            step(MUTATE_REJECT, "reject", json!({"reason": "OUT_OF_SCOPE"})),
-        )]
+        &staff.dpu
     };
+    let mut steps = vec![
+        (&staff.agent, step(MUTATE_VERIFY, "verify", json!({}))),
+        (
+            &staff.agent,
+            step(MUTATE_ASSIGN, "assign", json!({"opd": "DPU"})),
+        ),
+    ];
+    if story == Story::Transferred {
+        let to = json!({"toOpd": "DISHUB", "reason": "Rambu dan lampu jalan"});
+        steps.push((&staff.agent, step(MUTATE_TRANSFER, "transfer", to)));
+    }
+    let respond = |n: &str| step(MUTATE_RESPOND, n, json!({"message": "Tim menuju lokasi."}));
+    let closed = json!({"resolution": "RESOLVED", "summary": "Sudah diperbaiki."});
+    let close = |n: &str| step(MUTATE_CLOSE, n, closed.clone());
+    steps.push((opd, respond("respond")));
+    steps.push((opd, close("close")));
+    if story == Story::Reopened {
+        let again = json!({"reason": "Rusak lagi."});
+        steps.push((&staff.agent, step(MUTATE_REOPEN, "reopen", again)));
+        steps.push((opd, respond("respond-again")));
+        steps.push((opd, close("close-again")));
+    }
     for (client, (doc, vars)) in steps {
-        if tolerant {
-            let sent = try_query(client, doc, vars).await;
-            if sent.is_none_or(|body| body.get("errors").is_some()) {
-                return false;
-            }
-        } else {
-            client.ok(doc, vars).await;
+        if !send(client, doc, vars, tolerant).await {
+            return false;
         }
     }
     true
+}
+
+async fn send(client: &GraphqlClient, doc: &str, vars: Value, tolerant: bool) -> bool {
+    if !tolerant {
+        client.ok(doc, vars).await;
+        return true;
+    }
+    try_query(client, doc, vars)
+        .await
+        .is_some_and(|body| body.get("errors").is_none())
 }
 
 /// A query whose answer may never come (the server is being killed).
@@ -413,7 +458,10 @@ async fn every_report_becomes_one_case_and_every_milestone_reaches_the_platform_
 
     let expected = expected_followups(&store).await;
     let milestones: usize = expected.values().map(Vec::len).sum();
-    assert_eq!(milestones, HANDLED * 3 + REJECTED, "the milestones made");
+    let made: usize = (0..HANDLED + REJECTED)
+        .map(|i| Story::of(i).milestones())
+        .sum();
+    assert_eq!(milestones, made, "the milestones made");
     eventually(
         "every milestone at the platform",
         Duration::from_secs(120),
@@ -500,6 +548,28 @@ async fn national_sync_names_each_kind_of_disagreement(backend: Backend) {
     assert_eq!(bad["reason"], "NOT_IMPORTABLE", "{bad}");
     assert!(bad["detail"].as_str().unwrap().contains("phone"), "{bad}");
     assert_eq!(bad["complaintId"], Value::Null);
+
+    // The platform sends an imported report again, edited: still one case,
+    // and no problem either.
+    let mut edited = sim.state().await["reports"][0].clone();
+    edited["title"] = json!("Judul diubah oleh pelapor");
+    sim.post("/dev/reports", edited).await;
+    let pages = sim.state().await["counters"]["pagesServed"]
+        .as_u64()
+        .unwrap();
+    eventually(
+        "the edited report fetched",
+        Duration::from_secs(30),
+        || async {
+            sim.state().await["counters"]["pagesServed"]
+                .as_u64()
+                .unwrap()
+                >= pages + 3
+        },
+    )
+    .await;
+    assert_eq!(national_cases(&store).await.len(), 3, "no second case");
+    assert_eq!(national_sync(&staff.agent).await.len(), 1, "only LPR-BAD");
 
     // A case that claims a national report the platform does not know.
     let mut claimed = report_with(json!({"channel": "NATIONAL_PLATFORM"}));

@@ -191,16 +191,22 @@ impl Sim {
 }
 
 impl Inner {
+    /// Adds a report to the end of the feed. An edited report comes again
+    /// there: the feed keeps the old version where it was delivered.
     fn add(&mut self, agency: &str, report: Report) {
-        match self.index.get(&report.tracking_id) {
-            // The platform edits a report in place; its place in the feed stays.
-            Some(&i) => self.reports[i] = (agency.to_string(), report),
-            None => {
-                self.index
-                    .insert(report.tracking_id.clone(), self.reports.len());
-                self.reports.push((agency.to_string(), report));
-            }
-        }
+        self.index
+            .insert(report.tracking_id.clone(), self.reports.len());
+        self.reports.push((agency.to_string(), report));
+    }
+
+    /// Each report's latest version, in feed order.
+    fn latest(&self) -> Vec<&Report> {
+        self.reports
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, r))| self.index.get(&r.tracking_id) == Some(i))
+            .map(|(_, (_, r))| r)
+            .collect()
     }
 
     /// The page after `after` for `agency`, with the configured re-deliveries
@@ -477,7 +483,7 @@ async fn dev_state(State(sim): State<Shared>) -> Json<Value> {
     let inner = sim.lock();
     Json(json!({
         "agency": sim.config.agency,
-        "reports": inner.reports.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        "reports": inner.latest(),
         "followups": inner.followups,
         "counters": inner.counters,
     }))
@@ -590,6 +596,23 @@ mod tests {
             s.page(&config, "ELSEWHERE", 0, 40).items.is_empty(),
             "another agency's feed is its own"
         );
+    }
+
+    #[test]
+    fn an_edited_report_comes_again_at_the_end_of_the_feed() {
+        let config = SimulatorConfig {
+            reports: 2,
+            ..Default::default()
+        };
+        let mut s = sim(config.clone());
+        let mut edited = s.reports[0].1.clone();
+        edited.title = "Diubah".into();
+        s.add("MAKASSAR", edited.clone());
+        let page = s.page(&config, "MAKASSAR", 2, 10);
+        assert_eq!(page.items, vec![edited.clone()]);
+        let latest = s.latest();
+        assert_eq!(latest.len(), 2);
+        assert_eq!(*latest[1], edited);
     }
 
     #[test]
