@@ -57,7 +57,8 @@ pub struct NationalSyncIssue {
     /// The platform's answer, or what is pending.
     pub detail: String,
     pub since: DateTime<Utc>,
-    /// Attempts so far (WAITING), or milestones not sent yet (NOT_SENT_YET).
+    /// Attempts so far (WAITING), milestones not sent yet (NOT_SENT_YET), or
+    /// deliveries of the report (NOT_IMPORTABLE).
     pub attempts: i32,
 }
 

@@ -212,19 +212,24 @@ impl Inbound {
 
     async fn not_importable(&self, item: &Report, why: ComplaintError) -> Result<(), StoreError> {
         tracing::warn!(tracking_id = %item.tracking_id, error = %why, "national report not importable");
+        let key = import_key(&item.tracking_id);
+        let detail = why.to_string();
+        // A re-delivery of the same report keeps the problem's first date.
+        let (since, attempts) = match self.state.get::<Issue>(ISSUE_KIND, &key).await? {
+            Some(earlier) if earlier.detail == detail => (earlier.since, earlier.attempts + 1),
+            _ => (Utc::now(), 1),
+        };
         let issue = Issue {
             complaint_id: None,
             tracking_id: item.tracking_id.clone(),
             local_stage: None,
             national_stage: None,
             reason: Reason::NotImportable,
-            detail: why.to_string(),
-            since: Utc::now(),
-            attempts: 1,
+            detail,
+            since,
+            attempts,
         };
-        self.state
-            .put(ISSUE_KIND, &import_key(&item.tracking_id), &issue)
-            .await
+        self.state.put(ISSUE_KIND, &key, &issue).await
     }
 
     fn submission(&self, item: &Report, complaint_id: &str) -> Submit {

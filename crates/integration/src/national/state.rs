@@ -56,6 +56,7 @@ pub struct Issue {
     pub reason: Reason,
     pub detail: String,
     pub since: DateTime<Utc>,
-    /// Attempts so far (WAITING), or milestones behind (NOT_SENT_YET).
+    /// Attempts so far (WAITING), milestones behind (NOT_SENT_YET), or
+    /// deliveries of the report (NOT_IMPORTABLE).
     pub attempts: u32,
 }
