@@ -30,6 +30,13 @@ impl NationalError {
             409 => "OUT_OF_ORDER",
             // Rate limits and request timeouts pass.
             408 | 429 => return NationalError::RetryLater(format!("{status}: {message}")),
+            // A token refused is the city's setting to fix, not the case's
+            // fault: passing milestones as refused would lose them all.
+            401 | 403 => {
+                return NationalError::RetryLater(format!(
+                    "{status} (check ADUAN_NATIONAL_TOKEN): {message}"
+                ))
+            }
             400..=499 => "REFUSED",
             _ => return NationalError::RetryLater(format!("{status}: {message}")),
         };
@@ -64,7 +71,7 @@ mod tests {
 
     #[test]
     fn server_errors_are_retried_and_client_errors_are_refusals() {
-        for status in [500, 502, 503, 504, 408, 429] {
+        for status in [500, 502, 503, 504, 408, 429, 401, 403] {
             assert!(matches!(
                 NationalError::from_status(status, String::new()),
                 NationalError::RetryLater(_)
