@@ -421,6 +421,10 @@ impl World {
             Operation::Projections => {
                 done(&client.query("{ projections { name } }", json!({})).await, &what)
             }
+            Operation::NationalSync => done(
+                &client.query("{ nationalSync { trackingId reason } }", json!({})).await,
+                &what,
+            ),
             Operation::Me => done(&client.query("{ me { role } }", json!({})).await, &what),
             Operation::Webhooks => done(
                 &client.query("{ webhookEndpoints { id } }", json!({})).await,

@@ -17,6 +17,7 @@ mod keys;
 mod lifecycle;
 mod lists;
 mod metrics;
+mod national;
 mod node;
 mod notes;
 mod ops;

@@ -69,10 +69,14 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     );
     let tracking = settings::tracking_key(log.as_ref()).await?;
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
+    let bridge = crate::national::Bridge::new(&args.national, &bus, &bus.services().reference)?;
     let live = LiveFeed::new(bus.log().clone());
     let mut followers = graphql::freshness::ALL.to_vec();
     if args.nats_url.is_some() {
         followers.push(aduan_integration::relay::NAME);
+    }
+    if args.national.outbound() {
+        followers.push(aduan_integration::national::outbound::NAME);
     }
     let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -142,6 +146,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             stopped.clone(),
         )));
     }
+    projecting.extend(bridge.spawn(&stopped));
     if args.watch {
         projecting.push(tokio::spawn(
             async move { watcher.run(interval, stopped).await },
@@ -429,7 +434,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -76,6 +76,16 @@ pub enum Commands {
         #[arg(long)]
         input: Option<PathBuf>,
     },
+    /// Tools for development and integration tests.
+    #[command(subcommand)]
+    Dev(DevCommands),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommands {
+    /// Serve a simulated national complaint platform (aduan's SP4N-LAPOR!
+    /// contract, in memory), with faults on demand, to run the bridge against.
+    NationalPlatform(crate::national::SimulatorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +191,8 @@ pub struct ServeArgs {
     /// Clock skew tolerated on `exp` and `nbf`.
     #[arg(long, env = "ADUAN_JWT_LEEWAY_SECONDS", default_value_t = 30)]
     pub jwt_leeway_seconds: u64,
+    #[command(flatten)]
+    pub national: crate::national::NationalArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -325,6 +337,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
+        }
+        Commands::Dev(DevCommands::NationalPlatform(args)) => {
+            init_tracing(false);
+            crate::national::simulate(args).await
         }
     }
 }

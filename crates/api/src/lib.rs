@@ -8,6 +8,7 @@ pub mod cli;
 pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
+pub mod national;
 pub mod rate_limit;
 pub mod seed;
 pub mod settings;

@@ -59,6 +59,8 @@ pub enum Operation {
     Dashboard,
     CityStats,
     Projections,
+    /// Where the city's cases and the national platform disagree.
+    NationalSync,
     Me,
     ReferenceData,
     TrackedComplaint,
@@ -89,7 +91,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 34] = [
+    pub const ALL: [Operation; 35] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -99,6 +101,7 @@ impl Operation {
         Operation::CityStats,
         Operation::Projections,
         Operation::Webhooks,
+        Operation::NationalSync,
         Operation::Me,
         Operation::ReferenceData,
         Operation::TrackedComplaint,
@@ -138,6 +141,7 @@ impl Operation {
             Dashboard => "dashboard",
             CityStats => "cityStats",
             Projections => "projections",
+            NationalSync => "nationalSync",
             Me => "me",
             ReferenceData => "opds, categories, kecamatan, slaPolicies, businessCalendar",
             TrackedComplaint => "trackedComplaint",
@@ -230,6 +234,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         ComplaintHistory => [No, Own, A, A, Opd, Opd, A, No, A],
         SlaTimers | Dashboard | CityStats => [No, No, A, A, Opd, Opd, A, A, A],
         Projections => [No, No, A, A, A, A, A, A, A],
+        // The Command Center chases what did not reach the platform; it names
+        // cases of every OPD, so OPD roles and analysts do not get it.
+        NationalSync => [No, No, A, A, No, No, A, No, A],
         Me => [No, A, A, A, A, A, A, A, A],
         ReferenceData => [A; 9],
         TrackedComplaint => [Own; 9],

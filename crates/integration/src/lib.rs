@@ -1,7 +1,9 @@
 //! Events leaving aduan: the envelope every outbound channel sends
-//! (`envelope`), and the channels themselves.
+//! (`envelope`), and the channels themselves; and the bridge to the national
+//! complaint platform (`national`), which also brings reports in.
 
 pub mod envelope;
+pub mod national;
 pub mod nats;
 pub mod relay;
 pub mod webhooks;

@@ -11,6 +11,7 @@ mod inputs;
 pub mod limits;
 mod list;
 mod mutation;
+mod national;
 mod node;
 mod persisted;
 mod query;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     tracking::TrackingQuery,
     node::NodeQuery,
     webhooks::WebhookQuery,
+    national::NationalQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
