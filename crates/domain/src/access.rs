@@ -66,8 +66,10 @@ pub enum Operation {
     TrackedComplaint,
     ReporterContact,
     ExactAddress,
-    /// Notes of INTERNAL visibility (PUBLIC notes go with the case).
+    /// Notes and attachments of INTERNAL visibility (PUBLIC ones go with the case).
     InternalNotes,
+    /// Attachments (PUBLIC ones; INTERNAL ones also need `InternalNotes`).
+    Attachments,
     Submit,
     Verify,
     Reject,
@@ -82,6 +84,7 @@ pub enum Operation {
     Reopen,
     Rate,
     AddNote,
+    AddAttachment,
     ComplaintEvents,
     ComplaintUpdated,
     TrackedComplaintUpdated,
@@ -91,7 +94,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 35] = [
+    pub const ALL: [Operation; 37] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -108,6 +111,7 @@ impl Operation {
         Operation::ReporterContact,
         Operation::ExactAddress,
         Operation::InternalNotes,
+        Operation::Attachments,
         Operation::Submit,
         Operation::Verify,
         Operation::Reject,
@@ -122,6 +126,7 @@ impl Operation {
         Operation::Reopen,
         Operation::Rate,
         Operation::AddNote,
+        Operation::AddAttachment,
         Operation::ManageWebhooks,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
@@ -147,7 +152,8 @@ impl Operation {
             TrackedComplaint => "trackedComplaint",
             ReporterContact => "reporter { name phone email }",
             ExactAddress => "location { address }",
-            InternalNotes => "notes { text } of INTERNAL visibility",
+            InternalNotes => "notes { text } and attachments of INTERNAL visibility",
+            Attachments => "attachments",
             Submit => "submitComplaint",
             Verify => "verifyComplaint",
             Reject => "rejectComplaint",
@@ -162,6 +168,7 @@ impl Operation {
             Reopen => "reopenComplaint",
             Rate => "rateComplaint",
             AddNote => "addNote",
+            AddAttachment => "addAttachment",
             ComplaintEvents => "complaintEvents",
             ComplaintUpdated => "complaintUpdated",
             TrackedComplaintUpdated => "trackedComplaintUpdated",
@@ -174,9 +181,9 @@ impl Operation {
     pub fn kind(self) -> Kind {
         use Operation::*;
         match self {
-            ReporterContact | ExactAddress | InternalNotes => Kind::FieldGroup,
+            ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | ManageWebhooks => {
+            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment | ManageWebhooks => {
                 Kind::Mutation
             }
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
@@ -206,6 +213,7 @@ impl Action {
             Action::Reopen(_) => Operation::Reopen,
             Action::Rate(_) => Operation::Rate,
             Action::AddNote(_) => Operation::AddNote,
+            Action::AddAttachment(_) => Operation::AddAttachment,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -244,6 +252,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         ExactAddress => [No, Own, A, A, Opd, Opd, A, No, A],
         // Staff only: never the citizen, the public view or analysts.
         InternalNotes => [No, No, A, A, Opd, Opd, A, No, A],
+        // Pictures of a case go where the case goes, except to analysts (a
+        // photo is personal data as much as a name is).
+        Attachments => [Own, Own, A, A, Opd, Opd, A, No, A],
         Submit => [A, A, A, A, No, No, No, No, A],
         Verify | Reject => [No, No, A, A, No, No, No, No, No],
         Assign | Transfer => [No, No, A, A, Opd, No, No, No, No],
@@ -255,6 +266,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         Rate => [Own, Own, No, No, No, No, No, No, No],
         // SYSTEM: bridges record what other systems said about the case.
         AddNote => [No, No, A, A, Opd, Opd, No, No, A],
+        // The citizen's evidence (by account or tracking code), staff's pictures.
+        AddAttachment => [Own, Own, A, A, Opd, Opd, No, No, A],
         // Subscriptions deliver what the matching query shows, event by event:
         // each notice is checked against the case as it stands after the event,
         // so an OPD stops receiving a case from its transfer away on.

@@ -100,7 +100,7 @@ impl Aggregate for Complaint {
         // A note is recorded beside the case and changes none of it, not even
         // `updated_at`: an INTERNAL note must leave no trace where the citizen
         // or the tracking-code view looks.
-        if let ComplaintEvent::NoteAdded { .. } = event {
+        if let ComplaintEvent::NoteAdded { .. } | ComplaintEvent::AttachmentAdded { .. } = event {
             return;
         }
         case.updated_at = at;
@@ -322,7 +322,7 @@ impl Case {
                 self.resume_status = None;
             }
             // Changes nothing (see `apply`).
-            ComplaintEvent::NoteAdded { .. } => {}
+            ComplaintEvent::NoteAdded { .. } | ComplaintEvent::AttachmentAdded { .. } => {}
         }
     }
 
@@ -500,6 +500,7 @@ impl Case {
             }
             Action::Close(c) => self.decide_close(actor, c, now),
             Action::AddNote(n) => self.decide_note(actor, n, now),
+            Action::AddAttachment(a) => self.decide_attachment(actor, a, now),
             Action::Reopen(r) => {
                 self.allow(actor, may(Operation::Reopen), verb)?;
                 if status != Status::Closed {
@@ -666,6 +667,31 @@ impl Case {
         Ok(ComplaintEvent::NoteAdded {
             text: validate::required("text", &n.text, MAX_TEXT)?,
             visibility: n.visibility,
+            occurred_at: now,
+        })
+    }
+
+    /// Files may be added at every stage, as notes may (evidence comes late,
+    /// repair pictures after closing). Who may is the `AddAttachment` row, the
+    /// citizen by account or tracking code; only staff may file INTERNAL ones.
+    fn decide_attachment(
+        &self,
+        actor: &Actor,
+        a: AddAttachment,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let holder = access::permits(actor, Operation::AddAttachment, self, a.tracking_code.as_deref());
+        self.allow(actor, holder, "attach a file to")?;
+        let file = a.file;
+        let staff = access::permits(actor, Operation::InternalNotes, self, None);
+        if file.visibility == NoteVisibility::Internal && !staff {
+            return Err(ComplaintError::invalid(
+                "visibility",
+                "only city staff may file INTERNAL attachments",
+            ));
+        }
+        Ok(ComplaintEvent::AttachmentAdded {
+            file: validate::attachment(file)?,
             occurred_at: now,
         })
     }

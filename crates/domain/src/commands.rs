@@ -4,7 +4,8 @@ use serde::Serialize;
 use crate::actor::Actor;
 use crate::sla::Leg;
 use crate::values::{
-    Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+    AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter,
+    Resolution,
 };
 
 /// A command: what the actor wants done to one complaint.
@@ -40,6 +41,7 @@ pub enum Action {
     Reopen(Reopen),
     Rate(Rate),
     AddNote(AddNote),
+    AddAttachment(AddAttachment),
     RecordBreach(RecordBreach),
     AutoClose(AutoClose),
 }
@@ -62,6 +64,7 @@ impl Action {
             Action::Reopen(_) => "reopen",
             Action::Rate(_) => "rate",
             Action::AddNote(_) => "add a note to",
+            Action::AddAttachment(_) => "attach a file to",
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
         }
@@ -166,6 +169,15 @@ pub struct Rate {
 pub struct AddNote {
     pub text: String,
     pub visibility: NoteVisibility,
+}
+
+/// A photo or document on the case, already checked and stored (the API keeps
+/// the bytes in the object store; the event keeps this reference only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddAttachment {
+    pub file: AttachmentRef,
+    /// Attaching by tracking code, without an account.
+    pub tracking_code: Option<String>,
 }
 
 /// The deadline watcher records that a leg's deadline passed (and escalates).

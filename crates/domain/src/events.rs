@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sla::Leg;
 use crate::values::{
+    AttachmentRef,
     Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
 };
 
@@ -113,13 +114,19 @@ pub enum ComplaintEvent {
         visibility: NoteVisibility,
         occurred_at: DateTime<Utc>,
     },
+    /// A photo or document on the case (a reference; the bytes are in the
+    /// object store). Like a note, it changes nothing else of the case.
+    AttachmentAdded {
+        file: AttachmentRef,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version every event is written with today.
 pub const EVENT_VERSION: &str = "1";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 16] = [
+pub const EVENT_TYPES: [&str; 17] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -136,6 +143,7 @@ pub const EVENT_TYPES: [&str; 16] = [
     "SlaBreached",
     "AutoClosed",
     "NoteAdded",
+    "AttachmentAdded",
 ];
 
 impl ComplaintEvent {
@@ -157,6 +165,7 @@ impl ComplaintEvent {
             ComplaintEvent::SlaBreached { .. } => "SlaBreached",
             ComplaintEvent::AutoClosed { .. } => "AutoClosed",
             ComplaintEvent::NoteAdded { .. } => "NoteAdded",
+            ComplaintEvent::AttachmentAdded { .. } => "AttachmentAdded",
         }
     }
 
@@ -177,19 +186,19 @@ impl ComplaintEvent {
             | ComplaintEvent::Rated { occurred_at, .. }
             | ComplaintEvent::SlaBreached { occurred_at, .. }
             | ComplaintEvent::AutoClosed { occurred_at, .. }
-            | ComplaintEvent::NoteAdded { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::NoteAdded { occurred_at, .. }
+            | ComplaintEvent::AttachmentAdded { occurred_at, .. } => *occurred_at,
         }
     }
 
-    /// A note only staff may read (see `access::Operation::InternalNotes`).
+    /// A note or attachment only staff may see (see
+    /// `access::Operation::InternalNotes`).
     pub fn is_internal_note(&self) -> bool {
-        matches!(
-            self,
-            ComplaintEvent::NoteAdded {
-                visibility: NoteVisibility::Internal,
-                ..
-            }
-        )
+        match self {
+            ComplaintEvent::NoteAdded { visibility, .. } => *visibility == NoteVisibility::Internal,
+            ComplaintEvent::AttachmentAdded { file, .. } => file.visibility == NoteVisibility::Internal,
+            _ => false,
+        }
     }
 }
 

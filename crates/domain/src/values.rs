@@ -116,3 +116,19 @@ pub struct Reporter {
     pub phone: Option<String>,
     pub email: Option<String>,
 }
+
+/// A file attached to a case: a reference to the object kept (never its
+/// bytes), as the event records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    /// Hex SHA-256 of the kept bytes: the object's name.
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+    /// The thumbnail's object, for pictures the server could decode.
+    #[serde(default)]
+    pub thumbnail_sha256: Option<String>,
+    pub caption: Option<String>,
+    /// PUBLIC: whoever may see the case; INTERNAL: city staff only.
+    pub visibility: NoteVisibility,
+}

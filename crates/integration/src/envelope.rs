@@ -148,6 +148,9 @@ fn redact(event: &ComplaintEvent, fields: &mut Map<String, Value>) {
     }
     if event.is_internal_note() {
         fields.remove("text");
+        if let Some(Value::Object(file)) = fields.get_mut("file") {
+            file.remove("caption");
+        }
     }
 }
 

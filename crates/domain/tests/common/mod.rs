@@ -477,7 +477,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::Rated { occurred_at, .. }
         | ComplaintEvent::SlaBreached { occurred_at, .. }
         | ComplaintEvent::AutoClosed { occurred_at, .. }
-        | ComplaintEvent::NoteAdded { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::NoteAdded { occurred_at, .. }
+        | ComplaintEvent::AttachmentAdded { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }
