@@ -273,6 +273,12 @@ impl World {
                 )
                 .await;
         }
+        // The reporter's photo of case A (PUBLIC: theirs to see, and the OPD's).
+        let photo = json!({"complaintId": a.id});
+        let body =
+            crate::attachments::upload(warga_1, photo, crate::attachments::pdf(2000), "a.pdf")
+                .await;
+        assert!(body.get("errors").is_none(), "{body}");
         cast.dispatch(&c, "DPU").await;
         World {
             open: HashMap::from([("DPU", 2), ("DLH", 1)]),
@@ -462,8 +468,36 @@ impl World {
             }
             Operation::ExactAddress => self.personal_data(client, &self.a.id, &what).await.1,
             Operation::InternalNotes => self.internal_notes(client, &what).await,
+            Operation::Attachments => self.attachments(role, who, client, &what).await,
             _ => unreachable!("{op:?} is not a query or field group"),
         }
+    }
+
+    /// Whether case A's attachment is shown to `client`: in the case, or to
+    /// the public in the tracking-code view (with A's code, or a forged one).
+    async fn attachments(&self, role: Role, who: Who, client: &GraphqlClient, what: &str) -> bool {
+        let (body, path) = if role == Role::Public {
+            let code = match who {
+                Who::Own => self.a.code.clone(),
+                Who::Other => forged(&self.a.code),
+            };
+            let q = "query($code: String!) { trackedComplaint(trackingCode: $code) { attachments { id } } }";
+            (
+                client.query(q, json!({"code": code})).await,
+                "/data/trackedComplaint/attachments",
+            )
+        } else {
+            let q = "query($id: ID!) { complaint(id: $id) { attachments { id } } }";
+            (
+                client.query(q, json!({"id": self.a.id})).await,
+                "/data/complaint/attachments",
+            )
+        };
+        done(&body, what)
+            && body
+                .pointer(path)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
     }
 
     /// Whether the reporter's contact and the exact address of case `id` are
@@ -556,8 +590,19 @@ fn expected(cell: Access) -> (bool, bool) {
 async fn probe_mutation(cast: &Cast, op: Operation, role: Role, who: Who) -> bool {
     let case = cast.prepared(op, role).await;
     let before = cast.version(&case.id).await;
-    let (document, variables) = mutation(op, role, who, &case);
-    let body = cast.get(role, who).query(document, variables).await;
+    let client = cast.get(role, who);
+    let body = if op == Operation::AddAttachment {
+        // A GraphQL multipart request; the tracking code is the case's, or forged.
+        let code = match who {
+            Who::Own => case.code.clone(),
+            Who::Other => forged(&case.code),
+        };
+        let input = json!({"complaintId": case.id, "trackingCode": code});
+        crate::attachments::upload(client, input, crate::attachments::pdf(1500), "f.pdf").await
+    } else {
+        let (document, variables) = mutation(op, role, who, &case);
+        client.query(document, variables).await
+    };
     let what = format!("{op:?} as {role} ({who:?})");
     let ok = done(&body, &what);
     let after = cast.version(&case.id).await;

@@ -58,12 +58,12 @@ fn check_schema(what: &str, schema: &Value) {
     let node = named(types, "Node");
     assert_eq!(node["kind"], "INTERFACE", "{what}");
     assert_eq!(node["possibleTypes"][0]["name"], "Complaint", "{what}");
-    // `attachments: [String!]!`: three wrappers, unwrapped by the `ofType`s.
+    // `attachmentLinks: [String!]!`: three wrappers, unwrapped by the `ofType`s.
     let attachments = complaint["fields"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["name"] == "attachments")
+        .find(|f| f["name"] == "attachmentLinks")
         .unwrap();
     assert_eq!(attachments["type"]["kind"], "NON_NULL", "{what}");
     assert_eq!(attachments["type"]["ofType"]["kind"], "LIST", "{what}");

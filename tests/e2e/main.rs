@@ -3,6 +3,7 @@
 
 mod abuse;
 mod access;
+mod attachments;
 mod body_limit;
 mod concurrency;
 mod dashboard;

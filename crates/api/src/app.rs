@@ -19,6 +19,7 @@ use aduan_projections::{LiveFeed, Projector, Reads, Watcher};
 use aduan_store::CommandBus;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::attachments::{Attachments, Limits};
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
 use crate::body_limit;
 use crate::cli::{connect, pg_options, signing_secret, Cli, ServeArgs};
@@ -50,6 +51,7 @@ pub struct AppState {
     pub followers: Vec<&'static str>,
     /// Webhook endpoints, whose state and lag `/metrics` reports.
     pub webhooks: Arc<Webhooks>,
+    pub attachments: Arc<Attachments>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -68,6 +70,8 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         settings::rules(args.reopen_window_days),
     );
     let tracking = settings::tracking_key(log.as_ref()).await?;
+    let attachments = attachments(cli, args, log.as_ref()).await?;
+    tracing::info!(objects = %attachments.objects().describe(), "keeping attachments");
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
     let bridge = crate::national::Bridge::new(&args.national, &bus, &bus.services().reference)?;
     let live = LiveFeed::new(bus.log().clone());
@@ -102,6 +106,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 alerts: alerts.clone(),
                 followers: followers.clone(),
                 webhooks: webhooks.clone(),
+                attachments: attachments.clone(),
             },
         ),
         bus,
@@ -118,6 +123,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         },
         followers,
         webhooks: webhooks.clone(),
+        attachments: attachments.clone(),
     };
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
@@ -200,6 +206,24 @@ async fn relay(
         .await
 }
 
+async fn attachments(
+    cli: &Cli,
+    args: &ServeArgs,
+    log: &dyn aduan_store::EventLog,
+) -> anyhow::Result<Arc<Attachments>> {
+    let (key, _) = settings::stored_secret(log, "attachment_link_key").await?;
+    let limits = Limits {
+        max_bytes: args.attachment_max_bytes,
+        max_files: args.attachment_max_files,
+    };
+    Attachments::new(
+        &cli.object_location(),
+        key.into_bytes(),
+        limits,
+        std::time::Duration::from_secs(args.attachment_link_seconds.max(1)),
+    )
+}
+
 fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {
     use std::time::Duration;
     webhooks::Settings {
@@ -241,8 +265,13 @@ async fn token_keys(args: &ServeArgs, log: &dyn aduan_store::EventLog) -> anyhow
 }
 
 pub fn router(state: AppState) -> Router {
+    let upload_limit = state.attachments.limits.body_bytes();
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/attachments/{complaint}/{sequence}/{variant}",
+            get(crate::attachments::download),
+        )
         .route(
             "/graphiql/assets/{version}/{name}",
             get(crate::graphiql::asset),
@@ -251,9 +280,17 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(|request, next| {
-            body_limit::limit(MAX_BODY_BYTES, request, next)
-        }))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next| {
+                // Uploads (GraphQL multipart requests) may carry files.
+                let max = if is_multipart(request.headers()) {
+                    upload_limit
+                } else {
+                    MAX_BODY_BYTES
+                };
+                body_limit::limit(max, request, next)
+            },
+        ))
         .layer(axum::middleware::map_response(coded_rejections))
         .with_state(state)
 }
@@ -286,12 +323,72 @@ async fn graphql_get(
         })
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// The GraphQL request in a POST: JSON, or a GraphQL multipart request
+/// (uploads), whose files may be at most the configured size and number.
+async fn graphql_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+) -> Result<async_graphql::Request, Response> {
+    use axum::extract::FromRequest;
+    use futures::TryStreamExt;
+    if !is_multipart(headers) {
+        return async_graphql_axum::GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, state)
+            .await
+            .map(|r| r.into_inner())
+            .map_err(IntoResponse::into_response);
+    }
+    let limits = state.attachments.limits;
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(limits.max_bytes)
+        .max_num_files(limits.max_files);
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let body = request
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .into_async_read();
+    async_graphql::http::receive_body(content_type, body, options)
+        .await
+        .map_err(upload_refusal)
+}
+
+/// Why a multipart request was refused, as a GraphQL error.
+fn upload_refusal(e: async_graphql::ParseRequestError) -> Response {
+    use async_graphql::ParseRequestError as E;
+    let (code, message) = match &e {
+        E::PayloadTooLarge => (
+            "INVALID_INPUT",
+            "a file is larger than the limit, or the files together are".to_string(),
+        ),
+        other => (
+            "BAD_REQUEST",
+            format!("not a GraphQL multipart request: {other}"),
+        ),
+    };
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code, "field": "file"}}]});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    request: async_graphql_axum::GraphQLRequest,
+    request: axum::extract::Request,
 ) -> Response {
+    let request = match graphql_request(&state, &headers, request).await {
+        Ok(request) => request,
+        Err(refused) => return refused,
+    };
     let auth = state
         .keys
         .actor_from_header(
@@ -305,7 +402,7 @@ async fn graphql_post(
         .and_then(|h| h.to_str().ok())
         .filter(|c| !c.is_empty() && c.len() <= 100 && c.chars().all(|ch| ch.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-    let mut request = request.into_inner();
+    let mut request = request;
     // Parsed once here for the metrics label; the engine reuses the document.
     let name = request.operation_name.take();
     let operation = metrics::operation_label(request.parsed_query().ok(), name.as_deref());

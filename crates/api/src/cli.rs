@@ -31,8 +31,65 @@ pub struct Cli {
     /// SLA settings file (business calendar, policies); the shipped one by default.
     #[arg(long, env = "ADUAN_SLA_CONFIG", global = true)]
     pub sla_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub objects: ObjectArgs,
     #[command(subcommand)]
     pub command: Commands,
+}
+
+/// Where attachments are kept: a directory (default: `attachments` in the data
+/// directory) or, with ADUAN_S3_BUCKET, S3-compatible object storage.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ObjectArgs {
+    #[arg(long, env = "ADUAN_ATTACHMENTS_DIR", global = true)]
+    pub attachments_dir: Option<PathBuf>,
+    #[arg(long, env = "ADUAN_S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+    /// An S3-compatible server's URL (MinIO, Ceph, ...); unset: AWS.
+    #[arg(long, env = "ADUAN_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    #[arg(
+        long,
+        env = "ADUAN_S3_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub s3_region: String,
+    #[arg(
+        long,
+        env = "ADUAN_S3_ACCESS_KEY_ID",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "ADUAN_S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+}
+
+impl Cli {
+    /// Where this city's attachments are kept.
+    pub fn object_location(&self) -> aduan_attachments::Location {
+        let o = &self.objects;
+        match &o.s3_bucket {
+            Some(bucket) => aduan_attachments::Location::S3 {
+                bucket: bucket.clone(),
+                endpoint: o.s3_endpoint.clone(),
+                region: o.s3_region.clone(),
+                access_key_id: o.s3_access_key_id.clone().unwrap_or_default(),
+                secret_access_key: o.s3_secret_access_key.clone().unwrap_or_default(),
+            },
+            None => aduan_attachments::Location::Directory(
+                o.attachments_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("attachments")),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +198,15 @@ pub struct ServeArgs {
         default_value = "id.go.makassar.aduan.complaint"
     )]
     pub event_type_prefix: String,
+    /// The largest file one upload may carry (bytes).
+    #[arg(long, env = "ADUAN_ATTACHMENT_MAX_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub attachment_max_bytes: usize,
+    /// The most files one request may carry.
+    #[arg(long, env = "ADUAN_ATTACHMENT_MAX_FILES", default_value_t = 10)]
+    pub attachment_max_files: usize,
+    /// How long an attachment link stays valid.
+    #[arg(long, env = "ADUAN_ATTACHMENT_LINK_SECONDS", default_value_t = 600)]
+    pub attachment_link_seconds: u64,
     /// How long a webhook receiver may take to answer a delivery.
     #[arg(long, env = "ADUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,

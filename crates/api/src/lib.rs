@@ -2,6 +2,7 @@
 //! `aduan` command line.
 
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod body_limit;
 pub mod cli;

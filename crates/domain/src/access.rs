@@ -183,9 +183,8 @@ impl Operation {
         match self {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment | ManageWebhooks => {
-                Kind::Mutation
-            }
+            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
+            | ManageWebhooks => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }

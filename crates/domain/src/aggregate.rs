@@ -680,7 +680,12 @@ impl Case {
         a: AddAttachment,
         now: DateTime<Utc>,
     ) -> Result<ComplaintEvent, ComplaintError> {
-        let holder = access::permits(actor, Operation::AddAttachment, self, a.tracking_code.as_deref());
+        let holder = access::permits(
+            actor,
+            Operation::AddAttachment,
+            self,
+            a.tracking_code.as_deref(),
+        );
         self.allow(actor, holder, "attach a file to")?;
         let file = a.file;
         let staff = access::permits(actor, Operation::InternalNotes, self, None);

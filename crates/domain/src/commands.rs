@@ -4,8 +4,7 @@ use serde::Serialize;
 use crate::actor::Actor;
 use crate::sla::Leg;
 use crate::values::{
-    AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter,
-    Resolution,
+    AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
 };
 
 /// A command: what the actor wants done to one complaint.

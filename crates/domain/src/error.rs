@@ -7,6 +7,8 @@ pub enum ErrorCode {
     Forbidden,
     InvalidInput,
     InvalidTransition,
+    /// An attachment link past its expiry (a new one comes with the case).
+    LinkExpired,
 }
 
 impl ErrorCode {
@@ -16,6 +18,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::InvalidInput => "INVALID_INPUT",
             ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+            ErrorCode::LinkExpired => "LINK_EXPIRED",
         }
     }
 }

@@ -4,8 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sla::Leg;
 use crate::values::{
-    AttachmentRef,
-    Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+    AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
 };
 
 /// Every event of a complaint's life. Stored forever and never edited: a change of
@@ -196,7 +195,9 @@ impl ComplaintEvent {
     pub fn is_internal_note(&self) -> bool {
         match self {
             ComplaintEvent::NoteAdded { visibility, .. } => *visibility == NoteVisibility::Internal,
-            ComplaintEvent::AttachmentAdded { file, .. } => file.visibility == NoteVisibility::Internal,
+            ComplaintEvent::AttachmentAdded { file, .. } => {
+                file.visibility == NoteVisibility::Internal
+            }
             _ => false,
         }
     }

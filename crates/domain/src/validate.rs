@@ -152,6 +152,43 @@ pub fn urls(field: &str, urls: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
+/// The media types an attachment may have (the API recognises them by content).
+pub const ATTACHMENT_TYPES: [&str; 5] = [
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heic",
+    "application/pdf",
+];
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// An attachment reference as the API made it; checked again here so that no
+/// other caller of the domain records a malformed one.
+pub fn attachment(mut file: AttachmentRef) -> Result<AttachmentRef> {
+    if !is_sha256(&file.sha256) || !file.thumbnail_sha256.as_deref().is_none_or(is_sha256) {
+        return Err(ComplaintError::invalid(
+            "file",
+            "not a stored object's SHA-256",
+        ));
+    }
+    if !ATTACHMENT_TYPES.contains(&file.media_type.as_str()) {
+        return Err(ComplaintError::invalid(
+            "file",
+            "not an accepted media type",
+        ));
+    }
+    if file.size == 0 {
+        return Err(ComplaintError::invalid("file", "the file is empty"));
+    }
+    file.caption = optional("caption", file.caption.as_deref(), MAX_SHORT)?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,33 +261,4 @@ mod tests {
         assert!(urls("a", &["file:///etc/passwd".into()]).is_err());
         assert!(urls("a", &vec!["https://x.id/1.jpg".to_string(); 11]).is_err());
     }
-}
-
-/// The media types an attachment may have (the API recognises them by content).
-pub const ATTACHMENT_TYPES: [&str; 5] = [
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "image/heic",
-    "application/pdf",
-];
-
-fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// An attachment reference as the API made it; checked again here so that no
-/// other caller of the domain records a malformed one.
-pub fn attachment(mut file: AttachmentRef) -> Result<AttachmentRef> {
-    if !is_sha256(&file.sha256) || !file.thumbnail_sha256.as_deref().is_none_or(is_sha256) {
-        return Err(ComplaintError::invalid("file", "not a stored object's SHA-256"));
-    }
-    if !ATTACHMENT_TYPES.contains(&file.media_type.as_str()) {
-        return Err(ComplaintError::invalid("file", "not an accepted media type"));
-    }
-    if file.size == 0 {
-        return Err(ComplaintError::invalid("file", "the file is empty"));
-    }
-    file.caption = optional("caption", file.caption.as_deref(), MAX_SHORT)?;
-    Ok(file)
 }

@@ -71,7 +71,10 @@ fn anyone_else_without_the_code_is_refused() {
         (auditor(), None),
     ] {
         given(with_code(submitted_case()))
-            .when(cmd(actor.clone(), attach(file(NoteVisibility::Public), code)))
+            .when(cmd(
+                actor.clone(),
+                attach(file(NoteVisibility::Public), code),
+            ))
             .then_expect_error(denied(&actor, VERB));
     }
 }
@@ -97,10 +100,16 @@ fn only_staff_file_internal_attachments() {
 #[test]
 fn opd_roles_attach_only_to_their_own_cases() {
     given(assigned_case())
-        .when(cmd(opd_officer("DLH"), attach(file(NoteVisibility::Public), None)))
+        .when(cmd(
+            opd_officer("DLH"),
+            attach(file(NoteVisibility::Public), None),
+        ))
         .then_expect_error(denied_at(&opd_officer("DLH"), VERB, "DPU"));
     let before_dispatch = given(submitted_case())
-        .when(cmd(opd_officer("DPU"), attach(file(NoteVisibility::Public), None)))
+        .when(cmd(
+            opd_officer("DPU"),
+            attach(file(NoteVisibility::Public), None),
+        ))
         .inspect_result()
         .unwrap_err();
     assert_eq!(before_dispatch.code(), ErrorCode::InvalidTransition);

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod fixtures;
 pub mod keys;
 pub mod pg;
+pub mod photos;
 pub mod server;
 pub mod store;
 pub mod ws;

@@ -2,6 +2,7 @@
 //! DESIGN.md's API section.
 
 mod access;
+mod attachments;
 mod context;
 mod dashboard;
 mod depth;
@@ -52,7 +53,11 @@ pub struct QueryRoot(
 
 /// Every mutation, merged from the modules that own them.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::ComplaintMutation, webhooks::WebhookMutation);
+pub struct MutationRoot(
+    mutation::ComplaintMutation,
+    attachments::AttachmentMutation,
+    webhooks::WebhookMutation,
+);
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -79,6 +84,7 @@ pub struct Live {
     /// The durable followers whose progress `projections` reports.
     pub followers: Vec<&'static str>,
     pub webhooks: Arc<aduan_integration::Webhooks>,
+    pub attachments: Arc<crate::attachments::Attachments>,
 }
 
 pub fn build(
@@ -93,6 +99,7 @@ pub fn build(
         .data(live.events)
         .data(live.alerts)
         .data(live.webhooks)
+        .data(live.attachments)
         .data(freshness::Followers(live.followers))
         .data(bus)
         .data(reads)

@@ -4,7 +4,7 @@ use aduan_domain::access::Operation;
 use aduan_domain::tracking::{self, TrackingKey};
 use aduan_domain::{Action, Actor, Command, Role};
 use aduan_projections::ComplaintView;
-use aduan_store::{CommandBus, CommandRequest, RequestContext};
+use aduan_store::{CommandBus, CommandOutcome, CommandRequest, RequestContext};
 
 use super::access::guard;
 use super::context::{bus, correlation_id, ClientKey};
@@ -19,7 +19,7 @@ pub struct ComplaintMutation;
 /// Longest accepted idempotency key or complaint id.
 const MAX_ID: usize = 100;
 
-fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
+pub(super) fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.trim().is_empty() || value.len() > MAX_ID || value.chars().any(char::is_control) {
         return Err(invalid_input(
             field,
@@ -70,6 +70,32 @@ async fn execute(
     expected_version: Option<i64>,
     action: Action,
 ) -> Result<Complaint> {
+    let outcome = run(
+        ctx,
+        actor.clone(),
+        complaint_id,
+        command_id,
+        expected_version,
+        action,
+    )
+    .await?;
+    let view = ComplaintView {
+        case: outcome.case,
+        version: outcome.version,
+        position: outcome.position,
+    };
+    Ok(Complaint::from_view(view, &actor))
+}
+
+/// Carries out a command through the bus, with its metrics.
+pub(super) async fn run(
+    ctx: &Context<'_>,
+    actor: Actor,
+    complaint_id: String,
+    command_id: Option<String>,
+    expected_version: Option<i64>,
+    action: Action,
+) -> Result<CommandOutcome> {
     checked_id("complaintId", &complaint_id)?;
     if let Some(id) = &command_id {
         checked_id("commandId", id)?;
@@ -93,13 +119,7 @@ async fn execute(
         started.elapsed(),
         executed.as_ref().ok().map(|o| u64::from(o.round_trips)),
     );
-    let outcome = executed.map_err(command_error)?;
-    let view = ComplaintView {
-        case: outcome.case,
-        version: outcome.version,
-        position: outcome.position,
-    };
-    Ok(Complaint::from_view(view, &actor))
+    executed.map_err(command_error)
 }
 
 async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Complaint> {

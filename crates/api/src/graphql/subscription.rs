@@ -274,6 +274,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<TrackedComplaint>>> {
         let (actor, _) = guard(ctx, Operation::TrackedComplaintUpdated)?;
         let log = bus(ctx)?.log().clone();
+        let signer = super::attachments::signer(ctx)?.clone();
         let (id, _) = tracking::tracked(
             log.as_ref(),
             &actor,
@@ -294,7 +295,7 @@ impl SubscriptionRoot {
                 std::future::ready(keep)
             })
             .then(move |item| {
-                let log = log.clone();
+                let (log, signer) = (log.clone(), signer.clone());
                 async move {
                     let event = item.map_err(live_error)?;
                     let mut events = log
@@ -302,7 +303,7 @@ impl SubscriptionRoot {
                         .await
                         .map_err(store_error)?;
                     events.truncate(event.event.sequence as usize);
-                    tracking::view(&events).ok_or_else(|| gql_error("NOT_FOUND", "gone"))
+                    tracking::view(&events, &signer).ok_or_else(|| gql_error("NOT_FOUND", "gone"))
                 }
             });
         Ok(stream)

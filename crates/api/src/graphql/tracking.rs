@@ -13,6 +13,7 @@ use super::access::{check_case, guard};
 use super::context::bus;
 use super::error::{gql_error, store_error};
 use super::types::{ComplaintStatus, Resolution};
+use crate::attachments::Attachments;
 
 /// A reply the handling OPD addressed to the reporter.
 #[derive(SimpleObject)]
@@ -52,6 +53,8 @@ pub struct TrackedComplaint {
     pub responses: Vec<PublicResponse>,
     /// The PUBLIC notes, oldest first.
     pub notes: Vec<PublicNote>,
+    /// The PUBLIC photos and documents, oldest first, with links that expire.
+    pub attachments: Vec<super::attachments::Attachment>,
 }
 
 fn not_found() -> async_graphql::Error {
@@ -74,7 +77,7 @@ pub async fn tracked(
 }
 
 /// The public view of a case from its events.
-pub fn view(events: &[StoredEvent]) -> Option<TrackedComplaint> {
+pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedComplaint> {
     let c = ComplaintView::from_events(events)?.case;
     let responses = events
         .iter()
@@ -111,6 +114,7 @@ pub fn view(events: &[StoredEvent]) -> Option<TrackedComplaint> {
         rating: c.rating.map(i32::from),
         responses,
         notes,
+        attachments: super::attachments::attachments_of(events, false, signer),
     })
 }
 
@@ -135,6 +139,6 @@ impl TrackingQuery {
             &tracking_code,
         )
         .await?;
-        view(&events).ok_or_else(not_found)
+        view(&events, super::attachments::signer(ctx)?).ok_or_else(not_found)
     }
 }

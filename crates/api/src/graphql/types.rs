@@ -153,7 +153,9 @@ pub struct Complaint {
     /// Null when there is none or the viewer may not see it.
     pub reporter: Option<Reporter>,
     pub anonymous: bool,
-    pub attachments: Vec<String>,
+    /// Links the reporter gave with the report (`SubmitComplaintInput.attachments`),
+    /// as given: not checked, fetched or served. Files are in `attachments`.
+    pub attachment_links: Vec<String>,
     pub external_ref: Option<String>,
     /// OPD code the case is with.
     pub opd: Option<String>,
@@ -179,6 +181,9 @@ pub struct Complaint {
     /// Whether the viewer may see INTERNAL notes (the access policy's field group).
     #[graphql(skip)]
     pub show_internal_notes: bool,
+    /// Whether the viewer may see the case's attachments at all.
+    #[graphql(skip)]
+    pub show_attachments: bool,
     /// Notes up to this sequence only: a subscription's notice shows the case
     /// as it stood after its event, not the notes added since (`None`: all).
     #[graphql(skip)]
@@ -190,6 +195,12 @@ impl Complaint {
         let show_reporter = may_see_reporter(viewer, &view.case);
         let show_address = may_see_address(viewer, &view.case);
         let show_internal_notes = may_see_internal_notes(viewer, &view.case);
+        let show_attachments = domain::access::permits(
+            viewer,
+            domain::access::Operation::Attachments,
+            &view.case,
+            None,
+        );
         let c = view.case;
         Complaint {
             id: ID(c.id),
@@ -212,7 +223,7 @@ impl Complaint {
                 email: r.email,
             }),
             anonymous: c.anonymous,
-            attachments: c.attachments,
+            attachment_links: c.attachments,
             external_ref: c.external_ref,
             opd: c.opd,
             officer_id: c.officer_id,
@@ -231,6 +242,7 @@ impl Complaint {
             position: view.position,
             tracking_code: None,
             show_internal_notes,
+            show_attachments,
             notes_up_to: None,
         }
     }
@@ -238,6 +250,25 @@ impl Complaint {
 
 #[ComplexObject]
 impl Complaint {
+    /// Photos and documents on the case, oldest first, each with links that
+    /// expire in minutes (read the case again for fresh ones). INTERNAL ones
+    /// are shown to city staff only; analysts see none.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<super::attachments::Attachment>> {
+        if !self.show_attachments {
+            return Ok(Vec::new());
+        }
+        let mut events = bus(ctx)?.log().load(&self.id).await.map_err(store_error)?;
+        if let Some(last) = self.notes_up_to {
+            events.retain(|e| e.sequence <= last);
+        }
+        let signer = super::attachments::signer(ctx)?;
+        Ok(super::attachments::attachments_of(
+            &events,
+            self.show_internal_notes,
+            signer,
+        ))
+    }
+
     /// Notes on the case, read from the event log (never behind), oldest first
     /// or with `newestFirst` newest first. INTERNAL notes are shown to city
     /// staff only (see docs/security.md); others get the PUBLIC ones. `first`

@@ -1,0 +1,209 @@
+//! Photos and documents over GraphQL: `addAttachment` (a GraphQL multipart
+//! request: docs/api.md) and the `attachments` of a case, each with links
+//! that expire (see `crate::attachments`).
+
+use std::io::Read;
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, ID};
+use chrono::{DateTime, Utc};
+
+use aduan_domain::access::Operation;
+use aduan_domain::{
+    Action, Actor, AddAttachment, AttachmentRef, Command, ComplaintEvent, NoteVisibility, Role,
+};
+use aduan_store::StoredEvent;
+
+use super::access::guard;
+use super::error::{gql_error, invalid_input};
+use super::mutation::{checked_id, run};
+use crate::attachments::{Attachments, KeepError, Variant};
+
+/// A photo or document on a case.
+#[derive(SimpleObject, Clone)]
+pub struct Attachment {
+    /// `<complaint id>:<sequence of the event that recorded it>`.
+    pub id: ID,
+    pub complaint_id: ID,
+    /// As recognised from the content: image/jpeg, image/png, image/webp,
+    /// image/heic or application/pdf.
+    pub media_type: String,
+    /// Bytes, as kept (pictures are re-encoded without their metadata).
+    pub size: i64,
+    pub caption: Option<String>,
+    pub visibility: super::types::NoteVisibility,
+    pub uploaded_at: DateTime<Utc>,
+    /// The staff member's id, or CITIZEN / PUBLIC for the reporter's own files.
+    pub uploaded_by: String,
+    /// A link to the file, valid for a few minutes (relative to the server).
+    pub url: String,
+    /// A JPEG of at most 320 pixels a side, for pictures the server could decode.
+    pub thumbnail_url: Option<String>,
+}
+
+/// The attachments in `events` a viewer may see (INTERNAL ones only with
+/// `internal`), oldest first, with fresh links.
+pub fn attachments_of(
+    events: &[StoredEvent],
+    internal: bool,
+    signer: &Attachments,
+) -> Vec<Attachment> {
+    let now = Utc::now();
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            ComplaintEvent::AttachmentAdded { file, occurred_at }
+                if internal || file.visibility == NoteVisibility::Public =>
+            {
+                let m = &e.metadata;
+                let uploaded_by = match m.actor_role.as_str() {
+                    role @ ("CITIZEN" | "PUBLIC") => role.to_string(),
+                    _ => m.actor_id.clone(),
+                };
+                let id = &e.aggregate_id;
+                Some(Attachment {
+                    id: ID(format!("{id}:{}", e.sequence)),
+                    complaint_id: ID(id.clone()),
+                    media_type: file.media_type.clone(),
+                    size: file.size as i64,
+                    caption: file.caption.clone(),
+                    visibility: file.visibility.into(),
+                    uploaded_at: *occurred_at,
+                    uploaded_by,
+                    url: signer.link(id, e.sequence, Variant::Original, now),
+                    thumbnail_url: file
+                        .thumbnail_sha256
+                        .as_ref()
+                        .map(|_| signer.link(id, e.sequence, Variant::Thumbnail, now)),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Decides `action` on the case as it stands, without appending: its refusal
+/// (the case is not there, the caller may not, the input is wrong) comes
+/// before the upload is stored. A case that changes in between can still
+/// refuse the real command; `aduan attachments check` finds what that leaves.
+async fn precheck(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    complaint_id: &str,
+    action: Action,
+) -> Result<()> {
+    let bus = super::context::bus(ctx)?;
+    let events = bus
+        .log()
+        .load(complaint_id)
+        .await
+        .map_err(super::error::store_error)?;
+    aduan_store::codec::fold(&events)
+        .decide(Command::new(actor.clone(), action), bus.services())
+        .map(drop)
+        .map_err(|e| super::error::command_error(e.into()))
+}
+
+pub fn signer<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Attachments>> {
+    ctx.data::<Arc<Attachments>>()
+        .map_err(|_| gql_error("UNAVAILABLE", "attachments are not configured"))
+}
+
+#[derive(InputObject)]
+pub struct AddAttachmentInput {
+    pub complaint_id: ID,
+    /// The file: a GraphQL multipart request's upload (JPEG, PNG, WebP, HEIC or
+    /// PDF, recognised by content; at most 10 MB unless configured otherwise).
+    pub file: Upload,
+    pub caption: Option<String>,
+    /// Default: PUBLIC for the reporter's own files, INTERNAL for staff's.
+    pub visibility: Option<super::types::NoteVisibility>,
+    /// Attaching without an account: the case's tracking code.
+    pub tracking_code: Option<String>,
+    /// Idempotency key: a retry with the same id and file stores nothing twice.
+    pub command_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AttachmentMutation;
+
+#[Object]
+impl AttachmentMutation {
+    /// Attaches a photo or document to a case: the reporter (by account or
+    /// tracking code) or city staff on a case they may act on. Pictures are
+    /// kept re-encoded, upright and without their metadata (GPS, camera
+    /// serial, capture time). Send it as a GraphQL multipart request.
+    async fn add_attachment(
+        &self,
+        ctx: &Context<'_>,
+        input: AddAttachmentInput,
+    ) -> Result<Attachment> {
+        let (actor, _) = guard(ctx, Operation::AddAttachment)?;
+        checked_id("complaintId", &input.complaint_id)?;
+        let upload = input
+            .file
+            .value(ctx)
+            .map_err(|_| invalid_input("file", "no file was sent"))?;
+        let mut bytes = Vec::new();
+        upload
+            .into_read()
+            .read_to_end(&mut bytes)
+            .map_err(|e| invalid_input("file", &e.to_string()))?;
+        let reporter = matches!(actor.role, Role::Citizen | Role::Public);
+        let visibility = input.visibility.map(Into::into).unwrap_or(if reporter {
+            NoteVisibility::Public
+        } else {
+            NoteVisibility::Internal
+        });
+        let complaint_id = input.complaint_id.0.clone();
+        // Whatever the command would refuse is refused before anything is
+        // stored, so a refusal leaves no object behind.
+        let probe = AttachmentRef {
+            sha256: "0".repeat(64),
+            media_type: "application/pdf".into(),
+            size: 1,
+            thumbnail_sha256: None,
+            caption: input.caption.clone(),
+            visibility,
+        };
+        let attach = |file| {
+            Action::AddAttachment(AddAttachment {
+                file,
+                tracking_code: input.tracking_code.clone(),
+            })
+        };
+        precheck(ctx, &actor, &complaint_id, attach(probe)).await?;
+        let signer = signer(ctx)?;
+        let file = signer
+            .keep(bytes, input.caption.clone(), visibility)
+            .await
+            .map_err(|e| match e {
+                KeepError::Refused(refused) => invalid_input("file", &refused.to_string()),
+                KeepError::Storage(detail) => {
+                    tracing::warn!(%detail, "object storage unavailable");
+                    gql_error(
+                        "UNAVAILABLE",
+                        "attachments cannot be stored now; retry later",
+                    )
+                }
+            })?;
+        let outcome = run(
+            ctx,
+            actor,
+            complaint_id.clone(),
+            input.command_id,
+            None,
+            attach(file),
+        )
+        .await?;
+        let event = super::context::bus(ctx)?
+            .log()
+            .load_one(&complaint_id, outcome.version)
+            .await
+            .map_err(super::error::store_error)?;
+        attachments_of(event.as_slice(), true, signer)
+            .into_iter()
+            .next()
+            .ok_or_else(|| gql_error("INTERNAL", "the attachment's event is missing"))
+    }
+}

@@ -1,0 +1,327 @@
+//! Photos and documents end to end: uploads by GraphQL multipart request from
+//! curl (`-F`) and from reqwest, on PostgreSQL with S3 object storage (a real
+//! S3 API server: scripts/ensure-s3) and on SQLite with the data directory.
+//! What comes back has no EXIF (read with an EXIF reader), refused files leave
+//! no object behind, a retry stores nothing twice, each role sees what the
+//! access policy says, and links that expired, were altered or point at
+//! another case are refused with a code.
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use aduan_attachments::{Location, Objects};
+use aduan_testkit::photos::{phone_jpeg, CAPTURED, SERIAL};
+use aduan_testkit::{GraphqlClient, TestServer, TestStore};
+
+use crate::support::*;
+
+on_both_stores!(photos_go_in_without_their_metadata_and_out_to_whom_may_see_them);
+
+const S3_ENDPOINT: &str = "http://127.0.0.1:9020";
+const ADD: &str = "mutation($input: AddAttachmentInput!) { addAttachment(input: $input) { id complaintId mediaType size caption visibility uploadedBy url thumbnailUrl } }";
+const SUBMIT_CODE: &str =
+    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
+const ATTACHMENTS: &str = "query($id: ID!) { complaint(id: $id) { attachments { id visibility mediaType url thumbnailUrl } } }";
+const TRACKED: &str = "query($code: String!) { trackedComplaint(trackingCode: $code) { attachments { id visibility url } } }";
+const MAX_BYTES: usize = 300_000;
+
+/// A PDF of about `n` bytes (kept as sent, so its bytes come back unchanged).
+pub fn pdf(n: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n".to_vec();
+    b.resize(n.saturating_sub(7), b'%');
+    b.extend_from_slice(b"\n%%EOF\n");
+    b
+}
+
+/// A fresh bucket on the local S3 server, or the server's data directory.
+async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
+    if backend != Backend::Postgres {
+        return (Vec::new(), None);
+    }
+    let bucket = format!("aduan-e2e-{}", uuid::Uuid::new_v4().simple());
+    let created = reqwest::Client::new()
+        .put(format!("{S3_ENDPOINT}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("no S3 API server at {S3_ENDPOINT} ({e}); start it with scripts/ensure-s3")
+        });
+    assert!(created.status().is_success());
+    let env = vec![
+        ("ADUAN_S3_BUCKET".into(), bucket.clone()),
+        ("ADUAN_S3_ENDPOINT".into(), S3_ENDPOINT.into()),
+        ("ADUAN_S3_ACCESS_KEY_ID".into(), "test".into()),
+        ("ADUAN_S3_SECRET_ACCESS_KEY".into(), "test".into()),
+    ];
+    (env, Some(bucket))
+}
+
+async fn objects(server: &TestServer, bucket: &Option<String>) -> usize {
+    let location = match bucket {
+        Some(bucket) => Location::S3 {
+            bucket: bucket.clone(),
+            endpoint: Some(S3_ENDPOINT.into()),
+            region: "us-east-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+        },
+        None => Location::Directory(server.data_dir.join("attachments")),
+    };
+    Objects::open(&location)
+        .unwrap()
+        .list()
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Uploads `bytes` as `addAttachment`'s file with reqwest's multipart form.
+pub async fn upload(client: &GraphqlClient, input: Value, bytes: Vec<u8>, name: &str) -> Value {
+    let operations = json!({"query": ADD, "variables": {"input": input}});
+    let mut with_file = operations.clone();
+    with_file["variables"]["input"]["file"] = Value::Null;
+    let form = Form::new()
+        .text("operations", with_file.to_string())
+        .text("map", json!({"0": ["variables.input.file"]}).to_string())
+        .part("0", Part::bytes(bytes).file_name(name.to_string()));
+    let mut request = reqwest::Client::new().post(&client.url).multipart(form);
+    if !client.token.is_empty() {
+        request = request.bearer_auth(&client.token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// The same with curl `-F`, as docs/api.md shows.
+async fn curl_upload(client: &GraphqlClient, input: Value, path: &std::path::Path) -> Value {
+    let mut input = input;
+    input["file"] = Value::Null;
+    let operations = json!({"query": ADD, "variables": {"input": input}}).to_string();
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "-sS",
+            &client.url,
+            "-H",
+            &format!("Authorization: Bearer {}", client.token),
+        ])
+        .args(["-F", &format!("operations={operations}")])
+        .args(["-F", r#"map={"0":["variables.input.file"]}"#])
+        .args(["-F", &format!("0=@{}", path.display())])
+        .output()
+        .await
+        .expect("curl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON answer")
+}
+
+async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
+    reqwest::get(format!("{}{url}", server.base_url))
+        .await
+        .unwrap()
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backend: Backend) {
+    let (s3_env, bucket) = storage(backend).await;
+    let mut env: Vec<(&str, &str)> = s3_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let max = MAX_BYTES.to_string();
+    env.push(("ADUAN_ATTACHMENT_MAX_BYTES", &max));
+    env.push(("ADUAN_ATTACHMENT_LINK_SECONDS", "4"));
+    let store = TestStore::create(backend).await;
+    let env = Env::start_on(store, &env).await;
+    let server = &env.server;
+
+    // A citizen reports, then attaches a phone photo with curl.
+    let case = env
+        .citizen
+        .ok(SUBMIT_CODE, json!({"input": report()}))
+        .await["submitComplaint"]
+        .clone();
+    let id = case["id"].as_str().unwrap().to_string();
+    let code_ = case["trackingCode"].as_str().unwrap().to_string();
+    let photo = phone_jpeg(6);
+    let path = server.data_dir.join("lubang.jpg");
+    std::fs::write(&path, &photo).unwrap();
+    let body = curl_upload(
+        &env.citizen,
+        json!({"complaintId": id, "caption": "Lubang"}),
+        &path,
+    )
+    .await;
+    let added = &body["data"]["addAttachment"];
+    assert_eq!(added["mediaType"], "image/jpeg", "{body}");
+    assert_eq!(added["visibility"], "PUBLIC", "the reporter's own evidence");
+    assert_eq!(added["uploadedBy"], "CITIZEN");
+    assert_eq!(
+        objects(server, &bucket).await,
+        2,
+        "the photo and its thumbnail"
+    );
+
+    // What comes back: upright, no EXIF, no serial, no time.
+    let kept = fetch(server, added["url"].as_str().unwrap()).await;
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.headers()["content-type"], "image/jpeg");
+    assert_eq!(kept.headers()["x-content-type-options"], "nosniff");
+    let kept = kept.bytes().await.unwrap().to_vec();
+    assert!(
+        exif::Reader::new()
+            .read_from_container(&mut Cursor::new(&kept))
+            .is_err(),
+        "EXIF survived"
+    );
+    assert!(!kept.windows(SERIAL.len()).any(|w| w == SERIAL));
+    assert!(!kept.windows(CAPTURED.len()).any(|w| w == CAPTURED));
+    let picture = image::load_from_memory(&kept).unwrap();
+    assert_eq!(
+        (picture.width(), picture.height()),
+        (20, 40),
+        "turned upright"
+    );
+    let thumb = fetch(server, added["thumbnailUrl"].as_str().unwrap()).await;
+    assert_eq!(thumb.status(), 200);
+    assert!(image::load_from_memory(&thumb.bytes().await.unwrap()).is_ok());
+
+    // An officer's document, by reqwest: its bytes come back exactly; staff's
+    // files are INTERNAL unless they say otherwise. A retry stores nothing twice.
+    let id_case = env.assigned().await;
+    let document = pdf(50_000);
+    let input = json!({"complaintId": id_case, "commandId": "pdf-1", "caption": "Berita acara"});
+    let first = upload(&env.dpu_officer, input.clone(), document.clone(), "ba.pdf").await;
+    let again = upload(&env.dpu_officer, input, document.clone(), "ba.pdf").await;
+    let first = &first["data"]["addAttachment"];
+    assert_eq!(first["visibility"], "INTERNAL", "{first}");
+    assert_eq!(again["data"]["addAttachment"]["id"], first["id"], "{again}");
+    let kinds = env.event_types(&id_case).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "AttachmentAdded").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        objects(server, &bucket).await,
+        3,
+        "one object more: the PDF"
+    );
+    let back = fetch(server, first["url"].as_str().unwrap())
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(back.as_ref(), &document[..]);
+    assert_eq!(first["thumbnailUrl"], Value::Null);
+
+    // Refused: not an accepted type, too large, an INTERNAL file from a citizen.
+    // Nothing is stored for any of them.
+    let gif = b"GIF89a\x01\0\x01\0\x80\0\0\0\0\0\xff\xff\xff!\xf9\x04\0\0\0\0\0,\0\0\0\0\x01\0\x01\0\0\x02\x02D\x01\0;".to_vec();
+    let refused = upload(&env.citizen, json!({"complaintId": id}), gif, "photo.jpg").await;
+    assert_eq!(code(&refused), "INVALID_INPUT", "{refused}");
+    let refused = upload(
+        &env.citizen,
+        json!({"complaintId": id}),
+        pdf(MAX_BYTES + 1000),
+        "big.pdf",
+    )
+    .await;
+    assert_eq!(code(&refused), "INVALID_INPUT", "{refused}");
+    let internal = json!({"complaintId": id, "visibility": "INTERNAL"});
+    let refused = upload(&env.citizen, internal, pdf(1000), "x.pdf").await;
+    assert_eq!(code(&refused), "INVALID_INPUT", "{refused}");
+    let refused = upload(
+        &env.dlh_officer,
+        json!({"complaintId": id_case}),
+        pdf(1000),
+        "x.pdf",
+    )
+    .await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+    assert_eq!(
+        objects(server, &bucket).await,
+        3,
+        "a refused file leaves nothing behind"
+    );
+
+    // Without an account, with the tracking code; then what each one sees.
+    let public = server.client("");
+    let by_code = json!({"complaintId": id, "trackingCode": code_});
+    let body = upload(&public, by_code, pdf(2000), "foto.pdf").await;
+    assert_eq!(
+        body["data"]["addAttachment"]["uploadedBy"], "PUBLIC",
+        "{body}"
+    );
+    let staff_note = json!({"complaintId": id, "visibility": "INTERNAL"});
+    let body = upload(&env.agent, staff_note, pdf(3000), "catatan.pdf").await;
+    assert_eq!(
+        body["data"]["addAttachment"]["visibility"], "INTERNAL",
+        "{body}"
+    );
+    let seen = |data: &Value, path: &str| -> Vec<String> {
+        data.pointer(path)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|x| x["visibility"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let as_agent = env.agent.ok(ATTACHMENTS, json!({"id": id})).await;
+    assert_eq!(
+        seen(&as_agent, "/complaint/attachments"),
+        ["PUBLIC", "PUBLIC", "INTERNAL"]
+    );
+    let as_citizen = env.citizen.ok(ATTACHMENTS, json!({"id": id})).await;
+    assert_eq!(
+        seen(&as_citizen, "/complaint/attachments"),
+        ["PUBLIC", "PUBLIC"]
+    );
+    let tracked = public.ok(TRACKED, json!({"code": code_})).await;
+    assert_eq!(
+        seen(&tracked, "/trackedComplaint/attachments"),
+        ["PUBLIC", "PUBLIC"]
+    );
+    let analyst = env.analyst().await.ok(ATTACHMENTS, json!({"id": id})).await;
+    assert_eq!(
+        seen(&analyst, "/complaint/attachments"),
+        Vec::<String>::new()
+    );
+    let dlh = env
+        .dlh_officer
+        .query(ATTACHMENTS, json!({"id": id_case}))
+        .await;
+    assert_eq!(code(&dlh), "FORBIDDEN", "{dlh}");
+
+    // Links: altered, moved to another case, expired.
+    let url = as_agent["complaint"]["attachments"][2]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let altered = url.replace("signature=", "signature=A");
+    let answer = fetch(server, &altered).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(code(&answer.json().await.unwrap()), "FORBIDDEN");
+    let moved = url.replace(&id, &id_case);
+    let answer = fetch(server, &moved).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(fetch(server, &url).await.status(), 200);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let answer = fetch(server, &url).await;
+    assert_eq!(answer.status(), 403);
+    assert_eq!(code(&answer.json().await.unwrap()), "LINK_EXPIRED");
+
+    env.finish().await;
+}
