@@ -323,5 +323,72 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     assert_eq!(answer.status(), 403);
     assert_eq!(code(&answer.json().await.unwrap()), "LINK_EXPIRED");
 
+    storage_is_checked(&env, &bucket).await;
     env.finish().await;
+}
+
+/// `aduan attachments check` against the same storage: all present; then an
+/// object gone missing (exit status 1) and an orphan, which
+/// `--delete-orphans` removes.
+async fn storage_is_checked(env: &Env, bucket: &Option<String>) {
+    let dir = env.server.data_dir.join("attachments");
+    let mut args: Vec<String> = vec!["attachments".into(), "check".into()];
+    match bucket {
+        Some(bucket) => args.extend(
+            ["--s3-bucket", bucket, "--s3-endpoint", S3_ENDPOINT]
+                .map(str::to_string)
+                .into_iter()
+                .chain([
+                    "--s3-access-key-id=test".into(),
+                    "--s3-secret-access-key=test".into(),
+                ]),
+        ),
+        None => args.extend(["--attachments-dir".to_string(), dir.display().to_string()]),
+    }
+    let check = |extra: &'static [&'static str]| {
+        let mut all: Vec<String> = args.clone();
+        all.extend(extra.iter().map(|s| s.to_string()));
+        let url = env.store.url.clone();
+        async move {
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            try_cli(&refs, &url).await
+        }
+    };
+    let (ok, out, err) = check(&[]).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(" 0 missing, 0 orphaned"), "{out}");
+
+    let location = match bucket {
+        Some(bucket) => Location::S3 {
+            bucket: bucket.clone(),
+            endpoint: Some(S3_ENDPOINT.into()),
+            region: "us-east-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+        },
+        None => Location::Directory(dir),
+    };
+    let objects = Objects::open(&location).unwrap();
+    let orphan = objects
+        .put(b"stored, then the command failed".to_vec())
+        .await
+        .unwrap();
+    let first = objects
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| *h != orphan)
+        .unwrap();
+    let kept = objects.get(&first).await.unwrap().unwrap();
+    objects.delete(&first).await.unwrap();
+    let (ok, out, _) = check(&[]).await;
+    assert!(!ok, "a missing object fails the check: {out}");
+    assert!(out.contains(&format!("missing  {first}")), "{out}");
+    assert!(out.contains(&format!("orphaned {orphan}")), "{out}");
+    objects.put(kept.to_vec()).await.unwrap();
+    let (ok, out, err) = check(&["--delete-orphans", "--orphan-minutes", "0"]).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 orphaned, 1 deleted"), "{out}");
+    assert!(!objects.list().await.unwrap().contains(&orphan));
 }

@@ -119,6 +119,9 @@ pub enum Commands {
     /// Manage the read-side projections.
     #[command(subcommand)]
     Projections(ProjectionCommands),
+    /// Check the attachments' object storage against the event log.
+    #[command(subcommand)]
+    Attachments(AttachmentCommands),
     /// Write the whole event log as JSON lines (positions, metadata and recording
     /// times as stored), to move a city to another database.
     Export {
@@ -143,6 +146,19 @@ pub enum DevCommands {
     /// Serve a simulated national complaint platform (aduan's SP4N-LAPOR!
     /// contract, in memory), with faults on demand, to run the bridge against.
     NationalPlatform(crate::national::SimulatorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttachmentCommands {
+    /// Reports objects the log names that storage lacks (exit status 1), and
+    /// objects no event names (orphans).
+    Check {
+        /// Delete orphans written more than `--orphan-minutes` ago.
+        #[arg(long)]
+        delete_orphans: bool,
+        #[arg(long, default_value_t = 60)]
+        orphan_minutes: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -367,6 +383,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "seeded {} complaints with {} commands",
                 report.cases, report.commands
             );
+            Ok(())
+        }
+        Commands::Attachments(AttachmentCommands::Check {
+            delete_orphans,
+            orphan_minutes,
+        }) => {
+            init_tracing(false);
+            let log = connect(&cli, &PgOptions::default())?;
+            log.migrate().await?;
+            let objects = aduan_attachments::Objects::open(&cli.object_location())?;
+            let age = delete_orphans.then(|| chrono::Duration::minutes((*orphan_minutes).max(0)));
+            let report = crate::attachments_check::check(log.as_ref(), &objects, age).await?;
+            for (hash, at) in &report.missing {
+                println!("missing  {hash}  ({at})");
+            }
+            for hash in &report.orphaned {
+                println!("orphaned {hash}");
+            }
+            println!(
+                "{}: {} objects named by the log, {} stored, {} missing, {} orphaned, {} deleted",
+                objects.describe(),
+                report.referenced,
+                report.stored,
+                report.missing.len(),
+                report.orphaned.len(),
+                report.deleted
+            );
+            if !report.missing.is_empty() {
+                anyhow::bail!("{} attachment objects are missing", report.missing.len());
+            }
             Ok(())
         }
         Commands::Export { output } => {

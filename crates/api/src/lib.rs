@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod attachments;
+pub mod attachments_check;
 pub mod auth;
 pub mod body_limit;
 pub mod cli;

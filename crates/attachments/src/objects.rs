@@ -37,6 +37,14 @@ pub enum Location {
     },
 }
 
+/// An object as the storage lists it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub hash: String,
+    pub size: u64,
+    pub written: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
@@ -135,11 +143,27 @@ impl Objects {
 
     /// Every object's hash.
     pub async fn list(&self) -> Result<Vec<String>, ObjectsError> {
+        Ok(self
+            .list_stored()
+            .await?
+            .into_iter()
+            .map(|o| o.hash)
+            .collect())
+    }
+
+    /// Every object, with its size and when it was written.
+    pub async fn list_stored(&self) -> Result<Vec<Stored>, ObjectsError> {
         let prefix = Path::from("sha256");
         let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
         Ok(metas
             .into_iter()
-            .filter_map(|m| m.location.filename().map(str::to_string))
+            .filter_map(|m| {
+                Some(Stored {
+                    hash: m.location.filename()?.to_string(),
+                    size: m.size,
+                    written: m.last_modified,
+                })
+            })
             .collect())
     }
 }
