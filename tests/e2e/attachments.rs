@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 
 use aduan_attachments::{Location, Objects};
 use aduan_testkit::photos::{phone_jpeg, CAPTURED, SERIAL};
+use aduan_testkit::s3::{self, S3_ENDPOINT};
 use aduan_testkit::{GraphqlClient, TestServer, TestStore};
 
 use crate::support::*;
 
 on_both_stores!(photos_go_in_without_their_metadata_and_out_to_whom_may_see_them);
 
-const S3_ENDPOINT: &str = "http://127.0.0.1:9020";
 const ADD: &str = "mutation($input: AddAttachmentInput!) { addAttachment(input: $input) { id complaintId mediaType size caption visibility uploadedBy url thumbnailUrl } }";
 const SUBMIT_CODE: &str =
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
@@ -36,20 +36,13 @@ pub fn pdf(n: usize) -> Vec<u8> {
     b
 }
 
-/// A fresh bucket on the local S3 server, or the server's data directory.
+/// The server's settings for a fresh S3 bucket (on PostgreSQL; SQLite keeps
+/// objects in the data directory), and the bucket.
 async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
     if backend != Backend::Postgres {
         return (Vec::new(), None);
     }
-    let bucket = format!("aduan-e2e-{}", uuid::Uuid::new_v4().simple());
-    let created = reqwest::Client::new()
-        .put(format!("{S3_ENDPOINT}/{bucket}"))
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("no S3 API server at {S3_ENDPOINT} ({e}); start it with scripts/ensure-s3")
-        });
-    assert!(created.status().is_success());
+    let bucket = s3::bucket().await;
     let env = vec![
         ("ADUAN_S3_BUCKET".into(), bucket.clone()),
         ("ADUAN_S3_ENDPOINT".into(), S3_ENDPOINT.into()),
@@ -59,8 +52,9 @@ async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
     (env, Some(bucket))
 }
 
-async fn objects(server: &TestServer, bucket: &Option<String>) -> usize {
-    let location = match bucket {
+/// Where the server keeps its objects.
+fn location(server: &TestServer, bucket: &Option<String>) -> Location {
+    match bucket {
         Some(bucket) => Location::S3 {
             bucket: bucket.clone(),
             endpoint: Some(S3_ENDPOINT.into()),
@@ -69,8 +63,11 @@ async fn objects(server: &TestServer, bucket: &Option<String>) -> usize {
             secret_access_key: "test".into(),
         },
         None => Location::Directory(server.data_dir.join("attachments")),
-    };
-    Objects::open(&location)
+    }
+}
+
+async fn objects(server: &TestServer, bucket: &Option<String>) -> usize {
+    Objects::open(&location(server, bucket))
         .unwrap()
         .list()
         .await
@@ -358,17 +355,7 @@ async fn storage_is_checked(env: &Env, bucket: &Option<String>) {
     assert!(ok, "{out}{err}");
     assert!(out.contains(" 0 missing, 0 orphaned"), "{out}");
 
-    let location = match bucket {
-        Some(bucket) => Location::S3 {
-            bucket: bucket.clone(),
-            endpoint: Some(S3_ENDPOINT.into()),
-            region: "us-east-1".into(),
-            access_key_id: "test".into(),
-            secret_access_key: "test".into(),
-        },
-        None => Location::Directory(dir),
-    };
-    let objects = Objects::open(&location).unwrap();
+    let objects = Objects::open(&location(&env.server, bucket)).unwrap();
     let orphan = objects
         .put(b"stored, then the command failed".to_vec())
         .await

@@ -4,42 +4,18 @@
 
 use aduan_attachments::objects::hash;
 use aduan_attachments::{Location, Objects};
-
-const S3_ENDPOINT: &str = "http://127.0.0.1:9020";
+use aduan_testkit::s3::{bucket, S3_ENDPOINT};
 
 /// A fresh bucket on the local S3 server.
 async fn s3() -> Objects {
-    let bucket = format!("aduan-test-{}", std::process::id());
-    let bucket = format!("{bucket}-{}", rand_suffix());
-    let created = reqwest::Client::new()
-        .put(format!("{S3_ENDPOINT}/{bucket}"))
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("no S3 API server at {S3_ENDPOINT} ({e}); start it with scripts/ensure-s3")
-        });
-    assert!(
-        created.status().is_success(),
-        "create bucket: {}",
-        created.status()
-    );
     Objects::open(&Location::S3 {
-        bucket,
+        bucket: bucket().await,
         endpoint: Some(S3_ENDPOINT.into()),
         region: "us-east-1".into(),
         access_key_id: "test".into(),
         secret_access_key: "test".into(),
     })
     .unwrap()
-}
-
-fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{nanos:x}")
 }
 
 async fn stores_by_content(objects: Objects) {

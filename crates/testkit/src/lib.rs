@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod keys;
 pub mod pg;
 pub mod photos;
+pub mod s3;
 pub mod server;
 pub mod store;
 pub mod ws;

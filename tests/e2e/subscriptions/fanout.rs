@@ -11,9 +11,10 @@ use aduan_testkit::TestServer;
 
 use super::*;
 
-/// Each process listens twice: its projector and its live feed, whatever the
-/// number of subscribers.
-const LISTENS_PER_PROCESS: usize = 2;
+/// The LISTEN connections of two processes, whatever the number of
+/// subscribers: each one's live feed, and in the elected one its two
+/// projectors, the webhook election and the webhook workers' wake-ups.
+const LISTENS_OF_TWO_PROCESSES: usize = 6;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {
@@ -25,6 +26,20 @@ async fn listeners(env: &Env) -> HashSet<String> {
         .await
         .into_iter()
         .collect()
+}
+
+/// The listeners once both processes have started all of theirs (a few
+/// start once their process is elected); fails if there are more or fewer.
+async fn settled_listeners(env: &Env) -> HashSet<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = listeners(env).await;
+        if now.len() == LISTENS_OF_TWO_PROCESSES || std::time::Instant::now() > deadline {
+            assert_eq!(now.len(), LISTENS_OF_TWO_PROCESSES, "{now:?}");
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Reads `n` notices on `id`; their positions.
@@ -50,8 +65,7 @@ async fn a_subscriber_on_one_server_sees_commands_on_another() {
     let env = Env::start(Backend::Postgres).await;
     let other = TestServer::start(BIN, &env.store.url, &[]).await;
     let head = log_head(&env).await;
-    let before = listeners(&env).await;
-    assert_eq!(before.len(), 2 * LISTENS_PER_PROCESS, "{before:?}");
+    let before = settled_listeners(&env).await;
     let mut ws = env.server.ws(Some(&env.supervisor.token)).await;
     ws.subscribe("e", EVENTS, json!({"after": head})).await;
     // More subscribers on both servers share their process's listener.
@@ -107,8 +121,7 @@ async fn the_listen_connection_comes_back_and_nothing_is_missed() {
     let mut ids = vec![submit().await];
     read(&mut ws, "e", 1).await;
 
-    let before = listeners(&env).await;
-    assert_eq!(before.len(), 2 * LISTENS_PER_PROCESS, "{before:?}");
+    let before = settled_listeners(&env).await;
     let cut = env
         .store
         .exec(

@@ -91,7 +91,9 @@ pub struct Webhooks {
     http: reqwest::Client,
     settings: Arc<Settings>,
     /// Wakes the workers: the log moved, or an endpoint changed.
-    pokes: watch::Sender<u64>,
+    pokes: Arc<watch::Sender<u64>>,
+    /// Whether this process (once elected) follows the log's wake-ups.
+    waking: std::sync::Once,
     workers: Mutex<HashMap<String, JoinHandle<()>>>,
     shutdown: watch::Receiver<bool>,
     /// The event types an endpoint may ask for, and the city's OPDs.
@@ -118,7 +120,8 @@ impl Webhooks {
             log,
             http,
             settings: Arc::new(settings),
-            pokes: watch::channel(0).0,
+            pokes: Arc::new(watch::channel(0).0),
+            waking: std::sync::Once::new(),
             workers: Mutex::default(),
             shutdown,
             event_types: aduan_domain::events::EVENT_TYPES.to_vec(),
@@ -129,35 +132,9 @@ impl Webhooks {
     /// Delivers (as the elected process) until shutdown.
     pub async fn run(self: Arc<Self>) {
         let shutdown = self.shutdown.clone();
-        let waking = tokio::spawn(self.clone().wake_workers());
         self.checkpoints.clone().run(self.as_ref(), shutdown).await;
-        let _ = waking.await;
         for (_, worker) in self.workers.lock().await.drain() {
             let _ = worker.await;
-        }
-    }
-
-    /// Wakes the workers as soon as the log may have moved (the election's own
-    /// follower polls on SQLite, and gathers for a while on PostgreSQL: a
-    /// delivery should not wait for either).
-    async fn wake_workers(self: Arc<Self>) {
-        let mut shutdown = self.shutdown.clone();
-        loop {
-            if let Ok(mut wake_ups) = self.log.wake_ups().await {
-                loop {
-                    tokio::select! {
-                        woke = wake_ups.next() => match woke {
-                            Ok(()) => self.poke(),
-                            Err(_) => break,
-                        },
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => return,
-            }
         }
     }
 
@@ -266,7 +243,7 @@ impl Webhooks {
     }
 
     fn poke(&self) {
-        self.pokes.send_modify(|n| *n = n.wrapping_add(1));
+        poke(&self.pokes);
     }
 
     /// Starts a worker for each endpoint that has none; forgets finished ones.
@@ -300,8 +277,47 @@ impl Follower for Webhooks {
     /// Called when the log moved, and at least every second: keeps a worker per
     /// endpoint (registered here or by another process) and wakes them.
     async fn catch_up(&self) -> Result<usize, StoreError> {
+        self.waking.call_once(|| {
+            tokio::spawn(wake_workers(
+                self.log.clone(),
+                self.pokes.clone(),
+                self.shutdown.clone(),
+            ));
+        });
         self.reconcile().await?;
         self.poke();
         Ok(0)
+    }
+}
+
+fn poke(pokes: &watch::Sender<u64>) {
+    pokes.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Wakes the workers as soon as the log may have moved: the election's own
+/// loop polls on SQLite and gathers for a while on PostgreSQL, and a delivery
+/// should wait for neither. Runs in the elected process only (from its first
+/// catch-up), so the others hold no listener for it.
+async fn wake_workers(
+    log: Arc<dyn EventLog>,
+    pokes: Arc<watch::Sender<u64>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if let Ok(mut wake_ups) = log.wake_ups().await {
+            loop {
+                tokio::select! {
+                    woke = wake_ups.next() => match woke {
+                        Ok(()) => poke(&pokes),
+                        Err(_) => break,
+                    },
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
