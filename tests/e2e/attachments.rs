@@ -75,20 +75,41 @@ async fn objects(server: &TestServer, bucket: &Option<String>) -> usize {
         .len()
 }
 
-/// Uploads `bytes` as `addAttachment`'s file with reqwest's multipart form.
-pub async fn upload(client: &GraphqlClient, input: Value, bytes: Vec<u8>, name: &str) -> Value {
-    let operations = json!({"query": ADD, "variables": {"input": input}});
-    let mut with_file = operations.clone();
-    with_file["variables"]["input"]["file"] = Value::Null;
-    let form = Form::new()
-        .text("operations", with_file.to_string())
-        .text("map", json!({"0": ["variables.input.file"]}).to_string())
-        .part("0", Part::bytes(bytes).file_name(name.to_string()));
+/// A GraphQL multipart request (reqwest's multipart form): `files` fill the
+/// variables at their paths (which `variables` holds as null).
+pub async fn send_files(
+    client: &GraphqlClient,
+    query: &str,
+    variables: Value,
+    files: Vec<(&str, Vec<u8>, &str)>,
+) -> Value {
+    let operations = json!({"query": query, "variables": variables});
+    let map: serde_json::Map<String, Value> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (path, _, _))| (i.to_string(), json!([path])))
+        .collect();
+    let mut form = Form::new()
+        .text("operations", operations.to_string())
+        .text("map", Value::Object(map).to_string());
+    for (i, (_, bytes, name)) in files.into_iter().enumerate() {
+        form = form.part(
+            i.to_string(),
+            Part::bytes(bytes).file_name(name.to_string()),
+        );
+    }
     let mut request = reqwest::Client::new().post(&client.url).multipart(form);
     if !client.token.is_empty() {
         request = request.bearer_auth(&client.token);
     }
     request.send().await.unwrap().json().await.unwrap()
+}
+
+/// Uploads `bytes` as `addAttachment`'s file.
+pub async fn upload(client: &GraphqlClient, mut input: Value, bytes: Vec<u8>, name: &str) -> Value {
+    input["file"] = Value::Null;
+    let files = vec![("variables.input.file", bytes, name)];
+    send_files(client, ADD, json!({"input": input}), files).await
 }
 
 /// The same with curl `-F`, as docs/api.md shows.
@@ -320,8 +341,79 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     assert_eq!(answer.status(), 403);
     assert_eq!(code(&answer.json().await.unwrap()), "LINK_EXPIRED");
 
+    files_ride_on_commands(&env, &bucket).await;
     storage_is_checked(&env, &bucket).await;
     env.finish().await;
+}
+
+/// Files sent with a report and with a response: each an `AttachmentAdded`
+/// right after its command's event, in the same append; a refused command
+/// stores none.
+async fn files_ride_on_commands(env: &Env, bucket: &Option<String>) {
+    let before = objects(&env.server, bucket).await;
+    let mut report = report();
+    report["files"] = json!([{"file": null, "caption": "Dari depan"}]);
+    let submitted = send_files(
+        &env.citizen,
+        "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id attachments { visibility mediaType } } }",
+        json!({"input": report}),
+        vec![("variables.input.files.0.file", phone_jpeg(1), "a.jpg")],
+    )
+    .await;
+    let case = &submitted["data"]["submitComplaint"];
+    assert_eq!(
+        case["attachments"][0]["visibility"], "PUBLIC",
+        "{submitted}"
+    );
+    let id = case["id"].as_str().unwrap().to_string();
+    assert_eq!(env.event_types(&id).await, ["Submitted", "AttachmentAdded"]);
+
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    env.agent
+        .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
+        .await;
+    let respond = "mutation($input: RespondToComplaintInput!) { respondToComplaint(input: $input) { attachments { visibility } } }";
+    let two = json!({"complaintId": id, "message": "Sudah ditambal.", "commandId": "respond-1", "files": [
+        {"file": null, "caption": "Sesudah", "visibility": "PUBLIC"}, {"file": null}]});
+    let files = vec![
+        ("variables.input.files.0.file", pdf(4000), "sesudah.pdf"),
+        ("variables.input.files.1.file", pdf(5000), "ba.pdf"),
+    ];
+    let refused = send_files(
+        &env.dlh_officer,
+        respond,
+        json!({"input": two.clone()}),
+        files.clone(),
+    )
+    .await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+    assert_eq!(
+        objects(&env.server, bucket).await,
+        before + 2,
+        "the report's photo and thumbnail only"
+    );
+    let answered = send_files(
+        &env.dpu_officer,
+        respond,
+        json!({"input": two.clone()}),
+        files.clone(),
+    )
+    .await;
+    // A retry: the same answer, nothing appended or stored twice.
+    let again = send_files(&env.dpu_officer, respond, json!({"input": two}), files).await;
+    assert_eq!(again, answered);
+    let seen = &answered["data"]["respondToComplaint"]["attachments"];
+    assert_eq!(
+        seen,
+        &json!([{"visibility": "PUBLIC"}, {"visibility": "PUBLIC"}, {"visibility": "INTERNAL"}]),
+        "{answered}"
+    );
+    let kinds = env.event_types(&id).await;
+    assert_eq!(
+        kinds[kinds.len() - 3..],
+        ["Responded", "AttachmentAdded", "AttachmentAdded"]
+    );
+    assert_eq!(objects(&env.server, bucket).await, before + 4);
 }
 
 /// `aduan attachments check` against the same storage: all present; then an

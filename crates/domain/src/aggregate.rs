@@ -83,8 +83,9 @@ impl Aggregate for Complaint {
         services: &ComplaintServices,
         sink: &EventSink<Self>,
     ) -> Result<(), ComplaintError> {
-        let event = self.decide(command, services)?;
-        sink.write(event, self).await;
+        for event in self.decide_all(command, services)? {
+            sink.write(event, self).await;
+        }
         Ok(())
     }
 
@@ -109,13 +110,58 @@ impl Aggregate for Complaint {
 }
 
 impl Complaint {
-    /// Decide the event a command produces, or why it may not happen.
+    /// Decide the events a command produces: its action's, then one
+    /// `AttachmentAdded` per file it carries; or why none may happen.
+    pub fn decide_all(
+        &self,
+        command: Command,
+        services: &ComplaintServices,
+    ) -> Result<Vec<ComplaintEvent>, ComplaintError> {
+        let Command {
+            actor,
+            action,
+            files,
+        } = command;
+        let main = self.decide(Command::new(actor.clone(), action), services)?;
+        if files.is_empty() {
+            return Ok(vec![main]);
+        }
+        if !main.carries_files() {
+            return Err(ComplaintError::invalid(
+                "files",
+                "files go with a submission, provideInfo, respondToComplaint, \
+                 recordFieldHandling, closeComplaint or addNote; else use addAttachment",
+            ));
+        }
+        if files.len() > validate::MAX_ATTACHMENTS {
+            return Err(ComplaintError::invalid(
+                "files",
+                format!("at most {} files per command", validate::MAX_ATTACHMENTS),
+            ));
+        }
+        let reporter = matches!(actor.role, Role::Citizen | Role::Public);
+        let now = services.clock.now();
+        let mut events = vec![main];
+        for file in files {
+            if reporter && file.visibility == NoteVisibility::Internal {
+                return Err(internal_by_reporter());
+            }
+            events.push(ComplaintEvent::AttachmentAdded {
+                file: validate::attachment(file)?,
+                occurred_at: now,
+            });
+        }
+        Ok(events)
+    }
+
+    /// Decide the event a command's action produces, or why it may not happen
+    /// (the command's files are `decide_all`'s).
     pub fn decide(
         &self,
         command: Command,
         services: &ComplaintServices,
     ) -> Result<ComplaintEvent, ComplaintError> {
-        let Command { actor, action } = command;
+        let Command { actor, action, .. } = command;
         let now = services.clock.now();
         match (&self.0, action) {
             (None, Action::Submit(submit)) => decide_submit(&actor, submit, services, now),
@@ -124,6 +170,13 @@ impl Complaint {
             (Some(case), action) => case.decide(&actor, action, services, now),
         }
     }
+}
+
+fn internal_by_reporter() -> ComplaintError {
+    ComplaintError::invalid(
+        "visibility",
+        "only city staff may file INTERNAL attachments",
+    )
 }
 
 fn decide_submit(
@@ -690,10 +743,7 @@ impl Case {
         let file = a.file;
         let staff = access::permits(actor, Operation::InternalNotes, self, None);
         if file.visibility == NoteVisibility::Internal && !staff {
-            return Err(ComplaintError::invalid(
-                "visibility",
-                "only city staff may file INTERNAL attachments",
-            ));
+            return Err(internal_by_reporter());
         }
         Ok(ComplaintEvent::AttachmentAdded {
             file: validate::attachment(file)?,

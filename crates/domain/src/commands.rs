@@ -12,11 +12,22 @@ use crate::values::{
 pub struct Command {
     pub actor: Actor,
     pub action: Action,
+    /// Files recorded with the action, each as an `AttachmentAdded` event after
+    /// its own, in the same append (see `Complaint::decide_all`).
+    pub files: Vec<AttachmentRef>,
 }
 
 impl Command {
     pub fn new(actor: Actor, action: Action) -> Self {
-        Command { actor, action }
+        Command {
+            actor,
+            action,
+            files: Vec::new(),
+        }
+    }
+
+    pub fn with_files(self, files: Vec<AttachmentRef>) -> Self {
+        Command { files, ..self }
     }
 }
 

@@ -190,6 +190,20 @@ impl ComplaintEvent {
         }
     }
 
+    /// Whether files may ride on this event's command (evidence with a report
+    /// or an answer, pictures with a visit, a response, a closing or a note).
+    pub fn carries_files(&self) -> bool {
+        matches!(
+            self,
+            ComplaintEvent::Submitted { .. }
+                | ComplaintEvent::InfoProvided { .. }
+                | ComplaintEvent::Responded { .. }
+                | ComplaintEvent::FieldHandled { .. }
+                | ComplaintEvent::Closed { .. }
+                | ComplaintEvent::NoteAdded { .. }
+        )
+    }
+
     /// A note or attachment only staff may see (see
     /// `access::Operation::InternalNotes`).
     pub fn is_internal_note(&self) -> bool {

@@ -151,3 +151,74 @@ fn a_file_changes_nothing_of_the_case() {
     let after = fold(and(assigned_case(), added(file(NoteVisibility::Internal))));
     assert_eq!(before, after);
 }
+
+// ---- files that ride on another command ------------------------------------------
+
+fn with_files(actor: Actor, action: Action, files: Vec<AttachmentRef>) -> Command {
+    cmd(actor, action).with_files(files)
+}
+
+#[test]
+fn files_follow_their_command_in_the_same_append() {
+    let (a, b) = (file(NoteVisibility::Public), file(NoteVisibility::Internal));
+    let mut expected = vec![responded()];
+    expected.extend(added(a.clone()));
+    expected.extend(added(b.clone()));
+    given(assigned_case())
+        .when(with_files(
+            opd_officer("DPU"),
+            respond(),
+            vec![a.clone(), b],
+        ))
+        .then_expect_events(expected);
+    // The citizen's answer with a photo.
+    let mut expected = vec![info_provided()];
+    expected.extend(added(a.clone()));
+    given(waiting_case())
+        .when(with_files(citizen(), provide_info(), vec![a]))
+        .then_expect_events(expected);
+}
+
+#[test]
+fn files_are_refused_with_other_commands_too_many_or_internal_from_the_reporter() {
+    let invalid = |history: Vec<ComplaintEvent>, command: Command, field: &str| {
+        let err = given(history).when(command).inspect_result().unwrap_err();
+        assert!(
+            matches!(&err, ComplaintError::InvalidInput { field: f, .. } if f == field),
+            "{err:?}"
+        );
+    };
+    let one = vec![file(NoteVisibility::Public)];
+    invalid(
+        submitted_case(),
+        with_files(agent(), verify(), one),
+        "files",
+    );
+    let eleven = vec![file(NoteVisibility::Public); 11];
+    invalid(
+        assigned_case(),
+        with_files(opd_officer("DPU"), respond(), eleven),
+        "files",
+    );
+    let internal = vec![file(NoteVisibility::Internal)];
+    invalid(
+        waiting_case(),
+        with_files(citizen(), provide_info(), internal),
+        "visibility",
+    );
+    let mut bad = file(NoteVisibility::Public);
+    bad.media_type = "text/html".into();
+    invalid(
+        assigned_case(),
+        with_files(opd_officer("DPU"), respond(), vec![bad]),
+        "file",
+    );
+    // The command's own refusal comes first, files or not.
+    given(assigned_case())
+        .when(with_files(
+            opd_officer("DLH"),
+            respond(),
+            vec![file(NoteVisibility::Public)],
+        ))
+        .then_expect_error(denied_at(&opd_officer("DLH"), "respond to", "DPU"));
+}

@@ -272,7 +272,7 @@ impl Inner {
         complaint
             .handle(request.command.clone(), &self.services, &sink)
             .await?;
-        let hash = command_hash(id, &request.command.action);
+        let hash = command_hash(id, &request.command);
         let metadata = Metadata::new(
             &request.command.actor,
             &request.context,
@@ -309,7 +309,7 @@ impl Inner {
     /// collides on the id's key.
     async fn execute_one(&self, request: &CommandRequest) -> Answer {
         let id = request.complaint_id.as_str();
-        let hash = command_hash(id, &request.command.action);
+        let hash = command_hash(id, &request.command);
         let mut trips = 0;
         let mut read_log = false;
         for attempt in 0..self.max_attempts {
@@ -533,12 +533,19 @@ fn replay(
     })))
 }
 
-fn command_hash(complaint_id: &str, action: &Action) -> String {
-    let body = serde_json::to_vec(action).unwrap_or_default();
+/// A digest of the command: its action and, when it carries any, its files.
+/// A command without files hashes as commands did before files existed, so
+/// retries of commands stored then still match.
+fn command_hash(complaint_id: &str, command: &Command) -> String {
+    let body = serde_json::to_vec(&command.action).unwrap_or_default();
     let mut digest = Sha256::new();
     digest.update(complaint_id.as_bytes());
     digest.update([0]);
     digest.update(&body);
+    if !command.files.is_empty() {
+        digest.update([0]);
+        digest.update(serde_json::to_vec(&command.files).unwrap_or_default());
+    }
     hex::encode(digest.finalize())
 }
 

@@ -16,6 +16,7 @@ use aduan_store::StoredEvent;
 
 use super::access::guard;
 use super::error::{gql_error, invalid_input};
+use super::inputs::FileInput;
 use super::mutation::{checked_id, run};
 use crate::attachments::{Attachments, KeepError, Variant};
 
@@ -82,16 +83,11 @@ pub fn attachments_of(
         .collect()
 }
 
-/// Decides `action` on the case as it stands, without appending: its refusal
+/// Decides `command` on the case as it stands, without appending: its refusal
 /// (the case is not there, the caller may not, the input is wrong) comes
-/// before the upload is stored. A case that changes in between can still
+/// before any upload is stored. A case that changes in between can still
 /// refuse the real command; `aduan attachments check` finds what that leaves.
-async fn precheck(
-    ctx: &Context<'_>,
-    actor: &Actor,
-    complaint_id: &str,
-    action: Action,
-) -> Result<()> {
+async fn precheck(ctx: &Context<'_>, complaint_id: &str, command: Command) -> Result<()> {
     let bus = super::context::bus(ctx)?;
     let events = bus
         .log()
@@ -99,9 +95,88 @@ async fn precheck(
         .await
         .map_err(super::error::store_error)?;
     aduan_store::codec::fold(&events)
-        .decide(Command::new(actor.clone(), action), bus.services())
+        .decide_all(command, bus.services())
         .map(drop)
         .map_err(|e| super::error::command_error(e.into()))
+}
+
+/// Stands in for a file not stored yet, for `precheck`.
+fn probe(caption: Option<String>, visibility: NoteVisibility) -> AttachmentRef {
+    AttachmentRef {
+        sha256: "0".repeat(64),
+        media_type: "application/pdf".into(),
+        size: 1,
+        thumbnail_sha256: None,
+        caption,
+        visibility,
+    }
+}
+
+/// The reporter's files are PUBLIC unless they say otherwise; staff's INTERNAL.
+fn default_visibility(actor: &Actor) -> NoteVisibility {
+    if matches!(actor.role, Role::Citizen | Role::Public) {
+        NoteVisibility::Public
+    } else {
+        NoteVisibility::Internal
+    }
+}
+
+/// Reads an upload and keeps what may be kept of it.
+async fn keep(
+    ctx: &Context<'_>,
+    upload: &Upload,
+    caption: Option<String>,
+    visibility: NoteVisibility,
+) -> Result<AttachmentRef> {
+    let upload = upload
+        .value(ctx)
+        .map_err(|_| invalid_input("file", "no file was sent"))?;
+    let mut bytes = Vec::new();
+    upload
+        .into_read()
+        .read_to_end(&mut bytes)
+        .map_err(|e| invalid_input("file", &e.to_string()))?;
+    signer(ctx)?
+        .keep(bytes, caption, visibility)
+        .await
+        .map_err(|e| match e {
+            KeepError::Refused(refused) => invalid_input("file", &refused.to_string()),
+            KeepError::Storage(detail) => {
+                tracing::warn!(%detail, "object storage unavailable");
+                gql_error(
+                    "UNAVAILABLE",
+                    "attachments cannot be stored now; retry later",
+                )
+            }
+        })
+}
+
+/// `command` with `files`: checked against the case first, then stored, so a
+/// refused command stores nothing.
+pub async fn with_files(
+    ctx: &Context<'_>,
+    complaint_id: &str,
+    command: Command,
+    files: Vec<FileInput>,
+) -> Result<Command> {
+    if files.is_empty() {
+        return Ok(command);
+    }
+    let visibility = |f: &FileInput| {
+        f.visibility
+            .map(Into::into)
+            .unwrap_or(default_visibility(&command.actor))
+    };
+    let probes = files
+        .iter()
+        .map(|f| probe(f.caption.clone(), visibility(f)))
+        .collect();
+    precheck(ctx, complaint_id, command.clone().with_files(probes)).await?;
+    let mut kept = Vec::with_capacity(files.len());
+    for f in &files {
+        kept.push(keep(ctx, &f.file, f.caption.clone(), visibility(f)).await?);
+    }
+    Ok(command.with_files(kept))
 }
 
 pub fn signer<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Attachments>> {
@@ -140,68 +215,34 @@ impl AttachmentMutation {
     ) -> Result<Attachment> {
         let (actor, _) = guard(ctx, Operation::AddAttachment)?;
         checked_id("complaintId", &input.complaint_id)?;
-        let upload = input
-            .file
-            .value(ctx)
-            .map_err(|_| invalid_input("file", "no file was sent"))?;
-        let mut bytes = Vec::new();
-        upload
-            .into_read()
-            .read_to_end(&mut bytes)
-            .map_err(|e| invalid_input("file", &e.to_string()))?;
-        let reporter = matches!(actor.role, Role::Citizen | Role::Public);
-        let visibility = input.visibility.map(Into::into).unwrap_or(if reporter {
-            NoteVisibility::Public
-        } else {
-            NoteVisibility::Internal
-        });
         let complaint_id = input.complaint_id.0.clone();
-        // Whatever the command would refuse is refused before anything is
-        // stored, so a refusal leaves no object behind.
-        let probe = AttachmentRef {
-            sha256: "0".repeat(64),
-            media_type: "application/pdf".into(),
-            size: 1,
-            thumbnail_sha256: None,
-            caption: input.caption.clone(),
-            visibility,
-        };
+        let visibility = input
+            .visibility
+            .map(Into::into)
+            .unwrap_or(default_visibility(&actor));
         let attach = |file| {
             Action::AddAttachment(AddAttachment {
                 file,
                 tracking_code: input.tracking_code.clone(),
             })
         };
-        precheck(ctx, &actor, &complaint_id, attach(probe)).await?;
-        let signer = signer(ctx)?;
-        let file = signer
-            .keep(bytes, input.caption.clone(), visibility)
-            .await
-            .map_err(|e| match e {
-                KeepError::Refused(refused) => invalid_input("file", &refused.to_string()),
-                KeepError::Storage(detail) => {
-                    tracing::warn!(%detail, "object storage unavailable");
-                    gql_error(
-                        "UNAVAILABLE",
-                        "attachments cannot be stored now; retry later",
-                    )
-                }
-            })?;
-        let outcome = run(
+        // Whatever the command would refuse is refused before anything is stored.
+        let probe = probe(input.caption.clone(), visibility);
+        precheck(
             ctx,
-            actor,
-            complaint_id.clone(),
-            input.command_id,
-            None,
-            attach(file),
+            &complaint_id,
+            Command::new(actor.clone(), attach(probe)),
         )
         .await?;
+        let file = keep(ctx, &input.file, input.caption.clone(), visibility).await?;
+        let command = Command::new(actor, attach(file));
+        let outcome = run(ctx, complaint_id.clone(), input.command_id, None, command).await?;
         let event = super::context::bus(ctx)?
             .log()
             .load_one(&complaint_id, outcome.version)
             .await
             .map_err(super::error::store_error)?;
-        attachments_of(event.as_slice(), true, signer)
+        attachments_of(event.as_slice(), true, signer(ctx)?)
             .into_iter()
             .next()
             .ok_or_else(|| gql_error("INTERNAL", "the attachment's event is missing"))

@@ -1,7 +1,7 @@
 //! Input types: one per mutation, each naming its complaint and carrying the
 //! optional idempotency key and expected version.
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, Upload, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain as domain;
@@ -51,11 +51,15 @@ pub struct SubmitComplaintInput {
     /// Hide the reporter's identity from the OPD and the public.
     #[graphql(default)]
     pub anonymous: bool,
-    /// URLs of photos or documents.
+    /// Links to photos or documents elsewhere (stored as given, not fetched).
     #[graphql(default)]
     pub attachments: Vec<String>,
     /// The case's id in the system it came from (national platform, Open311).
     pub external_ref: Option<String>,
+    /// Photos or documents sent with the report (a GraphQL multipart request;
+    /// at most 10).
+    #[graphql(default)]
+    pub files: Vec<FileInput>,
 }
 
 impl SubmitComplaintInput {
@@ -92,9 +96,23 @@ impl SubmitComplaintInput {
     }
 }
 
+/// A file sent with a command (a GraphQL multipart request's upload).
+#[derive(InputObject)]
+pub struct FileInput {
+    /// JPEG, PNG, WebP, HEIC or PDF, recognised by content.
+    pub file: Upload,
+    pub caption: Option<String>,
+    /// Default: PUBLIC for the reporter's own files, INTERNAL for staff's.
+    pub visibility: Option<NoteVisibility>,
+}
+
 /// Inputs that act on an existing complaint.
 pub trait TargetedInput {
     fn target(&self) -> &Target;
+    /// The files sent with the command, taken out of the input.
+    fn take_files(&mut self) -> Vec<FileInput> {
+        Vec::new()
+    }
     fn into_action(self) -> domain::Action;
 }
 
@@ -111,6 +129,34 @@ macro_rules! targeted_input {
         impl TargetedInput for $name {
             fn target(&self) -> &Target {
                 &self.target
+            }
+
+            fn into_action(self) -> domain::Action {
+                let $s = self;
+                $action
+            }
+        }
+    };
+    // The same, for commands that may carry files.
+    (with files $(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? } => |$s:ident| $action:expr) => {
+        $(#[$m])*
+        #[derive(InputObject)]
+        pub struct $name {
+            #[graphql(flatten)]
+            pub target: Target,
+            $($(#[$fm])* pub $field: $ty,)*
+            /// Photos or documents recorded with the command (at most 10).
+            #[graphql(default)]
+            pub files: Vec<FileInput>,
+        }
+
+        impl TargetedInput for $name {
+            fn target(&self) -> &Target {
+                &self.target
+            }
+
+            fn take_files(&mut self) -> Vec<FileInput> {
+                std::mem::take(&mut self.files)
             }
 
             fn into_action(self) -> domain::Action {
@@ -150,7 +196,7 @@ targeted_input!(TransferComplaintInput {
     reason: String,
 } => |s| domain::Action::Transfer(domain::Transfer { to_opd: s.to_opd, reason: s.reason }));
 
-targeted_input!(RespondToComplaintInput {
+targeted_input!(with files RespondToComplaintInput {
     /// A reply the citizen sees.
     message: String,
 } => |s| domain::Action::Respond(domain::Respond { message: s.message }));
@@ -159,13 +205,13 @@ targeted_input!(RequestInfoInput {
     question: String,
 } => |s| domain::Action::RequestInfo(domain::RequestInfo { question: s.question }));
 
-targeted_input!(ProvideInfoInput {
+targeted_input!(with files ProvideInfoInput {
     answer: String,
     #[graphql(default)]
     attachments: Vec<String>,
 } => |s| domain::Action::ProvideInfo(domain::ProvideInfo { answer: s.answer, attachments: s.attachments }));
 
-targeted_input!(RecordFieldHandlingInput {
+targeted_input!(with files RecordFieldHandlingInput {
     notes: String,
     /// When the officer was on site.
     handled_at: DateTime<Utc>,
@@ -181,7 +227,7 @@ targeted_input!(EscalateComplaintInput {
     reason: String,
 } => |s| domain::Action::Escalate(domain::Escalate { reason: s.reason }));
 
-targeted_input!(CloseComplaintInput {
+targeted_input!(with files CloseComplaintInput {
     resolution: Resolution,
     summary: String,
     /// The complaint this one duplicates, for a DUPLICATE resolution.
@@ -208,7 +254,7 @@ targeted_input!(RateComplaintInput {
     tracking_code: s.tracking_code,
 }));
 
-targeted_input!(AddNoteInput {
+targeted_input!(with files AddNoteInput {
     /// Up to 5000 characters.
     text: String,
     /// INTERNAL: city staff only; PUBLIC: also the citizen and the tracking-code view.

@@ -2,11 +2,12 @@ use async_graphql::{Context, ErrorExtensions, Object, Result};
 
 use aduan_domain::access::Operation;
 use aduan_domain::tracking::{self, TrackingKey};
-use aduan_domain::{Action, Actor, Command, Role};
+use aduan_domain::{Actor, Command, Role};
 use aduan_projections::ComplaintView;
 use aduan_store::{CommandBus, CommandOutcome, CommandRequest, RequestContext};
 
 use super::access::guard;
+use super::attachments::with_files;
 use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
@@ -64,21 +65,13 @@ pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
 async fn execute(
     ctx: &Context<'_>,
-    actor: Actor,
     complaint_id: String,
     command_id: Option<String>,
     expected_version: Option<i64>,
-    action: Action,
+    command: Command,
 ) -> Result<Complaint> {
-    let outcome = run(
-        ctx,
-        actor.clone(),
-        complaint_id,
-        command_id,
-        expected_version,
-        action,
-    )
-    .await?;
+    let actor = command.actor.clone();
+    let outcome = run(ctx, complaint_id, command_id, expected_version, command).await?;
     let view = ComplaintView {
         case: outcome.case,
         version: outcome.version,
@@ -90,11 +83,10 @@ async fn execute(
 /// Carries out a command through the bus, with its metrics.
 pub(super) async fn run(
     ctx: &Context<'_>,
-    actor: Actor,
     complaint_id: String,
     command_id: Option<String>,
     expected_version: Option<i64>,
-    action: Action,
+    command: Command,
 ) -> Result<CommandOutcome> {
     checked_id("complaintId", &complaint_id)?;
     if let Some(id) = &command_id {
@@ -102,7 +94,7 @@ pub(super) async fn run(
     }
     let request = CommandRequest {
         complaint_id,
-        command: Command::new(actor.clone(), action),
+        command,
         context: RequestContext {
             channel: "graphql".into(),
             correlation_id: correlation_id(ctx),
@@ -122,26 +114,21 @@ pub(super) async fn run(
     executed.map_err(command_error)
 }
 
-async fn targeted(ctx: &Context<'_>, input: impl TargetedInput) -> Result<Complaint> {
+async fn targeted(ctx: &Context<'_>, mut input: impl TargetedInput) -> Result<Complaint> {
     let Target {
         complaint_id,
         command_id,
         expected_version,
     } = input.target().clone();
+    let files = input.take_files();
     let action = input.into_action();
     let op = action
         .operation()
         .expect("every mutation's action is an API operation");
     let (actor, _) = guard(ctx, op)?;
-    execute(
-        ctx,
-        actor,
-        complaint_id.0,
-        command_id,
-        expected_version,
-        action,
-    )
-    .await
+    checked_id("complaintId", &complaint_id)?;
+    let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
+    execute(ctx, complaint_id.0, command_id, expected_version, command).await
 }
 
 /// Every mutation takes one `input`, accepts an optional `commandId` (idempotency
@@ -156,7 +143,7 @@ impl ComplaintMutation {
     async fn submit_complaint(
         &self,
         ctx: &Context<'_>,
-        input: SubmitComplaintInput,
+        mut input: SubmitComplaintInput,
     ) -> Result<Complaint> {
         let (actor, _) = guard(ctx, Operation::Submit)?;
         let command_id = input.command_id.clone();
@@ -168,8 +155,10 @@ impl ComplaintMutation {
         let code = ctx
             .data_opt::<TrackingKey>()
             .and_then(|key| key.code_for(&complaint_id));
+        let files = std::mem::take(&mut input.files);
         let action = input.into_action(complaint_id.clone(), code.as_deref().map(tracking::hash));
-        let mut complaint = execute(ctx, actor, complaint_id, command_id, None, action).await?;
+        let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
+        let mut complaint = execute(ctx, complaint_id, command_id, None, command).await?;
         complaint.tracking_code = code;
         Ok(complaint)
     }
