@@ -1,5 +1,5 @@
 //! Photos and documents end to end: uploads by GraphQL multipart request from
-//! curl (`-F`) and from reqwest, on PostgreSQL with S3 object storage (a real
+//! curl (`-F`), Python's gql client and reqwest, on PostgreSQL with S3 object storage (a real
 //! S3 API server: scripts/ensure-s3) and on SQLite with the data directory.
 //! What comes back has no EXIF (read with an EXIF reader), refused files leave
 //! no object behind, a retry stores nothing twice, each role sees what the
@@ -20,6 +20,43 @@ use aduan_testkit::{GraphqlClient, TestServer, TestStore};
 use crate::support::*;
 
 on_both_stores!(photos_go_in_without_their_metadata_and_out_to_whom_may_see_them);
+
+/// With ADUAN_ATTACHMENT_PRESIGNED_URLS, links are the S3 store's own: a
+/// client fetches the file from the store, with the bytes kept.
+#[tokio::test]
+async fn s3_can_sign_the_links_itself() {
+    let (s3_env, _) = storage(Backend::Postgres).await;
+    let mut env: Vec<(&str, &str)> = s3_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("ADUAN_ATTACHMENT_PRESIGNED_URLS", "true"));
+    let env = Env::start_on(TestStore::create(Backend::Postgres).await, &env).await;
+    let id = env.submit().await;
+    let document = pdf(8000);
+    let body = upload(
+        &env.citizen,
+        json!({"complaintId": id}),
+        document.clone(),
+        "s.pdf",
+    )
+    .await;
+    let url = body["data"]["addAttachment"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with(S3_ENDPOINT), "{url}");
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    let fetched = reqwest::get(&url).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), &document[..]);
+    let listed = env.citizen.ok(ATTACHMENTS, json!({"id": id})).await;
+    let again = listed["complaint"]["attachments"][0]["url"]
+        .as_str()
+        .unwrap();
+    assert!(again.starts_with(S3_ENDPOINT), "{again}");
+    env.finish().await;
+}
 
 const ADD: &str = "mutation($input: AddAttachmentInput!) { addAttachment(input: $input) { id complaintId mediaType size caption visibility uploadedBy url thumbnailUrl } }";
 const SUBMIT_CODE: &str =
@@ -138,6 +175,26 @@ async fn curl_upload(client: &GraphqlClient, input: Value, path: &std::path::Pat
     serde_json::from_slice(&out.stdout).expect("a JSON answer")
 }
 
+/// `addAttachment` sent by Python's gql (tests/e2e/fixtures/clients/gql_upload.py).
+async fn gql_upload(client: &GraphqlClient, complaint: &str, path: &std::path::Path) -> Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/e2e/fixtures/clients/gql_upload.py"
+    );
+    let out = tokio::process::Command::new("python3")
+        .args([script, &client.url, &client.token, complaint])
+        .arg(path)
+        .output()
+        .await
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "gql upload failed (install it with scripts/ensure-python-clients): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("gql printed JSON")
+}
+
 async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
     reqwest::get(format!("{}{url}", server.base_url))
         .await
@@ -214,6 +271,17 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     assert_eq!(thumb.status(), 200);
     assert!(image::load_from_memory(&thumb.bytes().await.unwrap()).is_ok());
 
+    // The same from a GraphQL client library: Python's gql.
+    let document = pdf(3000);
+    let path = server.data_dir.join("surat.pdf");
+    std::fs::write(&path, &document).unwrap();
+    let by_gql = gql_upload(&env.citizen, &id, &path).await;
+    let url = by_gql["addAttachment"]["url"].as_str().unwrap();
+    assert_eq!(
+        fetch(server, url).await.bytes().await.unwrap().as_ref(),
+        &document[..]
+    );
+
     // An officer's document, by reqwest: its bytes come back exactly; staff's
     // files are INTERNAL unless they say otherwise. A retry stores nothing twice.
     let id_case = env.assigned().await;
@@ -232,8 +300,8 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     );
     assert_eq!(
         objects(server, &bucket).await,
-        3,
-        "one object more: the PDF"
+        4,
+        "two PDFs more: gql\'s and this one"
     );
     let back = fetch(server, first["url"].as_str().unwrap())
         .await
@@ -269,7 +337,7 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
     assert_eq!(
         objects(server, &bucket).await,
-        3,
+        4,
         "a refused file leaves nothing behind"
     );
 
@@ -300,17 +368,17 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     let as_agent = env.agent.ok(ATTACHMENTS, json!({"id": id})).await;
     assert_eq!(
         seen(&as_agent, "/complaint/attachments"),
-        ["PUBLIC", "PUBLIC", "INTERNAL"]
+        ["PUBLIC", "PUBLIC", "PUBLIC", "INTERNAL"]
     );
     let as_citizen = env.citizen.ok(ATTACHMENTS, json!({"id": id})).await;
     assert_eq!(
         seen(&as_citizen, "/complaint/attachments"),
-        ["PUBLIC", "PUBLIC"]
+        ["PUBLIC", "PUBLIC", "PUBLIC"]
     );
     let tracked = public.ok(TRACKED, json!({"code": code_})).await;
     assert_eq!(
         seen(&tracked, "/trackedComplaint/attachments"),
-        ["PUBLIC", "PUBLIC"]
+        ["PUBLIC", "PUBLIC", "PUBLIC"]
     );
     let analyst = env.analyst().await.ok(ATTACHMENTS, json!({"id": id})).await;
     assert_eq!(
@@ -324,7 +392,7 @@ async fn photos_go_in_without_their_metadata_and_out_to_whom_may_see_them(backen
     assert_eq!(code(&dlh), "FORBIDDEN", "{dlh}");
 
     // Links: altered, moved to another case, expired.
-    let url = as_agent["complaint"]["attachments"][2]["url"]
+    let url = as_agent["complaint"]["attachments"][3]["url"]
         .as_str()
         .unwrap()
         .to_string();

@@ -221,6 +221,7 @@ async fn attachments(
         key.into_bytes(),
         limits,
         std::time::Duration::from_secs(args.attachment_link_seconds.max(1)),
+        args.attachment_presigned_urls,
     )
 }
 

@@ -73,6 +73,8 @@ pub struct Attachments {
     key: Vec<u8>,
     pub limits: Limits,
     link_ttl: Duration,
+    /// Links signed by the object store itself (S3) instead of served here.
+    presigned: bool,
 }
 
 impl std::fmt::Debug for Attachments {
@@ -90,13 +92,36 @@ impl Attachments {
         key: Vec<u8>,
         limits: Limits,
         link_ttl: Duration,
+        presigned: bool,
     ) -> anyhow::Result<Arc<Attachments>> {
+        let objects = Objects::open(location)?;
+        if presigned && !matches!(location, Location::S3 { .. }) {
+            anyhow::bail!(
+                "ADUAN_ATTACHMENT_PRESIGNED_URLS needs S3 object storage (ADUAN_S3_BUCKET)"
+            );
+        }
         Ok(Arc::new(Attachments {
-            objects: Objects::open(location)?,
+            objects,
             key,
             limits,
             link_ttl,
+            presigned,
         }))
+    }
+
+    /// With pre-signed URLs configured, the object store's own link for the
+    /// object `hash`, else `None` (this server's link stands).
+    pub async fn presigned(&self, hash: &str) -> Option<String> {
+        if !self.presigned {
+            return None;
+        }
+        match self.objects.presigned_get(hash, self.link_ttl).await {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not pre-sign an attachment URL; serving it here");
+                None
+            }
+        }
     }
 
     pub fn objects(&self) -> &Objects {

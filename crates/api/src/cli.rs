@@ -223,6 +223,10 @@ pub struct ServeArgs {
     /// How long an attachment link stays valid.
     #[arg(long, env = "ADUAN_ATTACHMENT_LINK_SECONDS", default_value_t = 600)]
     pub attachment_link_seconds: u64,
+    /// Hand out links the S3 object store signs itself (clients then fetch
+    /// files from the store, not through this server). Needs ADUAN_S3_BUCKET.
+    #[arg(long, env = "ADUAN_ATTACHMENT_PRESIGNED_URLS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub attachment_presigned_urls: bool,
     /// How long a webhook receiver may take to answer a delivery.
     #[arg(long, env = "ADUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,

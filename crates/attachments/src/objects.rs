@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
@@ -48,6 +48,8 @@ pub struct Stored {
 #[derive(Clone, Debug)]
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
+    /// The same store when it is S3, which can sign URLs of its own.
+    s3: Option<Arc<AmazonS3>>,
     describe: String,
 }
 
@@ -62,12 +64,13 @@ fn path_of(hash: &str) -> Path {
 
 impl Objects {
     pub fn open(location: &Location) -> Result<Objects, ObjectsError> {
-        let (store, describe): (Arc<dyn ObjectStore>, String) = match location {
+        let (store, s3, describe): (Arc<dyn ObjectStore>, _, String) = match location {
             Location::Directory(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| ObjectsError(format!("{}: {e}", dir.display())))?;
                 (
                     Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+                    None,
                     format!("directory {}", dir.display()),
                 )
             }
@@ -89,8 +92,10 @@ impl Objects {
                         .with_virtual_hosted_style_request(false)
                         .with_allow_http(endpoint.starts_with("http://"));
                 }
+                let s3 = Arc::new(builder.build()?);
                 (
-                    Arc::new(builder.build()?),
+                    s3.clone(),
+                    Some(s3),
                     format!(
                         "S3 bucket {bucket}{}",
                         endpoint
@@ -101,7 +106,11 @@ impl Objects {
                 )
             }
         };
-        Ok(Objects { store, describe })
+        Ok(Objects {
+            store,
+            s3,
+            describe,
+        })
     }
 
     pub fn describe(&self) -> &str {
@@ -116,6 +125,23 @@ impl Objects {
             .put(&path_of(&hash), PutPayload::from(bytes))
             .await?;
         Ok(hash)
+    }
+
+    /// A URL the object store itself signed, valid for `ttl`, to GET the
+    /// object without aduan; `None` where the store cannot sign (a directory).
+    pub async fn presigned_get(
+        &self,
+        hash: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, ObjectsError> {
+        use object_store::signer::Signer;
+        let Some(s3) = &self.s3 else {
+            return Ok(None);
+        };
+        let url = s3
+            .signed_url(reqwest::Method::GET, &path_of(hash), ttl)
+            .await?;
+        Ok(Some(url.to_string()))
     }
 
     pub async fn get(&self, hash: &str) -> Result<Option<Bytes>, ObjectsError> {

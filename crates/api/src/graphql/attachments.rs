@@ -40,6 +40,22 @@ pub struct Attachment {
     pub url: String,
     /// A JPEG of at most 320 pixels a side, for pictures the server could decode.
     pub thumbnail_url: Option<String>,
+    #[graphql(skip)]
+    pub objects: (String, Option<String>),
+}
+
+/// Replaces this server's links with the object store's own, where configured.
+pub async fn presign(signer: &Attachments, attachments: &mut [Attachment]) {
+    for a in attachments {
+        if let Some(url) = signer.presigned(&a.objects.0).await {
+            a.url = url;
+        }
+        if let Some(thumbnail) = &a.objects.1 {
+            if let Some(url) = signer.presigned(thumbnail).await {
+                a.thumbnail_url = Some(url);
+            }
+        }
+    }
 }
 
 /// The attachments in `events` a viewer may see (INTERNAL ones only with
@@ -76,6 +92,7 @@ pub fn attachments_of(
                         .thumbnail_sha256
                         .as_ref()
                         .map(|_| signer.link(id, e.sequence, Variant::Thumbnail, now)),
+                    objects: (file.sha256.clone(), file.thumbnail_sha256.clone()),
                 })
             }
             _ => None,
@@ -242,7 +259,10 @@ impl AttachmentMutation {
             .load_one(&complaint_id, outcome.version)
             .await
             .map_err(super::error::store_error)?;
-        attachments_of(event.as_slice(), true, signer(ctx)?)
+        let signer = signer(ctx)?;
+        let mut added = attachments_of(event.as_slice(), true, signer);
+        presign(signer, &mut added).await;
+        added
             .into_iter()
             .next()
             .ok_or_else(|| gql_error("INTERNAL", "the attachment's event is missing"))

@@ -303,7 +303,10 @@ impl SubscriptionRoot {
                         .await
                         .map_err(store_error)?;
                     events.truncate(event.event.sequence as usize);
-                    tracking::view(&events, &signer).ok_or_else(|| gql_error("NOT_FOUND", "gone"))
+                    let mut tracked = tracking::view(&events, &signer)
+                        .ok_or_else(|| gql_error("NOT_FOUND", "gone"))?;
+                    super::attachments::presign(&signer, &mut tracked.attachments).await;
+                    Ok(tracked)
                 }
             });
         Ok(stream)

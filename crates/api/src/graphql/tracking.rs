@@ -139,6 +139,9 @@ impl TrackingQuery {
             &tracking_code,
         )
         .await?;
-        view(&events, super::attachments::signer(ctx)?).ok_or_else(not_found)
+        let signer = super::attachments::signer(ctx)?;
+        let mut tracked = view(&events, signer).ok_or_else(not_found)?;
+        super::attachments::presign(signer, &mut tracked.attachments).await;
+        Ok(tracked)
     }
 }

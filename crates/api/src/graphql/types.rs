@@ -262,11 +262,10 @@ impl Complaint {
             events.retain(|e| e.sequence <= last);
         }
         let signer = super::attachments::signer(ctx)?;
-        Ok(super::attachments::attachments_of(
-            &events,
-            self.show_internal_notes,
-            signer,
-        ))
+        let mut shown =
+            super::attachments::attachments_of(&events, self.show_internal_notes, signer);
+        super::attachments::presign(signer, &mut shown).await;
+        Ok(shown)
     }
 
     /// Notes on the case, read from the event log (never behind), oldest first
