@@ -28,7 +28,7 @@ use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, seed, BIN};
+use common::{analyze, copy_seeded, env_number, seed, seeded_condition, BIN};
 
 /// Events per read of the ordered-read baseline.
 const READ_BATCH: i64 = 10_000;
@@ -37,48 +37,6 @@ const READ_BATCH: i64 = 10_000;
 fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
     let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
     aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
-}
-
-fn seeded_condition(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => "metadata ->> 'channel' = 'seed'",
-        Backend::Sqlite => "json_extract(metadata, '$.channel') = 'seed'",
-    }
-}
-
-/// Copies the seeded complaints under new ids (`<id>~c<g>` for g in `copies`):
-/// same shapes, same sequences and times, in one statement.
-async fn copy_seeded(store: &TestStore, copies: std::ops::RangeInclusive<i64>) {
-    if copies.is_empty() {
-        return;
-    }
-    let (from, to) = (copies.start(), copies.end());
-    // Only the complaints seeded through commands, not earlier copies (which
-    // carry the same metadata).
-    let seeded = format!(
-        "{} AND aggregate_id NOT LIKE '%~c%'",
-        seeded_condition(store.backend)
-    );
-    let sql = match store.backend {
-        Backend::Postgres => format!(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-             SELECT aggregate_type, aggregate_id || '~c' || g, sequence, event_type, event_version, \
-               CASE WHEN event_type = 'Submitted' \
-                 THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '~c' || g))::json \
-                 ELSE payload END, metadata \
-             FROM events, generate_series({from}, {to}) g WHERE {seeded} ORDER BY g, position"
-        ),
-        Backend::Sqlite => format!(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
-             WITH RECURSIVE g(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM g WHERE n < {to}) \
-             SELECT aggregate_type, aggregate_id || '~c' || n, sequence, event_type, event_version, \
-               CASE WHEN event_type = 'Submitted' \
-                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '~c' || n) \
-                 ELSE payload END, metadata \
-             FROM g, events WHERE {seeded} ORDER BY n, position"
-        ),
-    };
-    store.exec(&sql).await.unwrap();
 }
 
 /// p50 and p99 in milliseconds of `n` sequential requests.
@@ -203,15 +161,6 @@ async fn ordered_read_rate(log: &dyn EventLog, batch: i64) -> (i64, f64) {
         cursor = last;
     }
     (n, n as f64 / started.elapsed().as_secs_f64())
-}
-
-async fn analyze(store: &TestStore) {
-    // As autovacuum (ANALYZE) would have by now on a live system.
-    let analyze = match store.backend {
-        Backend::Postgres => "VACUUM ANALYZE",
-        Backend::Sqlite => "ANALYZE",
-    };
-    store.exec(analyze).await.unwrap();
 }
 
 async fn bench(backend: Backend) {

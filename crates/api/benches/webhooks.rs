@@ -8,7 +8,9 @@
 //!    - `webhook`: an endpoint registered with `deliverHistory` catching up on
 //!      the whole log (read, fold, envelope, sign, POST, checkpoint), while a
 //!      second endpoint hangs on its first event.
-//! 2. Delivery lag through the real release server: ADUAN_BENCH_RATE
+//! 2. Delivery lag through the real release server, on the log grown to
+//!    ADUAN_BENCH_EVENTS (default 1,000,000) with copies of the seeded cases:
+//!    ADUAN_BENCH_RATE
 //!    submissions a second (default 50) for ADUAN_BENCH_SECONDS (default 20)
 //!    with three endpoints (healthy, failing every third request, hanging);
 //!    lag = the healthy receiver's clock at receipt minus the event's
@@ -34,7 +36,7 @@ use aduan_integration::{Envelope, EnvelopeOptions, Webhooks};
 use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
-use common::{env_number, seed, BIN};
+use common::{env_number, grow_to, seed, BIN};
 
 #[derive(Default)]
 struct Receiver {
@@ -302,6 +304,8 @@ async fn main() {
         let store = TestStore::create(backend).await;
         seed(&store, cases);
         throughput(backend, &store).await;
+        let events = grow_to(&store, env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64).await;
+        println!("{backend:?}: the log grown to {events} events for the lag phase");
         lag(backend, &store).await;
         store.drop_store().await;
     }
