@@ -154,13 +154,21 @@ impl Outbound {
             }
             Err(NationalError::RetryLater(detail)) => {
                 tracing::warn!(complaint = id, %key, %detail, "national platform unavailable; will retry");
-                self.waiting(id, tracking_id, stage, &key, detail).await?;
+                self.record(Reason::Waiting, id, tracking_id, stage, &key, detail)
+                    .await?;
                 Ok(Sent::Later)
             }
             Err(refusal @ NationalError::Refused { .. }) => {
                 tracing::warn!(complaint = id, %key, error = %refusal, "national platform refused a follow-up");
-                self.refused(id, tracking_id, stage, &key, refusal.to_string())
-                    .await?;
+                self.record(
+                    Reason::Refused,
+                    id,
+                    tracking_id,
+                    stage,
+                    &key,
+                    refusal.to_string(),
+                )
+                .await?;
                 Ok(Sent::Done)
             }
         }
@@ -192,19 +200,23 @@ impl Outbound {
             .map(|s| s.stage))
     }
 
-    async fn waiting(
+    /// Records why the case's milestone `key` has not reached the platform. A
+    /// milestone still waiting keeps its first date and counts its attempts.
+    async fn record(
         &self,
+        reason: Reason,
         id: &str,
         tracking_id: &str,
         stage: Stage,
         key: &str,
         detail: String,
     ) -> Result<(), StoreError> {
-        let earlier = self.state.get::<Issue>(ISSUE_KIND, id).await?;
+        let earlier = match reason {
+            Reason::Waiting => self.state.get::<Issue>(ISSUE_KIND, id).await?,
+            _ => None,
+        };
         let (since, attempts) = match earlier {
-            Some(i) if i.reason == Reason::Waiting && i.detail.starts_with(key) => {
-                (i.since, i.attempts + 1)
-            }
+            Some(i) if i.reason == reason && i.detail.starts_with(key) => (i.since, i.attempts + 1),
             _ => (Utc::now(), 1),
         };
         let issue = Issue {
@@ -212,31 +224,10 @@ impl Outbound {
             tracking_id: tracking_id.to_string(),
             local_stage: Some(stage),
             national_stage: self.national_stage(id).await?,
-            reason: Reason::Waiting,
+            reason,
             detail: format!("{key}: {detail}"),
             since,
             attempts,
-        };
-        self.state.put(ISSUE_KIND, id, &issue).await
-    }
-
-    async fn refused(
-        &self,
-        id: &str,
-        tracking_id: &str,
-        stage: Stage,
-        key: &str,
-        detail: String,
-    ) -> Result<(), StoreError> {
-        let issue = Issue {
-            complaint_id: Some(id.to_string()),
-            tracking_id: tracking_id.to_string(),
-            local_stage: Some(stage),
-            national_stage: self.national_stage(id).await?,
-            reason: Reason::Refused,
-            detail: format!("{key}: {detail}"),
-            since: Utc::now(),
-            attempts: 1,
         };
         self.state.put(ISSUE_KIND, id, &issue).await
     }
