@@ -4,6 +4,7 @@
 mod abuse;
 mod access;
 mod attachments;
+mod audit;
 mod body_limit;
 mod concurrency;
 mod dashboard;

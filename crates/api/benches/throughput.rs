@@ -401,6 +401,7 @@ async fn grow_log(store: &TestStore, target: i64) -> i64 {
     for sql in statements {
         store.exec(&sql).await.unwrap();
     }
+    common::seal(store).await;
     store.scalar("SELECT count(*) FROM events").await
 }
 

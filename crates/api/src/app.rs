@@ -52,6 +52,7 @@ pub struct AppState {
     /// Webhook endpoints, whose state and lag `/metrics` reports.
     pub webhooks: Arc<Webhooks>,
     pub attachments: Arc<Attachments>,
+    pub audit: Arc<crate::audit::Audit>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -62,6 +63,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
     tracing::info!(store = %log.describe(), "event store ready, migrations applied");
+    let audit = audit_trail(cli, args, &log).await?;
     let keys = token_keys(args, log.as_ref()).await?;
     tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");
     let services = ComplaintServices::new(
@@ -107,6 +109,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 followers: followers.clone(),
                 webhooks: webhooks.clone(),
                 attachments: attachments.clone(),
+                audit: audit.clone(),
             },
         ),
         bus,
@@ -124,6 +127,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         followers,
         webhooks: webhooks.clone(),
         attachments: attachments.clone(),
+        audit: audit.clone(),
     };
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
@@ -143,6 +147,11 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(live.run(stopped.clone())),
         tokio::spawn(alerts.run(stopped.clone())),
         tokio::spawn(webhooks.run()),
+        tokio::spawn({
+            let stopped = stopped.clone();
+            let follow = aduan_projections::Checkpoints::for_log(state.bus.log().as_ref());
+            async move { follow.run(audit.as_ref(), stopped).await }
+        }),
     ];
     if let Some(url) = args.nats_url.clone() {
         projecting.push(tokio::spawn(relay(
@@ -175,6 +184,36 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Seals events written before the audit chain existed (once, after an
+/// upgrade or an import of an old export), then sets up the checkpointer.
+async fn audit_trail(
+    cli: &Cli,
+    args: &ServeArgs,
+    log: &Arc<dyn aduan_store::EventLog>,
+) -> anyhow::Result<Arc<crate::audit::Audit>> {
+    let sealed = aduan_store::audit::seal_unsealed(log.as_ref()).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed events written before the audit chain");
+    }
+    let (signer, source) = crate::audit::signer(&cli.audit, log.as_ref()).await?;
+    match &source {
+        crate::audit::KeySource::File(path) => {
+            tracing::info!(key = %path.display(), "signing audit checkpoints")
+        }
+        crate::audit::KeySource::Database => tracing::warn!(
+            "audit checkpoints are signed with a development key kept in the database, \
+             which proves nothing against whoever can rewrite it; set ADUAN_AUDIT_KEY \
+             (docs/audit.md)"
+        ),
+    }
+    Ok(Arc::new(crate::audit::Audit::new(
+        log.clone(),
+        signer,
+        source,
+        std::time::Duration::from_secs(args.audit_checkpoint_seconds.max(1)),
+    )))
 }
 
 /// Relays every event to NATS JetStream until shutdown. NATS may be down when
@@ -276,6 +315,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/graphiql/assets/{version}/{name}",
             get(crate::graphiql::asset),
+        )
+        .route(
+            "/.well-known/aduan-audit-key",
+            get(crate::audit::well_known_key),
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

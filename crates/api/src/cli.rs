@@ -33,6 +33,8 @@ pub struct Cli {
     pub sla_config: Option<PathBuf>,
     #[command(flatten)]
     pub objects: ObjectArgs,
+    #[command(flatten)]
+    pub audit: crate::audit::AuditArgs,
     #[command(subcommand)]
     pub command: Commands,
 }
@@ -136,6 +138,10 @@ pub enum Commands {
         #[arg(long)]
         input: Option<PathBuf>,
     },
+    /// Tamper evidence: verify the log, sign checkpoints, export and verify
+    /// a case's proof (docs/audit.md).
+    #[command(subcommand)]
+    Audit(crate::audit_cli::AuditCommands),
     /// Tools for development and integration tests.
     #[command(subcommand)]
     Dev(DevCommands),
@@ -191,6 +197,10 @@ pub struct ServeArgs {
     /// (0: none). Each costs a few kilobytes; a stale one is caught and reread.
     #[arg(long, env = "ADUAN_CASE_CACHE", default_value_t = aduan_store::bus::DEFAULT_CACHED_CASES)]
     pub case_cache: usize,
+    /// How often (at most) the elected process seals new events into the
+    /// audit tree and signs a checkpoint.
+    #[arg(long, env = "ADUAN_AUDIT_CHECKPOINT_SECONDS", default_value_t = 300)]
+    pub audit_checkpoint_seconds: u64,
     /// NATS server to relay every event to (JetStream); unset: no relay.
     #[arg(long, env = "ADUAN_NATS_URL")]
     pub nats_url: Option<String>,
@@ -447,9 +457,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     crate::transfer::import(log.as_ref(), stdin).await?
                 }
             };
+            let sealed = aduan_store::audit::seal_unsealed(log.as_ref()).await?;
             eprintln!("imported {read} events into {}", log.describe());
+            if sealed > 0 {
+                eprintln!("sealed {sealed} events from before the audit chain");
+            }
             Ok(())
         }
+        Commands::Audit(command) => crate::audit_cli::run(&cli, command).await,
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())

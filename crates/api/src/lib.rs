@@ -4,6 +4,8 @@
 pub mod app;
 pub mod attachments;
 pub mod attachments_check;
+pub mod audit;
+pub mod audit_cli;
 pub mod auth;
 pub mod body_limit;
 pub mod cli;

@@ -63,18 +63,36 @@ pub async fn seed(
     days: i64,
     seed: u64,
 ) -> Result<SeedReport, CommandError> {
+    let (bus, clock) = seed_bus(log, reference.clone());
+    seed_with(&bus, &clock, &reference, cases, days, seed).await
+}
+
+/// The bus the seeder commands through, on a clock it moves along each story.
+pub fn seed_bus(
+    log: Arc<dyn EventLog>,
+    reference: Arc<ReferenceData>,
+) -> (CommandBus, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::at(Utc::now()));
+    let services = ComplaintServices::new(clock.clone(), reference, Rules::default());
+    (CommandBus::new(log, services), clock)
+}
+
+/// `seed` through a given bus and its clock (the benches compare buses).
+pub async fn seed_with(
+    bus: &CommandBus,
+    clock: &FixedClock,
+    reference: &ReferenceData,
+    cases: usize,
+    days: i64,
+    seed: u64,
+) -> Result<SeedReport, CommandError> {
     let now = Utc::now();
-    let clock = Arc::new(FixedClock::at(now));
-    let bus = CommandBus::new(
-        log,
-        ComplaintServices::new(clock.clone(), reference.clone(), Rules::default()),
-    );
     let mut rng = Rng(seed.max(1));
     let mut report = SeedReport::default();
     for n in 0..cases {
         let created = now - Duration::minutes(rng.below((days * 24 * 60).max(1) as u64) as i64);
-        let story = Story::new(&mut rng, &reference, n, created);
-        for (at, actor, action) in story.steps(&mut rng, &reference) {
+        let story = Story::new(&mut rng, reference, n, created);
+        for (at, actor, action) in story.steps(&mut rng, reference) {
             if at > now {
                 break; // the rest of this case's life has not happened yet
             }

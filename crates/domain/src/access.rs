@@ -91,10 +91,14 @@ pub enum Operation {
     SlaAlerts,
     Webhooks,
     ManageWebhooks,
+    /// Signed checkpoints and a case's events with their inclusion proofs.
+    AuditProofs,
+    /// Sealing the log's new events and signing a checkpoint now.
+    SignAuditCheckpoint,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 39] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -132,6 +136,8 @@ impl Operation {
         Operation::ComplaintUpdated,
         Operation::TrackedComplaintUpdated,
         Operation::SlaAlerts,
+        Operation::AuditProofs,
+        Operation::SignAuditCheckpoint,
     ];
 
     /// The schema's name (field groups: the fields they cover).
@@ -175,6 +181,8 @@ impl Operation {
             SlaAlerts => "slaAlerts",
             Webhooks => "webhookEndpoints, webhookEndpoint",
             ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
+            AuditProofs => "auditCheckpoints, auditProof",
+            SignAuditCheckpoint => "signAuditCheckpoint",
         }
     }
 
@@ -184,7 +192,7 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks => Kind::Mutation,
+            | ManageWebhooks | SignAuditCheckpoint => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -277,6 +285,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         // auditors may look (the signing secret is never shown again).
         Webhooks => [No, No, No, A, No, No, A, No, No],
         ManageWebhooks => [No, No, No, A, No, No, No, No, No],
+        AuditProofs => [No, No, No, A, No, No, A, No, No],
+        SignAuditCheckpoint => [No, No, No, A, No, No, A, No, A],
     };
     let column = ROLES
         .iter()

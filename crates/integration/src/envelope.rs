@@ -178,6 +178,7 @@ mod tests {
                 command_id: Some("cmd-1".into()),
                 command_hash: None,
             },
+            hash: None,
         }
     }
 

@@ -340,9 +340,11 @@ async fn a_batch_wider_than_one_statement_is_written_whole(backend: Backend) {
         command_hash: None,
     };
     let events: Vec<_> = (0..3000)
-        .map(|i| {
+        .flat_map(|i| {
             let id = format!("wide-{i}");
-            codec::encode(&id, 1, &submitted_event(&id, chrono::Utc::now()), &metadata).unwrap()
+            let event = codec::encode(&id, 1, &submitted_event(&id, chrono::Utc::now()), &metadata)
+                .unwrap();
+            codec::seal(vec![event], aduan_domain::audit::chain::GENESIS).0
         })
         .collect();
     log.append(&events, &[]).await.unwrap();

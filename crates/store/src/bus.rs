@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::SerializedEvent;
 use cqrs_es::Aggregate;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use aduan_domain::audit::chain;
 use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintServices};
 
 use crate::cache::{CachedCase, CaseCache};
-use crate::codec::{self, StoredEvent};
+use crate::codec::{self, SealedEvent, StoredEvent};
 use crate::error::{CommandError, StoreError};
 use crate::log::{CommandRecord, EventLog};
 use crate::metadata::{Metadata, RequestContext};
@@ -74,19 +74,25 @@ struct Inner {
     services: ComplaintServices,
     max_attempts: u32,
     cache: CaseCache,
+    /// Off only for the audit bench's baseline (`without_chain_for_baseline`).
+    chain: bool,
 }
 
 /// What a command appends, and the version it leaves the complaint at.
 struct Decision {
-    events: Vec<SerializedEvent>,
+    events: Vec<SealedEvent>,
     key: Option<CommandRecord>,
     version: i64,
+    /// The chain hash of the last event.
+    hash: String,
 }
 
 /// The state a command is decided on.
 struct State {
     complaint: Complaint,
     version: i64,
+    /// The chain hash of the complaint's last event.
+    hash: String,
     /// Read from the log just now, not taken from the cache or assumed.
     fresh: bool,
 }
@@ -99,6 +105,7 @@ impl CommandBus {
                 services,
                 max_attempts: 64,
                 cache: CaseCache::new(DEFAULT_CACHED_CASES),
+                chain: true,
             }),
             queue: Arc::default(),
         }
@@ -109,6 +116,23 @@ impl CommandBus {
     pub fn with_cache(self, capacity: usize) -> Self {
         self.inner.cache.resize(capacity);
         self
+    }
+
+    /// A bus that stores empty chain hashes instead of computing them: the
+    /// audit bench's "before" in the same run. Such a log does not verify;
+    /// nothing but that bench may use it.
+    #[doc(hidden)]
+    pub fn without_chain_for_baseline(self) -> Self {
+        let inner = Arc::try_unwrap(self.inner)
+            .ok()
+            .expect("called right after new");
+        CommandBus {
+            inner: Arc::new(Inner {
+                chain: false,
+                ..inner
+            }),
+            queue: self.queue,
+        }
     }
 
     pub fn log(&self) -> &Arc<dyn EventLog> {
@@ -214,7 +238,7 @@ impl Inner {
         let Ok(state) = self.state(first, false, &mut trips).await else {
             return;
         };
-        let (mut complaint, mut version) = (state.complaint, state.version);
+        let (mut complaint, mut version, mut hash) = (state.complaint, state.version, state.hash);
         let (mut events, mut keys, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
         for &i in &plain {
             let request = &requests[i];
@@ -223,10 +247,11 @@ impl Inner {
                 // The same command twice in one group: the second is a retry.
                 continue;
             }
-            let Ok(decision) = self.decide(request, &mut complaint, version).await else {
+            let Ok(decision) = self.decide(request, &mut complaint, version, &hash).await else {
                 continue;
             };
             version = decision.version;
+            hash = decision.hash;
             events.extend(decision.events);
             keys.extend(decision.key);
             let Some(case) = complaint.0.clone() else {
@@ -246,7 +271,14 @@ impl Inner {
                 return;
             }
         };
-        self.cache.put(id, CachedCase { complaint, version });
+        self.cache.put(
+            id,
+            CachedCase {
+                complaint,
+                version,
+                hash,
+            },
+        );
         for (i, case, version, last) in accepted {
             answers[i] = Some(Ok(CommandOutcome {
                 case,
@@ -259,13 +291,15 @@ impl Inner {
     }
 
     /// Decides `request` on `complaint` (at `version`), moving it on: the events
-    /// to append, numbered from `version + 1`, and the command id's row. A
-    /// refusal leaves the complaint as it was.
+    /// to append, numbered from `version + 1` and chained to `prev` (the hash
+    /// of event `version`), and the command id's row. A refusal leaves the
+    /// complaint as it was.
     async fn decide(
         &self,
         request: &CommandRequest,
         complaint: &mut Complaint,
         version: i64,
+        prev: &str,
     ) -> Result<Decision, CommandError> {
         let id = request.complaint_id.as_str();
         let sink = EventSink::default();
@@ -286,6 +320,16 @@ impl Inner {
             .zip(version + 1..)
             .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
             .collect::<Result<Vec<_>, _>>()?;
+        let (events, hash) = if self.chain {
+            codec::seal(events, prev)
+        } else {
+            let unchained = events.into_iter().map(|event| SealedEvent {
+                event,
+                hash: String::new(),
+                prev_hash: String::new(),
+            });
+            (unchained.collect(), String::new())
+        };
         let version = version + events.len() as i64;
         let key = request.command_id.as_ref().map(|command_id| CommandRecord {
             command_id: command_id.clone(),
@@ -296,6 +340,7 @@ impl Inner {
             events,
             key,
             version,
+            hash,
         })
     }
 
@@ -332,7 +377,11 @@ impl Inner {
                 events,
                 key,
                 version,
-            } = match self.decide(request, &mut complaint, state.version).await {
+                hash: last_hash,
+            } = match self
+                .decide(request, &mut complaint, state.version, &state.hash)
+                .await
+            {
                 Ok(decision) => decision,
                 Err(CommandError::Domain(_)) if !state.fresh => continue,
                 Err(refusal @ CommandError::Domain(_)) => {
@@ -345,7 +394,14 @@ impl Inner {
             match self.log.append(&events, &keys).await {
                 Ok(positions) => {
                     let case = complaint.0.clone().ok_or(ComplaintError::NotFound)?;
-                    self.cache.put(id, CachedCase { complaint, version });
+                    self.cache.put(
+                        id,
+                        CachedCase {
+                            complaint,
+                            version,
+                            hash: last_hash,
+                        },
+                    );
                     return Ok(CommandOutcome {
                         case,
                         version,
@@ -399,6 +455,7 @@ impl Inner {
                 return Ok(State {
                     complaint: cached.complaint,
                     version: cached.version,
+                    hash: cached.hash,
                     fresh: false,
                 });
             }
@@ -408,6 +465,7 @@ impl Inner {
                 return Ok(State {
                     complaint: Complaint::default(),
                     version: 0,
+                    hash: chain::GENESIS.to_string(),
                     fresh: request.command_id.is_none(),
                 });
             }
@@ -417,6 +475,16 @@ impl Inner {
         *trips += 1;
         let history = self.log.load(id).await?;
         let version = history.last().map_or(0, |e| e.sequence);
+        let hash = match history.last() {
+            None => chain::GENESIS.to_string(),
+            Some(last) => last.hash.clone().ok_or_else(|| {
+                StoreError::Unavailable(
+                    "the log has events not sealed into the audit chain yet; \
+                     the server seals them at start"
+                        .into(),
+                )
+            })?,
+        };
         let complaint = codec::fold(&history);
         if version > 0 {
             self.cache.put(
@@ -424,12 +492,14 @@ impl Inner {
                 CachedCase {
                     complaint: complaint.clone(),
                     version,
+                    hash: hash.clone(),
                 },
             );
         }
         Ok(State {
             complaint,
             version,
+            hash,
             fresh: true,
         })
     }

@@ -18,6 +18,8 @@ use aduan_domain::Complaint;
 pub struct CachedCase {
     pub complaint: Complaint,
     pub version: i64,
+    /// The chain hash of its `version`-th event, which the next one chains to.
+    pub hash: String,
 }
 
 /// Off (`None`) when its capacity is 0.

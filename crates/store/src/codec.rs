@@ -6,6 +6,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde_json::Value;
 use sqlx::types::Json;
 
+use aduan_domain::audit::chain;
 use aduan_domain::{Complaint, ComplaintEvent};
 
 use crate::error::StoreError;
@@ -22,6 +23,9 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
     pub event: ComplaintEvent,
     pub metadata: Metadata,
+    /// The event's chain hash (`aduan_domain::audit::chain`); `None` only on
+    /// rows written before the chain existed and not sealed yet.
+    pub hash: Option<String>,
 }
 
 /// Upcasters for event versions no longer written. Empty while every stored event
@@ -29,6 +33,47 @@ pub struct StoredEvent {
 /// event stored in the old shape.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
     Vec::new()
+}
+
+/// An event ready to append: serialized as it will be stored, with its chain
+/// hash and its predecessor's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedEvent {
+    pub event: SerializedEvent,
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+/// Chains one complaint's new events (in sequence order) after `prev`, the
+/// hash of its last stored event (`chain::GENESIS` for a new complaint).
+/// Returns them sealed and the hash the last one leaves the chain at.
+pub fn seal(events: Vec<SerializedEvent>, prev: &str) -> (Vec<SealedEvent>, String) {
+    let mut prev = prev.to_string();
+    let sealed = events
+        .into_iter()
+        .map(|event| {
+            let hash = chain::event_hash(&content(&event), &prev);
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            SealedEvent {
+                event,
+                hash,
+                prev_hash,
+            }
+        })
+        .collect();
+    (sealed, prev)
+}
+
+/// What the chain hash covers of a serialized event.
+pub fn content(event: &SerializedEvent) -> chain::EventContent<'_> {
+    chain::EventContent {
+        complaint: &event.aggregate_id,
+        sequence: event.sequence as i64,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
+    }
 }
 
 pub fn encode(
@@ -60,6 +105,20 @@ pub struct Row {
     pub payload: Value,
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
+    pub hash: Option<String>,
+    pub prev_hash: Option<String>,
+}
+
+/// What the chain hash covers of a stored row.
+pub fn row_content(row: &Row) -> chain::EventContent<'_> {
+    chain::EventContent {
+        complaint: &row.aggregate_id,
+        sequence: row.sequence,
+        event_type: &row.event_type,
+        event_version: &row.event_version,
+        payload: &row.payload,
+        metadata: &row.metadata,
+    }
 }
 
 /// A raw events row, read the same way on either database (payload and metadata
@@ -72,6 +131,7 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Json<Value>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     DateTime<Utc>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let get = || -> Result<Row, sqlx::Error> {
         Ok(Row {
@@ -83,6 +143,8 @@ where
             payload: row.try_get::<Json<Value>, _>("payload")?.0,
             metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
             recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
+            hash: row.try_get("hash")?,
+            prev_hash: row.try_get("prev_hash")?,
         })
     };
     get().map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -122,6 +184,7 @@ pub fn decode(row: Row, upcasters: &[Box<dyn EventUpcaster>]) -> Result<StoredEv
         recorded_at: row.recorded_at,
         event,
         metadata,
+        hash: row.hash,
     })
 }
 

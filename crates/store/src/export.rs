@@ -22,6 +22,12 @@ pub struct ExportedEvent {
     pub payload: Value,
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
+    /// The chain hash and its predecessor's (absent in exports written before
+    /// the chain existed: the importing side seals those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
 }
 
 /// Events per read or write transaction while exporting or importing.
@@ -37,6 +43,7 @@ impl ExportedEvent {
         i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         Json<Value>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         DateTime<Utc>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     {
         let r = read_row(row)?;
         Ok(ExportedEvent {
@@ -51,6 +58,8 @@ impl ExportedEvent {
             payload: r.payload,
             metadata: r.metadata,
             recorded_at: r.recorded_at,
+            hash: r.hash,
+            prev_hash: r.prev_hash,
         })
     }
 }

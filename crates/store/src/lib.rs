@@ -3,6 +3,7 @@
 //! into appended events, with idempotency and optimistic concurrency, and the
 //! export format that moves a log between the two.
 
+pub mod audit;
 pub mod bus;
 pub mod cache;
 pub mod codec;
@@ -17,7 +18,7 @@ pub mod sqlite;
 pub mod wake;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
-pub use codec::StoredEvent;
+pub use codec::{SealedEvent, StoredEvent};
 pub use error::{CommandError, StoreError};
 pub use export::ExportedEvent;
 pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan};

@@ -5,9 +5,9 @@
 //! by this trait's provided methods.
 
 use async_trait::async_trait;
-use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use cqrs_es::persist::EventUpcaster;
 
-use crate::codec::StoredEvent;
+use crate::codec::{SealedEvent, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
 use crate::sql;
@@ -83,10 +83,12 @@ pub trait EventLog: Send + Sync {
     /// commands' idempotency keys, atomically, in one round trip where the
     /// database allows. Returns each event's global position, in order. A
     /// sequence already taken is a `Conflict`; a command id already taken is
-    /// `DuplicateCommand`. Either way nothing is written.
+    /// `DuplicateCommand`. Either way nothing is written. Each event carries
+    /// its chain hash (`codec::seal`); a wrong one is stored as given and
+    /// found by `aduan audit verify`.
     async fn append(
         &self,
-        events: &[SerializedEvent],
+        events: &[SealedEvent],
         command_ids: &[CommandRecord],
     ) -> Result<Vec<i64>, StoreError>;
 
@@ -112,6 +114,11 @@ pub trait EventLog: Send + Sync {
     /// now: everything at or before it is readable, and every event committed
     /// later comes after it. The start of the log when it is empty.
     async fn head(&self) -> Result<Cursor, StoreError>;
+
+    /// The highest position at or below which every event is committed or
+    /// will never be: what the audit tree may seal, in position order, without
+    /// a late commit ever landing behind it.
+    async fn settled_position(&self) -> Result<i64, StoreError>;
 
     /// The reading place of the event at `position` (for resuming after an event
     /// a reader was given); `None` when no event has that position.

@@ -25,7 +25,7 @@ use sqlx::{PgPool, Row as _};
 
 use aduan_domain::Complaint;
 
-use crate::codec::{self, read_row, StoredEvent};
+use crate::codec::{self, read_row, SealedEvent, StoredEvent};
 use crate::error::StoreError;
 use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
@@ -134,18 +134,25 @@ impl EventLog for PgEventLog {
     /// the command id go in together or not at all.
     async fn append(
         &self,
-        events: &[SerializedEvent],
+        events: &[SealedEvent],
         command_ids: &[CommandRecord],
     ) -> Result<Vec<i64>, StoreError> {
-        let Some(last) = events.last() else {
+        let Some(last) = events.last().map(|e| &e.event) else {
             return Err(StoreError::Other("nothing to append".into()));
         };
-        let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
+        let column = |f: fn(&SerializedEvent) -> String| {
+            events.iter().map(|e| f(&e.event)).collect::<Vec<_>>()
+        };
         let key = |f: fn(&CommandRecord) -> String| command_ids.iter().map(f).collect::<Vec<_>>();
         let positions = sqlx::query_scalar::<_, i64>(APPEND)
             .bind(&last.aggregate_type)
             .bind(column(|e| e.aggregate_id.clone()))
-            .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event.sequence as i64)
+                    .collect::<Vec<_>>(),
+            )
             .bind(column(|e| e.event_type.clone()))
             .bind(column(|e| e.event_version.clone()))
             .bind(column(|e| e.payload.to_string()))
@@ -153,6 +160,13 @@ impl EventLog for PgEventLog {
             .bind(key(|k| k.command_id.clone()))
             .bind(key(|k| k.complaint_id.clone()))
             .bind(command_ids.iter().map(|k| k.sequence).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.prev_hash.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .fetch_all(&self.pool)
             .await
             .map_err(append_error)?;
@@ -175,6 +189,29 @@ impl EventLog for PgEventLog {
                 position,
             }),
         )
+    }
+
+    /// Positions come from a sequence before commit, so a transaction may still
+    /// hold one below the highest committed. A SHARE lock waits out every
+    /// append in flight (each holds ROW EXCLUSIVE from before it takes its
+    /// positions) and holds new ones back only while the maximum is read.
+    async fn settled_position(&self) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        for statement in [
+            "SET LOCAL lock_timeout = '10s'",
+            "LOCK TABLE events IN SHARE MODE",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
+        let max: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(max.unwrap_or(0))
     }
 
     async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
@@ -214,7 +251,7 @@ impl EventLog for PgEventLog {
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError> {
         let sql =
             "SELECT aggregate_id, sequence, position, event_type, event_version, payload, metadata, \
-             recorded_at, tx_id::text::bigint AS tx FROM events \
+             recorded_at, hash, prev_hash, tx_id::text::bigint AS tx FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
                AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
              ORDER BY tx_id, position LIMIT $3";
@@ -255,7 +292,7 @@ impl EventLog for PgEventLog {
         // LATERAL: one index range scan per complaint. A plain join lets the
         // planner, which cannot see how few ids there are, scan the whole log.
         let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
-                   e.payload, e.metadata, e.recorded_at \
+                   e.payload, e.metadata, e.recorded_at, e.hash, e.prev_hash \
                    FROM unnest($2::text[], $3::bigint[]) AS wanted(id, up_to) \
                    CROSS JOIN LATERAL (SELECT * FROM events \
                        WHERE aggregate_type = $1 AND aggregate_id = wanted.id \
@@ -302,6 +339,8 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
             "{probe-key}",
             "{probe}",
             "{1}",
+            "{probe-hash}",
+            "{probe-prev}",
         ],
     ),
     ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
@@ -355,12 +394,13 @@ fn unindexed_reads(node: &Value, found: &mut Vec<String>) {
 /// taken command id leaves nothing behind. Positions follow the events' order.
 const APPEND: &str = "WITH appended AS ( \
         INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                            payload, metadata) \
+                            payload, metadata, hash, prev_hash) \
         SELECT $1, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::json, \
-               e.metadata::json \
-        FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+               e.metadata::json, e.hash, e.prev_hash \
+        FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                    $11::text[], $12::text[]) \
              WITH ORDINALITY AS e(aggregate_id, sequence, event_type, event_version, payload, \
-                                  metadata, n) \
+                                  metadata, hash, prev_hash, n) \
         ORDER BY e.n \
         RETURNING position), \
     keyed AS ( \

@@ -27,11 +27,13 @@ macro_rules! on_db {
     };
 }
 
+pub(crate) use on_db;
+
 const COMPLAINT: &str = <Complaint as cqrs_es::Aggregate>::TYPE;
 
 /// A complaint's events, for a command on a case not in the cache.
 pub(crate) const LOAD: &str = "SELECT aggregate_id, sequence, position, event_type, \
-     event_version, payload, metadata, recorded_at FROM events \
+     event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
 
 /// Where a client command id was applied.
@@ -39,16 +41,16 @@ pub(crate) const COMMAND_RECORD: &str =
     "SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1";
 
 const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, event_version, \
-     payload, metadata, recorded_at FROM events \
+     payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
 const EXPORT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
-     event_version, payload, metadata, recorded_at FROM events \
+     event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE position > $1 ORDER BY position LIMIT $2";
 
 const IMPORT_EVENT: &str = "INSERT INTO events (position, aggregate_type, aggregate_id, \
-     sequence, event_type, event_version, payload, metadata, recorded_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     sequence, event_type, event_version, payload, metadata, recorded_at, hash, prev_hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 const INSERT_SETTING: &str =
     "INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
@@ -161,6 +163,8 @@ pub(crate) async fn import(
                     .bind(&e.payload)
                     .bind(&e.metadata)
                     .bind(e.recorded_at)
+                    .bind(&e.hash)
+                    .bind(&e.prev_hash)
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::from_sqlx)?;

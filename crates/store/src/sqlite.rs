@@ -24,13 +24,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use cqrs_es::persist::EventUpcaster;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 use aduan_domain::Complaint;
 
-use crate::codec::{self, read_row, StoredEvent};
+use crate::codec::{self, read_row, SealedEvent, StoredEvent};
 use crate::error::StoreError;
 use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
@@ -94,8 +94,18 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
     (
         "insert_events",
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-         payload, metadata) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position",
-        &["Complaint", "probe", "1", "Submitted", "1", "{}", "{}"],
+         payload, metadata, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
+        &[
+            "Complaint",
+            "probe",
+            "1",
+            "Submitted",
+            "1",
+            "{}",
+            "{}",
+            "h",
+            "",
+        ],
     ),
     ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
 ];
@@ -150,7 +160,7 @@ impl EventLog for SqliteEventLog {
     /// read lock): the command id first, then the events with their positions.
     async fn append(
         &self,
-        events: &[SerializedEvent],
+        events: &[SealedEvent],
         command_ids: &[CommandRecord],
     ) -> Result<Vec<i64>, StoreError> {
         if events.is_empty() {
@@ -174,16 +184,19 @@ impl EventLog for SqliteEventLog {
         }
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-             event_version, payload, metadata) ",
+             event_version, payload, metadata, hash, prev_hash) ",
         );
-        insert.push_values(events, |mut row, e| {
+        insert.push_values(events, |mut row, sealed| {
+            let e = &sealed.event;
             row.push_bind(&e.aggregate_type)
                 .push_bind(&e.aggregate_id)
                 .push_bind(e.sequence as i64)
                 .push_bind(&e.event_type)
                 .push_bind(&e.event_version)
                 .push_bind(e.payload.to_string())
-                .push_bind(e.metadata.to_string());
+                .push_bind(e.metadata.to_string())
+                .push_bind(&sealed.hash)
+                .push_bind(&sealed.prev_hash);
         });
         insert.push(" RETURNING position");
         let mut positions: Vec<i64> = insert
@@ -208,6 +221,11 @@ impl EventLog for SqliteEventLog {
             tx_id: 0,
             position: position.unwrap_or(0),
         })
+    }
+
+    /// One writer at a time: every position a reader sees is final.
+    async fn settled_position(&self) -> Result<i64, StoreError> {
+        Ok(self.head().await?.position)
     }
 
     async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
@@ -240,7 +258,8 @@ impl EventLog for SqliteEventLog {
     ) -> Result<Vec<(Cursor, StoredEvent)>, StoreError> {
         let rows = sqlx::query(
             "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
-             metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?",
+             metadata, recorded_at, hash, prev_hash FROM events \
+             WHERE position > ? ORDER BY position LIMIT ?",
         )
         .bind(after.position)
         .bind(limit)
@@ -281,7 +300,7 @@ impl EventLog for SqliteEventLog {
         // per complaint): SQLite's planner cannot tell how few they are and would
         // otherwise scan the whole log once per pair.
         let sql = "SELECT e.aggregate_id, e.sequence, e.position, e.event_type, e.event_version, \
-                   e.payload, e.metadata, e.recorded_at \
+                   e.payload, e.metadata, e.recorded_at, e.hash, e.prev_hash \
                    FROM json_each(?) AS w \
                    CROSS JOIN events e ON e.aggregate_type = ? \
                                 AND e.aggregate_id = json_extract(w.value, '$[0]') \

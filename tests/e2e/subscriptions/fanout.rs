@@ -12,9 +12,10 @@ use aduan_testkit::TestServer;
 use super::*;
 
 /// The LISTEN connections of two processes, whatever the number of
-/// subscribers: each one's live feed, and in the elected one its two
-/// projectors, the webhook election and the webhook workers' wake-ups.
-const LISTENS_OF_TWO_PROCESSES: usize = 6;
+/// subscribers: each one's live feed, and in the elected one(s) the two
+/// projectors, the webhook election, the webhook workers' wake-ups and the
+/// audit checkpointer's election.
+const LISTENS_OF_TWO_PROCESSES: usize = 7;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {

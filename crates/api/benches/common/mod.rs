@@ -71,6 +71,15 @@ pub async fn copy_seeded(store: &TestStore, copies: std::ops::RangeInclusive<i64
     store.exec(&sql).await.unwrap();
 }
 
+/// Seals copied rows into their complaints' chains, as the server would at
+/// start (copies are written without hashes).
+#[allow(dead_code)]
+pub async fn seal(store: &TestStore) -> u64 {
+    aduan_store::audit::seal_unsealed(store.log().await.as_ref())
+        .await
+        .expect("seal the copied events")
+}
+
 #[allow(dead_code)]
 pub async fn analyze(store: &TestStore) {
     // As autovacuum (ANALYZE) would have by now on a live system.
@@ -93,6 +102,7 @@ pub async fn grow_to(store: &TestStore, min_events: i64) -> i64 {
         .await;
     let copies = (min_events + seeded - 1) / seeded.max(1) - 1;
     copy_seeded(store, 1..=copies).await;
+    seal(store).await;
     store.settle().await;
     analyze(store).await;
     store.scalar("SELECT count(*) FROM events").await

@@ -3,6 +3,7 @@
 
 mod access;
 mod attachments;
+mod audit;
 mod context;
 mod dashboard;
 mod depth;
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     webhooks::WebhookQuery,
     national::NationalQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
@@ -57,6 +59,7 @@ pub struct MutationRoot(
     mutation::ComplaintMutation,
     attachments::AttachmentMutation,
     webhooks::WebhookMutation,
+    audit::AuditMutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -85,6 +88,7 @@ pub struct Live {
     pub followers: Vec<&'static str>,
     pub webhooks: Arc<aduan_integration::Webhooks>,
     pub attachments: Arc<crate::attachments::Attachments>,
+    pub audit: Arc<crate::audit::Audit>,
 }
 
 pub fn build(
@@ -100,6 +104,7 @@ pub fn build(
         .data(live.alerts)
         .data(live.webhooks)
         .data(live.attachments)
+        .data(live.audit)
         .data(freshness::Followers(live.followers))
         .data(bus)
         .data(reads)

@@ -42,6 +42,100 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// A growing tree's right edge (RFC 9162's "compact range" from the left):
+/// the roots of its perfect subtrees, largest first, one per set bit of the
+/// size. Enough to append leaves and take roots without keeping the leaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    nodes: Vec<Hash>,
+}
+
+impl Frontier {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn push(&mut self, leaf: Hash) {
+        let mut carry = leaf;
+        let mut size = self.size;
+        while size & 1 == 1 {
+            let left = self.nodes.pop().expect("one node per set bit of the size");
+            carry = node_hash(&left, &carry);
+            size >>= 1;
+        }
+        self.nodes.push(carry);
+        self.size += 1;
+    }
+
+    /// The root of the tree so far, as `root` computes it over all its leaves.
+    pub fn root(&self) -> Hash {
+        let mut nodes = self.nodes.iter().rev();
+        let Some(last) = nodes.next() else {
+            return Sha256::digest([]).into();
+        };
+        nodes.fold(*last, |right, left| node_hash(left, &right))
+    }
+}
+
+/// The audit path of leaf `index` in a tree of `size` leaves, asking
+/// `subtree(lo, hi)` for the root of leaves `lo..hi` (RFC 6962 2.1.1 over
+/// ranges): every range asked is either a perfect subtree aligned on its size
+/// or the tree's right edge, so a store can answer from cached subtree roots.
+pub fn inclusion_proof_by(
+    index: u64,
+    size: u64,
+    subtree: &mut dyn FnMut(u64, u64) -> Hash,
+) -> Vec<Hash> {
+    let mut path = Vec::new();
+    let (mut lo, mut hi) = (0, size);
+    let mut siblings = Vec::new();
+    while hi - lo > 1 && index < hi {
+        let k = split((hi - lo) as usize) as u64;
+        if index < lo + k {
+            siblings.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            siblings.push((lo, lo + k));
+            lo += k;
+        }
+    }
+    // Found top-down; the path runs from the leaf's sibling up.
+    for (a, b) in siblings.into_iter().rev() {
+        path.push(subtree(a, b));
+    }
+    path
+}
+
+/// Some of a tree's leaves and the roots of its aligned blocks of `block`
+/// leaves (a power of two): enough to answer any range `inclusion_proof_by`
+/// asks for when the leaves at hand cover the proved leaf's block and the
+/// partial block at the tree's end.
+pub struct Blocks<'a> {
+    pub block: u64,
+    pub roots: &'a [Hash],
+    pub leaves: &'a std::collections::HashMap<u64, Hash>,
+}
+
+impl Blocks<'_> {
+    /// The root of leaves `lo..hi`, or `None` when a leaf it needs is not at hand.
+    pub fn range_root(&self, lo: u64, hi: u64) -> Option<Hash> {
+        let n = hi - lo;
+        if n == 1 {
+            return self.leaves.get(&lo).copied();
+        }
+        if n >= self.block && n.is_power_of_two() && lo.is_multiple_of(n) {
+            let (a, b) = ((lo / self.block) as usize, (hi / self.block) as usize);
+            return self.roots.get(a..b).map(root);
+        }
+        let k = split(n as usize) as u64;
+        Some(node_hash(
+            &self.range_root(lo, lo + k)?,
+            &self.range_root(lo + k, hi)?,
+        ))
+    }
+}
+
 /// The audit path of leaf `index` in the tree over `leaves` (RFC 6962 2.1.1),
 /// from the leaf's sibling up.
 pub fn inclusion_proof(index: usize, leaves: &[Hash]) -> Vec<Hash> {
@@ -192,6 +286,50 @@ mod tests {
                     &proof,
                     &top
                 ));
+            }
+        }
+    }
+
+    #[test]
+    fn a_frontier_grows_to_the_same_roots() {
+        let leaves: Vec<Hash> = (0u32..300).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut frontier = Frontier::default();
+        assert_eq!(frontier.root(), root(&[]));
+        for n in 1..=leaves.len() {
+            frontier.push(leaves[n - 1]);
+            assert_eq!(frontier.root(), root(&leaves[..n]), "{n} leaves");
+        }
+    }
+
+    #[test]
+    fn proofs_from_block_roots_match_proofs_from_all_leaves() {
+        let leaves: Vec<Hash> = (0u32..77).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let block = 8u64;
+        for size in [1usize, 2, 7, 8, 9, 16, 31, 64, 77] {
+            let tree = &leaves[..size];
+            let roots: Vec<Hash> = tree.chunks_exact(block as usize).map(root).collect();
+            for index in 0..size as u64 {
+                // Only the proved leaf's block and the tree's partial end block.
+                let own = index / block * block;
+                let tail = size as u64 / block * block;
+                let at_hand: std::collections::HashMap<u64, Hash> = (own..own + block)
+                    .chain(tail..size as u64)
+                    .filter(|&i| i < size as u64)
+                    .map(|i| (i, tree[i as usize]))
+                    .collect();
+                let blocks = Blocks {
+                    block,
+                    roots: &roots,
+                    leaves: &at_hand,
+                };
+                let proof = inclusion_proof_by(index, size as u64, &mut |lo, hi| {
+                    blocks.range_root(lo, hi).expect("every range at hand")
+                });
+                assert_eq!(
+                    proof,
+                    inclusion_proof(index as usize, tree),
+                    "{index} of {size}"
+                );
             }
         }
     }

@@ -1,0 +1,15 @@
+//! Tamper evidence over the stored log (docs/audit.md): sealing rows written
+//! before the chain existed, the Merkle tree the checkpointer extends and
+//! signs, inclusion proofs for a case, and the verifier that recomputes it all.
+//! The arithmetic and formats are the domain's (`aduan_domain::audit`); this
+//! is where they meet the tables, on either database.
+
+mod proof;
+mod seal;
+mod tree;
+mod verify;
+
+pub use proof::{case_proof, CaseProof, ProvenEvent};
+pub use seal::seal_unsealed;
+pub use tree::{checkpoint, checkpoints, latest_checkpoint, Checkpoint, BLOCK};
+pub use verify::{verify, Finding, FindingKind, Report};
