@@ -91,10 +91,12 @@ pub enum Operation {
     SlaAlerts,
     Webhooks,
     ManageWebhooks,
+    /// Erasure of a reporter's personal data (crypto-shredding, `erasure`).
+    EraseReporterData,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 38] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -128,6 +130,7 @@ impl Operation {
         Operation::AddNote,
         Operation::AddAttachment,
         Operation::ManageWebhooks,
+        Operation::EraseReporterData,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
         Operation::TrackedComplaintUpdated,
@@ -175,6 +178,7 @@ impl Operation {
             SlaAlerts => "slaAlerts",
             Webhooks => "webhookEndpoints, webhookEndpoint",
             ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
+            EraseReporterData => "eraseReporterData",
         }
     }
 
@@ -184,7 +188,7 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks => Kind::Mutation,
+            | ManageWebhooks | EraseReporterData => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -213,6 +217,7 @@ impl Action {
             Action::Rate(_) => Operation::Rate,
             Action::AddNote(_) => Operation::AddNote,
             Action::AddAttachment(_) => Operation::AddAttachment,
+            Action::EraseReporterData(_) => Operation::EraseReporterData,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -277,6 +282,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         // auditors may look (the signing secret is never shown again).
         Webhooks => [No, No, No, A, No, No, A, No, No],
         ManageWebhooks => [No, No, No, A, No, No, No, No, No],
+        // The city's decision on a citizen's request; recorded as an event.
+        EraseReporterData => [No, No, No, A, No, No, No, No, No],
     };
     let column = ROLES
         .iter()

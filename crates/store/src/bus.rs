@@ -279,13 +279,17 @@ impl Inner {
             request.command_id.as_deref(),
             &hash,
         );
-        let events = sink
+        let mut events = sink
             .collect()
             .await
             .iter()
             .zip(version + 1..)
             .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
             .collect::<Result<Vec<_>, _>>()?;
+        // Personal data is sealed before anything hashes or stores the payload.
+        if let Some(case) = complaint.0.as_ref() {
+            self.log.personal().seal(&mut events, case)?;
+        }
         let version = version + events.len() as i64;
         let key = request.command_id.as_ref().map(|command_id| CommandRecord {
             command_id: command_id.clone(),

@@ -30,6 +30,7 @@ use crate::error::StoreError;
 use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
 };
+use crate::personal::{KeyRecord, Personal};
 use crate::sql;
 use crate::wake::{Commits, WakeUps};
 
@@ -82,6 +83,7 @@ impl Default for PgOptions {
 pub struct PgEventLog {
     pool: PgPool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    personal: Personal,
     commits: Commits,
 }
 
@@ -101,6 +103,7 @@ impl PgEventLog {
 
     pub fn with_pool(pool: PgPool) -> Self {
         PgEventLog {
+            personal: Personal::new(Db::Postgres(pool.clone())),
             pool,
             upcasters: codec::upcasters(),
             commits: Commits::default(),
@@ -115,6 +118,9 @@ impl EventLog for PgEventLog {
     }
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
         &self.upcasters
+    }
+    fn personal(&self) -> &Personal {
+        &self.personal
     }
     fn describe(&self) -> String {
         let o = self.pool.connect_options();
@@ -142,6 +148,9 @@ impl EventLog for PgEventLog {
         };
         let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
         let key = |f: fn(&CommandRecord) -> String| command_ids.iter().map(f).collect::<Vec<_>>();
+        // The keys the events' sealed fields were made with here go in with them.
+        let new_keys = self.personal.pending_for(events);
+        let secret = |f: fn(&KeyRecord) -> String| new_keys.iter().map(f).collect::<Vec<_>>();
         let positions = sqlx::query_scalar::<_, i64>(APPEND)
             .bind(&last.aggregate_type)
             .bind(column(|e| e.aggregate_id.clone()))
@@ -153,9 +162,14 @@ impl EventLog for PgEventLog {
             .bind(key(|k| k.command_id.clone()))
             .bind(key(|k| k.complaint_id.clone()))
             .bind(command_ids.iter().map(|k| k.sequence).collect::<Vec<_>>())
+            .bind(secret(|k| k.key_id.clone()))
+            .bind(secret(|k| k.complaint_id.clone()))
+            .bind(secret(|k| k.reporter_ref.clone()))
+            .bind(secret(|k| k.secret.clone().unwrap_or_default()))
             .fetch_all(&self.pool)
             .await
             .map_err(append_error)?;
+        self.personal.stored(&new_keys);
         self.commits.committed();
         Ok(positions)
     }
@@ -225,21 +239,28 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        rows.into_iter()
+        let rows = rows
+            .into_iter()
             .map(|row| {
                 let tx_id: i64 = row
                     .try_get("tx")
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let event = codec::decode(read_row(&row)?, &self.upcasters)?;
-                Ok((
-                    Cursor {
-                        tx_id,
-                        position: event.position,
-                    },
-                    event,
-                ))
+                Ok((tx_id, read_row(&row)?))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (tx_ids, rows): (Vec<i64>, Vec<_>) = rows.into_iter().unzip();
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
+        Ok(tx_ids
+            .into_iter()
+            .zip(events)
+            .map(|(tx_id, event)| {
+                let cursor = Cursor {
+                    tx_id,
+                    position: event.position,
+                };
+                (cursor, event)
+            })
+            .collect())
     }
 
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
@@ -268,10 +289,11 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let events = rows
-            .into_iter()
-            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
+        let rows = rows
+            .iter()
+            .map(|row| read_row(row))
             .collect::<Result<Vec<_>, _>>()?;
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
         Ok(group_histories(ids, events))
     }
 
@@ -302,6 +324,10 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
             "{probe-key}",
             "{probe}",
             "{1}",
+            "{}",
+            "{}",
+            "{}",
+            "{}",
         ],
     ),
     ("command_record", sql::COMMAND_RECORD, &["probe-key"]),
@@ -365,7 +391,11 @@ const APPEND: &str = "WITH appended AS ( \
         RETURNING position), \
     keyed AS ( \
         INSERT INTO command_ids (command_id, complaint_id, sequence) \
-        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[])) \
+        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[])), \
+    sealing_keys AS ( \
+        INSERT INTO personal_keys (key_id, complaint_id, reporter_ref, secret) \
+        SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[]) \
+        ON CONFLICT (key_id) DO NOTHING) \
     SELECT position FROM appended ORDER BY position";
 
 /// Imported events keep their idempotency keys (as migration 0008 does).

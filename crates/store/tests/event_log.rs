@@ -143,7 +143,7 @@ async fn an_imported_log_reads_as_exported_and_grows_after_it(backend: Backend) 
         .unwrap();
     let exported = source.log().export_after(0, 100).await.unwrap();
     let (chunks, stream) = tokio::sync::mpsc::channel(1);
-    chunks.send(Ok(exported.clone())).await.unwrap();
+    chunks.send(Ok(exported.clone().into())).await.unwrap();
     drop(chunks);
     let target = bus(&into).await;
     assert_eq!(target.log().import(stream).await.unwrap(), 2);

@@ -6,6 +6,7 @@ mod attachments;
 mod context;
 mod dashboard;
 mod depth;
+mod erasure;
 mod error;
 pub mod freshness;
 mod inputs;
@@ -57,6 +58,7 @@ pub struct MutationRoot(
     mutation::ComplaintMutation,
     attachments::AttachmentMutation,
     webhooks::WebhookMutation,
+    erasure::ErasureMutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
