@@ -112,7 +112,10 @@ async fn metadata_and_position_are_stored_with_each_event(backend: Backend) {
     );
     assert_eq!(m.correlation_id, "corr-1");
     assert_eq!(m.command_id.as_deref(), Some("k-9"));
-    assert_eq!(events[0].event_version, "2", "a submission holds personal data (sealed)");
+    assert_eq!(
+        events[0].event_version, "2",
+        "a submission holds personal data (sealed)"
+    );
     assert_eq!(
         bus.log().command_record("k-9").await.unwrap(),
         Some(CommandRecord {
