@@ -289,10 +289,7 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let rows = rows
-            .iter()
-            .map(|row| read_row(row))
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
         let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
         Ok(group_histories(ids, events))
     }

@@ -190,8 +190,8 @@ async fn erasure_destroys_keys_and_leaves_the_events_rows_unchanged(backend: Bac
     )
     .await
     .unwrap();
-    assert_eq!(done.complaints, [mine.clone()]);
-    assert_eq!(done.erased_now, [mine.clone()]);
+    assert_eq!(done.complaints, vec![mine.clone()]);
+    assert_eq!(done.erased_now, vec![mine.clone()]);
     assert_eq!(done.keys_destroyed, 1);
 
     // The rows written before are exactly as they were (the audit chain's
@@ -264,7 +264,7 @@ async fn erasure_destroys_keys_and_leaves_the_events_rows_unchanged(backend: Bac
     )
     .await
     .unwrap();
-    assert_eq!(done.erased_now, [other.clone()]);
+    assert_eq!(done.erased_now, vec![other.clone()]);
     let (title, ..) = submitted(&store.log().await.load(&other).await.unwrap());
     assert_eq!(title, ERASED);
     store.drop_store().await;
