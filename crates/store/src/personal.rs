@@ -357,19 +357,26 @@ impl Personal {
         self.fetch(wanted).await?;
         let mut keys = self.lock();
         for row in rows.iter_mut() {
-            let (event_type, metadata) = (row.event_type.clone(), row.metadata.clone());
-            for field in fields_of(&event_type, &metadata) {
-                let Some(value) = field_mut(&mut row.payload, &event_type, field.path) else {
+            let Row {
+                aggregate_id,
+                sequence,
+                event_type,
+                payload,
+                metadata,
+                ..
+            } = row;
+            for field in fields_of(event_type, metadata) {
+                let Some(value) = field_mut(payload, event_type, field.path) else {
                     continue;
                 };
                 if sealed_key(value).is_none() {
                     continue;
                 }
-                let aad = associated_data(&row.aggregate_id, row.sequence, &event_type, field.path);
+                let aad = associated_data(aggregate_id, *sequence, event_type, field.path);
                 let text = open(&mut keys, value, &aad).unwrap_or_else(|why| {
                     tracing::warn!(
-                        complaint = %row.aggregate_id,
-                        sequence = row.sequence,
+                        complaint = %aggregate_id,
+                        sequence = *sequence,
                         field = %field.path.join("."),
                         "a sealed personal field does not open: {why}"
                     );
