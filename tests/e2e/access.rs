@@ -639,6 +639,36 @@ async fn probe_webhooks(client: &GraphqlClient, role: Role, who: Who) -> bool {
     done(&removed, &what)
 }
 
+/// Erases the reporter of a fresh case (taken by phone, so the case's own
+/// reference names them): one event on the case when allowed, none otherwise.
+async fn probe_erasure(cast: &Cast, role: Role, who: Who) -> bool {
+    let what = format!("EraseReporterData as {role} ({who:?})");
+    let data = cast
+        .agent
+        .ok(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id reporterRef } }",
+            json!({"input": report()}),
+        )
+        .await;
+    let id = data["submitComplaint"]["id"].as_str().unwrap().to_string();
+    let reference = data["submitComplaint"]["reporterRef"].clone();
+    let before = cast.version(&id).await;
+    let body = cast
+        .get(role, who)
+        .query(
+            "mutation($input: EraseReporterDataInput!) { eraseReporterData(input: $input) { erasedNow } }",
+            json!({"input": {"reporterRef": reference, "reason": "Permintaan warga"}}),
+        )
+        .await;
+    let ok = done(&body, &what);
+    assert_eq!(
+        cast.version(&id).await,
+        before + usize::from(ok),
+        "{what}: events appended: {body}"
+    );
+    ok
+}
+
 async fn every_cell_of_the_access_policy_holds(backend: Backend) {
     // Clocks turn AT_RISK at 1 % of their target, and a FIRE case's follow-up
     // target is a minute: its clock turns 0.6 s after dispatch, so `slaAlerts`
@@ -660,6 +690,9 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                 seen[i] = match op.kind() {
                     _ if op == Operation::ManageWebhooks => {
                         probe_webhooks(cast.get(role, who), role, who).await
+                    }
+                    _ if op == Operation::EraseReporterData => {
+                        probe_erasure(&cast, role, who).await
                     }
                     aduan_domain::access::Kind::Mutation => {
                         probe_mutation(&cast, op, role, who).await

@@ -9,6 +9,7 @@ mod body_limit;
 mod concurrency;
 mod dashboard;
 mod durability;
+mod erasure;
 mod errors;
 mod fuzz;
 mod graphiql;

@@ -63,6 +63,15 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
     tracing::info!(store = %log.describe(), "event store ready, migrations applied");
+    // Before anything seals rows for the audit chain: rows written in plain
+    // text before personal data was sealed are sealed in place first.
+    let sealed = aduan_store::erasure::seal_legacy_personal_data(log.as_ref()).await?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed the personal data of events written before sealing"
+        );
+    }
     let audit = audit_trail(cli, args, &log).await?;
     let keys = token_keys(args, log.as_ref()).await?;
     tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");

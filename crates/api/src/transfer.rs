@@ -1,14 +1,34 @@
-//! `aduan export` and `aduan import`: the event log as JSON lines.
+//! `aduan export` and `aduan import`: the event log as JSON lines. The keys
+//! that seal reporters' personal data come first, one `{"personal_key": ...}`
+//! line each (erased ones without their secret, with when and why), then the
+//! events; an export made before keys existed has only events (its personal
+//! data in plain text, sealed by `import` afterwards).
 
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
 use aduan_store::export::CHUNK;
-use aduan_store::{EventLog, ExportedEvent};
+use aduan_store::{EventLog, ExportedEvent, ImportChunk, KeyRecord};
 
-/// Writes every event in position order; returns how many.
+/// A key line of an export.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeyLine {
+    personal_key: KeyRecord,
+}
+
+/// Writes every key, then every event in position order; returns how many events.
 pub async fn export(log: &dyn EventLog, mut out: impl Write) -> anyhow::Result<u64> {
+    let mut after_key = String::new();
+    loop {
+        let keys = log.personal().export_after(&after_key, CHUNK).await?;
+        let Some(last) = keys.last() else { break };
+        after_key = last.key_id.clone();
+        for personal_key in keys {
+            serde_json::to_writer(&mut out, &KeyLine { personal_key })?;
+            out.write_all(b"\n")?;
+        }
+    }
     let mut after = 0;
     let mut written = 0;
     loop {
@@ -42,16 +62,20 @@ pub async fn import(
     let reader = tokio::task::spawn_blocking(move || read_chunks(input, &tx));
     let imported = log.import(rx).await;
     reader.await??;
-    Ok(imported?)
+    let imported = imported?;
+    // An export from before sealing holds personal data in plain text: seal it
+    // now, before anything (the audit chain) seals the imported rows as they are.
+    aduan_store::erasure::seal_legacy_personal_data(log).await?;
+    Ok(imported)
 }
 
 /// Parses and checks lines, sending chunks of `CHUNK` events; a bad line is sent
 /// as an error (which aborts the import) and returned.
 fn read_chunks(
     input: impl BufRead,
-    out: &tokio::sync::mpsc::Sender<Result<Vec<ExportedEvent>, String>>,
+    out: &tokio::sync::mpsc::Sender<Result<ImportChunk, String>>,
 ) -> anyhow::Result<()> {
-    let mut chunk = Vec::with_capacity(CHUNK as usize);
+    let mut chunk = ImportChunk::default();
     let mut last = 0;
     let fail = |e: anyhow::Error| {
         let _ = out.blocking_send(Err(format!("{e:#}")));
@@ -60,6 +84,13 @@ fn read_chunks(
     for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| fail(e.into()))?;
         if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with("{\"personal_key\"") {
+            let key: KeyLine = serde_json::from_str(&line)
+                .with_context(|| format!("line {}", n + 1))
+                .map_err(fail)?;
+            chunk.keys.push(key.personal_key);
             continue;
         }
         let event: ExportedEvent = serde_json::from_str(&line)
@@ -73,8 +104,9 @@ fn read_chunks(
             )));
         }
         last = event.position;
-        chunk.push(event);
-        if chunk.len() as i64 == CHUNK && out.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
+        chunk.events.push(event);
+        if (chunk.events.len() + chunk.keys.len()) as i64 >= CHUNK
+            && out.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
         {
             return Ok(()); // the importer stopped; it reports why
         }

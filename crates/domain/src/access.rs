@@ -91,6 +91,8 @@ pub enum Operation {
     SlaAlerts,
     Webhooks,
     ManageWebhooks,
+    /// Erasure of a reporter's personal data (crypto-shredding, `erasure`).
+    EraseReporterData,
     /// Signed checkpoints and a case's events with their inclusion proofs.
     AuditProofs,
     /// Sealing the log's new events and signing a checkpoint now.
@@ -98,7 +100,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 39] = [
+    pub const ALL: [Operation; 40] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -132,6 +134,7 @@ impl Operation {
         Operation::AddNote,
         Operation::AddAttachment,
         Operation::ManageWebhooks,
+        Operation::EraseReporterData,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
         Operation::TrackedComplaintUpdated,
@@ -183,6 +186,7 @@ impl Operation {
             ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
             AuditProofs => "auditCheckpoints, auditProof",
             SignAuditCheckpoint => "signAuditCheckpoint",
+            EraseReporterData => "eraseReporterData",
         }
     }
 
@@ -192,7 +196,9 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks | SignAuditCheckpoint => Kind::Mutation,
+            | ManageWebhooks
+            | SignAuditCheckpoint
+            | EraseReporterData => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -221,6 +227,7 @@ impl Action {
             Action::Rate(_) => Operation::Rate,
             Action::AddNote(_) => Operation::AddNote,
             Action::AddAttachment(_) => Operation::AddAttachment,
+            Action::EraseReporterData(_) => Operation::EraseReporterData,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -287,6 +294,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         ManageWebhooks => [No, No, No, A, No, No, No, No, No],
         AuditProofs => [No, No, No, A, No, No, A, No, No],
         SignAuditCheckpoint => [No, No, No, A, No, No, A, No, A],
+        // The city's decision on a citizen's request; recorded as an event.
+        EraseReporterData => [No, No, No, A, No, No, No, No, No],
     };
     let column = ROLES
         .iter()

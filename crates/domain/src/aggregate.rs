@@ -56,9 +56,18 @@ pub struct Case {
     /// The hash of the case's tracking code (see `tracking`).
     #[serde(default)]
     pub tracking_code_hash: Option<String>,
+    /// The reporter's personal data was erased (`ReporterDataErased`): the
+    /// fields read as `erasure::ERASED`.
+    #[serde(default)]
+    pub personal_data_erased: bool,
 }
 
 impl Case {
+    /// The reference the case's reporter is erased by (see `erasure::reporter_ref`).
+    pub fn reporter_ref(&self) -> String {
+        crate::erasure::reporter_ref(&self.id, self.reporter.as_ref())
+    }
+
     /// The signed-in citizen who reported this case, if any.
     pub fn is_reporter(&self, actor: &Actor) -> bool {
         actor.role == Role::Citizen
@@ -102,6 +111,12 @@ impl Aggregate for Complaint {
         // `updated_at`: an INTERNAL note must leave no trace where the citizen
         // or the tracking-code view looks.
         if let ComplaintEvent::NoteAdded { .. } | ComplaintEvent::AttachmentAdded { .. } = event {
+            return;
+        }
+        // Nor does an erasure move `updated_at`: dashboards, lists and SLA
+        // figures stay exactly as they were.
+        if let ComplaintEvent::ReporterDataErased { .. } = event {
+            case.fold(event);
             return;
         }
         case.updated_at = at;
@@ -274,6 +289,7 @@ impl Case {
             rating: None,
             recorded_breaches: Vec::new(),
             tracking_code_hash,
+            personal_data_erased: false,
         }
     }
 
@@ -376,7 +392,29 @@ impl Case {
             }
             // Changes nothing (see `apply`).
             ComplaintEvent::NoteAdded { .. } | ComplaintEvent::AttachmentAdded { .. } => {}
+            // The fields read as erased from the log once the keys are gone;
+            // the folded state (in caches and projections) forgets them now,
+            // with the same marker, so a rebuild gives the same rows.
+            ComplaintEvent::ReporterDataErased { .. } => self.forget_personal_data(),
         }
+    }
+
+    /// Every personal field of the case as an erased one reads.
+    fn forget_personal_data(&mut self) {
+        let erased = || crate::erasure::ERASED.to_string();
+        self.title = erased();
+        self.description = erased();
+        if self.location.address.is_some() {
+            self.location.address = Some(erased());
+        }
+        if let Some(r) = self.reporter.as_mut() {
+            for field in [&mut r.name, &mut r.phone, &mut r.email] {
+                if field.is_some() {
+                    *field = Some(erased());
+                }
+            }
+        }
+        self.personal_data_erased = true;
     }
 
     fn decide(
@@ -553,6 +591,20 @@ impl Case {
             }
             Action::Close(c) => self.decide_close(actor, c, now),
             Action::AddNote(n) => self.decide_note(actor, n, now),
+            Action::EraseReporterData(e) => {
+                self.allow(actor, may(Operation::EraseReporterData), verb)?;
+                let reason = validate::required("reason", &e.reason, MAX_TEXT)?;
+                if self.personal_data_erased {
+                    return Err(ComplaintError::RuleViolated(
+                        "the reporter's personal data on this case is already erased".into(),
+                    ));
+                }
+                Ok(ComplaintEvent::ReporterDataErased {
+                    reporter_ref: self.reporter_ref(),
+                    reason,
+                    occurred_at: now,
+                })
+            }
             Action::AddAttachment(a) => self.decide_attachment(actor, a, now),
             Action::Reopen(r) => {
                 self.allow(actor, may(Operation::Reopen), verb)?;

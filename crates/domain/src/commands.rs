@@ -54,6 +54,7 @@ pub enum Action {
     AddAttachment(AddAttachment),
     RecordBreach(RecordBreach),
     AutoClose(AutoClose),
+    EraseReporterData(EraseReporterData),
 }
 
 impl Action {
@@ -77,6 +78,7 @@ impl Action {
             Action::AddAttachment(_) => "attach a file to",
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
+            Action::EraseReporterData(_) => "erase the reporter's data on",
         }
     }
 }
@@ -202,4 +204,13 @@ pub struct RecordBreach {
 pub struct AutoClose {
     /// Since when the case has waited for the citizen.
     pub waiting_since: DateTime<Utc>,
+}
+
+/// A supervisor erases the reporter's personal data on this case (Law No. 27
+/// of 2022): recorded as `ReporterDataErased`, after which the store destroys
+/// the case's keys (see `erasure`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EraseReporterData {
+    /// Why: the citizen's request, its reference, the legal ground.
+    pub reason: String,
 }

@@ -119,13 +119,29 @@ pub enum ComplaintEvent {
         file: AttachmentRef,
         occurred_at: DateTime<Utc>,
     },
+    /// A supervisor erased the reporter's personal data (see `erasure`): the
+    /// case's keys are destroyed right after this is appended, so every
+    /// personal field of the case reads as `erasure::ERASED` from then on.
+    /// Like a note, it changes no status, no SLA clock, not `updated_at`.
+    ReporterDataErased {
+        reporter_ref: String,
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
-/// The version every event is written with today.
+/// The version most events are written with today.
 pub const EVENT_VERSION: &str = "1";
 
+/// The version of the event types that hold personal data (see
+/// `erasure::personal_fields`): from version 2 on, each personal field may be
+/// sealed (encrypted under the case's key) instead of plain text. A version 1
+/// payload is a version 2 one with nothing sealed (`aduan_store::codec`'s
+/// upcaster says so).
+pub const PERSONAL_EVENT_VERSION: &str = "2";
+
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 17] = [
+pub const EVENT_TYPES: [&str; 18] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -143,6 +159,7 @@ pub const EVENT_TYPES: [&str; 17] = [
     "AutoClosed",
     "NoteAdded",
     "AttachmentAdded",
+    "ReporterDataErased",
 ];
 
 impl ComplaintEvent {
@@ -165,6 +182,7 @@ impl ComplaintEvent {
             ComplaintEvent::AutoClosed { .. } => "AutoClosed",
             ComplaintEvent::NoteAdded { .. } => "NoteAdded",
             ComplaintEvent::AttachmentAdded { .. } => "AttachmentAdded",
+            ComplaintEvent::ReporterDataErased { .. } => "ReporterDataErased",
         }
     }
 
@@ -186,7 +204,8 @@ impl ComplaintEvent {
             | ComplaintEvent::SlaBreached { occurred_at, .. }
             | ComplaintEvent::AutoClosed { occurred_at, .. }
             | ComplaintEvent::NoteAdded { occurred_at, .. }
-            | ComplaintEvent::AttachmentAdded { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::AttachmentAdded { occurred_at, .. }
+            | ComplaintEvent::ReporterDataErased { occurred_at, .. } => *occurred_at,
         }
     }
 
@@ -223,6 +242,10 @@ impl DomainEvent for ComplaintEvent {
     }
 
     fn event_version(&self) -> String {
-        EVENT_VERSION.to_string()
+        if crate::erasure::personal_fields(self.event_type_name()).is_empty() {
+            EVENT_VERSION.to_string()
+        } else {
+            PERSONAL_EVENT_VERSION.to_string()
+        }
     }
 }

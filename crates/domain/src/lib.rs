@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod clock;
 pub mod commands;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod reference;

@@ -12,6 +12,7 @@ use aduan_testkit::{on_both_stores, Backend, TestStore};
 on_both_stores!(
     rebuilding_while_the_server_runs_gives_the_same_rows,
     rebuilt_sla_timers_equal_the_incremental_ones,
+    an_erasure_drops_the_text_and_a_rebuild_gives_the_same_rows,
 );
 
 async fn indexes(store: &TestStore) -> i64 {
@@ -134,4 +135,76 @@ async fn rebuilt_sla_timers_equal_the_incremental_ones(backend: Backend) {
 fn summary() -> ComplaintSummary {
     let (calendar, book) = aduan_testkit::fixtures::sla();
     ComplaintSummary::new(calendar, book)
+}
+
+/// The clocks, without the position of the event that last rewrote them.
+async fn clocks(store: &TestStore) -> Vec<String> {
+    store
+        .rows_as_text_except("sla_timers", "complaint_id, leg", &["last_position"])
+        .await
+}
+
+/// A report whose title and description a reporter taken by phone wrote.
+fn personal_report(id: &str) -> aduan_domain::Action {
+    let aduan_domain::Action::Submit(mut s) = submit(id) else {
+        unreachable!()
+    };
+    s.title = "Lampu mati depan rumah Bu Siti".into();
+    s.description = "Rumah Bu Siti nomor 12".into();
+    aduan_domain::Action::Submit(s)
+}
+
+/// The projector, which read the submission in plain text before the erasure
+/// (and keeps it in its history cache), drops the text when it applies
+/// `ReporterDataErased`; a rebuild, which reads `[erased]` from the log, writes
+/// the same rows; SLA timers do not move.
+async fn an_erasure_drops_the_text_and_a_rebuild_gives_the_same_rows(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let bus = bus(&store).await;
+    let log = store.log().await;
+    for id in ["c-1", "c-2"] {
+        bus.execute(request(id, agent(), personal_report(id), None))
+            .await
+            .unwrap();
+        bus.execute(request(id, agent(), verify("ok"), None))
+            .await
+            .unwrap();
+    }
+    store.settle().await;
+    let (summary_live, timers_live) = (
+        Projector::new(log.clone(), summary()),
+        Projector::new(log.clone(), sla_timers()),
+    );
+    summary_live.catch_up().await.unwrap();
+    timers_live.catch_up().await.unwrap();
+    let timers = clocks(&store).await;
+    assert!(rows(&store).await.join("\n").contains("Bu Siti"));
+
+    let supervisor = aduan_domain::Actor::new("spv-1", aduan_domain::Role::Supervisor, None);
+    let context = aduan_store::RequestContext {
+        channel: "test".into(),
+        correlation_id: "c".into(),
+    };
+    let reference = aduan_domain::erasure::reporter_ref("c-1", None);
+    aduan_store::erasure::erase_reporter(&bus, &supervisor, &context, &reference, "Permintaan")
+        .await
+        .unwrap();
+    store.settle().await;
+    summary_live.catch_up().await.unwrap();
+    timers_live.catch_up().await.unwrap();
+    let incremental = rows(&store).await;
+    let erased = incremental.iter().find(|r| r.contains("c-1")).unwrap();
+    assert!(
+        !erased.contains("Bu Siti") && erased.contains("[erased]"),
+        "{erased}"
+    );
+    let kept = incremental.iter().find(|r| r.contains("c-2")).unwrap();
+    assert!(kept.contains("Bu Siti"), "{kept}");
+    assert_eq!(clocks(&store).await, timers, "an erasure moves no clock");
+
+    rebuild(&log, &summary(), 1000).await.unwrap();
+    assert_eq!(rows(&store).await, incremental);
+    rebuild(&log, &sla_timers(), 1000).await.unwrap();
+    assert_eq!(clocks(&store).await, timers);
+    store.drop_store().await;
 }

@@ -313,13 +313,17 @@ impl Inner {
             request.command_id.as_deref(),
             &hash,
         );
-        let events = sink
+        let mut events = sink
             .collect()
             .await
             .iter()
             .zip(version + 1..)
             .map(|(event, seq)| codec::encode(id, seq, event, &metadata))
             .collect::<Result<Vec<_>, _>>()?;
+        // Personal data is sealed before anything hashes or stores the payload.
+        if let Some(case) = complaint.0.as_ref() {
+            self.log.personal().seal(&mut events, case)?;
+        }
         let (events, hash) = if self.chain {
             codec::seal(events, prev)
         } else {

@@ -28,11 +28,29 @@ pub struct StoredEvent {
     pub hash: Option<String>,
 }
 
-/// Upcasters for event versions no longer written. Empty while every stored event
-/// is at the current version; a new shape adds one here with a test that reads an
-/// event stored in the old shape.
+/// Upcasters for event versions no longer written, each with a test that reads
+/// an event stored in the old shape (`crates/store/tests/personal.rs`).
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    Vec::new()
+    vec![Box::new(PlainPersonalData)]
+}
+
+/// Version 1 of the events that hold personal data (written before erasure
+/// existed) has every personal field in plain text; version 2 may have each
+/// sealed (see `personal`). Sealed values are opened before upcasting, so a
+/// version 1 payload is a version 2 one as readers see it: only the label
+/// changes. (The stored row itself is sealed once, in place, by
+/// `personal_legacy::seal_legacy_personal_data`, before the audit chain seals it.)
+pub struct PlainPersonalData;
+
+impl EventUpcaster for PlainPersonalData {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_version == "1" && !aduan_domain::erasure::personal_fields(event_type).is_empty()
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.event_version = aduan_domain::events::PERSONAL_EVENT_VERSION.to_string();
+        event
+    }
 }
 
 /// An event ready to append: serialized as it will be stored, with its chain
@@ -186,6 +204,16 @@ pub fn decode(row: Row, upcasters: &[Box<dyn EventUpcaster>]) -> Result<StoredEv
         metadata,
         hash: row.hash,
     })
+}
+
+/// Decodes raw rows, their sealed personal fields opened first.
+pub async fn decode_all(
+    mut rows: Vec<Row>,
+    personal: &crate::personal::Personal,
+    upcasters: &[Box<dyn EventUpcaster>],
+) -> Result<Vec<StoredEvent>, StoreError> {
+    personal.open_rows(&mut rows).await?;
+    rows.into_iter().map(|row| decode(row, upcasters)).collect()
 }
 
 /// Fold stored events into the aggregate.

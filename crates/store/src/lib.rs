@@ -3,14 +3,27 @@
 //! into appended events, with idempotency and optimistic concurrency, and the
 //! export format that moves a log between the two.
 
+/// Runs `$body` with `$pool` bound to the database's pool: one text of the body,
+/// compiled once for each database.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::log::Db::Postgres($pool) => $body,
+            $crate::log::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
 pub mod audit;
 pub mod bus;
 pub mod cache;
 pub mod codec;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod log;
 pub mod metadata;
+pub mod personal;
 pub mod postgres;
 pub mod queue;
 mod sql;
@@ -21,8 +34,9 @@ pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::{SealedEvent, StoredEvent};
 pub use error::{CommandError, StoreError};
 pub use export::ExportedEvent;
-pub use log::{CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan};
+pub use log::{CommandRecord, Cursor, Db, EventLog, ImportChunk, ImportStream, StatementPlan};
 pub use metadata::{Metadata, RequestContext};
+pub use personal::{KeyRecord, Personal};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;
 pub use wake::WakeUps;

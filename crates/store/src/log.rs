@@ -57,6 +57,9 @@ pub trait EventLog: Send + Sync {
     /// How this log reads event versions no longer written (`codec::upcasters`).
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>];
 
+    /// The keys personal data is sealed with (`personal`).
+    fn personal(&self) -> &crate::personal::Personal;
+
     /// Creates or upgrades the tables.
     async fn migrate(&self) -> Result<(), StoreError>;
 
@@ -66,7 +69,7 @@ pub trait EventLog: Send + Sync {
 
     /// A complaint's events in sequence order.
     async fn load(&self, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        sql::load(&self.db(), self.upcasters(), aggregate_id).await
+        sql::load(&self.db(), self.personal(), self.upcasters(), aggregate_id).await
     }
 
     /// One event of a complaint, by its sequence number.
@@ -75,7 +78,14 @@ pub trait EventLog: Send + Sync {
         aggregate_id: &str,
         sequence: i64,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        sql::load_one(&self.db(), self.upcasters(), aggregate_id, sequence).await
+        sql::load_one(
+            &self.db(),
+            self.personal(),
+            self.upcasters(),
+            aggregate_id,
+            sequence,
+        )
+        .await
     }
 
     /// Appends events (one complaint's, as one command or a group of commands on
@@ -132,9 +142,10 @@ pub trait EventLog: Send + Sync {
         sql::export_after(&self.db(), after, limit).await
     }
 
-    /// Writes exported events as they were (same positions and recording times),
-    /// chunk by chunk as they arrive, all in one transaction: a chunk that is an
-    /// error (or a refused insert) rolls the whole import back. Returns how many.
+    /// Writes exported events (and the keys their personal data is sealed with)
+    /// as they were (same positions and recording times), chunk by chunk as they
+    /// arrive, all in one transaction: a chunk that is an error (or a refused
+    /// insert) rolls the whole import back. Returns how many events.
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError>;
 
     /// How many events the log holds.
@@ -161,7 +172,24 @@ pub trait EventLog: Send + Sync {
 }
 
 /// Chunks of an import as a reader produces them; an `Err` aborts the import.
-pub type ImportStream = tokio::sync::mpsc::Receiver<Result<Vec<ExportedEvent>, String>>;
+pub type ImportStream = tokio::sync::mpsc::Receiver<Result<ImportChunk, String>>;
+
+/// Part of an import: key rows (`personal`; an export lists them before the
+/// events) and events, written in the import's one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportChunk {
+    pub keys: Vec<crate::personal::KeyRecord>,
+    pub events: Vec<ExportedEvent>,
+}
+
+impl From<Vec<ExportedEvent>> for ImportChunk {
+    fn from(events: Vec<ExportedEvent>) -> Self {
+        ImportChunk {
+            keys: Vec::new(),
+            events,
+        }
+    }
+}
 
 /// Groups rows (ordered by complaint id, then sequence) by complaint, in the
 /// order of `ids`, so both databases answer `load_histories` alike.

@@ -30,6 +30,7 @@ use crate::error::StoreError;
 use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
 };
+use crate::personal::{KeyRecord, Personal};
 use crate::sql;
 use crate::wake::{Commits, WakeUps};
 
@@ -82,6 +83,7 @@ impl Default for PgOptions {
 pub struct PgEventLog {
     pool: PgPool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    personal: Personal,
     commits: Commits,
 }
 
@@ -101,6 +103,7 @@ impl PgEventLog {
 
     pub fn with_pool(pool: PgPool) -> Self {
         PgEventLog {
+            personal: Personal::new(Db::Postgres(pool.clone())),
             pool,
             upcasters: codec::upcasters(),
             commits: Commits::default(),
@@ -115,6 +118,9 @@ impl EventLog for PgEventLog {
     }
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
         &self.upcasters
+    }
+    fn personal(&self) -> &Personal {
+        &self.personal
     }
     fn describe(&self) -> String {
         let o = self.pool.connect_options();
@@ -144,6 +150,9 @@ impl EventLog for PgEventLog {
             events.iter().map(|e| f(&e.event)).collect::<Vec<_>>()
         };
         let key = |f: fn(&CommandRecord) -> String| command_ids.iter().map(f).collect::<Vec<_>>();
+        // The keys the events' sealed fields were made with here go in with them.
+        let new_keys = self.personal.pending_for(events.iter().map(|e| &e.event));
+        let secret = |f: fn(&KeyRecord) -> String| new_keys.iter().map(f).collect::<Vec<_>>();
         let positions = sqlx::query_scalar::<_, i64>(APPEND)
             .bind(&last.aggregate_type)
             .bind(column(|e| e.aggregate_id.clone()))
@@ -160,6 +169,10 @@ impl EventLog for PgEventLog {
             .bind(key(|k| k.command_id.clone()))
             .bind(key(|k| k.complaint_id.clone()))
             .bind(command_ids.iter().map(|k| k.sequence).collect::<Vec<_>>())
+            .bind(secret(|k| k.key_id.clone()))
+            .bind(secret(|k| k.complaint_id.clone()))
+            .bind(secret(|k| k.reporter_ref.clone()))
+            .bind(secret(|k| k.secret.clone().unwrap_or_default()))
             .bind(events.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
             .bind(
                 events
@@ -170,6 +183,7 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(append_error)?;
+        self.personal.stored(&new_keys);
         self.commits.committed();
         Ok(positions)
     }
@@ -262,21 +276,28 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        rows.into_iter()
+        let rows = rows
+            .into_iter()
             .map(|row| {
                 let tx_id: i64 = row
                     .try_get("tx")
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let event = codec::decode(read_row(&row)?, &self.upcasters)?;
-                Ok((
-                    Cursor {
-                        tx_id,
-                        position: event.position,
-                    },
-                    event,
-                ))
+                Ok((tx_id, read_row(&row)?))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (tx_ids, rows): (Vec<i64>, Vec<_>) = rows.into_iter().unzip();
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
+        Ok(tx_ids
+            .into_iter()
+            .zip(events)
+            .map(|(tx_id, event)| {
+                let cursor = Cursor {
+                    tx_id,
+                    position: event.position,
+                };
+                (cursor, event)
+            })
+            .collect())
     }
 
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
@@ -305,10 +326,8 @@ impl EventLog for PgEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let events = rows
-            .into_iter()
-            .map(|row| codec::decode(read_row(&row)?, &self.upcasters))
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
         Ok(group_histories(ids, events))
     }
 
@@ -339,6 +358,10 @@ const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
             "{probe-key}",
             "{probe}",
             "{1}",
+            "{}",
+            "{}",
+            "{}",
+            "{}",
             "{probe-hash}",
             "{probe-prev}",
         ],
@@ -398,14 +421,18 @@ const APPEND: &str = "WITH appended AS ( \
         SELECT $1, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::json, \
                e.metadata::json, e.hash, e.prev_hash \
         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                    $11::text[], $12::text[]) \
+                    $15::text[], $16::text[]) \
              WITH ORDINALITY AS e(aggregate_id, sequence, event_type, event_version, payload, \
                                   metadata, hash, prev_hash, n) \
         ORDER BY e.n \
         RETURNING position), \
     keyed AS ( \
         INSERT INTO command_ids (command_id, complaint_id, sequence) \
-        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[])) \
+        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[])), \
+    sealing_keys AS ( \
+        INSERT INTO personal_keys (key_id, complaint_id, reporter_ref, secret) \
+        SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[]) \
+        ON CONFLICT (key_id) DO NOTHING) \
     SELECT position FROM appended ORDER BY position";
 
 /// Imported events keep their idempotency keys (as migration 0008 does).

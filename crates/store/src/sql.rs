@@ -15,19 +15,7 @@ use crate::codec::{self, read_row, StoredEvent};
 use crate::error::StoreError;
 use crate::export::ExportedEvent;
 use crate::log::{CommandRecord, Db, ImportStream};
-
-/// Runs `$body` with `$pool` bound to the database's pool: one text of the body,
-/// compiled once for each database.
-macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            Db::Postgres($pool) => $body,
-            Db::Sqlite($pool) => $body,
-        }
-    };
-}
-
-pub(crate) use on_db;
+use crate::personal::{KeyWriter, Personal};
 
 const COMPLAINT: &str = <Complaint as cqrs_es::Aggregate>::TYPE;
 
@@ -71,29 +59,30 @@ pub(crate) async fn ping(db: &Db) -> Result<(), StoreError> {
 
 pub(crate) async fn load(
     db: &Db,
+    personal: &Personal,
     upcasters: &[Box<dyn EventUpcaster>],
     aggregate_id: &str,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    on_db!(db, pool => {
+    let rows = on_db!(db, pool => {
         let rows = sqlx::query(LOAD)
             .bind(COMPLAINT)
             .bind(aggregate_id)
             .fetch_all(pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        rows.iter()
-            .map(|row| codec::decode(read_row(row)?, upcasters))
-            .collect()
-    })
+        rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?
+    });
+    codec::decode_all(rows, personal, upcasters).await
 }
 
 pub(crate) async fn load_one(
     db: &Db,
+    personal: &Personal,
     upcasters: &[Box<dyn EventUpcaster>],
     aggregate_id: &str,
     sequence: i64,
 ) -> Result<Option<StoredEvent>, StoreError> {
-    on_db!(db, pool => {
+    let row = on_db!(db, pool => {
         let row = sqlx::query(LOAD_ONE)
             .bind(COMPLAINT)
             .bind(aggregate_id)
@@ -101,9 +90,10 @@ pub(crate) async fn load_one(
             .fetch_optional(pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        row.map(|row| codec::decode(read_row(&row)?, upcasters))
-            .transpose()
-    })
+        row.map(|row| read_row(&row)).transpose()?
+    });
+    let events = codec::decode_all(row.into_iter().collect(), personal, upcasters).await?;
+    Ok(events.into_iter().next())
 }
 
 pub(crate) async fn command_record(
@@ -150,7 +140,9 @@ pub(crate) async fn import(
         let mut tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
         let mut imported = 0;
         while let Some(chunk) = chunks.recv().await {
-            let events = chunk.map_err(StoreError::Other)?;
+            let chunk = chunk.map_err(StoreError::Other)?;
+            tx.insert_keys(&chunk.keys).await?;
+            let events = chunk.events;
             imported += events.len() as u64;
             for e in &events {
                 sqlx::query(IMPORT_EVENT)

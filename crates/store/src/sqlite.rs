@@ -35,6 +35,7 @@ use crate::error::StoreError;
 use crate::log::{
     group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
 };
+use crate::personal::{KeyWriter, Personal};
 use crate::sql;
 use crate::wake::{Commits, LocalWakeUps, WakeUps};
 
@@ -46,6 +47,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteEventLog {
     pool: SqlitePool,
     upcasters: Vec<Box<dyn EventUpcaster>>,
+    personal: Personal,
     commits: Commits,
     path: PathBuf,
 }
@@ -65,6 +67,7 @@ impl SqliteEventLog {
             .acquire_timeout(BUSY_TIMEOUT)
             .connect_lazy_with(options);
         Ok(SqliteEventLog {
+            personal: Personal::new(Db::Sqlite(pool.clone())),
             pool,
             upcasters: codec::upcasters(),
             commits: Commits::default(),
@@ -148,6 +151,9 @@ impl EventLog for SqliteEventLog {
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
         &self.upcasters
     }
+    fn personal(&self) -> &Personal {
+        &self.personal
+    }
     fn describe(&self) -> String {
         format!("SQLite at {}", self.path.display())
     }
@@ -182,6 +188,9 @@ impl EventLog for SqliteEventLog {
                     other => other,
                 })?;
         }
+        // The keys the events' sealed fields were made with here go in with them.
+        let new_keys = self.personal.pending_for(events.iter().map(|e| &e.event));
+        tx.insert_keys(&new_keys).await?;
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
              event_version, payload, metadata, hash, prev_hash) ",
@@ -205,6 +214,7 @@ impl EventLog for SqliteEventLog {
             .await
             .map_err(StoreError::from_sqlx)?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
+        self.personal.stored(&new_keys);
         self.commits.committed();
         // AUTOINCREMENT numbers the rows in insertion order; RETURNING's own
         // order is unspecified.
@@ -266,16 +276,18 @@ impl EventLog for SqliteEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::from_sqlx)?;
-        rows.iter()
-            .map(|row| {
-                let event = codec::decode(read_row(row)?, &self.upcasters)?;
+        let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
+        Ok(events
+            .into_iter()
+            .map(|event| {
                 let cursor = Cursor {
                     tx_id: 0,
                     position: event.position,
                 };
-                Ok((cursor, event))
+                (cursor, event)
             })
-            .collect()
+            .collect())
     }
 
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
@@ -312,10 +324,8 @@ impl EventLog for SqliteEventLog {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let events = rows
-            .iter()
-            .map(|row| codec::decode(read_row(row)?, &self.upcasters))
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
+        let events = codec::decode_all(rows, &self.personal, &self.upcasters).await?;
         Ok(group_histories(ids, events))
     }
 }

@@ -7,6 +7,7 @@ mod audit;
 mod context;
 mod dashboard;
 mod depth;
+mod erasure;
 mod error;
 pub mod freshness;
 mod inputs;
@@ -60,6 +61,7 @@ pub struct MutationRoot(
     attachments::AttachmentMutation,
     webhooks::WebhookMutation,
     audit::AuditMutation,
+    erasure::ErasureMutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -152,6 +152,11 @@ pub struct Complaint {
     pub location: Location,
     /// Null when there is none or the viewer may not see it.
     pub reporter: Option<Reporter>,
+    /// What `eraseReporterData` names the reporter by (see docs/erasure.md):
+    /// for viewers who may see the reporter.
+    pub reporter_ref: Option<String>,
+    /// The reporter's personal data was erased: those fields read `[erased]`.
+    pub personal_data_erased: bool,
     pub anonymous: bool,
     /// Links the reporter gave with the report (`SubmitComplaintInput.attachments`),
     /// as given: not checked, fetched or served. Files are in `attachments`.
@@ -202,7 +207,10 @@ impl Complaint {
             None,
         );
         let c = view.case;
+        let reporter_ref = Some(c.reporter_ref()).filter(|_| show_reporter);
         Complaint {
+            reporter_ref,
+            personal_data_erased: c.personal_data_erased,
             id: ID(c.id),
             status: c.status.into(),
             channel: c.channel.into(),

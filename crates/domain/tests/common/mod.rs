@@ -478,7 +478,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::SlaBreached { occurred_at, .. }
         | ComplaintEvent::AutoClosed { occurred_at, .. }
         | ComplaintEvent::NoteAdded { occurred_at, .. }
-        | ComplaintEvent::AttachmentAdded { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::AttachmentAdded { occurred_at, .. }
+        | ComplaintEvent::ReporterDataErased { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }

@@ -9,7 +9,6 @@ use aduan_domain::audit::merkle::{inclusion_proof_by, Blocks, Hash};
 
 use crate::error::StoreError;
 use crate::log::{Db, EventLog};
-use crate::sql::on_db;
 
 use super::tree::{latest_checkpoint, raw_rows_of, tree_parts, Checkpoint, BLOCK};
 

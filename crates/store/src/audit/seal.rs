@@ -9,7 +9,6 @@ use aduan_domain::audit::chain::{self, GENESIS};
 use crate::codec::{row_content, Row};
 use crate::error::StoreError;
 use crate::log::{Db, EventLog};
-use crate::sql::on_db;
 
 use super::tree::raw_rows;
 

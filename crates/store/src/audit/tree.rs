@@ -16,7 +16,6 @@ use aduan_domain::audit::merkle::{Blocks, Hash};
 use crate::codec::{read_row, row_content, Row};
 use crate::error::StoreError;
 use crate::log::{Db, EventLog};
-use crate::sql::on_db;
 
 /// Leaves per stored block root (a power of two).
 pub const BLOCK: u64 = 1024;

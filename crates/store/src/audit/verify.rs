@@ -14,7 +14,6 @@ use aduan_domain::audit::merkle::{Frontier, Hash};
 use crate::codec::{row_content, Row};
 use crate::error::StoreError;
 use crate::log::{Db, EventLog};
-use crate::sql::on_db;
 
 use super::tree::{checkpoints, raw_rows, to_hash, Checkpoint};
 
