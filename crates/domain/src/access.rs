@@ -91,10 +91,13 @@ pub enum Operation {
     SlaAlerts,
     Webhooks,
     ManageWebhooks,
+    /// The satisfaction index (IKM) by the national method.
+    Ikm,
+    AnswerSurvey,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 39] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -102,6 +105,7 @@ impl Operation {
         Operation::SlaTimers,
         Operation::Dashboard,
         Operation::CityStats,
+        Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
         Operation::NationalSync,
@@ -127,6 +131,7 @@ impl Operation {
         Operation::Rate,
         Operation::AddNote,
         Operation::AddAttachment,
+        Operation::AnswerSurvey,
         Operation::ManageWebhooks,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
@@ -175,6 +180,8 @@ impl Operation {
             SlaAlerts => "slaAlerts",
             Webhooks => "webhookEndpoints, webhookEndpoint",
             ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
+            Ikm => "ikm",
+            AnswerSurvey => "answerSurvey",
         }
     }
 
@@ -184,7 +191,7 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks => Kind::Mutation,
+            | ManageWebhooks | AnswerSurvey => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -213,6 +220,7 @@ impl Action {
             Action::Rate(_) => Operation::Rate,
             Action::AddNote(_) => Operation::AddNote,
             Action::AddAttachment(_) => Operation::AddAttachment,
+            Action::AnswerSurvey(_) => Operation::AnswerSurvey,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -277,6 +285,10 @@ pub fn access(role: Role, op: Operation) -> Access {
         // auditors may look (the signing secret is never shown again).
         Webhooks => [No, No, No, A, No, No, A, No, No],
         ManageWebhooks => [No, No, No, A, No, No, No, No, No],
+        // The IKM is read as the dashboard it stands in, by the same roles.
+        Ikm => [No, No, A, A, Opd, Opd, A, A, A],
+        // As the 1-5 rating: the reporter, by account or tracking code.
+        AnswerSurvey => [Own, Own, No, No, No, No, No, No, No],
     };
     let column = ROLES
         .iter()

@@ -56,6 +56,9 @@ pub struct Case {
     /// The hash of the case's tracking code (see `tracking`).
     #[serde(default)]
     pub tracking_code_hash: Option<String>,
+    /// Whether the citizen has answered the satisfaction survey (once per case).
+    #[serde(default)]
+    pub survey_answered: bool,
 }
 
 impl Case {
@@ -274,6 +277,7 @@ impl Case {
             rating: None,
             recorded_breaches: Vec::new(),
             tracking_code_hash,
+            survey_answered: false,
         }
     }
 
@@ -376,6 +380,7 @@ impl Case {
             }
             // Changes nothing (see `apply`).
             ComplaintEvent::NoteAdded { .. } | ComplaintEvent::AttachmentAdded { .. } => {}
+            ComplaintEvent::SurveyAnswered { .. } => self.survey_answered = true,
         }
     }
 
@@ -571,6 +576,7 @@ impl Case {
                     occurred_at: now,
                 })
             }
+            Action::AnswerSurvey(s) => self.decide_survey(actor, s, now),
             Action::Rate(r) => {
                 let holder =
                     access::permits(actor, Operation::Rate, self, r.tracking_code.as_deref());
@@ -747,6 +753,43 @@ impl Case {
         }
         Ok(ComplaintEvent::AttachmentAdded {
             file: validate::attachment(file)?,
+            occurred_at: now,
+        })
+    }
+
+    /// The satisfaction survey (IKM): by the reporter (account or tracking
+    /// code), on a closed case, once per case. A second answer is refused
+    /// (INVALID_TRANSITION), also after a reopening and a new closing: the
+    /// index counts respondents, one per case, and the first answer stands.
+    fn decide_survey(
+        &self,
+        actor: &Actor,
+        s: AnswerSurvey,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let verb = Action::AnswerSurvey(s.clone()).verb();
+        let holder = access::permits(
+            actor,
+            Operation::AnswerSurvey,
+            self,
+            s.tracking_code.as_deref(),
+        );
+        self.allow(actor, holder, verb)?;
+        if self.status != Status::Closed {
+            return Err(ComplaintError::InvalidTransition {
+                action: verb.to_string(),
+                status: self.status,
+            });
+        }
+        if self.survey_answered {
+            return Err(ComplaintError::RuleViolated(
+                "the survey of this case has already been answered".into(),
+            ));
+        }
+        let answers = crate::ikm::check_answers(&s.answers)
+            .map_err(|(field, message)| ComplaintError::invalid(field, message))?;
+        Ok(ComplaintEvent::SurveyAnswered {
+            answers,
             occurred_at: now,
         })
     }

@@ -54,6 +54,7 @@ pub enum Action {
     AddAttachment(AddAttachment),
     RecordBreach(RecordBreach),
     AutoClose(AutoClose),
+    AnswerSurvey(AnswerSurvey),
 }
 
 impl Action {
@@ -77,6 +78,7 @@ impl Action {
             Action::AddAttachment(_) => "attach a file to",
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
+            Action::AnswerSurvey(_) => "answer the satisfaction survey of",
         }
     }
 }
@@ -202,4 +204,13 @@ pub struct RecordBreach {
 pub struct AutoClose {
     /// Since when the case has waited for the citizen.
     pub waiting_since: DateTime<Utc>,
+}
+
+/// The citizen's answers to the satisfaction survey (IKM, see `ikm`): each
+/// element's code (U1..U9) and score (1-4), as given (checked by the aggregate).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerSurvey {
+    pub answers: Vec<(String, i32)>,
+    /// Answering by tracking code, without an account.
+    pub tracking_code: Option<String>,
 }

@@ -119,13 +119,18 @@ pub enum ComplaintEvent {
         file: AttachmentRef,
         occurred_at: DateTime<Utc>,
     },
+    /// The citizen answered the satisfaction survey (IKM), once per case.
+    SurveyAnswered {
+        answers: Vec<crate::ikm::SurveyAnswer>,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version every event is written with today.
 pub const EVENT_VERSION: &str = "1";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 17] = [
+pub const EVENT_TYPES: [&str; 18] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -143,6 +148,7 @@ pub const EVENT_TYPES: [&str; 17] = [
     "AutoClosed",
     "NoteAdded",
     "AttachmentAdded",
+    "SurveyAnswered",
 ];
 
 impl ComplaintEvent {
@@ -165,6 +171,7 @@ impl ComplaintEvent {
             ComplaintEvent::AutoClosed { .. } => "AutoClosed",
             ComplaintEvent::NoteAdded { .. } => "NoteAdded",
             ComplaintEvent::AttachmentAdded { .. } => "AttachmentAdded",
+            ComplaintEvent::SurveyAnswered { .. } => "SurveyAnswered",
         }
     }
 
@@ -186,7 +193,8 @@ impl ComplaintEvent {
             | ComplaintEvent::SlaBreached { occurred_at, .. }
             | ComplaintEvent::AutoClosed { occurred_at, .. }
             | ComplaintEvent::NoteAdded { occurred_at, .. }
-            | ComplaintEvent::AttachmentAdded { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::AttachmentAdded { occurred_at, .. }
+            | ComplaintEvent::SurveyAnswered { occurred_at, .. } => *occurred_at,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod ikm;
 pub mod reference;
 pub mod rules;
 pub mod sla;
