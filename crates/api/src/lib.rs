@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod attachments_check;
 pub mod auth;
 pub mod body_limit;
+pub mod calendar;
 pub mod cli;
 pub mod graphiql;
 pub mod graphql;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::tracking::TrackingKey;
 use aduan_domain::{ReferenceData, Rules};
-use aduan_projections::{ComplaintSummary, SlaTimers};
+use aduan_projections::{ComplaintSummary, SlaTimers, SurveyResponses};
 
 /// The Makassar reference data shipped in the repository, used when no file is named.
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
@@ -40,7 +40,38 @@ pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
 
 /// The SLA settings, checked: the calendar and every policy version must build.
 pub fn load_sla(path: Option<&Path>) -> anyhow::Result<SlaConfig> {
-    let (config, origin): (SlaConfig, _) = read_toml(path, DEFAULT_SLA, "sla.toml")?;
+    load_sla_with(path, None)
+}
+
+/// Days off a city adds to the SLA calendar without copying its settings
+/// (`--holidays`, ADUAN_HOLIDAYS).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtraHolidays {
+    /// National days (public holidays, cuti bersama) the settings lack yet.
+    #[serde(default)]
+    holidays: Vec<chrono::NaiveDate>,
+    /// The city's own days off.
+    #[serde(default)]
+    local_holidays: Vec<chrono::NaiveDate>,
+}
+
+/// The SLA settings with the days of a holidays file added, checked.
+pub fn load_sla_with(path: Option<&Path>, holidays: Option<&Path>) -> anyhow::Result<SlaConfig> {
+    let (mut config, origin): (SlaConfig, _) = read_toml(path, DEFAULT_SLA, "sla.toml")?;
+    if let Some(extra) = holidays {
+        let text = std::fs::read_to_string(extra)
+            .with_context(|| format!("reading {}", extra.display()))?;
+        let extra: ExtraHolidays =
+            toml::from_str(&text).with_context(|| format!("parsing {}", extra.display()))?;
+        let calendar = &mut config.calendar;
+        calendar.holidays.extend(extra.holidays);
+        calendar.holidays.sort_unstable();
+        calendar.holidays.dedup();
+        calendar.local_holidays.extend(extra.local_holidays);
+        calendar.local_holidays.sort_unstable();
+        calendar.local_holidays.dedup();
+    }
     config
         .build()
         .with_context(|| format!("checking {origin}"))?;
@@ -54,6 +85,12 @@ pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaT
         Arc::new(calendar),
         Arc::new(book),
     ))
+}
+
+/// The satisfaction-survey projection, on the calendar's UTC offset (which
+/// local month an answer belongs to).
+pub fn survey_projection(config: &SlaConfig) -> anyhow::Result<SurveyResponses> {
+    Ok(SurveyResponses::new(config.calendar.build()?.offset()))
 }
 
 /// The key tracking codes are made with: generated on first start and kept in

@@ -290,10 +290,7 @@ mod tests {
         let ikm = t.ikm().unwrap();
         assert_eq!(ikm.respondents, 4);
         assert_eq!(ikm.sums, [14, 13, 11, 16, 13, 14, 16, 11, 11]);
-        assert_eq!(
-            ikm.nrr,
-            [3.5, 3.25, 2.75, 4.0, 3.25, 3.5, 4.0, 2.75, 2.75]
-        );
+        assert_eq!(ikm.nrr, [3.5, 3.25, 2.75, 4.0, 3.25, 3.5, 4.0, 2.75, 2.75]);
         assert_eq!(ikm.hundredths, 8264);
         assert_eq!(ikm.value(), 82.64);
         assert_eq!(ikm.grade, Grade::B);

@@ -97,11 +97,7 @@ fn a_case_is_surveyed_once_even_after_reopening_and_closing_again() {
         .then_expect_error(ComplaintError::RuleViolated(again.into()));
     given(and(
         closed_case(),
-        [
-            answered(4),
-            reopened(),
-            closed(Resolution::Resolved),
-        ],
+        [answered(4), reopened(), closed(Resolution::Resolved)],
     ))
     .when(cmd(citizen(), answer(2, None)))
     .then_expect_error(ComplaintError::RuleViolated(again.into()));

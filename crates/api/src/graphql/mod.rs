@@ -8,6 +8,7 @@ mod dashboard;
 mod depth;
 mod error;
 pub mod freshness;
+mod ikm;
 mod inputs;
 pub mod limits;
 mod list;
