@@ -206,6 +206,6 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(lag, [0.0; 4], "projector lag after catch-up");
+    assert_eq!(lag, [0.0; 6], "projector lag after catch-up");
     env.finish().await;
 }
