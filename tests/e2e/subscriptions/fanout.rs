@@ -12,9 +12,9 @@ use aduan_testkit::TestServer;
 use super::*;
 
 /// The LISTEN connections of two processes, whatever the number of
-/// subscribers: each one's live feed, and in the elected one its two
+/// subscribers: each one's live feed, and in the elected one its three
 /// projectors, the webhook election and the webhook workers' wake-ups.
-const LISTENS_OF_TWO_PROCESSES: usize = 6;
+const LISTENS_OF_TWO_PROCESSES: usize = 7;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {
