@@ -143,6 +143,34 @@ mod tests {
     }
 
     #[test]
+    fn a_holidays_file_adds_national_and_local_days() {
+        let dir =
+            std::env::temp_dir().join(format!("aduan-holidays-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("holidays.toml");
+        std::fs::write(
+            &path,
+            "holidays = [\"2027-01-01\", \"2026-12-25\"]\nlocal_holidays = [\"2026-11-09\"]\n",
+        )
+        .unwrap();
+        let shipped = load_sla(None).unwrap();
+        let sla = load_sla_with(None, Some(&path)).unwrap();
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        // 2026-12-25 is shipped already: added once.
+        assert_eq!(
+            sla.calendar.holidays.len(),
+            shipped.calendar.holidays.len() + 1
+        );
+        assert!(sla.calendar.holidays.contains(&day("2027-01-01")));
+        assert_eq!(sla.calendar.local_holidays, [day("2026-11-09")]);
+        assert!(sla.calendar.coverage(day("2026-11-30")).missing.is_empty());
+        std::fs::write(&path, "holiday = [\"2027-01-01\"]\n").unwrap();
+        let err = format!("{:#}", load_sla_with(None, Some(&path)).unwrap_err());
+        assert!(err.contains("holidays.toml"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_broken_settings_file_is_refused_with_its_name() {
         let dir =
             std::env::temp_dir().join(format!("aduan-settings-{}", uuid::Uuid::new_v4().simple()));

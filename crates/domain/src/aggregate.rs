@@ -767,7 +767,7 @@ impl Case {
         s: AnswerSurvey,
         now: DateTime<Utc>,
     ) -> Result<ComplaintEvent, ComplaintError> {
-        let verb = Action::AnswerSurvey(s.clone()).verb();
+        let verb = SURVEY_VERB;
         let holder = access::permits(
             actor,
             Operation::AnswerSurvey,

@@ -78,7 +78,7 @@ impl Action {
             Action::AddAttachment(_) => "attach a file to",
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
-            Action::AnswerSurvey(_) => "answer the satisfaction survey of",
+            Action::AnswerSurvey(_) => SURVEY_VERB,
         }
     }
 }
@@ -205,6 +205,9 @@ pub struct AutoClose {
     /// Since when the case has waited for the citizen.
     pub waiting_since: DateTime<Utc>,
 }
+
+/// `Action::AnswerSurvey`'s verb, for errors.
+pub const SURVEY_VERB: &str = "answer the satisfaction survey of";
 
 /// The citizen's answers to the satisfaction survey (IKM, see `ikm`): each
 /// element's code (U1..U9) and score (1-4), as given (checked by the aggregate).
