@@ -450,6 +450,22 @@ mod tests {
     }
 
     #[test]
+    fn the_ikm_is_read_as_the_dashboard_and_surveyed_as_rated() {
+        for role in ROLES {
+            assert_eq!(
+                access(role, Operation::Ikm),
+                access(role, Operation::Dashboard),
+                "{role}"
+            );
+            assert_eq!(
+                access(role, Operation::AnswerSurvey),
+                access(role, Operation::Rate),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
     fn scopes_follow_the_table() {
         let dpu = Actor::new("o", Role::OpdOfficer, Some("DPU"));
         assert_eq!(scope(&dpu, Operation::Complaints), Scope::Opd("DPU".into()));
