@@ -158,7 +158,7 @@ impl Cast {
                     )
                     .await;
             }
-            Operation::Reopen | Operation::Rate => {
+            Operation::Reopen | Operation::Rate | Operation::AnswerSurvey => {
                 self.dispatch(&case, "DPU").await;
                 self.close(&case).await;
             }
@@ -198,6 +198,13 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Rate if who == Who::Own => json!({"score": 4, "trackingCode": case.code}),
         Operation::Rate => json!({"score": 4, "trackingCode": forged(&case.code)}),
         Operation::AddNote => json!({"text": "Pelapor dihubungi.", "visibility": "INTERNAL"}),
+        Operation::AnswerSurvey => {
+            let code = match who {
+                Who::Own => case.code.clone(),
+                Who::Other => forged(&case.code),
+            };
+            json!({"answers": survey_answers([4; 9]), "trackingCode": code})
+        }
         _ => unreachable!("{op:?} is not a mutation"),
     };
     let document = match op {
@@ -213,6 +220,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Close => MUTATE_CLOSE,
         Operation::Reopen => MUTATE_REOPEN,
         Operation::AddNote => MUTATE_ADD_NOTE,
+        Operation::AnswerSurvey => MUTATE_ANSWER_SURVEY,
         _ => MUTATE_RATE,
     };
     (document, input(&case.id, fields))
@@ -408,6 +416,22 @@ impl World {
                     return false;
                 }
                 assert_eq!(body["data"]["dashboard"]["open"], json!(self.open["DPU"]), "{what}");
+                true
+            }
+            Operation::Ikm => {
+                let q = "query($opd: String, $from: DateTime!, $to: DateTime!) { ikm(opd: $opd, from: $from, to: $to, groupBy: OPD) { opd total { respondents } groups { key } } }";
+                if let Some(opd) = own_opd {
+                    // Without naming an OPD, a scoped caller gets their own figures.
+                    let body = client.ok(q, window()).await;
+                    assert_eq!(body["ikm"]["opd"], json!(opd), "{what}");
+                }
+                let mut vars = window();
+                vars["opd"] = json!("DPU");
+                let body = client.query(q, vars).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                assert_eq!(body["data"]["ikm"]["opd"], json!("DPU"), "{what}");
                 true
             }
             Operation::CityStats => {

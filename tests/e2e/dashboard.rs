@@ -73,7 +73,10 @@ async fn an_opds_dashboard_and_the_city_statistics_add_up(backend: Backend) {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["complaint_summary", "sla_timers"]);
+    assert_eq!(
+        names,
+        ["complaint_summary", "sla_timers", "survey_responses"]
+    );
     for p in progress.as_array().unwrap() {
         // 6 events of the answered case, 3 of the waiting one, 2 of the spam.
         assert_eq!(p["eventsApplied"], 11, "{progress}");

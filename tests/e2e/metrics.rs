@@ -99,7 +99,7 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
         0.0
     );
     assert_eq!(first.value("aduan_watcher_auto_closed_total", &[]), 0.0);
-    for projection in ["complaint_summary", "sla_timers"] {
+    for projection in ["complaint_summary", "sla_timers", "survey_responses"] {
         first.value("aduan_projector_lag_events", &[("projection", projection)]);
         first.value("aduan_projector_lag_seconds", &[("projection", projection)]);
     }
@@ -192,7 +192,7 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
     let mut lag = Vec::new();
     for _ in 0..100 {
         let now = scrape(&env).await;
-        lag = ["complaint_summary", "sla_timers"]
+        lag = ["complaint_summary", "sla_timers", "survey_responses"]
             .iter()
             .flat_map(|p| {
                 [
@@ -206,6 +206,6 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(lag, [0.0; 4], "projector lag after catch-up");
+    assert_eq!(lag, [0.0; 6], "projector lag after catch-up");
     env.finish().await;
 }

@@ -342,6 +342,18 @@ mutation!(MUTATE_CLOSE, "closeComplaint", "CloseComplaintInput");
 mutation!(MUTATE_REOPEN, "reopenComplaint", "ReopenComplaintInput");
 mutation!(MUTATE_RATE, "rateComplaint", "RateComplaintInput");
 mutation!(MUTATE_ADD_NOTE, "addNote", "AddNoteInput");
+mutation!(MUTATE_ANSWER_SURVEY, "answerSurvey", "AnswerSurveyInput");
+
+/// Survey answers: `scores[i]` for element U(i+1).
+pub fn survey_answers(scores: [i64; 9]) -> Value {
+    Value::Array(
+        scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json!({"element": format!("U{}", i + 1), "score": s}))
+            .collect(),
+    )
+}
 
 pub const COMPLAINT: &str = concat!(
     "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { ",

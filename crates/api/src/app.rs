@@ -53,13 +53,16 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     pub attachments: Arc<Attachments>,
     pub audit: Arc<crate::audit::Audit>,
+    /// The SLA settings, whose holiday coverage `/readyz` and `/metrics` report.
+    pub sla: Arc<aduan_domain::sla::SlaConfig>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let metrics = metrics::install();
     metrics::spawn_upkeep(metrics.clone());
     let reference = settings::load_reference(cli.reference.as_deref())?;
-    let sla = settings::load_sla(cli.sla_config.as_deref())?;
+    let sla = settings::load_sla_with(cli.sla_config.as_deref(), cli.holidays.as_deref())?;
+    crate::calendar::warn(&sla, chrono::Utc::now());
     let log = connect(cli, &pg_options(args))?;
     log.migrate().await?;
     tracing::info!(store = %log.describe(), "event store ready, migrations applied");
@@ -137,10 +140,12 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         webhooks: webhooks.clone(),
         attachments: attachments.clone(),
         audit: audit.clone(),
+        sla: Arc::new(sla.clone()),
     };
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
     let timers = Projector::new(state.bus.log().clone(), timers);
+    let survey = Projector::new(state.bus.log().clone(), settings::survey_projection(&sla)?);
     let (calendar, book) = sla.build()?;
     let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
     let interval = std::time::Duration::from_millis(args.watch_interval_ms);
@@ -152,6 +157,10 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         tokio::spawn({
             let stopped = stopped.clone();
             async move { timers.run(stopped).await }
+        }),
+        tokio::spawn({
+            let stopped = stopped.clone();
+            async move { survey.run(stopped).await }
         }),
         tokio::spawn(live.run(stopped.clone())),
         tokio::spawn(alerts.run(stopped.clone())),
@@ -545,6 +554,7 @@ fn retry_after(response: &async_graphql::Response) -> Option<u64> {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
+    crate::calendar::set_gauges(&state.sla, state.bus.services().clock.now());
     let text = metrics::render(
         &state.metrics,
         state.bus.log().as_ref(),
@@ -570,7 +580,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Err(_) => Err(format!("no answer within {} ms", READY_TIMEOUT.as_millis())),
     };
     match pinged {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ready"}))).into_response(),
+        Ok(()) => {
+            // Ready whatever the calendar says; its coverage rides along, so a
+            // probe's log shows a calendar running out.
+            let calendar = crate::calendar::detail(&state.sla, state.bus.services().clock.now());
+            (
+                StatusCode::OK,
+                Json(serde_json::json!({"status": "ready", "calendar": calendar})),
+            )
+                .into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (

@@ -31,6 +31,11 @@ pub struct Cli {
     /// SLA settings file (business calendar, policies); the shipped one by default.
     #[arg(long, env = "ADUAN_SLA_CONFIG", global = true)]
     pub sla_config: Option<PathBuf>,
+    /// A file of days off added to the SLA calendar's (TOML: `holidays = [...]`
+    /// for national days the settings lack yet, which count towards the years
+    /// covered; `local_holidays = [...]` for the city's own).
+    #[arg(long, env = "ADUAN_HOLIDAYS", global = true)]
+    pub holidays: Option<PathBuf>,
     #[command(flatten)]
     pub objects: ObjectArgs,
     #[command(flatten)]
@@ -172,7 +177,7 @@ pub enum ProjectionCommands {
     /// Rebuild a projection from the event log while the server keeps running.
     Rebuild {
         /// The projection to rebuild (all when omitted).
-        #[arg(value_parser = ["complaint_summary", "sla_timers"])]
+        #[arg(value_parser = ["complaint_summary", "sla_timers", "survey_responses"])]
         name: Option<String>,
     },
 }
@@ -377,13 +382,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let log = connect(&cli, &PgOptions::default())?;
             log.migrate().await?;
             let wanted = |n: &str| name.as_deref().is_none_or(|w| w == n);
-            let sla = crate::settings::load_sla(cli.sla_config.as_deref())?;
+            let sla =
+                crate::settings::load_sla_with(cli.sla_config.as_deref(), cli.holidays.as_deref())?;
             let (summary, timers) = crate::settings::projections(&sla)?;
             if wanted(summary.name()) {
                 rebuild_and_report(&log, &summary).await?;
             }
             if wanted(timers.name()) {
                 rebuild_and_report(&log, &timers).await?;
+            }
+            let survey = crate::settings::survey_projection(&sla)?;
+            if wanted(survey.name()) {
+                rebuild_and_report(&log, &survey).await?;
             }
             Ok(())
         }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_cli;
 pub mod auth;
 pub mod body_limit;
+pub mod calendar;
 pub mod cli;
 pub mod graphiql;
 pub mod graphql;

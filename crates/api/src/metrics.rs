@@ -105,6 +105,7 @@ fn describe() {
         AUTO_CLOSED,
         "Cases the deadline watcher closed automatically"
     );
+    crate::calendar::describe();
     // Shown from the start (at 0), so an alert on their rate has a series to read.
     metrics::counter!(BREACHES).increment(0);
     metrics::counter!(AUTO_CLOSED).increment(0);

@@ -8,7 +8,7 @@ use anyhow::Context;
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::tracking::TrackingKey;
 use aduan_domain::{ReferenceData, Rules};
-use aduan_projections::{ComplaintSummary, SlaTimers};
+use aduan_projections::{ComplaintSummary, SlaTimers, SurveyResponses};
 
 /// The Makassar reference data shipped in the repository, used when no file is named.
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
@@ -40,7 +40,38 @@ pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
 
 /// The SLA settings, checked: the calendar and every policy version must build.
 pub fn load_sla(path: Option<&Path>) -> anyhow::Result<SlaConfig> {
-    let (config, origin): (SlaConfig, _) = read_toml(path, DEFAULT_SLA, "sla.toml")?;
+    load_sla_with(path, None)
+}
+
+/// Days off a city adds to the SLA calendar without copying its settings
+/// (`--holidays`, ADUAN_HOLIDAYS).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtraHolidays {
+    /// National days (public holidays, cuti bersama) the settings lack yet.
+    #[serde(default)]
+    holidays: Vec<chrono::NaiveDate>,
+    /// The city's own days off.
+    #[serde(default)]
+    local_holidays: Vec<chrono::NaiveDate>,
+}
+
+/// The SLA settings with the days of a holidays file added, checked.
+pub fn load_sla_with(path: Option<&Path>, holidays: Option<&Path>) -> anyhow::Result<SlaConfig> {
+    let (mut config, origin): (SlaConfig, _) = read_toml(path, DEFAULT_SLA, "sla.toml")?;
+    if let Some(extra) = holidays {
+        let text = std::fs::read_to_string(extra)
+            .with_context(|| format!("reading {}", extra.display()))?;
+        let extra: ExtraHolidays =
+            toml::from_str(&text).with_context(|| format!("parsing {}", extra.display()))?;
+        let calendar = &mut config.calendar;
+        calendar.holidays.extend(extra.holidays);
+        calendar.holidays.sort_unstable();
+        calendar.holidays.dedup();
+        calendar.local_holidays.extend(extra.local_holidays);
+        calendar.local_holidays.sort_unstable();
+        calendar.local_holidays.dedup();
+    }
     config
         .build()
         .with_context(|| format!("checking {origin}"))?;
@@ -54,6 +85,12 @@ pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaT
         Arc::new(calendar),
         Arc::new(book),
     ))
+}
+
+/// The satisfaction-survey projection, on the calendar's UTC offset (which
+/// local month an answer belongs to).
+pub fn survey_projection(config: &SlaConfig) -> anyhow::Result<SurveyResponses> {
+    Ok(SurveyResponses::new(config.calendar.build()?.offset()))
 }
 
 /// The key tracking codes are made with: generated on first start and kept in
@@ -103,6 +140,34 @@ mod tests {
         let sla = load_sla(None).unwrap();
         assert_eq!(sla.calendar.utc_offset, "+08:00");
         assert!(!sla.policies.is_empty());
+    }
+
+    #[test]
+    fn a_holidays_file_adds_national_and_local_days() {
+        let dir =
+            std::env::temp_dir().join(format!("aduan-holidays-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("holidays.toml");
+        std::fs::write(
+            &path,
+            "holidays = [\"2027-01-01\", \"2026-12-25\"]\nlocal_holidays = [\"2026-11-09\"]\n",
+        )
+        .unwrap();
+        let shipped = load_sla(None).unwrap();
+        let sla = load_sla_with(None, Some(&path)).unwrap();
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        // 2026-12-25 is shipped already: added once.
+        assert_eq!(
+            sla.calendar.holidays.len(),
+            shipped.calendar.holidays.len() + 1
+        );
+        assert!(sla.calendar.holidays.contains(&day("2027-01-01")));
+        assert_eq!(sla.calendar.local_holidays, [day("2026-11-09")]);
+        assert!(sla.calendar.coverage(day("2026-11-30")).missing.is_empty());
+        std::fs::write(&path, "holiday = [\"2027-01-01\"]\n").unwrap();
+        let err = format!("{:#}", load_sla_with(None, Some(&path)).unwrap_err());
+        assert!(err.contains("holidays.toml"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

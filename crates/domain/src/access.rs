@@ -97,10 +97,13 @@ pub enum Operation {
     AuditProofs,
     /// Sealing the log's new events and signing a checkpoint now.
     SignAuditCheckpoint,
+    /// The satisfaction index (IKM) by the national method.
+    Ikm,
+    AnswerSurvey,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 40] = [
+    pub const ALL: [Operation; 42] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -108,6 +111,7 @@ impl Operation {
         Operation::SlaTimers,
         Operation::Dashboard,
         Operation::CityStats,
+        Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
         Operation::NationalSync,
@@ -133,6 +137,7 @@ impl Operation {
         Operation::Rate,
         Operation::AddNote,
         Operation::AddAttachment,
+        Operation::AnswerSurvey,
         Operation::ManageWebhooks,
         Operation::EraseReporterData,
         Operation::ComplaintEvents,
@@ -187,6 +192,8 @@ impl Operation {
             AuditProofs => "auditCheckpoints, auditProof",
             SignAuditCheckpoint => "signAuditCheckpoint",
             EraseReporterData => "eraseReporterData",
+            Ikm => "ikm",
+            AnswerSurvey => "answerSurvey",
         }
     }
 
@@ -196,9 +203,9 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks
-            | SignAuditCheckpoint
-            | EraseReporterData => Kind::Mutation,
+            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey => {
+                Kind::Mutation
+            }
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -228,6 +235,7 @@ impl Action {
             Action::AddNote(_) => Operation::AddNote,
             Action::AddAttachment(_) => Operation::AddAttachment,
             Action::EraseReporterData(_) => Operation::EraseReporterData,
+            Action::AnswerSurvey(_) => Operation::AnswerSurvey,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -296,6 +304,10 @@ pub fn access(role: Role, op: Operation) -> Access {
         SignAuditCheckpoint => [No, No, No, A, No, No, A, No, A],
         // The city's decision on a citizen's request; recorded as an event.
         EraseReporterData => [No, No, No, A, No, No, No, No, No],
+        // The IKM is read as the dashboard it stands in, by the same roles.
+        Ikm => [No, No, A, A, Opd, Opd, A, A, A],
+        // As the 1-5 rating: the reporter, by account or tracking code.
+        AnswerSurvey => [Own, Own, No, No, No, No, No, No, No],
     };
     let column = ROLES
         .iter()
@@ -451,6 +463,22 @@ mod tests {
             assert_eq!(
                 access(role, Operation::Node),
                 access(role, Operation::Complaint),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_ikm_is_read_as_the_dashboard_and_surveyed_as_rated() {
+        for role in ROLES {
+            assert_eq!(
+                access(role, Operation::Ikm),
+                access(role, Operation::Dashboard),
+                "{role}"
+            );
+            assert_eq!(
+                access(role, Operation::AnswerSurvey),
+                access(role, Operation::Rate),
                 "{role}"
             );
         }

@@ -60,6 +60,9 @@ pub struct Case {
     /// fields read as `erasure::ERASED`.
     #[serde(default)]
     pub personal_data_erased: bool,
+    /// Whether the citizen has answered the satisfaction survey (once per case).
+    #[serde(default)]
+    pub survey_answered: bool,
 }
 
 impl Case {
@@ -290,6 +293,7 @@ impl Case {
             recorded_breaches: Vec::new(),
             tracking_code_hash,
             personal_data_erased: false,
+            survey_answered: false,
         }
     }
 
@@ -396,6 +400,7 @@ impl Case {
             // the folded state (in caches and projections) forgets them now,
             // with the same marker, so a rebuild gives the same rows.
             ComplaintEvent::ReporterDataErased { .. } => self.forget_personal_data(),
+            ComplaintEvent::SurveyAnswered { .. } => self.survey_answered = true,
         }
     }
 
@@ -623,6 +628,7 @@ impl Case {
                     occurred_at: now,
                 })
             }
+            Action::AnswerSurvey(s) => self.decide_survey(actor, s, now),
             Action::Rate(r) => {
                 let holder =
                     access::permits(actor, Operation::Rate, self, r.tracking_code.as_deref());
@@ -799,6 +805,43 @@ impl Case {
         }
         Ok(ComplaintEvent::AttachmentAdded {
             file: validate::attachment(file)?,
+            occurred_at: now,
+        })
+    }
+
+    /// The satisfaction survey (IKM): by the reporter (account or tracking
+    /// code), on a closed case, once per case. A second answer is refused
+    /// (INVALID_TRANSITION), also after a reopening and a new closing: the
+    /// index counts respondents, one per case, and the first answer stands.
+    fn decide_survey(
+        &self,
+        actor: &Actor,
+        s: AnswerSurvey,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let verb = SURVEY_VERB;
+        let holder = access::permits(
+            actor,
+            Operation::AnswerSurvey,
+            self,
+            s.tracking_code.as_deref(),
+        );
+        self.allow(actor, holder, verb)?;
+        if self.status != Status::Closed {
+            return Err(ComplaintError::InvalidTransition {
+                action: verb.to_string(),
+                status: self.status,
+            });
+        }
+        if self.survey_answered {
+            return Err(ComplaintError::RuleViolated(
+                "the survey of this case has already been answered".into(),
+            ));
+        }
+        let answers = crate::ikm::check_answers(&s.answers)
+            .map_err(|(field, message)| ComplaintError::invalid(field, message))?;
+        Ok(ComplaintEvent::SurveyAnswered {
+            answers,
             occurred_at: now,
         })
     }

@@ -55,6 +55,7 @@ pub enum Action {
     RecordBreach(RecordBreach),
     AutoClose(AutoClose),
     EraseReporterData(EraseReporterData),
+    AnswerSurvey(AnswerSurvey),
 }
 
 impl Action {
@@ -79,6 +80,7 @@ impl Action {
             Action::RecordBreach(_) => "record an SLA breach on",
             Action::AutoClose(_) => "close automatically",
             Action::EraseReporterData(_) => "erase the reporter's data on",
+            Action::AnswerSurvey(_) => SURVEY_VERB,
         }
     }
 }
@@ -213,4 +215,16 @@ pub struct AutoClose {
 pub struct EraseReporterData {
     /// Why: the citizen's request, its reference, the legal ground.
     pub reason: String,
+}
+
+/// `Action::AnswerSurvey`'s verb, for errors.
+pub const SURVEY_VERB: &str = "answer the satisfaction survey of";
+
+/// The citizen's answers to the satisfaction survey (IKM, see `ikm`): each
+/// element's code (U1..U9) and score (1-4), as given (checked by the aggregate).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerSurvey {
+    pub answers: Vec<(String, i32)>,
+    /// Answering by tracking code, without an account.
+    pub tracking_code: Option<String>,
 }

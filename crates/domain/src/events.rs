@@ -128,6 +128,11 @@ pub enum ComplaintEvent {
         reason: String,
         occurred_at: DateTime<Utc>,
     },
+    /// The citizen answered the satisfaction survey (IKM), once per case.
+    SurveyAnswered {
+        answers: Vec<crate::ikm::SurveyAnswer>,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version most events are written with today.
@@ -141,7 +146,7 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 18] = [
+pub const EVENT_TYPES: [&str; 19] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -160,6 +165,7 @@ pub const EVENT_TYPES: [&str; 18] = [
     "NoteAdded",
     "AttachmentAdded",
     "ReporterDataErased",
+    "SurveyAnswered",
 ];
 
 impl ComplaintEvent {
@@ -183,6 +189,7 @@ impl ComplaintEvent {
             ComplaintEvent::NoteAdded { .. } => "NoteAdded",
             ComplaintEvent::AttachmentAdded { .. } => "AttachmentAdded",
             ComplaintEvent::ReporterDataErased { .. } => "ReporterDataErased",
+            ComplaintEvent::SurveyAnswered { .. } => "SurveyAnswered",
         }
     }
 
@@ -205,7 +212,8 @@ impl ComplaintEvent {
             | ComplaintEvent::AutoClosed { occurred_at, .. }
             | ComplaintEvent::NoteAdded { occurred_at, .. }
             | ComplaintEvent::AttachmentAdded { occurred_at, .. }
-            | ComplaintEvent::ReporterDataErased { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::ReporterDataErased { occurred_at, .. }
+            | ComplaintEvent::SurveyAnswered { occurred_at, .. } => *occurred_at,
         }
     }
 

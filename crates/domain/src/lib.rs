@@ -10,6 +10,7 @@ pub mod commands;
 pub mod erasure;
 pub mod error;
 pub mod events;
+pub mod ikm;
 pub mod reference;
 pub mod rules;
 pub mod sla;

@@ -26,6 +26,10 @@ pub struct ReferenceData {
     pub opds: Vec<Opd>,
     pub categories: Vec<Category>,
     pub kecamatan: Vec<Kecamatan>,
+    /// The satisfaction survey's nine elements (U1..U9), named and ordered for
+    /// the city's forms; the regulation's own when none are given.
+    #[serde(default = "crate::ikm::default_elements")]
+    pub survey_elements: Vec<crate::ikm::SurveyElement>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,7 +49,17 @@ impl ReferenceData {
         self.kecamatan.iter().find(|k| k.code == code)
     }
 
-    /// Codes are unique and every category routes to a known OPD.
+    /// The survey's elements: the configured ones, or the regulation's.
+    pub fn survey(&self) -> Vec<crate::ikm::SurveyElement> {
+        if self.survey_elements.is_empty() {
+            crate::ikm::default_elements()
+        } else {
+            self.survey_elements.clone()
+        }
+    }
+
+    /// Codes are unique, every category routes to a known OPD, and the survey
+    /// has the national method's nine elements.
     pub fn check(&self) -> Result<(), ReferenceError> {
         fn unique<'a>(
             kind: &str,
@@ -64,6 +78,9 @@ impl ReferenceData {
         unique("opd", self.opds.iter().map(|o| o.code.as_str()))?;
         unique("category", self.categories.iter().map(|c| c.code.as_str()))?;
         unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
+        if !self.survey_elements.is_empty() {
+            crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
+        }
         match self
             .categories
             .iter()

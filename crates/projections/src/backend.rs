@@ -193,4 +193,13 @@ pub(crate) trait Shared: Send + Sync {
     async fn state_list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
 
     async fn state_delete(&self, kind: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Sums of the satisfaction surveys answered in `[from, to)` (see `survey`).
+    async fn ikm(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group: Option<crate::survey::IkmGroupBy>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::survey::IkmRow>, StoreError>;
 }

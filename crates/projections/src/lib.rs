@@ -22,6 +22,7 @@ mod sqlite;
 pub mod state;
 pub mod summary;
 pub mod summary_query;
+pub mod survey;
 pub mod view;
 pub mod watcher;
 
@@ -35,6 +36,7 @@ pub use rebuild::{rebuild, RebuildReport};
 pub use sla_timers::SlaTimers;
 pub use state::IntegrationState;
 pub use summary::ComplaintSummary;
+pub use survey::SurveyResponses;
 pub use view::ComplaintView;
 pub use watcher::{WatchReport, Watcher};
 

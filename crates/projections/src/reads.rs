@@ -117,6 +117,18 @@ impl Reads {
             .await
     }
 
+    /// The satisfaction surveys answered in `[from, to)`, summed per group (one
+    /// row, key '', without a group; none without respondents when grouped).
+    pub async fn ikm(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group: Option<crate::survey::IkmGroupBy>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::survey::IkmRow>, StoreError> {
+        self.backend.ikm(from, to, group, opd).await
+    }
+
     /// How far the projection has read (zeros before its first batch).
     pub async fn progress(&self, projection: &str) -> Result<Progress, StoreError> {
         self.backend.progress(projection).await

@@ -351,6 +351,20 @@ macro_rules! shared_backend {
                         .map_err(sql)
                 }
 
+                async fn ikm(
+                    &self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                    group: Option<$crate::survey::IkmGroupBy>,
+                    opd: Option<&str>,
+                ) -> Result<Vec<$crate::survey::IkmRow>, StoreError> {
+                    $crate::survey::ikm_query::<DB>(from, to, group, opd)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
                 async fn progress(&self, projection: &str) -> Result<Progress, StoreError> {
                     sqlx::QueryBuilder::<DB>::new(
                         "SELECT last_position AS position, events_seen, updated_at \

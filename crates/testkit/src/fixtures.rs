@@ -33,6 +33,7 @@ pub fn services_at(clock: Arc<FixedClock>) -> ComplaintServices {
             default_opd: "DPU".into(),
         }],
         kecamatan: vec![],
+        ..Default::default()
     };
     ComplaintServices::new(clock, Arc::new(reference), Rules::default())
 }

@@ -12,10 +12,10 @@ use aduan_testkit::TestServer;
 use super::*;
 
 /// The LISTEN connections of two processes, whatever the number of
-/// subscribers: each one's live feed, and in the elected one(s) the two
+/// subscribers: each one's live feed, and in the elected one(s) the three
 /// projectors, the webhook election, the webhook workers' wake-ups and the
 /// audit checkpointer's election.
-const LISTENS_OF_TWO_PROCESSES: usize = 7;
+const LISTENS_OF_TWO_PROCESSES: usize = 8;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {

@@ -164,12 +164,20 @@ async fn every_event_of_concurrent_commands_arrives_once(backend: Backend) {
     env.finish().await;
 }
 
-const READ: &str = "query($id: ID!) { complaint(id: $id) { id status version position } }";
+const READ: &str =
+    "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { id status version position } }";
 
 async fn complaint_updated_follows_a_read_without_a_gap(backend: Backend) {
     let env = Env::start(backend).await;
     let id = env.verified().await;
-    let read = env.agent.ok(READ, json!({"id": id})).await["complaint"].clone();
+    // Read your write (the verification), as a client would with the position
+    // its mutation returned: without it the read may race the projector.
+    let verified_at = env.history(&id).await.last().unwrap()["position"].clone();
+    let read = env
+        .agent
+        .ok(READ, json!({"id": id, "min": verified_at}))
+        .await["complaint"]
+        .clone();
     assert_eq!(read["version"], 2, "{read}");
     // A change between the read and the subscription is not missed.
     env.agent

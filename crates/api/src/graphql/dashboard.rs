@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::{Operation, Scope};
@@ -13,6 +13,7 @@ use super::access::guard;
 use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
+use super::ikm::{self, Ikm, IkmGroupBy};
 
 #[derive(SimpleObject)]
 pub struct AgeBucket {
@@ -22,6 +23,7 @@ pub struct AgeBucket {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Dashboard {
     /// The OPD, or null for the whole city.
     pub opd: Option<String>,
@@ -41,11 +43,22 @@ pub struct Dashboard {
     pub resolve_p50_seconds: Option<f64>,
     pub resolve_p90_seconds: Option<f64>,
     pub backlog_by_age: Vec<AgeBucket>,
-    /// 0-100 from the citizens' ratings (1 = 0, 5 = 100).
+    /// 0-100 from the citizens' ratings (1 = 0, 5 = 100). Beside it, `ikm`:
+    /// the national method's index from the nine-element survey.
     pub satisfaction_index: Option<f64>,
     pub ratings: i64,
     /// The position of the last event the summary projection applied.
     pub position: i64,
+}
+
+#[ComplexObject]
+impl Dashboard {
+    /// The satisfaction index by the national method (IKM, PermenPANRB
+    /// 14/2017) of the same OPD, for the surveys answered in `[from, to)`
+    /// (the rating counts the cases created in it).
+    async fn ikm(&self, ctx: &Context<'_>) -> Result<Ikm> {
+        ikm::report(ctx, self.opd.clone(), self.from, self.to, None).await
+    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -132,6 +145,27 @@ impl DashboardQuery {
             ratings: d.ratings,
             position,
         })
+    }
+
+    /// The community satisfaction index by the national method (IKM,
+    /// PermenPANRB 14/2017) of an OPD (or, without `opd`, the city) for the
+    /// surveys answered in `[from, to)`: respondents, each element's NRR, the
+    /// index and its grade, in total and per `groupBy`. Read as `dashboard` is:
+    /// OPD roles see their own OPD only.
+    async fn ikm(
+        &self,
+        ctx: &Context<'_>,
+        opd: Option<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group_by: Option<IkmGroupBy>,
+        min_position: Option<i64>,
+    ) -> Result<Ikm> {
+        let (_, scope) = guard(ctx, Operation::Ikm)?;
+        check_range(from, to)?;
+        let opd = scoped_opd(scope, opd)?;
+        freshness::reach(ctx, &[freshness::SURVEY], min_position).await?;
+        ikm::report(ctx, opd, from, to, group_by).await
     }
 
     /// Cases created in `[from, to)` per day, category, kecamatan or channel.

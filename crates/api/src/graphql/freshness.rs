@@ -15,7 +15,8 @@ use super::error::{gql_error, store_error};
 
 pub const SUMMARY: &str = "complaint_summary";
 pub const TIMERS: &str = "sla_timers";
-pub const ALL: [&str; 2] = [SUMMARY, TIMERS];
+pub const SURVEY: &str = "survey_responses";
+pub const ALL: [&str; 3] = [SUMMARY, TIMERS, SURVEY];
 
 /// Long enough for a projector under load, short enough to hold no request hostage.
 const WAIT: Duration = Duration::from_secs(5);

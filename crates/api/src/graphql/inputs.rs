@@ -263,3 +263,22 @@ targeted_input!(with files AddNoteInput {
     text: s.text,
     visibility: s.visibility.into(),
 }));
+
+/// One element's answer in the satisfaction survey.
+#[derive(InputObject)]
+pub struct SurveyAnswerInput {
+    /// The element's code, U1..U9 (see `surveyElements`).
+    pub element: String,
+    /// 1 (tidak baik) to 4 (sangat baik).
+    pub score: i32,
+}
+
+targeted_input!(AnswerSurveyInput {
+    /// One answer for each of the nine elements, in any order.
+    answers: Vec<SurveyAnswerInput>,
+    /// The code given at submission: lets its holder answer without a token.
+    tracking_code: Option<String>,
+} => |s| domain::Action::AnswerSurvey(domain::AnswerSurvey {
+    answers: s.answers.into_iter().map(|a| (a.element, a.score)).collect(),
+    tracking_code: s.tracking_code,
+}));

@@ -10,6 +10,7 @@ mod depth;
 mod erasure;
 mod error;
 pub mod freshness;
+mod ikm;
 mod inputs;
 pub mod limits;
 mod list;

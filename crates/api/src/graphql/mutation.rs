@@ -268,4 +268,16 @@ impl ComplaintMutation {
     ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
+
+    /// The reporter's answers to the satisfaction survey of the national
+    /// method (IKM, PermenPANRB 14/2017): nine elements, each 1-4, on a closed
+    /// case, once per case (a second answer is INVALID_TRANSITION, also after
+    /// a reopening). By account or with the tracking code.
+    async fn answer_survey(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerSurveyInput,
+    ) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
 }

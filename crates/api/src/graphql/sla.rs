@@ -160,6 +160,40 @@ pub struct SlaPolicy {
     pub at_risk_percent: i32,
     pub auto_close_after: Target,
     pub rules: Vec<Rule>,
+    /// The years the business calendar's holiday list covers (one calendar
+    /// for every version): working-day targets count holidays only there.
+    pub holiday_coverage: HolidayCoverage,
+}
+
+/// Which years the national holiday list (public holidays and cuti bersama,
+/// decreed year by year) covers. In a year it does not cover, holidays count
+/// as working days: deadlines come too early.
+#[derive(SimpleObject, Clone)]
+pub struct HolidayCoverage {
+    /// The years the list names days of.
+    pub years: Vec<i32>,
+    /// The last day of the last year listed.
+    pub covered_until: Option<NaiveDate>,
+    pub covers_current_year: bool,
+    pub covers_next_year: bool,
+    /// What is missing, in words (empty when the current and next year are covered).
+    pub warnings: Vec<String>,
+}
+
+fn coverage(ctx: &Context<'_>, config: &SlaConfig) -> Result<HolidayCoverage> {
+    let now = bus(ctx)?.services().clock.now();
+    let today = config
+        .calendar
+        .local_date(now)
+        .unwrap_or_else(|| now.date_naive());
+    let c = config.calendar.coverage(today);
+    Ok(HolidayCoverage {
+        covers_current_year: c.covers_current_year(today),
+        covers_next_year: c.covers_next_year(today),
+        warnings: c.warnings(today),
+        years: c.years,
+        covered_until: c.covered_until,
+    })
 }
 
 #[derive(SimpleObject)]
@@ -168,7 +202,11 @@ pub struct BusinessCalendar {
     pub utc_offset: String,
     pub working_days: Vec<String>,
     pub working_hours: Vec<String>,
+    /// National public holidays and cuti bersama.
     pub holidays: Vec<NaiveDate>,
+    /// The city's own days off.
+    pub local_holidays: Vec<NaiveDate>,
+    pub coverage: HolidayCoverage,
 }
 
 fn settings<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SlaConfig>> {
@@ -184,7 +222,9 @@ impl SlaQuery {
     /// Every SLA policy version, oldest first.
     async fn sla_policies(&self, ctx: &Context<'_>) -> Result<Vec<SlaPolicy>> {
         guard(ctx, Operation::ReferenceData)?;
-        Ok(settings(ctx)?
+        let config = settings(ctx)?;
+        let covered = coverage(ctx, config)?;
+        Ok(config
             .policies
             .iter()
             .map(|p| SlaPolicy {
@@ -203,6 +243,7 @@ impl SlaQuery {
                         resolve: r.resolve.into(),
                     })
                     .collect(),
+                holiday_coverage: covered.clone(),
             })
             .collect())
     }
@@ -261,8 +302,11 @@ impl SlaQuery {
     /// The working days, hours and holidays SLA clocks count in.
     async fn business_calendar(&self, ctx: &Context<'_>) -> Result<BusinessCalendar> {
         guard(ctx, Operation::ReferenceData)?;
-        let c = &settings(ctx)?.calendar;
+        let config = settings(ctx)?;
+        let c = &config.calendar;
         Ok(BusinessCalendar {
+            coverage: coverage(ctx, config)?,
+            local_holidays: c.local_holidays.clone(),
             timezone: c.timezone.clone(),
             utc_offset: c.utc_offset.clone(),
             working_days: c.working_days.clone(),

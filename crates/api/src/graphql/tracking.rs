@@ -49,6 +49,9 @@ pub struct TrackedComplaint {
     /// Whether the current closure can still be rated (with `rateComplaint` and
     /// the code).
     pub can_rate: bool,
+    /// Whether the satisfaction survey (IKM) can be answered now (with
+    /// `answerSurvey` and the code): the case is closed and not surveyed yet.
+    pub can_answer_survey: bool,
     /// Oldest first.
     pub responses: Vec<PublicResponse>,
     /// The PUBLIC notes, oldest first.
@@ -100,6 +103,7 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
         .collect();
     Some(TrackedComplaint {
         can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
+        can_answer_survey: c.status == Status::Closed && !c.survey_answered,
         id: ID(c.id),
         status: c.status.into(),
         category: c.category,

@@ -220,6 +220,11 @@ impl BusinessCalendar {
         }
     }
 
+    /// The city's UTC offset.
+    pub fn offset(&self) -> FixedOffset {
+        self.offset
+    }
+
     /// The working time of one full working day.
     pub fn working_day_length(&self) -> Duration {
         let minutes: u32 = self.windows.iter().map(|(s, e)| e - s).sum();

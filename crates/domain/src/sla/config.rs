@@ -22,8 +22,15 @@ pub struct CalendarConfig {
     pub working_days: Vec<String>,
     /// "08:00-12:00"
     pub working_hours: Vec<String>,
+    /// National public holidays and joint leave (cuti bersama), as decreed
+    /// year by year; the years they name are the years the calendar covers
+    /// (see `coverage`).
     #[serde(default)]
     pub holidays: Vec<NaiveDate>,
+    /// The city's own days off (regional holidays, local decisions): counted
+    /// like the national ones, but they do not make a year covered.
+    #[serde(default)]
+    pub local_holidays: Vec<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,8 +77,23 @@ impl CalendarConfig {
             offset,
             &days,
             &hours,
-            self.holidays.iter().copied(),
+            self.holidays.iter().chain(&self.local_holidays).copied(),
         )?)
+    }
+
+    /// Which years the national list covers, seen from `today` (local date).
+    pub fn coverage(&self, today: NaiveDate) -> super::Coverage {
+        super::Coverage::of(&self.holidays, today)
+    }
+
+    /// The city's UTC offset, if `utc_offset` is well formed.
+    pub fn offset(&self) -> Option<chrono::FixedOffset> {
+        chrono::FixedOffset::east_opt(parse_offset(&self.utc_offset)?)
+    }
+
+    /// The city's local date at `now`.
+    pub fn local_date(&self, now: chrono::DateTime<chrono::Utc>) -> Option<NaiveDate> {
+        Some(now.with_timezone(&self.offset()?).date_naive())
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod calendar;
 pub mod case;
 pub mod config;
+pub mod coverage;
 pub mod policy;
 pub mod timer;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
 pub use case::CaseSla;
 pub use config::{CalendarConfig, ConfigError, SlaConfig};
+pub use coverage::Coverage;
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
 pub use timer::{state_at, state_since, timers, LegTimer, TimerState};

@@ -62,6 +62,7 @@ pub fn reference() -> ReferenceData {
             category("TRAFFIC_LIGHT", "DISHUB"),
         ],
         kecamatan: vec![kecamatan("MARISO"), kecamatan("TALLO")],
+        ..Default::default()
     }
 }
 
@@ -479,7 +480,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::AutoClosed { occurred_at, .. }
         | ComplaintEvent::NoteAdded { occurred_at, .. }
         | ComplaintEvent::AttachmentAdded { occurred_at, .. }
-        | ComplaintEvent::ReporterDataErased { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::ReporterDataErased { occurred_at, .. }
+        | ComplaintEvent::SurveyAnswered { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }

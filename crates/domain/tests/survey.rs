@@ -1,0 +1,130 @@
+//! The satisfaction survey (IKM): the reporter answers nine elements 1-4 on a
+//! closed case, by account or tracking code, once per case.
+
+mod common;
+
+use aduan_domain::ikm::{SurveyAnswer, CODES};
+use aduan_domain::tracking;
+use aduan_domain::*;
+use common::*;
+
+const CODE: &str = "a-code-the-server-made-for-this-case";
+
+fn answers(score: i32) -> Vec<(String, i32)> {
+    CODES.iter().map(|c| (c.to_string(), score)).collect()
+}
+
+fn answer(score: i32, code: Option<&str>) -> Action {
+    Action::AnswerSurvey(AnswerSurvey {
+        answers: answers(score),
+        tracking_code: code.map(str::to_string),
+    })
+}
+
+fn answered(score: u8) -> ComplaintEvent {
+    ComplaintEvent::SurveyAnswered {
+        answers: CODES
+            .iter()
+            .map(|c| SurveyAnswer {
+                element: c.to_string(),
+                score,
+            })
+            .collect(),
+        occurred_at: now(),
+    }
+}
+
+fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
+    if let ComplaintEvent::Submitted {
+        tracking_code_hash, ..
+    } = &mut events[0]
+    {
+        *tracking_code_hash = Some(tracking::hash(CODE));
+    }
+    events
+}
+
+#[test]
+fn the_reporter_answers_a_closed_case() {
+    given(closed_case())
+        .when(cmd(citizen(), answer(4, None)))
+        .then_expect_events(vec![answered(4)]);
+}
+
+#[test]
+fn the_holder_of_the_tracking_code_answers_without_an_account() {
+    given(with_code(closed_case()))
+        .when(cmd(Actor::public(), answer(3, Some(CODE))))
+        .then_expect_events(vec![answered(3)]);
+}
+
+#[test]
+fn anyone_else_is_refused() {
+    let verb = "answer the satisfaction survey of";
+    for actor in [other_citizen(), agent(), supervisor(), analyst()] {
+        given(closed_case())
+            .when(cmd(actor.clone(), answer(4, None)))
+            .then_expect_error(denied(&actor, verb));
+    }
+    given(with_code(closed_case()))
+        .when(cmd(Actor::public(), answer(4, Some("another-code"))))
+        .then_expect_error(denied(&Actor::public(), verb));
+    given(closed_case())
+        .when(cmd(opd_admin("DPU"), answer(4, None)))
+        .then_expect_error(denied_at(&opd_admin("DPU"), verb, "DPU"));
+}
+
+#[test]
+fn only_a_closed_case_is_surveyed() {
+    for (history, status) in [
+        (assigned_case(), Status::Assigned),
+        (reopened_case(), Status::Assigned),
+    ] {
+        given(history)
+            .when(cmd(citizen(), answer(4, None)))
+            .then_expect_error(ComplaintError::InvalidTransition {
+                action: "answer the satisfaction survey of".into(),
+                status,
+            });
+    }
+}
+
+#[test]
+fn a_case_is_surveyed_once_even_after_reopening_and_closing_again() {
+    let again = "the survey of this case has already been answered";
+    given(and(closed_case(), [answered(4)]))
+        .when(cmd(citizen(), answer(2, None)))
+        .then_expect_error(ComplaintError::RuleViolated(again.into()));
+    given(and(
+        closed_case(),
+        [answered(4), reopened(), closed(Resolution::Resolved)],
+    ))
+    .when(cmd(citizen(), answer(2, None)))
+    .then_expect_error(ComplaintError::RuleViolated(again.into()));
+}
+
+#[test]
+fn out_of_range_or_incomplete_answers_are_invalid_input() {
+    for score in [0, 5, -1] {
+        given(closed_case())
+            .when(cmd(citizen(), answer(score, None)))
+            .then_expect_error(ComplaintError::invalid(
+                "answers",
+                "U1: the score must be between 1 and 4",
+            ));
+    }
+    let mut eight = answers(3);
+    eight.remove(4);
+    given(closed_case())
+        .when(cmd(
+            citizen(),
+            Action::AnswerSurvey(AnswerSurvey {
+                answers: eight,
+                tracking_code: None,
+            }),
+        ))
+        .then_expect_error(ComplaintError::invalid(
+            "answers",
+            "every element is answered; missing U5",
+        ));
+}
