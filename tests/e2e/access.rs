@@ -460,6 +460,16 @@ impl World {
                 &client.query("{ webhookEndpoints { id } }", json!({})).await,
                 &what,
             ),
+            Operation::AuditProofs => done(
+                &client
+                    .query(
+                        "query($id: ID!) { auditCheckpoints { treeSize } \
+                         auditProof(complaintId: $id) { complaintId } }",
+                        json!({"id": a}),
+                    )
+                    .await,
+                &what,
+            ),
             Operation::ReferenceData => done(
                 &client
                     .query(
@@ -717,6 +727,13 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                     }
                     _ if op == Operation::EraseReporterData => {
                         probe_erasure(&cast, role, who).await
+                    }
+                    _ if op == Operation::SignAuditCheckpoint => {
+                        let body = cast
+                            .get(role, who)
+                            .query("mutation { signAuditCheckpoint { treeSize } }", json!({}))
+                            .await;
+                        done(&body, &format!("{op:?} as {role} ({who:?})"))
                     }
                     aduan_domain::access::Kind::Mutation => {
                         probe_mutation(&cast, op, role, who).await

@@ -4,8 +4,6 @@
 //! database, while dashboards, statistics and SLA timers read exactly as before,
 //! the stored events rows are unchanged, and another reporter keeps theirs.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use aduan_testkit::{GraphqlClient, TestServer, TestStore};
@@ -37,27 +35,6 @@ const DASHBOARD: &str = "query($from: DateTime!, $to: DateTime!) { \
     byKecamatan: cityStats(from: $from, to: $to, groupBy: KECAMATAN) { key submitted open closed rejected } \
     byChannel: cityStats(from: $from, to: $to, groupBy: CHANNEL) { key submitted open closed rejected } \
     slaTimers(first: 50) { complaintId leg state startedAt deadline stoppedAt targetSeconds } }";
-
-/// Waits until both projections have applied every stored event.
-async fn caught_up(store: &TestStore, supervisor: &GraphqlClient) {
-    store.settle().await;
-    let total = store.scalar("SELECT count(*) FROM events").await;
-    for _ in 0..400 {
-        let data = supervisor
-            .ok("{ projections { eventsApplied } }", json!({}))
-            .await;
-        if data["projections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["eventsApplied"] == total)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("projections did not reach {total} events");
-}
 
 /// The stored events rows, as the database holds them.
 async fn rows(store: &TestStore) -> Vec<String> {
@@ -141,6 +118,12 @@ async fn an_erased_reporter_reads_as_erased_and_statistics_do_not_move(backend: 
     let before_rows = rows(&env.store).await;
     assert_eq!(personal(&before_rows.join("\n")), Vec::<&str>::new());
     let before = figures(&env.supervisor).await;
+    const SIGN: &str = "mutation { signAuditCheckpoint { treeSize } }";
+    let signed = env.supervisor.ok(SIGN, json!({})).await;
+    assert_eq!(
+        signed["signAuditCheckpoint"]["treeSize"],
+        json!(before_rows.len())
+    );
     let case = env.supervisor.ok(CASE, json!({"id": id})).await["complaint"].clone();
     assert_eq!(case["reporter"]["name"], json!(NAME));
     assert_eq!(case["title"], json!(TITLE));
@@ -202,6 +185,10 @@ async fn an_erased_reporter_reads_as_erased_and_statistics_do_not_move(backend: 
     assert_eq!(after_rows[..before_rows.len()], before_rows[..]);
     assert_eq!(after_rows.len(), before_rows.len() + 1);
     assert!(after_rows.last().unwrap().contains("ReporterDataErased"));
+    // So the chain, and the checkpoint signed before the erasure, still verify.
+    env.supervisor.ok(SIGN, json!({})).await;
+    let (ok, said, err) = try_cli(&["audit", "verify"], &env.store.url).await;
+    assert!(ok && said.contains("intact"), "{said}{err}");
     let history = env.history(&id).await;
     assert_eq!(history.last().unwrap()["type"], json!("ReporterDataErased"));
     assert_eq!(history.last().unwrap()["actor"], json!("spv-1"));

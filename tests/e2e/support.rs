@@ -248,6 +248,27 @@ pub fn timestamp(value: &Value) -> chrono::DateTime<chrono::Utc> {
         .into()
 }
 
+/// Waits until every projection has applied every stored event.
+pub async fn caught_up(store: &TestStore, supervisor: &GraphqlClient) {
+    store.settle().await;
+    let total = store.scalar("SELECT count(*) FROM events").await;
+    for _ in 0..400 {
+        let data = supervisor
+            .ok("{ projections { eventsApplied } }", json!({}))
+            .await;
+        if data["projections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["eventsApplied"] == total)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("projections did not reach {total} events");
+}
+
 /// Runs an `aduan` subcommand against a database; returns its standard output.
 pub async fn run_cli(args: &[&str], database_url: &str) -> String {
     let (ok, stdout, stderr) = try_cli(args, database_url).await;

@@ -1,11 +1,9 @@
 //! Moving a city from SQLite to PostgreSQL with `aduan export` / `aduan import`:
 //! every history, complaint and dashboard reads the same on the other side.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
-use aduan_testkit::{GraphqlClient, TestServer, TestStore};
+use aduan_testkit::{TestServer, TestStore};
 
 use crate::support::*;
 
@@ -13,27 +11,6 @@ use crate::support::*;
 async fn cli(args: &[&str], database_url: &str) -> (bool, String) {
     let (ok, stdout, stderr) = try_cli(args, database_url).await;
     (ok, stdout + &stderr)
-}
-
-/// Waits until both projections have applied every stored event.
-async fn caught_up(store: &TestStore, supervisor: &GraphqlClient) {
-    store.settle().await;
-    let total = store.scalar("SELECT count(*) FROM events").await;
-    for _ in 0..400 {
-        let data = supervisor
-            .ok("{ projections { eventsApplied } }", json!({}))
-            .await;
-        if data["projections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["eventsApplied"] == total)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("projections did not reach {total} events");
 }
 
 /// JSON equality, with floats equal to 9 significant digits (PostgreSQL's
