@@ -108,14 +108,16 @@ pub async fn erase_reporter(
 }
 
 /// Rows still holding personal data in plain text (version 1), oldest first.
+/// Only unsealed rows can (rows written since the chain are sealed, and at
+/// version 2), so the partial index of unsealed rows keeps this short at start.
 const PLAIN_PERSONAL: &str = "SELECT aggregate_id, sequence, position, event_type, \
-     event_version, payload, metadata, recorded_at FROM events \
-     WHERE event_version = '1' \
+     event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
+     WHERE hash IS NULL AND event_version = '1' \
        AND event_type IN ('Submitted', 'InfoProvided', 'Rated', 'Reopened', 'AttachmentAdded') \
      ORDER BY position LIMIT $1";
 
-const SEAL_ROW: &str =
-    "UPDATE events SET payload = $1, event_version = $2 WHERE position = $3 AND event_version = '1'";
+const SEAL_ROW: &str = "UPDATE events SET payload = $1, event_version = $2 \
+     WHERE position = $3 AND event_version = '1' AND hash IS NULL";
 
 /// Rows sealed per transaction.
 const LEGACY_BATCH: i64 = 500;

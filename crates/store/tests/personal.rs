@@ -449,6 +449,14 @@ async fn an_event_stored_before_sealing_is_upcast_sealed_in_place_and_erasable(b
     // The start-up pass seals the row in place; it reads the same.
     assert_eq!(seal_legacy_personal_data(log.as_ref()).await.unwrap(), 2);
     assert_eq!(seal_legacy_personal_data(log.as_ref()).await.unwrap(), 0);
+    // Then, as at start, the rows join the audit chain (after which neither
+    // pass may touch them).
+    assert_eq!(
+        aduan_store::audit::seal_unsealed(log.as_ref())
+            .await
+            .unwrap(),
+        2
+    );
     let stored = raw(&store).await.join("\n");
     assert!(
         !stored.contains(NAME) && !stored.contains("Rumah saya"),
