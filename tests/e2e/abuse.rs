@@ -11,7 +11,9 @@ async fn a_citizen_flooding_submissions_is_slowed_down_and_nothing_is_appended(b
     let env = Env::start_with(
         backend,
         &[
-            ("ADUAN_SUBMIT_RATE_PER_MINUTE", "60"),
+            // One token per 10 s: the three submissions below spend the
+            // burst even on a loaded machine, before a token comes back.
+            ("ADUAN_SUBMIT_RATE_PER_MINUTE", "6"),
             ("ADUAN_SUBMIT_BURST", "3"),
         ],
     )
@@ -32,7 +34,7 @@ async fn a_citizen_flooding_submissions_is_slowed_down_and_nothing_is_appended(b
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
     let body: Value = flood.json().await.unwrap();
     assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
     assert_eq!(
