@@ -524,13 +524,14 @@ fn client_key(
 /// a GraphQL-shaped error with a code, like every other refusal.
 async fn coded_rejections(response: Response) -> Response {
     let status = response.status();
-    let json = response
+    // JSON bodies are GraphQL's or already coded; XML ones are Open311's errors.
+    let coded = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
+        .is_some_and(|v| v.contains("json") || v.contains("xml"));
     let (code, message) = match status {
-        _ if json || !status.is_client_error() => return response,
+        _ if coded || !status.is_client_error() => return response,
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => return response,
         StatusCode::PAYLOAD_TOO_LARGE => (
             "BODY_TOO_LARGE",

@@ -212,9 +212,7 @@ impl Operation {
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
             | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey
-            | ManageOpen311Clients => {
-                Kind::Mutation
-            }
+            | ManageOpen311Clients => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }

@@ -71,8 +71,11 @@ impl Reads {
     /// Several complaints' rows and folded cases (without personal data), by
     /// id, in the order of `ids`; ids not projected are left out.
     pub async fn many(&self, ids: &[String]) -> Result<Vec<(SummaryRow, Case)>, StoreError> {
-        let order: std::collections::HashMap<&str, usize> =
-            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let order: std::collections::HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
         let mut found = self.backend.many(ids).await?;
         found.sort_by_key(|(row, _)| order.get(row.complaint_id.as_str()).copied());
         Ok(found)

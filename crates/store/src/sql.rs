@@ -113,7 +113,9 @@ pub(crate) async fn recorded_between(
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut text = RECORDED_BETWEEN.to_string();
     if !event_types.is_empty() {
-        let binds: Vec<String> = (0..event_types.len()).map(|i| format!("${}", i + 4)).collect();
+        let binds: Vec<String> = (0..event_types.len())
+            .map(|i| format!("${}", i + 4))
+            .collect();
         text.push_str(&format!(" AND event_type IN ({})", binds.join(", ")));
     }
     text.push_str(" ORDER BY recorded_at, position LIMIT $3");
@@ -128,7 +130,8 @@ pub(crate) async fn recorded_between(
         }
         Db::Sqlite(pool) => {
             // SQLite keeps `recorded_at` as text in its default's format.
-            let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            let at =
+                |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
             let mut q = sqlx::query(&text)
                 .bind(at(range.0))
                 .bind(at(range.1))

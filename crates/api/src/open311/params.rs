@@ -136,7 +136,11 @@ mod tests {
         assert!(garbage.window(now, 90).is_err());
         let unencoded = Params::parse(b"start_date=2026-01-01T00:00:00+08:00");
         assert_eq!(
-            unencoded.instant("start_date").unwrap().unwrap().to_rfc3339(),
+            unencoded
+                .instant("start_date")
+                .unwrap()
+                .unwrap()
+                .to_rfc3339(),
             "2025-12-31T16:00:00+00:00"
         );
     }

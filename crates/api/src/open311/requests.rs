@@ -103,10 +103,12 @@ pub fn definition(o: &Open311, code: &str) -> Result<Body, Refusal> {
 /// unless the client gave only an address.
 pub fn public_record(case: &Case, reference: &ReferenceData) -> Record {
     let service_name = reference.category(&case.category).map(|c| c.name.clone());
-    let agency = case
-        .opd
-        .as_deref()
-        .map(|code| reference.opd(code).map_or(code, |o| o.name.as_str()).to_string());
+    let agency = case.opd.as_deref().map(|code| {
+        reference
+            .opd(code)
+            .map_or(code, |o| o.name.as_str())
+            .to_string()
+    });
     let (lat, long) = match (case.location.latitude, case.location.longitude) {
         (lat, long) if lat == 0.0 && long == 0.0 => (Field::Null, Field::Null),
         (lat, long) => (Field::Number(lat), Field::Number(long)),
@@ -148,8 +150,8 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
         let (start, end) = p.window(now, DEFAULT_DAYS)?;
         let mut statuses = Vec::new();
         for s in p.list("status") {
-            let group = statuses_of(&s)
-                .ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
+            let group =
+                statuses_of(&s).ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
             statuses.extend(group.iter().map(|s| s.as_str().to_string()));
         }
         let filter = SummaryFilter {
@@ -328,7 +330,8 @@ fn submission(
         phone: p.get("phone").map(str::to_string),
         email: p.get("email").map(str::to_string),
     };
-    let has_reporter = reporter.name.is_some() || reporter.phone.is_some() || reporter.email.is_some();
+    let has_reporter =
+        reporter.name.is_some() || reporter.phone.is_some() || reporter.email.is_some();
     Ok(Submit {
         complaint_id,
         channel: Channel::Open311,
@@ -339,7 +342,7 @@ fn submission(
         location,
         reporter: has_reporter.then_some(reporter),
         anonymous: false,
-        attachments: p.list("media_url"),
+        attachments: p.get("media_url").map(str::to_string).into_iter().collect(),
         external_ref: Some(client.external_ref()),
         tracking_code_hash: code.map(tracking::hash),
     })

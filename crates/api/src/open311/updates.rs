@@ -61,10 +61,7 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
             let description = describe(&e.event, reference, own.contains(&e.aggregate_id));
             Some(
                 Record::default()
-                    .with(
-                        "update_id",
-                        format!("{}-{}", e.aggregate_id, e.sequence),
-                    )
+                    .with("update_id", format!("{}-{}", e.aggregate_id, e.sequence))
                     .with("service_request_id", e.aggregate_id.as_str())
                     .with("status", status)
                     .with("updated_datetime", at(e.event.occurred_at()))
@@ -74,14 +71,23 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
             )
         })
         .collect();
-    Ok(wire::list("service_request_updates", "request_update", records))
+    Ok(wire::list(
+        "service_request_updates",
+        "request_update",
+        records,
+    ))
 }
 
 /// What an update says. Staff's words to the reporter (responses, questions)
 /// go to the client that filed the case; everyone else reads a fixed text.
 fn describe(event: &ComplaintEvent, reference: &ReferenceData, own: bool) -> String {
     use ComplaintEvent as E;
-    let opd = |code: &str| reference.opd(code).map_or(code, |o| o.name.as_str()).to_string();
+    let opd = |code: &str| {
+        reference
+            .opd(code)
+            .map_or(code, |o| o.name.as_str())
+            .to_string()
+    };
     match event {
         E::Verified { .. } => "Verified by the Command Center.".into(),
         E::Rejected { reason, .. } => format!(

@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn suffixes_choose_the_format() {
-        assert_eq!(Format::split("services.xml"), Some(("services", Format::Xml)));
+        assert_eq!(
+            Format::split("services.xml"),
+            Some(("services", Format::Xml))
+        );
         assert_eq!(
             Format::split("requests.json"),
             Some(("requests", Format::Json))
