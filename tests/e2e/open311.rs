@@ -98,26 +98,22 @@ fn xml_records(text: &str, root: &str) -> Vec<HashMap<String, String>> {
                 }
                 path.pop();
             }
-            Event::Text(t) => {
-                if path.len() >= 3 {
-                    let value = t.decode().unwrap();
-                    let value = quick_xml::escape::unescape(&value).unwrap().into_owned();
-                    current.entry(path[2].clone()).or_default().push_str(&value);
-                }
+            Event::Text(t) if path.len() >= 3 => {
+                let value = t.decode().unwrap();
+                let value = quick_xml::escape::unescape(&value).unwrap().into_owned();
+                current.entry(path[2].clone()).or_default().push_str(&value);
             }
-            Event::GeneralRef(r) => {
-                if path.len() >= 3 {
-                    let name = String::from_utf8(r.to_vec()).unwrap();
-                    let c = match name.as_str() {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        other => panic!("unexpected entity {other}"),
-                    };
-                    current.entry(path[2].clone()).or_default().push_str(c);
-                }
+            Event::GeneralRef(r) if path.len() >= 3 => {
+                let name = String::from_utf8(r.to_vec()).unwrap();
+                let c = match name.as_str() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    other => panic!("unexpected entity {other}"),
+                };
+                current.entry(path[2].clone()).or_default().push_str(c);
             }
             Event::Eof => break,
             _ => {}
@@ -143,7 +139,7 @@ async fn issue_key(env: &Env, name: &str) -> (String, String) {
 
 /// A pothole report as FixMyStreet sends it; the reporter's words include
 /// every character XML must escape.
-fn pothole<'a>(key: &'a str) -> Vec<(&'a str, &'a str)> {
+fn pothole(key: &str) -> Vec<(&str, &str)> {
     vec![
         ("api_key", key),
         ("jurisdiction_id", "makassar.go.id"),
