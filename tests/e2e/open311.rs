@@ -498,6 +498,14 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
         ))
         .await;
     assert_eq!(stored, 0, "the key is stored in clear");
+    let metrics = env.server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("aduan_command_duration_seconds_count")
+                && l.contains("operation=\"open311Submit\"")),
+        "{metrics}"
+    );
     env.finish().await;
 }
 

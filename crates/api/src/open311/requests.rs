@@ -243,7 +243,7 @@ pub async fn create(o: &Open311, headers: &HeaderMap, body: &[u8]) -> Result<Bod
     let started = std::time::Instant::now();
     let executed = o.bus.execute(request).await;
     crate::metrics::record_command(
-        "open311CreateRequest",
+        crate::metrics::OPEN311_SUBMIT,
         executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
         started.elapsed(),
         executed.as_ref().ok().map(|x| u64::from(x.round_trips)),
