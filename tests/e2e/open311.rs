@@ -498,6 +498,14 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
         ))
         .await;
     assert_eq!(stored, 0, "the key is stored in clear");
+    // The server's body limit holds here too: 413 before the form is read.
+    let before = events(&env).await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let mut form = pothole(&key);
+    form.retain(|(k, _)| *k != "description");
+    form.push(("description", &huge));
+    assert_eq!(o.post("requests.json", &form, None).await.status, 413);
+    assert_eq!(events(&env).await, before);
     let metrics = env.server.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics
