@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use aduan_domain::open311::{self, answer_lines, request_status, statuses_of};
+use aduan_domain::open311::{answer_lines, request_status, statuses_of};
 use aduan_domain::validate::MAX_TEXT;
 use aduan_domain::{
     tracking, Action, Case, Category, Channel, Command, Location, ReferenceData, Reporter, Submit,
@@ -392,9 +392,6 @@ fn title(description: &str, service: &str) -> String {
     let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
     format!("{}…", cut.trim_end())
 }
-
-/// The event types that are updates, for the log's read (`updates`).
-pub const UPDATE_TYPES: [&str; 11] = open311::UPDATE_EVENT_TYPES;
 
 #[cfg(test)]
 mod tests {

@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
-use aduan_domain::open311::update_status;
+use aduan_domain::open311::{update_status, UPDATE_EVENT_TYPES};
 use aduan_domain::{ComplaintEvent, ReferenceData};
 
 use super::params::Params;
-use super::requests::{at, MAX_REQUESTS, UPDATE_TYPES};
+use super::requests::{at, MAX_REQUESTS};
 use super::wire::{self, Body, Field, Record};
 use super::{Open311, Refusal};
 
@@ -32,7 +32,7 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
     let events = o
         .bus
         .log()
-        .recorded_between(start, end, &UPDATE_TYPES, MAX_REQUESTS)
+        .recorded_between(start, end, &UPDATE_EVENT_TYPES, MAX_REQUESTS)
         .await?;
     let own: HashSet<String> = match &client {
         Some(client) => {
