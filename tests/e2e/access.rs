@@ -460,6 +460,10 @@ impl World {
                 &client.query("{ webhookEndpoints { id } }", json!({})).await,
                 &what,
             ),
+            Operation::Open311Clients => done(
+                &client.query("{ open311Clients { id name } }", json!({})).await,
+                &what,
+            ),
             Operation::AuditProofs => done(
                 &client
                     .query(
@@ -673,6 +677,28 @@ async fn probe_webhooks(client: &GraphqlClient, role: Role, who: Who) -> bool {
     done(&removed, &what)
 }
 
+/// Issues an Open311 key and, when that is allowed, revokes it again.
+async fn probe_open311(client: &GraphqlClient, role: Role, who: Who) -> bool {
+    let what = format!("ManageOpen311Clients as {role} ({who:?})");
+    let body = client
+        .query(
+            "mutation { issueOpen311Key(name: \"probe\") { client { id } apiKey } }",
+            json!({}),
+        )
+        .await;
+    if !done(&body, &what) {
+        return false;
+    }
+    let id = &body["data"]["issueOpen311Key"]["client"]["id"];
+    let revoked = client
+        .query(
+            "mutation($id: ID!) { revokeOpen311Key(id: $id) { revokedAt } }",
+            json!({"id": id}),
+        )
+        .await;
+    done(&revoked, &what)
+}
+
 /// Erases the reporter of a fresh case (taken by phone, so the case's own
 /// reference names them): one event on the case when allowed, none otherwise.
 async fn probe_erasure(cast: &Cast, role: Role, who: Who) -> bool {
@@ -724,6 +750,9 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                 seen[i] = match op.kind() {
                     _ if op == Operation::ManageWebhooks => {
                         probe_webhooks(cast.get(role, who), role, who).await
+                    }
+                    _ if op == Operation::ManageOpen311Clients => {
+                        probe_open311(cast.get(role, who), role, who).await
                     }
                     _ if op == Operation::EraseReporterData => {
                         probe_erasure(&cast, role, who).await

@@ -24,6 +24,7 @@ mod metrics;
 mod national;
 mod node;
 mod notes;
+mod open311;
 mod ops;
 mod outage;
 mod persisted;

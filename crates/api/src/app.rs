@@ -55,6 +55,8 @@ pub struct AppState {
     pub audit: Arc<crate::audit::Audit>,
     /// The SLA settings, whose holiday coverage `/readyz` and `/metrics` report.
     pub sla: Arc<aduan_domain::sla::SlaConfig>,
+    /// The Open311 GeoReport v2 endpoints' clients, reads and commands.
+    pub open311: Arc<crate::open311::Open311>,
 }
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -87,6 +89,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let attachments = attachments(cli, args, log.as_ref()).await?;
     tracing::info!(objects = %attachments.objects().describe(), "keeping attachments");
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
+    let open311 = crate::open311::Open311::new(bus.clone(), tracking.clone());
     let bridge = crate::national::Bridge::new(&args.national, &bus, &bus.services().reference)?;
     let live = LiveFeed::new(bus.log().clone());
     let mut followers = graphql::freshness::ALL.to_vec();
@@ -122,6 +125,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
                 webhooks: webhooks.clone(),
                 attachments: attachments.clone(),
                 audit: audit.clone(),
+                open311_clients: open311.clients.clone(),
             },
         ),
         bus,
@@ -141,6 +145,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         attachments: attachments.clone(),
         audit: audit.clone(),
         sla: Arc::new(sla.clone()),
+        open311,
     };
     let (summary, timers) = settings::projections(&sla)?;
     let summary = Projector::new(state.bus.log().clone(), summary);
@@ -338,6 +343,7 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/aduan-audit-key",
             get(crate::audit::well_known_key),
         )
+        .merge(crate::open311::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -518,13 +524,14 @@ fn client_key(
 /// a GraphQL-shaped error with a code, like every other refusal.
 async fn coded_rejections(response: Response) -> Response {
     let status = response.status();
-    let json = response
+    // JSON bodies are GraphQL's or already coded; XML ones are Open311's errors.
+    let coded = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
+        .is_some_and(|v| v.contains("json") || v.contains("xml"));
     let (code, message) = match status {
-        _ if json || !status.is_client_error() => return response,
+        _ if coded || !status.is_client_error() => return response,
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => return response,
         StatusCode::PAYLOAD_TOO_LARGE => (
             "BODY_TOO_LARGE",

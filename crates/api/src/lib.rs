@@ -14,6 +14,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
 pub mod national;
+pub mod open311;
 pub mod rate_limit;
 pub mod seed;
 pub mod settings;

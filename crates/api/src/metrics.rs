@@ -195,8 +195,11 @@ fn known_fields() -> &'static HashSet<String> {
     })
 }
 
+/// The `operation` label of Open311's `POST requests` (not a GraphQL field).
+pub const OPEN311_SUBMIT: &str = "open311Submit";
+
 fn known_or_other(field: &str) -> &str {
-    if known_fields().contains(field) {
+    if field == OPEN311_SUBMIT || known_fields().contains(field) {
         field
     } else {
         "other"

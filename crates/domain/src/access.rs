@@ -100,10 +100,14 @@ pub enum Operation {
     /// The satisfaction index (IKM) by the national method.
     Ikm,
     AnswerSurvey,
+    /// The Open311 clients (never their keys).
+    Open311Clients,
+    /// Issuing and revoking Open311 clients' API keys.
+    ManageOpen311Clients,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 42] = [
+    pub const ALL: [Operation; 44] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -114,6 +118,7 @@ impl Operation {
         Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
+        Operation::Open311Clients,
         Operation::NationalSync,
         Operation::Me,
         Operation::ReferenceData,
@@ -139,6 +144,7 @@ impl Operation {
         Operation::AddAttachment,
         Operation::AnswerSurvey,
         Operation::ManageWebhooks,
+        Operation::ManageOpen311Clients,
         Operation::EraseReporterData,
         Operation::ComplaintEvents,
         Operation::ComplaintUpdated,
@@ -194,6 +200,8 @@ impl Operation {
             EraseReporterData => "eraseReporterData",
             Ikm => "ikm",
             AnswerSurvey => "answerSurvey",
+            Open311Clients => "open311Clients",
+            ManageOpen311Clients => "issueOpen311Key, revokeOpen311Key",
         }
     }
 
@@ -203,9 +211,8 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey => {
-                Kind::Mutation
-            }
+            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey
+            | ManageOpen311Clients => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -300,6 +307,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         // auditors may look (the signing secret is never shown again).
         Webhooks => [No, No, No, A, No, No, A, No, No],
         ManageWebhooks => [No, No, No, A, No, No, No, No, No],
+        // Who may file cases as an integration is decided as webhooks are.
+        Open311Clients => [No, No, No, A, No, No, A, No, No],
+        ManageOpen311Clients => [No, No, No, A, No, No, No, No, No],
         AuditProofs => [No, No, No, A, No, No, A, No, No],
         SignAuditCheckpoint => [No, No, No, A, No, No, A, No, A],
         // The city's decision on a citizen's request; recorded as an event.

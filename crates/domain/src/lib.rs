@@ -11,6 +11,7 @@ pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod ikm;
+pub mod open311;
 pub mod reference;
 pub mod rules;
 pub mod sla;

@@ -12,6 +12,10 @@ pub struct Category {
     pub code: String,
     pub name: String,
     pub default_opd: String,
+    /// What Open311 clients ask the reporter besides the description (the
+    /// service definition's attributes, `open311`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<crate::open311::ServiceAttribute>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +84,9 @@ impl ReferenceData {
         unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
         if !self.survey_elements.is_empty() {
             crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
+        }
+        for c in &self.categories {
+            crate::open311::check_definitions(&c.code, &c.attributes).map_err(ReferenceError)?;
         }
         match self
             .categories

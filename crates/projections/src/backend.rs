@@ -145,6 +145,8 @@ pub(crate) trait Shared: Send + Sync {
 
     async fn one(&self, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError>;
 
+    async fn many(&self, ids: &[String]) -> Result<Vec<(SummaryRow, Case)>, StoreError>;
+
     async fn timers(
         &self,
         filter: &TimerFilter,

@@ -68,6 +68,19 @@ impl Reads {
         self.backend.one(id).await
     }
 
+    /// Several complaints' rows and folded cases (without personal data), by
+    /// id, in the order of `ids`; ids not projected are left out.
+    pub async fn many(&self, ids: &[String]) -> Result<Vec<(SummaryRow, Case)>, StoreError> {
+        let order: std::collections::HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let mut found = self.backend.many(ids).await?;
+        found.sort_by_key(|(row, _)| order.get(row.complaint_id.as_str()).copied());
+        Ok(found)
+    }
+
     /// SLA clocks matching `filter`, with states as of `now`.
     pub async fn timers(
         &self,

@@ -27,7 +27,7 @@ macro_rules! shared_backend {
             use $crate::sla_query::{timers_query, TimerFilter, TimerRow};
             use $crate::sla_sweep::{update_query, SweepReport};
             use $crate::summary_query::{
-                count_query, one_query, page_query, swept_page_query, Keyset, Progress,
+                count_query, many_query, one_query, page_query, swept_page_query, Keyset, Progress,
                 SummaryFilter, SummaryRow,
             };
 
@@ -132,6 +132,28 @@ macro_rules! shared_backend {
                     })
                     .transpose()
                     .map_err(sql)
+                }
+
+                async fn many(
+                    &self,
+                    ids: &[String],
+                ) -> Result<Vec<(SummaryRow, Case)>, StoreError> {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let rows = many_query::<DB>(ids)
+                        .build()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)?;
+                    rows.iter()
+                        .map(|row| {
+                            let summary = SummaryRow::from_row(row)?;
+                            let Json(case) = row.try_get::<Json<Case>, _>("state")?;
+                            Ok((summary, case))
+                        })
+                        .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map_err(sql)
                 }
 
                 async fn timers(

@@ -376,6 +376,17 @@ where
     q
 }
 
+/// Several complaints' rows and folded cases, by id (in no particular order).
+pub fn many_query<'a, DB: Database>(ids: &[String]) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}, state FROM complaint_summary"));
+    q.push(" WHERE 1 = 1");
+    push_in(&mut q, "complaint_id", ids);
+    q
+}
+
 /// Splits a page fetched with one extra row into the page and "more follow".
 pub fn split_page(mut rows: Vec<SummaryRow>, first: i64) -> (Vec<SummaryRow>, bool) {
     let more = rows.len() as i64 > first;

@@ -106,6 +106,27 @@ pub trait EventLog: Send + Sync {
     /// tables each reads without an index: the scan test runs it over a large log.
     async fn command_path_plans(&self) -> Result<Vec<(String, StatementPlan)>, StoreError>;
 
+    /// Up to `limit` events of `event_types` (all when empty) recorded in
+    /// `[from, to)`, oldest first: for readers by time (Open311 updates), through
+    /// an index on `recorded_at`.
+    async fn recorded_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        event_types: &[&str],
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        sql::recorded_between(
+            &self.db(),
+            self.personal(),
+            self.upcasters(),
+            (from, to),
+            event_types,
+            limit,
+        )
+        .await
+    }
+
     /// Where a client command id was applied: the complaint and the sequence of
     /// the command's last event.
     async fn command_record(&self, command_id: &str) -> Result<Option<CommandRecord>, StoreError> {

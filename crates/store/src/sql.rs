@@ -32,6 +32,13 @@ const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, eve
      payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
+/// Events of some types recorded in `[$1, $2)`, oldest first, through the
+/// `events_recorded_at` index (ordered by it, not by position: see DESIGN.md's
+/// trap about `ORDER BY position LIMIT` plans).
+const RECORDED_BETWEEN: &str = "SELECT aggregate_id, sequence, position, event_type, \
+     event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
+     WHERE recorded_at >= $1 AND recorded_at < $2";
+
 const EXPORT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE position > $1 ORDER BY position LIMIT $2";
@@ -94,6 +101,49 @@ pub(crate) async fn load_one(
     });
     let events = codec::decode_all(row.into_iter().collect(), personal, upcasters).await?;
     Ok(events.into_iter().next())
+}
+
+pub(crate) async fn recorded_between(
+    db: &Db,
+    personal: &Personal,
+    upcasters: &[Box<dyn EventUpcaster>],
+    range: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    event_types: &[&str],
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut text = RECORDED_BETWEEN.to_string();
+    if !event_types.is_empty() {
+        let binds: Vec<String> = (0..event_types.len())
+            .map(|i| format!("${}", i + 4))
+            .collect();
+        text.push_str(&format!(" AND event_type IN ({})", binds.join(", ")));
+    }
+    text.push_str(" ORDER BY recorded_at, position LIMIT $3");
+    let rows = match db {
+        Db::Postgres(pool) => {
+            let mut q = sqlx::query(&text).bind(range.0).bind(range.1).bind(limit);
+            for t in event_types {
+                q = q.bind(*t);
+            }
+            let rows = q.fetch_all(pool).await.map_err(StoreError::from_sqlx)?;
+            rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?
+        }
+        Db::Sqlite(pool) => {
+            // SQLite keeps `recorded_at` as text in its default's format.
+            let at =
+                |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            let mut q = sqlx::query(&text)
+                .bind(at(range.0))
+                .bind(at(range.1))
+                .bind(limit);
+            for t in event_types {
+                q = q.bind(*t);
+            }
+            let rows = q.fetch_all(pool).await.map_err(StoreError::from_sqlx)?;
+            rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    codec::decode_all(rows, personal, upcasters).await
 }
 
 pub(crate) async fn command_record(

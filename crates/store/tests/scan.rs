@@ -6,6 +6,7 @@ use aduan_store::{PgEventLog, PgOptions, SqliteEventLog, StatementPlan};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
 on_both_stores!(no_command_statement_scans_a_large_log);
+on_both_stores!(updates_by_time_read_a_range_of_the_recorded_at_index);
 
 const EVENTS: i64 = 200_000;
 
@@ -104,5 +105,51 @@ async fn no_command_statement_scans_a_large_log(backend: Backend) {
         "the detector missed the old look-up's scan:\n{}",
         old.plan
     );
+    store.drop_store().await;
+}
+
+/// Open311's `servicerequestupdates` reads the log by time (`sql::recorded_between`,
+/// with its parameters typed for EXPLAIN): a range of `events_recorded_at`,
+/// never a walk of the log, whatever the planner thinks of the event types.
+async fn updates_by_time_read_a_range_of_the_recorded_at_index(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let _log = store.log().await;
+    fill(&store).await;
+    let select = "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
+         metadata, recorded_at, hash, prev_hash FROM events";
+    let plan = match backend {
+        Backend::Postgres => PgEventLog::connect(&store.url, &PgOptions::default())
+            .unwrap()
+            .plan_of(
+                &format!(
+                    "{select} WHERE recorded_at >= $1::timestamptz AND recorded_at < $2::timestamptz \
+                     AND event_type IN ($4, $5) ORDER BY recorded_at, position LIMIT $3::bigint"
+                ),
+                &["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "1000", "Closed", "Verified"],
+            )
+            .await
+            .unwrap(),
+        Backend::Sqlite => SqliteEventLog::open(
+            std::path::Path::new(store.url.trim_start_matches("sqlite://")),
+            1,
+        )
+        .unwrap()
+        .plan_of(
+            &format!(
+                "{select} WHERE recorded_at >= ? AND recorded_at < ? \
+                 AND event_type IN (?, ?) ORDER BY recorded_at, position LIMIT 1000"
+            ),
+            &["2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "Closed", "Verified"],
+        )
+        .await
+        .unwrap(),
+    };
+    assert!(
+        plan.scans.is_empty(),
+        "the updates' read walks {:?} over {EVENTS} events:\n{}",
+        plan.scans,
+        plan.plan
+    );
+    assert!(plan.plan.contains("events_recorded_at"), "{}", plan.plan);
     store.drop_store().await;
 }

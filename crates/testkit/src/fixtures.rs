@@ -31,6 +31,7 @@ pub fn services_at(clock: Arc<FixedClock>) -> ComplaintServices {
             code: "ROAD_DAMAGE".into(),
             name: "Road damage".into(),
             default_opd: "DPU".into(),
+            attributes: vec![],
         }],
         kecamatan: vec![],
         ..Default::default()

@@ -17,6 +17,7 @@ mod list;
 mod mutation;
 mod national;
 mod node;
+mod open311;
 mod persisted;
 mod query;
 mod sla;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
     national::NationalQuery,
     audit::AuditQuery,
+    open311::Open311Query,
 );
 
 /// Every mutation, merged from the modules that own them.
@@ -63,6 +65,7 @@ pub struct MutationRoot(
     webhooks::WebhookMutation,
     audit::AuditMutation,
     erasure::ErasureMutation,
+    open311::Open311Mutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -92,6 +95,7 @@ pub struct Live {
     pub webhooks: Arc<aduan_integration::Webhooks>,
     pub attachments: Arc<crate::attachments::Attachments>,
     pub audit: Arc<crate::audit::Audit>,
+    pub open311_clients: crate::open311::Clients,
 }
 
 pub fn build(
@@ -108,6 +112,7 @@ pub fn build(
         .data(live.webhooks)
         .data(live.attachments)
         .data(live.audit)
+        .data(live.open311_clients)
         .data(freshness::Followers(live.followers))
         .data(bus)
         .data(reads)

@@ -45,6 +45,7 @@ pub fn reference() -> ReferenceData {
         code: code.into(),
         name: code.to_lowercase(),
         default_opd: default_opd.into(),
+        attributes: vec![],
     };
     let kecamatan = |code: &str| Kecamatan {
         code: code.into(),
