@@ -100,10 +100,12 @@ pub enum Operation {
     /// The satisfaction index (IKM) by the national method.
     Ikm,
     AnswerSurvey,
+    /// The reporter stops the notifications about a case (`notifications`).
+    OptOutOfNotifications,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 42] = [
+    pub const ALL: [Operation; 43] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -138,6 +140,7 @@ impl Operation {
         Operation::AddNote,
         Operation::AddAttachment,
         Operation::AnswerSurvey,
+        Operation::OptOutOfNotifications,
         Operation::ManageWebhooks,
         Operation::EraseReporterData,
         Operation::ComplaintEvents,
@@ -194,6 +197,7 @@ impl Operation {
             EraseReporterData => "eraseReporterData",
             Ikm => "ikm",
             AnswerSurvey => "answerSurvey",
+            OptOutOfNotifications => "optOutOfNotifications",
         }
     }
 
@@ -203,7 +207,8 @@ impl Operation {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
             Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
             | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey => {
+            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey
+            | OptOutOfNotifications => {
                 Kind::Mutation
             }
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
@@ -236,6 +241,7 @@ impl Action {
             Action::AddAttachment(_) => Operation::AddAttachment,
             Action::EraseReporterData(_) => Operation::EraseReporterData,
             Action::AnswerSurvey(_) => Operation::AnswerSurvey,
+            Action::OptOutOfNotifications(_) => Operation::OptOutOfNotifications,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -308,6 +314,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         Ikm => [No, No, A, A, Opd, Opd, A, A, A],
         // As the 1-5 rating: the reporter, by account or tracking code.
         AnswerSurvey => [Own, Own, No, No, No, No, No, No, No],
+        // The reporter (account or tracking code), or the Command Center when
+        // the reporter asks by phone.
+        OptOutOfNotifications => [Own, Own, A, A, No, No, No, No, No],
     };
     let column = ROLES
         .iter()
