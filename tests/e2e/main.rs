@@ -24,6 +24,7 @@ mod metrics;
 mod national;
 mod node;
 mod notes;
+mod notify;
 mod ops;
 mod outage;
 mod persisted;

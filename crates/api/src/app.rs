@@ -323,7 +323,9 @@ fn notifier(
         }),
     };
     if email.is_none() && gateway.is_none() {
-        tracing::info!("notifications to reporters off (set ADUAN_SMTP_URL or ADUAN_NOTIFY_GATEWAY_URL)");
+        tracing::info!(
+            "notifications to reporters off (set ADUAN_SMTP_URL or ADUAN_NOTIFY_GATEWAY_URL)"
+        );
         return Ok(None);
     }
     tracing::info!(
@@ -346,7 +348,11 @@ fn notifier(
             .map(|o| (o.code.clone(), o.name.clone()))
             .collect(),
     };
-    Ok(Some(notify::Notifier::new(log.clone(), settings, tracking)?))
+    Ok(Some(notify::Notifier::new(
+        log.clone(),
+        settings,
+        tracking,
+    )?))
 }
 
 fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {

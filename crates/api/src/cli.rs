@@ -279,7 +279,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ADUAN_NOTIFY_GATEWAY_URL")]
     pub notify_gateway_url: Option<String>,
     /// The `Authorization` header sent to the gateway (`Bearer ...`).
-    #[arg(long, env = "ADUAN_NOTIFY_GATEWAY_AUTHORIZATION", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ADUAN_NOTIFY_GATEWAY_AUTHORIZATION",
+        hide_env_values = true
+    )]
     pub notify_gateway_authorization: Option<String>,
     /// What the gateway sends: `sms` or `whatsapp`.
     #[arg(long, env = "ADUAN_NOTIFY_GATEWAY_CHANNEL", default_value = "sms")]

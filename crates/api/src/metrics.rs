@@ -332,7 +332,10 @@ async fn projector_lag(
 async fn notification_gauges(log: &dyn EventLog) -> Result<(), StoreError> {
     let counts = aduan_integration::notify::outbox::counts(&log.db()).await?;
     for status in ["pending", "failed"] {
-        let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
         metrics::gauge!(NOTIFICATION_OUTBOX, "status" => status).set(n as f64);
     }
     Ok(())

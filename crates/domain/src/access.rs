@@ -205,12 +205,26 @@ impl Operation {
         use Operation::*;
         match self {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
-            Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey
-            | OptOutOfNotifications => {
-                Kind::Mutation
-            }
+            Submit
+            | Verify
+            | Reject
+            | Assign
+            | Transfer
+            | Respond
+            | RequestInfo
+            | ProvideInfo
+            | RecordFieldHandling
+            | Escalate
+            | Close
+            | Reopen
+            | Rate
+            | AddNote
+            | AddAttachment
+            | ManageWebhooks
+            | SignAuditCheckpoint
+            | EraseReporterData
+            | AnswerSurvey
+            | OptOutOfNotifications => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }

@@ -102,9 +102,18 @@ mod tests {
 
     #[test]
     fn numbers_are_put_in_international_form() {
-        assert_eq!(phone_number("+62 811 4000 123").as_deref(), Some("+628114000123"));
-        assert_eq!(phone_number("0811-4000-123").as_deref(), Some("+628114000123"));
-        assert_eq!(phone_number("(0411) 123456").as_deref(), Some("+62411123456"));
+        assert_eq!(
+            phone_number("+62 811 4000 123").as_deref(),
+            Some("+628114000123")
+        );
+        assert_eq!(
+            phone_number("0811-4000-123").as_deref(),
+            Some("+628114000123")
+        );
+        assert_eq!(
+            phone_number("(0411) 123456").as_deref(),
+            Some("+62411123456")
+        );
         assert_eq!(phone_number("[erased]"), None);
         assert_eq!(phone_number("12"), None);
     }

@@ -19,7 +19,7 @@ pub mod outbox;
 pub mod smtp;
 pub mod templates;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -249,13 +249,23 @@ impl Notifier {
     async fn send_due(&self) -> Result<usize, StoreError> {
         let db = self.log.db();
         let due = outbox::due(&db, now_ms(), SEND_BATCH).await?;
+        // Rows of a case and channel whose earlier row is to be retried wait
+        // for it (the query only sees the rows as they were).
+        let mut held: HashSet<(String, String)> = HashSet::new();
         for row in &due {
-            self.send_row(&db, row).await?;
+            let case_channel = (row.complaint_id.clone(), row.channel.clone());
+            if held.contains(&case_channel) {
+                continue;
+            }
+            if !self.send_row(&db, row).await? {
+                held.insert(case_channel);
+            }
         }
         Ok(due.len())
     }
 
-    async fn send_row(&self, db: &aduan_store::Db, row: &outbox::Due) -> Result<(), StoreError> {
+    /// Sends one row; returns whether it is done (not waiting for a retry).
+    async fn send_row(&self, db: &aduan_store::Db, row: &outbox::Due) -> Result<bool, StoreError> {
         let outcome = match self.compose(row).await? {
             Composed::Skip(why) => Err(SendError::NoAddress(why)),
             Composed::Send { to, name, message } => {
@@ -266,7 +276,10 @@ impl Notifier {
                         None => Err(SendError::Transient("e-mail is not configured".into())),
                     },
                     Some(_) => match &self.gateway {
-                        Some(g) => g.send(&to, &format!("{key}.{}", row.channel), &message.short).await,
+                        Some(g) => {
+                            g.send(&to, &format!("{key}.{}", row.channel), &message.short)
+                                .await
+                        }
                         None => Err(SendError::Transient("the gateway is not configured".into())),
                     },
                     None => Err(SendError::Permanent("unknown channel".into())),
@@ -281,30 +294,32 @@ impl Notifier {
         match outcome {
             Ok(()) => {
                 count("sent");
-                outbox::finish(db, row.id, "sent", None, true, now_ms()).await
+                outbox::finish(db, row.id, "sent", None, true, now_ms()).await?;
             }
             Err(SendError::NoAddress(why)) => {
                 count("skipped");
-                outbox::finish(db, row.id, "skipped", Some(why), false, now_ms()).await
+                outbox::finish(db, row.id, "skipped", Some(why), false, now_ms()).await?;
             }
             Err(SendError::Permanent(error)) => {
                 count("failed");
                 tracing::warn!(complaint = %row.id_for_logs(), channel = %row.channel, %error, "notification refused; not tried again");
-                outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await
+                outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await?;
             }
             Err(SendError::Transient(error)) => {
                 let attempt = u32::try_from(row.attempts).unwrap_or(0) + 1;
                 if attempt >= self.settings.attempts {
                     count("failed");
                     tracing::warn!(complaint = %row.id_for_logs(), channel = %row.channel, %error, attempts = attempt, "notification failed");
-                    outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await
+                    outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await?;
                 } else {
                     count("retried");
                     let wait = self.settings.backoff(attempt).as_millis() as i64;
-                    outbox::retry(db, row.id, &error, now_ms() + wait).await
+                    outbox::retry(db, row.id, &error, now_ms() + wait).await?;
+                    return Ok(false);
                 }
             }
         }
+        Ok(true)
     }
 
     /// The row's address and message, read from the log now; or why nobody
@@ -354,7 +369,10 @@ impl Notifier {
         match &event.event {
             ComplaintEvent::Rejected { reason, .. } => {
                 let code = reason.as_str();
-                v.insert("reason", t.reasons.get(code).cloned().unwrap_or(code.into()));
+                v.insert(
+                    "reason",
+                    t.reasons.get(code).cloned().unwrap_or(code.into()),
+                );
             }
             ComplaintEvent::Responded { message, .. } => {
                 v.insert("response", message.clone());
@@ -368,12 +386,18 @@ impl Notifier {
                 ..
             } => {
                 let code = resolution.as_str();
-                v.insert("resolution", t.resolutions.get(code).cloned().unwrap_or(code.into()));
+                v.insert(
+                    "resolution",
+                    t.resolutions.get(code).cloned().unwrap_or(code.into()),
+                );
                 v.insert("summary", summary.clone());
             }
             ComplaintEvent::AutoClosed { .. } => {
                 let code = aduan_domain::Resolution::NotResolved.as_str();
-                v.insert("resolution", t.resolutions.get(code).cloned().unwrap_or(code.into()));
+                v.insert(
+                    "resolution",
+                    t.resolutions.get(code).cloned().unwrap_or(code.into()),
+                );
             }
             _ => {}
         }
@@ -387,7 +411,11 @@ impl Notifier {
     /// one (the code made again from the server's key, checked against the
     /// hash the case keeps), else the case's page for a signed-in citizen.
     fn link(&self, case: &Case) -> Option<String> {
-        let base = self.settings.public_base_url.as_deref()?.trim_end_matches('/');
+        let base = self
+            .settings
+            .public_base_url
+            .as_deref()?
+            .trim_end_matches('/');
         let code = case.tracking_code_hash.as_ref().and_then(|hash| {
             self.tracking
                 .code_for(&case.id)

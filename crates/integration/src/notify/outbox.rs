@@ -46,9 +46,13 @@ const INSERT: &str = "INSERT INTO notification_outbox \
      VALUES ($1, $2, $3, $4, $5, $5) \
      ON CONFLICT (complaint_id, sequence, kind, channel) DO NOTHING";
 
+// A row waits behind an earlier one of its case and channel (being retried),
+// so the reporter is told in the order things happened.
 const DUE: &str = "SELECT id, complaint_id, sequence, kind, channel, attempts \
-     FROM notification_outbox WHERE status = 'pending' AND next_attempt_ms <= $1 \
-     ORDER BY next_attempt_ms, id LIMIT $2";
+     FROM notification_outbox o WHERE status = 'pending' AND next_attempt_ms <= $1 \
+     AND NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.status = 'pending' \
+         AND p.complaint_id = o.complaint_id AND p.channel = o.channel AND p.id < o.id) \
+     ORDER BY id LIMIT $2";
 
 const FINISH: &str = "UPDATE notification_outbox \
      SET status = $2, last_error = $3, done_ms = $4, attempts = attempts + $5 \
@@ -96,7 +100,8 @@ pub async fn insert(db: &Db, rows: &[NewRow], now_ms: i64) -> Result<(), StoreEr
     }
 }
 
-/// The rows due now, oldest first.
+/// The rows due now, oldest first, none behind an earlier pending row of
+/// its case and channel.
 pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<Due>, StoreError> {
     macro_rules! run {
         ($pool:expr) => {{

@@ -196,10 +196,19 @@ mod tests {
         let t = Templates::parse(SHIPPED).unwrap();
         for kind in Kind::ALL {
             let m = t.render(kind, &values("https://kota.example/lacak/XYZ"));
-            assert!(m.subject.contains("abc") || kind == Kind::Survey, "{kind:?}");
+            assert!(
+                m.subject.contains("abc") || kind == Kind::Survey,
+                "{kind:?}"
+            );
             assert!(m.body.contains("abc"), "{kind:?}");
-            assert!(m.body.contains("https://kota.example/lacak/XYZ"), "{kind:?}");
-            assert!(m.short.contains("https://kota.example/lacak/XYZ"), "{kind:?}");
+            assert!(
+                m.body.contains("https://kota.example/lacak/XYZ"),
+                "{kind:?}"
+            );
+            assert!(
+                m.short.contains("https://kota.example/lacak/XYZ"),
+                "{kind:?}"
+            );
             assert!(!m.body.contains('{'), "{kind:?}: {}", m.body);
         }
         assert!(t.reasons.contains_key("SPAM") && t.resolutions.contains_key("RESOLVED"));
@@ -217,6 +226,9 @@ mod tests {
     fn an_unknown_placeholder_is_refused() {
         let broken = SHIPPED.replace("{opd} untuk", "{dinas} untuk");
         let err = Templates::parse(&broken).unwrap_err().to_string();
-        assert!(err.contains("dispatched.text") && err.contains("{dinas}"), "{err}");
+        assert!(
+            err.contains("dispatched.text") && err.contains("{dinas}"),
+            "{err}"
+        );
     }
 }
