@@ -468,6 +468,12 @@ impl World {
                 &client.query("{ webhookEndpoints { id } }", json!({})).await,
                 &what,
             ),
+            Operation::NotificationOutbox => done(
+                &client
+                    .query("{ notificationOutbox(first: 10) { complaintId status } }", json!({}))
+                    .await,
+                &what,
+            ),
             Operation::AuditProofs => done(
                 &client
                     .query(

@@ -32,6 +32,8 @@ const BASE_URL: &str = "https://aduan.makassarkota.go.id";
 /// for a stuck test, not a speed requirement).
 const PATIENCE: Duration = Duration::from_secs(60);
 
+const REFUSED_NUMBER: &str = "+6281299999999";
+const OUTBOX: &str = "query($id: ID!) { notificationOutbox(complaintId: $id) { sequence kind channel status attempts lastError doneAt } }";
 const SUBMIT_CODE: &str = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
 const OPT_OUT: &str = "mutation($input: OptOutOfNotificationsInput!) { optOutOfNotifications(input: $input) { id notificationsOptedOut } }";
 const TRACK: &str =
@@ -214,6 +216,10 @@ async fn receive(
     assert_eq!(headers["authorization"], "Bearer gateway-secret");
     let key = headers["idempotency-key"].to_str().unwrap().to_string();
     assert_eq!(body["idempotencyKey"], json!(key));
+    // A number the provider refuses for good.
+    if body["to"] == REFUSED_NUMBER {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
     let hold = g.hold.swap(false, Ordering::SeqCst);
     let index = {
         let mut received = g.received.lock().unwrap();
@@ -478,6 +484,62 @@ async fn rejections_requests_for_information_and_anonymous_reporters(backend: Ba
         .received()
         .iter()
         .all(|t| t.body["to"] != international(&anonymous_phone)));
+    // Supervisors see why: skipped, one row per event, kind and channel.
+    let rows = env.supervisor.ok(OUTBOX, json!({"id": hidden})).await["notificationOutbox"].clone();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for r in rows {
+        assert_eq!(r["status"], "SKIPPED", "{r}");
+        assert_eq!(r["lastError"], "anonymous reporter", "{r}");
+    }
+
+    // A number the gateway refuses for good: failed at once, the e-mail still sent.
+    let (refused_email, _) = reporter();
+    let mut refused = report();
+    refused["reporter"] = json!({"name": "F", "phone": "0812-9999-9999", "email": refused_email});
+    let refused = env.agent.ok(SUBMIT_CODE, json!({"input": refused})).await["submitComplaint"]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.agent
+        .ok(MUTATE_VERIFY, input(&refused, json!({})))
+        .await;
+    await_mails(&refused_email, 1).await;
+    let started = Instant::now();
+    let failed = loop {
+        let rows =
+            env.supervisor.ok(OUTBOX, json!({"id": refused})).await["notificationOutbox"].clone();
+        if let Some(sms) = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["channel"] == "sms" && r["status"] != "PENDING")
+        {
+            break sms.clone();
+        }
+        assert!(started.elapsed() < PATIENCE, "{rows}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert_eq!(failed["attempts"], 1);
+    assert!(
+        failed["lastError"].as_str().unwrap().contains("422"),
+        "{failed}"
+    );
+    let failures = env
+        .supervisor
+        .ok(
+            "{ notificationOutbox(status: FAILED) { complaintId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        failures["notificationOutbox"][0]["complaintId"],
+        json!(refused)
+    );
+    let refused_by = env.agent.query(OUTBOX, json!({"id": refused})).await;
+    assert_eq!(error_code(&refused_by), Some("FORBIDDEN"));
     env.finish().await;
 }
 

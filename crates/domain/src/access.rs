@@ -102,10 +102,12 @@ pub enum Operation {
     AnswerSurvey,
     /// The reporter stops the notifications about a case (`notifications`).
     OptOutOfNotifications,
+    /// What was sent to reporters, what waits and what failed.
+    NotificationOutbox,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 43] = [
+    pub const ALL: [Operation; 44] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -116,6 +118,7 @@ impl Operation {
         Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
+        Operation::NotificationOutbox,
         Operation::NationalSync,
         Operation::Me,
         Operation::ReferenceData,
@@ -198,6 +201,7 @@ impl Operation {
             Ikm => "ikm",
             AnswerSurvey => "answerSurvey",
             OptOutOfNotifications => "optOutOfNotifications",
+            NotificationOutbox => "notificationOutbox",
         }
     }
 
@@ -331,6 +335,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         // The reporter (account or tracking code), or the Command Center when
         // the reporter asks by phone.
         OptOutOfNotifications => [Own, Own, A, A, No, No, No, No, No],
+        // Which messages reached reporters is the city's operations: the
+        // supervisors who answer for it, and auditors.
+        NotificationOutbox => [No, No, No, A, No, No, A, No, No],
     };
     let column = ROLES
         .iter()

@@ -17,6 +17,7 @@ mod list;
 mod mutation;
 mod national;
 mod node;
+mod notifications;
 mod persisted;
 mod query;
 mod sla;
@@ -51,6 +52,7 @@ pub struct QueryRoot(
     tracking::TrackingQuery,
     node::NodeQuery,
     webhooks::WebhookQuery,
+    notifications::NotificationQuery,
     national::NationalQuery,
     audit::AuditQuery,
 );
