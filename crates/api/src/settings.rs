@@ -159,6 +159,18 @@ mod tests {
         let sla = load_sla(None).unwrap();
         assert_eq!(sla.calendar.utc_offset, "+08:00");
         assert!(!sla.policies.is_empty());
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let coverage = sla.calendar.coverage(day("2026-11-30"));
+        assert_eq!(coverage.years, [2026, 2027]);
+        assert!(coverage.missing.is_empty(), "{coverage:?}");
+        // Cuti bersama close the offices like a holiday: 10:00 WITA on a
+        // Tuesday of joint leave (9 March 2027) is not working time, the
+        // Tuesday after (16 March) is.
+        let (calendar, _) = sla.build().unwrap();
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert!(!calendar.is_working_time(at("2027-03-09T02:00:00Z")));
+        assert!(calendar.is_working_time(at("2027-03-16T02:00:00Z")));
+        assert!(!calendar.is_working_time(at("2026-12-24T02:00:00Z")));
     }
 
     #[test]
@@ -169,20 +181,20 @@ mod tests {
         let path = dir.join("holidays.toml");
         std::fs::write(
             &path,
-            "holidays = [\"2027-01-01\", \"2026-12-25\"]\nlocal_holidays = [\"2026-11-09\"]\n",
+            "holidays = [\"2028-01-01\", \"2027-12-25\"]\nlocal_holidays = [\"2026-11-09\"]\n",
         )
         .unwrap();
         let shipped = load_sla(None).unwrap();
         let sla = load_sla_with(None, Some(&path)).unwrap();
         let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
-        // 2026-12-25 is shipped already: added once.
+        // 2027-12-25 is shipped already: added once.
         assert_eq!(
             sla.calendar.holidays.len(),
             shipped.calendar.holidays.len() + 1
         );
-        assert!(sla.calendar.holidays.contains(&day("2027-01-01")));
+        assert!(sla.calendar.holidays.contains(&day("2028-01-01")));
         assert_eq!(sla.calendar.local_holidays, [day("2026-11-09")]);
-        assert!(sla.calendar.coverage(day("2026-11-30")).missing.is_empty());
+        assert!(sla.calendar.coverage(day("2027-11-30")).missing.is_empty());
         std::fs::write(&path, "holiday = [\"2027-01-01\"]\n").unwrap();
         let err = format!("{:#}", load_sla_with(None, Some(&path)).unwrap_err());
         assert!(err.contains("holidays.toml"), "{err}");
