@@ -450,6 +450,11 @@ fn reasons_not_to_send(case: &Case, kind: Kind) -> Option<&'static str> {
     if case.anonymous {
         return Some("anonymous reporter");
     }
+    // The national platform tells its own users of every stage (the bridge
+    // sends the stages back): a second message from the city would be noise.
+    if case.channel == aduan_domain::Channel::NationalPlatform {
+        return Some("reported on the national platform");
+    }
     if case.personal_data_erased {
         return Some("reporter data erased");
     }
@@ -497,5 +502,86 @@ impl Follower for Notifier {
         }
         while self.send_due().await? == SEND_BATCH as usize {}
         Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aduan_domain::{Complaint, Reporter};
+
+    fn case(change: impl FnOnce(&mut Case)) -> Case {
+        let submitted = ComplaintEvent::Submitted {
+            complaint_id: "c-1".into(),
+            channel: aduan_domain::Channel::Mobile,
+            category: "ROAD_DAMAGE".into(),
+            priority: aduan_domain::Priority::Normal,
+            title: "t".into(),
+            description: "d".into(),
+            location: aduan_domain::Location {
+                latitude: -5.1,
+                longitude: 119.4,
+                address: None,
+                kecamatan: Some("MAKASSAR".into()),
+                kelurahan: None,
+            },
+            reporter: Some(Reporter {
+                subject: None,
+                name: Some("Andi".into()),
+                phone: Some("0811".into()),
+                email: Some("andi@contoh.id".into()),
+            }),
+            anonymous: false,
+            attachments: vec![],
+            external_ref: None,
+            tracking_code_hash: None,
+            occurred_at: Utc::now(),
+        };
+        let mut complaint = Complaint::default();
+        cqrs_es::Aggregate::apply(&mut complaint, submitted);
+        let mut case = complaint.0.unwrap();
+        change(&mut case);
+        case
+    }
+
+    #[test]
+    fn who_is_never_told() {
+        assert_eq!(reasons_not_to_send(&case(|_| {}), Kind::Verified), None);
+        let cases: [(fn(&mut Case), &str); 5] = [
+            (|c| c.reporter = None, "no reporter contact"),
+            (|c| c.anonymous = true, "anonymous reporter"),
+            (|c| c.personal_data_erased = true, "reporter data erased"),
+            (|c| c.notifications_opted_out = true, "opted out"),
+            (
+                |c| c.channel = aduan_domain::Channel::NationalPlatform,
+                "reported on the national platform",
+            ),
+        ];
+        for (change, why) in cases {
+            assert_eq!(
+                reasons_not_to_send(&case(change), Kind::Verified),
+                Some(why)
+            );
+        }
+        let answered = case(|c| c.survey_answered = true);
+        assert_eq!(
+            reasons_not_to_send(&answered, Kind::Survey),
+            Some("survey already answered")
+        );
+        assert_eq!(reasons_not_to_send(&answered, Kind::Closed), None);
+    }
+
+    #[test]
+    fn a_closing_opens_the_survey_and_notes_tell_nobody() {
+        let closed = ComplaintEvent::AutoClosed {
+            waiting_since: Utc::now(),
+            reason: "r".into(),
+            occurred_at: Utc::now(),
+        };
+        assert_eq!(Kind::of(&closed), [Kind::Closed, Kind::Survey]);
+        let note = ComplaintEvent::NotificationsOptedOut {
+            occurred_at: Utc::now(),
+        };
+        assert!(Kind::of(&note).is_empty());
     }
 }
