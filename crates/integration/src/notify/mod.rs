@@ -544,10 +544,12 @@ mod tests {
         case
     }
 
+    type Change = fn(&mut Case);
+
     #[test]
     fn who_is_never_told() {
         assert_eq!(reasons_not_to_send(&case(|_| {}), Kind::Verified), None);
-        let cases: [(fn(&mut Case), &str); 5] = [
+        let cases: [(Change, &str); 5] = [
             (|c| c.reporter = None, "no reporter contact"),
             (|c| c.anonymous = true, "anonymous reporter"),
             (|c| c.personal_data_erased = true, "reporter data erased"),
