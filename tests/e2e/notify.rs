@@ -24,6 +24,7 @@ on_both_stores!(
     rejections_requests_for_information_and_anonymous_reporters,
     opting_out_stops_the_notifications_of_a_case,
     a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_twice,
+    a_city_moved_to_another_database_does_not_notify_again,
 );
 
 const SMTP: &str = "127.0.0.1:2525";
@@ -690,4 +691,48 @@ async fn a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_
     assert_eq!(g.answered_to(&to).len(), 2);
     stop_cleanly(server).await;
     store.drop_store().await;
+}
+
+async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend) {
+    smtp_answers();
+    let (_g, gateway_url) = gateway().await;
+    let smtp = format!("smtp://{SMTP}");
+    let env = Env::start_with(backend, &notify_env(&smtp, &gateway_url)).await;
+    let (email, phone) = reporter();
+    let mut sent = report();
+    sent["reporter"] = json!({"name": "Gita", "phone": phone, "email": email});
+    let id = env.agent.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    await_mails(&email, 1).await;
+    let file = std::env::temp_dir().join(format!(
+        "aduan-notify-export-{}.jsonl",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let path = file.to_str().unwrap();
+    stop_cleanly(env.server).await;
+    run_cli(&["export", "--output", path], &env.store.url).await;
+
+    // The same city on a new database: its reporters are not told again.
+    let moved = TestStore::create(backend).await;
+    run_cli(&["import", "--input", path], &moved.url).await;
+    let server = TestServer::start(BIN, &moved.url, &notify_env(&smtp, &gateway_url)).await;
+    let agent = server.client(&server.token("AGENT", None, "agent-1").await);
+    agent
+        .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
+        .await;
+    let mails = await_mails(&email, 2).await;
+    assert_eq!(
+        subjects(&mails),
+        [
+            format!("Aduan {id} telah diverifikasi"),
+            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum (roads, drainage)"),
+        ]
+    );
+    stop_cleanly(server).await;
+    moved.drop_store().await;
+    env.store.drop_store().await;
+    let _ = std::fs::remove_file(file);
 }
