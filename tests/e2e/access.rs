@@ -205,6 +205,13 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
             };
             json!({"answers": survey_answers([4; 9]), "trackingCode": code})
         }
+        Operation::OptOutOfNotifications => {
+            let code = match who {
+                Who::Own => case.code.clone(),
+                Who::Other => forged(&case.code),
+            };
+            json!({"trackingCode": code})
+        }
         _ => unreachable!("{op:?} is not a mutation"),
     };
     let document = match op {
@@ -221,6 +228,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Reopen => MUTATE_REOPEN,
         Operation::AddNote => MUTATE_ADD_NOTE,
         Operation::AnswerSurvey => MUTATE_ANSWER_SURVEY,
+        Operation::OptOutOfNotifications => MUTATE_OPT_OUT,
         _ => MUTATE_RATE,
     };
     (document, input(&case.id, fields))
@@ -462,6 +470,12 @@ impl World {
             ),
             Operation::Open311Clients => done(
                 &client.query("{ open311Clients { id name } }", json!({})).await,
+                &what,
+            ),
+            Operation::NotificationOutbox => done(
+                &client
+                    .query("{ notificationOutbox(first: 10) { complaintId status } }", json!({}))
+                    .await,
                 &what,
             ),
             Operation::AuditProofs => done(

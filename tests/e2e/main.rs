@@ -24,6 +24,7 @@ mod metrics;
 mod national;
 mod node;
 mod notes;
+mod notify;
 mod open311;
 mod ops;
 mod outage;

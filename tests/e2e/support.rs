@@ -364,6 +364,11 @@ mutation!(MUTATE_REOPEN, "reopenComplaint", "ReopenComplaintInput");
 mutation!(MUTATE_RATE, "rateComplaint", "RateComplaintInput");
 mutation!(MUTATE_ADD_NOTE, "addNote", "AddNoteInput");
 mutation!(MUTATE_ANSWER_SURVEY, "answerSurvey", "AnswerSurveyInput");
+mutation!(
+    MUTATE_OPT_OUT,
+    "optOutOfNotifications",
+    "OptOutOfNotificationsInput"
+);
 
 /// Survey answers: `scores[i]` for element U(i+1).
 pub fn survey_answers(scores: [i64; 9]) -> Value {

@@ -86,6 +86,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         settings::rules(args.reopen_window_days),
     );
     let tracking = settings::tracking_key(log.as_ref()).await?;
+    let notifier = notifier(args, &log, &services.reference, tracking.clone())?;
     let attachments = attachments(cli, args, log.as_ref()).await?;
     tracing::info!(objects = %attachments.objects().describe(), "keeping attachments");
     let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
@@ -98,6 +99,9 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     if args.national.outbound() {
         followers.push(aduan_integration::national::outbound::NAME);
+    }
+    if notifier.is_some() {
+        followers.push(aduan_integration::notify::NAME);
     }
     let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -183,6 +187,10 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             url,
             stopped.clone(),
         )));
+    }
+    if let Some(notifier) = notifier {
+        let stopped = stopped.clone();
+        projecting.push(tokio::spawn(async move { notifier.run(stopped).await }));
     }
     projecting.extend(bridge.spawn(&stopped));
     if args.watch {
@@ -285,6 +293,71 @@ async fn attachments(
         std::time::Duration::from_secs(args.attachment_link_seconds.max(1)),
         args.attachment_presigned_urls,
     )
+}
+
+/// The notifier, when e-mail or the message gateway is configured; the
+/// templates are checked either way, so a broken file stops the start.
+fn notifier(
+    args: &ServeArgs,
+    log: &Arc<dyn aduan_store::EventLog>,
+    reference: &aduan_domain::ReferenceData,
+    tracking: aduan_domain::tracking::TrackingKey,
+) -> anyhow::Result<Option<aduan_integration::notify::Notifier>> {
+    use aduan_integration::notify::{self, Channel};
+    use std::time::Duration;
+    let templates = settings::load_notification_templates(args.notification_templates.as_deref())?;
+    let timeout = Duration::from_millis(args.notify_timeout_ms.max(1));
+    let email = args.smtp_url.clone().map(|url| notify::EmailSettings {
+        url,
+        from: args.notify_from.clone(),
+        timeout,
+    });
+    let gateway = match &args.notify_gateway_url {
+        None => None,
+        Some(url) => Some(notify::GatewaySettings {
+            url: url.clone(),
+            authorization: args.notify_gateway_authorization.clone(),
+            channel: match Channel::parse(&args.notify_gateway_channel) {
+                Some(c @ (Channel::Sms | Channel::WhatsApp)) => c,
+                _ => anyhow::bail!(
+                    "ADUAN_NOTIFY_GATEWAY_CHANNEL: `sms` or `whatsapp`, not `{}`",
+                    args.notify_gateway_channel
+                ),
+            },
+            timeout,
+        }),
+    };
+    if email.is_none() && gateway.is_none() {
+        tracing::info!(
+            "notifications to reporters off (set ADUAN_SMTP_URL or ADUAN_NOTIFY_GATEWAY_URL)"
+        );
+        return Ok(None);
+    }
+    tracing::info!(
+        email = email.is_some(),
+        gateway = ?gateway.as_ref().map(|g| g.channel.as_str()),
+        "notifying reporters"
+    );
+    let settings = notify::Settings {
+        templates,
+        public_base_url: args.public_base_url.clone(),
+        email,
+        gateway,
+        retry_base: Duration::from_millis(args.notify_retry_base_ms),
+        retry_cap: Duration::from_millis(args.notify_retry_cap_ms),
+        attempts: args.notify_attempts.max(1),
+        max_age: Duration::from_secs(args.notify_max_age_hours.saturating_mul(3600)),
+        opd_names: reference
+            .opds
+            .iter()
+            .map(|o| (o.code.clone(), o.name.clone()))
+            .collect(),
+    };
+    Ok(Some(notify::Notifier::new(
+        log.clone(),
+        settings,
+        tracking,
+    )?))
 }
 
 fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {

@@ -255,6 +255,56 @@ pub struct ServeArgs {
     /// for about 40 minutes).
     #[arg(long, env = "ADUAN_WEBHOOK_ATTEMPTS", default_value_t = 13)]
     pub webhook_attempts: u32,
+    /// Notifications to reporters (docs/notifications.md): the templates file
+    /// (the shipped config/notifications.toml when unset).
+    #[arg(long, env = "ADUAN_NOTIFICATION_TEMPLATES")]
+    pub notification_templates: Option<std::path::PathBuf>,
+    /// Where citizens follow their cases, for the links in notifications
+    /// (`{url}/lacak/{tracking code}`); unset: messages carry no link.
+    #[arg(long, env = "ADUAN_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+    /// SMTP server notifications are e-mailed through (`smtp://host:port`,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`); unset: no e-mail.
+    #[arg(long, env = "ADUAN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The notifications' sender.
+    #[arg(
+        long,
+        env = "ADUAN_NOTIFY_FROM",
+        default_value = "Aduan Kota Makassar <aduan@makassarkota.go.id>"
+    )]
+    pub notify_from: String,
+    /// The message gateway SMS or WhatsApp notifications are posted to
+    /// (docs/notifications.md has its contract); unset: no SMS or WhatsApp.
+    #[arg(long, env = "ADUAN_NOTIFY_GATEWAY_URL")]
+    pub notify_gateway_url: Option<String>,
+    /// The `Authorization` header sent to the gateway (`Bearer ...`).
+    #[arg(
+        long,
+        env = "ADUAN_NOTIFY_GATEWAY_AUTHORIZATION",
+        hide_env_values = true
+    )]
+    pub notify_gateway_authorization: Option<String>,
+    /// What the gateway sends: `sms` or `whatsapp`.
+    #[arg(long, env = "ADUAN_NOTIFY_GATEWAY_CHANNEL", default_value = "sms")]
+    pub notify_gateway_channel: String,
+    /// How long the SMTP server or the gateway may take to answer a send.
+    #[arg(long, env = "ADUAN_NOTIFY_TIMEOUT_MS", default_value_t = 15_000)]
+    pub notify_timeout_ms: u64,
+    /// The wait after a notification's first failed attempt; it doubles with
+    /// each next one, up to ADUAN_NOTIFY_RETRY_CAP_MS.
+    #[arg(long, env = "ADUAN_NOTIFY_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub notify_retry_base_ms: u64,
+    #[arg(long, env = "ADUAN_NOTIFY_RETRY_CAP_MS", default_value_t = 3_600_000)]
+    pub notify_retry_cap_ms: u64,
+    /// Attempts before a notification is given up (`failed`); the defaults
+    /// try for about seven hours.
+    #[arg(long, env = "ADUAN_NOTIFY_ATTEMPTS", default_value_t = 12)]
+    pub notify_attempts: u32,
+    /// Events older than this when the notifier first sees them are not
+    /// notified (switching notifications on for a city with history).
+    #[arg(long, env = "ADUAN_NOTIFY_MAX_AGE_HOURS", default_value_t = 72)]
+    pub notify_max_age_hours: u64,
     /// How often the server pings GraphQL WebSocket clients; one silent for two
     /// of these is dropped.
     #[arg(long, env = "ADUAN_WS_PING_SECONDS", default_value_t = 15)]

@@ -30,6 +30,8 @@ pub const WS_CONNECTIONS: &str = "aduan_websocket_connections";
 pub const SUBSCRIPTIONS: &str = "aduan_subscriptions_active";
 pub const WEBHOOK_ENDPOINTS: &str = "aduan_webhook_endpoints";
 pub const WEBHOOK_LAG_EVENTS: &str = "aduan_webhook_lag_events";
+pub const NOTIFICATION_OUTBOX: &str = "aduan_notification_outbox";
+pub const NOTIFICATIONS: &str = aduan_integration::notify::SENT_METRIC;
 /// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
 pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
@@ -91,6 +93,14 @@ fn describe() {
     );
     describe_gauge!(POOL, "Database pool connections by state (in_use, idle)");
     describe_gauge!(POOL_MAX, "The database pool's maximum size");
+    describe_gauge!(
+        NOTIFICATION_OUTBOX,
+        "Notifications to reporters waiting to be sent (pending) and given up (failed)"
+    );
+    describe_counter!(
+        NOTIFICATIONS,
+        "Notification sends by channel and outcome (sent, skipped, retried, failed)"
+    );
     describe_gauge!(
         DATABASE_UP,
         "1 when the database answered the last scrape's queries within 1 s"
@@ -289,6 +299,7 @@ async fn refresh_database_gauges(
     let gauges = async {
         let lags = projector_lag(&reads, followers).await?;
         webhook_gauges(&reads, webhooks).await?;
+        notification_gauges(log).await?;
         Ok::<_, StoreError>(lags)
     };
     match tokio::time::timeout(SCRAPE_DB_TIMEOUT, gauges).await {
@@ -318,6 +329,19 @@ async fn projector_lag(
         out.push((name, events, seconds));
     }
     Ok(out)
+}
+
+/// Notifications waiting to be sent, and those that failed for good.
+async fn notification_gauges(log: &dyn EventLog) -> Result<(), StoreError> {
+    let counts = aduan_integration::notify::outbox::counts(&log.db()).await?;
+    for status in ["pending", "failed"] {
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
+        metrics::gauge!(NOTIFICATION_OUTBOX, "status" => status).set(n as f64);
+    }
+    Ok(())
 }
 
 /// Endpoints by status, and each one's events waiting after its last delivery.

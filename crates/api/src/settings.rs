@@ -14,6 +14,8 @@ use aduan_projections::{ComplaintSummary, SlaTimers, SurveyResponses};
 const DEFAULT_REFERENCE: &str = include_str!("../../../config/reference.toml");
 /// The shipped SLA calendar and policies.
 const DEFAULT_SLA: &str = include_str!("../../../config/sla.toml");
+/// The shipped notification templates (Indonesian).
+const DEFAULT_NOTIFICATIONS: &str = include_str!("../../../config/notifications.toml");
 
 /// Reads a TOML settings file, or the shipped default when no path is given.
 fn read_toml<T: serde::de::DeserializeOwned>(
@@ -36,6 +38,23 @@ pub fn load_reference(path: Option<&Path>) -> anyhow::Result<ReferenceData> {
     let (data, origin): (ReferenceData, _) = read_toml(path, DEFAULT_REFERENCE, "reference.toml")?;
     data.check().with_context(|| format!("checking {origin}"))?;
     Ok(data)
+}
+
+/// The notification templates, checked: every placeholder must be known.
+pub fn load_notification_templates(
+    path: Option<&Path>,
+) -> anyhow::Result<aduan_integration::notify::Templates> {
+    let (text, origin) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (
+            DEFAULT_NOTIFICATIONS.to_string(),
+            "built-in config/notifications.toml".to_string(),
+        ),
+    };
+    aduan_integration::notify::Templates::parse(&text).with_context(|| format!("checking {origin}"))
 }
 
 /// The SLA settings, checked: the calendar and every policy version must build.

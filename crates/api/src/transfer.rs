@@ -66,6 +66,14 @@ pub async fn import(
     // An export from before sealing holds personal data in plain text: seal it
     // now, before anything (the audit chain) seals the imported rows as they are.
     aduan_store::erasure::seal_legacy_personal_data(log).await?;
+    // The old database has told these reporters already: the notifier starts
+    // after the imported events.
+    let checkpoints = aduan_projections::Checkpoints::for_log(log);
+    let name = aduan_integration::notify::NAME;
+    let from = checkpoints.get(name).await?;
+    checkpoints
+        .advance(name, from, log.head().await?, 0)
+        .await?;
     Ok(imported)
 }
 

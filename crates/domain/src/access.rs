@@ -104,10 +104,14 @@ pub enum Operation {
     Open311Clients,
     /// Issuing and revoking Open311 clients' API keys.
     ManageOpen311Clients,
+    /// The reporter stops the notifications about a case (`notifications`).
+    OptOutOfNotifications,
+    /// What was sent to reporters, what waits and what failed.
+    NotificationOutbox,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 44] = [
+    pub const ALL: [Operation; 46] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -119,6 +123,7 @@ impl Operation {
         Operation::Projections,
         Operation::Webhooks,
         Operation::Open311Clients,
+        Operation::NotificationOutbox,
         Operation::NationalSync,
         Operation::Me,
         Operation::ReferenceData,
@@ -143,6 +148,7 @@ impl Operation {
         Operation::AddNote,
         Operation::AddAttachment,
         Operation::AnswerSurvey,
+        Operation::OptOutOfNotifications,
         Operation::ManageWebhooks,
         Operation::ManageOpen311Clients,
         Operation::EraseReporterData,
@@ -202,6 +208,8 @@ impl Operation {
             AnswerSurvey => "answerSurvey",
             Open311Clients => "open311Clients",
             ManageOpen311Clients => "issueOpen311Key, revokeOpen311Key",
+            OptOutOfNotifications => "optOutOfNotifications",
+            NotificationOutbox => "notificationOutbox",
         }
     }
 
@@ -209,10 +217,27 @@ impl Operation {
         use Operation::*;
         match self {
             ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
-            Submit | Verify | Reject | Assign | Transfer | Respond | RequestInfo | ProvideInfo
-            | RecordFieldHandling | Escalate | Close | Reopen | Rate | AddNote | AddAttachment
-            | ManageWebhooks | SignAuditCheckpoint | EraseReporterData | AnswerSurvey
-            | ManageOpen311Clients => Kind::Mutation,
+            Submit
+            | Verify
+            | Reject
+            | Assign
+            | Transfer
+            | Respond
+            | RequestInfo
+            | ProvideInfo
+            | RecordFieldHandling
+            | Escalate
+            | Close
+            | Reopen
+            | Rate
+            | AddNote
+            | AddAttachment
+            | ManageWebhooks
+            | SignAuditCheckpoint
+            | EraseReporterData
+            | AnswerSurvey
+            | ManageOpen311Clients
+            | OptOutOfNotifications => Kind::Mutation,
             ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
                 Kind::Subscription
             }
@@ -243,6 +268,7 @@ impl Action {
             Action::AddAttachment(_) => Operation::AddAttachment,
             Action::EraseReporterData(_) => Operation::EraseReporterData,
             Action::AnswerSurvey(_) => Operation::AnswerSurvey,
+            Action::OptOutOfNotifications(_) => Operation::OptOutOfNotifications,
             Action::RecordBreach(_) | Action::AutoClose(_) => return None,
         })
     }
@@ -318,6 +344,12 @@ pub fn access(role: Role, op: Operation) -> Access {
         Ikm => [No, No, A, A, Opd, Opd, A, A, A],
         // As the 1-5 rating: the reporter, by account or tracking code.
         AnswerSurvey => [Own, Own, No, No, No, No, No, No, No],
+        // The reporter (account or tracking code), or the Command Center when
+        // the reporter asks by phone.
+        OptOutOfNotifications => [Own, Own, A, A, No, No, No, No, No],
+        // Which messages reached reporters is the city's operations: the
+        // supervisors who answer for it, and auditors.
+        NotificationOutbox => [No, No, No, A, No, No, A, No, No],
     };
     let column = ROLES
         .iter()

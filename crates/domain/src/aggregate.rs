@@ -63,6 +63,9 @@ pub struct Case {
     /// Whether the citizen has answered the satisfaction survey (once per case).
     #[serde(default)]
     pub survey_answered: bool,
+    /// The reporter wants no more notifications about this case.
+    #[serde(default)]
+    pub notifications_opted_out: bool,
 }
 
 impl Case {
@@ -118,7 +121,9 @@ impl Aggregate for Complaint {
         }
         // Nor does an erasure move `updated_at`: dashboards, lists and SLA
         // figures stay exactly as they were.
-        if let ComplaintEvent::ReporterDataErased { .. } = event {
+        if let ComplaintEvent::ReporterDataErased { .. }
+        | ComplaintEvent::NotificationsOptedOut { .. } = event
+        {
             case.fold(event);
             return;
         }
@@ -294,6 +299,7 @@ impl Case {
             tracking_code_hash,
             personal_data_erased: false,
             survey_answered: false,
+            notifications_opted_out: false,
         }
     }
 
@@ -401,6 +407,7 @@ impl Case {
             // with the same marker, so a rebuild gives the same rows.
             ComplaintEvent::ReporterDataErased { .. } => self.forget_personal_data(),
             ComplaintEvent::SurveyAnswered { .. } => self.survey_answered = true,
+            ComplaintEvent::NotificationsOptedOut { .. } => self.notifications_opted_out = true,
         }
     }
 
@@ -629,6 +636,7 @@ impl Case {
                 })
             }
             Action::AnswerSurvey(s) => self.decide_survey(actor, s, now),
+            Action::OptOutOfNotifications(o) => self.decide_opt_out(actor, o, now),
             Action::Rate(r) => {
                 let holder =
                     access::permits(actor, Operation::Rate, self, r.tracking_code.as_deref());
@@ -844,6 +852,29 @@ impl Case {
             answers,
             occurred_at: now,
         })
+    }
+
+    /// The reporter stops the notifications about this case: once (a second
+    /// time is refused, so a retried request is told it already happened).
+    fn decide_opt_out(
+        &self,
+        actor: &Actor,
+        o: OptOutOfNotifications,
+        now: DateTime<Utc>,
+    ) -> Result<ComplaintEvent, ComplaintError> {
+        let holder = access::permits(
+            actor,
+            Operation::OptOutOfNotifications,
+            self,
+            o.tracking_code.as_deref(),
+        );
+        self.allow(actor, holder, OPT_OUT_VERB)?;
+        if self.notifications_opted_out {
+            return Err(ComplaintError::RuleViolated(
+                "the notifications of this case are already stopped".into(),
+            ));
+        }
+        Ok(ComplaintEvent::NotificationsOptedOut { occurred_at: now })
     }
 
     fn allow(&self, actor: &Actor, allowed: bool, verb: &str) -> Result<(), ComplaintError> {

@@ -56,6 +56,7 @@ pub enum Action {
     AutoClose(AutoClose),
     EraseReporterData(EraseReporterData),
     AnswerSurvey(AnswerSurvey),
+    OptOutOfNotifications(OptOutOfNotifications),
 }
 
 impl Action {
@@ -81,6 +82,7 @@ impl Action {
             Action::AutoClose(_) => "close automatically",
             Action::EraseReporterData(_) => "erase the reporter's data on",
             Action::AnswerSurvey(_) => SURVEY_VERB,
+            Action::OptOutOfNotifications(_) => OPT_OUT_VERB,
         }
     }
 }
@@ -226,5 +228,16 @@ pub const SURVEY_VERB: &str = "answer the satisfaction survey of";
 pub struct AnswerSurvey {
     pub answers: Vec<(String, i32)>,
     /// Answering by tracking code, without an account.
+    pub tracking_code: Option<String>,
+}
+
+/// `Action::OptOutOfNotifications`' verb, for errors.
+pub const OPT_OUT_VERB: &str = "stop the notifications of";
+
+/// The reporter (or the Command Center, on the reporter's word) stops the
+/// notifications about one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptOutOfNotifications {
+    /// Opting out by tracking code, without an account.
     pub tracking_code: Option<String>,
 }

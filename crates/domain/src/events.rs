@@ -133,6 +133,10 @@ pub enum ComplaintEvent {
         answers: Vec<crate::ikm::SurveyAnswer>,
         occurred_at: DateTime<Utc>,
     },
+    /// The reporter asked to receive no more notifications (e-mail, SMS,
+    /// WhatsApp) about this case. Like a note, it changes no status, no SLA
+    /// clock, not `updated_at`.
+    NotificationsOptedOut { occurred_at: DateTime<Utc> },
 }
 
 /// The version most events are written with today.
@@ -146,7 +150,7 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 20] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -166,6 +170,7 @@ pub const EVENT_TYPES: [&str; 19] = [
     "AttachmentAdded",
     "ReporterDataErased",
     "SurveyAnswered",
+    "NotificationsOptedOut",
 ];
 
 impl ComplaintEvent {
@@ -190,6 +195,7 @@ impl ComplaintEvent {
             ComplaintEvent::AttachmentAdded { .. } => "AttachmentAdded",
             ComplaintEvent::ReporterDataErased { .. } => "ReporterDataErased",
             ComplaintEvent::SurveyAnswered { .. } => "SurveyAnswered",
+            ComplaintEvent::NotificationsOptedOut { .. } => "NotificationsOptedOut",
         }
     }
 
@@ -213,7 +219,8 @@ impl ComplaintEvent {
             | ComplaintEvent::NoteAdded { occurred_at, .. }
             | ComplaintEvent::AttachmentAdded { occurred_at, .. }
             | ComplaintEvent::ReporterDataErased { occurred_at, .. }
-            | ComplaintEvent::SurveyAnswered { occurred_at, .. } => *occurred_at,
+            | ComplaintEvent::SurveyAnswered { occurred_at, .. }
+            | ComplaintEvent::NotificationsOptedOut { occurred_at } => *occurred_at,
         }
     }
 

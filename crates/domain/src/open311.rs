@@ -192,7 +192,8 @@ pub fn statuses_of(open311: &str) -> Option<&'static [Status]> {
 
 /// What an event is as a FixMyStreet service request update (its lower-case
 /// status); `None` for events that are no update to the reporter (the
-/// submission itself, escalations, notes, ratings, attachments, erasures).
+/// submission itself, escalations, notes, ratings, attachments, erasures,
+/// opting out of notifications).
 pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
     use ComplaintEvent as E;
     Some(match event {
@@ -221,7 +222,8 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
         | E::NoteAdded { .. }
         | E::AttachmentAdded { .. }
         | E::ReporterDataErased { .. }
-        | E::SurveyAnswered { .. } => return None,
+        | E::SurveyAnswered { .. }
+        | E::NotificationsOptedOut { .. } => return None,
     })
 }
 

@@ -282,3 +282,10 @@ targeted_input!(AnswerSurveyInput {
     answers: s.answers.into_iter().map(|a| (a.element, a.score)).collect(),
     tracking_code: s.tracking_code,
 }));
+
+targeted_input!(OptOutOfNotificationsInput {
+    /// The code given at submission: lets its holder opt out without a token.
+    tracking_code: Option<String>,
+} => |s| domain::Action::OptOutOfNotifications(domain::OptOutOfNotifications {
+    tracking_code: s.tracking_code,
+}));

@@ -17,6 +17,7 @@ mod list;
 mod mutation;
 mod national;
 mod node;
+mod notifications;
 mod open311;
 mod persisted;
 mod query;
@@ -52,6 +53,7 @@ pub struct QueryRoot(
     tracking::TrackingQuery,
     node::NodeQuery,
     webhooks::WebhookQuery,
+    notifications::NotificationQuery,
     national::NationalQuery,
     audit::AuditQuery,
     open311::Open311Query,

@@ -280,4 +280,16 @@ impl ComplaintMutation {
     ) -> Result<Complaint> {
         targeted(ctx, input).await
     }
+
+    /// Stops the e-mail, SMS and WhatsApp notifications about one case
+    /// (docs/notifications.md), from now on, for good. By the reporter
+    /// (account or tracking code), or by the Command Center on the
+    /// reporter's word. A second time is INVALID_TRANSITION.
+    async fn opt_out_of_notifications(
+        &self,
+        ctx: &Context<'_>,
+        input: OptOutOfNotificationsInput,
+    ) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
 }

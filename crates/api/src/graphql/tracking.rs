@@ -52,6 +52,9 @@ pub struct TrackedComplaint {
     /// Whether the satisfaction survey (IKM) can be answered now (with
     /// `answerSurvey` and the code): the case is closed and not surveyed yet.
     pub can_answer_survey: bool,
+    /// The notifications about this case are stopped (`optOutOfNotifications`
+    /// with the code).
+    pub notifications_opted_out: bool,
     /// Oldest first.
     pub responses: Vec<PublicResponse>,
     /// The PUBLIC notes, oldest first.
@@ -104,6 +107,7 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
     Some(TrackedComplaint {
         can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
         can_answer_survey: c.status == Status::Closed && !c.survey_answered,
+        notifications_opted_out: c.notifications_opted_out,
         id: ID(c.id),
         status: c.status.into(),
         category: c.category,

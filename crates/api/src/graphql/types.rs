@@ -157,6 +157,9 @@ pub struct Complaint {
     pub reporter_ref: Option<String>,
     /// The reporter's personal data was erased: those fields read `[erased]`.
     pub personal_data_erased: bool,
+    /// The reporter stopped the notifications about this case
+    /// (`optOutOfNotifications`).
+    pub notifications_opted_out: bool,
     pub anonymous: bool,
     /// Links the reporter gave with the report (`SubmitComplaintInput.attachments`),
     /// as given: not checked, fetched or served. Files are in `attachments`.
@@ -211,6 +214,7 @@ impl Complaint {
         Complaint {
             reporter_ref,
             personal_data_erased: c.personal_data_erased,
+            notifications_opted_out: c.notifications_opted_out,
             id: ID(c.id),
             status: c.status.into(),
             channel: c.channel.into(),

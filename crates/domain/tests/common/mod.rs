@@ -482,7 +482,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::NoteAdded { occurred_at, .. }
         | ComplaintEvent::AttachmentAdded { occurred_at, .. }
         | ComplaintEvent::ReporterDataErased { occurred_at, .. }
-        | ComplaintEvent::SurveyAnswered { occurred_at, .. } => *occurred_at = instant,
+        | ComplaintEvent::SurveyAnswered { occurred_at, .. }
+        | ComplaintEvent::NotificationsOptedOut { occurred_at } => *occurred_at = instant,
     }
     event
 }
