@@ -4,7 +4,9 @@
 //! export format that moves a log between the two.
 
 /// Runs `$body` with `$pool` bound to the database's pool: one text of the body,
-/// compiled once for each database.
+/// compiled once for each database. Exported for the crates that keep tables
+/// of their own beside the log (the notifier's outbox).
+#[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {

@@ -4,8 +4,7 @@
 //! by the elected notifier and marked sent, skipped or failed. The same SQL
 //! runs on both stores (sqlx binds SQLite's `$N` by number too).
 
-use aduan_store::{Db, StoreError};
-use sqlx::Row as _;
+use aduan_store::{on_db, Db, StoreError};
 
 /// A row made for an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +16,7 @@ pub struct NewRow {
 }
 
 /// A row waiting to be sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Due {
     pub id: i64,
     pub complaint_id: String,
@@ -28,7 +27,7 @@ pub struct Due {
 }
 
 /// A row as supervisors see it (no address, no text).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
     pub complaint_id: String,
     pub sequence: i64,
@@ -77,59 +76,32 @@ fn sql(e: sqlx::Error) -> StoreError {
 
 /// Makes the rows that do not exist yet, in one transaction.
 pub async fn insert(db: &Db, rows: &[NewRow], now_ms: i64) -> Result<(), StoreError> {
-    macro_rules! run {
-        ($pool:expr) => {{
-            let mut tx = $pool.begin().await.map_err(sql)?;
-            for r in rows {
-                sqlx::query(INSERT)
-                    .bind(&r.complaint_id)
-                    .bind(r.sequence)
-                    .bind(r.kind)
-                    .bind(r.channel)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(sql)?;
-            }
-            tx.commit().await.map_err(sql)
-        }};
-    }
-    match db {
-        Db::Postgres(pool) => run!(pool),
-        Db::Sqlite(pool) => run!(pool),
-    }
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await.map_err(sql)?;
+        for r in rows {
+            sqlx::query(INSERT)
+                .bind(&r.complaint_id)
+                .bind(r.sequence)
+                .bind(r.kind)
+                .bind(r.channel)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql)?;
+        }
+        tx.commit().await.map_err(sql)
+    })
 }
 
 /// The rows due now, oldest first, none behind an earlier pending row of
 /// its case and channel.
 pub async fn due(db: &Db, now_ms: i64, limit: i64) -> Result<Vec<Due>, StoreError> {
-    macro_rules! run {
-        ($pool:expr) => {{
-            let rows = sqlx::query(DUE)
-                .bind(now_ms)
-                .bind(limit)
-                .fetch_all($pool)
-                .await
-                .map_err(sql)?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Due {
-                        id: r.try_get("id")?,
-                        complaint_id: r.try_get("complaint_id")?,
-                        sequence: r.try_get("sequence")?,
-                        kind: r.try_get("kind")?,
-                        channel: r.try_get("channel")?,
-                        attempts: r.try_get("attempts")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(sql)
-        }};
-    }
-    match db {
-        Db::Postgres(pool) => run!(pool),
-        Db::Sqlite(pool) => run!(pool),
-    }
+    on_db!(db, pool => sqlx::query_as(DUE)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+    .map_err(sql)
 }
 
 /// Marks a row done: `sent`, `skipped` (nobody to send to: `note` says why)
@@ -143,65 +115,33 @@ pub async fn finish(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let attempts = i32::from(attempted);
-    match db {
-        Db::Postgres(pool) => sqlx::query(FINISH)
-            .bind(id)
-            .bind(status)
-            .bind(note)
-            .bind(now_ms)
-            .bind(attempts)
-            .execute(pool)
-            .await
-            .map(drop),
-        Db::Sqlite(pool) => sqlx::query(FINISH)
-            .bind(id)
-            .bind(status)
-            .bind(note)
-            .bind(now_ms)
-            .bind(attempts)
-            .execute(pool)
-            .await
-            .map(drop),
-    }
+    on_db!(db, pool => sqlx::query(FINISH)
+        .bind(id)
+        .bind(status)
+        .bind(note)
+        .bind(now_ms)
+        .bind(attempts)
+        .execute(pool)
+        .await
+        .map(drop))
     .map_err(sql)
 }
 
 /// Counts a failed attempt; the row is due again at `next_ms`.
 pub async fn retry(db: &Db, id: i64, error: &str, next_ms: i64) -> Result<(), StoreError> {
-    match db {
-        Db::Postgres(pool) => sqlx::query(RETRY)
-            .bind(id)
-            .bind(error)
-            .bind(next_ms)
-            .execute(pool)
-            .await
-            .map(drop),
-        Db::Sqlite(pool) => sqlx::query(RETRY)
-            .bind(id)
-            .bind(error)
-            .bind(next_ms)
-            .execute(pool)
-            .await
-            .map(drop),
-    }
+    on_db!(db, pool => sqlx::query(RETRY)
+        .bind(id)
+        .bind(error)
+        .bind(next_ms)
+        .execute(pool)
+        .await
+        .map(drop))
     .map_err(sql)
 }
 
 /// Rows waiting (`pending`) and `failed`.
 pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
-    macro_rules! run {
-        ($pool:expr) => {{
-            let rows = sqlx::query(COUNTS).fetch_all($pool).await.map_err(sql)?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(sql)
-        }};
-    }
-    match db {
-        Db::Postgres(pool) => run!(pool),
-        Db::Sqlite(pool) => run!(pool),
-    }
+    on_db!(db, pool => sqlx::query_as(COUNTS).fetch_all(pool).await).map_err(sql)
 }
 
 /// The newest `limit` rows, of one status and one complaint when given.
@@ -211,35 +151,11 @@ pub async fn list(
     complaint_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    macro_rules! run {
-        ($pool:expr) => {{
-            let rows = sqlx::query(LIST)
-                .bind(status.unwrap_or(""))
-                .bind(complaint_id.unwrap_or(""))
-                .bind(limit)
-                .fetch_all($pool)
-                .await
-                .map_err(sql)?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Entry {
-                        complaint_id: r.try_get("complaint_id")?,
-                        sequence: r.try_get("sequence")?,
-                        kind: r.try_get("kind")?,
-                        channel: r.try_get("channel")?,
-                        status: r.try_get("status")?,
-                        attempts: r.try_get("attempts")?,
-                        last_error: r.try_get("last_error")?,
-                        created_ms: r.try_get("created_ms")?,
-                        done_ms: r.try_get("done_ms")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(sql)
-        }};
-    }
-    match db {
-        Db::Postgres(pool) => run!(pool),
-        Db::Sqlite(pool) => run!(pool),
-    }
+    on_db!(db, pool => sqlx::query_as(LIST)
+        .bind(status.unwrap_or(""))
+        .bind(complaint_id.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+    .map_err(sql)
 }
