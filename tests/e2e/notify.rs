@@ -25,6 +25,7 @@ on_both_stores!(
     opting_out_stops_the_notifications_of_a_case,
     a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_twice,
     a_city_moved_to_another_database_does_not_notify_again,
+    done_notifications_past_their_keeping_time_go_and_are_not_sent_again,
 );
 
 const SMTP: &str = "127.0.0.1:2525";
@@ -735,4 +736,87 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
     moved.drop_store().await;
     env.store.drop_store().await;
     let _ = std::fs::remove_file(file);
+}
+
+/// Status of each outbox row of a complaint, by kind and channel.
+async fn outbox_rows(store: &TestStore, id: &str) -> Vec<String> {
+    let count = |status: &str| {
+        format!(
+            "SELECT count(*) FROM notification_outbox \
+             WHERE complaint_id = '{id}' AND status = '{status}'"
+        )
+    };
+    let mut rows = Vec::new();
+    for status in ["pending", "sent", "skipped", "failed"] {
+        for _ in 0..store.scalar(&count(status)).await {
+            rows.push(status.to_string());
+        }
+    }
+    rows
+}
+
+async fn done_notifications_past_their_keeping_time_go_and_are_not_sent_again(backend: Backend) {
+    smtp_answers();
+    let (_g, gateway_url) = gateway().await;
+    let smtp = format!("smtp://{SMTP}");
+    let mut settings = notify_env(&smtp, &gateway_url);
+    settings.push(("ADUAN_NOTIFY_KEEP_DAYS", "30"));
+    let env = Env::start_with(backend, &settings).await;
+    let (email, _) = reporter();
+    let mut sent = report();
+    // A number the gateway refuses for good: its row fails.
+    sent["reporter"] = json!({"name": "Hasan", "phone": REFUSED_NUMBER, "email": email});
+    let id = env.agent.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    await_mails(&email, 1).await;
+    let started = Instant::now();
+    while outbox_rows(&env.store, &id).await != ["sent", "failed"] {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{:?}",
+            outbox_rows(&env.store, &id).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let store = env.store;
+    stop_cleanly(env.server).await;
+
+    // Both rows were done 31 days ago: the sent one goes at the next start,
+    // the failed one (work not done) stays, and nothing is sent again.
+    let month = 31 * 86_400_000i64;
+    store
+        .exec(&format!(
+            "UPDATE notification_outbox SET done_ms = done_ms - {month}, \
+             created_ms = created_ms - {month} WHERE complaint_id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    let server = TestServer::start(BIN, &store.url, &settings).await;
+    let started = Instant::now();
+    while outbox_rows(&store, &id).await != ["failed"] {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{:?}",
+            outbox_rows(&store, &id).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        server
+            .log()
+            .contains("pruned notifications past their keeping time"),
+        "{}",
+        server.log()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        mails_to(&email).len(),
+        1,
+        "the pruned row's mail is not sent again"
+    );
+    stop_cleanly(server).await;
+    store.drop_store().await;
 }

@@ -347,6 +347,8 @@ fn notifier(
         retry_cap: Duration::from_millis(args.notify_retry_cap_ms),
         attempts: args.notify_attempts.max(1),
         max_age: Duration::from_secs(args.notify_max_age_hours.saturating_mul(3600)),
+        keep: (args.notify_keep_days > 0)
+            .then(|| Duration::from_secs(args.notify_keep_days.saturating_mul(86_400))),
         opd_names: reference
             .opds
             .iter()

@@ -305,6 +305,10 @@ pub struct ServeArgs {
     /// notified (switching notifications on for a city with history).
     #[arg(long, env = "ADUAN_NOTIFY_MAX_AGE_HOURS", default_value_t = 72)]
     pub notify_max_age_hours: u64,
+    /// How many days sent and skipped notifications stay in the outbox (0:
+    /// for good); pending and failed ones stay until they are dealt with.
+    #[arg(long, env = "ADUAN_NOTIFY_KEEP_DAYS", default_value_t = 400)]
+    pub notify_keep_days: u64,
     /// How often the server pings GraphQL WebSocket clients; one silent for two
     /// of these is dropped.
     #[arg(long, env = "ADUAN_WS_PING_SECONDS", default_value_t = 15)]

@@ -43,6 +43,8 @@ pub const SENT_METRIC: &str = "aduan_notifications_total";
 const BATCH: i64 = 256;
 /// Rows sent per round (the log is read again between rounds).
 const SEND_BATCH: i64 = 50;
+/// How often done rows older than `Settings::keep` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// What the reporter is told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -154,6 +156,9 @@ pub struct Settings {
     /// Events older than this when the notifier first sees them are not
     /// notified (a notifier switched on for a city with years of history).
     pub max_age: Duration,
+    /// How long `sent` and `skipped` rows are kept (`None`: for good). Never
+    /// shorter than `max_age`: a row younger than that could be made again.
+    pub keep: Option<Duration>,
     /// OPD names by code, for `{opd}`.
     pub opd_names: HashMap<String, String>,
 }
@@ -164,6 +169,14 @@ impl Settings {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
         self.retry_base.saturating_mul(factor).min(self.retry_cap)
     }
+
+    /// Rows done before this instant (ms) may go. The notifier makes rows
+    /// only for events younger than `max_age`, so a row done longer ago than
+    /// that is never made again, even by a batch redone after a crash.
+    fn prune_before_ms(&self, now_ms: i64) -> Option<i64> {
+        let keep = self.keep?.max(self.max_age + PRUNE_EVERY);
+        Some(now_ms.saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX)))
+    }
 }
 
 pub struct Notifier {
@@ -173,6 +186,8 @@ pub struct Notifier {
     tracking: TrackingKey,
     mailer: Option<Mailer>,
     gateway: Option<Gateway>,
+    /// When rows were last pruned (ms; 0: not yet in this process).
+    pruned_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Notifier {
@@ -190,7 +205,27 @@ impl Notifier {
             tracking,
             mailer,
             gateway,
+            pruned_ms: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Deletes done rows past their keeping time, at most every `PRUNE_EVERY`.
+    async fn prune(&self) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let now = now_ms();
+        let Some(before) = self.settings.prune_before_ms(now) else {
+            return Ok(());
+        };
+        let every = PRUNE_EVERY.as_millis() as i64;
+        if now - self.pruned_ms.load(Ordering::Relaxed) < every {
+            return Ok(());
+        }
+        self.pruned_ms.store(now, Ordering::Relaxed);
+        let deleted = outbox::prune(&self.log.db(), before).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "pruned notifications past their keeping time");
+        }
+        Ok(())
     }
 
     /// The channels rows are made for.
@@ -501,6 +536,7 @@ impl Follower for Notifier {
             }
         }
         while self.send_due().await? == SEND_BATCH as usize {}
+        self.prune().await?;
         Ok(total)
     }
 }
@@ -585,5 +621,36 @@ mod tests {
             occurred_at: Utc::now(),
         };
         assert!(Kind::of(&note).is_empty());
+    }
+
+    #[test]
+    fn done_rows_are_kept_at_least_as_long_as_events_are_notified() {
+        let days = |n: u64| Duration::from_secs(n * 86_400);
+        let settings = |keep: Option<Duration>| Settings {
+            templates: Templates::parse(include_str!("../../../../config/notifications.toml"))
+                .unwrap(),
+            public_base_url: None,
+            email: None,
+            gateway: None,
+            retry_base: Duration::from_secs(1),
+            retry_cap: Duration::from_secs(1),
+            attempts: 1,
+            max_age: days(3),
+            keep,
+            opd_names: HashMap::new(),
+        };
+        let now = 1_000 * 86_400_000;
+        assert_eq!(settings(None).prune_before_ms(now), None);
+        assert_eq!(
+            settings(Some(days(400))).prune_before_ms(now),
+            Some(now - 400 * 86_400_000)
+        );
+        // Shorter than `max_age` would let a redone batch make a pruned row
+        // (and send it) again.
+        let floor = (days(3) + PRUNE_EVERY).as_millis() as i64;
+        assert_eq!(
+            settings(Some(days(1))).prune_before_ms(now),
+            Some(now - floor)
+        );
     }
 }

@@ -70,6 +70,10 @@ const LIST: &str = "SELECT complaint_id, sequence, kind, channel, status, attemp
      WHERE ($1 = '' OR status = $1) AND ($2 = '' OR complaint_id = $2) \
      ORDER BY id DESC LIMIT $3";
 
+// Pending and failed rows stay whatever their age: they are work not done.
+const PRUNE: &str = "DELETE FROM notification_outbox \
+     WHERE status IN ('sent', 'skipped') AND done_ms < $1";
+
 fn sql(e: sqlx::Error) -> StoreError {
     StoreError::from_sqlx(e)
 }
@@ -136,6 +140,17 @@ pub async fn retry(db: &Db, id: i64, error: &str, next_ms: i64) -> Result<(), St
         .execute(pool)
         .await
         .map(drop))
+    .map_err(sql)
+}
+
+/// Deletes the `sent` and `skipped` rows done before `before_ms`; returns
+/// how many.
+pub async fn prune(db: &Db, before_ms: i64) -> Result<u64, StoreError> {
+    on_db!(db, pool => sqlx::query(PRUNE)
+        .bind(before_ms)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
     .map_err(sql)
 }
 
