@@ -504,7 +504,12 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     let mut form = pothole(&key);
     form.retain(|(k, _)| *k != "description");
     form.push(("description", &huge));
-    assert_eq!(o.post("requests.json", &form, None).await.status, 413);
+    let refused = o.post("requests.json", &form, None).await;
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.json()[0]["code"], 413, "{}", refused.text);
+    let refused = o.post("requests.xml", &form, None).await;
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.xml("errors")[0]["code"], "413", "{}", refused.text);
     assert_eq!(events(&env).await, before);
     let metrics = env.server.get("/metrics").await.text().await.unwrap();
     assert!(

@@ -23,9 +23,11 @@ use futures::StreamExt;
 pub const DRAIN_BYTES: usize = 8 * 1024 * 1024;
 
 /// Refuses a request whose body is over `max` bytes with a bare 413 (which
-/// `coded_rejections` turns into BODY_TOO_LARGE): before reading anything when
-/// its Content-Length says so, else as soon as that much has come in.
+/// `coded_rejections` turns into BODY_TOO_LARGE; Open311 has its own shape):
+/// before reading anything when its Content-Length says so, else as soon as
+/// that much has come in.
 pub async fn limit(max: usize, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -35,7 +37,7 @@ pub async fn limit(max: usize, request: Request, next: Next) -> Response {
         if length <= DRAIN_BYTES as u64 {
             drain(request.into_body().into_data_stream(), DRAIN_BYTES).await;
         }
-        return too_large();
+        return too_large(&path, max);
     }
     let exceeded = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
@@ -44,13 +46,14 @@ pub async fn limit(max: usize, request: Request, next: Next) -> Response {
     // Whatever the reader made of the cut-off body (a parse error, say), the
     // client is told why.
     if exceeded.load(Ordering::Acquire) {
-        return too_large();
+        return too_large(&path, max);
     }
     response
 }
 
-fn too_large() -> Response {
-    StatusCode::PAYLOAD_TOO_LARGE.into_response()
+fn too_large(path: &str, max: usize) -> Response {
+    crate::open311::too_large(path, max)
+        .unwrap_or_else(|| StatusCode::PAYLOAD_TOO_LARGE.into_response())
 }
 
 /// Reads and drops up to `budget` bytes of what is left of a body.

@@ -54,6 +54,23 @@ pub fn routes() -> Router<AppState> {
         .route("/open311/v2/{collection}/{item}", get(routes::get_item))
 }
 
+/// The server's body limit refuses before any handler runs; on Open311's
+/// paths its 413 comes in the specification's shape and the path's format.
+pub fn too_large(path: &str, max: usize) -> Option<axum::response::Response> {
+    let resource = path.strip_prefix("/open311/v2/")?;
+    let format = resource
+        .rsplit('/')
+        .next()
+        .and_then(wire::Format::split)
+        .map_or(wire::Format::Json, |(_, format)| format);
+    let description = format!("the request body is over {max} bytes");
+    Some(wire::error(
+        format,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &description,
+    ))
+}
+
 /// Why a request is refused: the status and the specification's description.
 #[derive(Debug)]
 pub struct Refusal {
