@@ -372,7 +372,7 @@ async fn reference_data_and_sla_settings_are_readable_by_any_signed_in_role(back
     let data = env
         .dpu_officer
         .ok(
-            "{ me { id role opd } opds { code name } categories { code defaultOpd } kecamatan { code name } \
+            "{ me { id role opd } opds { code name description } categories { code defaultOpd } kecamatan { code name } \
                slaPolicies { version rules { category priority dispatch { amount unit } } } \
                businessCalendar { utcOffset workingDays holidays } }",
             json!({}),
@@ -389,6 +389,11 @@ async fn reference_data_and_sla_settings_are_readable_by_any_signed_in_role(back
         .map(|o| o["code"].as_str().unwrap())
         .collect();
     assert_eq!(opds, OPDS);
+    // The official name, which citizens are told; what it handles beside it.
+    assert_eq!(
+        data["opds"][0],
+        json!({"code": "DPU", "name": "Dinas Pekerjaan Umum", "description": "roads, drainage"})
+    );
     assert_eq!(data["kecamatan"].as_array().unwrap().len(), 15);
     let garbage = data["categories"]
         .as_array()

@@ -358,7 +358,7 @@ async fn a_reporter_is_emailed_and_texted_at_each_step_of_the_worked_example(bac
         subjects,
         [
             format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum (roads, drainage)"),
+            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
             format!("Tanggapan atas aduan {id}"),
             format!("Aduan {id} telah selesai"),
             format!("Bagaimana layanan kami? Survei kepuasan aduan {id}"),
@@ -654,7 +654,7 @@ async fn a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_
         subjects(&mails),
         [
             format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum (roads, drainage)"),
+            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
         ]
     );
     each_once(&mails);
@@ -729,7 +729,7 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
         subjects(&mails),
         [
             format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum (roads, drainage)"),
+            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
         ]
     );
     stop_cleanly(server).await;

@@ -4,7 +4,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Opd {
     pub code: String,
+    /// The official name, as citizens are told it (notifications, Open311).
     pub name: String,
+    /// What it handles, for staff and analysts who do not know the name.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,6 +24,7 @@ pub fn services_at(clock: Arc<FixedClock>) -> ComplaintServices {
     let opd = |code: &str, name: &str| Opd {
         code: code.into(),
         name: name.into(),
+        description: None,
     };
     let reference = ReferenceData {
         opds: vec![opd("DPU", "Public works"), opd("DLH", "Environment")],

@@ -154,6 +154,7 @@ impl ComplaintQuery {
             .map(|o| Opd {
                 code: o.code.clone(),
                 name: o.name.clone(),
+                description: o.description.clone(),
             })
             .collect())
     }

@@ -366,7 +366,10 @@ impl From<HistoryEntry> for HistoryEvent {
 #[derive(SimpleObject)]
 pub struct Opd {
     pub code: String,
+    /// The official name, as citizens are told it.
     pub name: String,
+    /// What it handles (for staff and analysts).
+    pub description: Option<String>,
 }
 
 #[derive(SimpleObject)]

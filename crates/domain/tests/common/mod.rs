@@ -40,6 +40,7 @@ pub fn reference() -> ReferenceData {
     let opd = |code: &str, name: &str| Opd {
         code: code.into(),
         name: name.into(),
+        description: None,
     };
     let category = |code: &str, default_opd: &str| Category {
         code: code.into(),
