@@ -700,14 +700,11 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
     let smtp = format!("smtp://{SMTP}");
     let env = Env::start_with(backend, &notify_env(&smtp, &gateway_url)).await;
     let (email, phone) = reporter();
-    let mut sent = report();
-    sent["reporter"] = json!({"name": "Gita", "phone": phone, "email": email});
-    let id = env.agent.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
-    await_mails(&email, 1).await;
+    let id = verified_and_mailed(
+        &env,
+        json!({"name": "Gita", "phone": phone, "email": email}),
+    )
+    .await;
     let file = std::env::temp_dir().join(format!(
         "aduan-notify-export-{}.jsonl",
         uuid::Uuid::new_v4().simple()
@@ -738,6 +735,21 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
     let _ = std::fs::remove_file(file);
 }
 
+/// A case the agent takes for `reporter` and verifies, once its reporter has
+/// the e-mail saying so.
+async fn verified_and_mailed(env: &Env, reporter: Value) -> String {
+    let email = reporter["email"].as_str().unwrap().to_string();
+    let mut sent = report();
+    sent["reporter"] = reporter;
+    let id = env.agent.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    await_mails(&email, 1).await;
+    id
+}
+
 /// Status of each outbox row of a complaint, by kind and channel.
 async fn outbox_rows(store: &TestStore, id: &str) -> Vec<String> {
     let count = |status: &str| {
@@ -763,15 +775,9 @@ async fn done_notifications_past_their_keeping_time_go_and_are_not_sent_again(ba
     settings.push(("ADUAN_NOTIFY_KEEP_DAYS", "30"));
     let env = Env::start_with(backend, &settings).await;
     let (email, _) = reporter();
-    let mut sent = report();
     // A number the gateway refuses for good: its row fails.
-    sent["reporter"] = json!({"name": "Hasan", "phone": REFUSED_NUMBER, "email": email});
-    let id = env.agent.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
-    await_mails(&email, 1).await;
+    let reporter = json!({"name": "Hasan", "phone": REFUSED_NUMBER, "email": email});
+    let id = verified_and_mailed(&env, reporter).await;
     let started = Instant::now();
     while outbox_rows(&env.store, &id).await != ["sent", "failed"] {
         assert!(
