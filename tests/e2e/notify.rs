@@ -26,6 +26,7 @@ on_both_stores!(
     a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_twice,
     a_city_moved_to_another_database_does_not_notify_again,
     done_notifications_past_their_keeping_time_go_and_are_not_sent_again,
+    one_click_in_the_mail_client_stops_the_notifications,
 );
 
 const SMTP: &str = "127.0.0.1:2525";
@@ -825,4 +826,88 @@ async fn done_notifications_past_their_keeping_time_go_and_are_not_sent_again(ba
     );
     stop_cleanly(server).await;
     store.drop_store().await;
+}
+
+async fn one_click_in_the_mail_client_stops_the_notifications(backend: Backend) {
+    smtp_answers();
+    let (_g, gateway_url) = gateway().await;
+    let smtp = format!("smtp://{SMTP}");
+    let mut settings = notify_env(&smtp, &gateway_url);
+    let public_url = format!("{BASE_URL}/notifications/opt-out");
+    settings.push(("ADUAN_NOTIFY_UNSUBSCRIBE_URL", &public_url));
+    let env = Env::start_with(backend, &settings).await;
+    let (email, phone) = reporter();
+    let mut sent = report();
+    sent["reporter"] = json!({"name": "Indah", "phone": phone, "email": email});
+    let public = env.server.client("");
+    let id = public.ok(SUBMIT_CODE, json!({"input": sent})).await["submitComplaint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
+    let mail = await_mails(&email, 1).await.remove(0);
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click"
+    );
+    let link = mail.header("List-Unsubscribe").replace(' ', "");
+    let query = link
+        .strip_prefix(&format!("<{public_url}?"))
+        .and_then(|rest| rest.strip_suffix('>'))
+        .unwrap_or_else(|| panic!("List-Unsubscribe: {link}"));
+    assert!(
+        query.starts_with(&format!("complaint={id}&code=")),
+        "{query}"
+    );
+    // The city's proxy passes the public URL to this server.
+    let url = format!("{}/notifications/opt-out?{query}", env.server.base_url);
+    let http = reqwest::Client::new();
+
+    // Opening the link (a mail scanner does) only shows the button.
+    let page = http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    assert!(!env
+        .event_types(&id)
+        .await
+        .contains(&"NotificationsOptedOut".to_string()));
+
+    // A forged code does nothing.
+    let forged = url.replace("code=", "code=x");
+    let refused = http
+        .post(&forged)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await;
+    assert_eq!(refused.unwrap().status(), 404);
+
+    // The mail client's one-click POST opts out; a second is answered the same.
+    for _ in 0..2 {
+        let done = http
+            .post(&url)
+            .form(&[("List-Unsubscribe", "One-Click")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 200);
+        assert!(done.text().await.unwrap().contains("tidak akan menerima"));
+    }
+    let history = env.event_types(&id).await;
+    assert_eq!(
+        history
+            .iter()
+            .filter(|t| *t == "NotificationsOptedOut")
+            .count(),
+        1,
+        "{history:?}"
+    );
+
+    // The case goes on without another message to its reporter.
+    env.agent
+        .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
+        .await;
+    let (other_email, _) = reporter();
+    verified_and_mailed(&env, json!({"name": "Joko", "email": other_email})).await;
+    assert_eq!(mails_to(&email).len(), 1);
+    env.finish().await;
 }

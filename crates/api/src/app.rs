@@ -341,6 +341,7 @@ fn notifier(
     let settings = notify::Settings {
         templates,
         public_base_url: args.public_base_url.clone(),
+        unsubscribe_url: args.notify_unsubscribe_url.clone(),
         email,
         gateway,
         retry_base: Duration::from_millis(args.notify_retry_base_ms),
@@ -406,6 +407,10 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = state.attachments.limits.body_bytes();
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/notifications/opt-out",
+            get(crate::opt_out::confirm).post(crate::opt_out::opt_out),
+        )
         .route(
             "/attachments/{complaint}/{sequence}/{variant}",
             get(crate::attachments::download),

@@ -263,6 +263,11 @@ pub struct ServeArgs {
     /// (`{url}/lacak/{tracking code}`); unset: messages carry no link.
     #[arg(long, env = "ADUAN_PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
+    /// This server's `/notifications/opt-out` as reached from outside
+    /// (`https://aduan.example.go.id/notifications/opt-out`): e-mails then carry
+    /// a one-click `List-Unsubscribe` there; unset: they do not.
+    #[arg(long, env = "ADUAN_NOTIFY_UNSUBSCRIBE_URL")]
+    pub notify_unsubscribe_url: Option<String>,
     /// SMTP server notifications are e-mailed through (`smtp://host:port`,
     /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`); unset: no e-mail.
     #[arg(long, env = "ADUAN_SMTP_URL")]

@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod national;
 pub mod open311;
+pub mod opt_out;
 pub mod rate_limit;
 pub mod seed;
 pub mod settings;

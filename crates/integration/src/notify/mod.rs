@@ -146,6 +146,9 @@ pub struct Settings {
     pub templates: Templates,
     /// Where citizens follow their case (`{base}/lacak/{code}`); no links when unset.
     pub public_base_url: Option<String>,
+    /// Where aduan's `/notifications/opt-out` is reached from outside; e-mails
+    /// carry a one-click `List-Unsubscribe` (RFC 8058) there when set.
+    pub unsubscribe_url: Option<String>,
     pub email: Option<EmailSettings>,
     pub gateway: Option<GatewaySettings>,
     /// The wait after the first failed attempt; doubled each time, up to `retry_cap`.
@@ -303,11 +306,24 @@ impl Notifier {
     async fn send_row(&self, db: &aduan_store::Db, row: &outbox::Due) -> Result<bool, StoreError> {
         let outcome = match self.compose(row).await? {
             Composed::Skip(why) => Err(SendError::NoAddress(why)),
-            Composed::Send { to, name, message } => {
+            Composed::Send {
+                to,
+                name,
+                message,
+                unsubscribe,
+            } => {
                 let key = key_of(row);
                 match Channel::parse(&row.channel) {
                     Some(Channel::Email) => match &self.mailer {
-                        Some(m) => m.send(&to, name.as_deref(), &key, &message).await,
+                        Some(m) => {
+                            let envelope = smtp::Envelope {
+                                to: &to,
+                                name: name.as_deref(),
+                                key: &key,
+                                unsubscribe: unsubscribe.as_deref(),
+                            };
+                            m.send(&envelope, &message).await
+                        }
                         None => Err(SendError::Transient("e-mail is not configured".into())),
                     },
                     Some(_) => match &self.gateway {
@@ -384,6 +400,7 @@ impl Notifier {
             to,
             name: reporter.name.clone(),
             message: self.settings.templates.render(kind, &values),
+            unsubscribe: self.unsubscribe(case),
         })
     }
 
@@ -451,15 +468,27 @@ impl Notifier {
             .public_base_url
             .as_deref()?
             .trim_end_matches('/');
-        let code = case.tracking_code_hash.as_ref().and_then(|hash| {
-            self.tracking
-                .code_for(&case.id)
-                .filter(|code| tracking::hash(code) == *hash)
-        });
-        Some(match code {
+        Some(match self.code(case) {
             Some(code) => format!("{base}/lacak/{code}"),
             None => format!("{base}/aduan/{}", case.id),
         })
+    }
+
+    /// The one-click opt-out of the case: its tracking code is what lets
+    /// whoever holds the message stop them, as on the tracking page.
+    fn unsubscribe(&self, case: &Case) -> Option<String> {
+        let url = self.settings.unsubscribe_url.as_deref()?;
+        let code = self.code(case)?;
+        Some(format!("{url}?complaint={}&code={code}", case.id))
+    }
+
+    /// The case's tracking code, made again from the server's key and checked
+    /// against the hash the case keeps.
+    fn code(&self, case: &Case) -> Option<String> {
+        let hash = case.tracking_code_hash.as_ref()?;
+        self.tracking
+            .code_for(&case.id)
+            .filter(|code| tracking::hash(code) == *hash)
     }
 
     /// Rows by status, for `/metrics`.
@@ -474,6 +503,7 @@ enum Composed {
         to: String,
         name: Option<String>,
         message: templates::Message,
+        unsubscribe: Option<String>,
     },
 }
 
@@ -630,6 +660,7 @@ mod tests {
             templates: Templates::parse(include_str!("../../../../config/notifications.toml"))
                 .unwrap(),
             public_base_url: None,
+            unsubscribe_url: None,
             email: None,
             gateway: None,
             retry_base: Duration::from_secs(1),

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::templates;
@@ -65,25 +66,30 @@ impl Mailer {
         format!("<{key}@{}>", self.domain)
     }
 
-    /// Sends `message` to `to` (an address, with the reporter's name when known).
+    /// Sends `message` as `envelope` says.
     pub async fn send(
         &self,
-        to: &str,
-        name: Option<&str>,
-        key: &str,
+        envelope: &Envelope<'_>,
         message: &templates::Message,
     ) -> Result<(), SendError> {
-        let address = to
+        let address = envelope
+            .to
             .trim()
             .parse()
             .map_err(|_| SendError::NoAddress("no valid e-mail address"))?;
-        let to = Mailbox::new(name.map(str::to_string), address);
-        let email = Message::builder()
+        let to = Mailbox::new(envelope.name.map(str::to_string), address);
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(message.subject.clone())
-            .message_id(Some(self.message_id(key)))
-            .header(ContentType::TEXT_PLAIN)
+            .message_id(Some(self.message_id(envelope.key)))
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = envelope.unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
+        }
+        let email = builder
             .body(message.body.clone())
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         match self.transport.send(email).await {
@@ -100,5 +106,53 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
         Some(code) => format!("SMTP {code}"),
         None if e.is_timeout() => "SMTP timed out".into(),
         None => "SMTP connection failed".into(),
+    }
+}
+
+/// Who a message goes to and how it is known.
+pub struct Envelope<'a> {
+    /// The address, with the reporter's name when known.
+    pub to: &'a str,
+    pub name: Option<&'a str>,
+    /// The outbox row's key: the `Message-ID`, the same on a resend.
+    pub key: &'a str,
+    /// The one-click opt-out URL (`List-Unsubscribe`), when there is one.
+    pub unsubscribe: Option<&'a str>,
+}
+
+/// `List-Unsubscribe: <url>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the mail
+/// client may opt out with one POST, without opening a page.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
     }
 }
