@@ -714,9 +714,20 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
     stop_cleanly(env.server).await;
     run_cli(&["export", "--output", path], &env.store.url).await;
 
-    // The same city on a new database: its reporters are not told again.
+    // The same city on a new database: its reporters are not told again. On
+    // PostgreSQL a transaction open elsewhere on the server while the import
+    // commits holds the log's head back; the import waits it out.
     let moved = TestStore::create(backend).await;
+    let elsewhere = match backend {
+        Backend::Postgres => {
+            Some(open_transaction_for(&env.store.url, Duration::from_secs(2)).await)
+        }
+        Backend::Sqlite => None,
+    };
     run_cli(&["import", "--input", path], &moved.url).await;
+    if let Some(elsewhere) = elsewhere {
+        elsewhere.await.unwrap();
+    }
     let server = TestServer::start(BIN, &moved.url, &notify_env(&smtp, &gateway_url)).await;
     let agent = server.client(&server.token("AGENT", None, "agent-1").await);
     agent
@@ -734,6 +745,19 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
     moved.drop_store().await;
     env.store.drop_store().await;
     let _ = std::fs::remove_file(file);
+}
+
+/// A transaction holding an id, open on `url`'s server for `open`.
+async fn open_transaction_for(url: &str, open: Duration) -> tokio::task::JoinHandle<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    for statement in ["BEGIN", "SELECT pg_current_xact_id()"] {
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+    tokio::spawn(async move {
+        tokio::time::sleep(open).await;
+        sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+    })
 }
 
 /// A case the agent takes for `reporter` and verifies, once its reporter has

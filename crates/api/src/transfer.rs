@@ -72,9 +72,34 @@ pub async fn import(
     let name = aduan_integration::notify::NAME;
     let from = checkpoints.get(name).await?;
     checkpoints
-        .advance(name, from, log.head().await?, 0)
+        .advance(name, from, head_past_import(log).await?, 0)
         .await?;
     Ok(imported)
+}
+
+/// The log's head once it covers every imported event. On PostgreSQL the head
+/// stops before any transaction still open on the cluster (any database's)
+/// that began before the import committed; a checkpoint set short of the
+/// import would have the notifier tell its reporters again.
+async fn head_past_import(log: &dyn EventLog) -> anyhow::Result<aduan_store::Cursor> {
+    let last = log.settled_position().await?;
+    let started = std::time::Instant::now();
+    let mut said = std::time::Duration::ZERO;
+    loop {
+        let head = log.head().await?;
+        if head.position >= last {
+            return Ok(head);
+        }
+        if started.elapsed() >= said + std::time::Duration::from_secs(10) {
+            said = started.elapsed();
+            tracing::warn!(
+                waited_seconds = said.as_secs(),
+                "waiting for transactions begun before the import, elsewhere on the \
+                 database server, to end"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// Parses and checks lines, sending chunks of `CHUNK` events; a bad line is sent
