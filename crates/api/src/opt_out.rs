@@ -49,23 +49,19 @@ pub async fn opt_out(State(state): State<AppState>, Query(link): Query<Link>) ->
         .data(ClientKey("opt-out link".into()))
         .data(Correlation(uuid::Uuid::new_v4().to_string()));
     let response = state.schema.execute(request).await;
-    let code = response
-        .errors
-        .first()
-        .and_then(|e| e.extensions.as_ref())
-        .and_then(|x| x.get("code"))
-        .map(|c| c.to_string().trim_matches('"').to_string());
-    match code.as_deref() {
+    let code = crate::metrics::result_code(&response);
+    crate::metrics::record_request("optOutOfNotifications", &code);
+    match code.as_str() {
         // Opted out now, or before (a second click, a client's retry).
-        None | Some("INVALID_TRANSITION") => page(
+        "ok" | "INVALID_TRANSITION" => page(
             StatusCode::OK,
             "<p>Anda tidak akan menerima pemberitahuan lagi tentang aduan ini.</p>",
         ),
-        Some("UNAVAILABLE") | Some("CONFLICT") => page(
+        "UNAVAILABLE" | "CONFLICT" => page(
             StatusCode::SERVICE_UNAVAILABLE,
             "<p>Layanan sedang sibuk. Silakan coba lagi sebentar lagi.</p>",
         ),
-        Some(_) => page(StatusCode::NOT_FOUND, "<p>Tautan ini tidak berlaku.</p>"),
+        _ => page(StatusCode::NOT_FOUND, "<p>Tautan ini tidak berlaku.</p>"),
     }
 }
 
@@ -77,15 +73,9 @@ fn page(status: StatusCode, body: &str) -> Response {
     (status, Html(html)).into_response()
 }
 
+/// Text safe in HTML (text and attribute values), as Open311's XML escapes it.
 fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&#39;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    crate::open311::wire::escape_into(&mut out, text);
+    out
 }

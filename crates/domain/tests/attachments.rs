@@ -4,22 +4,10 @@
 
 mod common;
 
-use aduan_domain::tracking;
 use aduan_domain::*;
 use common::*;
 
-const CODE: &str = "a-code-the-server-made-for-this-case";
 const VERB: &str = "attach a file to";
-
-fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
-    if let ComplaintEvent::Submitted {
-        tracking_code_hash, ..
-    } = &mut events[0]
-    {
-        *tracking_code_hash = Some(tracking::hash(CODE));
-    }
-    events
-}
 
 fn file(visibility: NoteVisibility) -> AttachmentRef {
     AttachmentRef {

@@ -3,11 +3,8 @@
 
 mod common;
 
-use aduan_domain::tracking;
 use aduan_domain::*;
 use common::*;
-
-const CODE: &str = "a-code-the-server-made-for-this-case";
 
 fn opt_out(code: Option<&str>) -> Action {
     Action::OptOutOfNotifications(OptOutOfNotifications {
@@ -17,16 +14,6 @@ fn opt_out(code: Option<&str>) -> Action {
 
 fn opted_out() -> ComplaintEvent {
     ComplaintEvent::NotificationsOptedOut { occurred_at: now() }
-}
-
-fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
-    if let ComplaintEvent::Submitted {
-        tracking_code_hash, ..
-    } = &mut events[0]
-    {
-        *tracking_code_hash = Some(tracking::hash(CODE));
-    }
-    events
 }
 
 #[test]

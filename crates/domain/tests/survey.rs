@@ -4,11 +4,8 @@
 mod common;
 
 use aduan_domain::ikm::{SurveyAnswer, CODES};
-use aduan_domain::tracking;
 use aduan_domain::*;
 use common::*;
-
-const CODE: &str = "a-code-the-server-made-for-this-case";
 
 fn answers(score: i32) -> Vec<(String, i32)> {
     CODES.iter().map(|c| (c.to_string(), score)).collect()
@@ -32,16 +29,6 @@ fn answered(score: u8) -> ComplaintEvent {
             .collect(),
         occurred_at: now(),
     }
-}
-
-fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
-    if let ComplaintEvent::Submitted {
-        tracking_code_hash, ..
-    } = &mut events[0]
-    {
-        *tracking_code_hash = Some(tracking::hash(CODE));
-    }
-    events
 }
 
 #[test]

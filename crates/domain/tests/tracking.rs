@@ -7,18 +7,6 @@ use aduan_domain::tracking;
 use aduan_domain::*;
 use common::*;
 
-const CODE: &str = "a-code-the-server-made-for-this-case";
-
-fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
-    if let ComplaintEvent::Submitted {
-        tracking_code_hash, ..
-    } = &mut events[0]
-    {
-        *tracking_code_hash = Some(tracking::hash(CODE));
-    }
-    events
-}
-
 fn rate_with(code: Option<&str>) -> Action {
     Action::Rate(Rate {
         score: 4,

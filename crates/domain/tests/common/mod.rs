@@ -575,3 +575,17 @@ pub fn denied_at(actor: &Actor, verb: &str, case_opd: &str) -> ComplaintError {
         actor.role
     ))
 }
+
+/// The tracking code the server made for the test's case.
+pub const CODE: &str = "a-code-the-server-made-for-this-case";
+
+/// `events` of a case submitted with `CODE` (its hash, as the server keeps it).
+pub fn with_code(mut events: Vec<ComplaintEvent>) -> Vec<ComplaintEvent> {
+    if let ComplaintEvent::Submitted {
+        tracking_code_hash, ..
+    } = &mut events[0]
+    {
+        *tracking_code_hash = Some(aduan_domain::tracking::hash(CODE));
+    }
+    events
+}
