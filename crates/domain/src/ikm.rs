@@ -92,11 +92,28 @@ pub fn index_of(code: &str) -> Option<usize> {
     CODES.iter().position(|c| *c == code)
 }
 
+/// A respondent's answers, checked: every element once, each 1-4, in U1..U9
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SurveyAnswers(Vec<SurveyAnswer>);
+
+impl SurveyAnswers {
+    /// Checks answers as given (element code, score), in any order.
+    pub fn parse(answers: &[(String, i32)]) -> Result<Self, crate::values::Invalid> {
+        check_answers(answers)
+            .map(SurveyAnswers)
+            .map_err(|(_, message)| crate::values::Invalid::new(message))
+    }
+
+    pub fn into_vec(self) -> Vec<SurveyAnswer> {
+        self.0
+    }
+}
+
 /// Checks a respondent's answers: every element once, each 1-4. Returns them
 /// in U1..U9 order, or (field, message) for the error.
-pub fn check_answers(
-    answers: &[(String, i32)],
-) -> Result<Vec<SurveyAnswer>, (&'static str, String)> {
+fn check_answers(answers: &[(String, i32)]) -> Result<Vec<SurveyAnswer>, (&'static str, String)> {
     let mut scores: [Option<u8>; ELEMENTS] = [None; ELEMENTS];
     for (element, score) in answers {
         let i = index_of(element).ok_or_else(|| {

@@ -16,7 +16,6 @@ pub mod reference;
 pub mod rules;
 pub mod sla;
 pub mod tracking;
-pub mod validate;
 pub mod values;
 
 pub use access::{Access, Operation, Scope};

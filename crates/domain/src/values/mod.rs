@@ -1,4 +1,48 @@
+//! The values commands carry, each made only through a constructor that checks
+//! it: the edges (GraphQL, Open311, the national bridge, the seeder, the CLI)
+//! parse what arrives into these before a command exists, so the aggregate
+//! decides on valid values only. A refusal is an `Invalid`; the edge that owns
+//! the wire says which of its fields it was.
+
 use serde::{Deserialize, Serialize};
+
+mod codes;
+mod contact;
+mod files;
+mod links;
+mod place;
+mod score;
+mod text;
+
+pub use codes::{CategoryCode, KecamatanCode, OpdCode};
+pub use contact::{Contact, Email, Phone};
+pub use files::{StoredFile, ATTACHMENT_TYPES};
+pub use links::{Links, MAX_ATTACHMENTS, MAX_URL};
+pub use place::{Coordinates, Place};
+pub use score::Score;
+pub use text::{
+    clean, Code, LongText, ShortText, Text, Title, MAX_CODE, MAX_SHORT, MAX_TEXT, MAX_TITLE,
+};
+
+/// Why a value was refused, in words for whoever typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Invalid(message.into())
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+
+    /// The refusal of the field the caller names (its own name for it).
+    pub fn at(self, field: &str) -> crate::error::ComplaintError {
+        crate::error::ComplaintError::invalid(field, self.0)
+    }
+}
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
