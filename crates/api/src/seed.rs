@@ -92,7 +92,7 @@ pub async fn seed_with(
     for n in 0..cases {
         let created = now - Duration::minutes(rng.below((days * 24 * 60).max(1) as u64) as i64);
         let story = Story::new(&mut rng, reference, n, created);
-        for (at, actor, action) in story.steps(&mut rng, reference) {
+        for (at, actor, action) in story.steps(&mut rng, reference)? {
             if at > now {
                 break; // the rest of this case's life has not happened yet
             }
@@ -172,7 +172,7 @@ impl Story {
         &self,
         rng: &mut Rng,
         reference: &ReferenceData,
-    ) -> Vec<(DateTime<Utc>, Actor, Action)> {
+    ) -> Result<Vec<(DateTime<Utc>, Actor, Action)>, ComplaintError> {
         let agent = Actor::new("agent-seed", Role::Agent, None);
         let officer = |opd: &str| {
             Actor::new(
@@ -191,9 +191,10 @@ impl Story {
             at,
             self.reporter(),
             Action::Submit(Submit {
-                complaint_id: self.id.clone(),
+                complaint_id: text(&self.id)?,
                 channel: self.channel,
-                category: self.category.clone(),
+                category: CategoryCode::known(reference, &self.category)
+                    .map_err(|e| e.at("category"))?,
                 priority: Some(*rng.pick(&[
                     Priority::Normal,
                     Priority::Normal,
@@ -201,20 +202,23 @@ impl Story {
                     Priority::High,
                     Priority::Low,
                 ])),
-                title: title.to_string(),
-                description: format!(
+                title: text(title)?,
+                description: text(&format!(
                     "{title} di wilayah {kecamatan}. Mohon segera ditindaklanjuti."
-                ),
-                location: Location {
-                    latitude: -5.10 - rng.below(100) as f64 / 1000.0,
-                    longitude: 119.40 + rng.below(100) as f64 / 1000.0,
-                    address: None,
-                    kecamatan: Some(kecamatan),
-                    kelurahan: None,
-                },
+                ))?,
+                location: Place::parse(
+                    reference,
+                    &Location {
+                        latitude: -5.10 - rng.below(100) as f64 / 1000.0,
+                        longitude: 119.40 + rng.below(100) as f64 / 1000.0,
+                        address: None,
+                        kecamatan: Some(kecamatan),
+                        kelurahan: None,
+                    },
+                )?,
                 reporter: None,
                 anonymous: rng.chance(10),
-                attachments: vec![],
+                attachments: Links::default(),
                 external_ref: None,
                 // Like every submission, a code, though no one is handed it.
                 tracking_code_hash: Some(tracking::hash(&uuid::Uuid::new_v4().to_string())),
@@ -230,7 +234,7 @@ impl Story {
                     note: None,
                 }),
             ));
-            return steps;
+            return Ok(steps);
         }
         at += rng.hours(1, 40);
         steps.push((
@@ -247,7 +251,7 @@ impl Story {
             at,
             agent.clone(),
             Action::Assign(Assign {
-                opd: self.opd.clone(),
+                opd: opd_code(reference, &self.opd)?,
                 officer_id: None,
                 note: None,
             }),
@@ -261,22 +265,22 @@ impl Story {
                     at,
                     agent.clone(),
                     Action::Transfer(Transfer {
-                        to_opd: other.clone(),
-                        reason: "Bukan kewenangan kami".into(),
+                        to_opd: opd_code(reference, &other)?,
+                        reason: text("Bukan kewenangan kami")?,
                     }),
                 ));
                 opd = other;
             }
         }
         if rng.chance(12) {
-            return steps; // never answered: these breach
+            return Ok(steps); // never answered: these breach
         }
         at += rng.hours(1, 60);
         steps.push((
             at,
             officer(&opd),
             Action::Respond(Respond {
-                message: "Laporan diterima, tim akan ke lokasi.".into(),
+                message: text("Laporan diterima, tim akan ke lokasi.")?,
             }),
         ));
         if rng.chance(10) {
@@ -285,19 +289,19 @@ impl Story {
                 at,
                 officer(&opd),
                 Action::RequestInfo(RequestInfo {
-                    question: "Mohon kirim foto lokasi.".into(),
+                    question: text("Mohon kirim foto lokasi.")?,
                 }),
             ));
             if rng.chance(30) {
-                return steps; // the citizen never answers: the watcher closes it
+                return Ok(steps); // the citizen never answers: the watcher closes it
             }
             at += rng.hours(2, 48);
             steps.push((
                 at,
                 self.reporter(),
                 Action::ProvideInfo(ProvideInfo {
-                    answer: "Foto terlampir.".into(),
-                    attachments: vec![],
+                    answer: text("Foto terlampir.")?,
+                    attachments: Links::default(),
                 }),
             ));
         }
@@ -306,9 +310,9 @@ impl Story {
             at,
             officer(&opd),
             Action::RecordFieldHandling(RecordFieldHandling {
-                notes: "Ditangani di lokasi.".into(),
+                notes: text("Ditangani di lokasi.")?,
                 handled_at: at,
-                photos: vec![],
+                photos: Links::default(),
             }),
         ));
         at += rng.hours(1, 48);
@@ -322,7 +326,7 @@ impl Story {
             officer(&opd),
             Action::Close(Close {
                 resolution,
-                summary: "Selesai ditangani.".into(),
+                summary: text("Selesai ditangani.")?,
                 duplicate_of: None,
             }),
         ));
@@ -333,14 +337,24 @@ impl Story {
                 at,
                 self.reporter(),
                 Action::Rate(Rate {
-                    score,
+                    score: Score::parse(score).map_err(|e| e.at("score"))?,
                     comment: None,
                     tracking_code: None,
                 }),
             ));
         }
-        steps
+        Ok(steps)
     }
+}
+
+/// One of the seeder's own texts; refused only if its tables are wrong.
+fn text<const MAX: usize>(value: &str) -> Result<Text<MAX>, ComplaintError> {
+    Text::parse(value).map_err(|e| e.at("text"))
+}
+
+/// One of the city's OPDs, as the reference data names it.
+fn opd_code(reference: &ReferenceData, code: &str) -> Result<OpdCode, ComplaintError> {
+    OpdCode::known(reference, code).map_err(|e| e.at("opd"))
 }
 
 #[cfg(test)]

@@ -47,6 +47,18 @@ impl ComplaintError {
         }
     }
 
+    /// The same refusal, its field named within `parent` ("latitude" within
+    /// "location" is "location.latitude").
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            ComplaintError::InvalidInput { field, message } => ComplaintError::InvalidInput {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         ComplaintError::Forbidden(message.into())
     }

@@ -93,10 +93,16 @@ pub fn index_of(code: &str) -> Option<usize> {
 }
 
 /// A respondent's answers, checked: every element once, each 1-4, in U1..U9
-/// order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+/// order. Serialised as commands always were, `[["U1", 4], ...]`, so that a
+/// command's digest (the bus's idempotency check) keeps its shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveyAnswers(Vec<SurveyAnswer>);
+
+impl Serialize for SurveyAnswers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|a| (&a.element, a.score)))
+    }
+}
 
 impl SurveyAnswers {
     /// Checks answers as given (element code, score), in any order.

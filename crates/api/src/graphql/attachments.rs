@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use aduan_domain::access::Operation;
 use aduan_domain::{
     Action, Actor, AddAttachment, AttachmentRef, Command, ComplaintEvent, NoteVisibility, Role,
+    StoredFile,
 };
 use aduan_store::StoredEvent;
 
@@ -117,16 +118,21 @@ async fn precheck(ctx: &Context<'_>, complaint_id: &str, command: Command) -> Re
         .map_err(|e| super::error::command_error(e.into()))
 }
 
-/// Stands in for a file not stored yet, for `precheck`.
-fn probe(caption: Option<String>, visibility: NoteVisibility) -> AttachmentRef {
-    AttachmentRef {
+/// Stands in for a file not stored yet, for `precheck`: its caption is
+/// checked as the kept file's will be.
+fn probe(caption: Option<String>, visibility: NoteVisibility) -> Result<StoredFile> {
+    stored(AttachmentRef {
         sha256: "0".repeat(64),
         media_type: "application/pdf".into(),
         size: 1,
         thumbnail_sha256: None,
         caption,
         visibility,
-    }
+    })
+}
+
+fn stored(file: AttachmentRef) -> Result<StoredFile> {
+    StoredFile::check(file).map_err(|e| super::error::command_error(e.into()))
 }
 
 /// The reporter's files are PUBLIC unless they say otherwise; staff's INTERNAL.
@@ -144,7 +150,7 @@ async fn keep(
     upload: &Upload,
     caption: Option<String>,
     visibility: NoteVisibility,
-) -> Result<AttachmentRef> {
+) -> Result<StoredFile> {
     let upload = upload
         .value(ctx)
         .map_err(|_| invalid_input("file", "no file was sent"))?;
@@ -166,6 +172,7 @@ async fn keep(
                 )
             }
         })
+        .and_then(stored)
 }
 
 /// `command` with `files`: checked against the case first, then stored, so a
@@ -187,7 +194,7 @@ pub async fn with_files(
     let probes = files
         .iter()
         .map(|f| probe(f.caption.clone(), visibility(f)))
-        .collect();
+        .collect::<Result<_>>()?;
     precheck(ctx, complaint_id, command.clone().with_files(probes)).await?;
     let mut kept = Vec::with_capacity(files.len());
     for f in &files {
@@ -244,7 +251,7 @@ impl AttachmentMutation {
             })
         };
         // Whatever the command would refuse is refused before anything is stored.
-        let probe = probe(input.caption.clone(), visibility);
+        let probe = probe(input.caption.clone(), visibility)?;
         precheck(
             ctx,
             &complaint_id,

@@ -114,19 +114,18 @@ pub(super) async fn run(
     executed.map_err(command_error)
 }
 
-async fn targeted(ctx: &Context<'_>, mut input: impl TargetedInput) -> Result<Complaint> {
+async fn targeted<I: TargetedInput>(ctx: &Context<'_>, mut input: I) -> Result<Complaint> {
     let Target {
         complaint_id,
         command_id,
         expected_version,
     } = input.target().clone();
     let files = input.take_files();
-    let action = input.into_action();
-    let op = action
-        .operation()
-        .expect("every mutation's action is an API operation");
-    let (actor, _) = guard(ctx, op)?;
+    let (actor, _) = guard(ctx, I::OPERATION)?;
     checked_id("complaintId", &complaint_id)?;
+    let action = input
+        .into_action(&bus(ctx)?.services().reference)
+        .map_err(|e| command_error(e.into()))?;
     let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
     execute(ctx, complaint_id.0, command_id, expected_version, command).await
 }
@@ -156,7 +155,10 @@ impl ComplaintMutation {
             .data_opt::<TrackingKey>()
             .and_then(|key| key.code_for(&complaint_id));
         let files = std::mem::take(&mut input.files);
-        let action = input.into_action(complaint_id.clone(), code.as_deref().map(tracking::hash));
+        let reference = &bus(ctx)?.services().reference;
+        let action = input
+            .into_action(reference, complaint_id.clone(), code.as_deref().map(tracking::hash))
+            .map_err(|e| command_error(e.into()))?;
         let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
         let mut complaint = execute(ctx, complaint_id, command_id, None, command).await?;
         complaint.tracking_code = code;

@@ -6,9 +6,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
 use aduan_domain::open311::{answer_lines, request_status, statuses_of};
-use aduan_domain::validate::MAX_TEXT;
+use aduan_domain::MAX_TEXT;
 use aduan_domain::{
-    tracking, Action, Case, Category, Channel, Command, Location, ReferenceData, Reporter, Submit,
+    tracking, Action, Case, Category, CategoryCode, Channel, Code, Command, ComplaintError, Contact,
+    Links, Location, LongText, Place, ReferenceData, Submit, Title,
 };
 use aduan_projections::summary_query::SummaryFilter;
 use aduan_projections::ComplaintView;
@@ -324,26 +325,28 @@ fn submission(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let reporter = Reporter {
-        subject: None,
-        name: Some(name).filter(|n| !n.is_empty()),
-        phone: p.get("phone").map(str::to_string),
-        email: p.get("email").map(str::to_string),
-    };
-    let has_reporter =
-        reporter.name.is_some() || reporter.phone.is_some() || reporter.email.is_some();
+    let name = Some(name).filter(|n| !n.is_empty());
+    let has_reporter = name.is_some() || p.get("phone").is_some() || p.get("email").is_some();
+    let reporter = Contact::parse(name.as_deref(), p.get("phone"), p.get("email"))
+        .map_err(|e| e.within("reporter"));
+    let media: Vec<String> = p.get("media_url").map(str::to_string).into_iter().collect();
+    let refused = |e: ComplaintError| Refusal::from(aduan_store::CommandError::from(e));
+    let reference = reference(o);
     Ok(Submit {
-        complaint_id,
+        complaint_id: Code::parse(&complaint_id).map_err(|e| refused(e.at("complaint_id")))?,
         channel: Channel::Open311,
-        category: category.code.clone(),
+        category: CategoryCode::known(reference, &category.code)
+            .map_err(|e| refused(e.at("category")))?,
         priority: None,
-        title,
-        description,
-        location,
-        reporter: has_reporter.then_some(reporter),
+        title: Title::parse(&title).map_err(|e| refused(e.at("title")))?,
+        description: LongText::parse(&description).map_err(|e| refused(e.at("description")))?,
+        location: Place::parse(reference, &location).map_err(|e| refused(e.within("location")))?,
+        reporter: has_reporter.then_some(reporter).transpose().map_err(refused)?,
         anonymous: false,
-        attachments: p.get("media_url").map(str::to_string).into_iter().collect(),
-        external_ref: Some(client.external_ref()),
+        attachments: Links::parse(&media).map_err(|e| refused(e.at("attachments")))?,
+        external_ref: Some(
+            Code::parse(&client.external_ref()).map_err(|e| refused(e.at("external_ref")))?,
+        ),
         tracking_code_hash: code.map(tracking::hash),
     })
 }
