@@ -10,16 +10,6 @@ use chrono::{DateTime, Utc};
 
 use super::reference;
 
-/// A text the test knows is valid.
-pub fn text<const N: usize>(value: &str) -> Text<N> {
-    Text::parse(value).unwrap()
-}
-
-/// An optional text the test knows is valid (blank is none).
-pub fn optional_text<const N: usize>(value: Option<&str>) -> Option<Text<N>> {
-    Text::optional(value).unwrap()
-}
-
 /// `parsed`, a refusal named `field`.
 pub fn at<T>(field: &str, parsed: Result<T, Invalid>) -> Result<T, ComplaintError> {
     parsed.map_err(|e| e.at(field))
