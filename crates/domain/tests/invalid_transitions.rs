@@ -596,7 +596,7 @@ fn nobody_may_rate_a_report_made_without_an_account() {
 /// while parsing (INVALID_INPUT). `decide` checks who is acting before it looks
 /// at the OPD: an actor who may never assign is refused, whichever OPD it names.
 #[test]
-fn analyst_assigning_to_an_unknown_opd_is_forbidden() {
+fn analyst_assigning_is_forbidden_whichever_opd_it_names() {
     assert!(matches!(
         parse_assign("DINAS_X", None, None),
         Err(ComplaintError::InvalidInput { field, .. }) if field == "opd"
@@ -611,7 +611,7 @@ fn analyst_assigning_to_an_unknown_opd_is_forbidden() {
 /// And the state before the OPD: a case not yet verified is not dispatched,
 /// whichever OPD the command names.
 #[test]
-fn dispatching_an_unverified_case_to_an_unknown_opd_is_an_invalid_transition() {
+fn dispatching_an_unverified_case_is_an_invalid_transition_whichever_opd() {
     for opd in ["DPU", "DLH", "DISHUB"] {
         given(submitted_case())
             .when(cmd(agent(), assign(opd)))

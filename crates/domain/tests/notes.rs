@@ -202,10 +202,9 @@ fn noting_a_case_that_does_not_exist_finds_nothing() {
         .then_expect_error(ComplaintError::NotFound);
 }
 
-/// The role is checked before the text: a role that may never add notes learns
-/// nothing about its input. An empty text no longer reaches `decide` (the edge
-/// refuses it while parsing), so what the domain holds is that the refusal is
-/// about the role whatever the note says.
+/// A role that may never add notes is refused for its role, whatever the note
+/// says. (An empty note no longer reaches `decide`: the edge refuses it while
+/// parsing, so whether such a role learns about its input is the edge's order.)
 #[test]
 fn a_refused_role_is_forbidden_whatever_the_note_says() {
     for text in [".", &"x".repeat(5000)] {
