@@ -67,3 +67,79 @@ impl KecamatanCode {
         self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::{Category, Kecamatan, Opd};
+
+    fn reference() -> ReferenceData {
+        ReferenceData {
+            opds: vec![Opd {
+                code: "DPU".into(),
+                name: "Dinas Pekerjaan Umum".into(),
+                description: None,
+            }],
+            categories: vec![Category {
+                code: "ROAD_DAMAGE".into(),
+                name: "road damage".into(),
+                default_opd: "DPU".into(),
+                attributes: vec![],
+            }],
+            kecamatan: vec![Kecamatan {
+                code: "MARISO".into(),
+                name: "Mariso".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_category_or_opd_is_known_by_its_exact_code() {
+        let r = reference();
+        assert_eq!(
+            CategoryCode::known(&r, "ROAD_DAMAGE").unwrap().as_str(),
+            "ROAD_DAMAGE"
+        );
+        assert_eq!(OpdCode::known(&r, "DPU").unwrap().into_string(), "DPU");
+        // Codes are matched as given: no trimming, no case folding.
+        assert_eq!(
+            CategoryCode::known(&r, " ROAD_DAMAGE"),
+            Err(Invalid::new("unknown category \" ROAD_DAMAGE\""))
+        );
+        assert_eq!(
+            OpdCode::known(&r, "dpu"),
+            Err(Invalid::new("unknown OPD \"dpu\""))
+        );
+        assert_eq!(
+            CategoryCode::known(&r, ""),
+            Err(Invalid::new("unknown category \"\""))
+        );
+        // An OPD's code is not a category, nor the other way round.
+        assert!(CategoryCode::known(&r, "DPU").is_err());
+        assert!(OpdCode::known(&r, "ROAD_DAMAGE").is_err());
+    }
+
+    #[test]
+    fn a_kecamatan_is_cleaned_optional_and_one_of_the_citys() {
+        let r = reference();
+        assert_eq!(KecamatanCode::optional(&r, None), Ok(None));
+        assert_eq!(KecamatanCode::optional(&r, Some(" \t")), Ok(None));
+        assert_eq!(
+            KecamatanCode::optional(&r, Some(" MARISO\u{0} "))
+                .unwrap()
+                .map(KecamatanCode::into_string),
+            Some("MARISO".to_string())
+        );
+        // The refusal names the code as cleaned.
+        assert_eq!(
+            KecamatanCode::optional(&r, Some(" ATLANTIS ")),
+            Err(Invalid::new("unknown kecamatan \"ATLANTIS\""))
+        );
+        // Too long is refused as a code, before it is looked up.
+        assert_eq!(
+            KecamatanCode::optional(&r, Some(&"K".repeat(101))),
+            Err(Invalid::new("is 101 characters long; the limit is 100"))
+        );
+    }
+}

@@ -87,3 +87,108 @@ impl From<Contact> for Reporter {
         c.reporter(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_as_people_write_them() {
+        assert_eq!(Phone::optional(None), Ok(None));
+        assert_eq!(Phone::optional(Some("  ")), Ok(None));
+        for ok in [
+            "+62 811-4000-123",
+            "(0411) 123456",
+            "081140001234567",
+            "123456",
+        ] {
+            assert!(Phone::optional(Some(ok)).unwrap().is_some(), "{ok}");
+        }
+        let not_a_phone = Err(Invalid::new("is not a phone number"));
+        // Letters; too few digits (5) or too many (16); other signs.
+        for bad in [
+            "call me maybe",
+            "+62 811",
+            "12345",
+            "1234567890123456",
+            "0811/4000",
+        ] {
+            assert_eq!(Phone::optional(Some(bad)), not_a_phone, "{bad}");
+        }
+        // Longer than 32 characters is refused as a text first.
+        assert_eq!(
+            Phone::optional(Some(&"1".repeat(33))),
+            Err(Invalid::new("is 33 characters long; the limit is 32"))
+        );
+    }
+
+    #[test]
+    fn email_addresses_have_one_at_and_a_dotted_host() {
+        assert_eq!(Email::optional(None), Ok(None));
+        assert_eq!(Email::optional(Some("\u{0}")), Ok(None));
+        assert!(Email::optional(Some(" andi@example.id "))
+            .unwrap()
+            .is_some());
+        for bad in [
+            "andi@",
+            "a@b@c.id",
+            "andi@example.",
+            "andi@.id",
+            "an di@x.id",
+            "andi.example.id",
+            "@example.id",
+            "andi@localhost",
+        ] {
+            assert_eq!(
+                Email::optional(Some(bad)),
+                Err(Invalid::new("is not an email address")),
+                "{bad} accepted"
+            );
+        }
+        let long = format!("{}@example.id", "a".repeat(244));
+        assert_eq!(
+            Email::optional(Some(&long)),
+            Err(Invalid::new("is 255 characters long; the limit is 254"))
+        );
+    }
+
+    #[test]
+    fn a_contact_names_the_refused_part_and_checks_phone_then_email_then_name() {
+        let contact = Contact::parse(Some(" Andi "), Some("+62 811-4000-123"), None).unwrap();
+        assert_eq!(
+            contact.reporter(Some("citizen-andi".into())),
+            Reporter {
+                subject: Some("citizen-andi".into()),
+                name: Some("Andi".into()),
+                phone: Some("+62 811-4000-123".into()),
+                email: None,
+            }
+        );
+        let nobody = Contact::parse(Some(" "), None, Some("")).unwrap();
+        assert_eq!(
+            Reporter::from(nobody),
+            Reporter {
+                subject: None,
+                name: None,
+                phone: None,
+                email: None,
+            }
+        );
+        let long_name = "n".repeat(201);
+        assert_eq!(
+            Contact::parse(Some(&long_name), None, None),
+            Err(ComplaintError::invalid(
+                "name",
+                "is 201 characters long; the limit is 200"
+            ))
+        );
+        assert_eq!(
+            Contact::parse(Some(&long_name), Some("x"), Some("y")),
+            Err(ComplaintError::invalid("phone", "is not a phone number"))
+        );
+        assert_eq!(
+            Contact::parse(Some(&long_name), None, Some("y")),
+            Err(ComplaintError::invalid("email", "is not an email address"))
+        );
+    }
+}

@@ -48,4 +48,33 @@ mod tests {
         assert!(Links::parse(&["file:///etc/passwd".into()]).is_err());
         assert!(Links::parse(&vec!["https://x.id/1.jpg".to_string(); 11]).is_err());
     }
+
+    #[test]
+    fn links_are_cleaned_and_refused_with_the_rule_they_break() {
+        let kept = Links::parse(&[" http://x.id/a.jpg\n".into()]).unwrap();
+        assert_eq!(kept.into_vec(), vec!["http://x.id/a.jpg".to_string()]);
+        assert_eq!(Links::parse(&[]).map(Links::into_vec), Ok(vec![]));
+        let ten = vec!["https://x.id/1.jpg".to_string(); MAX_ATTACHMENTS];
+        assert!(Links::parse(&ten).is_ok());
+        let mut eleven = ten;
+        eleven.push("not even a URL".into());
+        assert_eq!(
+            Links::parse(&eleven),
+            Err(Invalid::new("at most 10 are allowed"))
+        );
+        for (urls, message) in [
+            (
+                vec!["https://x.id/1.jpg".into(), " ".into()],
+                "must not be empty",
+            ),
+            (vec!["ftp://x.id/1.jpg".into()], "must be http(s) URLs"),
+            (vec!["HTTPS://x.id/1.jpg".into()], "must be http(s) URLs"),
+            (
+                vec![format!("https://x.id/{}", "a".repeat(1988))],
+                "is 2001 characters long; the limit is 2000",
+            ),
+        ] {
+            assert_eq!(Links::parse(&urls), Err(Invalid::new(message)), "{urls:?}");
+        }
+    }
 }

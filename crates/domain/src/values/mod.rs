@@ -176,3 +176,22 @@ pub struct AttachmentRef {
     /// PUBLIC: whoever may see the case; INTERNAL: city staff only.
     pub visibility: NoteVisibility,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ComplaintError, ErrorCode};
+
+    #[test]
+    fn a_refusal_becomes_invalid_input_of_the_field_the_caller_names() {
+        let refused = Invalid::new("must not be empty");
+        assert_eq!(refused.message(), "must not be empty");
+        assert_eq!(refused.to_string(), "must not be empty");
+        let error = refused.at("to_opd");
+        assert_eq!(
+            error,
+            ComplaintError::invalid("to_opd", "must not be empty")
+        );
+        assert_eq!(error.code(), ErrorCode::InvalidInput);
+    }
+}

@@ -20,3 +20,23 @@ impl Score {
         self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_is_one_to_five() {
+        for s in 1..=5 {
+            assert_eq!(Score::parse(s).map(Score::get), Ok(s as u8));
+        }
+        // 261 would wrap to 5 as a byte; -1 to 255.
+        for s in [0, 6, -1, 261, i32::MAX, i32::MIN] {
+            assert_eq!(
+                Score::parse(s),
+                Err(Invalid::new("must be between 1 and 5")),
+                "{s}"
+            );
+        }
+    }
+}

@@ -116,4 +116,36 @@ mod tests {
         let padded = format!("{}{}", "\u{0}".repeat(20), "x".repeat(10));
         assert!(Text::<10>::parse(&padded).is_ok());
     }
+
+    #[test]
+    fn optional_is_none_when_absent_or_blank_and_bounded_otherwise() {
+        assert_eq!(Text::<5>::optional(None), Ok(None));
+        assert_eq!(Text::<5>::optional(Some(" \t\n")), Ok(None));
+        assert_eq!(
+            Text::<5>::optional(Some(" abc "))
+                .unwrap()
+                .map(Text::into_string),
+            Some("abc".to_string())
+        );
+        assert_eq!(
+            Text::<5>::optional(Some("abcdef")),
+            Err(Invalid::new("is 6 characters long; the limit is 5"))
+        );
+    }
+
+    #[test]
+    fn the_named_texts_have_their_limits() {
+        assert!(Title::parse(&"t".repeat(MAX_TITLE)).is_ok());
+        assert!(Title::parse(&"t".repeat(MAX_TITLE + 1)).is_err());
+        assert!(LongText::parse(&"t".repeat(MAX_TEXT)).is_ok());
+        assert!(LongText::parse(&"t".repeat(MAX_TEXT + 1)).is_err());
+        assert!(ShortText::parse(&"t".repeat(MAX_SHORT)).is_ok());
+        assert!(ShortText::parse(&"t".repeat(MAX_SHORT + 1)).is_err());
+        assert!(Code::parse(&"t".repeat(MAX_CODE)).is_ok());
+        assert_eq!(
+            Code::parse(&"t".repeat(MAX_CODE + 1)),
+            Err(Invalid::new("is 101 characters long; the limit is 100"))
+        );
+        assert_eq!(Code::parse("c-1").unwrap().to_string(), "c-1");
+    }
 }
