@@ -256,13 +256,20 @@ async fn the_summary_holds_no_personal_data(backend: Backend) {
     let bus = bus(&store).await;
     let mut action = submit("pii-1");
     if let aduan_domain::Action::Submit(s) = &mut action {
-        s.reporter = Some(aduan_domain::Reporter {
-            subject: None,
-            name: Some("Siti Aminah".into()),
-            phone: Some("+62 812 3456 7890".into()),
-            email: Some("siti@example.id".into()),
-        });
-        s.location.address = Some("Jl. Rahasia 7".into());
+        s.reporter = Some(
+            aduan_domain::Contact::parse(
+                Some("Siti Aminah"),
+                Some("+62 812 3456 7890"),
+                Some("siti@example.id"),
+            )
+            .unwrap(),
+        );
+        let place = aduan_domain::Location {
+            address: Some("Jl. Rahasia 7".into()),
+            ..s.location.clone().into()
+        };
+        let reference = aduan_testkit::fixtures::services().reference;
+        s.location = aduan_domain::Place::parse(&reference, &place).unwrap();
     }
     bus.execute(request("pii-1", agent(), action, None))
         .await

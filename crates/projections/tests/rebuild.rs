@@ -149,8 +149,8 @@ fn personal_report(id: &str) -> aduan_domain::Action {
     let aduan_domain::Action::Submit(mut s) = submit(id) else {
         unreachable!()
     };
-    s.title = "Lampu mati depan rumah Bu Siti".into();
-    s.description = "Rumah Bu Siti nomor 12".into();
+    s.title = aduan_testkit::fixtures::text("Lampu mati depan rumah Bu Siti");
+    s.description = aduan_testkit::fixtures::text("Rumah Bu Siti nomor 12");
     aduan_domain::Action::Submit(s)
 }
 

@@ -23,7 +23,7 @@ fn officer() -> Actor {
 
 fn assign() -> Action {
     Action::Assign(Assign {
-        opd: "DPU".into(),
+        opd: aduan_testkit::fixtures::opd("DPU"),
         officer_id: None,
         note: None,
     })
@@ -31,13 +31,13 @@ fn assign() -> Action {
 
 fn respond(message: &str) -> Action {
     Action::Respond(Respond {
-        message: message.into(),
+        message: aduan_testkit::fixtures::text(message),
     })
 }
 
 fn escalate(reason: &str) -> Action {
     Action::Escalate(Escalate {
-        reason: reason.into(),
+        reason: aduan_testkit::fixtures::text(reason),
     })
 }
 

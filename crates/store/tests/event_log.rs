@@ -185,7 +185,7 @@ async fn racing_commands_on_one_complaint_keep_every_event_once_in_sequence(back
         let bus = bus.clone();
         tokio::spawn(async move {
             let note = Action::Escalate(Escalate {
-                reason: format!("note {i}"),
+                reason: aduan_testkit::fixtures::text(&format!("note {i}")),
             });
             bus.execute(request("c-1", agent(), note, None)).await
         })

@@ -9,7 +9,7 @@ use aduan_domain::erasure::{reporter_ref, ERASED, UNREADABLE};
 use aduan_domain::*;
 use aduan_store::erasure::{erase_reporter, seal_legacy_personal_data};
 use aduan_store::{CommandBus, CommandError, ImportChunk, RequestContext};
-use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
+use aduan_testkit::fixtures::{agent, bus, request, services, submit, text, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
 on_both_stores!(
@@ -41,15 +41,14 @@ fn personal_report(id: &str) -> Action {
     let Action::Submit(mut s) = submit(id) else {
         unreachable!()
     };
-    s.title = TITLE.into();
-    s.description = DESCRIPTION.into();
-    s.location.address = Some(ADDRESS.into());
-    s.reporter = Some(Reporter {
-        subject: None,
-        name: Some(NAME.into()),
-        phone: Some(PHONE.into()),
-        email: Some(EMAIL.into()),
-    });
+    s.title = text(TITLE);
+    s.description = text(DESCRIPTION);
+    let place = Location {
+        address: Some(ADDRESS.into()),
+        ..s.location.clone().into()
+    };
+    s.location = Place::parse(&services().reference, &place).unwrap();
+    s.reporter = Some(Contact::parse(Some(NAME), Some(PHONE), Some(EMAIL)).unwrap());
     Action::Submit(s)
 }
 
@@ -112,7 +111,7 @@ async fn two_reporters(bus: &CommandBus) -> (String, String) {
         agent(),
         Action::Close(Close {
             resolution: Resolution::Resolved,
-            summary: "Lampu sudah diganti".into(),
+            summary: aduan_testkit::fixtures::text("Lampu sudah diganti"),
             duplicate_of: None,
         }),
     )
@@ -122,8 +121,8 @@ async fn two_reporters(bus: &CommandBus) -> (String, String) {
         &mine,
         citizen("warga-siti"),
         Action::Rate(Rate {
-            score: 4,
-            comment: Some("Terima kasih, Pak Budi dari RT 03".into()),
+            score: Score::parse(4).unwrap(),
+            comment: Some(text("Terima kasih, Pak Budi dari RT 03")),
             tracking_code: None,
         }),
     )
@@ -317,7 +316,9 @@ async fn erasure_refuses_bad_input_and_other_roles_and_changes_nothing(backend: 
         .execute(request(
             &other,
             agent(),
-            Action::EraseReporterData(EraseReporterData { reason: "x".into() }),
+            Action::EraseReporterData(EraseReporterData {
+                reason: aduan_testkit::fixtures::text("x"),
+            }),
             None,
         ))
         .await;

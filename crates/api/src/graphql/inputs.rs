@@ -92,7 +92,8 @@ impl SubmitComplaintInput {
         Ok(domain::Action::Submit(domain::Submit {
             complaint_id: Code::parse(&complaint_id).map_err(|e| e.at("complaint_id"))?,
             channel: self.channel.into(),
-            category: CategoryCode::known(reference, &self.category).map_err(|e| e.at("category"))?,
+            category: CategoryCode::known(reference, &self.category)
+                .map_err(|e| e.at("category"))?,
             priority: self.priority.map(Into::into),
             title: Title::parse(&self.title).map_err(|e| e.at("title"))?,
             description: LongText::parse(&self.description).map_err(|e| e.at("description"))?,

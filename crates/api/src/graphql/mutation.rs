@@ -157,7 +157,11 @@ impl ComplaintMutation {
         let files = std::mem::take(&mut input.files);
         let reference = &bus(ctx)?.services().reference;
         let action = input
-            .into_action(reference, complaint_id.clone(), code.as_deref().map(tracking::hash))
+            .into_action(
+                reference,
+                complaint_id.clone(),
+                code.as_deref().map(tracking::hash),
+            )
             .map_err(|e| command_error(e.into()))?;
         let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
         let mut complaint = execute(ctx, complaint_id, command_id, None, command).await?;

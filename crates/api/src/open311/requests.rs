@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use aduan_domain::open311::{answer_lines, request_status, statuses_of};
 use aduan_domain::MAX_TEXT;
 use aduan_domain::{
-    tracking, Action, Case, Category, CategoryCode, Channel, Code, Command, ComplaintError, Contact,
-    Links, Location, LongText, Place, ReferenceData, Submit, Title,
+    tracking, Action, Case, Category, CategoryCode, Channel, Code, Command, ComplaintError,
+    Contact, Links, Location, LongText, Place, ReferenceData, Submit, Title,
 };
 use aduan_projections::summary_query::SummaryFilter;
 use aduan_projections::ComplaintView;
@@ -341,7 +341,10 @@ fn submission(
         title: Title::parse(&title).map_err(|e| refused(e.at("title")))?,
         description: LongText::parse(&description).map_err(|e| refused(e.at("description")))?,
         location: Place::parse(reference, &location).map_err(|e| refused(e.within("location")))?,
-        reporter: has_reporter.then_some(reporter).transpose().map_err(refused)?,
+        reporter: has_reporter
+            .then_some(reporter)
+            .transpose()
+            .map_err(refused)?,
         anonymous: false,
         attachments: Links::parse(&media).map_err(|e| refused(e.at("attachments")))?,
         external_ref: Some(
