@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use aduan_domain::audit::chain;
+use aduan_audit::chain;
 use aduan_domain::{Action, Case, Command, Complaint, ComplaintError, ComplaintServices};
 
 use crate::cache::{CachedCase, CaseCache};
