@@ -4,7 +4,6 @@
 pub mod access;
 pub mod actor;
 pub mod aggregate;
-pub mod audit;
 pub mod clock;
 pub mod commands;
 pub mod erasure;

@@ -351,7 +351,7 @@ async fn a_batch_wider_than_one_statement_is_written_whole(backend: Backend) {
             let id = format!("wide-{i}");
             let event = codec::encode(&id, 1, &submitted_event(&id, chrono::Utc::now()), &metadata)
                 .unwrap();
-            codec::seal(vec![event], aduan_domain::audit::chain::GENESIS).0
+            codec::seal(vec![event], aduan_audit::chain::GENESIS).0
         })
         .collect();
     log.append(&events, &[]).await.unwrap();

@@ -15,6 +15,7 @@ on_both_stores!(
     expected_version_is_checked_against_the_log_not_a_stale_cache,
     a_retry_that_would_succeed_again_is_replayed_and_appended_once,
     concurrent_commands_on_one_complaint_are_appended_in_groups,
+    a_check_decides_on_the_log_and_appends_nothing,
 );
 
 fn officer() -> Actor {
@@ -222,6 +223,38 @@ async fn concurrent_commands_on_one_complaint_are_appended_in_groups(backend: Ba
             stored.len()
         );
     }
+    store.drop_store().await;
+}
+
+async fn a_check_decides_on_the_log_and_appends_nothing(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let (a, b) = (bus(&store).await, bus(&store).await);
+    run(&a, agent(), submit("c-1"), None).await;
+    run(&b, agent(), verify("by b"), None).await;
+    // `a` caches the case as SUBMITTED; the log says VERIFIED.
+    let verifying = a.check("c-1", Command::new(agent(), verify("by a"))).await;
+    assert!(
+        matches!(
+            verifying,
+            Err(CommandError::Domain(
+                ComplaintError::InvalidTransition { .. }
+            ))
+        ),
+        "{verifying:?}"
+    );
+    let assigning = a.check("c-1", Command::new(agent(), assign())).await;
+    assert!(
+        matches!(assigning.as_deref(), Ok([ComplaintEvent::Assigned { .. }])),
+        "{assigning:?}"
+    );
+    let missing = a.check("c-2", Command::new(agent(), assign())).await;
+    assert!(
+        matches!(missing, Err(CommandError::Domain(ComplaintError::NotFound))),
+        "{missing:?}"
+    );
+    assert_eq!(sequences(&store).await, ["1", "2"], "nothing appended");
+    let assigned = run(&a, agent(), assign(), None).await;
+    assert_eq!(assigned.version, 3);
     store.drop_store().await;
 }
 

@@ -106,16 +106,11 @@ pub fn attachments_of(
 /// before any upload is stored. A case that changes in between can still
 /// refuse the real command; `aduan attachments check` finds what that leaves.
 async fn precheck(ctx: &Context<'_>, complaint_id: &str, command: Command) -> Result<()> {
-    let bus = super::context::bus(ctx)?;
-    let events = bus
-        .log()
-        .load(complaint_id)
+    super::context::bus(ctx)?
+        .check(complaint_id, command)
         .await
-        .map_err(super::error::store_error)?;
-    aduan_store::codec::fold(&events)
-        .decide_all(command, bus.services())
         .map(drop)
-        .map_err(|e| super::error::command_error(e.into()))
+        .map_err(super::error::command_error)
 }
 
 /// Stands in for a file not stored yet, for `precheck`: its caption is

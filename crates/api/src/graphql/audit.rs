@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use aduan_audit::chain;
 use aduan_domain::access::Operation;
-use aduan_domain::audit::chain;
 use aduan_store::audit::{self as store_audit, CaseProof, Checkpoint, ProvenEvent};
 
 use super::access::guard;

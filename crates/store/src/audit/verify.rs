@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Serialize;
 
-use aduan_domain::audit::chain::{self, GENESIS};
-use aduan_domain::audit::checkpoint::{NoteVerifier, TreeHead};
-use aduan_domain::audit::merkle::{Frontier, Hash};
+use aduan_audit::chain::{self, GENESIS};
+use aduan_audit::checkpoint::{NoteVerifier, TreeHead};
+use aduan_audit::merkle::{Frontier, Hash};
 
 use crate::codec::{row_content, Row};
 use crate::error::StoreError;

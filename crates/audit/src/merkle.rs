@@ -3,6 +3,15 @@
 //! SHA-256(0x01 || left || right), a tree of n leaves split at the largest
 //! power of two below n. The same arithmetic as CT logs, so an auditor can
 //! check aduan's checkpoints with any CT-style verifier.
+//!
+//! Why hand-written (issue 21, item 10): ct-merkle keeps its tree in memory or
+//! names proof nodes by its own array indices, and rs_merkle keeps its tree in
+//! memory and hashes nodes without RFC 6962's prefix unless given a hasher that
+//! adds it. The roots would be the same bytes; the API is not. The store needs
+//! what neither offers: a `Frontier` that grows without the leaves and proofs
+//! built from the cached roots of aligned blocks (`inclusion_proof_by`), so a
+//! crate would add translation code rather than remove any. The roots are
+//! pinned to Certificate Transparency's reference vectors below.
 
 use sha2::{Digest, Sha256};
 

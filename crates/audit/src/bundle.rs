@@ -185,7 +185,7 @@ fn check_events(bundle: &Bundle, head: &TreeHead) -> Result<(), BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::merkle::{inclusion_proof, root};
+    use crate::merkle::{inclusion_proof, root};
     use ed25519_dalek::SigningKey;
     use serde_json::json;
 
