@@ -23,10 +23,10 @@ use tokio::sync::mpsc;
 
 use aduan_domain::Actor;
 
-use crate::app::AppState;
 use crate::auth::AuthError;
 use crate::graphql::{ClientKey, Correlation, RequestAuth};
 use crate::metrics;
+use crate::state::AppState;
 
 /// The subprotocols offered, preferred first.
 pub const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -234,7 +234,7 @@ fn closing_for(error: axum::Error) -> Option<Closing> {
             1009,
             format!(
                 "messages are limited to {} bytes",
-                crate::app::MAX_BODY_BYTES
+                crate::body_limit::MAX_BODY_BYTES
             ),
         )
     })
