@@ -46,18 +46,16 @@ fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let Ok(limiter) = ctx.data::<SubmitLimiter>() else {
         return Ok(());
     };
-    limiter
-        .check(&key, std::time::Instant::now())
-        .map_err(|wait| {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            async_graphql::Error::new(format!(
-                "too many submissions from this account; retry in {seconds} s"
-            ))
-            .extend_with(|_, ext| {
-                ext.set("code", RATE_LIMITED);
-                ext.set("retryAfterSeconds", seconds);
-            })
+    limiter.check(&key).map_err(|wait| {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        async_graphql::Error::new(format!(
+            "too many submissions from this account; retry in {seconds} s"
+        ))
+        .extend_with(|_, ext| {
+            ext.set("code", RATE_LIMITED);
+            ext.set("retryAfterSeconds", seconds);
         })
+    })
 }
 
 /// The `extensions.code` of a refused submission over the rate limit.
