@@ -77,17 +77,7 @@ impl AppState {
         let followers = follower_names(args, notifier.is_some());
         let alerts = SlaAlertFeed::new(Reads::new(bus.log().as_ref()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let webhooks = Webhooks::new(
-            bus.log().clone(),
-            parts::webhook_settings(args),
-            bus.services()
-                .reference
-                .opds
-                .iter()
-                .map(|o| o.code.clone())
-                .collect(),
-            stopped.clone(),
-        );
+        let webhooks = parts::webhooks(args, &bus, stopped.clone());
         let state = AppState {
             schema: graphql::build(
                 bus.clone(),

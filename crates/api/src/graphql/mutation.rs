@@ -33,7 +33,7 @@ pub(super) fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
 /// Citizens' submissions are rate-limited: per account when signed in, per
 /// client address without a token (the city's own staff, who submit for callers
 /// and walk-ins, are not). RATE_LIMITED carries `retryAfterSeconds`; the HTTP
-/// response says `Retry-After` (see app.rs).
+/// response says `Retry-After` (see router.rs).
 fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let key = match actor.role {
         Role::Citizen => format!("account:{}", actor.id),

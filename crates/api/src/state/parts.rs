@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use aduan_integration::webhooks;
+use aduan_integration::{webhooks, Webhooks};
+use aduan_store::CommandBus;
 
 use crate::attachments::{Attachments, Limits};
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
@@ -127,7 +128,26 @@ pub(super) fn notifier(
     )?))
 }
 
-pub(super) fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {
+/// Webhook deliveries, told the city's OPD codes.
+pub(super) fn webhooks(
+    args: &ServeArgs,
+    bus: &CommandBus,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Arc<Webhooks> {
+    Webhooks::new(
+        bus.log().clone(),
+        webhook_settings(args),
+        bus.services()
+            .reference
+            .opds
+            .iter()
+            .map(|o| o.code.clone())
+            .collect(),
+        stopped,
+    )
+}
+
+fn webhook_settings(args: &ServeArgs) -> webhooks::Settings {
     use std::time::Duration;
     webhooks::Settings {
         envelope: envelope_options(args, false),
