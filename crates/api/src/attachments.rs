@@ -27,7 +27,7 @@ use aduan_attachments::{clean, Location, MediaType, Objects, Refused};
 use aduan_domain::error::ErrorCode;
 use aduan_domain::{AttachmentRef, ComplaintEvent, NoteVisibility};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Limits on what one request may upload.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +41,7 @@ impl Limits {
     pub fn body_bytes(&self) -> usize {
         self.max_bytes
             .saturating_mul(self.max_files)
-            .saturating_add(crate::app::MAX_BODY_BYTES)
+            .saturating_add(crate::body_limit::MAX_BODY_BYTES)
     }
 }
 

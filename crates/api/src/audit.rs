@@ -21,7 +21,7 @@ use aduan_projections::follow::Follower;
 use aduan_store::audit::{self, Checkpoint};
 use aduan_store::{EventLog, StoreError};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The election's (and follower's) name.
 pub const NAME: &str = "audit";

@@ -4,7 +4,7 @@
 //! on, in docs/operations.md.
 //!
 //! Counters and histograms are recorded where things happen (requests in
-//! app.rs, commands in graphql/mutation.rs, breaches in the deadline watcher);
+//! router.rs, commands in graphql/mutation.rs, breaches in the deadline watcher);
 //! the database gauges (pool, projector lag) are read at scrape time.
 
 use std::collections::HashSet;

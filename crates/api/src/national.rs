@@ -208,7 +208,7 @@ pub async fn simulate(args: &SimulatorArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, reports = args.reports, "national platform simulator listening");
     axum::serve(listener, simulator::router(config))
-        .with_graceful_shutdown(crate::app::shutdown_signal())
+        .with_graceful_shutdown(crate::shutdown::signal())
         .await?;
     Ok(())
 }

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::graphql::{ClientKey, Correlation, RequestAuth};
+use crate::state::AppState;
 
 const OPT_OUT: &str = "mutation($id: ID!, $code: String!) { \
      optOutOfNotifications(input: {complaintId: $id, trackingCode: $code}) { id } }";

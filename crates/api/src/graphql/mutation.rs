@@ -33,7 +33,7 @@ pub(super) fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
 /// Citizens' submissions are rate-limited: per account when signed in, per
 /// client address without a token (the city's own staff, who submit for callers
 /// and walk-ins, are not). RATE_LIMITED carries `retryAfterSeconds`; the HTTP
-/// response says `Retry-After` (see app.rs).
+/// response says `Retry-After` (see router.rs).
 fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let key = match actor.role {
         Role::Citizen => format!("account:{}", actor.id),
@@ -46,18 +46,16 @@ fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let Ok(limiter) = ctx.data::<SubmitLimiter>() else {
         return Ok(());
     };
-    limiter
-        .check(&key, std::time::Instant::now())
-        .map_err(|wait| {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            async_graphql::Error::new(format!(
-                "too many submissions from this account; retry in {seconds} s"
-            ))
-            .extend_with(|_, ext| {
-                ext.set("code", RATE_LIMITED);
-                ext.set("retryAfterSeconds", seconds);
-            })
+    limiter.check(&key).map_err(|wait| {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        async_graphql::Error::new(format!(
+            "too many submissions from this account; retry in {seconds} s"
+        ))
+        .extend_with(|_, ext| {
+            ext.set("code", RATE_LIMITED);
+            ext.set("retryAfterSeconds", seconds);
         })
+    })
 }
 
 /// The `extensions.code` of a refused submission over the rate limit.

@@ -21,7 +21,7 @@ use aduan_domain::tracking::TrackingKey;
 use aduan_projections::Reads;
 use aduan_store::{CommandBus, CommandError, StoreError};
 
-use crate::app::AppState;
+use crate::state::AppState;
 pub use clients::Clients;
 
 /// What the Open311 endpoints work with.
@@ -44,7 +44,7 @@ impl Open311 {
     }
 }
 
-/// The routes, mounted by `app::router` (under its body limit).
+/// The routes, mounted by `router::router` (under its body limit).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(

@@ -1,0 +1,9 @@
+//! The router in-process: the state built on SQLite in a temporary directory,
+//! requests sent with tower's `oneshot` (no server process, no port). The
+//! end-to-end suite (tests/e2e) covers the same ground through a real server;
+//! this one runs in seconds.
+
+mod access;
+mod errors;
+mod lifecycle;
+mod support;
