@@ -9,6 +9,7 @@ use aduan_domain::{Actor, Case, Role};
 
 use super::context::RequestAuth;
 use super::error::gql_error;
+use crate::error_code::ClientCode;
 
 /// The caller: the token's actor, or the public when no token was sent. A token
 /// that was sent but does not verify is refused, never read as "no token".
@@ -16,7 +17,7 @@ pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
     match ctx.data_opt::<RequestAuth>() {
         Some(RequestAuth(Ok(actor))) => Ok(actor.clone()),
         Some(RequestAuth(Err(crate::auth::AuthError::Missing))) | None => Ok(Actor::public()),
-        Some(RequestAuth(Err(e))) => Err(gql_error("UNAUTHENTICATED", e.to_string())),
+        Some(RequestAuth(Err(e))) => Err(gql_error(ClientCode::Unauthenticated, e.to_string())),
     }
 }
 
@@ -49,7 +50,7 @@ pub fn check_case(
 pub fn refusal(actor: &Actor, op: Operation) -> Error {
     if actor.role == Role::Public {
         return gql_error(
-            "UNAUTHENTICATED",
+            ClientCode::Unauthenticated,
             format!("{} needs a bearer token", op.name()),
         );
     }
@@ -59,7 +60,7 @@ pub fn refusal(actor: &Actor, op: Operation) -> Error {
         _ => "",
     };
     gql_error(
-        "FORBIDDEN",
+        ClientCode::Forbidden,
         format!("{} may not use {}{whose}", actor.role, op.name()),
     )
 }

@@ -39,7 +39,6 @@ use aduan_store::CommandBus;
 use crate::rate_limit::SubmitLimiter;
 
 pub use context::{ClientKey, Correlation, RequestAuth};
-pub use mutation::RATE_LIMITED;
 pub use subscription::SubscriptionRoot;
 
 /// Every query, merged from the modules that own them.

@@ -22,6 +22,7 @@ use aduan_projections::Reads;
 use aduan_store::{CommandBus, CommandError, StoreError};
 
 use crate::app::AppState;
+use crate::error_code::ClientCode;
 pub use clients::Clients;
 
 /// What the Open311 endpoints work with.
@@ -108,11 +109,12 @@ impl From<StoreError> for Refusal {
 impl From<CommandError> for Refusal {
     fn from(e: CommandError) -> Refusal {
         use aduan_domain::ComplaintError;
-        let status = match e.code() {
-            "INVALID_INPUT" | "INVALID_TRANSITION" => StatusCode::BAD_REQUEST,
-            "FORBIDDEN" | "UNAUTHENTICATED" => StatusCode::FORBIDDEN,
-            "NOT_FOUND" => StatusCode::NOT_FOUND,
-            "CONFLICT" | "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        // GeoReport v2's statuses: its clients know 400, 403, 404 and the 5xx.
+        let status = match ClientCode::from(&e) {
+            ClientCode::InvalidInput | ClientCode::InvalidTransition => StatusCode::BAD_REQUEST,
+            ClientCode::Forbidden | ClientCode::Unauthenticated => StatusCode::FORBIDDEN,
+            ClientCode::NotFound => StatusCode::NOT_FOUND,
+            ClientCode::Conflict | ClientCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let description = match &e {

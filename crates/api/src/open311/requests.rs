@@ -244,7 +244,10 @@ pub async fn create(o: &Open311, headers: &HeaderMap, body: &[u8]) -> Result<Bod
     let executed = o.bus.execute(request).await;
     crate::metrics::record_command(
         crate::metrics::OPEN311_SUBMIT,
-        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        executed
+            .as_ref()
+            .map(|_| ())
+            .map_err(crate::error_code::ClientCode::from),
         started.elapsed(),
         executed.as_ref().ok().map(|x| u64::from(x.round_trips)),
     );
