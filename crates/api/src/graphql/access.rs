@@ -7,6 +7,7 @@ use async_graphql::{Context, Error};
 use aduan_domain::access::{self, Access, Operation, Scope};
 use aduan_domain::{Actor, Case, Role};
 
+use super::access_table;
 use super::context::RequestAuth;
 use super::error::gql_error;
 use crate::error_code::ClientCode;
@@ -51,7 +52,7 @@ pub fn refusal(actor: &Actor, op: Operation) -> Error {
     if actor.role == Role::Public {
         return gql_error(
             ClientCode::Unauthenticated,
-            format!("{} needs a bearer token", op.name()),
+            format!("{} needs a bearer token", access_table::name(op)),
         );
     }
     let whose = match access::access(actor.role, op) {
@@ -61,6 +62,10 @@ pub fn refusal(actor: &Actor, op: Operation) -> Error {
     };
     gql_error(
         ClientCode::Forbidden,
-        format!("{} may not use {}{whose}", actor.role, op.name()),
+        format!(
+            "{} may not use {}{whose}",
+            actor.role,
+            access_table::name(op)
+        ),
     )
 }

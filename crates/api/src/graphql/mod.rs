@@ -2,6 +2,7 @@
 //! DESIGN.md's API section.
 
 mod access;
+pub mod access_table;
 mod attachments;
 mod audit;
 mod context;
