@@ -4,6 +4,7 @@
 pub mod access;
 pub mod actor;
 pub mod aggregate;
+pub mod attributes;
 pub mod audit;
 pub mod clock;
 pub mod commands;
@@ -11,7 +12,6 @@ pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod ikm;
-pub mod open311;
 pub mod reference;
 pub mod rules;
 pub mod sla;

@@ -4,10 +4,12 @@
 //! requests and FixMyStreet's service request updates read from the read
 //! side and the log, in JSON or XML. Public answers carry no personal data.
 
+mod attributes;
 pub mod clients;
 mod params;
 mod requests;
 mod routes;
+mod statuses;
 mod updates;
 pub mod wire;
 
