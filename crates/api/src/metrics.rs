@@ -18,6 +18,8 @@ use aduan_integration::webhooks::{Status, Webhooks};
 use aduan_projections::Reads;
 use aduan_store::{EventLog, StoreError};
 
+use crate::error_code::ClientCode;
+
 pub const REQUESTS: &str = "aduan_graphql_requests_total";
 pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
 pub const COMMAND_ROUND_TRIPS: &str = "aduan_command_db_round_trips";
@@ -158,17 +160,28 @@ pub fn subscription_ended() {
     metrics::gauge!(SUBSCRIPTIONS).decrement(1.0);
 }
 
-pub fn record_request(operation: &str, code: &str) {
-    metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code.to_string())
-        .increment(1);
+/// A request's or a command's result as its `code` label: `ok`, or the code.
+fn result_label(result: Result<(), ClientCode>) -> &'static str {
+    result.map_or_else(ClientCode::as_str, |()| "ok")
+}
+
+pub fn record_request(operation: &str, result: Result<(), ClientCode>) {
+    let code = result_label(result);
+    metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code).increment(1);
 }
 
 /// One command through the bus: its mutation, result code ("ok" or the error's
 /// code), how long it took, and how many database round trips it made when the
 /// bus reports them (nothing is recorded for that histogram otherwise).
-pub fn record_command(operation: &str, code: &str, latency: Duration, round_trips: Option<u64>) {
+pub fn record_command(
+    operation: &str,
+    result: Result<(), ClientCode>,
+    latency: Duration,
+    round_trips: Option<u64>,
+) {
     let operation = known_or_other(operation).to_string();
-    metrics::histogram!(COMMAND_SECONDS, "operation" => operation.clone(), "code" => code.to_string())
+    let code = result_label(result);
+    metrics::histogram!(COMMAND_SECONDS, "operation" => operation.clone(), "code" => code)
         .record(latency.as_secs_f64());
     if let Some(trips) = round_trips {
         metrics::histogram!(COMMAND_ROUND_TRIPS, "operation" => operation).record(trips as f64);
@@ -258,14 +271,12 @@ pub fn operation_label(document: Option<&ExecutableDocument>, name: Option<&str>
     }
 }
 
-/// The result code of a finished request: `ok`, or the first error's code.
-pub fn result_code(response: &async_graphql::Response) -> String {
+/// The result of a finished request: `Ok`, or the first error's code (an error
+/// without one of ours is INTERNAL).
+pub fn result_code(response: &async_graphql::Response) -> Result<(), ClientCode> {
     match response.errors.first() {
-        None => "ok".to_string(),
-        Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            _ => "INTERNAL".to_string(),
-        },
+        None => Ok(()),
+        Some(e) => Err(ClientCode::of(e.extensions.as_ref()).unwrap_or(ClientCode::Internal)),
     }
 }
 

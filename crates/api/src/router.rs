@@ -13,7 +13,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 
 use crate::body_limit::{self, MAX_BODY_BYTES};
-use crate::graphql::{self, ClientKey, Correlation, RequestAuth, RATE_LIMITED};
+use crate::error_code::ClientCode;
+use crate::graphql::{self, ClientKey, Correlation, RequestAuth};
 use crate::metrics;
 use crate::state::AppState;
 use crate::ws;
@@ -134,16 +135,16 @@ fn upload_refusal(e: async_graphql::ParseRequestError) -> Response {
     use async_graphql::ParseRequestError as E;
     let (code, message) = match &e {
         E::PayloadTooLarge => (
-            "INVALID_INPUT",
+            ClientCode::InvalidInput,
             "a file is larger than the limit, or the files together are".to_string(),
         ),
         other => (
-            "BAD_REQUEST",
+            ClientCode::BadRequest,
             format!("not a GraphQL multipart request: {other}"),
         ),
     };
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code, "field": "file"}}]});
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    let body = code.body(&message, Some("file"));
+    (code.http_status(), Json(body)).into_response()
 }
 
 async fn graphql_post(
@@ -180,12 +181,12 @@ async fn graphql_post(
         .data(Correlation(correlation.clone()));
     let mut executed = state.schema.execute(request).await;
     graphql::limits::code_engine_errors(&mut executed);
-    metrics::record_request(&operation, &metrics::result_code(&executed));
+    metrics::record_request(&operation, metrics::result_code(&executed));
     let retry_after = retry_after(&executed);
     let response: async_graphql_axum::GraphQLResponse = executed.into();
     let mut response = response.into_response();
     if let Some(seconds) = retry_after {
-        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        *response.status_mut() = ClientCode::RateLimited.http_status();
         response
             .headers_mut()
             .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -233,27 +234,26 @@ async fn coded_rejections(response: Response) -> Response {
         _ if coded || !status.is_client_error() => return response,
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => return response,
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "BODY_TOO_LARGE",
+            ClientCode::BodyTooLarge,
             format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
         ),
         _ => (
-            "BAD_REQUEST",
+            ClientCode::BadRequest,
             "the request is not a GraphQL request in JSON (UTF-8)".to_string(),
         ),
     };
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    let body = code.body(&message, None);
     (status, Json(body)).into_response()
 }
 
 /// The wait a RATE_LIMITED error asks for, if the response carries one.
 fn retry_after(response: &async_graphql::Response) -> Option<u64> {
     response.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        match (ext.get("code"), ext.get("retryAfterSeconds")) {
-            (
-                Some(async_graphql::Value::String(code)),
-                Some(async_graphql::Value::Number(seconds)),
-            ) if code == RATE_LIMITED => seconds.as_u64(),
+        let ext = e.extensions.as_ref();
+        match (ClientCode::of(ext), ext?.get("retryAfterSeconds")) {
+            (Some(ClientCode::RateLimited), Some(async_graphql::Value::Number(seconds))) => {
+                seconds.as_u64()
+            }
             _ => None,
         }
     })

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use aduan_domain::Actor;
 
 use crate::auth::AuthError;
+use crate::error_code::ClientCode;
 use crate::graphql::{ClientKey, Correlation, RequestAuth};
 use crate::metrics;
 use crate::state::AppState;
@@ -449,15 +450,11 @@ impl Connection {
         if self.subscriptions.contains_key(&id) {
             return Some(Closing(4409, format!("Subscriber for {id} already exists")));
         }
-        let refuse = |code: &str, message: String| {
-            error_message(
-                &id,
-                json!([{"message": message, "extensions": {"code": code}}]),
-            )
-        };
+        let refuse =
+            |code: ClientCode, message: String| error_message(&id, code.errors(&message, None));
         if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
             let text = refuse(
-                "TOO_MANY_SUBSCRIPTIONS",
+                ClientCode::TooManySubscriptions,
                 format!("a connection may hold {MAX_SUBSCRIPTIONS} subscriptions at once"),
             );
             let _ = sink.send(Message::Text(text.into())).await;
@@ -466,7 +463,10 @@ impl Connection {
         let request: async_graphql::Request = match serde_json::from_value(payload) {
             Ok(r) => r,
             Err(e) => {
-                let text = refuse("BAD_REQUEST", format!("not a GraphQL request: {e}"));
+                let text = refuse(
+                    ClientCode::BadRequest,
+                    format!("not a GraphQL request: {e}"),
+                );
                 let _ = sink.send(Message::Text(text.into())).await;
                 return None;
             }

@@ -34,7 +34,7 @@ pub mod wake;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::{SealedEvent, StoredEvent};
-pub use error::{CommandError, StoreError};
+pub use error::{CommandError, ErrorKind, StoreError};
 pub use export::ExportedEvent;
 pub use log::{CommandRecord, Cursor, Db, EventLog, ImportChunk, ImportStream, StatementPlan};
 pub use metadata::{Metadata, RequestContext};

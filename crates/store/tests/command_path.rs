@@ -4,7 +4,7 @@
 //! Two buses on one store stand for two server processes.
 
 use aduan_domain::*;
-use aduan_store::{CommandBus, CommandError, CommandOutcome};
+use aduan_store::{CommandBus, CommandError, CommandOutcome, ErrorKind};
 use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
@@ -123,7 +123,10 @@ async fn expected_version_is_checked_against_the_log_not_a_stale_cache(backend: 
     assert_eq!(a.execute(seen).await.unwrap().version, 3);
     let mut stale = request("c-1", agent(), escalate("saw version 2 again"), None);
     stale.expected_version = Some(2);
-    assert_eq!(b.execute(stale).await.unwrap_err().code(), "CONFLICT");
+    assert_eq!(
+        b.execute(stale).await.unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
     assert_eq!(sequences(&store).await, ["1", "2", "3"]);
     store.drop_store().await;
 }
@@ -182,7 +185,10 @@ async fn concurrent_commands_on_one_complaint_are_appended_in_groups(backend: Ba
     }
     let refused: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     assert!(
-        refused.len() <= 1 && refused.iter().all(|e| e.code() == "INVALID_TRANSITION"),
+        refused.len() <= 1
+            && refused
+                .iter()
+                .all(|e| e.kind() == ErrorKind::Domain(ErrorCode::InvalidTransition)),
         "{refused:?}"
     );
     let done: Vec<&CommandOutcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();

@@ -79,7 +79,10 @@ async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing(ba
     let elsewhere = bus
         .execute(request("c-2", agent(), verify("first"), Some("k-1")))
         .await;
-    assert_eq!(elsewhere.unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(
+        elsewhere.unwrap_err().kind(),
+        aduan_store::ErrorKind::Domain(ErrorCode::InvalidInput)
+    );
     assert_eq!(count_events(&store).await, 3);
     store.drop_store().await;
 }

@@ -8,7 +8,7 @@
 use aduan_domain::erasure::{reporter_ref, ERASED, UNREADABLE};
 use aduan_domain::*;
 use aduan_store::erasure::{erase_reporter, seal_legacy_personal_data};
-use aduan_store::{CommandBus, CommandError, ImportChunk, RequestContext};
+use aduan_store::{CommandBus, CommandError, ErrorKind, ImportChunk, RequestContext};
 use aduan_testkit::fixtures::{agent, bus, request, services, submit, text, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
@@ -279,25 +279,30 @@ async fn erasure_refuses_bad_input_and_other_roles_and_changes_nothing(backend: 
         store.rows_as_text("personal_keys", "key_id").await,
     );
     let unknown = reporter_ref("no-such-complaint", None);
-    let cases: [(Actor, &str, &str, &str); 6] = [
-        (supervisor(), "not a reference", "why", "INVALID_INPUT"),
-        (supervisor(), &good, "   ", "INVALID_INPUT"),
-        (supervisor(), &unknown, "why", "NOT_FOUND"),
-        (agent(), &good, "why", "FORBIDDEN"),
+    let cases: [(Actor, &str, &str, ErrorCode); 6] = [
+        (
+            supervisor(),
+            "not a reference",
+            "why",
+            ErrorCode::InvalidInput,
+        ),
+        (supervisor(), &good, "   ", ErrorCode::InvalidInput),
+        (supervisor(), &unknown, "why", ErrorCode::NotFound),
+        (agent(), &good, "why", ErrorCode::Forbidden),
         (
             Actor::new("auditor-1", Role::Auditor, None),
             &good,
             "why",
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
         ),
-        (citizen("warga-siti"), &good, "why", "FORBIDDEN"),
+        (citizen("warga-siti"), &good, "why", ErrorCode::Forbidden),
     ];
     for (actor, reference, reason, code) in cases {
         let refused = erase_reporter(&bus, &actor, &context(), reference, reason).await;
         match refused {
             Err(e) => assert_eq!(
-                e.code(),
-                code,
+                e.kind(),
+                ErrorKind::Domain(code),
                 "{} {reference:?} {reason:?}: {e}",
                 actor.role
             ),

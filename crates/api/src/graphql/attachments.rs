@@ -20,6 +20,7 @@ use super::error::{gql_error, invalid_input};
 use super::inputs::FileInput;
 use super::mutation::{checked_id, run};
 use crate::attachments::{Attachments, KeepError, Variant};
+use crate::error_code::ClientCode;
 
 /// A photo or document on a case.
 #[derive(SimpleObject, Clone)]
@@ -162,7 +163,7 @@ async fn keep(
             KeepError::Storage(detail) => {
                 tracing::warn!(%detail, "object storage unavailable");
                 gql_error(
-                    "UNAVAILABLE",
+                    ClientCode::Unavailable,
                     "attachments cannot be stored now; retry later",
                 )
             }
@@ -200,7 +201,7 @@ pub async fn with_files(
 
 pub fn signer<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Attachments>> {
     ctx.data::<Arc<Attachments>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "attachments are not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "attachments are not configured"))
 }
 
 #[derive(InputObject)]
@@ -267,6 +268,6 @@ impl AttachmentMutation {
         added
             .into_iter()
             .next()
-            .ok_or_else(|| gql_error("INTERNAL", "the attachment's event is missing"))
+            .ok_or_else(|| gql_error(ClientCode::Internal, "the attachment's event is missing"))
     }
 }

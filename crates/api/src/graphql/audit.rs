@@ -15,6 +15,7 @@ use super::access::guard;
 use super::context::bus;
 use super::error::{gql_error, invalid_input, store_error};
 use crate::audit::Audit;
+use crate::error_code::ClientCode;
 
 const MAX_FIRST: i32 = 1000;
 
@@ -105,7 +106,7 @@ pub struct AuditProof {
 
 fn audit<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Audit>> {
     ctx.data::<Arc<Audit>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "the audit trail is not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "the audit trail is not configured"))
 }
 
 #[derive(Default)]

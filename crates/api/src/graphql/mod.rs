@@ -2,6 +2,7 @@
 //! DESIGN.md's API section.
 
 mod access;
+pub mod access_table;
 mod attachments;
 mod audit;
 mod context;
@@ -39,7 +40,6 @@ use aduan_store::CommandBus;
 use crate::rate_limit::SubmitLimiter;
 
 pub use context::{ClientKey, Correlation, RequestAuth};
-pub use mutation::RATE_LIMITED;
 pub use subscription::SubscriptionRoot;
 
 /// Every query, merged from the modules that own them.

@@ -12,6 +12,7 @@ use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::types::Complaint;
+use crate::error_code::ClientCode;
 use crate::rate_limit::SubmitLimiter;
 
 #[derive(Default)]
@@ -52,14 +53,11 @@ fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
             "too many submissions from this account; retry in {seconds} s"
         ))
         .extend_with(|_, ext| {
-            ext.set("code", RATE_LIMITED);
+            ClientCode::RateLimited.set(ext);
             ext.set("retryAfterSeconds", seconds);
         })
     })
 }
-
-/// The `extensions.code` of a refused submission over the rate limit.
-pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
 async fn execute(
     ctx: &Context<'_>,
@@ -105,7 +103,7 @@ pub(super) async fn run(
     let executed = bus.execute(request).await;
     crate::metrics::record_command(
         ctx.field().name(),
-        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        executed.as_ref().map(|_| ()).map_err(ClientCode::from),
         started.elapsed(),
         executed.as_ref().ok().map(|o| u64::from(o.round_trips)),
     );

@@ -5,7 +5,6 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use aduan_domain::open311::{answer_lines, request_status, statuses_of};
 use aduan_domain::MAX_TEXT;
 use aduan_domain::{
     tracking, Action, Case, Category, CategoryCode, Channel, Code, Command, ComplaintError,
@@ -15,8 +14,10 @@ use aduan_projections::summary_query::SummaryFilter;
 use aduan_projections::ComplaintView;
 use aduan_store::{CommandBus, CommandRequest, RequestContext};
 
+use super::attributes::{self, answer_lines};
 use super::clients::Client;
 use super::params::{Params, MAX_IDS};
+use super::statuses::RequestStatus;
 use super::wire::{self, Body, Field, Record};
 use super::{Open311, Refusal};
 
@@ -83,7 +84,7 @@ pub fn definition(o: &Open311, code: &str) -> Result<Body, Refusal> {
             Record::default()
                 .with("variable", Field::Bool(a.variable))
                 .with("code", a.code.as_str())
-                .with("datatype", a.datatype.as_str())
+                .with("datatype", attributes::datatype(a.datatype))
                 .with("required", Field::Bool(a.required))
                 .with("datatype_description", Field::Null)
                 .with("order", Field::Int(i64::from(a.order)))
@@ -116,7 +117,7 @@ pub fn public_record(case: &Case, reference: &ReferenceData) -> Record {
     };
     Record::default()
         .with("service_request_id", case.id.as_str())
-        .with("status", request_status(case.status))
+        .with("status", RequestStatus::of(case.status).as_str())
         .with(
             "status_notes",
             case.resolution.map(|r| r.as_str().to_lowercase()),
@@ -151,9 +152,9 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
         let (start, end) = p.window(now, DEFAULT_DAYS)?;
         let mut statuses = Vec::new();
         for s in p.list("status") {
-            let group =
-                statuses_of(&s).ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
-            statuses.extend(group.iter().map(|s| s.as_str().to_string()));
+            let group = RequestStatus::parse(&s)
+                .ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
+            statuses.extend(group.statuses().iter().map(|s| s.as_str().to_string()));
         }
         let filter = SummaryFilter {
             statuses,
@@ -245,7 +246,10 @@ pub async fn create(o: &Open311, headers: &HeaderMap, body: &[u8]) -> Result<Bod
     let executed = o.bus.execute(request).await;
     crate::metrics::record_command(
         crate::metrics::OPEN311_SUBMIT,
-        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        executed
+            .as_ref()
+            .map(|_| ())
+            .map_err(crate::error_code::ClientCode::from),
         started.elapsed(),
         executed.as_ref().ok().map(|x| u64::from(x.round_trips)),
     );
@@ -303,8 +307,7 @@ fn submission(
         .category(service_code)
         .ok_or_else(|| Refusal::bad_request(format!("service_code {service_code} is unknown")))?;
     let location = location(p)?;
-    let answers = answer_lines(&category.attributes, &p.attributes())
-        .map_err(|e| Refusal::from(aduan_store::CommandError::from(e)))?;
+    let answers = answer_lines(&category.attributes, &p.attributes())?;
     let text = p.get("description").unwrap_or_default();
     if text.len() > MAX_TEXT {
         return Err(Refusal::bad_request(format!(
