@@ -176,7 +176,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(webhooks.run()),
         tokio::spawn({
             let stopped = stopped.clone();
-            let follow = aduan_projections::Checkpoints::for_log(state.bus.log().as_ref());
+            let follow = aduan_store::Checkpoints::for_log(state.bus.log().as_ref());
             async move { follow.run(audit.as_ref(), stopped).await }
         }),
     ];

@@ -463,58 +463,6 @@ macro_rules! shared_backend {
                     Ok(SweepReport { swept_at: to, rows })
                 }
 
-                async fn state_get(
-                    &self,
-                    kind: &str,
-                    key: &str,
-                ) -> Result<Option<String>, StoreError> {
-                    sqlx::query_scalar("SELECT value FROM integration_state WHERE kind = $1 AND key = $2")
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(sql)
-                }
-
-                async fn state_put(
-                    &self,
-                    kind: &str,
-                    key: &str,
-                    value: &str,
-                ) -> Result<(), StoreError> {
-                    sqlx::query(
-                        "INSERT INTO integration_state (kind, key, value, updated_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) \
-                         DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                    )
-                    .bind(kind)
-                    .bind(key)
-                    .bind(value)
-                    .bind(Utc::now())
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err(sql)
-                }
-
-                async fn state_list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
-                    sqlx::query_as("SELECT key, value FROM integration_state WHERE kind = $1 ORDER BY key")
-                        .bind(kind)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(sql)
-                }
-
-                async fn state_delete(&self, kind: &str, key: &str) -> Result<(), StoreError> {
-                    sqlx::query("DELETE FROM integration_state WHERE kind = $1 AND key = $2")
-                        .bind(kind)
-                        .bind(key)
-                        .execute(&self.pool)
-                        .await
-                        .map(drop)
-                        .map_err(sql)
-                }
-
                 fn connections(&self) -> Connections {
                     let (size, idle) = (self.pool.size(), self.pool.num_idle() as u32);
                     Connections {

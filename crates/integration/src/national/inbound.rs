@@ -18,7 +18,7 @@ use chrono::Utc;
 use aduan_domain::{
     Action, Actor, Channel, Command, ComplaintError, Location, Reporter, Role, Submit,
 };
-use aduan_projections::IntegrationState;
+use aduan_store::IntegrationState;
 use aduan_store::{CommandBus, CommandError, CommandRequest, RequestContext, StoreError};
 
 use super::adapter::{NationalError, NationalPlatform};
