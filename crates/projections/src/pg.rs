@@ -189,36 +189,51 @@ async fn write_batch(
 
 crate::rollup_writers!(Postgres, PgConnection);
 
-/// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
-/// in under a short exclusive lock (see `rebuild.rs`).
-async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+/// The roll-up's part of a rebuild, when the projection has one: the SQL that
+/// creates its shadow, that swaps it in, and that adds it to the lock.
+struct RollupSql {
+    create: String,
+    swap: String,
+    lock: String,
+}
+
+impl RollupSql {
+    fn new(has_rollup: bool, name: &str, shadow_name: &str) -> RollupSql {
+        if !has_rollup {
+            return RollupSql {
+                create: String::new(),
+                swap: String::new(),
+                lock: String::new(),
+            };
+        }
+        let (live, shadow) = (
+            crate::rollup::table(name),
+            crate::rollup::table(shadow_name),
+        );
+        RollupSql {
+            create: format!(
+                "DROP TABLE IF EXISTS {shadow}; \
+                 CREATE TABLE {shadow} (LIKE {live} INCLUDING ALL);"
+            ),
+            swap: format!(
+                "ALTER TABLE {live} RENAME TO {live}_old; \
+                 ALTER TABLE {shadow} RENAME TO {live}; \
+                 DROP TABLE {live}_old;"
+            ),
+            lock: format!(", {live}"),
+        }
+    }
+}
+
+/// The live table's secondary indexes as statements that build them on the
+/// shadow, under names of their own, and the statements that give them the
+/// live names after the swap.
+async fn shadow_indexes(
+    pool: &PgPool,
+    name: &str,
+    shadow_name: &str,
+) -> Result<(Vec<String>, String), StoreError> {
     let sql_err = StoreError::from_sqlx;
-    let shadow_name = shadow.projection().name();
-    let has_rollup = shadow.projection().rollup().is_some();
-    let (live_rollup, shadow_rollup) = (
-        crate::rollup::table(name),
-        crate::rollup::table(shadow_name),
-    );
-    let rollup_create = if has_rollup {
-        format!(
-            "DROP TABLE IF EXISTS {shadow_rollup}; \
-             CREATE TABLE {shadow_rollup} (LIKE {live_rollup} INCLUDING ALL);"
-        )
-    } else {
-        String::new()
-    };
-    let rollup_swap = if has_rollup {
-        format!(
-            "ALTER TABLE {live_rollup} RENAME TO {live_rollup}_old; \
-             ALTER TABLE {shadow_rollup} RENAME TO {live_rollup}; \
-             DROP TABLE {live_rollup}_old;"
-        )
-    } else {
-        String::new()
-    };
-    // The live table's secondary indexes are built on the shadow once it is
-    // filled (one sort each, instead of maintaining them row by row), under
-    // names of their own until the swap gives them the live ones.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i \
          WHERE i.schemaname = current_schema() AND i.tablename = $1 \
@@ -253,6 +268,19 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
         .enumerate()
         .map(|(i, (index, _))| format!("ALTER INDEX {} RENAME TO {index};", shadow_index(i)))
         .collect();
+    Ok((create_indexes, rename_indexes))
+}
+
+/// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
+/// in under a short exclusive lock (see `rebuild.rs`).
+async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let shadow_name = shadow.projection().name();
+    let rollup = RollupSql::new(shadow.projection().rollup().is_some(), name, shadow_name);
+    // The live table's secondary indexes are built on the shadow once it is
+    // filled (one sort each, instead of maintaining them row by row), under
+    // names of their own until the swap gives them the live ones.
+    let (create_indexes, rename_indexes) = shadow_indexes(pool, name, shadow_name).await?;
     let key = shadow.projection().spec().key.join(", ");
     // A rebuild that died halfway leaves a shadow behind: start it afresh.
     pool.execute(
@@ -261,7 +289,8 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
              CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
              ALTER TABLE {shadow_name} ADD CONSTRAINT {shadow_name}_pk_new PRIMARY KEY ({key}); \
              {rollup_create} \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
+            rollup_create = rollup.create,
         )
         .as_str(),
     )
@@ -273,14 +302,15 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
     }
 
     let mut tx = pool.begin().await.map_err(sql_err)?;
-    let lock_rollup = if has_rollup {
-        format!(", {live_rollup}")
-    } else {
-        String::new()
-    };
-    tx.execute(format!("LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE").as_str())
-        .await
-        .map_err(sql_err)?;
+    tx.execute(
+        format!(
+            "LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE",
+            lock_rollup = rollup.lock
+        )
+        .as_str(),
+    )
+    .await
+    .map_err(sql_err)?;
     while apply_batch(&mut tx, shadow).await? > 0 {}
     tx.execute(
         format!(
@@ -296,7 +326,8 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
                     events_seen = s.events_seen, updated_at = now() \
                FROM projection_checkpoints AS s \
               WHERE live.name = '{name}' AND s.name = '{shadow_name}'; \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
+            rollup_swap = rollup.swap,
         )
         .as_str(),
     )
