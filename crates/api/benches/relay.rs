@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use aduan_integration::nats::Publisher;
 use aduan_integration::{Envelope, EnvelopeOptions, NatsRelay};
-use aduan_projections::Follower;
+use aduan_store::Follower;
 use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, TestStore};
 

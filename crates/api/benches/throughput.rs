@@ -222,7 +222,7 @@ fn pick(ids: &Arc<Vec<String>>, worker: usize, n: u64) -> &str {
 }
 
 async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
-    let db = store.log().await.db();
+    let db = store.db().await;
     create_raw(store).await;
     let mut ids = Vec::new();
     for _ in 0..64 {

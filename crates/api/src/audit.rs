@@ -17,8 +17,8 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use aduan_audit::checkpoint::{LogSigner, NoteVerifier};
-use aduan_projections::follow::Follower;
 use aduan_store::audit::{self, Checkpoint};
+use aduan_store::Follower;
 use aduan_store::{EventLog, StoreError};
 
 use crate::state::AppState;

@@ -59,7 +59,7 @@ impl Followers {
         tasks.push(Box::pin({
             let stopped = stopped.clone();
             let audit = state.audit.clone();
-            let follow = aduan_projections::Checkpoints::for_log(state.bus.log().as_ref());
+            let follow = aduan_store::Checkpoints::for_log(state.bus.log().as_ref());
             async move { follow.run(audit.as_ref(), stopped).await }
         }));
         if let Some(url) = args.nats_url.clone() {

@@ -344,7 +344,7 @@ async fn projector_lag(
 
 /// Notifications waiting to be sent, and those that failed for good.
 async fn notification_gauges(log: &dyn EventLog) -> Result<(), StoreError> {
-    let counts = aduan_integration::notify::outbox::counts(&log.db()).await?;
+    let counts = aduan_store::Outbox::for_log(log).counts().await?;
     for status in ["pending", "failed"] {
         let n = counts
             .iter()

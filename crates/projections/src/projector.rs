@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aduan_store::{Cursor, EventLog, StoreError, StoredEvent};
+use aduan_store::{Checkpoint, Cursor, EventLog, StoreError, StoredEvent};
 
 use crate::backend::{self, Backend};
 use crate::rollup::RollupSpec;
@@ -41,12 +41,6 @@ pub trait Projection: Send + Sync + 'static {
     fn sla_swept(&self) -> bool {
         false
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub cursor: Cursor,
-    pub events_seen: i64,
 }
 
 /// The next batch after a checkpoint, with the rows it produces.
@@ -351,12 +345,14 @@ impl Projector {
 
     /// Runs until `shutdown` turns true, following the log as it grows.
     pub async fn run(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
-        crate::follow::run(self.backend.as_ref(), self, shutdown).await
+        aduan_store::Checkpoints::for_log(self.log.as_ref())
+            .run(self, shutdown)
+            .await
     }
 }
 
 #[async_trait::async_trait]
-impl crate::follow::Follower for Projector {
+impl aduan_store::Follower for Projector {
     fn name(&self) -> &str {
         self.projection.name()
     }

@@ -124,7 +124,7 @@ impl AuditQuery {
         if !(1..=MAX_FIRST).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 1000"));
         }
-        let all = store_audit::checkpoints(&bus(ctx)?.log().db())
+        let all = store_audit::checkpoints(bus(ctx)?.log().as_ref())
             .await
             .map_err(store_error)?;
         Ok(all

@@ -14,7 +14,8 @@ use aduan_domain::access::{self, Operation};
 use aduan_domain::events::EVENT_TYPES;
 use aduan_domain::{Actor, Case};
 use aduan_projections::view::may_see_internal_notes;
-use aduan_projections::{ComplaintView, LiveEvent, LiveFeed};
+use aduan_projections::{ComplaintView, LiveFeed};
+use aduan_store::LiveEvent;
 use aduan_store::{Cursor, StoreError};
 
 use super::access::{check_case, guard};

@@ -19,7 +19,7 @@ use aduan_domain::{
     Action, Actor, CategoryCode, Channel, Code, Command, ComplaintError, Contact, Links, Location,
     LongText, Place, Role, Submit, Title,
 };
-use aduan_projections::IntegrationState;
+use aduan_store::IntegrationState;
 use aduan_store::{CommandBus, CommandError, CommandRequest, RequestContext, StoreError};
 
 use super::adapter::{NationalError, NationalPlatform};

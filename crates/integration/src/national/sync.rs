@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use aduan_domain::{Channel, ComplaintEvent};
-use aduan_projections::{Checkpoints, IntegrationState};
+use aduan_store::{Checkpoints, IntegrationState};
 use aduan_store::{EventLog, StoreError};
 
 use super::contract::Stage;

@@ -252,8 +252,9 @@ async fn tree_root(db: &Db, size: u64) -> Result<Hash, StoreError> {
     .ok_or_else(|| StoreError::Corrupt("the audit tree is missing leaves".into()))
 }
 
-pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
-    on_db!(db, pool => {
+/// Every signed checkpoint, oldest first.
+pub async fn checkpoints(log: &dyn EventLog) -> Result<Vec<Checkpoint>, StoreError> {
+    on_db!(&log.db(), pool => {
         let rows = sqlx::query(CHECKPOINTS)
             .fetch_all(pool)
             .await

@@ -88,7 +88,7 @@ pub async fn verify(
 ) -> Result<Report, StoreError> {
     let db = log.db();
     let mut check = Checker::default();
-    let signed = check.signed_roots(&checkpoints(&db).await?, published, verifier);
+    let signed = check.signed_roots(&checkpoints(log).await?, published, verifier);
     check.report.signed_size = signed.keys().next_back().copied().unwrap_or(0);
     check.signed = signed;
     let mut events = Source::default();
