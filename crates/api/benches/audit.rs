@@ -13,6 +13,11 @@
 //! ADUAN_BENCH_STORES: `postgres`, `sqlite` or both (the default).
 //! ADUAN_BENCH_CASES: cases per client per round (default 40).
 //! ADUAN_BENCH_EVENTS=0 measures the append overhead only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -10,6 +10,11 @@
 //! `cargo bench -p aduan-api --bench relay` (ADUAN_BENCH_CASES, default 5,000
 //! cases from `aduan seed`, about 8 events each). Needs PostgreSQL and NATS with
 //! JetStream (scripts/ensure-postgres, scripts/ensure-nats).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -160,6 +160,7 @@ impl Attachments {
         })
     }
 
+    #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
     fn signature(&self, complaint: &str, sequence: i64, variant: Variant, expires: i64) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
         mac.update(format!("{complaint}\n{sequence}\n{}\n{expires}", variant.as_str()).as_bytes());
@@ -183,6 +184,10 @@ impl Attachments {
         )
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the expected signature is our own base64 encoding"
+    )]
     fn verify(
         &self,
         complaint: &str,

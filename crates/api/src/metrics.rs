@@ -42,6 +42,10 @@ pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Installs the process-wide recorder once and returns its handle.
+#[allow(
+    clippy::expect_used,
+    reason = "the bucket lists are constants, and not empty"
+)]
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
@@ -191,6 +195,10 @@ pub fn record_command(
 /// The root fields of the schema (queries and mutations): the only values the
 /// `operation` label takes besides a few fixed ones, so its cardinality stays
 /// bounded whatever clients send.
+#[allow(
+    clippy::expect_used,
+    reason = "the schema's own SDL always parses: the schema test compares it with schema.graphql"
+)]
 fn known_fields() -> &'static HashSet<String> {
     static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
     KNOWN.get_or_init(|| {

@@ -1,4 +1,9 @@
 //! schema.graphql is the committed contract; it must match what the code serves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 #[test]
 fn committed_schema_matches_the_code() {

@@ -79,6 +79,10 @@ pub struct Verified {
 
 impl Bundle {
     /// Signs the bundle and writes its file's bytes.
+    #[allow(
+        clippy::expect_used,
+        reason = "a struct of strings and numbers always serializes to JSON"
+    )]
     pub fn seal(mut self, signer: &LogSigner) -> Vec<u8> {
         self.signature.clear();
         let unsigned = canonical_json(&serde_json::to_value(&self).expect("a bundle serializes"));

@@ -127,6 +127,7 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
     }
 }
 
+#[allow(clippy::expect_used, reason = "a string always serializes to JSON")]
 fn write_string(s: &str, out: &mut String) {
     // serde_json escapes exactly what JCS does: quote, backslash, control
     // characters (\b \f \n \r \t short, the rest as \u00XX).

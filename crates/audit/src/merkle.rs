@@ -65,6 +65,10 @@ impl Frontier {
         self.size
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the frontier holds one node per set bit of the tree size"
+    )]
     pub fn push(&mut self, leaf: Hash) {
         let mut carry = leaf;
         let mut size = self.size;

@@ -1,6 +1,11 @@
 //! Attachments (`AddAttachment` / `AttachmentAdded`): who may file one, by
 //! account or tracking code, who may file INTERNAL ones, the reference checks,
 //! and that a file changes nothing of the case but its history.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

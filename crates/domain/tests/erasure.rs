@@ -2,6 +2,11 @@
 //! once per case, with a reason; the folded case forgets exactly the reporter's
 //! personal fields (as `[erased]`) and keeps everything statistics and SLA
 //! clocks are made of, `updated_at` included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -1,4 +1,9 @@
 //! `ComplaintError::code()`: the class the API maps to a client's `extensions.code`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::{ComplaintError, ErrorCode, Status};
 

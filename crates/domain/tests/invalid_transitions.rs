@@ -1,4 +1,9 @@
 //! Every transition the rules refuse, and every actor who may not act, one test each.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

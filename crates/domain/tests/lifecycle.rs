@@ -1,4 +1,9 @@
 //! Every valid transition of a complaint, one test each.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -6,6 +6,11 @@
 //! rejected cases included. OPD roles may add notes only to cases their OPD
 //! holds, so not before dispatch (INVALID_TRANSITION, as for their other
 //! commands) and not after the case moved to another OPD (FORBIDDEN).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

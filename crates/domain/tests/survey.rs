@@ -1,5 +1,10 @@
 //! The satisfaction survey (IKM): the reporter answers nine elements 1-4 on a
 //! closed case, by account or tracking code, once per case.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! Tracking codes and callers without a token: a code lets its holder rate the
 //! case it was issued for, and nothing else.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

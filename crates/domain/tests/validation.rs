@@ -2,6 +2,11 @@
 //! message a client sees. Input is checked where it is parsed into the command's
 //! values, as an edge does (`common::edge`); what depends on the case is checked
 //! by `decide`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

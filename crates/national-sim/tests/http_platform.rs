@@ -1,5 +1,10 @@
 //! The bridge's HTTP adapter (`aduan_integration::national::HttpPlatform`)
 //! against the simulator: the contract both sides speak.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::time::Duration;
 

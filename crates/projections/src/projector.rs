@@ -158,7 +158,7 @@ impl Projector {
     /// How many events of recently touched complaints to keep in memory per
     /// generation (0: load every history from the log).
     pub fn with_cached_events(self, limit: usize) -> Self {
-        *self.histories.lock().unwrap() = HistoryCache::new(limit);
+        *self.histories.lock().unwrap_or_else(|p| p.into_inner()) = HistoryCache::new(limit);
         self
     }
 
@@ -223,7 +223,7 @@ impl Projector {
         let mut histories: HashMap<String, Vec<StoredEvent>> = HashMap::new();
         let mut missing: Vec<StoredEvent> = Vec::new();
         {
-            let mut cache = self.histories.lock().unwrap();
+            let mut cache = self.histories.lock().unwrap_or_else(|p| p.into_inner());
             for id in &order {
                 let new = &fresh[id];
                 let first = new[0].sequence;
@@ -254,7 +254,7 @@ impl Projector {
             .filter_map(|t| Some((t.last()?.aggregate_id.clone(), t)))
             .collect();
         let mut out = Vec::with_capacity(order.len());
-        let mut cache = self.histories.lock().unwrap();
+        let mut cache = self.histories.lock().unwrap_or_else(|p| p.into_inner());
         for id in order {
             let new = fresh.remove(&id).unwrap_or_default();
             let in_batch = new.len() as i64;
@@ -282,9 +282,14 @@ impl Projector {
     /// (the shadow's roll-up rows are written once, not once per batch; a rebuild
     /// that dies halfway starts its shadow afresh anyway).
     pub async fn catch_up_pipelined(&self) -> Result<usize, StoreError> {
-        *self.deferred.lock().unwrap() = Some(Default::default());
+        *self.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some(Default::default());
         let caught_up = self.catch_up_pipelined_inner().await;
-        let deferred = self.deferred.lock().unwrap().take().unwrap_or_default();
+        let deferred = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
         let total = caught_up?;
         let mut deltas: Vec<(String, String, String, i64)> = deferred
             .into_iter()

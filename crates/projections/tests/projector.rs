@@ -1,5 +1,10 @@
 //! The durable projector against a real PostgreSQL and a real SQLite: concurrent
 //! writers, a late commit (PostgreSQL), crashes mid-batch, and live pick-up.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,5 +1,10 @@
 //! A rebuilt projection equals the incrementally built one, row for row, even when
 //! it is rebuilt while writers and the live projector keep going.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,11 @@
 //! The SLA standing in `complaint_summary`: stored at the last event, taken at
 //! read time by SQL. Checked against the domain's own computation from the events
 //! at many later instants, so the SQL rule cannot drift from `CaseSla`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

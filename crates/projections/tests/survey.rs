@@ -1,6 +1,11 @@
 //! `survey_responses`: one row per answered survey, with the OPD that had the
 //! case when the citizen answered; the IKM read sums them exactly; a rebuild
 //! gives the same rows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::ikm::{Grade, CODES};
 use aduan_domain::*;

@@ -1,4 +1,9 @@
 //! The deadline watcher with an injected clock against a real PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 

@@ -2,6 +2,11 @@
 //! a cached case state is confirmed by the append, never trusted; a refusal
 //! decided on one is checked against the log; round trips are as promised.
 //! Two buses on one store stand for two server processes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::*;
 use aduan_store::{CommandBus, CommandError, CommandOutcome, ErrorKind};

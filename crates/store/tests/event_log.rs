@@ -1,4 +1,9 @@
 //! The event log and command bus against a real PostgreSQL and a real SQLite.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 

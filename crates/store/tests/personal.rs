@@ -4,6 +4,11 @@
 //! reads as `[erased]` (never an error), another reporter's data stays
 //! readable, keys travel with an export, and an event stored before sealing
 //! existed (version 1, plain text) is read, sealed in place and erased.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::erasure::{reporter_ref, ERASED, UNREADABLE};
 use aduan_domain::*;

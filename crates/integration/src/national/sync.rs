@@ -43,6 +43,10 @@ pub async fn issues(log: &dyn EventLog, limit: usize) -> Result<Vec<Issue>, Stor
 }
 
 /// Milestones after the outbound checkpoint, per national case.
+#[allow(
+    clippy::expect_used,
+    reason = "order and pending are filled together, one entry per id"
+)]
 async fn not_sent_yet(
     log: &dyn EventLog,
     state: &IntegrationState,

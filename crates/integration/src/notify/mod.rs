@@ -395,7 +395,9 @@ impl Notifier {
         if let Some(why) = reasons_not_to_send(case, kind) {
             return Ok(Composed::Skip(why));
         }
-        let reporter = case.reporter.as_ref().expect("checked above");
+        let Some(reporter) = case.reporter.as_ref() else {
+            return Ok(Composed::Skip("no reporter"));
+        };
         let to = match Channel::parse(&row.channel) {
             Some(Channel::Email) => reporter.email.clone(),
             _ => reporter.phone.clone(),

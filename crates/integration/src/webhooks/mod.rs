@@ -102,6 +102,10 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
+    #[allow(
+        clippy::expect_used,
+        reason = "rustls initialises without system libraries; a failure here is a broken build"
+    )]
     pub fn new(
         log: Arc<dyn EventLog>,
         settings: Settings,

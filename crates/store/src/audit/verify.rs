@@ -417,6 +417,7 @@ impl Source {
         Ok(())
     }
 
+    #[allow(clippy::expect_used, reason = "every caller fills the buffer first")]
     fn pop(&mut self) -> Row {
         self.buf.pop_front().expect("filled before popping")
     }
@@ -453,6 +454,7 @@ impl LeafSource {
         Ok(())
     }
 
+    #[allow(clippy::expect_used, reason = "every caller fills the buffer first")]
     fn pop(&mut self) -> Leaf {
         self.buf.pop_front().expect("filled before popping")
     }

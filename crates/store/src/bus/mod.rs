@@ -105,6 +105,10 @@ impl CommandBus {
     /// audit bench's "before" in the same run. Such a log does not verify;
     /// nothing but that bench may use it.
     #[doc(hidden)]
+    #[allow(
+        clippy::expect_used,
+        reason = "the bench calls it right after new, before anything else holds the bus"
+    )]
     pub fn without_chain_for_baseline(self) -> Self {
         let inner = Arc::try_unwrap(self.inner)
             .ok()

@@ -33,7 +33,7 @@ pub struct Folder {
 impl Folder {
     pub fn new(capacity: usize) -> Folder {
         Folder {
-            folded: lru::LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("non-zero")),
+            folded: lru::LruCache::new(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
         }
     }
 
