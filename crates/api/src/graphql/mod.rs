@@ -1,5 +1,5 @@
 //! The GraphQL contract: see schema.graphql (generated from this code) and
-//! DESIGN.md's API section.
+//! docs/api.md.
 
 mod access;
 pub mod access_table;

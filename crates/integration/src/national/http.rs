@@ -1,4 +1,4 @@
-//! The adapter over HTTP: aduan's contract (DESIGN.md), bearer token, JSON.
+//! The adapter over HTTP: aduan's contract (docs/integration.md), bearer token, JSON.
 
 use std::time::Duration;
 
