@@ -57,7 +57,7 @@ pub async fn erase_reporter(
     let reporter_ref = reporter_ref.trim().to_ascii_lowercase();
     if !erasure::is_reporter_ref(&reporter_ref) {
         return Err(ComplaintError::invalid(
-            "reporterRef",
+            "reporter_ref",
             "is not a reporter reference (64 hexadecimal digits, as Complaint.reporterRef shows)",
         )
         .into());

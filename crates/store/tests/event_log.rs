@@ -76,7 +76,7 @@ async fn a_reused_command_id_with_another_body_is_refused_and_appends_nothing(ba
         .execute(request("c-1", agent(), verify("second"), Some("k-1")))
         .await;
     assert!(
-        matches!(other, Err(CommandError::Domain(ComplaintError::InvalidInput { ref field, .. })) if field == "commandId")
+        matches!(other, Err(CommandError::Domain(ComplaintError::InvalidInput { ref field, .. })) if field == "command_id")
     );
     bus.execute(request("c-2", agent(), submit("c-2"), None))
         .await

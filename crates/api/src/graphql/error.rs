@@ -69,6 +69,7 @@ mod tests {
         assert_eq!(wire_field("location.kecamatan"), "location.kecamatan");
         assert_eq!(wire_field("reporter.phone"), "reporter.phone");
         assert_eq!(wire_field("external_ref"), "externalRef");
-        assert_eq!(wire_field("commandId"), "commandId");
+        assert_eq!(wire_field("command_id"), "commandId");
+        assert_eq!(wire_field("reporter_ref"), "reporterRef");
     }
 }

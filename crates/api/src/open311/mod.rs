@@ -147,7 +147,7 @@ fn wire_field(field: &str) -> String {
         "location.longitude" => "long".into(),
         "location.address" => "address_string".into(),
         "attachments" | "attachments[0]" => "media_url".into(),
-        "commandId" => "Idempotency-Key".into(),
+        "command_id" => "Idempotency-Key".into(),
         other => other.into(),
     }
 }

@@ -207,7 +207,7 @@ impl Inbound {
             // the first version's, as the city has been working on it.
             Err(CommandError::Domain(ComplaintError::AlreadyExists)) => Ok(()),
             Err(CommandError::Domain(ComplaintError::InvalidInput { field, .. }))
-                if field == "commandId" =>
+                if field == "command_id" =>
             {
                 Ok(())
             }

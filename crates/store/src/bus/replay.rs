@@ -29,7 +29,7 @@ impl Inner {
         };
         if record.complaint_id != request.complaint_id {
             return Err(ComplaintError::invalid(
-                "commandId",
+                "command_id",
                 "was already used for a command on another complaint",
             )
             .into());
@@ -60,7 +60,7 @@ impl Inner {
                 &EventSink::default(),
             )
             .await?;
-        Err(ComplaintError::invalid("commandId", "was already used by another caller").into())
+        Err(ComplaintError::invalid("command_id", "was already used by another caller").into())
     }
 }
 
@@ -93,7 +93,7 @@ fn replay(
     }
     if first.command_hash.as_deref() != Some(hash) {
         return Err(ComplaintError::invalid(
-            "commandId",
+            "command_id",
             "was already used for a different command on this complaint",
         )
         .into());
