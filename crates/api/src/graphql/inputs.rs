@@ -12,7 +12,7 @@ use aduan_domain::access::Operation;
 use aduan_domain::ikm::SurveyAnswers;
 use aduan_domain::{
     CategoryCode, Code, ComplaintError, Contact, Links, LongText, OpdCode, Place, ReferenceData,
-    Score, ShortText, Title,
+    Score, Title,
 };
 
 use super::types::{Channel, NoteVisibility, Priority, RejectReason, Resolution};
@@ -235,7 +235,7 @@ targeted_input!(AssignComplaintInput as Assign {
     note: Option<String>,
 } => |s, r| domain::Action::Assign(domain::Assign {
     opd: opd("opd", r, &s.opd)?,
-    officer_id: optional::<{ domain::MAX_CODE }>("officer_id", s.officer_id.as_deref())?,
+    officer_id: optional("officer_id", s.officer_id.as_deref())?,
     note: optional("note", s.note.as_deref())?,
 }));
 
@@ -281,7 +281,7 @@ targeted_input!(with files RecordFieldHandlingInput as RecordFieldHandling {
 targeted_input!(EscalateComplaintInput as Escalate {
     reason: String,
 } => |s, _r| domain::Action::Escalate(domain::Escalate {
-    reason: ShortText::parse(&s.reason).map_err(|e| e.at("reason"))?,
+    reason: text("reason", &s.reason)?,
 }));
 
 targeted_input!(with files CloseComplaintInput as Close {
@@ -292,7 +292,7 @@ targeted_input!(with files CloseComplaintInput as Close {
 } => |s, _r| domain::Action::Close(domain::Close {
     resolution: s.resolution.into(),
     summary: text("summary", &s.summary)?,
-    duplicate_of: optional::<{ domain::MAX_CODE }>(
+    duplicate_of: optional(
         "duplicate_of",
         s.duplicate_of.as_ref().map(|d| d.as_str()),
     )?,

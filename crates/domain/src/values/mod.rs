@@ -44,19 +44,21 @@ impl Invalid {
     }
 }
 
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+/// An enum with the code each value is stored under in events (and which the
+/// GraphQL enums happen to share).
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $wire)] $variant),+
+            $(#[serde(rename = $code)] $variant),+
         }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
+                match self { $($name::$variant => $code),+ }
             }
         }
 
@@ -68,7 +70,7 @@ macro_rules! wire_enum {
     };
 }
 
-wire_enum!(
+coded_enum!(
     /// How a report reached the city.
     Channel {
         Web => "WEB",
@@ -80,7 +82,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+coded_enum!(
     /// Urgency; EMERGENCY is the 112 line, run on calendar time.
     Priority {
         Low => "LOW",
@@ -90,7 +92,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+coded_enum!(
     Status {
         Submitted => "SUBMITTED",
         Verified => "VERIFIED",
@@ -102,7 +104,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+coded_enum!(
     Resolution {
         Resolved => "RESOLVED",
         NotResolved => "NOT_RESOLVED",
@@ -111,7 +113,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+coded_enum!(
     /// Why the Command Center refused a report.
     RejectReason {
         Spam => "SPAM",
@@ -121,7 +123,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+coded_enum!(
     /// Who a case note is for: INTERNAL notes stay with city staff (never the
     /// citizen, the public view or analysts); PUBLIC notes are shown to whoever
     /// may read the case, the tracking-code view included.
