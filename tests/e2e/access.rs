@@ -19,7 +19,8 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use aduan_domain::access::{access, Access, Kind, Operation, ROLES};
+use aduan_api::graphql::access_table::{self, Kind};
+use aduan_domain::access::{access, Access, Operation, ROLES};
 use aduan_domain::Role;
 use aduan_testkit::GraphqlClient;
 
@@ -761,7 +762,7 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
             let cell = access(role, op);
             let mut seen = [false; 2];
             for (i, who) in [Who::Own, Who::Other].into_iter().enumerate() {
-                seen[i] = match op.kind() {
+                seen[i] = match access_table::kind(op) {
                     _ if op == Operation::ManageWebhooks => {
                         probe_webhooks(cast.get(role, who), role, who).await
                     }
@@ -778,10 +779,8 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                             .await;
                         done(&body, &format!("{op:?} as {role} ({who:?})"))
                     }
-                    aduan_domain::access::Kind::Mutation => {
-                        probe_mutation(&cast, op, role, who).await
-                    }
-                    aduan_domain::access::Kind::Subscription => {
+                    Kind::Mutation => probe_mutation(&cast, op, role, who).await,
+                    Kind::Subscription => {
                         if subscriptions.is_none() {
                             subscriptions = Some(Subscriptions::build(&env, &cast, &world).await);
                         }
@@ -797,8 +796,8 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
             if (seen[0], seen[1]) != expected(cell) {
                 wrong.push(format!(
                     "{} × {role}: table says {}, own {} other {}",
-                    op.name(),
-                    cell.label(),
+                    access_table::name(op),
+                    access_table::label(cell),
                     seen[0],
                     seen[1]
                 ));

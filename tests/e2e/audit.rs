@@ -8,9 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
-use aduan_domain::audit::chain::{self, EventContent, GENESIS};
-use aduan_domain::audit::checkpoint::{NoteVerifier, TreeHead};
-use aduan_domain::audit::merkle::{verify_inclusion, Hash};
+use aduan_audit::chain::{self, EventContent, GENESIS};
+use aduan_audit::checkpoint::{NoteVerifier, TreeHead};
+use aduan_audit::merkle::{verify_inclusion, Hash};
 
 use crate::support::*;
 

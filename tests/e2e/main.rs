@@ -1,5 +1,10 @@
 //! End-to-end tests: the real `aduan` binary on a fresh PostgreSQL database,
 //! driven over HTTP with tokens of different roles.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod abuse;
 mod access;

@@ -13,11 +13,16 @@
 //! ADUAN_BENCH_STORES: `postgres`, `sqlite` or both (the default).
 //! ADUAN_BENCH_CASES: cases per client per round (default 40).
 //! ADUAN_BENCH_EVENTS=0 measures the append overhead only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use aduan_domain::audit::checkpoint::LogSigner;
+use aduan_audit::checkpoint::LogSigner;
 use aduan_testkit::{Backend, TestStore};
 
 mod common;
@@ -99,9 +104,9 @@ async fn append_overhead(store: &TestStore, cases: u64) {
 async fn hashing_cost(store: &TestStore) -> (f64, usize) {
     let events = store.log().await.export_after(0, 1_000_000).await.unwrap();
     let started = Instant::now();
-    let mut prev = aduan_domain::audit::chain::GENESIS.to_string();
+    let mut prev = aduan_audit::chain::GENESIS.to_string();
     for e in &events {
-        let content = aduan_domain::audit::chain::EventContent {
+        let content = aduan_audit::chain::EventContent {
             complaint: &e.aggregate_id,
             sequence: e.sequence,
             event_type: &e.event_type,
@@ -109,7 +114,7 @@ async fn hashing_cost(store: &TestStore) -> (f64, usize) {
             payload: &e.payload,
             metadata: &e.metadata,
         };
-        prev = aduan_domain::audit::chain::event_hash(&content, &prev);
+        prev = aduan_audit::chain::event_hash(&content, &prev);
     }
     let micros = started.elapsed().as_secs_f64() * 1e6 / events.len().max(1) as f64;
     (micros, events.len())

@@ -17,6 +17,11 @@
 //! ADUAN_BENCH_REQUESTS (per read, default 200), ADUAN_BENCH_REBUILD_BATCH
 //! (events per projector batch, default the CLI's), ADUAN_BENCH_KEEP (set: keep
 //! the database and print its URL, for EXPLAIN ANALYZE).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::time::Instant;
 

@@ -10,6 +10,11 @@
 //! `cargo bench -p aduan-api --bench relay` (ADUAN_BENCH_CASES, default 5,000
 //! cases from `aduan seed`, about 8 events each). Needs PostgreSQL and NATS with
 //! JetStream (scripts/ensure-postgres, scripts/ensure-nats).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 
@@ -18,7 +23,7 @@ use std::time::Instant;
 
 use aduan_integration::nats::Publisher;
 use aduan_integration::{Envelope, EnvelopeOptions, NatsRelay};
-use aduan_projections::Follower;
+use aduan_store::Follower;
 use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, TestStore};
 

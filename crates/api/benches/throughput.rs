@@ -17,6 +17,11 @@
 //! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5; the hot case runs 6x
 //! as long), ADUAN_BENCH_EVENTS (the large log, default 1,000,000),
 //! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -222,7 +227,7 @@ fn pick(ids: &Arc<Vec<String>>, worker: usize, n: u64) -> &str {
 }
 
 async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
-    let db = store.log().await.db();
+    let db = store.db().await;
     create_raw(store).await;
     let mut ids = Vec::new();
     for _ in 0..64 {

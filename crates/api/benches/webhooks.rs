@@ -19,6 +19,11 @@
 //!
 //! `cargo bench -p aduan-api --bench webhooks`. Needs PostgreSQL
 //! (scripts/ensure-postgres).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -24,10 +24,10 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use aduan_attachments::{clean, Location, MediaType, Objects, Refused};
-use aduan_domain::error::ErrorCode;
 use aduan_domain::{AttachmentRef, ComplaintEvent, NoteVisibility};
 
-use crate::app::AppState;
+use crate::error_code::ClientCode;
+use crate::state::AppState;
 
 /// Limits on what one request may upload.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +41,7 @@ impl Limits {
     pub fn body_bytes(&self) -> usize {
         self.max_bytes
             .saturating_mul(self.max_files)
-            .saturating_add(crate::app::MAX_BODY_BYTES)
+            .saturating_add(crate::body_limit::MAX_BODY_BYTES)
     }
 }
 
@@ -160,6 +160,7 @@ impl Attachments {
         })
     }
 
+    #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
     fn signature(&self, complaint: &str, sequence: i64, variant: Variant, expires: i64) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
         mac.update(format!("{complaint}\n{sequence}\n{}\n{expires}", variant.as_str()).as_bytes());
@@ -183,6 +184,10 @@ impl Attachments {
         )
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the expected signature is our own base64 encoding"
+    )]
     fn verify(
         &self,
         complaint: &str,
@@ -234,15 +239,15 @@ impl IntoResponse for LinkRefused {
     fn into_response(self) -> Response {
         let (code, message) = match self {
             LinkRefused::Altered => (
-                ErrorCode::Forbidden,
+                ClientCode::Forbidden,
                 "this link was altered, or is not for this file",
             ),
             LinkRefused::Expired => (
-                ErrorCode::LinkExpired,
+                ClientCode::LinkExpired,
                 "this link has expired; read the case again for a fresh one",
             ),
         };
-        refusal(StatusCode::FORBIDDEN, code.as_str(), message)
+        refusal(code, message)
     }
 }
 
@@ -252,13 +257,12 @@ pub struct LinkQuery {
     signature: String,
 }
 
-fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
-    (status, Json(body)).into_response()
+fn refusal(code: ClientCode, message: &str) -> Response {
+    (code.http_status(), Json(code.body(message, None))).into_response()
 }
 
 fn not_found(message: &str) -> Response {
-    refusal(StatusCode::NOT_FOUND, ErrorCode::NotFound.as_str(), message)
+    refusal(ClientCode::NotFound, message)
 }
 
 /// `GET /attachments/{complaint}/{sequence}/{variant}?expires=..&signature=..`
@@ -273,8 +277,7 @@ pub async fn download(
     };
     let Ok(Query(link)) = link else {
         return refusal(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden.as_str(),
+            ClientCode::Forbidden,
             "a link needs its expires and signature",
         );
     };
@@ -285,11 +288,7 @@ pub async fn download(
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(error = %e, "attachment download: event store unavailable");
-            return refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "retry later",
-            );
+            return refusal(ClientCode::Unavailable, "retry later");
         }
     };
     let file = events.iter().find_map(|e| match &e.event {
@@ -314,11 +313,7 @@ pub async fn download(
         }
         Err(e) => {
             tracing::warn!(error = %e, "attachment download: object storage unavailable");
-            refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "retry later",
-            )
+            refusal(ClientCode::Unavailable, "retry later")
         }
     }
 }

@@ -16,12 +16,12 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
-use aduan_domain::audit::checkpoint::{LogSigner, NoteVerifier};
-use aduan_projections::follow::Follower;
+use aduan_audit::checkpoint::{LogSigner, NoteVerifier};
 use aduan_store::audit::{self, Checkpoint};
+use aduan_store::Follower;
 use aduan_store::{EventLog, StoreError};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The election's (and follower's) name.
 pub const NAME: &str = "audit";

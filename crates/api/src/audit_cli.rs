@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use clap::Subcommand;
 
-use aduan_domain::audit::bundle::{Bundle, BundledEvent, FORMAT};
-use aduan_domain::audit::checkpoint::NoteVerifier;
+use aduan_audit::bundle::{Bundle, BundledEvent, FORMAT};
+use aduan_audit::checkpoint::NoteVerifier;
 use aduan_store::audit::{self, CaseProof};
 use aduan_store::PgOptions;
 

@@ -19,6 +19,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
+/// Requests larger than this are refused before they are parsed, on every
+/// route (see `body_limit`).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// The most of an oversized body read (and dropped) so its client gets the 413.
 pub const DRAIN_BYTES: usize = 8 * 1024 * 1024;
 

@@ -4,7 +4,7 @@
 //! on, in docs/operations.md.
 //!
 //! Counters and histograms are recorded where things happen (requests in
-//! app.rs, commands in graphql/mutation.rs, breaches in the deadline watcher);
+//! router.rs, commands in graphql/mutation.rs, breaches in the deadline watcher);
 //! the database gauges (pool, projector lag) are read at scrape time.
 
 use std::collections::HashSet;
@@ -17,6 +17,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use aduan_integration::webhooks::{Status, Webhooks};
 use aduan_projections::Reads;
 use aduan_store::{EventLog, StoreError};
+
+use crate::error_code::ClientCode;
 
 pub const REQUESTS: &str = "aduan_graphql_requests_total";
 pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
@@ -40,6 +42,10 @@ pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Installs the process-wide recorder once and returns its handle.
+#[allow(
+    clippy::expect_used,
+    reason = "the bucket lists are constants, and not empty"
+)]
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
@@ -158,17 +164,28 @@ pub fn subscription_ended() {
     metrics::gauge!(SUBSCRIPTIONS).decrement(1.0);
 }
 
-pub fn record_request(operation: &str, code: &str) {
-    metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code.to_string())
-        .increment(1);
+/// A request's or a command's result as its `code` label: `ok`, or the code.
+fn result_label(result: Result<(), ClientCode>) -> &'static str {
+    result.map_or_else(ClientCode::as_str, |()| "ok")
+}
+
+pub fn record_request(operation: &str, result: Result<(), ClientCode>) {
+    let code = result_label(result);
+    metrics::counter!(REQUESTS, "operation" => operation.to_string(), "code" => code).increment(1);
 }
 
 /// One command through the bus: its mutation, result code ("ok" or the error's
 /// code), how long it took, and how many database round trips it made when the
 /// bus reports them (nothing is recorded for that histogram otherwise).
-pub fn record_command(operation: &str, code: &str, latency: Duration, round_trips: Option<u64>) {
+pub fn record_command(
+    operation: &str,
+    result: Result<(), ClientCode>,
+    latency: Duration,
+    round_trips: Option<u64>,
+) {
     let operation = known_or_other(operation).to_string();
-    metrics::histogram!(COMMAND_SECONDS, "operation" => operation.clone(), "code" => code.to_string())
+    let code = result_label(result);
+    metrics::histogram!(COMMAND_SECONDS, "operation" => operation.clone(), "code" => code)
         .record(latency.as_secs_f64());
     if let Some(trips) = round_trips {
         metrics::histogram!(COMMAND_ROUND_TRIPS, "operation" => operation).record(trips as f64);
@@ -178,6 +195,10 @@ pub fn record_command(operation: &str, code: &str, latency: Duration, round_trip
 /// The root fields of the schema (queries and mutations): the only values the
 /// `operation` label takes besides a few fixed ones, so its cardinality stays
 /// bounded whatever clients send.
+#[allow(
+    clippy::expect_used,
+    reason = "the schema's own SDL always parses: the schema test compares it with schema.graphql"
+)]
 fn known_fields() -> &'static HashSet<String> {
     static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
     KNOWN.get_or_init(|| {
@@ -258,14 +279,12 @@ pub fn operation_label(document: Option<&ExecutableDocument>, name: Option<&str>
     }
 }
 
-/// The result code of a finished request: `ok`, or the first error's code.
-pub fn result_code(response: &async_graphql::Response) -> String {
+/// The result of a finished request: `Ok`, or the first error's code (an error
+/// without one of ours is INTERNAL).
+pub fn result_code(response: &async_graphql::Response) -> Result<(), ClientCode> {
     match response.errors.first() {
-        None => "ok".to_string(),
-        Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            _ => "INTERNAL".to_string(),
-        },
+        None => Ok(()),
+        Some(e) => Err(ClientCode::of(e.extensions.as_ref()).unwrap_or(ClientCode::Internal)),
     }
 }
 
@@ -333,7 +352,7 @@ async fn projector_lag(
 
 /// Notifications waiting to be sent, and those that failed for good.
 async fn notification_gauges(log: &dyn EventLog) -> Result<(), StoreError> {
-    let counts = aduan_integration::notify::outbox::counts(&log.db()).await?;
+    let counts = aduan_store::Outbox::for_log(log).counts().await?;
     for status in ["pending", "failed"] {
         let n = counts
             .iter()

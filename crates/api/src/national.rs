@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aduan_domain::ReferenceData;
-use aduan_integration::national::simulator::{self, SimulatorConfig};
 use aduan_integration::national::{Backoff, CategoryMap, HttpPlatform, Inbound, Outbound};
+use aduan_national_sim::SimulatorConfig;
 use aduan_store::CommandBus;
 
 /// LAPOR!'s usual category names onto the shipped Makassar categories.
@@ -207,8 +207,8 @@ pub async fn simulate(args: &SimulatorArgs) -> anyhow::Result<()> {
         out.flush()?;
     }
     tracing::info!(%addr, reports = args.reports, "national platform simulator listening");
-    axum::serve(listener, simulator::router(config))
-        .with_graceful_shutdown(crate::app::shutdown_signal())
+    axum::serve(listener, aduan_national_sim::router(config))
+        .with_graceful_shutdown(crate::shutdown::signal())
         .await?;
     Ok(())
 }

@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::AppState;
+use crate::error_code::ClientCode;
 use crate::graphql::{ClientKey, Correlation, RequestAuth};
+use crate::state::AppState;
 
 const OPT_OUT: &str = "mutation($id: ID!, $code: String!) { \
      optOutOfNotifications(input: {complaintId: $id, trackingCode: $code}) { id } }";
@@ -49,15 +50,15 @@ pub async fn opt_out(State(state): State<AppState>, Query(link): Query<Link>) ->
         .data(ClientKey("opt-out link".into()))
         .data(Correlation(uuid::Uuid::new_v4().to_string()));
     let response = state.schema.execute(request).await;
-    let code = crate::metrics::result_code(&response);
-    crate::metrics::record_request("optOutOfNotifications", &code);
-    match code.as_str() {
+    let result = crate::metrics::result_code(&response);
+    crate::metrics::record_request("optOutOfNotifications", result);
+    match result {
         // Opted out now, or before (a second click, a client's retry).
-        "ok" | "INVALID_TRANSITION" => page(
+        Ok(()) | Err(ClientCode::InvalidTransition) => page(
             StatusCode::OK,
             "<p>Anda tidak akan menerima pemberitahuan lagi tentang aduan ini.</p>",
         ),
-        "UNAVAILABLE" | "CONFLICT" => page(
+        Err(ClientCode::Unavailable | ClientCode::Conflict) => page(
             StatusCode::SERVICE_UNAVAILABLE,
             "<p>Layanan sedang sibuk. Silakan coba lagi sebentar lagi.</p>",
         ),

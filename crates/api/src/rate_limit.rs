@@ -1,19 +1,31 @@
 //! Per-client rate limiting of submissions, so one script cannot flood the
-//! Command Center: a GCRA (the "leaky bucket as a meter") per client key, in the
-//! memory of each server process.
+//! Command Center: governor's GCRA (the "leaky bucket as a meter") keyed per
+//! client, in the memory of each server process.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, MonotonicClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+
+type Keyed<C> =
+    RateLimiter<String, DashMapStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// At most `per_minute` submissions a minute per client on average, with bursts of
 /// up to `burst` at once.
-#[derive(Debug)]
-pub struct SubmitLimiter {
-    interval: Option<Duration>,
-    tolerance: Duration,
-    /// Each client's theoretical arrival time of its next allowed request.
-    next: Mutex<HashMap<String, Instant>>,
+pub struct SubmitLimiter<C: Clock = MonotonicClock> {
+    limiter: Option<Keyed<C>>,
+    clock: C,
+}
+
+impl std::fmt::Debug for SubmitLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubmitLimiter")
+            .field("on", &self.limiter.is_some())
+            .finish()
+    }
 }
 
 /// Past this many tracked clients, those idle long enough to be back at a full
@@ -23,63 +35,64 @@ const PRUNE_ABOVE: usize = 10_000;
 impl SubmitLimiter {
     /// `per_minute == 0` turns limiting off.
     pub fn new(per_minute: u32, burst: u32) -> Self {
-        let interval = (per_minute > 0).then(|| Duration::from_secs(60) / per_minute);
+        Self::with_clock(per_minute, burst, MonotonicClock)
+    }
+}
+
+impl<C: Clock + Clone> SubmitLimiter<C> {
+    /// The same on another clock (tests move a fake one).
+    pub fn with_clock(per_minute: u32, burst: u32, clock: C) -> Self {
+        let quota = NonZeroU32::new(per_minute).map(|n| {
+            // A burst of 0 allows what a burst of 1 does: one at a time.
+            Quota::per_minute(n).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+        });
         SubmitLimiter {
-            tolerance: interval.unwrap_or_default() * burst.saturating_sub(1),
-            interval,
-            next: Mutex::new(HashMap::new()),
+            limiter: quota.map(|q| RateLimiter::dashmap_with_clock(q, clock.clone())),
+            clock,
         }
     }
 
-    /// Counts one submission by `client` at `now`; when it is one too many, how
-    /// long until the client may submit again (and nothing is counted).
-    pub fn check(&self, client: &str, now: Instant) -> Result<(), Duration> {
-        let Some(interval) = self.interval else {
+    /// Counts one submission by `client` now; when it is one too many, how long
+    /// until the client may submit again (and nothing is counted).
+    pub fn check(&self, client: &str) -> Result<(), Duration> {
+        let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        if next.len() > PRUNE_ABOVE {
-            next.retain(|_, at| *at > now);
+        if limiter.len() > PRUNE_ABOVE {
+            limiter.retain_recent();
         }
-        let at = next.get(client).copied().unwrap_or(now).max(now);
-        if at > now + self.tolerance {
-            return Err(at - self.tolerance - now);
-        }
-        next.insert(client.to_string(), at + interval);
-        Ok(())
+        limiter
+            .check_key(&client.to_string())
+            .map_err(|refused| refused.wait_time_from(self.clock.now()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
     fn a_burst_passes_then_the_rate_holds_per_client() {
-        let limiter = SubmitLimiter::new(60, 3); // one a second, bursts of three
-        let t0 = Instant::now();
+        let clock = FakeRelativeClock::default();
+        // one a second, bursts of three
+        let limiter = SubmitLimiter::with_clock(60, 3, clock.clone());
         for _ in 0..3 {
-            assert_eq!(limiter.check("warga-1", t0), Ok(()));
+            assert_eq!(limiter.check("warga-1"), Ok(()));
         }
-        assert_eq!(limiter.check("warga-1", t0), Err(Duration::from_secs(1)));
-        assert_eq!(limiter.check("warga-2", t0), Ok(()), "per client");
-        let later = t0 + Duration::from_millis(1500);
-        assert_eq!(limiter.check("warga-1", later), Ok(()));
-        assert_eq!(
-            limiter.check("warga-1", later),
-            Err(Duration::from_millis(500))
-        );
+        assert_eq!(limiter.check("warga-1"), Err(Duration::from_secs(1)));
+        assert_eq!(limiter.check("warga-2"), Ok(()), "per client");
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(limiter.check("warga-1"), Ok(()));
+        assert_eq!(limiter.check("warga-1"), Err(Duration::from_millis(500)));
         // A refused request is not counted: after the wait, one passes again.
-        assert_eq!(
-            limiter.check("warga-1", later + Duration::from_millis(500)),
-            Ok(())
-        );
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(limiter.check("warga-1"), Ok(()));
     }
 
     #[test]
     fn zero_per_minute_turns_it_off() {
         let limiter = SubmitLimiter::new(0, 1);
-        let now = Instant::now();
-        assert!((0..1000).all(|_| limiter.check("script", now).is_ok()));
+        assert!((0..1000).all(|_| limiter.check("script").is_ok()));
     }
 }

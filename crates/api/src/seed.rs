@@ -5,23 +5,23 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng};
 
 use aduan_domain::*;
 use aduan_store::{CommandBus, CommandError, CommandRequest, EventLog, RequestContext};
 
-/// A small deterministic generator (xorshift64*), so a seed reproduces a data set.
-struct Rng(u64);
+/// A seeded generator, so a seed reproduces a data set (with this build's
+/// `rand`: its `StdRng` may change between versions, and the stories with it).
+struct Rng(StdRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    fn seeded(seed: u64) -> Rng {
+        Rng(StdRng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.random_range(0..n.max(1))
     }
 
     /// True with probability `percent`/100.
@@ -87,12 +87,12 @@ pub async fn seed_with(
     seed: u64,
 ) -> Result<SeedReport, CommandError> {
     let now = Utc::now();
-    let mut rng = Rng(seed.max(1));
+    let mut rng = Rng::seeded(seed);
     let mut report = SeedReport::default();
     for n in 0..cases {
         let created = now - Duration::minutes(rng.below((days * 24 * 60).max(1) as u64) as i64);
         let story = Story::new(&mut rng, reference, n, created);
-        for (at, actor, action) in story.steps(&mut rng, reference) {
+        for (at, actor, action) in story.steps(&mut rng, reference)? {
             if at > now {
                 break; // the rest of this case's life has not happened yet
             }
@@ -168,179 +168,199 @@ impl Story {
     }
 
     /// The case's life as (when, who, what), in order.
-    fn steps(
-        &self,
-        rng: &mut Rng,
-        reference: &ReferenceData,
-    ) -> Vec<(DateTime<Utc>, Actor, Action)> {
-        let agent = Actor::new("agent-seed", Role::Agent, None);
-        let officer = |opd: &str| {
-            Actor::new(
-                format!("petugas-{}", opd.to_lowercase()),
-                Role::OpdOfficer,
-                Some(opd),
-            )
+    fn steps(&self, rng: &mut Rng, reference: &ReferenceData) -> Result<Vec<Step>, ComplaintError> {
+        let mut life = Life {
+            at: self.created,
+            steps: vec![(self.created, self.reporter(), self.submit(rng, reference)?)],
         };
+        if rng.chance(5) {
+            let reject = Action::Reject(Reject {
+                reason: RejectReason::Spam,
+                note: None,
+            });
+            life.then(rng.hours(1, 20), agent(), reject);
+            return Ok(life.steps);
+        }
+        let opd = self.dispatch(rng, reference, &mut life)?;
+        if rng.chance(12) {
+            return Ok(life.steps); // never answered: these breach
+        }
+        if self.respond(rng, &opd, &mut life)? {
+            self.close(rng, &opd, &mut life)?;
+        }
+        Ok(life.steps)
+    }
+
+    fn submit(&self, rng: &mut Rng, reference: &ReferenceData) -> Result<Action, ComplaintError> {
         let title = TITLES
             .iter()
             .find(|(c, _)| *c == self.category)
             .map_or("Aduan", |(_, t)| t);
         let kecamatan = rng.pick(&reference.kecamatan).code.clone();
-        let mut at = self.created;
-        let mut steps = vec![(
-            at,
-            self.reporter(),
-            Action::Submit(Submit {
-                complaint_id: self.id.clone(),
-                channel: self.channel,
-                category: self.category.clone(),
-                priority: Some(*rng.pick(&[
-                    Priority::Normal,
-                    Priority::Normal,
-                    Priority::Normal,
-                    Priority::High,
-                    Priority::Low,
-                ])),
-                title: title.to_string(),
-                description: format!(
-                    "{title} di wilayah {kecamatan}. Mohon segera ditindaklanjuti."
-                ),
-                location: Location {
-                    latitude: -5.10 - rng.below(100) as f64 / 1000.0,
-                    longitude: 119.40 + rng.below(100) as f64 / 1000.0,
-                    address: None,
-                    kecamatan: Some(kecamatan),
-                    kelurahan: None,
-                },
-                reporter: None,
-                anonymous: rng.chance(10),
-                attachments: vec![],
-                external_ref: None,
-                // Like every submission, a code, though no one is handed it.
-                tracking_code_hash: Some(tracking::hash(&uuid::Uuid::new_v4().to_string())),
-            }),
-        )];
-        if rng.chance(5) {
-            at += rng.hours(1, 20);
-            steps.push((
-                at,
-                agent,
-                Action::Reject(Reject {
-                    reason: RejectReason::Spam,
-                    note: None,
-                }),
-            ));
-            return steps;
-        }
-        at += rng.hours(1, 40);
-        steps.push((
-            at,
-            agent.clone(),
-            Action::Verify(Verify {
-                priority: None,
-                category: None,
-                note: None,
-            }),
-        ));
-        at += rng.hours(1, 30);
-        steps.push((
-            at,
-            agent.clone(),
-            Action::Assign(Assign {
-                opd: self.opd.clone(),
-                officer_id: None,
-                note: None,
-            }),
-        ));
+        let location = Location {
+            latitude: -5.10 - rng.below(100) as f64 / 1000.0,
+            longitude: 119.40 + rng.below(100) as f64 / 1000.0,
+            address: None,
+            kecamatan: Some(kecamatan.clone()),
+            kelurahan: None,
+        };
+        Ok(Action::Submit(Submit {
+            complaint_id: text(&self.id)?,
+            channel: self.channel,
+            category: CategoryCode::known(reference, &self.category)
+                .map_err(|e| e.at("category"))?,
+            priority: Some(*rng.pick(&[
+                Priority::Normal,
+                Priority::Normal,
+                Priority::Normal,
+                Priority::High,
+                Priority::Low,
+            ])),
+            title: text(title)?,
+            description: text(&format!(
+                "{title} di wilayah {kecamatan}. Mohon segera ditindaklanjuti."
+            ))?,
+            location: Place::parse(reference, &location)?,
+            reporter: None,
+            anonymous: rng.chance(10),
+            attachments: Links::default(),
+            external_ref: None,
+            // Like every submission, a code, though no one is handed it.
+            tracking_code_hash: Some(tracking::hash(&uuid::Uuid::new_v4().to_string())),
+        }))
+    }
+
+    /// Verified and assigned, now and then moved to another OPD; the OPD that
+    /// ends up with it.
+    fn dispatch(
+        &self,
+        rng: &mut Rng,
+        reference: &ReferenceData,
+        life: &mut Life,
+    ) -> Result<String, ComplaintError> {
+        let verify = Action::Verify(Verify {
+            priority: None,
+            category: None,
+            note: None,
+        });
+        life.then(rng.hours(1, 40), agent(), verify);
+        let assign = Action::Assign(Assign {
+            opd: opd_code(reference, &self.opd)?,
+            officer_id: None,
+            note: None,
+        });
+        life.then(rng.hours(1, 30), agent(), assign);
         let mut opd = self.opd.clone();
         if rng.chance(5) {
             let other = rng.pick(&reference.opds).code.clone();
             if other != opd {
-                at += rng.hours(2, 30);
-                steps.push((
-                    at,
-                    agent.clone(),
-                    Action::Transfer(Transfer {
-                        to_opd: other.clone(),
-                        reason: "Bukan kewenangan kami".into(),
-                    }),
-                ));
+                let transfer = Action::Transfer(Transfer {
+                    to_opd: opd_code(reference, &other)?,
+                    reason: text("Bukan kewenangan kami")?,
+                });
+                life.then(rng.hours(2, 30), agent(), transfer);
                 opd = other;
             }
         }
-        if rng.chance(12) {
-            return steps; // never answered: these breach
-        }
-        at += rng.hours(1, 60);
-        steps.push((
-            at,
-            officer(&opd),
-            Action::Respond(Respond {
-                message: "Laporan diterima, tim akan ke lokasi.".into(),
-            }),
-        ));
+        Ok(opd)
+    }
+
+    /// The OPD's reply, now and then a question to the citizen; false when the
+    /// citizen never answers it (the watcher then closes the case).
+    fn respond(&self, rng: &mut Rng, opd: &str, life: &mut Life) -> Result<bool, ComplaintError> {
+        let respond = Action::Respond(Respond {
+            message: text("Laporan diterima, tim akan ke lokasi.")?,
+        });
+        life.then(rng.hours(1, 60), officer(opd), respond);
         if rng.chance(10) {
-            at += rng.hours(1, 10);
-            steps.push((
-                at,
-                officer(&opd),
-                Action::RequestInfo(RequestInfo {
-                    question: "Mohon kirim foto lokasi.".into(),
-                }),
-            ));
+            let ask = Action::RequestInfo(RequestInfo {
+                question: text("Mohon kirim foto lokasi.")?,
+            });
+            life.then(rng.hours(1, 10), officer(opd), ask);
             if rng.chance(30) {
-                return steps; // the citizen never answers: the watcher closes it
+                return Ok(false);
             }
-            at += rng.hours(2, 48);
-            steps.push((
-                at,
-                self.reporter(),
-                Action::ProvideInfo(ProvideInfo {
-                    answer: "Foto terlampir.".into(),
-                    attachments: vec![],
-                }),
-            ));
+            let answer = Action::ProvideInfo(ProvideInfo {
+                answer: text("Foto terlampir.")?,
+                attachments: Links::default(),
+            });
+            life.then(rng.hours(2, 48), self.reporter(), answer);
         }
-        at += rng.hours(4, 120);
-        steps.push((
-            at,
-            officer(&opd),
-            Action::RecordFieldHandling(RecordFieldHandling {
-                notes: "Ditangani di lokasi.".into(),
-                handled_at: at,
-                photos: vec![],
-            }),
-        ));
-        at += rng.hours(1, 48);
+        Ok(true)
+    }
+
+    /// Handled on site and closed; a citizen often rates it.
+    fn close(&self, rng: &mut Rng, opd: &str, life: &mut Life) -> Result<(), ComplaintError> {
+        let after = rng.hours(4, 120);
+        let handled = Action::RecordFieldHandling(RecordFieldHandling {
+            notes: text("Ditangani di lokasi.")?,
+            handled_at: life.at + after,
+            photos: Links::default(),
+        });
+        life.then(after, officer(opd), handled);
+        let after = rng.hours(1, 48);
         let resolution = if rng.chance(85) {
             Resolution::Resolved
         } else {
             Resolution::NotResolved
         };
-        steps.push((
-            at,
-            officer(&opd),
-            Action::Close(Close {
-                resolution,
-                summary: "Selesai ditangani.".into(),
-                duplicate_of: None,
-            }),
-        ));
+        let close = Action::Close(Close {
+            resolution,
+            summary: text("Selesai ditangani.")?,
+            duplicate_of: None,
+        });
+        life.then(after, officer(opd), close);
         if self.reporter().role == Role::Citizen && rng.chance(60) {
-            at += rng.hours(1, 72);
+            let after = rng.hours(1, 72);
             let score = *rng.pick(&[5, 5, 4, 4, 4, 3, 2, 1]);
-            steps.push((
-                at,
-                self.reporter(),
-                Action::Rate(Rate {
-                    score,
-                    comment: None,
-                    tracking_code: None,
-                }),
-            ));
+            let rate = Action::Rate(Rate {
+                score: Score::parse(score).map_err(|e| e.at("score"))?,
+                comment: None,
+                tracking_code: None,
+            });
+            life.then(after, self.reporter(), rate);
         }
-        steps
+        Ok(())
     }
+}
+
+/// One of the seeder's own texts; refused only if its tables are wrong.
+fn text<const MAX: usize>(value: &str) -> Result<Text<MAX>, ComplaintError> {
+    Text::parse(value).map_err(|e| e.at("text"))
+}
+
+/// One of the city's OPDs, as the reference data names it.
+fn opd_code(reference: &ReferenceData, code: &str) -> Result<OpdCode, ComplaintError> {
+    OpdCode::known(reference, code).map_err(|e| e.at("opd"))
+}
+
+/// When, who, what.
+type Step = (DateTime<Utc>, Actor, Action);
+
+/// A case's life as it is written: its steps so far and the last one's time.
+struct Life {
+    at: DateTime<Utc>,
+    steps: Vec<Step>,
+}
+
+impl Life {
+    /// One more step, `after` the last one.
+    fn then(&mut self, after: Duration, actor: Actor, action: Action) {
+        self.at += after;
+        self.steps.push((self.at, actor, action));
+    }
+}
+
+fn agent() -> Actor {
+    Actor::new("agent-seed", Role::Agent, None)
+}
+
+fn officer(opd: &str) -> Actor {
+    Actor::new(
+        format!("petugas-{}", opd.to_lowercase()),
+        Role::OpdOfficer,
+        Some(opd),
+    )
 }
 
 #[cfg(test)]
@@ -349,7 +369,7 @@ mod tests {
 
     #[test]
     fn the_generator_is_deterministic_and_spread() {
-        let (mut a, mut b) = (Rng(42), Rng(42));
+        let (mut a, mut b) = (Rng::seeded(42), Rng::seeded(42));
         let xs: Vec<u64> = (0..100).map(|_| a.below(10)).collect();
         assert_eq!(xs, (0..100).map(|_| b.below(10)).collect::<Vec<_>>());
         assert!(

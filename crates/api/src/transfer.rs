@@ -68,7 +68,7 @@ pub async fn import(
     aduan_store::erasure::seal_legacy_personal_data(log).await?;
     // The old database has told these reporters already: the notifier starts
     // after the imported events.
-    let checkpoints = aduan_projections::Checkpoints::for_log(log);
+    let checkpoints = aduan_store::Checkpoints::for_log(log);
     let name = aduan_integration::notify::NAME;
     let from = checkpoints.get(name).await?;
     checkpoints

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use async_graphql::futures_util::{SinkExt, StreamExt};
@@ -23,10 +24,11 @@ use tokio::sync::mpsc;
 
 use aduan_domain::Actor;
 
-use crate::app::AppState;
 use crate::auth::AuthError;
+use crate::error_code::ClientCode;
 use crate::graphql::{ClientKey, Correlation, RequestAuth};
 use crate::metrics;
+use crate::state::AppState;
 
 /// The subprotocols offered, preferred first.
 pub const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -234,7 +236,7 @@ fn closing_for(error: axum::Error) -> Option<Closing> {
             1009,
             format!(
                 "messages are limited to {} bytes",
-                crate::app::MAX_BODY_BYTES
+                crate::body_limit::MAX_BODY_BYTES
             ),
         )
     })
@@ -282,74 +284,114 @@ impl Connection {
                 .as_ref()
                 .and_then(|s| s.expires)
                 .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO));
-            tokio::select! {
+            let step = tokio::select! {
                 message = stream.next() => {
-                    let message = match message {
-                        Some(Ok(message)) => message,
-                        Some(Err(e)) => return closing_for(e),
-                        None => return None,
-                    };
-                    heard = Instant::now();
-                    let text = match message {
-                        Message::Text(t) => t,
-                        Message::Close(_) => return None,
-                        Message::Ping(_) | Message::Pong(_) => continue,
-                        Message::Binary(_) => {
-                            return Some(Closing(4400, "Invalid message received: binary".into()))
-                        }
-                    };
-                    let incoming = match parse(self.protocol, text.as_str()) {
-                        Ok(m) => m,
-                        Err(closing) => return Some(closing),
-                    };
-                    if let Some(closing) = self.handle(sink, incoming, header_token.as_deref()).await {
-                        return Some(closing);
+                    if let Some(Ok(_)) = &message {
+                        heard = Instant::now();
                     }
+                    self.incoming(sink, message, header_token.as_deref()).await
                 }
-                out = self.queue.1.recv() => {
-                    // The connection holds a sender itself, so the queue never closes.
-                    let out = out?;
-                    let text = match out {
-                        Out::Text(t) => t,
-                        Out::Done(id, generation, complete) => {
-                            if self.subscriptions.get(&id).is_some_and(|(g, _)| *g == generation) {
-                                self.subscriptions.remove(&id);
-                                metrics::subscription_ended();
-                            }
-                            if !complete {
-                                continue;
-                            }
-                            complete_message(&id)
-                        }
-                    };
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        return None;
-                    }
-                }
+                out = self.queue.1.recv() => self.outgoing(sink, out).await,
                 _ = &mut init_deadline, if self.session.is_none() => {
-                    return Some(Closing(4408, "Connection initialisation timeout".into()));
+                    ControlFlow::Break(Some(Closing(4408, "Connection initialisation timeout".into())))
                 }
-                _ = ping.tick() => {
-                    if heard.elapsed() > settings.ping_every * 2 {
-                        tracing::info!(peer = ?self.peer, "dropping a WebSocket client that stopped answering pings");
-                        return Some(Closing(1011, "keep-alive timeout".into()));
-                    }
-                    let keepalive = match self.protocol {
-                        Protocol::Transport => Message::Ping(Default::default()),
-                        Protocol::Legacy if self.session.is_some() => {
-                            Message::Text(r#"{"type":"ka"}"#.into())
-                        }
-                        Protocol::Legacy => Message::Ping(Default::default()),
-                    };
-                    if sink.send(keepalive).await.is_err() {
-                        return None;
-                    }
-                }
+                _ = ping.tick() => self.keep_alive(sink, heard, settings.ping_every).await,
                 _ = tokio::time::sleep(expiry.unwrap_or(Duration::MAX)), if expiry.is_some() => {
-                    return Some(Closing(4403, "Forbidden: the token has expired".into()));
+                    ControlFlow::Break(Some(Closing(4403, "Forbidden: the token has expired".into())))
                 }
+            };
+            if let ControlFlow::Break(closing) = step {
+                return closing;
             }
         }
+    }
+
+    /// A frame from the client (or the end of its stream).
+    async fn incoming(
+        &mut self,
+        sink: &mut Sink,
+        message: Option<Result<Message, axum::Error>>,
+        header_token: Option<&str>,
+    ) -> ControlFlow<Option<Closing>> {
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(e)) => return ControlFlow::Break(closing_for(e)),
+            None => return ControlFlow::Break(None),
+        };
+        let text = match message {
+            Message::Text(t) => t,
+            Message::Close(_) => return ControlFlow::Break(None),
+            Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
+            Message::Binary(_) => {
+                return ControlFlow::Break(Some(Closing(
+                    4400,
+                    "Invalid message received: binary".into(),
+                )))
+            }
+        };
+        let incoming = match parse(self.protocol, text.as_str()) {
+            Ok(m) => m,
+            Err(closing) => return ControlFlow::Break(Some(closing)),
+        };
+        match self.handle(sink, incoming, header_token).await {
+            Some(closing) => ControlFlow::Break(Some(closing)),
+            None => ControlFlow::Continue(()),
+        }
+    }
+
+    /// What an operation queued for the client.
+    async fn outgoing(
+        &mut self,
+        sink: &mut Sink,
+        out: Option<Out>,
+    ) -> ControlFlow<Option<Closing>> {
+        // The connection holds a sender itself, so the queue never closes.
+        let Some(out) = out else {
+            return ControlFlow::Break(None);
+        };
+        let text = match out {
+            Out::Text(t) => t,
+            Out::Done(id, generation, complete) => {
+                if self
+                    .subscriptions
+                    .get(&id)
+                    .is_some_and(|(g, _)| *g == generation)
+                {
+                    self.subscriptions.remove(&id);
+                    metrics::subscription_ended();
+                }
+                if !complete {
+                    return ControlFlow::Continue(());
+                }
+                complete_message(&id)
+            }
+        };
+        if sink.send(Message::Text(text.into())).await.is_err() {
+            return ControlFlow::Break(None);
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Pings the client, or drops it when it stopped answering.
+    async fn keep_alive(
+        &self,
+        sink: &mut Sink,
+        heard: Instant,
+        ping_every: Duration,
+    ) -> ControlFlow<Option<Closing>> {
+        if heard.elapsed() > ping_every * 2 {
+            tracing::info!(peer = ?self.peer, "dropping a WebSocket client that stopped answering pings");
+            return ControlFlow::Break(Some(Closing(1011, "keep-alive timeout".into())));
+        }
+        let keepalive = match self.protocol {
+            Protocol::Transport => Message::Ping(Default::default()),
+            Protocol::Legacy if self.session.is_some() => Message::Text(r#"{"type":"ka"}"#.into()),
+            Protocol::Legacy => Message::Ping(Default::default()),
+        };
+        if sink.send(keepalive).await.is_err() {
+            return ControlFlow::Break(None);
+        }
+        ControlFlow::Continue(())
     }
 
     async fn handle(
@@ -408,15 +450,11 @@ impl Connection {
         if self.subscriptions.contains_key(&id) {
             return Some(Closing(4409, format!("Subscriber for {id} already exists")));
         }
-        let refuse = |code: &str, message: String| {
-            error_message(
-                &id,
-                json!([{"message": message, "extensions": {"code": code}}]),
-            )
-        };
+        let refuse =
+            |code: ClientCode, message: String| error_message(&id, code.errors(&message, None));
         if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
             let text = refuse(
-                "TOO_MANY_SUBSCRIPTIONS",
+                ClientCode::TooManySubscriptions,
                 format!("a connection may hold {MAX_SUBSCRIPTIONS} subscriptions at once"),
             );
             let _ = sink.send(Message::Text(text.into())).await;
@@ -425,7 +463,10 @@ impl Connection {
         let request: async_graphql::Request = match serde_json::from_value(payload) {
             Ok(r) => r,
             Err(e) => {
-                let text = refuse("BAD_REQUEST", format!("not a GraphQL request: {e}"));
+                let text = refuse(
+                    ClientCode::BadRequest,
+                    format!("not a GraphQL request: {e}"),
+                );
                 let _ = sink.send(Message::Text(text.into())).await;
                 return None;
             }

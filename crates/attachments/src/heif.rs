@@ -25,6 +25,7 @@ fn be(bytes: &[u8], at: usize, n: usize) -> Result<u64> {
 }
 
 /// The boxes in `range`, in order.
+#[allow(clippy::expect_used, reason = "the slice is exactly four bytes long")]
 fn boxes(bytes: &[u8], range: Range<usize>) -> Result<Vec<Box4>> {
     let mut out = Vec::new();
     let mut at = range.start;

@@ -2,6 +2,11 @@
 //! (kamadak-exif): a phone photo's GPS position, serial number and capture time
 //! never survive, the picture comes out upright, and what is not accepted is
 //! refused.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::io::Cursor;
 

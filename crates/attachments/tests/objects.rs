@@ -1,6 +1,11 @@
 //! Content-addressed objects on both kinds of storage: the filesystem (a
 //! temporary directory) and a real S3 API server on loopback (moto, started by
 //! scripts/ensure-s3; the test fails, never skips, when it is not there).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_attachments::objects::hash;
 use aduan_attachments::{Location, Objects};

@@ -1,8 +1,9 @@
 //! The access policy: who may call which query, see which field group and send
 //! which mutation. This table is the only place that says so. Resolvers ask it
 //! for a scope and the aggregate asks it whether an actor may act on a case;
-//! docs/security.md prints it (a test keeps the two equal) and the end-to-end
-//! test `access` walks every cell against the running server.
+//! the API names its operations and prints it for docs/security.md
+//! (`aduan_api::graphql::access_table`, a test keeps the two equal), and the
+//! end-to-end test `access` walks every cell against the running server.
 //!
 //! What it does not hold: rules about a case's stage (for example that the
 //! Command Center asks for information before dispatch and the OPD after it),
@@ -26,28 +27,7 @@ pub enum Access {
     Refused,
 }
 
-impl Access {
-    pub fn label(self) -> &'static str {
-        match self {
-            Access::Allowed => "allowed",
-            Access::OwnOpd => "own OPD",
-            Access::OwnOpdNamed => "own OPD, not anonymous",
-            Access::OwnCases => "own cases",
-            Access::Refused => "refused",
-        }
-    }
-}
-
-/// The kinds of operation, in the order the table lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Query,
-    FieldGroup,
-    Mutation,
-    Subscription,
-}
-
-/// Everything the API lets a caller do, named as the GraphQL schema names it.
+/// Everything a caller may do; the API gives each its GraphQL name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     Complaint,
@@ -159,91 +139,6 @@ impl Operation {
         Operation::AuditProofs,
         Operation::SignAuditCheckpoint,
     ];
-
-    /// The schema's name (field groups: the fields they cover).
-    pub fn name(self) -> &'static str {
-        use Operation::*;
-        match self {
-            Complaint => "complaint",
-            Node => "node",
-            Complaints => "complaints",
-            ComplaintHistory => "complaintHistory",
-            SlaTimers => "slaTimers",
-            Dashboard => "dashboard",
-            CityStats => "cityStats",
-            Projections => "projections",
-            NationalSync => "nationalSync",
-            Me => "me",
-            ReferenceData => "opds, categories, kecamatan, slaPolicies, businessCalendar",
-            TrackedComplaint => "trackedComplaint",
-            ReporterContact => "reporter { name phone email }",
-            ExactAddress => "location { address }",
-            InternalNotes => "notes { text } and attachments of INTERNAL visibility",
-            Attachments => "attachments",
-            Submit => "submitComplaint",
-            Verify => "verifyComplaint",
-            Reject => "rejectComplaint",
-            Assign => "assignComplaint",
-            Transfer => "transferComplaint",
-            Respond => "respondToComplaint",
-            RequestInfo => "requestInfo",
-            ProvideInfo => "provideInfo",
-            RecordFieldHandling => "recordFieldHandling",
-            Escalate => "escalateComplaint",
-            Close => "closeComplaint",
-            Reopen => "reopenComplaint",
-            Rate => "rateComplaint",
-            AddNote => "addNote",
-            AddAttachment => "addAttachment",
-            ComplaintEvents => "complaintEvents",
-            ComplaintUpdated => "complaintUpdated",
-            TrackedComplaintUpdated => "trackedComplaintUpdated",
-            SlaAlerts => "slaAlerts",
-            Webhooks => "webhookEndpoints, webhookEndpoint",
-            ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
-            AuditProofs => "auditCheckpoints, auditProof",
-            SignAuditCheckpoint => "signAuditCheckpoint",
-            EraseReporterData => "eraseReporterData",
-            Ikm => "ikm",
-            AnswerSurvey => "answerSurvey",
-            Open311Clients => "open311Clients",
-            ManageOpen311Clients => "issueOpen311Key, revokeOpen311Key",
-            OptOutOfNotifications => "optOutOfNotifications",
-            NotificationOutbox => "notificationOutbox",
-        }
-    }
-
-    pub fn kind(self) -> Kind {
-        use Operation::*;
-        match self {
-            ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
-            Submit
-            | Verify
-            | Reject
-            | Assign
-            | Transfer
-            | Respond
-            | RequestInfo
-            | ProvideInfo
-            | RecordFieldHandling
-            | Escalate
-            | Close
-            | Reopen
-            | Rate
-            | AddNote
-            | AddAttachment
-            | ManageWebhooks
-            | SignAuditCheckpoint
-            | EraseReporterData
-            | AnswerSurvey
-            | ManageOpen311Clients
-            | OptOutOfNotifications => Kind::Mutation,
-            ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
-                Kind::Subscription
-            }
-            _ => Kind::Query,
-        }
-    }
 }
 
 impl Action {
@@ -288,6 +183,10 @@ pub const ROLES: [Role; 9] = [
 ];
 
 /// The table.
+#[allow(
+    clippy::expect_used,
+    reason = "ROLES lists every role: a test walks them all"
+)]
 pub fn access(role: Role, op: Operation) -> Access {
     use Access::{Allowed as A, OwnCases as Own, OwnOpd as Opd, OwnOpdNamed, Refused as No};
     use Operation::*;
@@ -398,38 +297,6 @@ pub fn permits(actor: &Actor, op: Operation, case: &Case, tracking_code: Option<
     }
 }
 
-/// The table as docs/security.md prints it.
-pub fn markdown() -> String {
-    let mut out = String::from("| operation |");
-    for role in ROLES {
-        out.push_str(&format!(" {} |", role.as_str()));
-    }
-    out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(ROLES.len()));
-    for kind in [
-        Kind::Query,
-        Kind::FieldGroup,
-        Kind::Mutation,
-        Kind::Subscription,
-    ] {
-        let title = match kind {
-            Kind::Query => "queries",
-            Kind::FieldGroup => "fields of `Complaint` (and `complaintHistory` payloads)",
-            Kind::Mutation => "mutations",
-            Kind::Subscription => "subscriptions",
-        };
-        out.push_str(&format!("\n| **{title}** |{}", " |".repeat(ROLES.len())));
-        for op in Operation::ALL.into_iter().filter(|o| o.kind() == kind) {
-            out.push_str(&format!("\n| `{}` |", op.name()));
-            for role in ROLES {
-                out.push_str(&format!(" {} |", access(role, op).label()));
-            }
-        }
-    }
-    out.push('\n');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,17 +356,6 @@ mod tests {
     }
 
     #[test]
-    fn only_tracked_complaint_updated_is_open_to_the_public() {
-        for op in Operation::ALL
-            .into_iter()
-            .filter(|o| o.kind() == Kind::Subscription)
-        {
-            let open = access(Role::Public, op) != Access::Refused;
-            assert_eq!(open, op == Operation::TrackedComplaintUpdated, "{op:?}");
-        }
-    }
-
-    #[test]
     fn node_reads_a_complaint_as_complaint_does() {
         for role in ROLES {
             assert_eq!(
@@ -538,13 +394,5 @@ mod tests {
         assert_eq!(scope(&citizen, Operation::Dashboard), Scope::Nothing);
         let analyst = Actor::new("a", Role::Analyst, None);
         assert_eq!(scope(&analyst, Operation::Dashboard), Scope::All);
-    }
-
-    #[test]
-    fn the_markdown_has_a_row_per_operation() {
-        let md = markdown();
-        for op in Operation::ALL {
-            assert!(md.contains(&format!("| `{}` |", op.name())), "{op:?}");
-        }
     }
 }

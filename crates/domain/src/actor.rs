@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// The roles of DESIGN.md. OPD roles are always scoped to one department.
+/// The roles docs/security.md describes. OPD roles are always scoped to one department.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {

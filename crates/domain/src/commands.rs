@@ -2,19 +2,22 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::actor::Actor;
+use crate::ikm::SurveyAnswers;
 use crate::sla::Leg;
 use crate::values::{
-    AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+    CategoryCode, Channel, Code, Contact, Links, LongText, NoteVisibility, OpdCode, Place,
+    Priority, RejectReason, Resolution, Score, ShortText, StoredFile, Title,
 };
 
-/// A command: what the actor wants done to one complaint.
+/// A command: what the actor wants done to one complaint, in values already
+/// checked (see `values`): the aggregate decides only what depends on the case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     pub actor: Actor,
     pub action: Action,
     /// Files recorded with the action, each as an `AttachmentAdded` event after
     /// its own, in the same append (see `Complaint::decide_all`).
-    pub files: Vec<AttachmentRef>,
+    pub files: Vec<StoredFile>,
 }
 
 impl Command {
@@ -26,7 +29,7 @@ impl Command {
         }
     }
 
-    pub fn with_files(self, files: Vec<AttachmentRef>) -> Self {
+    pub fn with_files(self, files: Vec<StoredFile>) -> Self {
         Command { files, ..self }
     }
 }
@@ -59,48 +62,65 @@ pub enum Action {
     OptOutOfNotifications(OptOutOfNotifications),
 }
 
-impl Action {
-    /// A verb for error messages ("cannot rate a complaint that is ASSIGNED").
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Action::Submit(_) => "submit",
-            Action::Verify(_) => "verify",
-            Action::Reject(_) => "reject",
-            Action::Assign(_) => "assign",
-            Action::Transfer(_) => "transfer",
-            Action::Respond(_) => "respond to",
-            Action::RequestInfo(_) => "request information on",
-            Action::ProvideInfo(_) => "provide information on",
-            Action::RecordFieldHandling(_) => "record field handling on",
-            Action::Escalate(_) => "escalate",
-            Action::Close(_) => "close",
-            Action::Reopen(_) => "reopen",
-            Action::Rate(_) => "rate",
-            Action::AddNote(_) => "add a note to",
-            Action::AddAttachment(_) => "attach a file to",
-            Action::RecordBreach(_) => "record an SLA breach on",
-            Action::AutoClose(_) => "close automatically",
-            Action::EraseReporterData(_) => "erase the reporter's data on",
-            Action::AnswerSurvey(_) => SURVEY_VERB,
-            Action::OptOutOfNotifications(_) => OPT_OUT_VERB,
+/// Each action's verb, for error messages ("cannot rate a complaint that is
+/// ASSIGNED").
+pub trait Verb {
+    const VERB: &'static str;
+}
+
+macro_rules! verbs {
+    ($($action:ident => $verb:expr),+ $(,)?) => {
+        $(impl Verb for $action {
+            const VERB: &'static str = $verb;
+        })+
+
+        impl Action {
+            pub fn verb(&self) -> &'static str {
+                match self {
+                    $(Action::$action(_) => $action::VERB),+
+                }
+            }
         }
-    }
+    };
+}
+
+verbs! {
+    Submit => "submit",
+    Verify => "verify",
+    Reject => "reject",
+    Assign => "assign",
+    Transfer => "transfer",
+    Respond => "respond to",
+    RequestInfo => "request information on",
+    ProvideInfo => "provide information on",
+    RecordFieldHandling => "record field handling on",
+    Escalate => "escalate",
+    Close => "close",
+    Reopen => "reopen",
+    Rate => "rate",
+    AddNote => "add a note to",
+    AddAttachment => "attach a file to",
+    RecordBreach => "record an SLA breach on",
+    AutoClose => "close automatically",
+    EraseReporterData => "erase the reporter's data on",
+    AnswerSurvey => SURVEY_VERB,
+    OptOutOfNotifications => OPT_OUT_VERB,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Submit {
-    pub complaint_id: String,
+    pub complaint_id: Code,
     pub channel: Channel,
-    pub category: String,
+    pub category: CategoryCode,
     pub priority: Option<Priority>,
-    pub title: String,
-    pub description: String,
-    pub location: Location,
+    pub title: Title,
+    pub description: LongText,
+    pub location: Place,
     /// None with `anonymous` false means the reporter gave no details.
-    pub reporter: Option<Reporter>,
+    pub reporter: Option<Contact>,
     pub anonymous: bool,
-    pub attachments: Vec<String>,
-    pub external_ref: Option<String>,
+    pub attachments: Links,
+    pub external_ref: Option<Code>,
     /// The hash of the tracking code the submitter is given.
     pub tracking_code_hash: Option<String>,
 }
@@ -108,73 +128,73 @@ pub struct Submit {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verify {
     pub priority: Option<Priority>,
-    pub category: Option<String>,
-    pub note: Option<String>,
+    pub category: Option<CategoryCode>,
+    pub note: Option<LongText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reject {
     pub reason: RejectReason,
-    pub note: Option<String>,
+    pub note: Option<LongText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assign {
-    pub opd: String,
-    pub officer_id: Option<String>,
-    pub note: Option<String>,
+    pub opd: OpdCode,
+    pub officer_id: Option<Code>,
+    pub note: Option<LongText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transfer {
-    pub to_opd: String,
-    pub reason: String,
+    pub to_opd: OpdCode,
+    pub reason: LongText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Respond {
-    pub message: String,
+    pub message: LongText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestInfo {
-    pub question: String,
+    pub question: LongText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProvideInfo {
-    pub answer: String,
-    pub attachments: Vec<String>,
+    pub answer: LongText,
+    pub attachments: Links,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordFieldHandling {
-    pub notes: String,
+    pub notes: LongText,
     pub handled_at: DateTime<Utc>,
-    pub photos: Vec<String>,
+    pub photos: Links,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Escalate {
-    pub reason: String,
+    pub reason: ShortText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Close {
     pub resolution: Resolution,
-    pub summary: String,
-    pub duplicate_of: Option<String>,
+    pub summary: LongText,
+    pub duplicate_of: Option<Code>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reopen {
-    pub reason: String,
+    pub reason: LongText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rate {
-    pub score: i32,
-    pub comment: Option<String>,
+    pub score: Score,
+    pub comment: Option<LongText>,
     /// Rating by tracking code, without an account.
     pub tracking_code: Option<String>,
 }
@@ -183,7 +203,7 @@ pub struct Rate {
 /// but the record; INTERNAL notes are for city staff only.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddNote {
-    pub text: String,
+    pub text: LongText,
     pub visibility: NoteVisibility,
 }
 
@@ -191,7 +211,7 @@ pub struct AddNote {
 /// the bytes in the object store; the event keeps this reference only).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddAttachment {
-    pub file: AttachmentRef,
+    pub file: StoredFile,
     /// Attaching by tracking code, without an account.
     pub tracking_code: Option<String>,
 }
@@ -216,17 +236,17 @@ pub struct AutoClose {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EraseReporterData {
     /// Why: the citizen's request, its reference, the legal ground.
-    pub reason: String,
+    pub reason: LongText,
 }
 
 /// `Action::AnswerSurvey`'s verb, for errors.
 pub const SURVEY_VERB: &str = "answer the satisfaction survey of";
 
 /// The citizen's answers to the satisfaction survey (IKM, see `ikm`): each
-/// element's code (U1..U9) and score (1-4), as given (checked by the aggregate).
+/// element's score (1-4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnswerSurvey {
-    pub answers: Vec<(String, i32)>,
+    pub answers: SurveyAnswers,
     /// Answering by tracking code, without an account.
     pub tracking_code: Option<String>,
 }

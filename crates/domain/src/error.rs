@@ -1,26 +1,12 @@
 use crate::values::Status;
 
-/// The machine-readable class of an error, as GraphQL's `extensions.code`.
+/// The class of a domain error; the API maps it to the code a client reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     NotFound,
     Forbidden,
     InvalidInput,
     InvalidTransition,
-    /// An attachment link past its expiry (a new one comes with the case).
-    LinkExpired,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::InvalidInput => "INVALID_INPUT",
-            ErrorCode::InvalidTransition => "INVALID_TRANSITION",
-            ErrorCode::LinkExpired => "LINK_EXPIRED",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +30,18 @@ impl ComplaintError {
         ComplaintError::InvalidInput {
             field: field.to_string(),
             message: message.into(),
+        }
+    }
+
+    /// The same refusal, its field named within `parent` ("latitude" within
+    /// "location" is "location.latitude").
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            ComplaintError::InvalidInput { field, message } => ComplaintError::InvalidInput {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            other => other,
         }
     }
 

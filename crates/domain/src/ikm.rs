@@ -92,11 +92,34 @@ pub fn index_of(code: &str) -> Option<usize> {
     CODES.iter().position(|c| *c == code)
 }
 
+/// A respondent's answers, checked: every element once, each 1-4, in U1..U9
+/// order. Serialised as commands always were, `[["U1", 4], ...]`, so that a
+/// command's digest (the bus's idempotency check) keeps its shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyAnswers(Vec<SurveyAnswer>);
+
+impl Serialize for SurveyAnswers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|a| (&a.element, a.score)))
+    }
+}
+
+impl SurveyAnswers {
+    /// Checks answers as given (element code, score), in any order.
+    pub fn parse(answers: &[(String, i32)]) -> Result<Self, crate::values::Invalid> {
+        check_answers(answers)
+            .map(SurveyAnswers)
+            .map_err(|(_, message)| crate::values::Invalid::new(message))
+    }
+
+    pub fn into_vec(self) -> Vec<SurveyAnswer> {
+        self.0
+    }
+}
+
 /// Checks a respondent's answers: every element once, each 1-4. Returns them
 /// in U1..U9 order, or (field, message) for the error.
-pub fn check_answers(
-    answers: &[(String, i32)],
-) -> Result<Vec<SurveyAnswer>, (&'static str, String)> {
+fn check_answers(answers: &[(String, i32)]) -> Result<Vec<SurveyAnswer>, (&'static str, String)> {
     let mut scores: [Option<u8>; ELEMENTS] = [None; ELEMENTS];
     for (element, score) in answers {
         let i = index_of(element).ok_or_else(|| {
@@ -130,12 +153,15 @@ pub fn check_answers(
             format!("every element is answered; missing {}", missing.join(", ")),
         ));
     }
+    // Every score is there (none missing, above).
     Ok(CODES
         .iter()
         .zip(scores)
-        .map(|(code, s)| SurveyAnswer {
-            element: code.to_string(),
-            score: s.expect("checked above"),
+        .filter_map(|(code, s)| {
+            s.map(|score| SurveyAnswer {
+                element: code.to_string(),
+                score,
+            })
         })
         .collect())
 }

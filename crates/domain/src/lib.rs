@@ -4,19 +4,17 @@
 pub mod access;
 pub mod actor;
 pub mod aggregate;
-pub mod audit;
+pub mod attributes;
 pub mod clock;
 pub mod commands;
 pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod ikm;
-pub mod open311;
 pub mod reference;
 pub mod rules;
 pub mod sla;
 pub mod tracking;
-pub mod validate;
 pub mod values;
 
 pub use access::{Access, Operation, Scope};

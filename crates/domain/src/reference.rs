@@ -17,9 +17,9 @@ pub struct Category {
     pub name: String,
     pub default_opd: String,
     /// What Open311 clients ask the reporter besides the description (the
-    /// service definition's attributes, `open311`).
+    /// service definition's attributes, `attributes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attributes: Vec<crate::open311::ServiceAttribute>,
+    pub attributes: Vec<crate::attributes::Attribute>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ impl ReferenceData {
             crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
         }
         for c in &self.categories {
-            crate::open311::check_definitions(&c.code, &c.attributes).map_err(ReferenceError)?;
+            crate::attributes::check_definitions(&c.code, &c.attributes).map_err(ReferenceError)?;
         }
         match self
             .categories

@@ -1,6 +1,11 @@
 //! Attachments (`AddAttachment` / `AttachmentAdded`): who may file one, by
 //! account or tracking code, who may file INTERNAL ones, the reference checks,
 //! and that a file changes nothing of the case but its history.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 
@@ -20,11 +25,9 @@ fn file(visibility: NoteVisibility) -> AttachmentRef {
     }
 }
 
+/// Attaching a valid `file`.
 fn attach(file: AttachmentRef, code: Option<&str>) -> Action {
-    Action::AddAttachment(AddAttachment {
-        file,
-        tracking_code: code.map(str::to_string),
-    })
+    Action::AddAttachment(parse_attachment(file, code).unwrap())
 }
 
 fn added(file: AttachmentRef) -> Vec<ComplaintEvent> {
@@ -122,10 +125,7 @@ fn malformed_references_are_invalid_input() {
         (empty, "file"),
         (long_caption, "caption"),
     ] {
-        let err = given(submitted_case())
-            .when(cmd(agent(), attach(f, None)))
-            .inspect_result()
-            .unwrap_err();
+        let err = parse_attachment(f, None).unwrap_err();
         assert!(
             matches!(&err, ComplaintError::InvalidInput { field: f, .. } if f == field),
             "{err:?}"
@@ -142,8 +142,9 @@ fn a_file_changes_nothing_of_the_case() {
 
 // ---- files that ride on another command ------------------------------------------
 
+/// `action` with valid `files`.
 fn with_files(actor: Actor, action: Action, files: Vec<AttachmentRef>) -> Command {
-    cmd(actor, action).with_files(files)
+    cmd(actor, action).with_files(parse_files(files).unwrap())
 }
 
 #[test]
@@ -194,12 +195,13 @@ fn files_are_refused_with_other_commands_too_many_or_internal_from_the_reporter(
         with_files(citizen(), provide_info(), internal),
         "visibility",
     );
+    // A malformed file is refused where the command's files are checked.
     let mut bad = file(NoteVisibility::Public);
     bad.media_type = "text/html".into();
-    invalid(
-        assigned_case(),
-        with_files(opd_officer("DPU"), respond(), vec![bad]),
-        "file",
+    let err = parse_files(vec![file(NoteVisibility::Public), bad]).unwrap_err();
+    assert!(
+        matches!(&err, ComplaintError::InvalidInput { field, .. } if field == "file"),
+        "{err:?}"
     );
     // The command's own refusal comes first, files or not.
     given(assigned_case())

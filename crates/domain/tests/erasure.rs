@@ -2,6 +2,11 @@
 //! once per case, with a reason; the folded case forgets exactly the reporter's
 //! personal fields (as `[erased]`) and keeps everything statistics and SLA
 //! clocks are made of, `updated_at` included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 
@@ -11,9 +16,7 @@ use chrono::Duration;
 use common::*;
 
 fn erase(reason: &str) -> Action {
-    Action::EraseReporterData(EraseReporterData {
-        reason: reason.into(),
-    })
+    Action::EraseReporterData(parse_erase(reason).unwrap())
 }
 
 fn erased(reason: &str) -> ComplaintEvent {
@@ -100,7 +103,7 @@ fn only_a_supervisor_may_erase() {
 #[test]
 fn a_reason_is_required_and_a_case_is_erased_once() {
     for reason in ["", "   "] {
-        let refused = decide(closed_case(), supervisor(), erase(reason));
+        let refused = parse_erase(reason);
         assert!(
             matches!(&refused, Err(ComplaintError::InvalidInput { field, .. }) if field == "reason"),
             "{refused:?}"

@@ -1,4 +1,9 @@
 //! `Complaint::apply`: the `Case` that a history folds into.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

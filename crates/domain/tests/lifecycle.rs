@@ -1,4 +1,9 @@
 //! Every valid transition of a complaint, one test each.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 
@@ -30,12 +35,12 @@ fn citizen_cannot_link_their_report_to_another_account() {
 
 #[test]
 fn citizen_without_contact_details_is_still_the_reporter() {
-    let input = Submit {
+    let input = SubmitInput {
         reporter: None,
         anonymous: true,
         ..submit_input()
     };
-    let linked = Submit {
+    let linked = SubmitInput {
         reporter: Some(Reporter {
             subject: Some(CITIZEN.into()),
             name: None,
@@ -45,36 +50,36 @@ fn citizen_without_contact_details_is_still_the_reporter() {
         ..input.clone()
     };
     given_none()
-        .when(cmd(citizen(), Action::Submit(input)))
+        .when(cmd(citizen(), submission(input)))
         .then_expect_events(vec![submitted_from(linked)]);
 }
 
 #[test]
 fn agent_submits_a_call_with_the_callers_details_and_priority() {
-    let input = Submit {
+    let input = SubmitInput {
         channel: Channel::CallCenter,
         priority: Some(Priority::High),
         ..submit_input()
     };
     given_none()
-        .when(cmd(agent(), Action::Submit(input.clone())))
+        .when(cmd(agent(), submission(input.clone())))
         .then_expect_events(vec![submitted_from(input)]);
 }
 
 #[test]
 fn supervisor_submits_a_walk_in_report() {
-    let input = Submit {
+    let input = SubmitInput {
         channel: Channel::WalkIn,
         ..submit_input()
     };
     given_none()
-        .when(cmd(supervisor(), Action::Submit(input.clone())))
+        .when(cmd(supervisor(), submission(input.clone())))
         .then_expect_events(vec![submitted_from(input)]);
 }
 
 #[test]
 fn system_imports_an_anonymous_report_from_the_national_platform() {
-    let input = Submit {
+    let input = SubmitInput {
         channel: Channel::NationalPlatform,
         reporter: None,
         anonymous: true,
@@ -82,7 +87,7 @@ fn system_imports_an_anonymous_report_from_the_national_platform() {
         ..submit_input()
     };
     given_none()
-        .when(cmd(system(), Action::Submit(input.clone())))
+        .when(cmd(system(), submission(input.clone())))
         .then_expect_events(vec![submitted_from(input)]);
 }
 
@@ -97,11 +102,14 @@ fn agent_verifies_keeping_category_and_priority() {
 
 #[test]
 fn supervisor_verifies_with_corrected_category_and_priority() {
-    let corrected = Action::Verify(Verify {
-        priority: Some(Priority::Emergency),
-        category: Some("GARBAGE".into()),
-        note: Some(" Caller described rubbish, not a hole ".into()),
-    });
+    let corrected = Action::Verify(
+        parse_verify(
+            Some(Priority::Emergency),
+            Some("GARBAGE"),
+            Some(" Caller described rubbish, not a hole "),
+        )
+        .unwrap(),
+    );
     given(submitted_case())
         .when(cmd(supervisor(), corrected))
         .then_expect_events(vec![ComplaintEvent::Verified {
@@ -121,10 +129,8 @@ fn agent_rejects_a_submitted_report() {
 
 #[test]
 fn supervisor_rejects_a_verified_report_with_a_note() {
-    let with_note = Action::Reject(Reject {
-        reason: RejectReason::OutOfScope,
-        note: Some("Private road".into()),
-    });
+    let with_note =
+        Action::Reject(parse_reject(RejectReason::OutOfScope, Some("Private road")).unwrap());
     given(verified_case())
         .when(cmd(supervisor(), with_note))
         .then_expect_events(vec![ComplaintEvent::Rejected {
@@ -234,10 +240,7 @@ fn reporter_provides_the_requested_info() {
 
 #[test]
 fn agent_provides_info_a_caller_gave_by_phone() {
-    let with_photo = Action::ProvideInfo(ProvideInfo {
-        answer: ANSWER.into(),
-        attachments: vec![PHOTO.into()],
-    });
+    let with_photo = Action::ProvideInfo(parse_provide_info(ANSWER, &[PHOTO.into()]).unwrap());
     given(waiting_case())
         .when(cmd(agent(), with_photo))
         .then_expect_events(vec![ComplaintEvent::InfoProvided {
@@ -414,11 +417,7 @@ fn reporter_rates_a_closed_case() {
 
 #[test]
 fn reporter_rates_the_lowest_score_without_comment() {
-    let bare = Action::Rate(Rate {
-        score: 1,
-        comment: Some("   ".into()),
-        tracking_code: None,
-    });
+    let bare = Action::Rate(parse_rate(1, Some("   "), None).unwrap());
     given(closed_case())
         .when(cmd(citizen(), bare))
         .then_expect_events(vec![ComplaintEvent::Rated {
@@ -444,14 +443,14 @@ fn only_a_citizens_own_token_links_a_report_to_a_citizen_account() {
         subject: Some("someone-else".into()),
         ..reporter_details()
     };
-    let input = Submit {
+    let input = SubmitInput {
         channel: Channel::CallCenter,
         reporter: Some(claimed),
         ..submit_input()
     };
     given_none()
-        .when(cmd(agent(), Action::Submit(input.clone())))
-        .then_expect_events(vec![submitted_from(Submit {
+        .when(cmd(agent(), submission(input.clone())))
+        .then_expect_events(vec![submitted_from(SubmitInput {
             reporter: Some(reporter_details()),
             ..input
         })]);

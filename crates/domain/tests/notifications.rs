@@ -1,5 +1,10 @@
 //! Opting out of notifications: the reporter (account or tracking code) or the
 //! Command Center on the reporter's word, once per case, in any status.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! Business-calendar arithmetic: worked examples a supervisor can check by hand,
 //! and properties that must hold for any start and duration.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use proptest::prelude::*;

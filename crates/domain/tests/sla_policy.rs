@@ -1,4 +1,9 @@
 //! SLA policies: which targets apply to a case, and which version is in force.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 

@@ -1,5 +1,10 @@
 //! SLA timers computed from a case's events, on the shipped Makassar settings
 //! (Monday to Friday, 08:00-12:00 and 13:00-16:00 WITA: 7 working hours a day).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 

@@ -1,5 +1,10 @@
 //! Tracking codes and callers without a token: a code lets its holder rate the
 //! case it was issued for, and nothing else.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 
@@ -8,11 +13,7 @@ use aduan_domain::*;
 use common::*;
 
 fn rate_with(code: Option<&str>) -> Action {
-    Action::Rate(Rate {
-        score: 4,
-        comment: None,
-        tracking_code: code.map(str::to_string),
-    })
+    Action::Rate(parse_rate(4, None, code).unwrap())
 }
 
 #[test]
@@ -55,9 +56,7 @@ fn a_signed_in_citizen_holding_the_code_may_rate_too() {
 
 #[test]
 fn the_code_opens_nothing_but_rating() {
-    let reopen = Action::Reopen(Reopen {
-        reason: REASON.into(),
-    });
+    let reopen = Action::Reopen(parse_reopen(REASON).unwrap());
     given(with_code(closed_case()))
         .when(cmd(Actor::public(), reopen))
         .then_expect_error(denied(&Actor::public(), "reopen"));
@@ -65,7 +64,7 @@ fn the_code_opens_nothing_but_rating() {
 
 #[test]
 fn the_public_submits_and_is_never_linked_as_the_reporter() {
-    let submit = Submit {
+    let submit = SubmitInput {
         reporter: Some(Reporter {
             subject: Some("someone-else".into()),
             ..reporter_details()
@@ -74,8 +73,8 @@ fn the_public_submits_and_is_never_linked_as_the_reporter() {
         ..submit_input()
     };
     given_none()
-        .when(cmd(Actor::public(), Action::Submit(submit)))
-        .then_expect_events(vec![submitted_from(Submit {
+        .when(cmd(Actor::public(), submission(submit)))
+        .then_expect_events(vec![submitted_from(SubmitInput {
             reporter: Some(reporter_details()),
             tracking_code_hash: Some(tracking::hash(CODE)),
             ..submit_input()

@@ -1,4 +1,9 @@
 //! The commands only the deadline watcher (SYSTEM) sends.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 mod common;
 

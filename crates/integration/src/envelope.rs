@@ -85,6 +85,10 @@ impl Envelope {
         }
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "an envelope of strings, numbers and JSON values always serializes"
+    )]
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("an envelope is plain JSON")
     }

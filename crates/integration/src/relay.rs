@@ -1,6 +1,6 @@
 //! The NATS JetStream relay: every event, once, in the log's gap-safe order,
 //! to stream `ADUAN` (see `nats`). A durable follower of the log
-//! (`aduan_projections::follow`): it publishes a batch, waits until JetStream
+//! (`aduan_store::follow`): it publishes a batch, waits until JetStream
 //! has acknowledged all of it, and only then moves its checkpoint. A crash in
 //! between re-sends at most that batch, which the stream drops as duplicates by
 //! `Nats-Msg-Id`. With several server processes one relay runs at a time (the
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use aduan_projections::{Checkpoints, Folder, Follower};
+use aduan_store::{Checkpoints, Folder, Follower};
 use aduan_store::{EventLog, StoreError};
 
 use crate::envelope::{Envelope, EnvelopeOptions};

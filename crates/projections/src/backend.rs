@@ -4,7 +4,7 @@
 //!
 //! A backend has two halves:
 //! - `Specific`: what each database does its own way (transactions, checkpoints,
-//!   wake-ups and election, rebuilds, snapshots, percentiles, the local day, lag),
+//!   rebuilds, snapshots, percentiles, the local day, lag),
 //!   written in `pg.rs` and `sqlite.rs` and nowhere else;
 //! - `Shared`: the statements whose text is the same on both, written once in
 //!   `shared.rs` and compiled for each database by `shared_backend!` (sqlx's query
@@ -16,11 +16,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use aduan_domain::Case;
-use aduan_store::{Cursor, Db, EventLog, StoreError};
+use aduan_store::{Checkpoint, Db, EventLog, StoreError};
 
 use crate::dashboard::{CaseCounts, Compliance, Dashboard, GroupBy, Percentiles, Scope, StatRow};
-use crate::follow::Follower;
-use crate::projector::{Batch, Checkpoint, Projector};
+use crate::projector::{Batch, Projector};
 use crate::sla_query::{TimerFilter, TimerRow};
 use crate::sla_sweep::SweepReport;
 use crate::summary_query::{Keyset, Progress, SummaryFilter, SummaryRow};
@@ -71,25 +70,6 @@ pub(crate) trait Specific: Send + Sync {
         &self,
         name: &str,
         deltas: &[(String, String, String, i64)],
-    ) -> Result<(), StoreError>;
-
-    /// Follows the log as it grows until `shutdown` (as the elected leader
-    /// where several processes share the database).
-    async fn follow(
-        &self,
-        follower: &dyn Follower,
-        shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    ) -> Result<(), StoreError>;
-
-    /// Moves `name`'s checkpoint from `from` to `to` on its own, for followers
-    /// whose output lives elsewhere (the relay); `Conflict` when another moved
-    /// it first.
-    async fn advance(
-        &self,
-        name: &str,
-        from: Checkpoint,
-        to: Cursor,
-        events: i64,
     ) -> Result<(), StoreError>;
 
     /// Builds `shadow`'s table from zero beside the live table `name` and swaps
@@ -184,17 +164,6 @@ pub(crate) trait Shared: Send + Sync {
     async fn sweep(&self, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError>;
 
     fn connections(&self) -> Connections;
-
-    /// `integration_state`'s document `kind`/`key` (see `state.rs`).
-    async fn state_get(&self, kind: &str, key: &str) -> Result<Option<String>, StoreError>;
-
-    /// Writes (inserts or replaces) a document.
-    async fn state_put(&self, kind: &str, key: &str, value: &str) -> Result<(), StoreError>;
-
-    /// Every document of `kind`, by key.
-    async fn state_list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
-
-    async fn state_delete(&self, kind: &str, key: &str) -> Result<(), StoreError>;
 
     /// Sums of the satisfaction surveys answered in `[from, to)` (see `survey`).
     async fn ikm(

@@ -3,7 +3,6 @@
 
 mod backend;
 pub mod dashboard;
-pub mod follow;
 pub mod history;
 pub mod live;
 mod pg;
@@ -19,7 +18,6 @@ pub mod sla_query;
 pub mod sla_sweep;
 pub mod sla_timers;
 mod sqlite;
-pub mod state;
 pub mod summary;
 pub mod summary_query;
 pub mod survey;
@@ -27,14 +25,12 @@ pub mod view;
 pub mod watcher;
 
 pub use backend::Connections;
-pub use follow::{Checkpoints, Follower};
 pub use history::HistoryEntry;
-pub use live::{Folder, LiveEvent, LiveFeed};
+pub use live::LiveFeed;
 pub use projector::{Projection, Projector};
 pub use reads::Reads;
 pub use rebuild::{rebuild, RebuildReport};
 pub use sla_timers::SlaTimers;
-pub use state::IntegrationState;
 pub use summary::ComplaintSummary;
 pub use survey::SurveyResponses;
 pub use view::ComplaintView;

@@ -14,16 +14,12 @@
 //!   again, skipping what it has already had: no gap, no duplicate, and a slow
 //!   subscriber costs only itself.
 
-use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cqrs_es::Aggregate;
 use tokio::sync::{broadcast, watch};
 
-use aduan_domain::{Case, Complaint};
-use aduan_store::{Cursor, EventLog, StoreError, StoredEvent};
+use aduan_store::{Cursor, EventLog, Folder, LiveEvent, StoreError, StoredEvent};
 
 /// Events held for subscribers that are a little behind; one further behind
 /// re-reads the log.
@@ -36,16 +32,6 @@ const FOLDED_CASES: usize = 5000;
 const CATCH_UP_FOLDED_CASES: usize = 1000;
 /// The follower reads the log at least this often, woken or not.
 const POLL: Duration = Duration::from_secs(1);
-
-/// One event as subscribers receive it.
-#[derive(Debug)]
-pub struct LiveEvent {
-    pub cursor: Cursor,
-    pub event: StoredEvent,
-    /// The case after this event (`None` only for a log whose first event of
-    /// the case is missing, which a valid log never is).
-    pub case: Option<Case>,
-}
 
 pub struct LiveFeed {
     log: Arc<dyn EventLog>,
@@ -212,73 +198,5 @@ async fn pause(shutdown: &mut watch::Receiver<bool>, d: Duration) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(d) => *shutdown.borrow(),
         _ = shutdown.changed() => true,
-    }
-}
-
-/// Folds events onto their cases, remembering the latest fold of the cases it
-/// saw last (`capacity` of them), so the next event of the same case costs one
-/// `apply`; a case it does not hold up to the event before is read from the log.
-pub struct Folder {
-    folded: lru::LruCache<String, (i64, Complaint)>,
-}
-
-impl Folder {
-    pub fn new(capacity: usize) -> Folder {
-        Folder {
-            folded: lru::LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("non-zero")),
-        }
-    }
-
-    /// Each event of `batch` with its case after it (one log query for all the
-    /// cases the folder does not hold up to their event before).
-    pub async fn fold(
-        &mut self,
-        log: &dyn EventLog,
-        batch: Vec<(Cursor, StoredEvent)>,
-    ) -> Result<Vec<LiveEvent>, StoreError> {
-        let mut states: HashMap<String, (i64, Complaint)> = HashMap::new();
-        let mut missing: Vec<(String, i64)> = Vec::new();
-        for (_, e) in &batch {
-            if states.contains_key(&e.aggregate_id)
-                || missing.iter().any(|(id, _)| *id == e.aggregate_id)
-            {
-                continue;
-            }
-            match self.folded.pop(&e.aggregate_id) {
-                Some((seq, c)) if seq == e.sequence - 1 => {
-                    states.insert(e.aggregate_id.clone(), (seq, c));
-                }
-                _ if e.sequence == 1 => {
-                    states.insert(e.aggregate_id.clone(), (0, Complaint::default()));
-                }
-                _ => missing.push((e.aggregate_id.clone(), e.sequence - 1)),
-            }
-        }
-        if !missing.is_empty() {
-            for (id, history) in log.load_histories(&missing).await? {
-                let seq = history.last().map_or(0, |e| e.sequence);
-                states.insert(id, (seq, aduan_store::codec::fold(&history)));
-            }
-        }
-        let mut out = Vec::with_capacity(batch.len());
-        for (cursor, event) in batch {
-            let case = match states.get_mut(&event.aggregate_id) {
-                Some((seq, complaint)) if *seq == event.sequence - 1 => {
-                    complaint.apply(event.event.clone());
-                    *seq = event.sequence;
-                    complaint.0.clone()
-                }
-                _ => None,
-            };
-            out.push(LiveEvent {
-                cursor,
-                event,
-                case,
-            });
-        }
-        for (id, folded) in states {
-            self.folded.put(id, folded);
-        }
-        Ok(out)
     }
 }

@@ -12,18 +12,15 @@
 //! - Reads: several that must agree run at REPEATABLE READ; percentiles with
 //!   `percentile_cont`; a local day through an interval offset.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use sqlx::postgres::PgListener;
-use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Executor, PgConnection, PgPool, Postgres, QueryBuilder};
 
-use aduan_store::{Cursor, StoreError};
+use aduan_store::follow::postgres::{checkpoint_in, move_checkpoint};
+use aduan_store::{Checkpoint, StoreError};
 
 use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
-use crate::follow::Follower;
-use crate::projector::{Batch, Checkpoint, Projector};
+use crate::projector::{Batch, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
 
@@ -78,25 +75,6 @@ impl Specific for PgBackend {
         let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
         write_rollup_deltas(&mut tx, name, deltas).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)
-    }
-
-    async fn follow(
-        &self,
-        follower: &dyn Follower,
-        shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    ) -> Result<(), StoreError> {
-        lead(&self.pool, follower, shutdown).await
-    }
-
-    async fn advance(
-        &self,
-        name: &str,
-        from: Checkpoint,
-        to: Cursor,
-        events: i64,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-        move_checkpoint(&mut conn, name, from, to, events).await
     }
 
     async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
@@ -163,37 +141,6 @@ impl Specific for PgBackend {
 /// Rows per `unnest` upsert (array parameters have no bind-count limit).
 const UNNEST_ROWS: usize = 20_000;
 
-/// Only one projector per projection runs at a time across all server processes.
-const ELECTION_LOCK_BASE: i64 = 0x6164_7561_6e00_0000;
-
-/// The checkpoint as `conn` sees it (inside a transaction: as that transaction
-/// left it).
-async fn checkpoint_in(conn: &mut PgConnection, name: &str) -> Result<Checkpoint, StoreError> {
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    let row = sqlx::query(
-        "SELECT last_tx_id::text::bigint AS tx, last_position, events_seen \
-         FROM projection_checkpoints WHERE name = $1",
-    )
-    .bind(name)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    let get = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::from_sqlx);
-    Ok(Checkpoint {
-        cursor: Cursor {
-            tx_id: get("tx")?,
-            position: get("last_position")?,
-        },
-        events_seen: get("events_seen")?,
-    })
-}
-
 /// Applies the next batch and moves the checkpoint inside the caller's
 /// transaction: both commit together or not at all.
 async fn apply_batch(tx: &mut PgConnection, projector: &Projector) -> Result<usize, StoreError> {
@@ -240,135 +187,53 @@ async fn write_batch(
     move_checkpoint(tx, name, checkpoint, batch.last, batch.events).await
 }
 
-/// Moves `name`'s checkpoint from `from` to `to` (compare-and-set): `Conflict`
-/// when another follower moved it first, and the caller's transaction must roll
-/// back.
-async fn move_checkpoint(
-    conn: &mut PgConnection,
-    name: &str,
-    from: Checkpoint,
-    to: Cursor,
-    events: i64,
-) -> Result<(), StoreError> {
-    let moved = sqlx::query(
-        "UPDATE projection_checkpoints \
-         SET last_tx_id = $2::text::xid8, last_position = $3, events_seen = events_seen + $4, \
-             updated_at = now() \
-         WHERE name = $1 AND last_tx_id = $5::text::xid8 AND last_position = $6",
-    )
-    .bind(name)
-    .bind(to.tx_id.to_string())
-    .bind(to.position)
-    .bind(events)
-    .bind(from.cursor.tx_id.to_string())
-    .bind(from.cursor.position)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    if moved.rows_affected() != 1 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
-}
-
 crate::rollup_writers!(Postgres, PgConnection);
 
-/// Holds the election lock on a dedicated connection while following the log.
-async fn lead(
+/// The roll-up's part of a rebuild, when the projection has one: the SQL that
+/// creates its shadow, that swaps it in, and that adds it to the lock.
+struct RollupSql {
+    create: String,
+    swap: String,
+    lock: String,
+}
+
+impl RollupSql {
+    fn new(has_rollup: bool, name: &str, shadow_name: &str) -> RollupSql {
+        if !has_rollup {
+            return RollupSql {
+                create: String::new(),
+                swap: String::new(),
+                lock: String::new(),
+            };
+        }
+        let (live, shadow) = (
+            crate::rollup::table(name),
+            crate::rollup::table(shadow_name),
+        );
+        RollupSql {
+            create: format!(
+                "DROP TABLE IF EXISTS {shadow}; \
+                 CREATE TABLE {shadow} (LIKE {live} INCLUDING ALL);"
+            ),
+            swap: format!(
+                "ALTER TABLE {live} RENAME TO {live}_old; \
+                 ALTER TABLE {shadow} RENAME TO {live}; \
+                 DROP TABLE {live}_old;"
+            ),
+            lock: format!(", {live}"),
+        }
+    }
+}
+
+/// The live table's secondary indexes as statements that build them on the
+/// shadow, under names of their own, and the statements that give them the
+/// live names after the swap.
+async fn shadow_indexes(
     pool: &PgPool,
-    follower: &dyn Follower,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> Result<(), StoreError> {
-    let name = follower.name();
-    // Detached from the pool: when this leader stops, for whatever reason, the
-    // connection closes and its session lock goes with it. Returned to the pool,
-    // the lock would outlive the leader and block every later election.
-    let mut lock_conn = pool
-        .acquire()
-        .await
-        .map_err(StoreError::from_sqlx)?
-        .detach();
-    let key = ELECTION_LOCK_BASE + i64::from(crc(name));
-    loop {
-        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut lock_conn)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        if won {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = shutdown.changed() => return Ok(()),
-        }
-    }
-    tracing::info!(follower = name, "elected");
-    let mut listener = PgListener::connect_with(pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    listener
-        .listen("aduan_events")
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    loop {
-        follower.catch_up().await?;
-        follower.idle().await;
-        tokio::select! {
-            notified = listener.recv() => { notified.map_err(StoreError::from_sqlx)?; }
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return Ok(()),
-        }
-        if *shutdown.borrow() {
-            return Ok(());
-        }
-        // Let the commands of the next few milliseconds join this batch: under
-        // load, one batch (and one transaction) per event would cost the read side
-        // more than the commands themselves; idle, it only delays by GATHER.
-        tokio::time::sleep(GATHER).await;
-    }
-}
-
-/// How long a woken projector waits for more events before it reads them.
-const GATHER: Duration = Duration::from_millis(20);
-
-/// A small stable hash of a projection name, for its advisory-lock key.
-fn crc(name: &str) -> u32 {
-    name.bytes().fold(2_166_136_261u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(16_777_619)
-    })
-}
-
-/// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
-/// in under a short exclusive lock (see `rebuild.rs`).
-async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+    name: &str,
+    shadow_name: &str,
+) -> Result<(Vec<String>, String), StoreError> {
     let sql_err = StoreError::from_sqlx;
-    let shadow_name = shadow.projection().name();
-    let has_rollup = shadow.projection().rollup().is_some();
-    let (live_rollup, shadow_rollup) = (
-        crate::rollup::table(name),
-        crate::rollup::table(shadow_name),
-    );
-    let rollup_create = if has_rollup {
-        format!(
-            "DROP TABLE IF EXISTS {shadow_rollup}; \
-             CREATE TABLE {shadow_rollup} (LIKE {live_rollup} INCLUDING ALL);"
-        )
-    } else {
-        String::new()
-    };
-    let rollup_swap = if has_rollup {
-        format!(
-            "ALTER TABLE {live_rollup} RENAME TO {live_rollup}_old; \
-             ALTER TABLE {shadow_rollup} RENAME TO {live_rollup}; \
-             DROP TABLE {live_rollup}_old;"
-        )
-    } else {
-        String::new()
-    };
-    // The live table's secondary indexes are built on the shadow once it is
-    // filled (one sort each, instead of maintaining them row by row), under
-    // names of their own until the swap gives them the live ones.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i \
          WHERE i.schemaname = current_schema() AND i.tablename = $1 \
@@ -403,6 +268,19 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
         .enumerate()
         .map(|(i, (index, _))| format!("ALTER INDEX {} RENAME TO {index};", shadow_index(i)))
         .collect();
+    Ok((create_indexes, rename_indexes))
+}
+
+/// Builds `shadow`'s table from zero beside the live table `name`, then swaps it
+/// in under a short exclusive lock (see `rebuild.rs`).
+async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), StoreError> {
+    let sql_err = StoreError::from_sqlx;
+    let shadow_name = shadow.projection().name();
+    let rollup = RollupSql::new(shadow.projection().rollup().is_some(), name, shadow_name);
+    // The live table's secondary indexes are built on the shadow once it is
+    // filled (one sort each, instead of maintaining them row by row), under
+    // names of their own until the swap gives them the live ones.
+    let (create_indexes, rename_indexes) = shadow_indexes(pool, name, shadow_name).await?;
     let key = shadow.projection().spec().key.join(", ");
     // A rebuild that died halfway leaves a shadow behind: start it afresh.
     pool.execute(
@@ -411,7 +289,8 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
              CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
              ALTER TABLE {shadow_name} ADD CONSTRAINT {shadow_name}_pk_new PRIMARY KEY ({key}); \
              {rollup_create} \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
+            rollup_create = rollup.create,
         )
         .as_str(),
     )
@@ -423,14 +302,15 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
     }
 
     let mut tx = pool.begin().await.map_err(sql_err)?;
-    let lock_rollup = if has_rollup {
-        format!(", {live_rollup}")
-    } else {
-        String::new()
-    };
-    tx.execute(format!("LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE").as_str())
-        .await
-        .map_err(sql_err)?;
+    tx.execute(
+        format!(
+            "LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE",
+            lock_rollup = rollup.lock
+        )
+        .as_str(),
+    )
+    .await
+    .map_err(sql_err)?;
     while apply_batch(&mut tx, shadow).await? > 0 {}
     tx.execute(
         format!(
@@ -446,7 +326,8 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
                     events_seen = s.events_seen, updated_at = now() \
                FROM projection_checkpoints AS s \
               WHERE live.name = '{name}' AND s.name = '{shadow_name}'; \
-             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';"
+             DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",
+            rollup_swap = rollup.swap,
         )
         .as_str(),
     )

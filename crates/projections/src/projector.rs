@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aduan_store::{Cursor, EventLog, StoreError, StoredEvent};
+use aduan_store::{Checkpoint, Cursor, EventLog, StoreError, StoredEvent};
 
 use crate::backend::{self, Backend};
 use crate::rollup::RollupSpec;
@@ -41,12 +41,6 @@ pub trait Projection: Send + Sync + 'static {
     fn sla_swept(&self) -> bool {
         false
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub cursor: Cursor,
-    pub events_seen: i64,
 }
 
 /// The next batch after a checkpoint, with the rows it produces.
@@ -164,7 +158,7 @@ impl Projector {
     /// How many events of recently touched complaints to keep in memory per
     /// generation (0: load every history from the log).
     pub fn with_cached_events(self, limit: usize) -> Self {
-        *self.histories.lock().unwrap() = HistoryCache::new(limit);
+        *self.histories.lock().unwrap_or_else(|p| p.into_inner()) = HistoryCache::new(limit);
         self
     }
 
@@ -229,7 +223,7 @@ impl Projector {
         let mut histories: HashMap<String, Vec<StoredEvent>> = HashMap::new();
         let mut missing: Vec<StoredEvent> = Vec::new();
         {
-            let mut cache = self.histories.lock().unwrap();
+            let mut cache = self.histories.lock().unwrap_or_else(|p| p.into_inner());
             for id in &order {
                 let new = &fresh[id];
                 let first = new[0].sequence;
@@ -260,7 +254,7 @@ impl Projector {
             .filter_map(|t| Some((t.last()?.aggregate_id.clone(), t)))
             .collect();
         let mut out = Vec::with_capacity(order.len());
-        let mut cache = self.histories.lock().unwrap();
+        let mut cache = self.histories.lock().unwrap_or_else(|p| p.into_inner());
         for id in order {
             let new = fresh.remove(&id).unwrap_or_default();
             let in_batch = new.len() as i64;
@@ -288,9 +282,14 @@ impl Projector {
     /// (the shadow's roll-up rows are written once, not once per batch; a rebuild
     /// that dies halfway starts its shadow afresh anyway).
     pub async fn catch_up_pipelined(&self) -> Result<usize, StoreError> {
-        *self.deferred.lock().unwrap() = Some(Default::default());
+        *self.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some(Default::default());
         let caught_up = self.catch_up_pipelined_inner().await;
-        let deferred = self.deferred.lock().unwrap().take().unwrap_or_default();
+        let deferred = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
         let total = caught_up?;
         let mut deltas: Vec<(String, String, String, i64)> = deferred
             .into_iter()
@@ -351,12 +350,14 @@ impl Projector {
 
     /// Runs until `shutdown` turns true, following the log as it grows.
     pub async fn run(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
-        crate::follow::run(self.backend.as_ref(), self, shutdown).await
+        aduan_store::Checkpoints::for_log(self.log.as_ref())
+            .run(self, shutdown)
+            .await
     }
 }
 
 #[async_trait::async_trait]
-impl crate::follow::Follower for Projector {
+impl aduan_store::Follower for Projector {
     fn name(&self) -> &str {
         self.projection.name()
     }

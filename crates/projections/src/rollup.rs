@@ -114,6 +114,10 @@ pub fn time(c: &Cell) -> Option<DateTime<Utc>> {
 }
 
 /// The roll-up columns of full table rows (in `spec.columns` order).
+#[allow(
+    clippy::expect_used,
+    reason = "every roll-up column is one of its table's columns: the specs are constants, checked by the projector tests"
+)]
 pub fn project(spec: &TableSpec, rollup: &RollupSpec, row: &[Cell]) -> Vec<Cell> {
     rollup
         .columns
@@ -169,7 +173,7 @@ pub fn defer(
     deferred: &std::sync::Mutex<Option<Deltas>>,
     deltas: Vec<(String, String, String, i64)>,
 ) -> Option<Vec<(String, String, String, i64)>> {
-    let mut guard = deferred.lock().unwrap();
+    let mut guard = deferred.lock().unwrap_or_else(|p| p.into_inner());
     match guard.as_mut() {
         Some(acc) => {
             for (opd, day, measure, n) in deltas {

@@ -282,6 +282,10 @@ pub struct Plan {
     pub split: Vec<DateTime<Utc>>,
 }
 
+#[allow(
+    clippy::unwrap_used,
+    reason = "split_days returns days it formatted itself, and midnight exists on every date"
+)]
 pub fn plan(scope: &Scope, now: DateTime<Utc>) -> Plan {
     let age_bounds = [1, 3, 7, 30].map(|n| now - Duration::days(n));
     let (days, mut direct) = rollup::split_days(scope.from, scope.to);

@@ -37,6 +37,213 @@ macro_rules! shared_backend {
                 StoreError::from_sqlx(e)
             }
 
+            /// The dashboard's connection (inside its one snapshot).
+            type Conn = <DB as sqlx::Database>::Connection;
+
+            /// The dashboard's whole days, from the roll-ups: the cases and
+            /// clocks of each day, the split days' open cases, and today's
+            /// passed deadlines (the roll-up only knows their day).
+            async fn dashboard_days(
+                conn: &mut Conn,
+                plan: &rollup_reads::Plan,
+                opd: Option<&str>,
+                now: DateTime<Utc>,
+                parts: &mut rollup_reads::Parts,
+            ) -> Result<(), StoreError> {
+                use $crate::rollup::{day, day_start};
+                use $crate::rollup_reads as rr;
+                let (Some((first, end)), Some((from, to))) = (&plan.days, plan.full) else {
+                    return Ok(());
+                };
+                let rows: Vec<(String, String, i64)> =
+                    rr::days_query::<DB>("complaint_summary_rollup", opd, first, end)
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                let mut open_on: std::collections::HashMap<String, i64> = Default::default();
+                for (d, m, n) in rows {
+                    if m == "open" {
+                        *open_on.entry(d.clone()).or_insert(0) += n;
+                    }
+                    parts.summary_day(plan, &d, &m, n, now);
+                }
+                for b in &plan.split {
+                    let up_to_b: i64 = rr::open_count_query::<DB>(opd, day_start(*b), *b)
+                        .build_query_scalar()
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                    let day_open = open_on.get(&day(*b)).copied().unwrap_or(0);
+                    parts.split_day(plan, *b, day_open, up_to_b);
+                }
+                let rows: Vec<(String, String, i64)> =
+                    rr::days_query::<DB>("sla_timers_rollup", opd, first, end)
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                for (d, m, n) in rows {
+                    parts.timers_day(plan, &d, &m, n);
+                }
+                let created: Vec<DateTime<Utc>> =
+                    rr::overdue_today_query::<DB>(opd, from, to, day_start(now), now)
+                        .build_query_scalar()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                parts.overdue += created
+                    .iter()
+                    .filter(|c| !plan.direct_days.contains(&day(**c)))
+                    .count() as i64;
+                Ok(())
+            }
+
+            /// The dashboard's partial days, row by row from the tables.
+            async fn dashboard_direct(
+                conn: &mut Conn,
+                plan: &rollup_reads::Plan,
+                opd: Option<&str>,
+                now: DateTime<Utc>,
+                parts: &mut rollup_reads::Parts,
+            ) -> Result<(), StoreError> {
+                use $crate::rollup_reads as rr;
+                for (a, b) in &plan.direct {
+                    let rows: Vec<rr::SummaryParts> = rr::summary_rows_query::<DB>(opd, *a, *b)
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                    for (created, status, rating, deadline) in rows {
+                        parts.summary_row(plan, created, &status, rating, deadline, now);
+                    }
+                    let rows: Vec<(String, String, i64)> = rr::timer_rows_query::<DB>(opd, *a, *b)
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(sql)?;
+                    for (leg, state, used) in rows {
+                        parts.timer_row(&leg, &state, used);
+                    }
+                }
+                Ok(())
+            }
+
+            /// Exact percentiles (median and p90 of each leg): the histogram
+            /// says which bucket holds each rank, and only that bucket's values
+            /// are read.
+            async fn dashboard_percentiles(
+                conn: &mut Conn,
+                plan: &rollup_reads::Plan,
+                opd: Option<&str>,
+                parts: &rollup_reads::Parts,
+            ) -> Result<[Option<f64>; 4], StoreError> {
+                use $crate::rollup_reads as rr;
+                let mut percentiles = [None; 4];
+                let mut values: BucketValues = Default::default();
+                for (i, (leg_name, p)) in [
+                    ("RESPOND", 0.5),
+                    ("RESPOND", 0.9),
+                    ("RESOLVE", 0.5),
+                    ("RESOLVE", 0.9),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let Some(leg) = parts.legs.get(leg_name) else {
+                        continue;
+                    };
+                    let Some((lo, hi, rank)) = rr::ranks(leg.total(), p) else {
+                        continue;
+                    };
+                    let mut kth = [0i64; 2];
+                    for (slot, k) in [lo, hi].into_iter().enumerate() {
+                        let at = Rank { leg_name, leg, k };
+                        kth[slot] = kth_value(&mut *conn, plan, opd, at, &mut values).await?;
+                    }
+                    percentiles[i] = Some(rr::interpolate(kth[0], kth[1], lo, rank));
+                }
+                Ok(percentiles)
+            }
+
+            /// A histogram bucket's values, sorted, by (leg, bucket), read once.
+            type BucketValues = std::collections::HashMap<(String, i64), Vec<i64>>;
+
+            /// The `k`th value (from 0) of a leg's stopped clocks.
+            struct Rank<'a> {
+                leg_name: &'a str,
+                leg: &'a rollup_reads::Leg,
+                k: i64,
+            }
+
+            fn out_of_step() -> StoreError {
+                StoreError::Other("dashboard histogram out of step".into())
+            }
+
+            async fn kth_value(
+                conn: &mut Conn,
+                plan: &rollup_reads::Plan,
+                opd: Option<&str>,
+                Rank { leg_name, leg, k }: Rank<'_>,
+                values: &mut BucketValues,
+            ) -> Result<i64, StoreError> {
+                use $crate::rollup::{bucket, bucket_range, day};
+                use $crate::rollup_reads as rr;
+                let Some((b, below)) = leg.locate(k) else {
+                    return Err(out_of_step());
+                };
+                // Usually the bucket has no values read row by row: the
+                // index walks to the value (skipping entries, not fetching them).
+                let no_direct = !leg.direct.iter().any(|v| bucket(*v) == b);
+                if let (true, true, Some((from, to))) =
+                    (no_direct, plan.direct_days.is_empty(), plan.full)
+                {
+                    let v: Option<i64> = rr::bucket_nth_query::<DB>(
+                        opd,
+                        leg_name,
+                        bucket_range(b),
+                        from,
+                        to,
+                        k - below,
+                    )
+                    .build_query_scalar()
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(sql)?;
+                    return v.ok_or_else(out_of_step);
+                }
+                if let std::collections::hash_map::Entry::Vacant(vacant) =
+                    values.entry((leg_name.to_string(), b))
+                {
+                    let mut in_bucket: Vec<i64> = leg
+                        .direct
+                        .iter()
+                        .copied()
+                        .filter(|v| bucket(*v) == b)
+                        .collect();
+                    if let Some((from, to)) = plan.full {
+                        let rows: Vec<(i64, DateTime<Utc>)> =
+                            rr::bucket_values_query::<DB>(opd, leg_name, bucket_range(b), from, to)
+                                .build_query_as()
+                                .fetch_all(&mut *conn)
+                                .await
+                                .map_err(sql)?;
+                        in_bucket.extend(
+                            rows.into_iter()
+                                .filter(|(_, c)| !plan.direct_days.contains(&day(*c)))
+                                .map(|(v, _)| v),
+                        );
+                    }
+                    in_bucket.sort_unstable();
+                    vacant.insert(in_bucket);
+                }
+                let in_bucket = &values[&(leg_name.to_string(), b)];
+                in_bucket
+                    .get((k - below) as usize)
+                    .copied()
+                    .ok_or_else(out_of_step)
+            }
+
             #[async_trait::async_trait]
             impl Shared for $Backend {
                 async fn page(
@@ -174,169 +381,18 @@ macro_rules! shared_backend {
                     scope: &Scope,
                     now: DateTime<Utc>,
                 ) -> Result<Dashboard, StoreError> {
-                    use $crate::rollup::{bucket, bucket_range, day, day_start};
-                    use $crate::rollup_reads::{self as rr, Parts};
-                    let plan = rr::plan(scope, now);
+                    let plan = rollup_reads::plan(scope, now);
                     let opd = scope.opd.as_deref();
                     let mut tx = self.pool.begin().await.map_err(sql)?;
                     if let Some(s) = self.snapshot() {
                         sqlx::query(s).execute(&mut *tx).await.map_err(sql)?;
                     }
-                    let mut parts = Parts::default();
-                    if let (Some((first, end)), Some((from, to))) = (&plan.days, plan.full) {
-                        let rows: Vec<(String, String, i64)> =
-                            rr::days_query::<DB>("complaint_summary_rollup", opd, first, end)
-                                .build_query_as()
-                                .fetch_all(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                        let mut open_on: std::collections::HashMap<String, i64> =
-                            Default::default();
-                        for (d, m, n) in rows {
-                            if m == "open" {
-                                *open_on.entry(d.clone()).or_insert(0) += n;
-                            }
-                            parts.summary_day(&plan, &d, &m, n, now);
-                        }
-                        for b in &plan.split {
-                            let up_to_b: i64 = rr::open_count_query::<DB>(opd, day_start(*b), *b)
-                                .build_query_scalar()
-                                .fetch_one(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                            let day_open = open_on.get(&day(*b)).copied().unwrap_or(0);
-                            parts.split_day(&plan, *b, day_open, up_to_b);
-                        }
-                        let rows: Vec<(String, String, i64)> =
-                            rr::days_query::<DB>("sla_timers_rollup", opd, first, end)
-                                .build_query_as()
-                                .fetch_all(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                        for (d, m, n) in rows {
-                            parts.timers_day(&plan, &d, &m, n);
-                        }
-                        // Deadlines that passed today: the roll-up only knows their day.
-                        let created: Vec<DateTime<Utc>> =
-                            rr::overdue_today_query::<DB>(opd, from, to, day_start(now), now)
-                                .build_query_scalar()
-                                .fetch_all(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                        parts.overdue += created
-                            .iter()
-                            .filter(|c| !plan.direct_days.contains(&day(**c)))
-                            .count() as i64;
-                    }
-                    for (a, b) in &plan.direct {
-                        let rows: Vec<rr::SummaryParts> = rr::summary_rows_query::<DB>(opd, *a, *b)
-                            .build_query_as()
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err(sql)?;
-                        for (created, status, rating, deadline) in rows {
-                            parts.summary_row(&plan, created, &status, rating, deadline, now);
-                        }
-                        let rows: Vec<(String, String, i64)> =
-                            rr::timer_rows_query::<DB>(opd, *a, *b)
-                                .build_query_as()
-                                .fetch_all(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                        for (leg, state, used) in rows {
-                            parts.timer_row(&leg, &state, used);
-                        }
-                    }
-                    // Exact percentiles: the histogram says which bucket holds each rank,
-                    // and only that bucket's values are read.
-                    let mut percentiles = [None; 4];
-                    let mut values: std::collections::HashMap<(String, i64), Vec<i64>> =
-                        Default::default();
-                    for (i, (leg_name, p)) in [
-                        ("RESPOND", 0.5),
-                        ("RESPOND", 0.9),
-                        ("RESOLVE", 0.5),
-                        ("RESOLVE", 0.9),
-                    ]
-                    .into_iter()
-                    .enumerate()
-                    {
-                        let Some(leg) = parts.legs.get(leg_name) else {
-                            continue;
-                        };
-                        let Some((lo, hi, rank)) = rr::ranks(leg.total(), p) else {
-                            continue;
-                        };
-                        let mut kth = [0i64; 2];
-                        for (slot, k) in [lo, hi].into_iter().enumerate() {
-                            let Some((b, below)) = leg.locate(k) else {
-                                return Err(StoreError::Other(
-                                    "dashboard histogram out of step".into(),
-                                ));
-                            };
-                            // Usually the bucket has no values read row by row: the
-                            // index walks to the value (skipping entries, not fetching them).
-                            let no_direct = !leg.direct.iter().any(|v| bucket(*v) == b);
-                            if let (true, true, Some((from, to))) =
-                                (no_direct, plan.direct_days.is_empty(), plan.full)
-                            {
-                                let v: Option<i64> = rr::bucket_nth_query::<DB>(
-                                    opd,
-                                    leg_name,
-                                    bucket_range(b),
-                                    from,
-                                    to,
-                                    k - below,
-                                )
-                                .build_query_scalar()
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(sql)?;
-                                kth[slot] = v.ok_or_else(|| {
-                                    StoreError::Other("dashboard histogram out of step".into())
-                                })?;
-                                continue;
-                            }
-                            if let std::collections::hash_map::Entry::Vacant(vacant) =
-                                values.entry((leg_name.to_string(), b))
-                            {
-                                let mut in_bucket: Vec<i64> = leg
-                                    .direct
-                                    .iter()
-                                    .copied()
-                                    .filter(|v| bucket(*v) == b)
-                                    .collect();
-                                if let Some((from, to)) = plan.full {
-                                    let rows: Vec<(i64, DateTime<Utc>)> =
-                                        rr::bucket_values_query::<DB>(
-                                            opd,
-                                            leg_name,
-                                            bucket_range(b),
-                                            from,
-                                            to,
-                                        )
-                                        .build_query_as()
-                                        .fetch_all(&mut *tx)
-                                        .await
-                                        .map_err(sql)?;
-                                    in_bucket.extend(
-                                        rows.into_iter()
-                                            .filter(|(_, c)| !plan.direct_days.contains(&day(*c)))
-                                            .map(|(v, _)| v),
-                                    );
-                                }
-                                in_bucket.sort_unstable();
-                                vacant.insert(in_bucket);
-                            }
-                            let in_bucket = &values[&(leg_name.to_string(), b)];
-                            kth[slot] = *in_bucket.get((k - below) as usize).ok_or_else(|| {
-                                StoreError::Other("dashboard histogram out of step".into())
-                            })?;
-                        }
-                        percentiles[i] = Some(rr::interpolate(kth[0], kth[1], lo, rank));
-                    }
+                    let mut parts = rollup_reads::Parts::default();
+                    dashboard_days(&mut tx, &plan, opd, now, &mut parts).await?;
+                    dashboard_direct(&mut tx, &plan, opd, now, &mut parts).await?;
+                    let percentiles = dashboard_percentiles(&mut tx, &plan, opd, &parts).await?;
                     tx.commit().await.map_err(sql)?;
-                    Ok(rr::assemble(&parts, percentiles))
+                    Ok(rollup_reads::assemble(&parts, percentiles))
                 }
 
                 async fn cases_and_compliance(
@@ -461,58 +517,6 @@ macro_rules! shared_backend {
                         .map_err(sql)?;
                     tx.commit().await.map_err(sql)?;
                     Ok(SweepReport { swept_at: to, rows })
-                }
-
-                async fn state_get(
-                    &self,
-                    kind: &str,
-                    key: &str,
-                ) -> Result<Option<String>, StoreError> {
-                    sqlx::query_scalar("SELECT value FROM integration_state WHERE kind = $1 AND key = $2")
-                        .bind(kind)
-                        .bind(key)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(sql)
-                }
-
-                async fn state_put(
-                    &self,
-                    kind: &str,
-                    key: &str,
-                    value: &str,
-                ) -> Result<(), StoreError> {
-                    sqlx::query(
-                        "INSERT INTO integration_state (kind, key, value, updated_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) \
-                         DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                    )
-                    .bind(kind)
-                    .bind(key)
-                    .bind(value)
-                    .bind(Utc::now())
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err(sql)
-                }
-
-                async fn state_list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
-                    sqlx::query_as("SELECT key, value FROM integration_state WHERE kind = $1 ORDER BY key")
-                        .bind(kind)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(sql)
-                }
-
-                async fn state_delete(&self, kind: &str, key: &str) -> Result<(), StoreError> {
-                    sqlx::query("DELETE FROM integration_state WHERE kind = $1 AND key = $2")
-                        .bind(kind)
-                        .bind(key)
-                        .execute(&self.pool)
-                        .await
-                        .map(drop)
-                        .map_err(sql)
                 }
 
                 fn connections(&self) -> Connections {

@@ -11,17 +11,15 @@
 //! - Reads: a read transaction already is one snapshot; no `percentile_cont`
 //!   (the same interpolation is done here); the local day through `strftime`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use sqlx::{Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use aduan_store::{Cursor, StoreError};
+use aduan_store::follow::sqlite::{checkpoint_in, move_checkpoint};
+use aduan_store::{Checkpoint, StoreError};
 
 use crate::backend::Specific;
 use crate::dashboard::{self, Percentiles, Scope};
-use crate::follow::Follower;
-use crate::projector::{Batch, Checkpoint, Projector};
+use crate::projector::{Batch, Projector};
 use crate::rollup::RollupSpec;
 use crate::rows::{self, Cell, TableSpec};
 
@@ -65,29 +63,6 @@ impl Specific for SqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_rollup_deltas(&mut tx, name, deltas).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)
-    }
-
-    async fn follow(
-        &self,
-        follower: &dyn Follower,
-        shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    ) -> Result<(), StoreError> {
-        follow(follower, shutdown).await
-    }
-
-    async fn advance(
-        &self,
-        name: &str,
-        from: Checkpoint,
-        to: Cursor,
-        events: i64,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        move_checkpoint(&mut tx, name, from, to, events).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)
     }
 
@@ -163,31 +138,6 @@ async fn begin_immediate(
         .map_err(StoreError::from_sqlx)
 }
 
-const POLL: Duration = Duration::from_millis(200);
-
-async fn checkpoint_in(conn: &mut SqliteConnection, name: &str) -> Result<Checkpoint, StoreError> {
-    let row =
-        sqlx::query("SELECT last_position, events_seen FROM projection_checkpoints WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-    let Some(row) = row else {
-        return Ok(Checkpoint {
-            cursor: Cursor::default(),
-            events_seen: 0,
-        });
-    };
-    let get = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::from_sqlx);
-    Ok(Checkpoint {
-        cursor: Cursor {
-            tx_id: 0,
-            position: get("last_position")?,
-        },
-        events_seen: get("events_seen")?,
-    })
-}
-
 /// Computes the next batch, then writes its rows and moves the checkpoint in one
 /// write transaction on `conn`.
 async fn apply_batch(
@@ -237,61 +187,7 @@ async fn write_batch(
     move_checkpoint(tx, name, checkpoint, batch.last, batch.events).await
 }
 
-/// Moves `name`'s checkpoint from `from` to `to` (compare-and-set): `Conflict`
-/// when another follower moved it first, and the transaction rolls back.
-/// Reading a checkpoint writes nothing here, so the first move makes the row.
-async fn move_checkpoint(
-    conn: &mut SqliteConnection,
-    name: &str,
-    from: Checkpoint,
-    to: Cursor,
-    events: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    let moved = sqlx::query(
-        "UPDATE projection_checkpoints \
-         SET last_position = ?, events_seen = events_seen + ?, \
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-         WHERE name = ? AND last_position = ?",
-    )
-    .bind(to.position)
-    .bind(events)
-    .bind(name)
-    .bind(from.cursor.position)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    if moved.rows_affected() != 1 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
-}
-
 crate::rollup_writers!(Sqlite, SqliteConnection);
-
-/// Follows the log by polling until shutdown.
-async fn follow(
-    follower: &dyn Follower,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> Result<(), StoreError> {
-    loop {
-        follower.catch_up().await?;
-        follower.idle().await;
-        tokio::select! {
-            _ = tokio::time::sleep(POLL) => {}
-            _ = shutdown.changed() => return Ok(()),
-        }
-        if *shutdown.borrow() {
-            return Ok(());
-        }
-    }
-}
 
 /// The DDL of a shadow of table `name` (without its secondary indexes), and the
 /// statements that recreate those indexes.

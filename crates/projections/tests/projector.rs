@@ -1,5 +1,10 @@
 //! The durable projector against a real PostgreSQL and a real SQLite: concurrent
 //! writers, a late commit (PostgreSQL), crashes mid-batch, and live pick-up.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,13 +261,20 @@ async fn the_summary_holds_no_personal_data(backend: Backend) {
     let bus = bus(&store).await;
     let mut action = submit("pii-1");
     if let aduan_domain::Action::Submit(s) = &mut action {
-        s.reporter = Some(aduan_domain::Reporter {
-            subject: None,
-            name: Some("Siti Aminah".into()),
-            phone: Some("+62 812 3456 7890".into()),
-            email: Some("siti@example.id".into()),
-        });
-        s.location.address = Some("Jl. Rahasia 7".into());
+        s.reporter = Some(
+            aduan_domain::Contact::parse(
+                Some("Siti Aminah"),
+                Some("+62 812 3456 7890"),
+                Some("siti@example.id"),
+            )
+            .unwrap(),
+        );
+        let place = aduan_domain::Location {
+            address: Some("Jl. Rahasia 7".into()),
+            ..s.location.clone().into()
+        };
+        let reference = aduan_testkit::fixtures::services().reference;
+        s.location = aduan_domain::Place::parse(&reference, &place).unwrap();
     }
     bus.execute(request("pii-1", agent(), action, None))
         .await
@@ -344,7 +356,7 @@ async fn a_batch_wider_than_one_statement_is_written_whole(backend: Backend) {
             let id = format!("wide-{i}");
             let event = codec::encode(&id, 1, &submitted_event(&id, chrono::Utc::now()), &metadata)
                 .unwrap();
-            codec::seal(vec![event], aduan_domain::audit::chain::GENESIS).0
+            codec::seal(vec![event], aduan_audit::chain::GENESIS).0
         })
         .collect();
     log.append(&events, &[]).await.unwrap();

@@ -1,5 +1,10 @@
 //! A rebuilt projection equals the incrementally built one, row for row, even when
 //! it is rebuilt while writers and the live projector keep going.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,8 +154,8 @@ fn personal_report(id: &str) -> aduan_domain::Action {
     let aduan_domain::Action::Submit(mut s) = submit(id) else {
         unreachable!()
     };
-    s.title = "Lampu mati depan rumah Bu Siti".into();
-    s.description = "Rumah Bu Siti nomor 12".into();
+    s.title = aduan_testkit::fixtures::text("Lampu mati depan rumah Bu Siti");
+    s.description = aduan_testkit::fixtures::text("Rumah Bu Siti nomor 12");
     aduan_domain::Action::Submit(s)
 }
 

@@ -1,6 +1,11 @@
 //! The SLA standing in `complaint_summary`: stored at the last event, taken at
 //! read time by SQL. Checked against the domain's own computation from the events
 //! at many later instants, so the SQL rule cannot drift from `CaseSla`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,7 +25,7 @@ on_both_stores!(the_sla_filter_agrees_with_the_domain_at_every_instant);
 
 fn assign() -> Action {
     Action::Assign(Assign {
-        opd: "DPU".into(),
+        opd: aduan_testkit::fixtures::opd("DPU"),
         officer_id: None,
         note: None,
     })
@@ -121,7 +126,7 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
     }
     clock.advance(Duration::hours(1));
     let ask = Action::RequestInfo(RequestInfo {
-        question: "Which street?".into(),
+        question: aduan_testkit::fixtures::text("Which street?"),
     });
     run(&bus, "waiting", officer.clone(), ask).await;
     // Dispatched four days late.

@@ -1,6 +1,11 @@
 //! `survey_responses`: one row per answered survey, with the OPD that had the
 //! case when the citizen answered; the IKM read sums them exactly; a rebuild
 //! gives the same rows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::ikm::{Grade, CODES};
 use aduan_domain::*;
@@ -30,19 +35,20 @@ async fn case(bus: &CommandBus, id: &str, opd: &str, scores: Option<[i32; 9]>) {
     run(bus, id, citizen(), submit(id)).await;
     run(bus, id, agent(), verify("ok")).await;
     let assign = Action::Assign(Assign {
-        opd: opd.into(),
+        opd: aduan_testkit::fixtures::opd(opd),
         officer_id: None,
         note: None,
     });
     run(bus, id, agent(), assign).await;
     let close = Action::Close(Close {
         resolution: Resolution::Resolved,
-        summary: "Selesai".into(),
+        summary: aduan_testkit::fixtures::text("Selesai"),
         duplicate_of: None,
     });
     run(bus, id, agent(), close).await;
     if let Some(scores) = scores {
-        let answers = CODES.iter().map(|c| c.to_string()).zip(scores).collect();
+        let given: Vec<(String, i32)> = CODES.iter().map(|c| c.to_string()).zip(scores).collect();
+        let answers = aduan_domain::ikm::SurveyAnswers::parse(&given).unwrap();
         let answer = Action::AnswerSurvey(AnswerSurvey {
             answers,
             tracking_code: None,
@@ -67,7 +73,7 @@ async fn answered_surveys_add_up_to_the_ikm_and_rebuild_the_same(backend: Backen
         "s-1",
         agent(),
         Action::Reopen(Reopen {
-            reason: "Lubang lagi".into(),
+            reason: aduan_testkit::fixtures::text("Lubang lagi"),
         }),
     )
     .await;
@@ -76,8 +82,8 @@ async fn answered_surveys_add_up_to_the_ikm_and_rebuild_the_same(backend: Backen
         "s-1",
         agent(),
         Action::Transfer(Transfer {
-            to_opd: "DLH".into(),
-            reason: "Salah OPD".into(),
+            to_opd: aduan_testkit::fixtures::opd("DLH"),
+            reason: aduan_testkit::fixtures::text("Salah OPD"),
         }),
     )
     .await;

@@ -1,4 +1,9 @@
 //! The deadline watcher with an injected clock against a real PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::sync::Arc;
 
@@ -39,7 +44,7 @@ impl Setup {
     /// A case dispatched to DPU at the clock's current time.
     async fn dispatched(&self, id: &str) {
         let assign = Action::Assign(Assign {
-            opd: "DPU".into(),
+            opd: aduan_testkit::fixtures::opd("DPU"),
             officer_id: None,
             note: None,
         });
@@ -126,7 +131,7 @@ async fn an_unanswered_request_for_information_closes_after_ten_working_days(bac
     s.dispatched("silent").await;
     let officer = Actor::new("petugas", Role::OpdOfficer, Some("DPU"));
     let ask = Action::RequestInfo(RequestInfo {
-        question: "Di mana tepatnya?".into(),
+        question: aduan_testkit::fixtures::text("Di mana tepatnya?"),
     });
     s.bus
         .execute(request("silent", officer, ask, None))

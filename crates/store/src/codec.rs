@@ -6,7 +6,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use aduan_domain::audit::chain;
+use aduan_audit::chain;
 use aduan_domain::{Complaint, ComplaintEvent};
 
 use crate::error::StoreError;
@@ -23,7 +23,7 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
     pub event: ComplaintEvent,
     pub metadata: Metadata,
-    /// The event's chain hash (`aduan_domain::audit::chain`); `None` only on
+    /// The event's chain hash (`aduan_audit::chain`); `None` only on
     /// rows written before the chain existed and not sealed yet.
     pub hash: Option<String>,
 }

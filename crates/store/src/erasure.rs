@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use aduan_domain::access::{self, Access, Operation};
 use aduan_domain::erasure;
 use aduan_domain::{
-    validate, Action, Actor, Command, Complaint, ComplaintError, EraseReporterData,
+    Action, Actor, Command, Complaint, ComplaintError, EraseReporterData, LongText,
 };
 
 use crate::bus::{CommandBus, CommandRequest};
@@ -57,12 +57,12 @@ pub async fn erase_reporter(
     let reporter_ref = reporter_ref.trim().to_ascii_lowercase();
     if !erasure::is_reporter_ref(&reporter_ref) {
         return Err(ComplaintError::invalid(
-            "reporterRef",
+            "reporter_ref",
             "is not a reporter reference (64 hexadecimal digits, as Complaint.reporterRef shows)",
         )
         .into());
     }
-    let reason = validate::required("reason", reason, validate::MAX_TEXT)?;
+    let reason = LongText::parse(reason).map_err(|e| e.at("reason"))?;
     let log = bus.log();
     let complaints = log.personal().complaints_of(&reporter_ref).await?;
     if complaints.is_empty() {
@@ -97,7 +97,7 @@ pub async fn erase_reporter(
     }
     let destroyed = log
         .personal()
-        .erase(&reporter_ref, &reason, Utc::now())
+        .erase(&reporter_ref, reason.as_str(), Utc::now())
         .await?;
     Ok(Erasure {
         reporter_ref,

@@ -61,17 +61,28 @@ pub enum CommandError {
     Store(#[from] StoreError),
 }
 
+/// The class of a refused command; the API edge maps it to the code a client reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The domain refused the command (its own class: not found, forbidden, ...).
+    Domain(ErrorCode),
+    /// Another writer won, or the client's expected version is stale.
+    Conflict,
+    /// The event store is unreachable or refusing work: worth a retry.
+    Unavailable,
+    /// Anything else the store failed at: a bug, not the client's doing.
+    Internal,
+}
+
 impl CommandError {
-    /// The `extensions.code` a client sees.
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            CommandError::Domain(e) => match e.code() {
-                ErrorCode::NotFound => "NOT_FOUND",
-                other => other.as_str(),
-            },
-            CommandError::Conflict(_) | CommandError::Store(StoreError::Conflict) => "CONFLICT",
-            CommandError::Store(StoreError::Unavailable(_)) => "UNAVAILABLE",
-            CommandError::Store(_) => "INTERNAL",
+            CommandError::Domain(e) => ErrorKind::Domain(e.code()),
+            CommandError::Conflict(_) | CommandError::Store(StoreError::Conflict) => {
+                ErrorKind::Conflict
+            }
+            CommandError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
+            CommandError::Store(_) => ErrorKind::Internal,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! The write side's storage: the event log (`EventLog`) on PostgreSQL or on
 //! SQLite, the command bus that turns a command
 //! into appended events, with idempotency and optimistic concurrency, and the
-//! export format that moves a log between the two.
+//! export format that moves a log between the two; and the tables kept beside
+//! the log for its followers (`follow`: checkpoints, election, the run loop,
+//! integration state) and the notification outbox (`outbox`).
 
 /// Runs `$body` with `$pool` bound to the database's pool: one text of the body,
-/// compiled once for each database. Exported for the crates that keep tables
-/// of their own beside the log (the notifier's outbox).
-#[macro_export]
+/// compiled once for each database. Private: outside this crate only the read
+/// side's backends touch a pool (see `log::Pooled`).
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
@@ -23,8 +24,10 @@ pub mod codec;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod follow;
 pub mod log;
 pub mod metadata;
+pub mod outbox;
 pub mod personal;
 pub mod postgres;
 pub mod queue;
@@ -34,10 +37,14 @@ pub mod wake;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};
 pub use codec::{SealedEvent, StoredEvent};
-pub use error::{CommandError, StoreError};
+pub use error::{CommandError, ErrorKind, StoreError};
 pub use export::ExportedEvent;
-pub use log::{CommandRecord, Cursor, Db, EventLog, ImportChunk, ImportStream, StatementPlan};
+pub use follow::{Checkpoint, Checkpoints, Folder, Follower, IntegrationState, LiveEvent};
+pub use log::{
+    CommandRecord, Cursor, Db, EventLog, ImportChunk, ImportStream, Pooled, StatementPlan,
+};
 pub use metadata::{Metadata, RequestContext};
+pub use outbox::Outbox;
 pub use personal::{KeyRecord, Personal};
 pub use postgres::{PgEventLog, PgOptions};
 pub use sqlite::SqliteEventLog;

@@ -39,20 +39,28 @@ pub struct CommandRecord {
     pub sequence: i64,
 }
 
-/// The database under the log, for the read side, which keeps its tables next to
-/// the events (so a projection's rows and checkpoint commit together).
+/// The database under the log.
 #[derive(Debug, Clone)]
 pub enum Db {
     Postgres(sqlx::PgPool),
     Sqlite(sqlx::SqlitePool),
 }
 
+/// The pool under a log, for backends only: this crate's modules, and the read
+/// side's backends (`aduan_projections`'s `backend::for_log`), which keep their
+/// tables next to the events so that a projection's rows and checkpoint commit
+/// together. Everything else reaches the database through a typed API that a
+/// backend implements (`follow::Checkpoints`, `follow::IntegrationState`,
+/// `outbox::Outbox`, `audit`, the read side's `Reads`). A trait apart from the
+/// log's operations so that the one door has one name to look for.
+pub trait Pooled {
+    fn db(&self) -> Db;
+}
+
 #[async_trait]
-pub trait EventLog: Send + Sync {
+pub trait EventLog: Pooled + Send + Sync {
     /// Which database, and where (for the log and `/readyz`); no credentials.
     fn describe(&self) -> String;
-
-    fn db(&self) -> Db;
 
     /// How this log reads event versions no longer written (`codec::upcasters`).
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>];

@@ -199,7 +199,7 @@ impl Personal {
         Personal {
             db,
             keys: Mutex::new(Keys {
-                by_id: LruCache::new(NonZeroUsize::new(CACHED_KEYS).expect("non-zero")),
+                by_id: LruCache::new(NonZeroUsize::new(CACHED_KEYS).unwrap_or(NonZeroUsize::MIN)),
                 sealing: HashMap::new(),
                 pending: HashMap::new(),
             }),

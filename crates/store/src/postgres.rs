@@ -28,7 +28,7 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, SealedEvent, StoredEvent};
 use crate::error::StoreError;
 use crate::log::{
-    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, Pooled, StatementPlan,
 };
 use crate::personal::{KeyRecord, Personal};
 use crate::sql;
@@ -111,11 +111,14 @@ impl PgEventLog {
     }
 }
 
-#[async_trait::async_trait]
-impl EventLog for PgEventLog {
+impl Pooled for PgEventLog {
     fn db(&self) -> Db {
         Db::Postgres(self.pool.clone())
     }
+}
+
+#[async_trait::async_trait]
+impl EventLog for PgEventLog {
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
         &self.upcasters
     }

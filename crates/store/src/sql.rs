@@ -33,8 +33,8 @@ const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, eve
      WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
 /// Events of some types recorded in `[$1, $2)`, oldest first, through the
-/// `events_recorded_at` index (ordered by it, not by position: see DESIGN.md's
-/// trap about `ORDER BY position LIMIT` plans).
+/// `events_recorded_at` index (ordered by it, not by position: PostgreSQL's
+/// planner turns `ORDER BY position LIMIT` into a walk of the whole position index).
 const RECORDED_BETWEEN: &str = "SELECT aggregate_id, sequence, position, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE recorded_at >= $1 AND recorded_at < $2";

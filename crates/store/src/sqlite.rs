@@ -33,7 +33,7 @@ use aduan_domain::Complaint;
 use crate::codec::{self, read_row, SealedEvent, StoredEvent};
 use crate::error::StoreError;
 use crate::log::{
-    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, StatementPlan,
+    group_histories, CommandRecord, Cursor, Db, EventLog, ImportStream, Pooled, StatementPlan,
 };
 use crate::personal::{KeyWriter, Personal};
 use crate::sql;
@@ -143,11 +143,14 @@ impl SqliteEventLog {
     }
 }
 
-#[async_trait]
-impl EventLog for SqliteEventLog {
+impl Pooled for SqliteEventLog {
     fn db(&self) -> Db {
         Db::Sqlite(self.pool.clone())
     }
+}
+
+#[async_trait]
+impl EventLog for SqliteEventLog {
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>] {
         &self.upcasters
     }

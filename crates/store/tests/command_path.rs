@@ -2,9 +2,14 @@
 //! a cached case state is confirmed by the append, never trusted; a refusal
 //! decided on one is checked against the log; round trips are as promised.
 //! Two buses on one store stand for two server processes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::*;
-use aduan_store::{CommandBus, CommandError, CommandOutcome};
+use aduan_store::{CommandBus, CommandError, CommandOutcome, ErrorKind};
 use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
@@ -15,6 +20,7 @@ on_both_stores!(
     expected_version_is_checked_against_the_log_not_a_stale_cache,
     a_retry_that_would_succeed_again_is_replayed_and_appended_once,
     concurrent_commands_on_one_complaint_are_appended_in_groups,
+    a_check_decides_on_the_log_and_appends_nothing,
 );
 
 fn officer() -> Actor {
@@ -23,7 +29,7 @@ fn officer() -> Actor {
 
 fn assign() -> Action {
     Action::Assign(Assign {
-        opd: "DPU".into(),
+        opd: aduan_testkit::fixtures::opd("DPU"),
         officer_id: None,
         note: None,
     })
@@ -31,13 +37,13 @@ fn assign() -> Action {
 
 fn respond(message: &str) -> Action {
     Action::Respond(Respond {
-        message: message.into(),
+        message: aduan_testkit::fixtures::text(message),
     })
 }
 
 fn escalate(reason: &str) -> Action {
     Action::Escalate(Escalate {
-        reason: reason.into(),
+        reason: aduan_testkit::fixtures::text(reason),
     })
 }
 
@@ -122,7 +128,10 @@ async fn expected_version_is_checked_against_the_log_not_a_stale_cache(backend: 
     assert_eq!(a.execute(seen).await.unwrap().version, 3);
     let mut stale = request("c-1", agent(), escalate("saw version 2 again"), None);
     stale.expected_version = Some(2);
-    assert_eq!(b.execute(stale).await.unwrap_err().code(), "CONFLICT");
+    assert_eq!(
+        b.execute(stale).await.unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
     assert_eq!(sequences(&store).await, ["1", "2", "3"]);
     store.drop_store().await;
 }
@@ -181,7 +190,10 @@ async fn concurrent_commands_on_one_complaint_are_appended_in_groups(backend: Ba
     }
     let refused: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     assert!(
-        refused.len() <= 1 && refused.iter().all(|e| e.code() == "INVALID_TRANSITION"),
+        refused.len() <= 1
+            && refused
+                .iter()
+                .all(|e| e.kind() == ErrorKind::Domain(ErrorCode::InvalidTransition)),
         "{refused:?}"
     );
     let done: Vec<&CommandOutcome> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
@@ -222,6 +234,38 @@ async fn concurrent_commands_on_one_complaint_are_appended_in_groups(backend: Ba
             stored.len()
         );
     }
+    store.drop_store().await;
+}
+
+async fn a_check_decides_on_the_log_and_appends_nothing(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let (a, b) = (bus(&store).await, bus(&store).await);
+    run(&a, agent(), submit("c-1"), None).await;
+    run(&b, agent(), verify("by b"), None).await;
+    // `a` caches the case as SUBMITTED; the log says VERIFIED.
+    let verifying = a.check("c-1", Command::new(agent(), verify("by a"))).await;
+    assert!(
+        matches!(
+            verifying,
+            Err(CommandError::Domain(
+                ComplaintError::InvalidTransition { .. }
+            ))
+        ),
+        "{verifying:?}"
+    );
+    let assigning = a.check("c-1", Command::new(agent(), assign())).await;
+    assert!(
+        matches!(assigning.as_deref(), Ok([ComplaintEvent::Assigned { .. }])),
+        "{assigning:?}"
+    );
+    let missing = a.check("c-2", Command::new(agent(), assign())).await;
+    assert!(
+        matches!(missing, Err(CommandError::Domain(ComplaintError::NotFound))),
+        "{missing:?}"
+    );
+    assert_eq!(sequences(&store).await, ["1", "2"], "nothing appended");
+    let assigned = run(&a, agent(), assign(), None).await;
+    assert_eq!(assigned.version, 3);
     store.drop_store().await;
 }
 

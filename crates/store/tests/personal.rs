@@ -4,12 +4,17 @@
 //! reads as `[erased]` (never an error), another reporter's data stays
 //! readable, keys travel with an export, and an event stored before sealing
 //! existed (version 1, plain text) is read, sealed in place and erased.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_domain::erasure::{reporter_ref, ERASED, UNREADABLE};
 use aduan_domain::*;
 use aduan_store::erasure::{erase_reporter, seal_legacy_personal_data};
-use aduan_store::{CommandBus, CommandError, ImportChunk, RequestContext};
-use aduan_testkit::fixtures::{agent, bus, request, submit, verify};
+use aduan_store::{CommandBus, CommandError, ErrorKind, ImportChunk, RequestContext};
+use aduan_testkit::fixtures::{agent, bus, request, services, submit, text, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
 on_both_stores!(
@@ -41,15 +46,14 @@ fn personal_report(id: &str) -> Action {
     let Action::Submit(mut s) = submit(id) else {
         unreachable!()
     };
-    s.title = TITLE.into();
-    s.description = DESCRIPTION.into();
-    s.location.address = Some(ADDRESS.into());
-    s.reporter = Some(Reporter {
-        subject: None,
-        name: Some(NAME.into()),
-        phone: Some(PHONE.into()),
-        email: Some(EMAIL.into()),
-    });
+    s.title = text(TITLE);
+    s.description = text(DESCRIPTION);
+    let place = Location {
+        address: Some(ADDRESS.into()),
+        ..s.location.clone().into()
+    };
+    s.location = Place::parse(&services().reference, &place).unwrap();
+    s.reporter = Some(Contact::parse(Some(NAME), Some(PHONE), Some(EMAIL)).unwrap());
     Action::Submit(s)
 }
 
@@ -112,7 +116,7 @@ async fn two_reporters(bus: &CommandBus) -> (String, String) {
         agent(),
         Action::Close(Close {
             resolution: Resolution::Resolved,
-            summary: "Lampu sudah diganti".into(),
+            summary: aduan_testkit::fixtures::text("Lampu sudah diganti"),
             duplicate_of: None,
         }),
     )
@@ -122,8 +126,8 @@ async fn two_reporters(bus: &CommandBus) -> (String, String) {
         &mine,
         citizen("warga-siti"),
         Action::Rate(Rate {
-            score: 4,
-            comment: Some("Terima kasih, Pak Budi dari RT 03".into()),
+            score: Score::parse(4).unwrap(),
+            comment: Some(text("Terima kasih, Pak Budi dari RT 03")),
             tracking_code: None,
         }),
     )
@@ -280,25 +284,30 @@ async fn erasure_refuses_bad_input_and_other_roles_and_changes_nothing(backend: 
         store.rows_as_text("personal_keys", "key_id").await,
     );
     let unknown = reporter_ref("no-such-complaint", None);
-    let cases: [(Actor, &str, &str, &str); 6] = [
-        (supervisor(), "not a reference", "why", "INVALID_INPUT"),
-        (supervisor(), &good, "   ", "INVALID_INPUT"),
-        (supervisor(), &unknown, "why", "NOT_FOUND"),
-        (agent(), &good, "why", "FORBIDDEN"),
+    let cases: [(Actor, &str, &str, ErrorCode); 6] = [
+        (
+            supervisor(),
+            "not a reference",
+            "why",
+            ErrorCode::InvalidInput,
+        ),
+        (supervisor(), &good, "   ", ErrorCode::InvalidInput),
+        (supervisor(), &unknown, "why", ErrorCode::NotFound),
+        (agent(), &good, "why", ErrorCode::Forbidden),
         (
             Actor::new("auditor-1", Role::Auditor, None),
             &good,
             "why",
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
         ),
-        (citizen("warga-siti"), &good, "why", "FORBIDDEN"),
+        (citizen("warga-siti"), &good, "why", ErrorCode::Forbidden),
     ];
     for (actor, reference, reason, code) in cases {
         let refused = erase_reporter(&bus, &actor, &context(), reference, reason).await;
         match refused {
             Err(e) => assert_eq!(
-                e.code(),
-                code,
+                e.kind(),
+                ErrorKind::Domain(code),
                 "{} {reference:?} {reason:?}: {e}",
                 actor.role
             ),
@@ -317,7 +326,9 @@ async fn erasure_refuses_bad_input_and_other_roles_and_changes_nothing(backend: 
         .execute(request(
             &other,
             agent(),
-            Action::EraseReporterData(EraseReporterData { reason: "x".into() }),
+            Action::EraseReporterData(EraseReporterData {
+                reason: aduan_testkit::fixtures::text("x"),
+            }),
             None,
         ))
         .await;

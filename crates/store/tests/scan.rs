@@ -1,6 +1,11 @@
 //! No statement on the command path reads the event log row by row: each one is
 //! explained over a log of 200,000 events (statistics gathered), on PostgreSQL
 //! and on SQLite. A command's cost must not grow with the city's history.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use aduan_store::{PgEventLog, PgOptions, SqliteEventLog, StatementPlan};
 use aduan_testkit::{on_both_stores, Backend, TestStore};

@@ -80,24 +80,36 @@ pub fn agent() -> Actor {
     Actor::new("agent-1", Role::Agent, None)
 }
 
+/// A text the fixtures know to be valid.
+pub fn text<const MAX: usize>(value: &str) -> Text<MAX> {
+    Text::parse(value).expect("a fixture's text is valid")
+}
+
+/// One of the fixtures' OPDs (`services`).
+pub fn opd(code: &str) -> OpdCode {
+    OpdCode::known(&services().reference, code).expect("a fixture's OPD")
+}
+
 pub fn submit(id: &str) -> Action {
+    let location = Location {
+        latitude: -5.14,
+        longitude: 119.41,
+        address: None,
+        kecamatan: None,
+        kelurahan: None,
+    };
+    let reference = services().reference;
     Action::Submit(Submit {
-        complaint_id: id.into(),
+        complaint_id: text(id),
         channel: Channel::CallCenter,
-        category: "ROAD_DAMAGE".into(),
+        category: CategoryCode::known(&reference, "ROAD_DAMAGE").expect("a fixture's category"),
         priority: None,
-        title: "Jalan berlubang".into(),
-        description: "Lubang besar".into(),
-        location: Location {
-            latitude: -5.14,
-            longitude: 119.41,
-            address: None,
-            kecamatan: None,
-            kelurahan: None,
-        },
+        title: text("Jalan berlubang"),
+        description: text("Lubang besar"),
+        location: Place::parse(&reference, &location).expect("a fixture's place"),
         reporter: None,
         anonymous: false,
-        attachments: vec![],
+        attachments: Links::default(),
         external_ref: None,
         tracking_code_hash: None,
     })
@@ -109,17 +121,17 @@ pub fn submitted_event(id: &str, at: chrono::DateTime<chrono::Utc>) -> Complaint
         unreachable!("submit builds a Submit")
     };
     ComplaintEvent::Submitted {
-        complaint_id: s.complaint_id,
+        complaint_id: s.complaint_id.into_string(),
         channel: s.channel,
-        category: s.category,
+        category: s.category.into_string(),
         priority: Priority::Normal,
-        title: s.title,
-        description: s.description,
-        location: s.location,
-        reporter: s.reporter,
+        title: s.title.into_string(),
+        description: s.description.into_string(),
+        location: s.location.into(),
+        reporter: None,
         anonymous: s.anonymous,
-        attachments: s.attachments,
-        external_ref: s.external_ref,
+        attachments: s.attachments.into_vec(),
+        external_ref: None,
         tracking_code_hash: s.tracking_code_hash,
         occurred_at: at,
     }
@@ -129,7 +141,7 @@ pub fn verify(note: &str) -> Action {
     Action::Verify(Verify {
         priority: None,
         category: None,
-        note: Some(note.into()),
+        note: Some(text(note)),
     })
 }
 

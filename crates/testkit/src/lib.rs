@@ -3,6 +3,11 @@
 //! real `aduan` server as a child process, with a GraphQL WebSocket client for it.
 //!
 //! Tests never skip when PostgreSQL is missing: they fail and say how to start it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a fixture that cannot be made stops the test"
+)]
 
 pub mod cluster;
 pub mod fixtures;

@@ -3,6 +3,7 @@
 //! written once and run on both (`on_both_stores!`).
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use aduan_store::{Db, EventLog, PgEventLog, PgOptions, SqliteEventLog};
@@ -83,12 +84,38 @@ impl TestStore {
         }
     }
 
-    /// The shared pool of the direct-SQL helpers below.
-    async fn db(&self) -> Db {
+    /// The pool the direct-SQL helpers below share: a pool of the test's own
+    /// on the store's database (migrated first), beside the server's.
+    pub async fn db(&self) -> Db {
         self.shared
-            .get_or_init(|| async { self.log().await.db() })
+            .get_or_init(|| async {
+                self.log().await;
+                self.open_pool()
+            })
             .await
             .clone()
+    }
+
+    fn open_pool(&self) -> Db {
+        match self.backend {
+            Backend::Postgres => Db::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect_lazy(&self.url)
+                    .expect("PostgreSQL URL"),
+            ),
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+                    .expect("SQLite URL")
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .foreign_keys(true);
+                Db::Sqlite(
+                    sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(4)
+                        .connect_lazy_with(options),
+                )
+            }
+        }
     }
 
     /// Runs one SQL statement directly on the database (bypassing the server).

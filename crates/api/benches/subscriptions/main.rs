@@ -34,6 +34,11 @@
 //! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
 //! ADUAN_BENCH_PERF=<dir>: `perf record -g` the server during the load with
 //! 1,000 subscriptions, into <dir>/perf-<store>.data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

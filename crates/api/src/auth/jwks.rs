@@ -41,6 +41,10 @@ pub struct KeySet {
 
 impl KeySet {
     /// Loads the keys from `source`: an `http://` or `https://` URL, else a file path.
+    #[allow(
+        clippy::expect_used,
+        reason = "rustls initialises without system libraries; a failure here is a broken build"
+    )]
     pub async fn load(source: &str) -> Result<KeySet, JwksError> {
         let http = is_url(source).then(|| {
             reqwest::Client::builder()

@@ -7,8 +7,10 @@ use async_graphql::{Context, Error};
 use aduan_domain::access::{self, Access, Operation, Scope};
 use aduan_domain::{Actor, Case, Role};
 
+use super::access_table;
 use super::context::RequestAuth;
 use super::error::gql_error;
+use crate::error_code::ClientCode;
 
 /// The caller: the token's actor, or the public when no token was sent. A token
 /// that was sent but does not verify is refused, never read as "no token".
@@ -16,7 +18,7 @@ pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
     match ctx.data_opt::<RequestAuth>() {
         Some(RequestAuth(Ok(actor))) => Ok(actor.clone()),
         Some(RequestAuth(Err(crate::auth::AuthError::Missing))) | None => Ok(Actor::public()),
-        Some(RequestAuth(Err(e))) => Err(gql_error("UNAUTHENTICATED", e.to_string())),
+        Some(RequestAuth(Err(e))) => Err(gql_error(ClientCode::Unauthenticated, e.to_string())),
     }
 }
 
@@ -49,8 +51,8 @@ pub fn check_case(
 pub fn refusal(actor: &Actor, op: Operation) -> Error {
     if actor.role == Role::Public {
         return gql_error(
-            "UNAUTHENTICATED",
-            format!("{} needs a bearer token", op.name()),
+            ClientCode::Unauthenticated,
+            format!("{} needs a bearer token", access_table::name(op)),
         );
     }
     let whose = match access::access(actor.role, op) {
@@ -59,7 +61,11 @@ pub fn refusal(actor: &Actor, op: Operation) -> Error {
         _ => "",
     };
     gql_error(
-        "FORBIDDEN",
-        format!("{} may not use {}{whose}", actor.role, op.name()),
+        ClientCode::Forbidden,
+        format!(
+            "{} may not use {}{whose}",
+            actor.role,
+            access_table::name(op)
+        ),
     )
 }

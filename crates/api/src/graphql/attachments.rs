@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use aduan_domain::access::Operation;
 use aduan_domain::{
     Action, Actor, AddAttachment, AttachmentRef, Command, ComplaintEvent, NoteVisibility, Role,
+    StoredFile,
 };
 use aduan_store::StoredEvent;
 
@@ -19,6 +20,7 @@ use super::error::{gql_error, invalid_input};
 use super::inputs::FileInput;
 use super::mutation::{checked_id, run};
 use crate::attachments::{Attachments, KeepError, Variant};
+use crate::error_code::ClientCode;
 
 /// A photo or document on a case.
 #[derive(SimpleObject, Clone)]
@@ -105,28 +107,28 @@ pub fn attachments_of(
 /// before any upload is stored. A case that changes in between can still
 /// refuse the real command; `aduan attachments check` finds what that leaves.
 async fn precheck(ctx: &Context<'_>, complaint_id: &str, command: Command) -> Result<()> {
-    let bus = super::context::bus(ctx)?;
-    let events = bus
-        .log()
-        .load(complaint_id)
+    super::context::bus(ctx)?
+        .check(complaint_id, command)
         .await
-        .map_err(super::error::store_error)?;
-    aduan_store::codec::fold(&events)
-        .decide_all(command, bus.services())
         .map(drop)
-        .map_err(|e| super::error::command_error(e.into()))
+        .map_err(super::error::command_error)
 }
 
-/// Stands in for a file not stored yet, for `precheck`.
-fn probe(caption: Option<String>, visibility: NoteVisibility) -> AttachmentRef {
-    AttachmentRef {
+/// Stands in for a file not stored yet, for `precheck`: its caption is
+/// checked as the kept file's will be.
+fn probe(caption: Option<String>, visibility: NoteVisibility) -> Result<StoredFile> {
+    stored(AttachmentRef {
         sha256: "0".repeat(64),
         media_type: "application/pdf".into(),
         size: 1,
         thumbnail_sha256: None,
         caption,
         visibility,
-    }
+    })
+}
+
+fn stored(file: AttachmentRef) -> Result<StoredFile> {
+    StoredFile::check(file).map_err(|e| super::error::command_error(e.into()))
 }
 
 /// The reporter's files are PUBLIC unless they say otherwise; staff's INTERNAL.
@@ -144,7 +146,7 @@ async fn keep(
     upload: &Upload,
     caption: Option<String>,
     visibility: NoteVisibility,
-) -> Result<AttachmentRef> {
+) -> Result<StoredFile> {
     let upload = upload
         .value(ctx)
         .map_err(|_| invalid_input("file", "no file was sent"))?;
@@ -161,11 +163,12 @@ async fn keep(
             KeepError::Storage(detail) => {
                 tracing::warn!(%detail, "object storage unavailable");
                 gql_error(
-                    "UNAVAILABLE",
+                    ClientCode::Unavailable,
                     "attachments cannot be stored now; retry later",
                 )
             }
         })
+        .and_then(stored)
 }
 
 /// `command` with `files`: checked against the case first, then stored, so a
@@ -187,7 +190,7 @@ pub async fn with_files(
     let probes = files
         .iter()
         .map(|f| probe(f.caption.clone(), visibility(f)))
-        .collect();
+        .collect::<Result<_>>()?;
     precheck(ctx, complaint_id, command.clone().with_files(probes)).await?;
     let mut kept = Vec::with_capacity(files.len());
     for f in &files {
@@ -198,7 +201,7 @@ pub async fn with_files(
 
 pub fn signer<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Attachments>> {
     ctx.data::<Arc<Attachments>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "attachments are not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "attachments are not configured"))
 }
 
 #[derive(InputObject)]
@@ -244,7 +247,7 @@ impl AttachmentMutation {
             })
         };
         // Whatever the command would refuse is refused before anything is stored.
-        let probe = probe(input.caption.clone(), visibility);
+        let probe = probe(input.caption.clone(), visibility)?;
         precheck(
             ctx,
             &complaint_id,
@@ -265,6 +268,6 @@ impl AttachmentMutation {
         added
             .into_iter()
             .next()
-            .ok_or_else(|| gql_error("INTERNAL", "the attachment's event is missing"))
+            .ok_or_else(|| gql_error(ClientCode::Internal, "the attachment's event is missing"))
     }
 }

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use aduan_audit::chain;
 use aduan_domain::access::Operation;
-use aduan_domain::audit::chain;
 use aduan_store::audit::{self as store_audit, CaseProof, Checkpoint, ProvenEvent};
 
 use super::access::guard;
 use super::context::bus;
 use super::error::{gql_error, invalid_input, store_error};
 use crate::audit::Audit;
+use crate::error_code::ClientCode;
 
 const MAX_FIRST: i32 = 1000;
 
@@ -105,7 +106,7 @@ pub struct AuditProof {
 
 fn audit<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Audit>> {
     ctx.data::<Arc<Audit>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "the audit trail is not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "the audit trail is not configured"))
 }
 
 #[derive(Default)]
@@ -123,7 +124,7 @@ impl AuditQuery {
         if !(1..=MAX_FIRST).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 1000"));
         }
-        let all = store_audit::checkpoints(&bus(ctx)?.log().db())
+        let all = store_audit::checkpoints(bus(ctx)?.log().as_ref())
             .await
             .map_err(store_error)?;
         Ok(all

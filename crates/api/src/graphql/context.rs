@@ -7,6 +7,7 @@ use aduan_store::CommandBus;
 
 use super::error::gql_error;
 use crate::auth::AuthError;
+use crate::error_code::ClientCode;
 use aduan_domain::Actor;
 
 /// The outcome of checking the request's bearer token.
@@ -21,13 +22,13 @@ pub struct Correlation(pub String);
 
 pub fn bus<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<CommandBus>> {
     ctx.data::<Arc<CommandBus>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "the command bus is not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "the command bus is not configured"))
 }
 
 /// The read side's queries, on the database the events are in.
 pub fn reads<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reads> {
     ctx.data::<Reads>()
-        .map_err(|_| gql_error("UNAVAILABLE", "the read side is not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "the read side is not configured"))
 }
 
 pub fn correlation_id(ctx: &Context<'_>) -> String {

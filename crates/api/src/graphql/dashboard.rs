@@ -14,6 +14,7 @@ use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::ikm::{self, Ikm, IkmGroupBy};
+use crate::error_code::ClientCode;
 
 #[derive(SimpleObject)]
 pub struct AgeBucket {
@@ -185,7 +186,7 @@ impl DashboardQuery {
         let offset = ctx
             .data::<Arc<SlaConfig>>()
             .map(|c| c.calendar.utc_offset.clone())
-            .map_err(|_| gql_error("UNAVAILABLE", "SLA settings are not loaded"))?;
+            .map_err(|_| gql_error(ClientCode::Unavailable, "SLA settings are not loaded"))?;
         let group = match group_by {
             StatsGroupBy::Day => GroupBy::Day,
             StatsGroupBy::Category => GroupBy::Category,
@@ -216,11 +217,12 @@ fn scoped_opd(scope: Scope, asked: Option<String>) -> Result<Option<String>> {
         (Scope::All, asked) => Ok(asked),
         (Scope::Opd(own), None) => Ok(Some(own)),
         (Scope::Opd(own), Some(asked)) if asked == own => Ok(Some(own)),
-        (Scope::Opd(_), Some(_)) => {
-            Err(gql_error("FORBIDDEN", "an OPD reads its own figures only"))
-        }
+        (Scope::Opd(_), Some(_)) => Err(gql_error(
+            ClientCode::Forbidden,
+            "an OPD reads its own figures only",
+        )),
         (Scope::Reporter(_) | Scope::Nothing, _) => {
-            Err(gql_error("FORBIDDEN", "no figures to read"))
+            Err(gql_error(ClientCode::Forbidden, "no figures to read"))
         }
     }
 }

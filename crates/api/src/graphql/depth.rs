@@ -15,6 +15,7 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerResult, Variables};
 
 use super::limits::coded;
+use crate::error_code::ClientCode;
 
 /// Data fields nested deeper than this are refused (QUERY_TOO_DEEP).
 pub const MAX_DEPTH: usize = 12;
@@ -50,7 +51,7 @@ impl Extension for DepthLimit {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        check(&document).map_err(|message| coded(message, "QUERY_TOO_DEEP"))?;
+        check(&document).map_err(|message| coded(message, ClientCode::QueryTooDeep))?;
         Ok(document)
     }
 }

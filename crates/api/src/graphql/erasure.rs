@@ -12,6 +12,7 @@ use aduan_store::{CommandError, RequestContext};
 use super::access::guard;
 use super::context::{bus, correlation_id};
 use super::error::{command_error, gql_error};
+use crate::error_code::ClientCode;
 
 #[derive(Default)]
 pub struct ErasureMutation;
@@ -66,7 +67,7 @@ impl ErasureMutation {
         .await
         .map_err(|e| match e {
             CommandError::Domain(ComplaintError::NotFound) => gql_error(
-                "NOT_FOUND",
+                ClientCode::NotFound,
                 "no reporter with this reference has personal data here",
             ),
             other => command_error(other),

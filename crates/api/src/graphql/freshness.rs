@@ -12,6 +12,7 @@ use aduan_domain::access::Operation;
 use super::access::guard;
 use super::context::reads;
 use super::error::{gql_error, store_error};
+use crate::error_code::ClientCode;
 
 pub const SUMMARY: &str = "complaint_summary";
 pub const TIMERS: &str = "sla_timers";
@@ -39,7 +40,7 @@ pub async fn reach(
             .map_err(store_error)?;
         if !reached {
             return Err(gql_error(
-                "UNAVAILABLE",
+                ClientCode::Unavailable,
                 "the read side has not caught up with minPosition yet; retry",
             ));
         }

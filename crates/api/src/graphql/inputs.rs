@@ -1,10 +1,19 @@
 //! Input types: one per mutation, each naming its complaint and carrying the
-//! optional idempotency key and expected version.
+//! optional idempotency key and expected version. Each parses into its domain
+//! action's checked values here, at the edge, before a command exists; a
+//! refusal names the input's field as the domain does (its Rust name), which
+//! `error::command_error` turns into the GraphQL name.
 
 use async_graphql::{InputObject, Upload, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain as domain;
+use aduan_domain::access::Operation;
+use aduan_domain::ikm::SurveyAnswers;
+use aduan_domain::{
+    CategoryCode, Code, ComplaintError, Contact, Links, LongText, OpdCode, Place, ReferenceData,
+    Score, Title,
+};
 
 use super::types::{Channel, NoteVisibility, Priority, RejectReason, Resolution};
 
@@ -65,34 +74,37 @@ pub struct SubmitComplaintInput {
 impl SubmitComplaintInput {
     pub fn into_action(
         self,
+        reference: &ReferenceData,
         complaint_id: String,
         tracking_code_hash: Option<String>,
-    ) -> domain::Action {
-        domain::Action::Submit(domain::Submit {
-            complaint_id,
+    ) -> Result<domain::Action, ComplaintError> {
+        let location = domain::Location {
+            latitude: self.location.latitude,
+            longitude: self.location.longitude,
+            address: self.location.address,
+            kecamatan: self.location.kecamatan,
+            kelurahan: self.location.kelurahan,
+        };
+        let reporter = self
+            .reporter
+            .map(|r| Contact::parse(r.name.as_deref(), r.phone.as_deref(), r.email.as_deref()))
+            .transpose();
+        Ok(domain::Action::Submit(domain::Submit {
+            complaint_id: Code::parse(&complaint_id).map_err(|e| e.at("complaint_id"))?,
             channel: self.channel.into(),
-            category: self.category,
+            category: CategoryCode::known(reference, &self.category)
+                .map_err(|e| e.at("category"))?,
             priority: self.priority.map(Into::into),
-            title: self.title,
-            description: self.description,
-            location: domain::Location {
-                latitude: self.location.latitude,
-                longitude: self.location.longitude,
-                address: self.location.address,
-                kecamatan: self.location.kecamatan,
-                kelurahan: self.location.kelurahan,
-            },
-            reporter: self.reporter.map(|r| domain::Reporter {
-                subject: None,
-                name: r.name,
-                phone: r.phone,
-                email: r.email,
-            }),
+            title: Title::parse(&self.title).map_err(|e| e.at("title"))?,
+            description: LongText::parse(&self.description).map_err(|e| e.at("description"))?,
+            location: Place::parse(reference, &location).map_err(|e| e.within("location"))?,
+            reporter: reporter.map_err(|e| e.within("reporter"))?,
             anonymous: self.anonymous,
-            attachments: self.attachments,
-            external_ref: self.external_ref,
+            attachments: Links::parse(&self.attachments).map_err(|e| e.at("attachments"))?,
+            external_ref: Code::optional(self.external_ref.as_deref())
+                .map_err(|e| e.at("external_ref"))?,
             tracking_code_hash,
-        })
+        }))
     }
 }
 
@@ -108,16 +120,18 @@ pub struct FileInput {
 
 /// Inputs that act on an existing complaint.
 pub trait TargetedInput {
+    /// The access table's row of the mutation.
+    const OPERATION: Operation;
     fn target(&self) -> &Target;
     /// The files sent with the command, taken out of the input.
     fn take_files(&mut self) -> Vec<FileInput> {
         Vec::new()
     }
-    fn into_action(self) -> domain::Action;
+    fn into_action(self, reference: &ReferenceData) -> Result<domain::Action, ComplaintError>;
 }
 
 macro_rules! targeted_input {
-    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? } => |$s:ident| $action:expr) => {
+    ($(#[$m:meta])* $name:ident as $op:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? } => |$s:ident, $r:ident| $action:expr) => {
         $(#[$m])*
         #[derive(InputObject)]
         pub struct $name {
@@ -127,18 +141,20 @@ macro_rules! targeted_input {
         }
 
         impl TargetedInput for $name {
+            const OPERATION: Operation = Operation::$op;
+
             fn target(&self) -> &Target {
                 &self.target
             }
 
-            fn into_action(self) -> domain::Action {
+            fn into_action(self, $r: &ReferenceData) -> Result<domain::Action, ComplaintError> {
                 let $s = self;
-                $action
+                Ok($action)
             }
         }
     };
     // The same, for commands that may carry files.
-    (with files $(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? } => |$s:ident| $action:expr) => {
+    (with files $(#[$m:meta])* $name:ident as $op:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? } => |$s:ident, $r:ident| $action:expr) => {
         $(#[$m])*
         #[derive(InputObject)]
         pub struct $name {
@@ -151,6 +167,8 @@ macro_rules! targeted_input {
         }
 
         impl TargetedInput for $name {
+            const OPERATION: Operation = Operation::$op;
+
             fn target(&self) -> &Target {
                 &self.target
             }
@@ -159,108 +177,150 @@ macro_rules! targeted_input {
                 std::mem::take(&mut self.files)
             }
 
-            fn into_action(self) -> domain::Action {
+            fn into_action(self, $r: &ReferenceData) -> Result<domain::Action, ComplaintError> {
                 let $s = self;
-                $action
+                Ok($action)
             }
         }
     };
 }
 
-targeted_input!(VerifyComplaintInput {
+/// A required text of the input, checked; a refusal names the field.
+fn text<const MAX: usize>(field: &str, value: &str) -> Result<domain::Text<MAX>, ComplaintError> {
+    domain::Text::parse(value).map_err(|e| e.at(field))
+}
+
+/// An optional text of the input, checked; blank is none.
+fn optional<const MAX: usize>(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<domain::Text<MAX>>, ComplaintError> {
+    domain::Text::optional(value).map_err(|e| e.at(field))
+}
+
+fn opd(field: &str, reference: &ReferenceData, code: &str) -> Result<OpdCode, ComplaintError> {
+    OpdCode::known(reference, code).map_err(|e| e.at(field))
+}
+
+fn links(field: &str, urls: &[String]) -> Result<Links, ComplaintError> {
+    Links::parse(urls).map_err(|e| e.at(field))
+}
+
+targeted_input!(VerifyComplaintInput as Verify {
     priority: Option<Priority>,
     /// Re-categorise while verifying.
     category: Option<String>,
     note: Option<String>,
-} => |s| domain::Action::Verify(domain::Verify {
+} => |s, r| domain::Action::Verify(domain::Verify {
     priority: s.priority.map(Into::into),
-    category: s.category,
-    note: s.note,
+    category: s
+        .category
+        .map(|c| CategoryCode::known(r, &c).map_err(|e| e.at("category")))
+        .transpose()?,
+    note: optional("note", s.note.as_deref())?,
 }));
 
-targeted_input!(RejectComplaintInput {
+targeted_input!(RejectComplaintInput as Reject {
     reason: RejectReason,
     note: Option<String>,
-} => |s| domain::Action::Reject(domain::Reject { reason: s.reason.into(), note: s.note }));
+} => |s, _r| domain::Action::Reject(domain::Reject {
+    reason: s.reason.into(),
+    note: optional("note", s.note.as_deref())?,
+}));
 
-targeted_input!(AssignComplaintInput {
+targeted_input!(AssignComplaintInput as Assign {
     /// OPD code (see `opds`).
     opd: String,
     officer_id: Option<String>,
     note: Option<String>,
-} => |s| domain::Action::Assign(domain::Assign { opd: s.opd, officer_id: s.officer_id, note: s.note }));
+} => |s, r| domain::Action::Assign(domain::Assign {
+    opd: opd("opd", r, &s.opd)?,
+    officer_id: optional("officer_id", s.officer_id.as_deref())?,
+    note: optional("note", s.note.as_deref())?,
+}));
 
-targeted_input!(TransferComplaintInput {
+targeted_input!(TransferComplaintInput as Transfer {
     /// OPD code to move the case to.
     to_opd: String,
     reason: String,
-} => |s| domain::Action::Transfer(domain::Transfer { to_opd: s.to_opd, reason: s.reason }));
+} => |s, r| domain::Action::Transfer(domain::Transfer {
+    to_opd: opd("to_opd", r, &s.to_opd)?,
+    reason: text("reason", &s.reason)?,
+}));
 
-targeted_input!(with files RespondToComplaintInput {
+targeted_input!(with files RespondToComplaintInput as Respond {
     /// A reply the citizen sees.
     message: String,
-} => |s| domain::Action::Respond(domain::Respond { message: s.message }));
+} => |s, _r| domain::Action::Respond(domain::Respond { message: text("message", &s.message)? }));
 
-targeted_input!(RequestInfoInput {
+targeted_input!(RequestInfoInput as RequestInfo {
     question: String,
-} => |s| domain::Action::RequestInfo(domain::RequestInfo { question: s.question }));
+} => |s, _r| domain::Action::RequestInfo(domain::RequestInfo { question: text("question", &s.question)? }));
 
-targeted_input!(with files ProvideInfoInput {
+targeted_input!(with files ProvideInfoInput as ProvideInfo {
     answer: String,
     #[graphql(default)]
     attachments: Vec<String>,
-} => |s| domain::Action::ProvideInfo(domain::ProvideInfo { answer: s.answer, attachments: s.attachments }));
+} => |s, _r| domain::Action::ProvideInfo(domain::ProvideInfo {
+    answer: text("answer", &s.answer)?,
+    attachments: links("attachments", &s.attachments)?,
+}));
 
-targeted_input!(with files RecordFieldHandlingInput {
+targeted_input!(with files RecordFieldHandlingInput as RecordFieldHandling {
     notes: String,
     /// When the officer was on site.
     handled_at: DateTime<Utc>,
     #[graphql(default)]
     photos: Vec<String>,
-} => |s| domain::Action::RecordFieldHandling(domain::RecordFieldHandling {
-    notes: s.notes,
+} => |s, _r| domain::Action::RecordFieldHandling(domain::RecordFieldHandling {
+    notes: text("notes", &s.notes)?,
     handled_at: s.handled_at,
-    photos: s.photos,
+    photos: links("photos", &s.photos)?,
 }));
 
-targeted_input!(EscalateComplaintInput {
+targeted_input!(EscalateComplaintInput as Escalate {
     reason: String,
-} => |s| domain::Action::Escalate(domain::Escalate { reason: s.reason }));
+} => |s, _r| domain::Action::Escalate(domain::Escalate {
+    reason: text("reason", &s.reason)?,
+}));
 
-targeted_input!(with files CloseComplaintInput {
+targeted_input!(with files CloseComplaintInput as Close {
     resolution: Resolution,
     summary: String,
     /// The complaint this one duplicates, for a DUPLICATE resolution.
     duplicate_of: Option<ID>,
-} => |s| domain::Action::Close(domain::Close {
+} => |s, _r| domain::Action::Close(domain::Close {
     resolution: s.resolution.into(),
-    summary: s.summary,
-    duplicate_of: s.duplicate_of.map(|d| d.0),
+    summary: text("summary", &s.summary)?,
+    duplicate_of: optional(
+        "duplicate_of",
+        s.duplicate_of.as_ref().map(|d| d.as_str()),
+    )?,
 }));
 
-targeted_input!(ReopenComplaintInput {
+targeted_input!(ReopenComplaintInput as Reopen {
     reason: String,
-} => |s| domain::Action::Reopen(domain::Reopen { reason: s.reason }));
+} => |s, _r| domain::Action::Reopen(domain::Reopen { reason: text("reason", &s.reason)? }));
 
-targeted_input!(RateComplaintInput {
+targeted_input!(RateComplaintInput as Rate {
     /// 1 (very dissatisfied) to 5 (very satisfied).
     score: i32,
     comment: Option<String>,
     /// The code given at submission: lets its holder rate without a token.
     tracking_code: Option<String>,
-} => |s| domain::Action::Rate(domain::Rate {
-    score: s.score,
-    comment: s.comment,
+} => |s, _r| domain::Action::Rate(domain::Rate {
+    score: Score::parse(s.score).map_err(|e| e.at("score"))?,
+    comment: optional("comment", s.comment.as_deref())?,
     tracking_code: s.tracking_code,
 }));
 
-targeted_input!(with files AddNoteInput {
+targeted_input!(with files AddNoteInput as AddNote {
     /// Up to 5000 characters.
     text: String,
     /// INTERNAL: city staff only; PUBLIC: also the citizen and the tracking-code view.
     visibility: NoteVisibility,
-} => |s| domain::Action::AddNote(domain::AddNote {
-    text: s.text,
+} => |s, _r| domain::Action::AddNote(domain::AddNote {
+    text: text("text", &s.text)?,
     visibility: s.visibility.into(),
 }));
 
@@ -273,19 +333,22 @@ pub struct SurveyAnswerInput {
     pub score: i32,
 }
 
-targeted_input!(AnswerSurveyInput {
+targeted_input!(AnswerSurveyInput as AnswerSurvey {
     /// One answer for each of the nine elements, in any order.
     answers: Vec<SurveyAnswerInput>,
     /// The code given at submission: lets its holder answer without a token.
     tracking_code: Option<String>,
-} => |s| domain::Action::AnswerSurvey(domain::AnswerSurvey {
-    answers: s.answers.into_iter().map(|a| (a.element, a.score)).collect(),
+} => |s, _r| domain::Action::AnswerSurvey(domain::AnswerSurvey {
+    answers: {
+        let given: Vec<(String, i32)> = s.answers.into_iter().map(|a| (a.element, a.score)).collect();
+        SurveyAnswers::parse(&given).map_err(|e| e.at("answers"))?
+    },
     tracking_code: s.tracking_code,
 }));
 
-targeted_input!(OptOutOfNotificationsInput {
+targeted_input!(OptOutOfNotificationsInput as OptOutOfNotifications {
     /// The code given at submission: lets its holder opt out without a token.
     tracking_code: Option<String>,
-} => |s| domain::Action::OptOutOfNotifications(domain::OptOutOfNotifications {
+} => |s, _r| domain::Action::OptOutOfNotifications(domain::OptOutOfNotifications {
     tracking_code: s.tracking_code,
 }));

@@ -8,6 +8,8 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, Variables};
 
+use crate::error_code::ClientCode;
+
 /// More aliased fields than this in one request are refused (TOO_MANY_ALIASES).
 pub const MAX_ALIASES: usize = 30;
 
@@ -33,7 +35,7 @@ impl Extension for AliasLimit {
         if aliases > MAX_ALIASES {
             return Err(coded(
                 format!("{aliases} aliased fields; at most {MAX_ALIASES} are allowed"),
-                "TOO_MANY_ALIASES",
+                ClientCode::TooManyAliases,
             ));
         }
         Ok(document)
@@ -65,10 +67,10 @@ fn aliases_in(set: &SelectionSet) -> usize {
         .sum()
 }
 
-pub(super) fn coded(message: String, code: &str) -> ServerError {
+pub(super) fn coded(message: String, code: ClientCode) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", code);
+    code.set(&mut extensions);
     error.extensions = Some(extensions);
     error
 }
@@ -77,11 +79,7 @@ pub(super) fn coded(message: String, code: &str) -> ServerError {
 /// of a request that never reached a resolver.
 pub fn code_engine_errors(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
-        let has_code = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
-        if has_code {
+        if ClientCode::is_set(error.extensions.as_ref()) {
             continue;
         }
         // The parser's own bound on nesting (32 selection sets) comes before
@@ -89,16 +87,17 @@ pub fn code_engine_errors(response: &mut async_graphql::Response) {
         let code = if error.message.contains("nested too deep")
             || error.message.contains("recursion depth")
         {
-            "QUERY_TOO_DEEP"
+            ClientCode::QueryTooDeep
         } else if error.message.contains("too complex") {
-            "QUERY_TOO_COMPLEX"
+            ClientCode::QueryTooComplex
         } else {
             // Syntax errors, unknown fields, wrong variable types, and the like.
-            "BAD_REQUEST"
+            ClientCode::BadRequest
         };
-        error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default)
-            .set("code", code);
+        code.set(
+            error
+                .extensions
+                .get_or_insert_with(ErrorExtensionValues::default),
+        );
     }
 }

@@ -13,6 +13,7 @@ use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::sla::TimerState as SlaState;
 use super::types::{Channel, ComplaintStatus, Priority, Resolution};
+use crate::error_code::ClientCode;
 
 const DEFAULT_PAGE: i32 = 20;
 const MAX_PAGE: i32 = 100;
@@ -49,7 +50,12 @@ fn wire<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, value: &str) -> Re
     all.iter()
         .copied()
         .find(|v| name(*v) == value)
-        .ok_or_else(|| gql_error("INTERNAL", format!("unknown stored value {value:?}")))
+        .ok_or_else(|| {
+            gql_error(
+                ClientCode::Internal,
+                format!("unknown stored value {value:?}"),
+            )
+        })
 }
 
 impl ComplaintFilter {
@@ -193,7 +199,9 @@ impl ListQuery {
             Scope::All => {}
             Scope::Opd(opd) => query.opds = vec![opd],
             Scope::Reporter(reporter) => query.reporter_ref = Some(reporter),
-            Scope::Nothing => return Err(gql_error("FORBIDDEN", "no complaints to list")),
+            Scope::Nothing => {
+                return Err(gql_error(ClientCode::Forbidden, "no complaints to list"))
+            }
         }
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let reads = reads(ctx)?;

@@ -1,7 +1,8 @@
 //! The GraphQL contract: see schema.graphql (generated from this code) and
-//! DESIGN.md's API section.
+//! docs/api.md.
 
 mod access;
+pub mod access_table;
 mod attachments;
 mod audit;
 mod context;
@@ -39,7 +40,6 @@ use aduan_store::CommandBus;
 use crate::rate_limit::SubmitLimiter;
 
 pub use context::{ClientKey, Correlation, RequestAuth};
-pub use mutation::RATE_LIMITED;
 pub use subscription::SubscriptionRoot;
 
 /// Every query, merged from the modules that own them.

@@ -12,6 +12,7 @@ use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::types::Complaint;
+use crate::error_code::ClientCode;
 use crate::rate_limit::SubmitLimiter;
 
 #[derive(Default)]
@@ -33,7 +34,7 @@ pub(super) fn checked_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
 /// Citizens' submissions are rate-limited: per account when signed in, per
 /// client address without a token (the city's own staff, who submit for callers
 /// and walk-ins, are not). RATE_LIMITED carries `retryAfterSeconds`; the HTTP
-/// response says `Retry-After` (see app.rs).
+/// response says `Retry-After` (see router.rs).
 fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let key = match actor.role {
         Role::Citizen => format!("account:{}", actor.id),
@@ -46,22 +47,17 @@ fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     let Ok(limiter) = ctx.data::<SubmitLimiter>() else {
         return Ok(());
     };
-    limiter
-        .check(&key, std::time::Instant::now())
-        .map_err(|wait| {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            async_graphql::Error::new(format!(
-                "too many submissions from this account; retry in {seconds} s"
-            ))
-            .extend_with(|_, ext| {
-                ext.set("code", RATE_LIMITED);
-                ext.set("retryAfterSeconds", seconds);
-            })
+    limiter.check(&key).map_err(|wait| {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        async_graphql::Error::new(format!(
+            "too many submissions from this account; retry in {seconds} s"
+        ))
+        .extend_with(|_, ext| {
+            ClientCode::RateLimited.set(ext);
+            ext.set("retryAfterSeconds", seconds);
         })
+    })
 }
-
-/// The `extensions.code` of a refused submission over the rate limit.
-pub const RATE_LIMITED: &str = "RATE_LIMITED";
 
 async fn execute(
     ctx: &Context<'_>,
@@ -107,26 +103,25 @@ pub(super) async fn run(
     let executed = bus.execute(request).await;
     crate::metrics::record_command(
         ctx.field().name(),
-        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        executed.as_ref().map(|_| ()).map_err(ClientCode::from),
         started.elapsed(),
         executed.as_ref().ok().map(|o| u64::from(o.round_trips)),
     );
     executed.map_err(command_error)
 }
 
-async fn targeted(ctx: &Context<'_>, mut input: impl TargetedInput) -> Result<Complaint> {
+async fn targeted<I: TargetedInput>(ctx: &Context<'_>, mut input: I) -> Result<Complaint> {
     let Target {
         complaint_id,
         command_id,
         expected_version,
     } = input.target().clone();
     let files = input.take_files();
-    let action = input.into_action();
-    let op = action
-        .operation()
-        .expect("every mutation's action is an API operation");
-    let (actor, _) = guard(ctx, op)?;
+    let (actor, _) = guard(ctx, I::OPERATION)?;
     checked_id("complaintId", &complaint_id)?;
+    let action = input
+        .into_action(&bus(ctx)?.services().reference)
+        .map_err(|e| command_error(e.into()))?;
     let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
     execute(ctx, complaint_id.0, command_id, expected_version, command).await
 }
@@ -156,7 +151,14 @@ impl ComplaintMutation {
             .data_opt::<TrackingKey>()
             .and_then(|key| key.code_for(&complaint_id));
         let files = std::mem::take(&mut input.files);
-        let action = input.into_action(complaint_id.clone(), code.as_deref().map(tracking::hash));
+        let reference = &bus(ctx)?.services().reference;
+        let action = input
+            .into_action(
+                reference,
+                complaint_id.clone(),
+                code.as_deref().map(tracking::hash),
+            )
+            .map_err(|e| command_error(e.into()))?;
         let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
         let mut complaint = execute(ctx, complaint_id, command_id, None, command).await?;
         complaint.tracking_code = code;

@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, TimeZone, Utc};
 
 use aduan_domain::access::Operation;
-use aduan_integration::notify::outbox;
+use aduan_store::outbox::{self, Outbox};
 
 use super::access::guard;
 use super::context::bus;
@@ -104,15 +104,14 @@ impl NotificationQuery {
         if !(1..=MAX_ROWS).contains(&first) {
             return Err(invalid_input("first", "between 1 and 500"));
         }
-        let db = bus(ctx)?.log().db();
-        let rows = outbox::list(
-            &db,
-            status.map(NotificationStatus::as_str),
-            complaint_id.as_ref().map(|id| id.as_str()),
-            i64::from(first),
-        )
-        .await
-        .map_err(store_error)?;
+        let rows = Outbox::for_log(bus(ctx)?.log().as_ref())
+            .list(
+                status.map(NotificationStatus::as_str),
+                complaint_id.as_ref().map(|id| id.as_str()),
+                i64::from(first),
+            )
+            .await
+            .map_err(store_error)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

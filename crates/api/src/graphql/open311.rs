@@ -8,6 +8,7 @@ use aduan_domain::access::Operation;
 
 use super::access::guard;
 use super::error::{gql_error, invalid_input, store_error};
+use crate::error_code::ClientCode;
 use crate::open311::clients::{self, Clients};
 
 /// A system that files and follows cases over Open311 (docs/open311.md).
@@ -46,7 +47,7 @@ pub struct Open311KeyIssue {
 
 fn registry<'a>(ctx: &Context<'a>) -> Result<&'a Clients> {
     ctx.data::<Clients>()
-        .map_err(|_| gql_error("UNAVAILABLE", "Open311 is not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "Open311 is not configured"))
 }
 
 #[derive(Default)]
@@ -98,7 +99,9 @@ impl Open311Mutation {
             .revoke(&id, &actor.id)
             .await
             .map_err(store_error)?
-            .ok_or_else(|| gql_error("NOT_FOUND", format!("no Open311 client {}", id.0)))?;
+            .ok_or_else(|| {
+                gql_error(ClientCode::NotFound, format!("no Open311 client {}", id.0))
+            })?;
         Ok(client.into())
     }
 }

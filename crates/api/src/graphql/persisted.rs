@@ -17,15 +17,13 @@ use async_graphql::extensions::{
 use async_graphql::{Request, ServerResult};
 
 use super::limits::coded;
+use crate::error_code::ClientCode;
 
 /// How many queries the cache keeps (per server process).
 pub const CACHE_ENTRIES: usize = 256;
 
 /// Queries longer than this run but are not kept.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
-
-/// The code Apollo Client's persisted-queries link waits for to send the text.
-pub const NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 
 /// The cache (async-graphql's, which also checks the hash of a query it is given).
 pub fn cache() -> ApolloPersistedQueries<LruCacheStorage> {
@@ -55,7 +53,7 @@ impl Extension for Admission {
         next.run(ctx, request).await.map_err(|error| {
             // async-graphql's own message is the one Apollo Client also accepts.
             if error.message == "PersistedQueryNotFound" {
-                coded(error.message, NOT_FOUND)
+                coded(error.message, ClientCode::PersistedQueryNotFound)
             } else {
                 error
             }

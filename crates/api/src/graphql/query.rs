@@ -14,12 +14,13 @@ use super::context::{bus, reads};
 use super::error::{gql_error, store_error};
 use super::freshness;
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
+use crate::error_code::ClientCode;
 
 #[derive(Default)]
 pub struct ComplaintQuery;
 
 fn not_found() -> async_graphql::Error {
-    gql_error("NOT_FOUND", "complaint not found")
+    gql_error(ClientCode::NotFound, "complaint not found")
 }
 
 async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {

@@ -15,6 +15,7 @@ use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::types::Priority;
+use crate::error_code::ClientCode;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "sla::Unit", name = "SlaUnit")]
@@ -87,13 +88,18 @@ fn leg_of(name: &str) -> Result<Leg> {
         .into_iter()
         .find(|l| aduan_projections::sla_timers::leg_name(*l) == name)
         .map(Into::into)
-        .ok_or_else(|| gql_error("INTERNAL", format!("unknown stored leg {name:?}")))
+        .ok_or_else(|| gql_error(ClientCode::Internal, format!("unknown stored leg {name:?}")))
 }
 
 fn unit_of(name: &str) -> Result<Unit> {
     serde_json::from_value::<sla::Unit>(serde_json::Value::String(name.to_string()))
         .map(Into::into)
-        .map_err(|_| gql_error("INTERNAL", format!("unknown stored unit {name:?}")))
+        .map_err(|_| {
+            gql_error(
+                ClientCode::Internal,
+                format!("unknown stored unit {name:?}"),
+            )
+        })
 }
 
 impl SlaTimer {
@@ -211,7 +217,7 @@ pub struct BusinessCalendar {
 
 fn settings<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SlaConfig>> {
     ctx.data::<Arc<SlaConfig>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "SLA settings are not loaded"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "SLA settings are not loaded"))
 }
 
 #[derive(Default)]
@@ -284,7 +290,7 @@ impl SlaQuery {
             Scope::All => {}
             Scope::Opd(opd) => query.opds = vec![opd],
             Scope::Reporter(_) | Scope::Nothing => {
-                return Err(gql_error("FORBIDDEN", "no SLA timers to read"))
+                return Err(gql_error(ClientCode::Forbidden, "no SLA timers to read"))
             }
         }
         freshness::reach(ctx, &[freshness::TIMERS], min_position).await?;

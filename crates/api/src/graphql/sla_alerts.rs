@@ -15,6 +15,7 @@ use aduan_projections::sla_alerts::SlaAlertFeed;
 use super::access::refusal;
 use super::error::gql_error;
 use super::sla::{SlaTimer, TimerState};
+use crate::error_code::ClientCode;
 use aduan_domain::access::Operation;
 
 /// A clock that has just turned AT_RISK or BREACHED.
@@ -33,7 +34,7 @@ pub struct SlaAlert {
 
 fn alerts<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SlaAlertFeed>> {
     ctx.data::<Arc<SlaAlertFeed>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "SLA alerts are not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "SLA alerts are not configured"))
 }
 
 /// The alerts `actor` may receive in `scope`, for one OPD when `opd` is given.
@@ -59,7 +60,7 @@ pub fn subscribe(
                     // Turns are not kept anywhere to resume from: say so and end;
                     // `slaTimers(filter: {state: ...})` has the current picture.
                     yield Err(gql_error(
-                        "SUBSCRIBER_TOO_SLOW",
+                        ClientCode::SubscriberTooSlow,
                         format!("{n} alerts were dropped while this subscriber was not reading; read slaTimers and subscribe again"),
                     ));
                     break;

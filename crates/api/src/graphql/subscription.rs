@@ -14,7 +14,8 @@ use aduan_domain::access::{self, Operation};
 use aduan_domain::events::EVENT_TYPES;
 use aduan_domain::{Actor, Case};
 use aduan_projections::view::may_see_internal_notes;
-use aduan_projections::{ComplaintView, LiveEvent, LiveFeed};
+use aduan_projections::{ComplaintView, LiveFeed};
+use aduan_store::LiveEvent;
 use aduan_store::{Cursor, StoreError};
 
 use super::access::{check_case, guard};
@@ -23,6 +24,7 @@ use super::error::{gql_error, invalid_input, store_error};
 use super::sla_alerts::{self, SlaAlert};
 use super::tracking::{self, TrackedComplaint};
 use super::types::Complaint;
+use crate::error_code::ClientCode;
 
 /// Which events `complaintEvents` delivers (all given conditions must hold; the
 /// case's fields are as they stand after the event).
@@ -100,7 +102,7 @@ pub struct SubscriptionRoot;
 
 fn feed<'a>(ctx: &Context<'a>) -> Result<&'a Arc<LiveFeed>> {
     ctx.data::<Arc<LiveFeed>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "live updates are not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "live updates are not configured"))
 }
 
 /// Where to resume after `after_position` (none: from now on).
@@ -164,7 +166,7 @@ fn visible(
 fn live_error(e: StoreError) -> async_graphql::Error {
     tracing::warn!(error = %e, "live feed: a subscriber's log read failed");
     gql_error(
-        "UNAVAILABLE",
+        ClientCode::Unavailable,
         "the event store is unavailable; subscribe again with afterPosition",
     )
 }
@@ -174,7 +176,7 @@ fn complaint_of(actor: &Actor, event: &LiveEvent) -> Result<Complaint> {
     let case = event
         .case
         .clone()
-        .ok_or_else(|| gql_error("INTERNAL", "an event without its case"))?;
+        .ok_or_else(|| gql_error(ClientCode::Internal, "an event without its case"))?;
     let mut complaint = Complaint::from_view(
         ComplaintView {
             case,
@@ -243,7 +245,7 @@ impl SubscriptionRoot {
         after_position: Option<i64>,
     ) -> Result<impl Stream<Item = Result<Complaint>>> {
         let (actor, _) = guard(ctx, Operation::ComplaintUpdated)?;
-        let not_found = || gql_error("NOT_FOUND", "complaint not found");
+        let not_found = || gql_error(ClientCode::NotFound, "complaint not found");
         if id.len() > 100 {
             return Err(not_found());
         }
@@ -304,7 +306,7 @@ impl SubscriptionRoot {
                         .map_err(store_error)?;
                     events.truncate(event.event.sequence as usize);
                     let mut tracked = tracking::view(&events, &signer)
-                        .ok_or_else(|| gql_error("NOT_FOUND", "gone"))?;
+                        .ok_or_else(|| gql_error(ClientCode::NotFound, "gone"))?;
                     super::attachments::presign(&signer, &mut tracked.attachments).await;
                     Ok(tracked)
                 }

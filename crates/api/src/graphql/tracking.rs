@@ -14,6 +14,7 @@ use super::context::bus;
 use super::error::{gql_error, store_error};
 use super::types::{ComplaintStatus, Resolution};
 use crate::attachments::Attachments;
+use crate::error_code::ClientCode;
 
 /// A reply the handling OPD addressed to the reporter.
 #[derive(SimpleObject)]
@@ -64,7 +65,7 @@ pub struct TrackedComplaint {
 }
 
 fn not_found() -> async_graphql::Error {
-    gql_error("NOT_FOUND", "no complaint has this tracking code")
+    gql_error(ClientCode::NotFound, "no complaint has this tracking code")
 }
 
 /// The complaint a tracking code is for and its events, if `actor` may follow

@@ -15,6 +15,7 @@ use super::access::guard;
 use super::context::reads;
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness::LAG_CAP;
+use crate::error_code::ClientCode;
 
 /// The most undelivered events one query lists.
 const MAX_UNDELIVERED: i32 = 1000;
@@ -155,13 +156,15 @@ pub struct WebhookRegistration {
 
 fn registry<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Webhooks>> {
     ctx.data::<Arc<Webhooks>>()
-        .map_err(|_| gql_error("UNAVAILABLE", "webhooks are not configured"))
+        .map_err(|_| gql_error(ClientCode::Unavailable, "webhooks are not configured"))
 }
 
 fn webhook_error(e: WebhookError) -> async_graphql::Error {
     match e {
         WebhookError::Invalid(i) => invalid_input(i.field, &i.message),
-        WebhookError::NotFound(id) => gql_error("NOT_FOUND", format!("no webhook endpoint {id}")),
+        WebhookError::NotFound(id) => {
+            gql_error(ClientCode::NotFound, format!("no webhook endpoint {id}"))
+        }
         WebhookError::Store(e) => store_error(e),
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use aduan_domain::{Actor, Role};
-use aduan_projections::IntegrationState;
+use aduan_store::IntegrationState;
 use aduan_store::{EventLog, StoreError};
 
 const KIND: &str = "open311_client";

@@ -4,10 +4,12 @@
 //! requests and FixMyStreet's service request updates read from the read
 //! side and the log, in JSON or XML. Public answers carry no personal data.
 
+mod attributes;
 pub mod clients;
 mod params;
 mod requests;
 mod routes;
+mod statuses;
 mod updates;
 pub mod wire;
 
@@ -21,7 +23,8 @@ use aduan_domain::tracking::TrackingKey;
 use aduan_projections::Reads;
 use aduan_store::{CommandBus, CommandError, StoreError};
 
-use crate::app::AppState;
+use crate::error_code::ClientCode;
+use crate::state::AppState;
 pub use clients::Clients;
 
 /// What the Open311 endpoints work with.
@@ -44,7 +47,7 @@ impl Open311 {
     }
 }
 
-/// The routes, mounted by `app::router` (under its body limit).
+/// The routes, mounted by `router::router` (under its body limit).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -108,11 +111,12 @@ impl From<StoreError> for Refusal {
 impl From<CommandError> for Refusal {
     fn from(e: CommandError) -> Refusal {
         use aduan_domain::ComplaintError;
-        let status = match e.code() {
-            "INVALID_INPUT" | "INVALID_TRANSITION" => StatusCode::BAD_REQUEST,
-            "FORBIDDEN" | "UNAUTHENTICATED" => StatusCode::FORBIDDEN,
-            "NOT_FOUND" => StatusCode::NOT_FOUND,
-            "CONFLICT" | "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        // GeoReport v2's statuses: its clients know 400, 403, 404 and the 5xx.
+        let status = match ClientCode::from(&e) {
+            ClientCode::InvalidInput | ClientCode::InvalidTransition => StatusCode::BAD_REQUEST,
+            ClientCode::Forbidden | ClientCode::Unauthenticated => StatusCode::FORBIDDEN,
+            ClientCode::NotFound => StatusCode::NOT_FOUND,
+            ClientCode::Conflict | ClientCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let description = match &e {
@@ -143,7 +147,7 @@ fn wire_field(field: &str) -> String {
         "location.longitude" => "long".into(),
         "location.address" => "address_string".into(),
         "attachments" | "attachments[0]" => "media_url".into(),
-        "commandId" => "Idempotency-Key".into(),
+        "command_id" => "Idempotency-Key".into(),
         other => other.into(),
     }
 }

@@ -5,17 +5,19 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use aduan_domain::open311::{answer_lines, request_status, statuses_of};
-use aduan_domain::validate::MAX_TEXT;
+use aduan_domain::MAX_TEXT;
 use aduan_domain::{
-    tracking, Action, Case, Category, Channel, Command, Location, ReferenceData, Reporter, Submit,
+    tracking, Action, Case, Category, CategoryCode, Channel, Code, Command, ComplaintError,
+    Contact, Links, Location, LongText, Place, ReferenceData, Submit, Title,
 };
 use aduan_projections::summary_query::SummaryFilter;
 use aduan_projections::ComplaintView;
 use aduan_store::{CommandBus, CommandRequest, RequestContext};
 
+use super::attributes::{self, answer_lines};
 use super::clients::Client;
 use super::params::{Params, MAX_IDS};
+use super::statuses::RequestStatus;
 use super::wire::{self, Body, Field, Record};
 use super::{Open311, Refusal};
 
@@ -82,7 +84,7 @@ pub fn definition(o: &Open311, code: &str) -> Result<Body, Refusal> {
             Record::default()
                 .with("variable", Field::Bool(a.variable))
                 .with("code", a.code.as_str())
-                .with("datatype", a.datatype.as_str())
+                .with("datatype", attributes::datatype(a.datatype))
                 .with("required", Field::Bool(a.required))
                 .with("datatype_description", Field::Null)
                 .with("order", Field::Int(i64::from(a.order)))
@@ -115,7 +117,7 @@ pub fn public_record(case: &Case, reference: &ReferenceData) -> Record {
     };
     Record::default()
         .with("service_request_id", case.id.as_str())
-        .with("status", request_status(case.status))
+        .with("status", RequestStatus::of(case.status).as_str())
         .with(
             "status_notes",
             case.resolution.map(|r| r.as_str().to_lowercase()),
@@ -150,9 +152,9 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
         let (start, end) = p.window(now, DEFAULT_DAYS)?;
         let mut statuses = Vec::new();
         for s in p.list("status") {
-            let group =
-                statuses_of(&s).ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
-            statuses.extend(group.iter().map(|s| s.as_str().to_string()));
+            let group = RequestStatus::parse(&s)
+                .ok_or_else(|| Refusal::bad_request("status is open or closed"))?;
+            statuses.extend(group.statuses().iter().map(|s| s.as_str().to_string()));
         }
         let filter = SummaryFilter {
             statuses,
@@ -244,7 +246,10 @@ pub async fn create(o: &Open311, headers: &HeaderMap, body: &[u8]) -> Result<Bod
     let executed = o.bus.execute(request).await;
     crate::metrics::record_command(
         crate::metrics::OPEN311_SUBMIT,
-        executed.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        executed
+            .as_ref()
+            .map(|_| ())
+            .map_err(crate::error_code::ClientCode::from),
         started.elapsed(),
         executed.as_ref().ok().map(|x| u64::from(x.round_trips)),
     );
@@ -302,8 +307,7 @@ fn submission(
         .category(service_code)
         .ok_or_else(|| Refusal::bad_request(format!("service_code {service_code} is unknown")))?;
     let location = location(p)?;
-    let answers = answer_lines(&category.attributes, &p.attributes())
-        .map_err(|e| Refusal::from(aduan_store::CommandError::from(e)))?;
+    let answers = answer_lines(&category.attributes, &p.attributes())?;
     let text = p.get("description").unwrap_or_default();
     if text.len() > MAX_TEXT {
         return Err(Refusal::bad_request(format!(
@@ -324,26 +328,31 @@ fn submission(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let reporter = Reporter {
-        subject: None,
-        name: Some(name).filter(|n| !n.is_empty()),
-        phone: p.get("phone").map(str::to_string),
-        email: p.get("email").map(str::to_string),
-    };
-    let has_reporter =
-        reporter.name.is_some() || reporter.phone.is_some() || reporter.email.is_some();
+    let name = Some(name).filter(|n| !n.is_empty());
+    let has_reporter = name.is_some() || p.get("phone").is_some() || p.get("email").is_some();
+    let reporter = Contact::parse(name.as_deref(), p.get("phone"), p.get("email"))
+        .map_err(|e| e.within("reporter"));
+    let media: Vec<String> = p.get("media_url").map(str::to_string).into_iter().collect();
+    let refused = |e: ComplaintError| Refusal::from(aduan_store::CommandError::from(e));
+    let reference = reference(o);
     Ok(Submit {
-        complaint_id,
+        complaint_id: Code::parse(&complaint_id).map_err(|e| refused(e.at("complaint_id")))?,
         channel: Channel::Open311,
-        category: category.code.clone(),
+        category: CategoryCode::known(reference, &category.code)
+            .map_err(|e| refused(e.at("category")))?,
         priority: None,
-        title,
-        description,
-        location,
-        reporter: has_reporter.then_some(reporter),
+        title: Title::parse(&title).map_err(|e| refused(e.at("title")))?,
+        description: LongText::parse(&description).map_err(|e| refused(e.at("description")))?,
+        location: Place::parse(reference, &location).map_err(|e| refused(e.within("location")))?,
+        reporter: has_reporter
+            .then_some(reporter)
+            .transpose()
+            .map_err(refused)?,
         anonymous: false,
-        attachments: p.get("media_url").map(str::to_string).into_iter().collect(),
-        external_ref: Some(client.external_ref()),
+        attachments: Links::parse(&media).map_err(|e| refused(e.at("attachments")))?,
+        external_ref: Some(
+            Code::parse(&client.external_ref()).map_err(|e| refused(e.at("external_ref")))?,
+        ),
         tracking_code_hash: code.map(tracking::hash),
     })
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use super::params::Params;
 use super::wire::{self, Body, Format};
 use super::{requests, updates, Refusal};
-use crate::app::AppState;
+use crate::state::AppState;
 
 fn answer(format: Format, result: Result<Body, Refusal>, ok: StatusCode) -> Response {
     match result {

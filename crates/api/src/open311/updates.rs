@@ -1,14 +1,14 @@
 //! FixMyStreet's `servicerequestupdates`: the events that move a case, by the
 //! time they were recorded, read from the log through its `recorded_at` index,
-//! each with a FixMyStreet status (`aduan_domain::open311::update_status`).
+//! each with a FixMyStreet status (`statuses::update_status`).
 
 use std::collections::HashSet;
 
-use aduan_domain::open311::{update_status, UPDATE_EVENT_TYPES};
 use aduan_domain::{ComplaintEvent, ReferenceData};
 
 use super::params::Params;
 use super::requests::{at, MAX_REQUESTS};
+use super::statuses::{update_status, UPDATE_EVENT_TYPES};
 use super::wire::{self, Body, Field, Record};
 use super::{Open311, Refusal};
 

@@ -102,6 +102,10 @@ impl BusinessCalendar {
     }
 
     /// Every minute counts: for emergencies and legs defined in calendar time.
+    #[allow(
+        clippy::expect_used,
+        reason = "a calendar open all day every day is valid"
+    )]
     pub fn continuous() -> BusinessCalendar {
         let all = [
             Weekday::Mon,
@@ -125,6 +129,10 @@ impl BusinessCalendar {
     }
 
     /// The working spans of one local date, in UTC.
+    #[allow(
+        clippy::expect_used,
+        reason = "midnight exists on every date, and a fixed offset has no gaps"
+    )]
     fn spans_on(&self, date: NaiveDate) -> Vec<Span> {
         if !self.is_working_day(date) || self.holidays.contains(&date) {
             return Vec::new();

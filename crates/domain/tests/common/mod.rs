@@ -14,6 +14,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
 use cqrs_es::Aggregate;
 
+mod edge;
+pub use edge::*;
+
 pub const ID: &str = "ADU-2024-000123";
 pub const EARLIER_ID: &str = "ADU-2024-000100";
 pub const CITIZEN: &str = "citizen-andi";
@@ -145,9 +148,9 @@ pub fn reporter_details() -> Reporter {
     }
 }
 
-/// A valid report with contact details but no account link.
-pub fn submit_input() -> Submit {
-    Submit {
+/// A valid report with contact details but no account link, as it arrives.
+pub fn submit_input() -> SubmitInput {
+    SubmitInput {
         complaint_id: ID.into(),
         channel: Channel::Mobile,
         category: "ROAD_DAMAGE".into(),
@@ -170,81 +173,56 @@ pub fn submit_input() -> Submit {
 }
 
 pub fn submit() -> Action {
-    Action::Submit(submit_input())
+    submission(submit_input())
 }
 
-pub fn submit_with(change: impl FnOnce(&mut Submit)) -> Action {
+/// The report with one thing changed, as an edge parses it (valid only).
+pub fn submit_with(change: impl FnOnce(&mut SubmitInput)) -> Action {
     let mut input = submit_input();
     change(&mut input);
-    Action::Submit(input)
+    submission(input)
 }
 
 pub fn verify() -> Action {
-    Action::Verify(Verify {
-        priority: None,
-        category: None,
-        note: None,
-    })
+    Action::Verify(parse_verify(None, None, None).unwrap())
 }
 
 pub fn reject(reason: RejectReason) -> Action {
-    Action::Reject(Reject { reason, note: None })
+    Action::Reject(parse_reject(reason, None).unwrap())
 }
 
+/// Dispatch to `opd`, one of the city's.
 pub fn assign(opd: &str) -> Action {
-    Action::Assign(Assign {
-        opd: opd.into(),
-        officer_id: None,
-        note: None,
-    })
+    Action::Assign(parse_assign(opd, None, None).unwrap())
 }
 
 pub fn assign_officer(opd: &str, officer: &str) -> Action {
-    Action::Assign(Assign {
-        opd: opd.into(),
-        officer_id: Some(officer.into()),
-        note: None,
-    })
+    Action::Assign(parse_assign(opd, Some(officer), None).unwrap())
 }
 
+/// A transfer to `to_opd`, one of the city's.
 pub fn transfer(to_opd: &str) -> Action {
-    Action::Transfer(Transfer {
-        to_opd: to_opd.into(),
-        reason: REASON.into(),
-    })
+    Action::Transfer(parse_transfer(to_opd, REASON).unwrap())
 }
 
 pub fn respond() -> Action {
-    Action::Respond(Respond {
-        message: MESSAGE.into(),
-    })
+    Action::Respond(parse_respond(MESSAGE).unwrap())
 }
 
 pub fn request_info() -> Action {
-    Action::RequestInfo(RequestInfo {
-        question: QUESTION.into(),
-    })
+    Action::RequestInfo(parse_request_info(QUESTION).unwrap())
 }
 
 pub fn provide_info() -> Action {
-    Action::ProvideInfo(ProvideInfo {
-        answer: ANSWER.into(),
-        attachments: vec![],
-    })
+    Action::ProvideInfo(parse_provide_info(ANSWER, &[]).unwrap())
 }
 
 pub fn record_field_handling(handled_at: DateTime<Utc>) -> Action {
-    Action::RecordFieldHandling(RecordFieldHandling {
-        notes: NOTES.into(),
-        handled_at,
-        photos: vec![PHOTO.into()],
-    })
+    Action::RecordFieldHandling(parse_field_handling(NOTES, handled_at, &[PHOTO.into()]).unwrap())
 }
 
 pub fn escalate() -> Action {
-    Action::Escalate(Escalate {
-        reason: REASON.into(),
-    })
+    Action::Escalate(parse_escalate(REASON).unwrap())
 }
 
 pub fn close(resolution: Resolution) -> Action {
@@ -252,25 +230,16 @@ pub fn close(resolution: Resolution) -> Action {
 }
 
 pub fn close_as(resolution: Resolution, duplicate_of: Option<&str>) -> Action {
-    Action::Close(Close {
-        resolution,
-        summary: SUMMARY.into(),
-        duplicate_of: duplicate_of.map(str::to_string),
-    })
+    Action::Close(parse_close(resolution, SUMMARY, duplicate_of).unwrap())
 }
 
 pub fn reopen() -> Action {
-    Action::Reopen(Reopen {
-        reason: REASON.into(),
-    })
+    Action::Reopen(parse_reopen(REASON).unwrap())
 }
 
+/// A rating of `score`, 1 to 5.
 pub fn rate(score: i32) -> Action {
-    Action::Rate(Rate {
-        score,
-        comment: Some(COMMENT.into()),
-        tracking_code: None,
-    })
+    Action::Rate(parse_rate(score, Some(COMMENT), None).unwrap())
 }
 
 /// One valid instance of every action except `Submit`, aimed at a case with DPU.
@@ -295,10 +264,7 @@ pub fn every_action_but_submit() -> Vec<Action> {
 }
 
 pub fn add_note(visibility: NoteVisibility) -> Action {
-    Action::AddNote(AddNote {
-        text: NOTE.into(),
-        visibility,
-    })
+    Action::AddNote(parse_note(NOTE, visibility).unwrap())
 }
 
 pub fn record_breach(leg: Leg, deadline: DateTime<Utc>) -> Action {
@@ -313,8 +279,8 @@ pub fn auto_close() -> Action {
 
 // ---- events -----------------------------------------------------------------------
 
-/// The event a valid `Submit` produces, its reporter taken as given.
-pub fn submitted_from(s: Submit) -> ComplaintEvent {
+/// The event a valid report produces, its fields and reporter taken as given.
+pub fn submitted_from(s: SubmitInput) -> ComplaintEvent {
     ComplaintEvent::Submitted {
         complaint_id: s.complaint_id,
         channel: s.channel,
@@ -334,7 +300,7 @@ pub fn submitted_from(s: Submit) -> ComplaintEvent {
 
 /// [`CITIZEN`]'s report, linked to their account.
 pub fn submitted() -> ComplaintEvent {
-    submitted_from(Submit {
+    submitted_from(SubmitInput {
         reporter: Some(Reporter {
             subject: Some(CITIZEN.into()),
             ..reporter_details()

@@ -1,5 +1,5 @@
-//! The national platform's contract as aduan's adapter speaks it (DESIGN.md,
-//! "National platform contract"): report items disposed to the city, and the
+//! The national platform's contract as aduan's adapter speaks it (docs/integration.md,
+//! "The contract and the adapter"): report items disposed to the city, and the
 //! follow-ups the city sends back, in SP4N-LAPOR!'s stages.
 
 use chrono::{DateTime, Utc};
@@ -92,7 +92,7 @@ impl Stage {
         }
     }
 
-    /// The stage a local event reports, if any (DESIGN.md's mapping). A
+    /// The stage a local event reports, if any (docs/integration.md's stage mapping). A
     /// duplicate is completed in the case it duplicates; the watcher's
     /// automatic closure is LAPOR!'s own rule for a silent citizen.
     pub fn of_event(event: &ComplaintEvent) -> Option<Stage> {

@@ -16,9 +16,10 @@ use std::time::Duration;
 use chrono::Utc;
 
 use aduan_domain::{
-    Action, Actor, Channel, Command, ComplaintError, Location, Reporter, Role, Submit,
+    Action, Actor, CategoryCode, Channel, Code, Command, ComplaintError, Contact, Links, Location,
+    LongText, Place, Role, Submit, Title,
 };
-use aduan_projections::IntegrationState;
+use aduan_store::IntegrationState;
 use aduan_store::{CommandBus, CommandError, CommandRequest, RequestContext, StoreError};
 
 use super::adapter::{NationalError, NationalPlatform};
@@ -174,11 +175,17 @@ impl Inbound {
     pub async fn import(&self, item: &Report) -> Result<(), StoreError> {
         let command_id = format!("national:{}", item.tracking_id);
         let complaint_id = CommandBus::new_complaint_id(Some(&command_id));
+        let submit = match self.submission(item, &complaint_id) {
+            Ok(submit) => submit,
+            // A case made from an earlier, valid version stays the case.
+            Err(_) if !self.bus.log().load(&complaint_id).await?.is_empty() => return Ok(()),
+            Err(refusal) => return self.not_importable(item, refusal).await,
+        };
         let request = CommandRequest {
             complaint_id: complaint_id.clone(),
             command: Command::new(
                 Actor::new(ACTOR_ID, Role::System, None),
-                Action::Submit(self.submission(item, &complaint_id)),
+                Action::Submit(submit),
             ),
             context: RequestContext {
                 channel: "national".into(),
@@ -200,7 +207,7 @@ impl Inbound {
             // the first version's, as the city has been working on it.
             Err(CommandError::Domain(ComplaintError::AlreadyExists)) => Ok(()),
             Err(CommandError::Domain(ComplaintError::InvalidInput { field, .. }))
-                if field == "commandId" =>
+                if field == "command_id" =>
             {
                 Ok(())
             }
@@ -232,34 +239,38 @@ impl Inbound {
         self.state.put(ISSUE_KIND, &key, &issue).await
     }
 
-    fn submission(&self, item: &Report, complaint_id: &str) -> Submit {
-        Submit {
-            complaint_id: complaint_id.to_string(),
+    /// The report as a submission's checked values; a refusal names the field
+    /// as the domain does, which is what `nationalSync` shows.
+    fn submission(&self, item: &Report, complaint_id: &str) -> Result<Submit, ComplaintError> {
+        let reference = &self.bus.services().reference;
+        let category = self.categories.city_code(&item.category);
+        let location = Location {
+            latitude: item.location.lat,
+            longitude: item.location.lon,
+            address: item.location.address.clone(),
+            kecamatan: None,
+            kelurahan: None,
+        };
+        let reporter = item.reporter.as_ref().map(|r| {
+            Contact::parse(r.name.as_deref(), r.phone.as_deref(), r.email.as_deref())
+                .map_err(|e| e.within("reporter"))
+        });
+        Ok(Submit {
+            complaint_id: Code::parse(complaint_id).map_err(|e| e.at("complaint_id"))?,
             channel: Channel::NationalPlatform,
-            category: self.categories.city_code(&item.category),
+            category: CategoryCode::known(reference, &category).map_err(|e| e.at("category"))?,
             priority: None,
-            title: item.title.clone(),
-            description: item.body.clone(),
-            location: Location {
-                latitude: item.location.lat,
-                longitude: item.location.lon,
-                address: item.location.address.clone(),
-                kecamatan: None,
-                kelurahan: None,
-            },
-            reporter: item.reporter.as_ref().map(|r| Reporter {
-                subject: None,
-                name: r.name.clone(),
-                phone: r.phone.clone(),
-                email: r.email.clone(),
-            }),
+            title: Title::parse(&item.title).map_err(|e| e.at("title"))?,
+            description: LongText::parse(&item.body).map_err(|e| e.at("description"))?,
+            location: Place::parse(reference, &location).map_err(|e| e.within("location"))?,
+            reporter: reporter.transpose()?,
             // aduan has no separate confidential flag: hiding the reporter
             // from the OPD is the closest it keeps.
             anonymous: item.anonymous || item.confidential,
-            attachments: item.attachments.clone(),
-            external_ref: Some(item.tracking_id.clone()),
+            attachments: Links::parse(&item.attachments).map_err(|e| e.at("attachments"))?,
+            external_ref: Some(Code::parse(&item.tracking_id).map_err(|e| e.at("external_ref"))?),
             tracking_code_hash: None,
-        }
+        })
     }
 }
 

@@ -2,15 +2,15 @@
 //! platform disposes to the city come in as cases (`inbound`), the city's
 //! milestones go back as follow-ups (`outbound`), and `sync` tells where the
 //! two disagree. The platform is reached through an adapter trait
-//! (`adapter`); `http` speaks aduan's contract (`contract`), which
-//! `simulator` serves for tests and for trying the bridge by hand.
+//! (`adapter`); `http` speaks aduan's contract (`contract`), which the
+//! simulator (`aduan-national-sim`) serves for tests and for trying the bridge
+//! by hand.
 
 pub mod adapter;
 pub mod contract;
 pub mod http;
 pub mod inbound;
 pub mod outbound;
-pub mod simulator;
 pub mod state;
 pub mod sync;
 

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use aduan_domain::{Case, Channel, ComplaintEvent};
-use aduan_projections::{Checkpoints, Folder, Follower, IntegrationState, LiveEvent};
+use aduan_store::{Checkpoints, Folder, Follower, IntegrationState, LiveEvent};
 use aduan_store::{EventLog, StoreError};
 
 use super::adapter::{NationalError, NationalPlatform};

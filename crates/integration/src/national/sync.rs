@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use aduan_domain::{Channel, ComplaintEvent};
-use aduan_projections::{Checkpoints, IntegrationState};
+use aduan_store::{Checkpoints, IntegrationState};
 use aduan_store::{EventLog, StoreError};
 
 use super::contract::Stage;
@@ -43,6 +43,10 @@ pub async fn issues(log: &dyn EventLog, limit: usize) -> Result<Vec<Issue>, Stor
 }
 
 /// Milestones after the outbound checkpoint, per national case.
+#[allow(
+    clippy::expect_used,
+    reason = "order and pending are filled together, one entry per id"
+)]
 async fn not_sent_yet(
     log: &dyn EventLog,
     state: &IntegrationState,

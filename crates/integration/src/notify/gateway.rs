@@ -28,6 +28,10 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    #[allow(
+        clippy::expect_used,
+        reason = "rustls initialises without system libraries; a failure here is a broken build"
+    )]
     pub fn new(settings: GatewaySettings) -> Gateway {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

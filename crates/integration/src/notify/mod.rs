@@ -6,7 +6,7 @@
 //! Like every outbound channel, the notifier follows the event log with a
 //! checkpoint of its own (`notifications`), in the elected process only. For
 //! each event that concerns the reporter it makes one outbox row per kind and
-//! channel (`outbox`, a unique key: a batch redone after a crash makes no row
+//! channel (`aduan_store::outbox`, a unique key: a batch redone after a crash makes no row
 //! twice), then moves its checkpoint; then it sends the rows that are due. A
 //! row holds no address and no text: both come from the log when it is sent,
 //! so a reporter who opted out or was erased in between is not contacted, and
@@ -15,7 +15,6 @@
 //! `notificationOutbox`). Commands never wait for any of it.
 
 pub mod gateway;
-pub mod outbox;
 pub mod smtp;
 pub mod templates;
 
@@ -28,8 +27,8 @@ use chrono::Utc;
 
 use aduan_domain::tracking::{self, TrackingKey};
 use aduan_domain::{Case, ComplaintEvent};
-use aduan_projections::{Checkpoints, Follower};
-use aduan_store::{EventLog, StoreError, StoredEvent};
+use aduan_store::outbox::{self, Done, Outbox};
+use aduan_store::{Checkpoints, EventLog, Follower, StoreError, StoredEvent};
 
 pub use gateway::{Gateway, GatewaySettings};
 pub use smtp::{EmailSettings, Mailer};
@@ -185,6 +184,7 @@ impl Settings {
 pub struct Notifier {
     log: Arc<dyn EventLog>,
     checkpoints: Checkpoints,
+    outbox: Outbox,
     settings: Settings,
     tracking: TrackingKey,
     mailer: Option<Mailer>,
@@ -203,6 +203,7 @@ impl Notifier {
         let gateway = settings.gateway.clone().map(Gateway::new);
         Ok(Notifier {
             checkpoints: Checkpoints::for_log(log.as_ref()),
+            outbox: Outbox::for_log(log.as_ref()),
             log,
             settings,
             tracking,
@@ -224,7 +225,7 @@ impl Notifier {
             return Ok(());
         }
         self.pruned_ms.store(now, Ordering::Relaxed);
-        let deleted = outbox::prune(&self.log.db(), before).await?;
+        let deleted = self.outbox.prune(before).await?;
         if deleted > 0 {
             tracing::info!(deleted, "pruned notifications past their keeping time");
         }
@@ -276,7 +277,7 @@ impl Notifier {
             }
         }
         if !rows.is_empty() {
-            outbox::insert(&self.log.db(), &rows, now_ms()).await?;
+            self.outbox.insert(&rows, now_ms()).await?;
         }
         let n = batch.len();
         self.checkpoints.advance(NAME, from, last, n as i64).await?;
@@ -285,8 +286,7 @@ impl Notifier {
 
     /// Sends the rows due now; returns how many it handled.
     async fn send_due(&self) -> Result<usize, StoreError> {
-        let db = self.log.db();
-        let due = outbox::due(&db, now_ms(), SEND_BATCH).await?;
+        let due = self.outbox.due(now_ms(), SEND_BATCH).await?;
         // Rows of a case and channel whose earlier row is to be retried wait
         // for it (the query only sees the rows as they were).
         let mut held: HashSet<(String, String)> = HashSet::new();
@@ -295,7 +295,7 @@ impl Notifier {
             if held.contains(&case_channel) {
                 continue;
             }
-            if !self.send_row(&db, row).await? {
+            if !self.send_row(row).await? {
                 held.insert(case_channel);
             }
         }
@@ -303,7 +303,7 @@ impl Notifier {
     }
 
     /// Sends one row; returns whether it is done (not waiting for a retry).
-    async fn send_row(&self, db: &aduan_store::Db, row: &outbox::Due) -> Result<bool, StoreError> {
+    async fn send_row(&self, row: &outbox::Due) -> Result<bool, StoreError> {
         let outcome = match self.compose(row).await? {
             Composed::Skip(why) => Err(SendError::NoAddress(why)),
             Composed::Send {
@@ -345,27 +345,35 @@ impl Notifier {
         match outcome {
             Ok(()) => {
                 count("sent");
-                outbox::finish(db, row.id, "sent", None, true, now_ms()).await?;
+                self.outbox
+                    .finish(row.id, Done::Sent, None, true, now_ms())
+                    .await?;
             }
             Err(SendError::NoAddress(why)) => {
                 count("skipped");
-                outbox::finish(db, row.id, "skipped", Some(why), false, now_ms()).await?;
+                self.outbox
+                    .finish(row.id, Done::Skipped, Some(why), false, now_ms())
+                    .await?;
             }
             Err(SendError::Permanent(error)) => {
                 count("failed");
-                tracing::warn!(complaint = %row.id_for_logs(), channel = %row.channel, %error, "notification refused; not tried again");
-                outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await?;
+                tracing::warn!(complaint = %row.complaint_id, channel = %row.channel, %error, "notification refused; not tried again");
+                self.outbox
+                    .finish(row.id, Done::Failed, Some(&error), true, now_ms())
+                    .await?;
             }
             Err(SendError::Transient(error)) => {
                 let attempt = u32::try_from(row.attempts).unwrap_or(0) + 1;
                 if attempt >= self.settings.attempts {
                     count("failed");
-                    tracing::warn!(complaint = %row.id_for_logs(), channel = %row.channel, %error, attempts = attempt, "notification failed");
-                    outbox::finish(db, row.id, "failed", Some(&error), true, now_ms()).await?;
+                    tracing::warn!(complaint = %row.complaint_id, channel = %row.channel, %error, attempts = attempt, "notification failed");
+                    self.outbox
+                        .finish(row.id, Done::Failed, Some(&error), true, now_ms())
+                        .await?;
                 } else {
                     count("retried");
                     let wait = self.settings.backoff(attempt).as_millis() as i64;
-                    outbox::retry(db, row.id, &error, now_ms() + wait).await?;
+                    self.outbox.retry(row.id, &error, now_ms() + wait).await?;
                     return Ok(false);
                 }
             }
@@ -387,7 +395,9 @@ impl Notifier {
         if let Some(why) = reasons_not_to_send(case, kind) {
             return Ok(Composed::Skip(why));
         }
-        let reporter = case.reporter.as_ref().expect("checked above");
+        let Some(reporter) = case.reporter.as_ref() else {
+            return Ok(Composed::Skip("no reporter"));
+        };
         let to = match Channel::parse(&row.channel) {
             Some(Channel::Email) => reporter.email.clone(),
             _ => reporter.phone.clone(),
@@ -493,7 +503,7 @@ impl Notifier {
 
     /// Rows by status, for `/metrics`.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        outbox::counts(&self.log.db()).await
+        self.outbox.counts().await
     }
 }
 
@@ -536,13 +546,6 @@ fn reasons_not_to_send(case: &Case, kind: Kind) -> Option<&'static str> {
 /// channel the gateway's idempotency key).
 fn key_of(row: &outbox::Due) -> String {
     format!("{}.{}.{}", row.complaint_id, row.sequence, row.kind)
-}
-
-impl outbox::Due {
-    /// The complaint id: not personal, safe in logs.
-    fn id_for_logs(&self) -> &str {
-        &self.complaint_id
-    }
 }
 
 fn now_ms() -> i64 {

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
-use aduan_projections::{Checkpoints, Folder, Follower, IntegrationState};
+use aduan_store::{Checkpoints, Folder, Follower, IntegrationState};
 use aduan_store::{EventLog, StoreError};
 
 pub use endpoint::{checkpoint_name, Endpoint, Invalid, Registration, Status};
@@ -102,6 +102,10 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
+    #[allow(
+        clippy::expect_used,
+        reason = "rustls initialises without system libraries; a failure here is a broken build"
+    )]
     pub fn new(
         log: Arc<dyn EventLog>,
         settings: Settings,

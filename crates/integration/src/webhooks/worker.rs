@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::watch;
 
-use aduan_projections::{Checkpoints, Folder, IntegrationState};
+use aduan_store::{Checkpoints, Folder, IntegrationState};
 use aduan_store::{Cursor, EventLog, StoreError};
 
 use super::endpoint::{Endpoint, Status};

@@ -1,7 +1,7 @@
 //! Tamper evidence over the stored log (docs/audit.md): sealing rows written
 //! before the chain existed, the Merkle tree the checkpointer extends and
 //! signs, inclusion proofs for a case, and the verifier that recomputes it all.
-//! The arithmetic and formats are the domain's (`aduan_domain::audit`); this
+//! The arithmetic and formats are the audit crate's (`aduan_audit`); this
 //! is where they meet the tables, on either database.
 
 mod proof;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use aduan_domain::audit::merkle::{inclusion_proof_by, Blocks, Hash};
+use aduan_audit::merkle::{inclusion_proof_by, Blocks, Hash};
 
 use crate::error::StoreError;
 use crate::log::{Db, EventLog};

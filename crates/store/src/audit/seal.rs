@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aduan_domain::audit::chain::{self, GENESIS};
+use aduan_audit::chain::{self, GENESIS};
 
 use crate::codec::{row_content, Row};
 use crate::error::StoreError;

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use aduan_domain::audit::chain::{self, GENESIS};
-use aduan_domain::audit::checkpoint::LogSigner;
-use aduan_domain::audit::merkle::{Blocks, Hash};
+use aduan_audit::chain::{self, GENESIS};
+use aduan_audit::checkpoint::LogSigner;
+use aduan_audit::merkle::{Blocks, Hash};
 
 use crate::codec::{read_row, row_content, Row};
 use crate::error::StoreError;
@@ -31,7 +31,7 @@ pub struct Checkpoint {
     pub last_position: i64,
     pub root: Hash,
     pub signed_at: DateTime<Utc>,
-    /// The signed note (`aduan_domain::audit::checkpoint`).
+    /// The signed note (`aduan_audit::checkpoint`).
     pub note: String,
 }
 
@@ -176,7 +176,7 @@ async fn insert_leaves(
                 .collect::<Result<Vec<_>, _>>()?;
             sqlx::query(INSERT_BLOCK)
                 .bind(block as i64)
-                .bind(aduan_domain::audit::merkle::root(&hashes).to_vec())
+                .bind(aduan_audit::merkle::root(&hashes).to_vec())
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::from_sqlx)?;
@@ -252,8 +252,9 @@ async fn tree_root(db: &Db, size: u64) -> Result<Hash, StoreError> {
     .ok_or_else(|| StoreError::Corrupt("the audit tree is missing leaves".into()))
 }
 
-pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
-    on_db!(db, pool => {
+/// Every signed checkpoint, oldest first.
+pub async fn checkpoints(log: &dyn EventLog) -> Result<Vec<Checkpoint>, StoreError> {
+    on_db!(&log.db(), pool => {
         let rows = sqlx::query(CHECKPOINTS)
             .fetch_all(pool)
             .await

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Serialize;
 
-use aduan_domain::audit::chain::{self, GENESIS};
-use aduan_domain::audit::checkpoint::{NoteVerifier, TreeHead};
-use aduan_domain::audit::merkle::{Frontier, Hash};
+use aduan_audit::chain::{self, GENESIS};
+use aduan_audit::checkpoint::{NoteVerifier, TreeHead};
+use aduan_audit::merkle::{Frontier, Hash};
 
 use crate::codec::{row_content, Row};
 use crate::error::StoreError;
@@ -88,7 +88,7 @@ pub async fn verify(
 ) -> Result<Report, StoreError> {
     let db = log.db();
     let mut check = Checker::default();
-    let signed = check.signed_roots(&checkpoints(&db).await?, published, verifier);
+    let signed = check.signed_roots(&checkpoints(log).await?, published, verifier);
     check.report.signed_size = signed.keys().next_back().copied().unwrap_or(0);
     check.signed = signed;
     let mut events = Source::default();
@@ -417,6 +417,7 @@ impl Source {
         Ok(())
     }
 
+    #[allow(clippy::expect_used, reason = "every caller fills the buffer first")]
     fn pop(&mut self) -> Row {
         self.buf.pop_front().expect("filled before popping")
     }
@@ -453,6 +454,7 @@ impl LeafSource {
         Ok(())
     }
 
+    #[allow(clippy::expect_used, reason = "every caller fills the buffer first")]
     fn pop(&mut self) -> Leaf {
         self.buf.pop_front().expect("filled before popping")
     }

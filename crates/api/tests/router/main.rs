@@ -1,0 +1,14 @@
+//! The router in-process: the state built on SQLite in a temporary directory,
+//! requests sent with tower's `oneshot` (no server process, no port). The
+//! end-to-end suite (tests/e2e) covers the same ground through a real server;
+//! this one runs in seconds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
+
+mod access;
+mod errors;
+mod lifecycle;
+mod support;
