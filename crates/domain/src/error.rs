@@ -23,6 +23,35 @@ pub enum ComplaintError {
     RuleViolated(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Refused, and another operation does what was meant: the edge words the
+    /// advice with its own name for that operation.
+    #[error("{0}")]
+    Misdirected(Misdirected),
+}
+
+/// Commands sent where another one was meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Misdirected {
+    /// An OPD admin's assignment names another OPD: a transfer moves a case.
+    #[error(
+        "forbidden: an OPD admin assigns officers of their own OPD; a transfer moves the case"
+    )]
+    AssignElsewhere,
+    /// Files sent with a command whose event records none: attach them alone.
+    #[error(
+        "invalid files: files go with a submission, an answer, a response, a field \
+         visit, a closing or a note; else add them as an attachment"
+    )]
+    FilesNotCarried,
+}
+
+impl Misdirected {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Misdirected::AssignElsewhere => ErrorCode::Forbidden,
+            Misdirected::FilesNotCarried => ErrorCode::InvalidInput,
+        }
+    }
 }
 
 impl ComplaintError {
@@ -57,6 +86,7 @@ impl ComplaintError {
             | ComplaintError::InvalidTransition { .. }
             | ComplaintError::RuleViolated(_) => ErrorCode::InvalidTransition,
             ComplaintError::Forbidden(_) => ErrorCode::Forbidden,
+            ComplaintError::Misdirected(m) => m.code(),
         }
     }
 }

@@ -22,7 +22,7 @@ pub use actor::{Actor, Role};
 pub use aggregate::{Case, Complaint};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use commands::*;
-pub use error::{ComplaintError, ErrorCode};
+pub use error::{ComplaintError, ErrorCode, Misdirected};
 pub use events::ComplaintEvent;
 pub use reference::{Category, Kecamatan, Opd, ReferenceData};
 pub use rules::{ComplaintServices, Rules};

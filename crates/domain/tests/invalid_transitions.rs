@@ -187,9 +187,7 @@ fn opd_admin_may_not_assign_another_opds_case() {
 fn opd_admin_may_not_move_its_case_by_assigning() {
     given(assigned_case())
         .when(cmd(opd_admin("DPU"), assign_officer("DLH", "officer-7")))
-        .then_expect_error(ComplaintError::forbidden(
-            "an OPD admin assigns officers of their own OPD; use transferComplaint to move the case",
-        ));
+        .then_expect_error(ComplaintError::Misdirected(Misdirected::AssignElsewhere));
 }
 
 #[test]

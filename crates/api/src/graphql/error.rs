@@ -2,7 +2,7 @@
 
 use async_graphql::{Error, ErrorExtensions};
 
-use aduan_domain::ComplaintError;
+use aduan_domain::{ComplaintError, Misdirected};
 use aduan_store::{CommandError, StoreError};
 
 use crate::error_code::ClientCode;
@@ -20,6 +20,9 @@ pub fn command_error(err: CommandError) -> Error {
             ext.set("field", field.as_str());
         });
     }
+    if let CommandError::Domain(ComplaintError::Misdirected(m)) = &err {
+        return misdirected(*m, code);
+    }
     match &err {
         CommandError::Store(StoreError::Unavailable(detail)) => {
             tracing::warn!(%detail, "event store unavailable");
@@ -30,6 +33,25 @@ pub fn command_error(err: CommandError) -> Error {
             gql_error(code, "internal error")
         }
         _ => gql_error(code, err.to_string()),
+    }
+}
+
+/// The domain's advice, naming the mutation meant.
+fn misdirected(m: Misdirected, code: ClientCode) -> Error {
+    match m {
+        Misdirected::AssignElsewhere => gql_error(
+            code,
+            "forbidden: an OPD admin assigns officers of their own OPD; \
+             use transferComplaint to move the case",
+        ),
+        Misdirected::FilesNotCarried => Error::new(
+            "invalid files: files go with a submission, provideInfo, respondToComplaint, \
+             recordFieldHandling, closeComplaint or addNote; else use addAttachment",
+        )
+        .extend_with(move |_, ext| {
+            code.set(ext);
+            ext.set("field", "files");
+        }),
     }
 }
 
@@ -61,7 +83,20 @@ pub fn wire_field(field: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wire_field;
+    use super::*;
+
+    #[test]
+    fn files_sent_with_the_wrong_command_name_the_mutations_meant() {
+        let err = command_error(ComplaintError::Misdirected(Misdirected::FilesNotCarried).into());
+        assert_eq!(
+            err.message,
+            "invalid files: files go with a submission, provideInfo, respondToComplaint, \
+             recordFieldHandling, closeComplaint or addNote; else use addAttachment"
+        );
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(ClientCode::of(Some(&ext)), Some(ClientCode::InvalidInput));
+        assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("files")));
+    }
 
     #[test]
     fn domain_fields_read_as_the_schema_names_them() {

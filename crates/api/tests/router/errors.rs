@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
+use aduan_domain::Role;
+
 use crate::support::*;
 
 #[tokio::test]
@@ -101,5 +103,27 @@ async fn health_and_readiness_answer() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     assert_eq!(ready.body["status"], "ready");
+    app.finish().await;
+}
+
+/// The domain's advice reaches the client worded with the mutation meant.
+#[tokio::test]
+async fn an_opd_admin_assigning_elsewhere_is_told_to_transfer() {
+    let app = App::start().await;
+    let cast = Cast::of(&app);
+    let admin = Client::new(&app, Role::OpdAdmin, Some("DPU"), "admin-dpu");
+    let id = cast.assigned().await;
+    let body = admin
+        .query(
+            MUTATE_ASSIGN,
+            input(&id, json!({"opd": "DLH", "officerId": "petugas-7"})),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "forbidden: an OPD admin assigns officers of their own OPD; \
+         use transferComplaint to move the case"
+    );
     app.finish().await;
 }

@@ -4,7 +4,7 @@ use super::decide::{Decided, Decision};
 use super::Case;
 use crate::access::Operation;
 use crate::commands::{Assign, Transfer, Verb};
-use crate::error::ComplaintError;
+use crate::error::{ComplaintError, Misdirected};
 use crate::events::ComplaintEvent;
 use crate::values::{Status, Text};
 
@@ -25,9 +25,7 @@ impl Case {
         let opd = a.opd.into_string();
         let officer_id = a.officer_id.map(Text::into_string);
         if !dispatch && Some(opd.as_str()) != self.opd.as_deref() {
-            return Err(ComplaintError::forbidden(
-                "an OPD admin assigns officers of their own OPD; use transferComplaint to move the case",
-            ));
+            return Err(ComplaintError::Misdirected(Misdirected::AssignElsewhere));
         }
         if !dispatch && officer_id.is_none() {
             return Err(ComplaintError::invalid(

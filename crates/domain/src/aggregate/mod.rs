@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role};
 use crate::commands::*;
-use crate::error::ComplaintError;
+use crate::error::{ComplaintError, Misdirected};
 use crate::events::ComplaintEvent;
 use crate::rules::ComplaintServices;
 use crate::sla::Leg;
@@ -160,11 +160,7 @@ impl Complaint {
             return Ok(vec![main]);
         }
         if !main.carries_files() {
-            return Err(ComplaintError::invalid(
-                "files",
-                "files go with a submission, provideInfo, respondToComplaint, \
-                 recordFieldHandling, closeComplaint or addNote; else use addAttachment",
-            ));
+            return Err(ComplaintError::Misdirected(Misdirected::FilesNotCarried));
         }
         if files.len() > MAX_ATTACHMENTS {
             return Err(ComplaintError::invalid(
