@@ -182,6 +182,9 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Submit => return (SUBMIT, json!({"input": report()})),
         Operation::Verify => json!({}),
         Operation::Reject => json!({"reason": "SPAM"}),
+        Operation::CorrectLocation => {
+            json!({"location": {"kecamatan": "TALLO"}, "reason": "Pelapor menelepon."})
+        }
         Operation::Assign if role.is_opd_scoped() => {
             json!({"opd": "DPU", "officerId": "petugas-baru"})
         }
@@ -218,6 +221,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
     let document = match op {
         Operation::Verify => MUTATE_VERIFY,
         Operation::Reject => MUTATE_REJECT,
+        Operation::CorrectLocation => MUTATE_CORRECT_LOCATION,
         Operation::Assign => MUTATE_ASSIGN,
         Operation::Transfer => MUTATE_TRANSFER,
         Operation::Respond => MUTATE_RESPOND,

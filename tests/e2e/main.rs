@@ -34,6 +34,7 @@ mod open311;
 mod ops;
 mod outage;
 mod persisted;
+mod placing;
 mod privacy;
 mod relay;
 mod rollups;

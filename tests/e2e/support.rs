@@ -336,6 +336,11 @@ macro_rules! mutation {
 mutation!(SUBMIT, "submitComplaint", "SubmitComplaintInput");
 mutation!(MUTATE_VERIFY, "verifyComplaint", "VerifyComplaintInput");
 mutation!(MUTATE_REJECT, "rejectComplaint", "RejectComplaintInput");
+mutation!(
+    MUTATE_CORRECT_LOCATION,
+    "correctLocation",
+    "CorrectLocationInput"
+);
 mutation!(MUTATE_ASSIGN, "assignComplaint", "AssignComplaintInput");
 mutation!(
     MUTATE_TRANSFER,

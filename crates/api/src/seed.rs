@@ -242,6 +242,7 @@ impl Story {
             priority: None,
             category: None,
             note: None,
+            location: None,
         });
         life.then(rng.hours(1, 40), agent(), verify);
         let assign = Action::Assign(Assign {

@@ -53,6 +53,8 @@ pub enum Operation {
     Submit,
     Verify,
     Reject,
+    /// Where a case is (kecamatan, kelurahan, coordinates, address).
+    CorrectLocation,
     Assign,
     Transfer,
     Respond,
@@ -91,7 +93,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 46] = [
+    pub const ALL: [Operation; 47] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -115,6 +117,7 @@ impl Operation {
         Operation::Submit,
         Operation::Verify,
         Operation::Reject,
+        Operation::CorrectLocation,
         Operation::Assign,
         Operation::Transfer,
         Operation::Respond,
@@ -149,6 +152,7 @@ impl Action {
             Action::Submit(_) => Operation::Submit,
             Action::Verify(_) => Operation::Verify,
             Action::Reject(_) => Operation::Reject,
+            Action::CorrectLocation(_) => Operation::CorrectLocation,
             Action::Assign(_) => Operation::Assign,
             Action::Transfer(_) => Operation::Transfer,
             Action::Respond(_) => Operation::Respond,
@@ -211,6 +215,10 @@ pub fn access(role: Role, op: Operation) -> Access {
         Attachments => [Own, Own, A, A, Opd, Opd, A, No, A],
         Submit => [A, A, A, A, No, No, No, No, A],
         Verify | Reject => [No, No, A, A, No, No, No, No, No],
+        // The Command Center places cases (dispatch follows the place); an OPD
+        // that finds the place wrong says so in a note, and the Command Center
+        // corrects it.
+        CorrectLocation => [No, No, A, A, No, No, No, No, No],
         Assign | Transfer => [No, No, A, A, Opd, No, No, No, No],
         Respond | RecordFieldHandling => [No, No, No, No, Opd, Opd, No, No, No],
         RequestInfo => [No, No, A, A, Opd, Opd, No, No, No],

@@ -6,7 +6,7 @@ use crate::ikm::SurveyAnswers;
 use crate::sla::Leg;
 use crate::values::{
     CategoryCode, Channel, Code, Contact, Links, LongText, NoteVisibility, OpdCode, Place,
-    Priority, RejectReason, Resolution, Score, ShortText, StoredFile, Title,
+    PlaceCorrection, Priority, RejectReason, Resolution, Score, ShortText, StoredFile, Title,
 };
 
 /// A command: what the actor wants done to one complaint, in values already
@@ -43,6 +43,7 @@ pub enum Action {
     Submit(Submit),
     Verify(Verify),
     Reject(Reject),
+    CorrectLocation(CorrectLocation),
     Assign(Assign),
     Transfer(Transfer),
     Respond(Respond),
@@ -88,6 +89,7 @@ verbs! {
     Submit => "submit",
     Verify => "verify",
     Reject => "reject",
+    CorrectLocation => "correct the location of",
     Assign => "assign",
     Transfer => "transfer",
     Respond => "respond to",
@@ -130,6 +132,18 @@ pub struct Verify {
     pub priority: Option<Priority>,
     pub category: Option<CategoryCode>,
     pub note: Option<LongText>,
+    /// Placed while verifying: recorded as a `LocationCorrected` before the
+    /// `Verified` (see `Complaint::decide_all`), none when it changes nothing.
+    pub location: Option<PlaceCorrection>,
+}
+
+/// The Command Center corrects where the case is (or places an imported case
+/// that came without a kecamatan).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorrectLocation {
+    pub correction: PlaceCorrection,
+    /// Why; none when the place is set while verifying.
+    pub reason: Option<LongText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

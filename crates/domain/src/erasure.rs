@@ -56,6 +56,8 @@ const RATED: [PersonalField; 1] = [always(&["comment"])];
 // A reopening or a caption is staff's own text unless the reporter wrote it.
 const REOPENED: [PersonalField; 1] = [by_reporter(&["reason"])];
 const ATTACHMENT_ADDED: [PersonalField; 1] = [by_reporter(&["file", "caption"])];
+// A corrected place carries the case's address as a submission does.
+const LOCATION_CORRECTED: [PersonalField; 1] = [always(&["location", "address"])];
 
 /// The personal fields of an event type (none for most).
 pub fn personal_fields(event_type: &str) -> &'static [PersonalField] {
@@ -65,6 +67,7 @@ pub fn personal_fields(event_type: &str) -> &'static [PersonalField] {
         "Rated" => &RATED,
         "Reopened" => &REOPENED,
         "AttachmentAdded" => &ATTACHMENT_ADDED,
+        "LocationCorrected" => &LOCATION_CORRECTED,
         _ => &[],
     }
 }

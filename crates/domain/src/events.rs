@@ -42,6 +42,14 @@ pub enum ComplaintEvent {
         note: Option<String>,
         occurred_at: DateTime<Utc>,
     },
+    /// The Command Center corrected where the case is: `location` is the whole
+    /// place after the correction (its `address` is personal data, as a
+    /// submission's is). Moves no SLA clock.
+    LocationCorrected {
+        location: Location,
+        reason: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
     Assigned {
         opd: String,
         officer_id: Option<String>,
@@ -150,10 +158,11 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 20] = [
+pub const EVENT_TYPES: [&str; 21] = [
     "Submitted",
     "Verified",
     "Rejected",
+    "LocationCorrected",
     "Assigned",
     "Transferred",
     "Responded",
@@ -179,6 +188,7 @@ impl ComplaintEvent {
             ComplaintEvent::Submitted { .. } => "Submitted",
             ComplaintEvent::Verified { .. } => "Verified",
             ComplaintEvent::Rejected { .. } => "Rejected",
+            ComplaintEvent::LocationCorrected { .. } => "LocationCorrected",
             ComplaintEvent::Assigned { .. } => "Assigned",
             ComplaintEvent::Transferred { .. } => "Transferred",
             ComplaintEvent::Responded { .. } => "Responded",
@@ -204,6 +214,7 @@ impl ComplaintEvent {
             ComplaintEvent::Submitted { occurred_at, .. }
             | ComplaintEvent::Verified { occurred_at, .. }
             | ComplaintEvent::Rejected { occurred_at, .. }
+            | ComplaintEvent::LocationCorrected { occurred_at, .. }
             | ComplaintEvent::Assigned { occurred_at, .. }
             | ComplaintEvent::Transferred { occurred_at, .. }
             | ComplaintEvent::Responded { occurred_at, .. }

@@ -26,6 +26,8 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.created_to.is_none()
         && f.text.as_deref().is_none_or(|t| t.trim().is_empty())
         && f.reporter_ref.is_none()
+        && f.external_refs.is_empty()
+        && f.has_external_ref.is_none()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.

@@ -65,6 +65,8 @@ static SPEC: TableSpec = TableSpec {
         // projector writes the row, so a row changed after a sweep is read as unswept.
         "sla_state_swept",
         "reporter_ref",
+        "external_ref",
+        "duplicate_of",
         "version",
         "last_position",
         "events_applied",
@@ -120,6 +122,8 @@ impl ComplaintSummary {
             sla.and_then(|s| s.deadline).into(),
             Cell::Text(None),
             reporter_ref.as_deref().into(),
+            c.external_ref.as_deref().into(),
+            c.duplicate_of.as_deref().into(),
             version.into(),
             position.into(),
             touched.in_batch.into(),

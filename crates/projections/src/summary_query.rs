@@ -19,12 +19,17 @@ pub struct SummaryRow {
     pub kecamatan: Option<String>,
     pub kelurahan: Option<String>,
     pub title: String,
+    pub anonymous: bool,
+    pub external_ref: Option<String>,
+    pub duplicate_of: Option<String>,
     pub escalation_level: i32,
     pub resolution: Option<String>,
     pub rating: Option<i16>,
     pub reopen_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub sla_state: Option<String>,
@@ -62,6 +67,10 @@ pub struct SummaryFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Case-insensitive substring of the title.
     pub text: Option<String>,
+    /// Ids in the systems cases came from (any of).
+    pub external_refs: Vec<String>,
+    /// Only cases that came from another system (true) or only the city's own (false).
+    pub has_external_ref: Option<bool>,
     /// SLA standings as of `now`.
     pub sla_states: Vec<TimerState>,
     /// Only this reporter's cases (see `tracking::reporter_ref`).
@@ -81,6 +90,8 @@ impl Default for SummaryFilter {
             created_from: None,
             created_to: None,
             text: None,
+            external_refs: Vec::new(),
+            has_external_ref: None,
             sla_states: Vec::new(),
             reporter_ref: None,
             now: Utc::now(),
@@ -116,7 +127,8 @@ impl Keyset {
 
 const COLUMNS: &str =
     "complaint_id, status, channel, category, priority, opd, officer_id, kecamatan, \
-     kelurahan, title, escalation_level, resolution, rating, reopen_count, created_at, updated_at, \
+     kelurahan, title, anonymous, external_ref, duplicate_of, escalation_level, resolution, \
+     rating, reopen_count, created_at, updated_at, verified_at, assigned_at, \
      first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position";
 
 /// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `now`
@@ -176,6 +188,14 @@ where
     push_in(q, "kecamatan", &f.kecamatan);
     push_in(q, "channel", &f.channels);
     push_in(q, "priority", &f.priorities);
+    push_in(q, "external_ref", &f.external_refs);
+    if let Some(has) = f.has_external_ref {
+        q.push(if has {
+            " AND external_ref IS NOT NULL"
+        } else {
+            " AND external_ref IS NULL"
+        });
+    }
     if let Some(reporter) = &f.reporter_ref {
         q.push(" AND reporter_ref = ").push_bind(reporter.clone());
     }

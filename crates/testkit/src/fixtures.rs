@@ -142,6 +142,7 @@ pub fn verify(note: &str) -> Action {
         priority: None,
         category: None,
         note: Some(text(note)),
+        location: None,
     })
 }
 

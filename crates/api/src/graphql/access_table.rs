@@ -37,6 +37,7 @@ pub fn name(op: Operation) -> &'static str {
         Submit => "submitComplaint",
         Verify => "verifyComplaint",
         Reject => "rejectComplaint",
+        CorrectLocation => "correctLocation",
         Assign => "assignComplaint",
         Transfer => "transferComplaint",
         Respond => "respondToComplaint",
@@ -74,6 +75,7 @@ pub fn kind(op: Operation) -> Kind {
         Submit
         | Verify
         | Reject
+        | CorrectLocation
         | Assign
         | Transfer
         | Respond

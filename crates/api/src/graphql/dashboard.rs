@@ -97,22 +97,25 @@ pub struct DashboardQuery;
 #[Object]
 impl DashboardQuery {
     /// An OPD's (or, without `opd`, the city's) SLA performance for cases created in
-    /// `[from, to)`. OPD roles see their own OPD only.
+    /// `[from, to)`. OPD roles see their own OPD only. Without `to`, up to now;
+    /// without `from`, the last 30 days in city time: from 00:00 (city time) of
+    /// the day 29 days before `to`'s day.
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
         opd: Option<String>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
         min_position: Option<i64>,
     ) -> Result<Dashboard> {
         let (_, scope) = guard(ctx, Operation::Dashboard)?;
+        let bus = bus(ctx)?;
+        let now = bus.services().clock.now();
+        let (from, to) = default_range(ctx, from, to, now)?;
         check_range(from, to)?;
         let opd = scoped_opd(scope, opd)?;
         freshness::reach(ctx, &freshness::ALL, min_position).await?;
         let position = freshness::position(ctx, freshness::SUMMARY).await?;
-        let bus = bus(ctx)?;
-        let now = bus.services().clock.now();
         let scope = dashboard::Scope {
             opd: opd.clone(),
             from,
@@ -208,6 +211,37 @@ impl DashboardQuery {
             })
             .collect())
     }
+}
+
+/// How many city days a dashboard without `from` covers, today included.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// A dashboard's range when the caller leaves an end open: `to` is now, `from`
+/// the start (city time) of the `DEFAULT_DAYS`-day window ending on `to`'s day,
+/// so a city reads the same figures all day rather than a window that slides
+/// by the second.
+fn default_range(
+    ctx: &Context<'_>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let to = to.unwrap_or(now);
+    if let Some(from) = from {
+        return Ok((from, to));
+    }
+    let offset = ctx
+        .data::<Arc<SlaConfig>>()
+        .ok()
+        .and_then(|c| c.calendar.offset())
+        .ok_or_else(|| gql_error(ClientCode::Unavailable, "SLA settings are not loaded"))?;
+    let day = to.with_timezone(&offset).date_naive() - chrono::Duration::days(DEFAULT_DAYS - 1);
+    let from = day
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(offset).single())
+        .map(|start| start.with_timezone(&Utc))
+        .ok_or_else(|| invalid_input("to", "has no city day"))?;
+    Ok((from, to))
 }
 
 /// The OPD a dashboard or statistic is for: an OPD-scoped caller gets their own

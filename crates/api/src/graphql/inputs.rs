@@ -11,8 +11,8 @@ use aduan_domain as domain;
 use aduan_domain::access::Operation;
 use aduan_domain::ikm::SurveyAnswers;
 use aduan_domain::{
-    CategoryCode, Code, ComplaintError, Contact, Links, LongText, OpdCode, Place, ReferenceData,
-    Score, Title,
+    CategoryCode, Code, ComplaintError, Contact, Links, LongText, OpdCode, Place, PlaceCorrection,
+    ReferenceData, Score, Title,
 };
 
 use super::types::{Channel, NoteVisibility, Priority, RejectReason, Resolution};
@@ -36,6 +36,35 @@ pub struct LocationInput {
     /// Kecamatan code (see `kecamatan`).
     pub kecamatan: Option<String>,
     pub kelurahan: Option<String>,
+}
+
+/// What the Command Center corrects of a case's place: the parts given (the
+/// coordinates as a pair); the rest stays.
+#[derive(InputObject)]
+pub struct LocationCorrectionInput {
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: Option<String>,
+    /// Kecamatan code (see `kecamatan`).
+    pub kecamatan: Option<String>,
+    pub kelurahan: Option<String>,
+}
+
+impl LocationCorrectionInput {
+    fn parse(&self, reference: &ReferenceData) -> Result<PlaceCorrection, ComplaintError> {
+        PlaceCorrection::parse(
+            reference,
+            (self.latitude, self.longitude),
+            self.address.as_deref(),
+            self.kecamatan.as_deref(),
+            self.kelurahan.as_deref(),
+        )
+        .map_err(|e| match e {
+            // The correction as a whole is refused: it is `location` itself.
+            ComplaintError::InvalidInput { ref field, .. } if field == "location" => e,
+            e => e.within("location"),
+        })
+    }
 }
 
 #[derive(InputObject)]
@@ -211,6 +240,9 @@ targeted_input!(VerifyComplaintInput as Verify {
     /// Re-categorise while verifying.
     category: Option<String>,
     note: Option<String>,
+    /// Place the case while verifying (an imported case has no kecamatan):
+    /// recorded as its own `LocationCorrected`, skipped when it changes nothing.
+    location: Option<LocationCorrectionInput>,
 } => |s, r| domain::Action::Verify(domain::Verify {
     priority: s.priority.map(Into::into),
     category: s
@@ -218,6 +250,16 @@ targeted_input!(VerifyComplaintInput as Verify {
         .map(|c| CategoryCode::known(r, &c).map_err(|e| e.at("category")))
         .transpose()?,
     note: optional("note", s.note.as_deref())?,
+    location: s.location.as_ref().map(|l| l.parse(r)).transpose()?,
+}));
+
+targeted_input!(CorrectLocationInput as CorrectLocation {
+    location: LocationCorrectionInput,
+    /// Why the place changes (the record keeps it).
+    reason: String,
+} => |s, r| domain::Action::CorrectLocation(domain::CorrectLocation {
+    correction: s.location.parse(r)?,
+    reason: Some(text("reason", &s.reason)?),
 }));
 
 targeted_input!(RejectComplaintInput as Reject {

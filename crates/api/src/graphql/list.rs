@@ -33,6 +33,11 @@ pub struct ComplaintFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Words in the title (case-insensitive).
     pub text: Option<String>,
+    /// The case's id in the system it came from (any of).
+    pub external_ref: Option<Vec<String>>,
+    /// true: only cases that came from another system (national platform,
+    /// Open311 integrations); false: only those without an `externalRef`.
+    pub has_external_ref: Option<bool>,
     /// The case's SLA standing now: the worst of its clocks.
     pub sla_state: Option<Vec<SlaState>>,
 }
@@ -70,6 +75,8 @@ impl ComplaintFilter {
             created_from: self.created_from,
             created_to: self.created_to,
             text: self.text,
+            external_refs: self.external_ref.unwrap_or_default(),
+            has_external_ref: self.has_external_ref,
             sla_states: self
                 .sla_state
                 .unwrap_or_default()
@@ -82,7 +89,9 @@ impl ComplaintFilter {
     }
 }
 
-/// A complaint as lists show it (no personal data).
+/// A complaint as lists show it: from the summary projection, without the
+/// reporter, the exact address, the description, notes or attachments (a
+/// case's `complaint(id)` has them, for who may see them).
 #[derive(SimpleObject)]
 pub struct ComplaintListItem {
     pub id: ID,
@@ -95,12 +104,20 @@ pub struct ComplaintListItem {
     pub kecamatan: Option<String>,
     pub kelurahan: Option<String>,
     pub title: String,
+    /// The reporter asked to stay anonymous.
+    pub anonymous: bool,
+    /// The case's id in the system it came from (national platform, Open311).
+    pub external_ref: Option<String>,
     pub escalation_level: i32,
     pub resolution: Option<Resolution>,
+    /// The case a DUPLICATE closing points to.
+    pub duplicate_of: Option<ID>,
     pub rating: Option<i32>,
     pub reopen_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     /// The case's SLA standing now (the worst of its clocks); null before any
@@ -125,6 +142,9 @@ impl ComplaintListItem {
             kecamatan: r.kecamatan,
             kelurahan: r.kelurahan,
             title: r.title,
+            anonymous: r.anonymous,
+            external_ref: r.external_ref,
+            duplicate_of: r.duplicate_of.map(ID),
             escalation_level: r.escalation_level,
             resolution: match r.resolution.as_deref() {
                 Some(v) => Some(wire(d::Resolution::ALL, d::Resolution::as_str, v)?.into()),
@@ -134,6 +154,8 @@ impl ComplaintListItem {
             reopen_count: r.reopen_count,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            verified_at: r.verified_at,
+            assigned_at: r.assigned_at,
             first_response_at: r.first_response_at,
             closed_at: r.closed_at,
             version: r.version,

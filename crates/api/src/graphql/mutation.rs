@@ -174,6 +174,16 @@ impl ComplaintMutation {
         targeted(ctx, input).await
     }
 
+    /// The Command Center corrects where a case is (kecamatan, kelurahan,
+    /// coordinates, address) while it is open, or places an imported one.
+    async fn correct_location(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectLocationInput,
+    ) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
     /// The Command Center refuses a report (spam, out of scope, ...).
     async fn reject_complaint(
         &self,

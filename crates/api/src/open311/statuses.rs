@@ -52,7 +52,8 @@ impl RequestStatus {
 /// What an event is as a FixMyStreet service request update (its lower-case
 /// status); `None` for events that are no update to the reporter (the
 /// submission itself, escalations, notes, ratings, attachments, erasures,
-/// opting out of notifications).
+/// opting out of notifications, a corrected place: the request's location is
+/// read from the case as it stands).
 pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
     use ComplaintEvent as E;
     Some(match event {
@@ -75,6 +76,7 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
         E::AutoClosed { .. } => "closed",
         E::Reopened { .. } => "open",
         E::Submitted { .. }
+        | E::LocationCorrected { .. }
         | E::Escalated { .. }
         | E::SlaBreached { .. }
         | E::Rated { .. }

@@ -9,6 +9,7 @@
 )]
 
 mod access;
+mod contracts;
 mod errors;
 mod lifecycle;
 mod support;

@@ -26,6 +26,7 @@ impl Case {
             Action::Submit(_) => Err(ComplaintError::AlreadyExists),
             Action::Verify(v) => self.verify(d, v),
             Action::Reject(r) => self.reject(d, r),
+            Action::CorrectLocation(c) => self.correct_location(d, c),
             Action::Assign(a) => self.assign(d, a),
             Action::Transfer(t) => self.transfer(d, t),
             Action::Respond(r) => self.respond(d, r),

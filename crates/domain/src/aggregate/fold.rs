@@ -74,6 +74,7 @@ impl Case {
                 ..
             } => self.verified(priority, category, occurred_at),
             E::Rejected { .. } => self.status = Status::Rejected,
+            E::LocationCorrected { location, .. } => self.location = location,
             E::Assigned {
                 opd,
                 officer_id,

@@ -21,6 +21,7 @@ mod dispatch;
 mod fold;
 mod handling;
 mod intake;
+mod placing;
 mod record;
 
 /// The complaint aggregate: `None` until a report is submitted.
@@ -155,9 +156,9 @@ impl Complaint {
             action,
             files,
         } = command;
-        let main = self.decide(Command::new(actor.clone(), action), services)?;
+        let (placed, main) = self.decide_placed(&actor, action, services)?;
         if files.is_empty() {
-            return Ok(vec![main]);
+            return Ok(placed.into_iter().chain([main]).collect());
         }
         if !main.carries_files() {
             return Err(ComplaintError::Misdirected(Misdirected::FilesNotCarried));
@@ -170,7 +171,7 @@ impl Complaint {
         }
         let reporter = matches!(actor.role, Role::Citizen | Role::Public);
         let now = services.clock.now();
-        let mut events = vec![main];
+        let mut events: Vec<ComplaintEvent> = placed.into_iter().chain([main]).collect();
         for file in files {
             if reporter && file.get().visibility == NoteVisibility::Internal {
                 return Err(internal_by_reporter());
@@ -181,6 +182,39 @@ impl Complaint {
             });
         }
         Ok(events)
+    }
+
+    /// A verification that places the case is two events: its
+    /// `LocationCorrected` (none when the place is already so), then the
+    /// `Verified`, decided on the placed case. Any other action is its own event.
+    fn decide_placed(
+        &self,
+        actor: &Actor,
+        mut action: Action,
+        services: &ComplaintServices,
+    ) -> Result<(Option<ComplaintEvent>, ComplaintEvent), ComplaintError> {
+        let correction = match (&mut action, &self.0) {
+            (Action::Verify(v), Some(case)) => v
+                .location
+                .take()
+                .filter(|c| c.applied_to(&case.location) != case.location),
+            _ => None,
+        };
+        let Some(correction) = correction else {
+            return Ok((
+                None,
+                self.decide(Command::new(actor.clone(), action), services)?,
+            ));
+        };
+        let place = Action::CorrectLocation(CorrectLocation {
+            correction,
+            reason: None,
+        });
+        let placed = self.decide(Command::new(actor.clone(), place), services)?;
+        let mut after = self.clone();
+        after.apply(placed.clone());
+        let main = after.decide(Command::new(actor.clone(), action), services)?;
+        Ok((Some(placed), main))
     }
 
     /// Decide the event a command's action produces, or why it may not happen

@@ -18,7 +18,7 @@ pub use codes::{CategoryCode, KecamatanCode, OpdCode};
 pub use contact::{Contact, Email, Phone};
 pub use files::{StoredFile, ATTACHMENT_TYPES};
 pub use links::{Links, MAX_ATTACHMENTS, MAX_URL};
-pub use place::{Coordinates, Place};
+pub use place::{Coordinates, Place, PlaceCorrection};
 pub use score::Score;
 pub use text::{
     clean, Code, LongText, ShortText, Text, Title, MAX_CODE, MAX_SHORT, MAX_TEXT, MAX_TITLE,

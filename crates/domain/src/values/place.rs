@@ -78,6 +78,97 @@ impl From<Place> for Location {
     }
 }
 
+/// What the Command Center corrects of a case's place (`CorrectLocation`):
+/// the parts given; the rest stays as the case has it. Coordinates go as a
+/// pair; blank texts are not given.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(into = "Location")]
+pub struct PlaceCorrection {
+    coordinates: Option<Coordinates>,
+    address: Option<ShortText>,
+    kecamatan: Option<KecamatanCode>,
+    kelurahan: Option<Code>,
+}
+
+impl PlaceCorrection {
+    /// Checks a correction as given. Refusals name the location's own fields;
+    /// a correction that names nothing is refused as `location`'s.
+    pub fn parse(
+        reference: &ReferenceData,
+        coordinates: (Option<f64>, Option<f64>),
+        address: Option<&str>,
+        kecamatan: Option<&str>,
+        kelurahan: Option<&str>,
+    ) -> Result<Self, ComplaintError> {
+        let coordinates = match coordinates {
+            (Some(latitude), Some(longitude)) => Some(Coordinates::parse(latitude, longitude)?),
+            (None, None) => None,
+            (Some(_), None) => return Err(ComplaintError::invalid("longitude", PAIR)),
+            (None, Some(_)) => return Err(ComplaintError::invalid("latitude", PAIR)),
+        };
+        let correction = PlaceCorrection {
+            coordinates,
+            kecamatan: KecamatanCode::optional(reference, kecamatan)
+                .map_err(|e| e.at("kecamatan"))?,
+            address: ShortText::optional(address).map_err(|e| e.at("address"))?,
+            kelurahan: Code::optional(kelurahan).map_err(|e| e.at("kelurahan"))?,
+        };
+        if correction.names_nothing() {
+            return Err(ComplaintError::invalid(
+                "location",
+                "names nothing to correct: give coordinates, address, kecamatan or kelurahan",
+            ));
+        }
+        Ok(correction)
+    }
+
+    fn names_nothing(&self) -> bool {
+        self.coordinates.is_none()
+            && self.address.is_none()
+            && self.kecamatan.is_none()
+            && self.kelurahan.is_none()
+    }
+
+    /// Whether it gives an address (personal data: see `erasure`).
+    pub fn gives_address(&self) -> bool {
+        self.address.is_some()
+    }
+
+    /// `current` with the corrected parts replaced.
+    pub fn applied_to(&self, current: &Location) -> Location {
+        let (latitude, longitude) = self
+            .coordinates
+            .map_or((current.latitude, current.longitude), |c| {
+                (c.latitude, c.longitude)
+            });
+        let text = |given: &Option<String>, old: &Option<String>| given.clone().or(old.clone());
+        let given = Location::from(self.clone());
+        Location {
+            latitude,
+            longitude,
+            address: text(&given.address, &current.address),
+            kecamatan: text(&given.kecamatan, &current.kecamatan),
+            kelurahan: text(&given.kelurahan, &current.kelurahan),
+        }
+    }
+}
+
+const PAIR: &str = "latitude and longitude are corrected together";
+
+/// As a command's digest records it: parts not given are null (coordinates
+/// not given read as NaN, which JSON writes as null).
+impl From<PlaceCorrection> for Location {
+    fn from(c: PlaceCorrection) -> Location {
+        Location {
+            latitude: c.coordinates.map_or(f64::NAN, |p| p.latitude),
+            longitude: c.coordinates.map_or(f64::NAN, |p| p.longitude),
+            address: c.address.map(Text::into_string),
+            kecamatan: c.kecamatan.map(KecamatanCode::into_string),
+            kelurahan: c.kelurahan.map(Text::into_string),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +300,89 @@ mod tests {
             Err(ComplaintError::invalid(
                 "kelurahan",
                 "is 101 characters long; the limit is 100"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_correction_replaces_only_what_it_names() {
+        let current = Location {
+            address: Some("Jl. Penghibur 12".into()),
+            kelurahan: Some("Lette".into()),
+            ..location(-5.1477, 119.4327)
+        };
+        let kecamatan = PlaceCorrection::parse(
+            &reference(),
+            (None, None),
+            None,
+            Some(" MARISO "),
+            Some(" "),
+        )
+        .unwrap();
+        assert!(!kecamatan.gives_address());
+        assert_eq!(
+            kecamatan.applied_to(&current),
+            Location {
+                kecamatan: Some("MARISO".into()),
+                ..current.clone()
+            }
+        );
+        let moved = PlaceCorrection::parse(
+            &reference(),
+            (Some(-5.2), Some(119.5)),
+            Some("Jl. Baru"),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(moved.gives_address());
+        assert_eq!(
+            moved.applied_to(&current),
+            Location {
+                latitude: -5.2,
+                longitude: 119.5,
+                address: Some("Jl. Baru".into()),
+                ..current
+            }
+        );
+    }
+
+    #[test]
+    fn a_correction_names_its_refused_part() {
+        let parse = |c: (Option<f64>, Option<f64>), k: Option<&str>| {
+            PlaceCorrection::parse(&reference(), c, None, k, None)
+        };
+        assert_eq!(
+            parse((None, None), None),
+            Err(ComplaintError::invalid(
+                "location",
+                "names nothing to correct: give coordinates, address, kecamatan or kelurahan"
+            ))
+        );
+        assert_eq!(
+            parse((None, None), Some("  ")).map(|_| ()),
+            parse((None, None), None).map(|_| ())
+        );
+        assert_eq!(
+            parse((Some(1.0), None), None),
+            Err(ComplaintError::invalid("longitude", PAIR))
+        );
+        assert_eq!(
+            parse((None, Some(1.0)), None),
+            Err(ComplaintError::invalid("latitude", PAIR))
+        );
+        assert_eq!(
+            parse((Some(95.0), Some(1.0)), None),
+            Err(ComplaintError::invalid(
+                "latitude",
+                "must be between -90 and 90"
+            ))
+        );
+        assert_eq!(
+            parse((None, None), Some("ATLANTIS")),
+            Err(ComplaintError::invalid(
+                "kecamatan",
+                "unknown kecamatan \"ATLANTIS\""
             ))
         );
     }

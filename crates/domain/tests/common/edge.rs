@@ -87,6 +87,7 @@ pub fn parse_verify(
             .map(|c| at("category", CategoryCode::known(&reference, c)))
             .transpose()?,
         note: at("note", LongText::optional(note))?,
+        location: None,
     })
 }
 

@@ -434,6 +434,7 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         ComplaintEvent::Submitted { occurred_at, .. }
         | ComplaintEvent::Verified { occurred_at, .. }
         | ComplaintEvent::Rejected { occurred_at, .. }
+        | ComplaintEvent::LocationCorrected { occurred_at, .. }
         | ComplaintEvent::Assigned { occurred_at, .. }
         | ComplaintEvent::Transferred { occurred_at, .. }
         | ComplaintEvent::Responded { occurred_at, .. }
