@@ -104,7 +104,9 @@ async fn an_imported_case_is_placed_found_and_counted_by_kecamatan(backend: Back
         .ok(MUTATE_ASSIGN, input(&imported, json!({"opd": "DPU"})))
         .await;
     let why = "Pelapor menelepon: lokasinya di Mariso.";
-    let correction = json!({"location": {"kecamatan": "MARISO"}, "reason": why});
+    let address = "Jl. Sungai Saddang 9";
+    let correction =
+        json!({"location": {"kecamatan": "MARISO", "address": address}, "reason": why});
     let data = env
         .supervisor
         .ok(MUTATE_CORRECT_LOCATION, input(&imported, correction))
@@ -127,12 +129,27 @@ async fn an_imported_case_is_placed_found_and_counted_by_kecamatan(backend: Back
     assert_eq!(last["payload"]["reason"], why);
     assert_eq!(last["payload"]["location"]["kecamatan"], "MARISO");
     assert_eq!(last["payload"]["location"]["latitude"], -5.12);
+    assert_eq!(last["payload"]["location"]["address"], address);
+    // The address is personal data: sealed in the log, as a submission's is.
+    let plain = env
+        .store
+        .scalar("SELECT count(*) FROM events WHERE CAST(payload AS TEXT) LIKE '%Saddang%'")
+        .await;
+    assert_eq!(plain, 0, "the corrected address is stored sealed");
+    let read = env
+        .agent
+        .ok(
+            "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { location { kecamatan } } }",
+            json!({"id": imported, "min": min}),
+        )
+        .await;
     assert_eq!(
-        env.current(&imported).await["location"]["kecamatan"],
-        "MARISO"
+        read["complaint"]["location"]["kecamatan"], "MARISO",
+        "{read}"
     );
 
     refusals(&env, &imported).await;
+    erased(&env, &imported).await;
 
     // A rebuilt summary has the same places and list fields.
     env.store.settle().await;
@@ -212,4 +229,33 @@ async fn refusals(env: &Env, id: &str) {
         "INVALID_TRANSITION",
     )
     .await;
+}
+
+/// Erasing the reporter's data erases the corrected address too.
+async fn erased(env: &Env, id: &str) {
+    let read = env
+        .supervisor
+        .ok(
+            "query($id: ID!) { complaint(id: $id) { reporterRef } }",
+            json!({"id": id}),
+        )
+        .await;
+    let reference = read["complaint"]["reporterRef"].clone();
+    let erase = "mutation($input: EraseReporterDataInput!) { eraseReporterData(input: $input) { erasedNow } }";
+    let reason = "Permintaan warga (UU 27/2022)";
+    env.supervisor
+        .ok(
+            erase,
+            json!({"input": {"reporterRef": reference, "reason": reason}}),
+        )
+        .await;
+    let corrections: Vec<Value> = env
+        .history(id)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "LocationCorrected")
+        .collect();
+    assert_eq!(corrections.len(), 2);
+    assert_eq!(corrections[1]["payload"]["location"]["address"], "[erased]");
+    assert_eq!(corrections[1]["payload"]["location"]["kecamatan"], "MARISO");
 }
