@@ -305,7 +305,15 @@ async fn handle(staff: &Staff, i: usize, id: &str, tolerant: bool) -> bool {
         &staff.dpu
     };
     let mut steps = vec![
-        (&staff.agent, step(MUTATE_VERIFY, "verify", json!({}))),
+        // Imported without a kecamatan: placed while verifying.
+        (
+            &staff.agent,
+            step(
+                MUTATE_VERIFY,
+                "verify",
+                json!({"location": {"kecamatan": "TALLO"}}),
+            ),
+        ),
         (
             &staff.agent,
             step(MUTATE_ASSIGN, "assign", json!({"opd": "DPU"})),
@@ -489,6 +497,11 @@ async fn every_report_becomes_one_case_and_every_milestone_reaches_the_platform_
         REPORTS,
         "still one case per report"
     );
+    eventually("the placed cases listed by kecamatan", Duration::from_secs(30), || async {
+        let q = "{ complaints(filter: {kecamatan: [\"TALLO\"], hasExternalRef: true}) { totalCount } }";
+        staff.agent.ok(q, json!({})).await["complaints"]["totalCount"] == json!(HANDLED)
+    })
+    .await;
     eventually("nationalSync empty", Duration::from_secs(30), || async {
         national_sync(&staff.agent).await.is_empty()
     })
