@@ -134,6 +134,9 @@ pub struct Verify {
     pub note: Option<LongText>,
     /// Placed while verifying: recorded as a `LocationCorrected` before the
     /// `Verified` (see `Complaint::decide_all`), none when it changes nothing.
+    /// Left out of the command's digest when absent, so a verification's
+    /// digest (the idempotency check) is what it was before places existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<PlaceCorrection>,
 }
 
