@@ -139,7 +139,7 @@ async fn an_imported_case_is_placed_found_and_counted_by_kecamatan(backend: Back
     let read = env
         .agent
         .ok(
-            "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { location { kecamatan } } }",
+            "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { location { kecamatan address } } }",
             json!({"id": imported, "min": min}),
         )
         .await;
@@ -147,6 +147,7 @@ async fn an_imported_case_is_placed_found_and_counted_by_kecamatan(backend: Back
         read["complaint"]["location"]["kecamatan"], "MARISO",
         "{read}"
     );
+    assert_eq!(read["complaint"]["location"]["address"], address, "{read}");
 
     refusals(&env, &imported).await;
     erased(&env, &imported).await;

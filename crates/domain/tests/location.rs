@@ -169,6 +169,7 @@ fn the_case_reads_its_corrected_place_and_its_clocks_do_not_move() {
     let before = fold(assigned_case());
     let after = fold(and(assigned_case(), [corrected("TALLO", Some(WHY))]));
     assert_eq!(after.location, placed_in("TALLO"));
+    assert!(after.location_corrected && !before.location_corrected);
     assert_eq!(after.status, before.status);
     assert_eq!(after.opd, before.opd);
     assert_eq!(after.assigned_at, before.assigned_at);

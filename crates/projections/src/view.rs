@@ -26,14 +26,23 @@ impl ComplaintView {
 }
 
 /// A case read from `complaint_summary` (which holds no personal data), with the
-/// reporter and exact address put back from its submission event.
-pub fn with_personal_data(mut case: Case, submitted: &ComplaintEvent) -> Case {
-    if let ComplaintEvent::Submitted {
-        reporter, location, ..
-    } = submitted
-    {
-        case.reporter = reporter.clone();
-        case.location.address = location.address.clone();
+/// reporter put back from its submission event and the exact address from the
+/// last event that placed the case (the submission, or the last
+/// `LocationCorrected`: `events` holds them all when `case.location_corrected`).
+pub fn with_personal_data(mut case: Case, events: &[StoredEvent]) -> Case {
+    for e in events {
+        match &e.event {
+            ComplaintEvent::Submitted {
+                reporter, location, ..
+            } => {
+                case.reporter = reporter.clone();
+                case.location.address = location.address.clone();
+            }
+            ComplaintEvent::LocationCorrected { location, .. } => {
+                case.location.address = location.address.clone();
+            }
+            _ => {}
+        }
     }
     case
 }

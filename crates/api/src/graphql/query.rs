@@ -35,20 +35,22 @@ async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
 }
 
 /// The complaint as the summary projection holds it, with the personal data the
-/// projection leaves out put back (from the submission event) for those who may
+/// projection leaves out put back (from the submission and corrections) for those who may
 /// see it; `None` if the projection has not reached the complaint.
 async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<ComplaintView>> {
     let log = bus(ctx)?.log();
     let Some((row, case)) = reads(ctx)?.one(id).await.map_err(store_error)? else {
         return Ok(None);
     };
-    let case = if may_need_personal_data(actor) {
-        match log.load_one(id, 1).await.map_err(store_error)? {
-            Some(submitted) => with_personal_data(case, &submitted.event),
-            None => case,
-        }
-    } else {
+    let case = if !may_need_personal_data(actor) {
         case
+    } else if case.location_corrected {
+        // The address is the last correction's: read the case's events.
+        let events = log.load(id).await.map_err(store_error)?;
+        with_personal_data(case, &events)
+    } else {
+        let submitted = log.load_one(id, 1).await.map_err(store_error)?;
+        with_personal_data(case, submitted.as_slice())
     };
     Ok(Some(ComplaintView {
         case,

@@ -61,6 +61,7 @@ impl Case {
             personal_data_erased: false,
             survey_answered: false,
             notifications_opted_out: false,
+            location_corrected: false,
         }
     }
 
@@ -74,7 +75,10 @@ impl Case {
                 ..
             } => self.verified(priority, category, occurred_at),
             E::Rejected { .. } => self.status = Status::Rejected,
-            E::LocationCorrected { location, .. } => self.location = location,
+            E::LocationCorrected { location, .. } => {
+                self.location = location;
+                self.location_corrected = true;
+            }
             E::Assigned {
                 opd,
                 officer_id,

@@ -77,6 +77,10 @@ pub struct Case {
     /// The reporter wants no more notifications about this case.
     #[serde(default)]
     pub notifications_opted_out: bool,
+    /// The place was corrected (`LocationCorrected`): readers that put the
+    /// exact address back take it from the last correction, not the submission.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub location_corrected: bool,
 }
 
 impl Case {
