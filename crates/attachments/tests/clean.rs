@@ -245,7 +245,9 @@ fn pdf_of(objects: &[String], trailer_extra: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
@@ -260,7 +262,10 @@ fn pdf_of(objects: &[String], trailer_extra: &str) -> Vec<u8> {
 }
 
 fn stream(dict: &str, content: &str) -> String {
-    format!("<< {dict} /Length {} >>\nstream\n{content}\nendstream", content.len())
+    format!(
+        "<< {dict} /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
 }
 
 #[test]
@@ -299,7 +304,11 @@ fn a_pdf_loses_its_author_and_xmp_and_keeps_its_page() {
         b"/Info",
         b"/Metadata",
     ] {
-        assert!(!contains(&kept.bytes, gone), "{} survived", String::from_utf8_lossy(gone));
+        assert!(
+            !contains(&kept.bytes, gone),
+            "{} survived",
+            String::from_utf8_lossy(gone)
+        );
     }
     // Still a PDF with its page and what the page shows.
     let doc = lopdf::Document::load_mem(&kept.bytes).unwrap();
