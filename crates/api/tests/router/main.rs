@@ -9,6 +9,7 @@
 )]
 
 mod access;
+mod erasure;
 mod errors;
 mod lifecycle;
 mod support;
