@@ -399,3 +399,14 @@ fn the_alert_rules_parse_and_match_the_docs() {
         "alerts in docs/alerts.yml vs named in docs/operations.md"
     );
 }
+
+/// The linter's helper fails on what promtool complains about (here: no HELP,
+/// a counter without `_total`), so a passing test means a clean page.
+#[test]
+#[should_panic(expected = "no help text")]
+fn the_promtool_helper_fails_on_a_complaint() {
+    promtool(
+        &["check", "metrics"],
+        "# TYPE foo_count counter\nfoo_count 1\n",
+    );
+}
