@@ -75,7 +75,7 @@ pub fn pdf(n: usize) -> Vec<u8> {
 
 /// The server's settings for a fresh S3 bucket (on PostgreSQL; SQLite keeps
 /// objects in the data directory), and the bucket.
-async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
+pub(crate) async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
     if backend != Backend::Postgres {
         return (Vec::new(), None);
     }
@@ -90,7 +90,7 @@ async fn storage(backend: Backend) -> (Vec<(String, String)>, Option<String>) {
 }
 
 /// Where the server keeps its objects.
-fn location(server: &TestServer, bucket: &Option<String>) -> Location {
+pub(crate) fn location(server: &TestServer, bucket: &Option<String>) -> Location {
     match bucket {
         Some(bucket) => Location::S3 {
             bucket: bucket.clone(),
@@ -195,7 +195,7 @@ async fn gql_upload(client: &GraphqlClient, complaint: &str, path: &std::path::P
     serde_json::from_slice(&out.stdout).expect("gql printed JSON")
 }
 
-async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
+pub(crate) async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
     reqwest::get(format!("{}{url}", server.base_url))
         .await
         .unwrap()
@@ -487,7 +487,8 @@ async fn files_ride_on_commands(env: &Env, bucket: &Option<String>) {
 /// `aduan attachments check` against the same storage: all present; then an
 /// object gone missing (exit status 1) and an orphan, which
 /// `--delete-orphans` removes.
-async fn storage_is_checked(env: &Env, bucket: &Option<String>) {
+/// `aduan attachments check` with the server's storage.
+pub(crate) fn check_args(env: &Env, bucket: &Option<String>) -> Vec<String> {
     let dir = env.server.data_dir.join("attachments");
     let mut args: Vec<String> = vec!["attachments".into(), "check".into()];
     match bucket {
@@ -502,6 +503,11 @@ async fn storage_is_checked(env: &Env, bucket: &Option<String>) {
         ),
         None => args.extend(["--attachments-dir".to_string(), dir.display().to_string()]),
     }
+    args
+}
+
+async fn storage_is_checked(env: &Env, bucket: &Option<String>) {
+    let args = check_args(env, bucket);
     let check = |extra: &'static [&'static str]| {
         let mut all: Vec<String> = args.clone();
         all.extend(extra.iter().map(|s| s.to_string()));

@@ -16,6 +16,7 @@ mod concurrency;
 mod dashboard;
 mod durability;
 mod erasure;
+mod erasure_files;
 mod errors;
 mod fuzz;
 mod graphiql;

@@ -25,6 +25,7 @@ use aduan_testkit::{GraphqlClient, TestServer, TestStore};
 use crate::support::*;
 
 on_both_stores!(webhooks_deliver_every_event_in_order_whatever_the_receivers_do);
+on_both_stores!(an_endpoint_s_last_error_says_when_and_clears_on_a_later_success);
 
 /// How a receiver answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -432,4 +433,70 @@ async fn webhooks_deliver_every_event_in_order_whatever_the_receivers_do(backend
 
     stop_cleanly(server).await;
     store.drop_store().await;
+}
+
+const LAST_ERROR: &str =
+    "query($id: ID!) { webhookEndpoint(id: $id) { status failures lastError lastErrorAt } }";
+
+/// Polls the endpoint until `done` holds of it (10 s at most).
+async fn endpoint_until(
+    supervisor: &GraphqlClient,
+    id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = supervisor.ok(LAST_ERROR, json!({"id": id})).await["webhookEndpoint"].clone();
+        if done(&e) {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "{what}: {e}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A receiver that fails, then answers: the endpoint's `lastError` names the
+/// failure and `lastErrorAt` when it happened, and both clear (with
+/// `failures`) once a later delivery succeeds.
+async fn an_endpoint_s_last_error_says_when_and_clears_on_a_later_success(backend: Backend) {
+    let settings = [
+        ("ADUAN_WEBHOOK_RETRY_BASE_MS", "100"),
+        ("ADUAN_WEBHOOK_RETRY_CAP_MS", "200"),
+        ("ADUAN_WEBHOOK_ATTEMPTS", "100"),
+    ];
+    let env = Env::start_with(backend, &settings).await;
+    let (r, url) = receiver(Mode::Down).await;
+    let id = register(&env.supervisor, &r, &url, json!({})).await;
+    let before = chrono::Utc::now();
+    env.submit().await;
+    let failing = endpoint_until(&env.supervisor, &id, "a failure recorded", |e| {
+        !e["lastError"].is_null()
+    })
+    .await;
+    assert!(
+        failing["lastError"].as_str().unwrap().contains("503"),
+        "{failing}"
+    );
+    assert!(
+        !failing["lastError"]
+            .as_str()
+            .unwrap()
+            .contains(&before.format("%Y-").to_string()),
+        "the time is a field of its own: {failing}"
+    );
+    let at = timestamp(&failing["lastErrorAt"]);
+    assert!(at >= before && at <= chrono::Utc::now(), "{failing}");
+    assert!(failing["failures"].as_i64().unwrap() >= 1);
+    assert_eq!(failing["status"], json!("ACTIVE"));
+
+    r.set_mode(Mode::Healthy);
+    let healed = endpoint_until(&env.supervisor, &id, "cleared after a success", |e| {
+        e["lastError"].is_null()
+    })
+    .await;
+    assert_eq!(healed["lastErrorAt"], Value::Null, "{healed}");
+    assert_eq!(healed["failures"], json!(0), "{healed}");
+    assert!(!r.acknowledged().is_empty());
+    env.finish().await;
 }

@@ -292,12 +292,15 @@ pub async fn download(
         }
     };
     let file = events.iter().find_map(|e| match &e.event {
-        ComplaintEvent::AttachmentAdded { file, .. } if e.sequence == sequence => Some(file),
+        ComplaintEvent::AttachmentAdded { file, .. } if e.sequence == sequence => Some((e, file)),
         _ => None,
     });
-    let Some(file) = file else {
+    let Some((event, file)) = file else {
         return not_found("no such file on this complaint");
     };
+    if crate::erased_files::is_erased(&events, event) {
+        return not_found("this file was erased with the reporter's personal data");
+    }
     let (hash, media_type) = match variant {
         Variant::Original => (Some(&file.sha256), file.media_type.as_str()),
         Variant::Thumbnail => (file.thumbnail_sha256.as_ref(), "image/jpeg"),

@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 
 use aduan_attachments::Objects;
-use aduan_domain::ComplaintEvent;
-use aduan_store::{Cursor, EventLog};
+use aduan_store::EventLog;
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -20,25 +19,17 @@ pub struct Report {
     pub deleted: usize,
 }
 
-/// Every object the log names, with the first event that names it.
+/// Every object the log names, with the first event that names it; objects
+/// erased with a reporter's data (`erased_files`) are not named: they are
+/// expected gone, and an orphan if still stored.
 async fn referenced(log: &dyn EventLog) -> anyhow::Result<HashMap<String, String>> {
-    let mut names = HashMap::new();
-    let mut cursor = Cursor::default();
-    loop {
-        let batch = log.read_committed_after(cursor, 5000).await?;
-        let Some(&(last, _)) = batch.last() else {
-            return Ok(names);
-        };
-        cursor = last;
-        for (_, e) in batch {
-            if let ComplaintEvent::AttachmentAdded { file, .. } = &e.event {
-                let at = format!("{} #{}", e.aggregate_id, e.sequence);
-                for hash in std::iter::once(&file.sha256).chain(&file.thumbnail_sha256) {
-                    names.entry(hash.clone()).or_insert_with(|| at.clone());
-                }
-            }
-        }
-    }
+    let names = crate::erased_files::names(log).await?;
+    let erased = names.erased();
+    Ok(names
+        .named
+        .into_iter()
+        .filter(|(hash, _)| !erased.contains(hash))
+        .collect())
 }
 
 pub async fn check(

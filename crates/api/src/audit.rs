@@ -165,14 +165,14 @@ impl Audit {
         let result = audit::checkpoint(self.log.as_ref(), &self.signer).await;
         match &result {
             Ok(Some(c)) => {
-                metrics::gauge!("aduan_audit_tree_size").set(c.tree_size as f64);
-                metrics::gauge!("aduan_audit_checkpoint_timestamp_seconds")
+                metrics::gauge!(crate::metrics::AUDIT_TREE_SIZE).set(c.tree_size as f64);
+                metrics::gauge!(crate::metrics::AUDIT_CHECKPOINT_TIME)
                     .set(c.signed_at.timestamp() as f64);
                 tracing::debug!(size = c.tree_size, took = ?started.elapsed(), "audit checkpoint");
             }
             Ok(None) => {}
             Err(e) => {
-                metrics::counter!("aduan_audit_checkpoint_failures_total").increment(1);
+                metrics::counter!(crate::metrics::AUDIT_CHECKPOINT_FAILURES).increment(1);
                 tracing::error!(error = %e, "audit checkpoint failed");
             }
         }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod calendar;
 pub mod cli;
+pub mod erased_files;
 pub mod error_code;
 pub mod followers;
 pub mod graphiql;

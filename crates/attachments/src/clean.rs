@@ -2,7 +2,7 @@
 //! every metadata segment behind: GPS position, camera serial, capture time,
 //! comments) after turning them upright as their EXIF orientation said, plus a
 //! thumbnail for lists; HEIC with its metadata items zeroed (see `heif`); PDF
-//! as sent.
+//! without its document information and XMP metadata (see `pdf`).
 
 use std::io::Cursor;
 
@@ -11,7 +11,7 @@ use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 use crate::kind::MediaType;
-use crate::{heif, Refused};
+use crate::{heif, pdf, Refused};
 
 /// The longest side of a thumbnail, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 320;
@@ -45,7 +45,7 @@ pub fn clean(input: Vec<u8>) -> Result<Cleaned, Refused> {
             })
         }
         MediaType::Pdf => Ok(Cleaned {
-            bytes: input,
+            bytes: pdf::strip(input)?,
             media_type,
             thumbnail: None,
         }),

@@ -1,10 +1,11 @@
 //! Photos and documents attached to complaints: what is accepted (`kind`),
-//! what is kept of it (`clean`, `heif`), and where it is kept (`objects`).
+//! what is kept of it (`clean`, `heif`, `pdf`), and where it is kept (`objects`).
 
 pub mod clean;
 pub mod heif;
 pub mod kind;
 pub mod objects;
+pub mod pdf;
 
 pub use clean::{clean, Cleaned};
 pub use kind::MediaType;

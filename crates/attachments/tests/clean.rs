@@ -131,7 +131,7 @@ fn what_is_not_accepted_is_refused() {
         clean(truncated).unwrap_err(),
         Refused::Unreadable(_)
     ));
-    // PDFs are kept as sent.
+    // A PDF with nothing to remove is kept as sent.
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
     let kept = clean(pdf.clone()).unwrap();
     assert_eq!(
@@ -233,4 +233,95 @@ fn heic_whose_metadata_cannot_be_located_is_refused() {
     heic[exif_extent_offset..exif_extent_offset + 4].copy_from_slice(&u32::MAX.to_be_bytes());
     assert!(heif::strip(heic.clone()).is_err());
     assert!(matches!(clean(heic).unwrap_err(), Refused::Unreadable(_)));
+}
+
+/// A one-page PDF written by hand: `objects` numbered from 1, a classic
+/// cross-reference table with their offsets, and `trailer_extra` in the trailer.
+fn pdf_of(objects: &[String], trailer_extra: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn stream(dict: &str, content: &str) -> String {
+    format!(
+        "<< {dict} /Length {} >>\nstream\n{content}\nendstream",
+        content.len()
+    )
+}
+
+#[test]
+fn a_pdf_loses_its_author_and_xmp_and_keeps_its_page() {
+    let xmp = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>Budi Santoso</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#;
+    let page_text = "BT /F1 12 Tf 72 720 Td (Jalan berlubang di depan rumah) Tj ET";
+    let original = pdf_of(
+        &[
+            "<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R \
+             /Resources << /Font << /F1 7 0 R >> >> /PieceInfo << /App << /Private (HP-LAPTOP-BUDI) >> >> >>"
+                .into(),
+            stream("/Type /Metadata /Subtype /XML", xmp),
+            stream("", page_text),
+            "<< /Author (Budi Santoso) /Creator (Microsoft Word) /Producer (Budi's laptop) \
+             /CreationDate (D:20261129081500+08'00') /Title (Surat keluhan) >>"
+                .into(),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into(),
+        ],
+        "/Info 6 0 R",
+    );
+    assert!(contains(&original, b"Budi Santoso"));
+
+    let kept = clean(original).unwrap();
+    assert_eq!(kept.media_type, MediaType::Pdf);
+    assert_eq!(kept.thumbnail, None);
+    for gone in [
+        &b"Budi Santoso"[..],
+        b"xmpmeta",
+        b"Microsoft Word",
+        b"Budi's laptop",
+        b"D:20261129",
+        b"Surat keluhan",
+        b"HP-LAPTOP-BUDI",
+        b"/Info",
+        b"/Metadata",
+    ] {
+        assert!(
+            !contains(&kept.bytes, gone),
+            "{} survived",
+            String::from_utf8_lossy(gone)
+        );
+    }
+    // Still a PDF with its page and what the page shows.
+    let doc = lopdf::Document::load_mem(&kept.bytes).unwrap();
+    assert_eq!(doc.get_pages().len(), 1);
+    let page = *doc.get_pages().values().next().unwrap();
+    let content = doc.get_page_content(page).unwrap();
+    assert!(contains(&content, b"Jalan berlubang di depan rumah"));
+    // Cleaning what was cleaned changes nothing.
+    assert_eq!(clean(kept.bytes.clone()).unwrap().bytes, kept.bytes);
+}
+
+#[test]
+fn a_pdf_that_cannot_be_read_is_refused() {
+    let broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Metadata 2 0 R >> endobj\ngarbage".to_vec();
+    assert!(matches!(clean(broken).unwrap_err(), Refused::Unreadable(_)));
 }

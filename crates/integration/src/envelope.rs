@@ -161,6 +161,7 @@ fn redact(event: &ComplaintEvent, fields: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aduan_domain::events::EVENT_TYPES;
     use aduan_domain::{Channel, Location, NoteVisibility, Priority, Reporter};
     use aduan_store::Metadata;
 
@@ -290,6 +291,58 @@ mod tests {
             &options,
         );
         assert!(serde_json::to_string(&public).unwrap().contains("kerabat"));
+    }
+
+    /// Every variant of the event enum, as serde's derive knows them (its
+    /// refusal of an unknown variant lists them all): a new event joins this
+    /// list without anyone remembering to add it.
+    fn event_variants() -> Vec<String> {
+        let refusal = serde_json::from_str::<ComplaintEvent>(r#"{"NoSuchEvent": {}}"#)
+            .unwrap_err()
+            .to_string();
+        let expected = refusal.split("expected one of ").nth(1).unwrap();
+        let variants: Vec<String> = expected
+            .split(", ")
+            .map(|v| v.split('`').nth(1).unwrap().to_string())
+            .collect();
+        assert!(variants.len() >= 20, "{refusal}");
+        variants
+    }
+
+    #[test]
+    fn every_event_is_in_event_types() {
+        let mut variants = event_variants();
+        let mut listed: Vec<String> = EVENT_TYPES.iter().map(|t| t.to_string()).collect();
+        variants.sort();
+        listed.sort();
+        assert_eq!(listed, variants, "aduan_domain::events::EVENT_TYPES");
+    }
+
+    /// docs/integration.md's `type` row lists every event's snake-case name,
+    /// and no other.
+    #[test]
+    fn the_documented_type_list_names_every_event() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/integration.md"
+        ))
+        .unwrap();
+        let row = page
+            .lines()
+            .find(|l| l.starts_with("| `type` |"))
+            .expect("the envelope table's `type` row");
+        let list = row.split("snake case:").nth(1).expect("the type list");
+        // The names are the row's code spans after "snake case:".
+        let mut documented: Vec<String> = list
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        let mut events: Vec<String> = event_variants().iter().map(|v| snake_case(v)).collect();
+        documented.sort();
+        events.sort();
+        assert_eq!(documented, events, "docs/integration.md's envelope types");
     }
 
     #[test]

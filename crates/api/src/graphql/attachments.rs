@@ -61,7 +61,8 @@ pub async fn presign(signer: &Attachments, attachments: &mut [Attachment]) {
 }
 
 /// The attachments in `events` a viewer may see (INTERNAL ones only with
-/// `internal`), oldest first, with fresh links.
+/// `internal`; none erased with the reporter's data), oldest first, with
+/// fresh links.
 pub fn attachments_of(
     events: &[StoredEvent],
     internal: bool,
@@ -72,7 +73,8 @@ pub fn attachments_of(
         .iter()
         .filter_map(|e| match &e.event {
             ComplaintEvent::AttachmentAdded { file, occurred_at }
-                if internal || file.visibility == NoteVisibility::Public =>
+                if (internal || file.visibility == NoteVisibility::Public)
+                    && !crate::erased_files::is_erased(events, e) =>
             {
                 let m = &e.metadata;
                 let uploaded_by = match m.actor_role.as_str() {

@@ -38,6 +38,9 @@ pub struct ReporterErasure {
     pub erased_now: Vec<ID>,
     /// Keys destroyed by this call.
     pub keys_destroyed: i32,
+    /// Objects (files the reporter sent, and their thumbnails) deleted from
+    /// storage by this call.
+    pub files_deleted: i32,
 }
 
 #[Object]
@@ -45,8 +48,10 @@ impl ErasureMutation {
     /// Erases a reporter's personal data (name, phone, e-mail, exact address,
     /// the title, description, answers and comments they wrote) on every case
     /// they have data on, by destroying the keys it is sealed with. Each case
-    /// gets a `ReporterDataErased` event first. Statistics, dashboards and SLA
-    /// figures do not change. SUPERVISOR only; repeating it is harmless.
+    /// gets a `ReporterDataErased` event first; the files the reporter sent
+    /// (and their thumbnails) are deleted from storage after. Statistics,
+    /// dashboards and SLA figures do not change. SUPERVISOR only; repeating it
+    /// is harmless.
     async fn erase_reporter_data(
         &self,
         ctx: &Context<'_>,
@@ -72,7 +77,23 @@ impl ErasureMutation {
             ),
             other => command_error(other),
         })?;
+        // The files the reporter sent go too; the keys are destroyed already,
+        // so a storage failure here leaves a repeat of the call to finish it.
+        let files_deleted = crate::erased_files::erase(
+            bus(ctx)?.log().as_ref(),
+            super::attachments::signer(ctx)?.objects(),
+            &done.complaints,
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "erasure: the reporter's files were not all deleted");
+            gql_error(
+                ClientCode::Unavailable,
+                "the personal data is erased; the reporter's files were not all deleted: retry",
+            )
+        })?;
         Ok(ReporterErasure {
+            files_deleted: i32::try_from(files_deleted).unwrap_or(i32::MAX),
             reporter_ref: done.reporter_ref,
             complaints: done.complaints.into_iter().map(ID).collect(),
             erased_now: done.erased_now.into_iter().map(ID).collect(),

@@ -49,7 +49,11 @@ pub struct WebhookEndpoint {
     pub created_by: String,
     /// Failed attempts since the last delivery that succeeded.
     pub failures: i32,
+    /// Why the last delivery attempt failed (or the endpoint was paused); null
+    /// again once a later delivery succeeds.
     pub last_error: Option<String>,
+    /// When `lastError` happened.
+    pub last_error_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     endpoint: Endpoint,
 }
@@ -122,6 +126,7 @@ impl From<Endpoint> for WebhookEndpoint {
             created_by: e.created_by.clone(),
             failures: e.failures.min(i32::MAX as u32) as i32,
             last_error: e.last_error.clone(),
+            last_error_at: e.last_error_at,
             endpoint: e,
         }
     }

@@ -10,6 +10,7 @@
 
 mod access;
 mod contracts;
+mod erasure;
 mod errors;
 mod lifecycle;
 mod support;

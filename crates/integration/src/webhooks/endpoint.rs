@@ -38,7 +38,12 @@ pub struct Endpoint {
     pub status_at: DateTime<Utc>,
     /// Failed attempts since the last success.
     pub failures: u32,
+    /// Why the last attempt failed (or the endpoint was paused); cleared by
+    /// the next delivery that succeeds.
     pub last_error: Option<String>,
+    /// When `last_error` happened. Endpoints stored before it was kept have none.
+    #[serde(default)]
+    pub last_error_at: Option<DateTime<Utc>>,
 }
 
 /// What a supervisor registers.
@@ -136,6 +141,7 @@ impl Endpoint {
             status_at: now,
             failures: 0,
             last_error: None,
+            last_error_at: None,
         }
     }
 

@@ -202,6 +202,7 @@ impl Webhooks {
             }
             if note.is_some() {
                 endpoint.last_error = note;
+                endpoint.last_error_at = Some(endpoint.status_at);
             }
             self.state.put(KIND, id, &endpoint).await?;
             self.poke();

@@ -97,13 +97,17 @@ impl Worker {
         if batch.is_empty() {
             return Ok(Round::Idle);
         }
+        // An error left from before (a failure, a pause) is cleared by the next
+        // delivery that succeeds.
+        let mut failed = endpoint.failures > 0 || endpoint.last_error.is_some();
         let mut done: Option<Cursor> = None;
         let mut count = 0;
         for e in folder.fold(self.log.as_ref(), batch).await? {
             let opd = e.case.as_ref().and_then(|c| c.opd.as_deref());
             if endpoint.wants(&e.event.event_type, opd) {
                 let envelope = Envelope::new(&e.event, opd, &self.settings.envelope(&endpoint));
-                if let Sent::Stopped = self.send(&endpoint, &envelope, shutdown).await? {
+                let sent = self.send(&endpoint, &envelope, &mut failed, shutdown);
+                if let Sent::Stopped = sent.await? {
                     break;
                 }
             }
@@ -118,33 +122,41 @@ impl Worker {
     }
 
     /// Delivers one event, retrying with backoff; pauses the endpoint after the
-    /// last attempt.
+    /// last attempt. `failed`: the endpoint holds a failure count or an error
+    /// that a success clears.
     async fn send(
         &self,
         endpoint: &Endpoint,
         envelope: &Envelope,
+        failed: &mut bool,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Sent, StoreError> {
         let body = envelope.to_json();
-        let mut failed = false;
         for attempt in 1.. {
             let error = match self.post(endpoint, &envelope.id, &body).await {
                 Ok(()) => {
                     metrics::counter!(DELIVERIES_METRIC, "outcome" => "delivered").increment(1);
-                    if failed {
-                        self.update(|e| e.failures = 0).await?;
+                    if *failed {
+                        self.update(|e| {
+                            e.failures = 0;
+                            e.last_error = None;
+                            e.last_error_at = None;
+                        })
+                        .await?;
+                        *failed = false;
                     }
                     return Ok(Sent::Delivered);
                 }
                 Err(error) => error,
             };
             metrics::counter!(DELIVERIES_METRIC, "outcome" => "failed").increment(1);
-            failed = true;
+            *failed = true;
             let exhausted = attempt >= self.settings.attempts;
             let still_active = self
                 .update(|e| {
                     e.failures += 1;
-                    e.last_error = Some(format!("{}: {error}", Utc::now().to_rfc3339()));
+                    e.last_error = Some(error.clone());
+                    e.last_error_at = Some(Utc::now());
                     if exhausted {
                         e.status = Status::Paused;
                         e.status_at = Utc::now();

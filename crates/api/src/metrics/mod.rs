@@ -20,23 +20,9 @@ use aduan_store::{EventLog, StoreError};
 
 use crate::error_code::ClientCode;
 
-pub const REQUESTS: &str = "aduan_graphql_requests_total";
-pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
-pub const COMMAND_ROUND_TRIPS: &str = "aduan_command_db_round_trips";
-pub const LAG_EVENTS: &str = "aduan_projector_lag_events";
-pub const LAG_SECONDS: &str = "aduan_projector_lag_seconds";
-pub const POOL: &str = "aduan_db_pool_connections";
-pub const POOL_MAX: &str = "aduan_db_pool_max_connections";
-pub const DATABASE_UP: &str = "aduan_database_up";
-pub const WS_CONNECTIONS: &str = "aduan_websocket_connections";
-pub const SUBSCRIPTIONS: &str = "aduan_subscriptions_active";
-pub const WEBHOOK_ENDPOINTS: &str = "aduan_webhook_endpoints";
-pub const WEBHOOK_LAG_EVENTS: &str = "aduan_webhook_lag_events";
-pub const NOTIFICATION_OUTBOX: &str = "aduan_notification_outbox";
-pub const NOTIFICATIONS: &str = aduan_integration::notify::SENT_METRIC;
-/// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
-pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
-pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
+mod families;
+
+pub use families::*;
 
 /// How long a scrape waits for the database before reporting it down.
 const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(1);
@@ -67,64 +53,14 @@ pub fn install() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed");
             }
-            describe();
+            let (queries, mutations) = root_fields();
+            let mut commands = mutations.clone();
+            commands.push(OPEN311_SUBMIT.to_string());
+            let operations: Vec<String> = queries.into_iter().chain(mutations).collect();
+            families::describe(&operations, &commands);
             handle
         })
         .clone()
-}
-
-fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!(
-        REQUESTS,
-        "GraphQL requests by root field (operation) and result code (ok or the first error's code)"
-    );
-    describe_histogram!(
-        COMMAND_SECONDS,
-        Unit::Seconds,
-        "Time the command bus took per mutation, by result code"
-    );
-    describe_histogram!(
-        COMMAND_ROUND_TRIPS,
-        "Database round trips the command bus made per command"
-    );
-    describe_gauge!(
-        LAG_EVENTS,
-        "Events in the log the projection has not applied yet"
-    );
-    describe_gauge!(
-        LAG_SECONDS,
-        Unit::Seconds,
-        "Age of the oldest event the projection has not applied yet (0 when caught up)"
-    );
-    describe_gauge!(POOL, "Database pool connections by state (in_use, idle)");
-    describe_gauge!(POOL_MAX, "The database pool's maximum size");
-    describe_gauge!(
-        NOTIFICATION_OUTBOX,
-        "Notifications to reporters waiting to be sent (pending) and given up (failed)"
-    );
-    describe_counter!(
-        NOTIFICATIONS,
-        "Notification sends by channel and outcome (sent, skipped, retried, failed)"
-    );
-    describe_gauge!(
-        DATABASE_UP,
-        "1 when the database answered the last scrape's queries within 1 s"
-    );
-    describe_counter!(BREACHES, "SLA breaches the deadline watcher recorded");
-    describe_gauge!(WS_CONNECTIONS, "Open GraphQL WebSocket connections");
-    describe_gauge!(
-        SUBSCRIPTIONS,
-        "Operations running on GraphQL WebSocket connections (subscriptions, mostly)"
-    );
-    describe_counter!(
-        AUTO_CLOSED,
-        "Cases the deadline watcher closed automatically"
-    );
-    crate::calendar::describe();
-    // Shown from the start (at 0), so an alert on their rate has a series to read.
-    metrics::counter!(BREACHES).increment(0);
-    metrics::counter!(AUTO_CLOSED).increment(0);
 }
 
 /// Keeps the recorder's histograms drained into their buckets.
@@ -199,30 +135,34 @@ pub fn record_command(
     clippy::expect_used,
     reason = "the schema's own SDL always parses: the schema test compares it with schema.graphql"
 )]
-fn known_fields() -> &'static HashSet<String> {
-    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
-    KNOWN.get_or_init(|| {
-        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
-        let sdl = crate::graphql::sdl();
-        let document = async_graphql::parser::parse_schema(&sdl).expect("our own SDL parses");
+fn root_fields() -> (Vec<String>, Vec<String>) {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let sdl = crate::graphql::sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).expect("our own SDL parses");
+    let fields_of = |root: &str| -> Vec<String> {
         document
             .definitions
             .iter()
             .filter_map(|d| match d {
-                TypeSystemDefinition::Type(t)
-                    if ["QueryRoot", "MutationRoot"].contains(&t.node.name.node.as_str()) =>
-                {
-                    match &t.node.kind {
-                        TypeKind::Object(o) => {
-                            Some(o.fields.iter().map(|f| f.node.name.node.to_string()))
-                        }
-                        _ => None,
+                TypeSystemDefinition::Type(t) if t.node.name.node == root => match &t.node.kind {
+                    TypeKind::Object(o) => {
+                        Some(o.fields.iter().map(|f| f.node.name.node.to_string()))
                     }
-                }
+                    _ => None,
+                },
                 _ => None,
             })
             .flatten()
             .collect()
+    };
+    (fields_of("QueryRoot"), fields_of("MutationRoot"))
+}
+
+fn known_fields() -> &'static HashSet<String> {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let (queries, mutations) = root_fields();
+        queries.into_iter().chain(mutations).collect()
     })
 }
 
