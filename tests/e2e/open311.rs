@@ -610,6 +610,7 @@ async fn open311_updates_follow_a_case_through_its_lifecycle(backend: Backend) {
     }
     assert_eq!(mine[2]["description"], "Tim <DPU> & petugas menuju lokasi");
     assert_eq!(mine[1]["description"], "Assigned to Dinas Pekerjaan Umum.");
+    assert_eq!(mine[3]["description"], "Sudah ditambal", "the closing summary");
     let text = mine.to_string();
     assert!(!text.contains("internal note") && !text.contains("Masih berlubang"));
     assert_public(&text);

@@ -5,8 +5,8 @@ use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::Operation;
-use aduan_domain::{tracking, Actor, ComplaintEvent, Status};
-use aduan_projections::{history, ComplaintView};
+use aduan_domain::{disclosure, tracking, Actor, ComplaintEvent, Status};
+use aduan_projections::ComplaintView;
 use aduan_store::{EventLog, StoredEvent};
 
 use super::access::{check_case, guard};
@@ -88,21 +88,22 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
     let c = ComplaintView::from_events(events)?.case;
     let responses = events
         .iter()
-        .filter_map(|e| match &e.event {
-            ComplaintEvent::Responded {
-                message,
-                occurred_at,
-            } => Some(PublicResponse {
-                message: message.clone(),
-                responded_at: *occurred_at,
-            }),
-            _ => None,
+        .filter(|e| matches!(e.event, ComplaintEvent::Responded { .. }))
+        .filter_map(|e| {
+            Some(PublicResponse {
+                message: disclosure::public_text(&e.event)?.to_string(),
+                responded_at: e.event.occurred_at(),
+            })
         })
         .collect();
-    let notes = history::notes(events, false)
-        .map(|n| PublicNote {
-            text: n.text,
-            added_at: n.occurred_at,
+    let notes = events
+        .iter()
+        .filter(|e| matches!(e.event, ComplaintEvent::NoteAdded { .. }))
+        .filter_map(|e| {
+            Some(PublicNote {
+                text: disclosure::public_text(&e.event)?.to_string(),
+                added_at: e.event.occurred_at(),
+            })
         })
         .collect();
     Some(TrackedComplaint {
