@@ -105,7 +105,10 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
     let smtp = format!("smtp://{SMTP}");
     let mut vars: Vec<(&str, String)> = bridge_env(&sim.url);
     vars.push(("ADUAN_SMTP_URL", smtp));
-    vars.push(("ADUAN_NOTIFY_FROM", "Aduan <aduan@makassarkota.go.id>".into()));
+    vars.push((
+        "ADUAN_NOTIFY_FROM",
+        "Aduan <aduan@makassarkota.go.id>".into(),
+    ));
     vars.extend(WEBHOOK_ENV.iter().map(|(k, v)| (*k, v.to_string())));
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let env = Env::start_with(backend, &vars).await;
@@ -129,7 +132,10 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
     env.agent
         .ok(
             MUTATE_REJECT,
-            input(&rejected, json!({"reason": "OUT_OF_SCOPE", "note": INTERNAL[3]})),
+            input(
+                &rejected,
+                json!({"reason": "OUT_OF_SCOPE", "note": INTERNAL[3]}),
+            ),
         )
         .await;
     caught_up(&env.store, &env.supervisor).await;
@@ -138,27 +144,45 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
     let tracked = env.server.client("").ok(TRACK, json!({"code": code})).await;
     let text = tracked.to_string();
     assert_no_internal("trackedComplaint", &text);
-    assert_eq!(tracked["trackedComplaint"]["responses"][0]["message"], RESPONSE);
+    assert_eq!(
+        tracked["trackedComplaint"]["responses"][0]["message"],
+        RESPONSE
+    );
     assert_eq!(tracked["trackedComplaint"]["notes"][0]["text"], PUBLIC_NOTE);
-    assert_eq!(tracked["trackedComplaint"]["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        tracked["trackedComplaint"]["notes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // The reporter's e-mails: verified, dispatched twice, responded, closed,
     // the survey.
     let mails = await_mails(&email, 6).await;
     let bodies: String = mails.iter().map(|m| m.body.as_str()).collect();
     assert_no_internal("e-mail", &bodies);
-    assert!(bodies.contains(RESPONSE) && bodies.contains(SUMMARY), "{bodies}");
+    assert!(
+        bodies.contains(RESPONSE) && bodies.contains(SUMMARY),
+        "{bodies}"
+    );
 
     // Open311: the filing client reads the public texts; the public none.
     let start = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%dT%H:%M:%SZ");
     let end = (chrono::Utc::now() + chrono::Duration::minutes(5)).format("%Y-%m-%dT%H:%M:%SZ");
     let window = format!("start_date={start}&end_date={end}");
     let mine = o
-        .get(&format!("servicerequestupdates.json?{window}&api_key={key}"))
+        .get(&format!(
+            "servicerequestupdates.json?{window}&api_key={key}"
+        ))
         .await;
     assert_eq!(mine.status, 200, "{}", mine.text);
     assert_no_internal("Open311 updates (filing client)", &mine.text);
-    assert!(mine.text.contains(RESPONSE) && mine.text.contains(SUMMARY), "{}", mine.text);
+    assert!(
+        mine.text.contains(RESPONSE) && mine.text.contains(SUMMARY),
+        "{}",
+        mine.text
+    );
     let public = o.get(&format!("servicerequestupdates.json?{window}")).await;
     assert_no_internal("Open311 updates", &public.text);
     assert!(!public.text.contains(RESPONSE), "{}", public.text);
@@ -169,17 +193,26 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
 
     // A webhook without personal data: every event, no internal text.
     let last = env.event_types(&handled).await.len();
-    eventually("the webhook got every event", Duration::from_secs(30), || async {
-        hook.distinct().iter().any(|d| {
-            d.envelope["subject"] == handled.as_str() && d.envelope["sequence"] == last as i64
-        })
-    })
+    eventually(
+        "the webhook got every event",
+        Duration::from_secs(30),
+        || async {
+            hook.distinct().iter().any(|d| {
+                d.envelope["subject"] == handled.as_str() && d.envelope["sequence"] == last as i64
+            })
+        },
+    )
     .await;
     let delivered: Vec<Value> = hook.distinct().into_iter().map(|d| d.envelope).collect();
     let text = serde_json::to_string(&delivered).unwrap();
     assert_no_internal("webhook", &text);
-    assert!(text.contains(RESPONSE) && text.contains(PUBLIC_NOTE), "{text}");
-    assert!(delivered.iter().any(|e| e["data"]["event"]["to_opd"] == "DLH"));
+    assert!(
+        text.contains(RESPONSE) && text.contains(PUBLIC_NOTE),
+        "{text}"
+    );
+    assert!(delivered
+        .iter()
+        .any(|e| e["data"]["event"]["to_opd"] == "DLH"));
 
     // The national platform's follow-ups.
     let expected = |tracking: &str, n: usize| {
@@ -191,9 +224,11 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
                 .is_some_and(|l| l.len() == n)
         }
     };
-    eventually("4 follow-ups of the handled case", Duration::from_secs(30), || {
-        expected(&handled_ref, 4)
-    })
+    eventually(
+        "4 follow-ups of the handled case",
+        Duration::from_secs(30),
+        || expected(&handled_ref, 4),
+    )
     .await;
     eventually("the rejection's follow-up", Duration::from_secs(30), || {
         expected(&rejected_ref, 1)
@@ -208,7 +243,12 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
         .collect();
     assert_eq!(
         messages,
-        ["Didisposisikan ke DPU", "Dialihkan ke DLH", RESPONSE, SUMMARY]
+        [
+            "Didisposisikan ke DPU",
+            "Dialihkan ke DLH",
+            RESPONSE,
+            SUMMARY
+        ]
     );
     assert_eq!(
         state["followups"][&rejected_ref][0]["message"],
@@ -236,10 +276,16 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
         .await;
     let text = history.to_string();
     assert_no_internal("the reporter's complaintHistory", &text);
-    assert!(text.contains("Transferred") && text.contains(RESPONSE), "{text}");
+    assert!(
+        text.contains("Transferred") && text.contains(RESPONSE),
+        "{text}"
+    );
     // Staff still read everything.
     let staff = env.agent.ok(HISTORY, json!({"id": own})).await.to_string();
-    assert!(staff.contains(INTERNAL[1]) && staff.contains(INTERNAL[2]), "{staff}");
+    assert!(
+        staff.contains(INTERNAL[1]) && staff.contains(INTERNAL[2]),
+        "{staff}"
+    );
 
     sim.stop().await;
     env.finish().await;

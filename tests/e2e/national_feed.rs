@@ -88,19 +88,26 @@ async fn the_bridge_reads_each_end_of_the_feed_once_per_poll(backend: Backend) {
         env.retain(|(k, _)| *k != "ADUAN_NATIONAL_POLL_SECONDS");
         env.push(("ADUAN_NATIONAL_POLL_SECONDS", POLL_SECONDS.to_string()));
         let server = start_server(&store, &env, &[("ADUAN_NATIONAL_OUTBOUND", "false")]).await;
-        eventually(&format!("{end}: every report"), Duration::from_secs(60), || async {
-            national_cases(&store).await.len() >= SEEDED
-        })
+        eventually(
+            &format!("{end}: every report"),
+            Duration::from_secs(60),
+            || async { national_cases(&store).await.len() >= SEEDED },
+        )
         .await;
         let asked = asks_once_per_poll(&sim, end).await;
         one_case_each(&store, &sim, end).await;
 
         // New reports after the end: picked up, once each.
-        sim.post("/dev/reports", json!({"items": (0..3).map(report).collect::<Vec<_>>()}))
-            .await;
-        eventually(&format!("{end}: the late reports"), Duration::from_secs(30), || async {
-            national_cases(&store).await.len() >= SEEDED + 3
-        })
+        sim.post(
+            "/dev/reports",
+            json!({"items": (0..3).map(report).collect::<Vec<_>>()}),
+        )
+        .await;
+        eventually(
+            &format!("{end}: the late reports"),
+            Duration::from_secs(30),
+            || async { national_cases(&store).await.len() >= SEEDED + 3 },
+        )
         .await;
         let again = asks_once_per_poll(&sim, end).await;
         one_case_each(&store, &sim, end).await;

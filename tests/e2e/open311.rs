@@ -58,7 +58,12 @@ impl Open311 {
         answer(response).await
     }
 
-    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)], key: Option<&str>) -> Answer {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        key: Option<&str>,
+    ) -> Answer {
         let mut request = self.http.post(format!("{}/{path}", self.base)).form(form);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
@@ -610,7 +615,10 @@ async fn open311_updates_follow_a_case_through_its_lifecycle(backend: Backend) {
     }
     assert_eq!(mine[2]["description"], "Tim <DPU> & petugas menuju lokasi");
     assert_eq!(mine[1]["description"], "Assigned to Dinas Pekerjaan Umum.");
-    assert_eq!(mine[3]["description"], "Sudah ditambal", "the closing summary");
+    assert_eq!(
+        mine[3]["description"], "Sudah ditambal",
+        "the closing summary"
+    );
     let text = mine.to_string();
     assert!(!text.contains("internal note") && !text.contains("Masih berlubang"));
     assert_public(&text);

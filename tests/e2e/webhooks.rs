@@ -145,7 +145,12 @@ pub(crate) async fn receiver(mode: Mode) -> (Arc<Receiver>, String) {
 const REGISTER: &str = "mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { secret endpoint { id status } } }";
 const ENDPOINT: &str = "query($id: ID!, $first: Int!) { webhookEndpoint(id: $id) { status failures lastError lagEvents undelivered(first: $first) { id position complaintId eventType } } }";
 
-pub(crate) async fn register(supervisor: &GraphqlClient, r: &Receiver, url: &str, extra: Value) -> String {
+pub(crate) async fn register(
+    supervisor: &GraphqlClient,
+    r: &Receiver,
+    url: &str,
+    extra: Value,
+) -> String {
     let mut input = json!({"url": url});
     input
         .as_object_mut()

@@ -24,6 +24,12 @@ fn file(visibility: NoteVisibility) -> AttachmentRef {
 /// One event of every kind; staff's free texts start with `staff:`, the
 /// reporter's with `citizen:`.
 fn every_event() -> Vec<ComplaintEvent> {
+    let mut events = first_events();
+    events.extend(later_events());
+    events
+}
+
+fn first_events() -> Vec<ComplaintEvent> {
     use ComplaintEvent as E;
     let s = |t: &str| format!("staff: {t}");
     vec![
@@ -90,6 +96,13 @@ fn every_event() -> Vec<ComplaintEvent> {
             photos: vec![],
             occurred_at: at(),
         },
+    ]
+}
+
+fn later_events() -> Vec<ComplaintEvent> {
+    use ComplaintEvent as E;
+    let s = |t: &str| format!("staff: {t}");
+    vec![
         E::Escalated {
             level: 1,
             reason: s("escalated"),
@@ -180,8 +193,7 @@ fn payload_texts(event: &ComplaintEvent) -> Vec<(Vec<String>, String)> {
 #[test]
 fn every_staff_text_is_decided_once_public_or_internal() {
     let events = every_event();
-    let kinds: std::collections::BTreeSet<_> =
-        events.iter().map(|e| e.event_type_name()).collect();
+    let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.event_type_name()).collect();
     assert_eq!(kinds.len(), crate::events::EVENT_TYPES.len(), "one of each");
     for event in &events {
         let internal = internal_fields(event);
@@ -211,7 +223,14 @@ fn replies_to_the_citizen_leave_and_notes_to_colleagues_stay() {
         .collect();
     assert_eq!(
         public,
-        ["response", "question", "summary", "auto closed", "public note", "the caption"]
+        [
+            "response",
+            "question",
+            "summary",
+            "auto closed",
+            "public note",
+            "the caption"
+        ]
     );
     for event in every_event() {
         let withheld: Vec<String> = payload_texts(&event)
