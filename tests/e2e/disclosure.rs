@@ -96,7 +96,7 @@ async fn file_by_open311(o: &Open311, key: &str, email: &str) -> (String, String
     )
 }
 
-const TRACK: &str = "query($code: String!) { trackedComplaint(trackingCode: $code) { status responses { message } notes { text } } }";
+const TRACK: &str = "query($code: String!) { trackedComplaint(trackingCode: $code) { status responses { message } notes { text } closingSummary } }";
 
 async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
     smtp_answers();
@@ -149,6 +149,7 @@ async fn staff_texts_leave_the_city_by_one_rule(backend: Backend) {
         RESPONSE
     );
     assert_eq!(tracked["trackedComplaint"]["notes"][0]["text"], PUBLIC_NOTE);
+    assert_eq!(tracked["trackedComplaint"]["closingSummary"], SUMMARY);
     assert_eq!(
         tracked["trackedComplaint"]["notes"]
             .as_array()

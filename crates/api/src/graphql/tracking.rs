@@ -60,6 +60,9 @@ pub struct TrackedComplaint {
     pub responses: Vec<PublicResponse>,
     /// The PUBLIC notes, oldest first.
     pub notes: Vec<PublicNote>,
+    /// The staff's closing words to the reporter (the summary, or the
+    /// watcher's text when the case closed itself); null unless closed.
+    pub closing_summary: Option<String>,
     /// The PUBLIC photos and documents, oldest first, with links that expire.
     pub attachments: Vec<super::attachments::Attachment>,
 }
@@ -106,7 +109,20 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
             })
         })
         .collect();
+    let closing_summary = events
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.event,
+                ComplaintEvent::Closed { .. } | ComplaintEvent::AutoClosed { .. }
+            )
+        })
+        .and_then(|e| disclosure::public_text(&e.event))
+        .filter(|_| c.status == Status::Closed)
+        .map(str::to_string);
     Some(TrackedComplaint {
+        closing_summary,
         can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
         can_answer_survey: c.status == Status::Closed && !c.survey_answered,
         notifications_opted_out: c.notifications_opted_out,
