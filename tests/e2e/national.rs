@@ -34,14 +34,14 @@ const HANDLED: usize = 440;
 const REJECTED: usize = 60;
 
 /// The simulator, as a child process (killed if a test panics).
-struct Simulator {
+pub(crate) struct Simulator {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     http: reqwest::Client,
 }
 
 impl Simulator {
-    async fn start(args: &[&str]) -> Simulator {
+    pub(crate) async fn start(args: &[&str]) -> Simulator {
         let mut child = Command::new(BIN)
             .args(["dev", "national-platform", "--addr", "127.0.0.1:0"])
             .args(args)
@@ -67,7 +67,7 @@ impl Simulator {
         }
     }
 
-    async fn state(&self) -> Value {
+    pub(crate) async fn state(&self) -> Value {
         self.http
             .get(format!("{}/dev/state", self.url))
             .send()
@@ -78,7 +78,7 @@ impl Simulator {
             .expect("JSON state")
     }
 
-    async fn post(&self, path: &str, body: Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) {
         let response = self
             .http
             .post(format!("{}{path}", self.url))
@@ -93,14 +93,14 @@ impl Simulator {
         );
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.child.start_kill().expect("stop the simulator");
         let _ = self.child.wait().await;
     }
 }
 
 /// The bridge's settings for tests: quick polls, short timeouts and backoff.
-fn bridge_env(url: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn bridge_env(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("ADUAN_NATIONAL_URL", url.to_string()),
         ("ADUAN_NATIONAL_TOKEN", "rahasia-kota".into()),
@@ -112,7 +112,7 @@ fn bridge_env(url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn start_server(
+pub(crate) async fn start_server(
     store: &TestStore,
     env: &[(&'static str, String)],
     extra: &[(&'static str, &str)],
@@ -123,7 +123,7 @@ async fn start_server(
 }
 
 /// Every NATIONAL_PLATFORM submission in the log: complaint id -> tracking id.
-async fn national_cases(store: &TestStore) -> Vec<(String, String)> {
+pub(crate) async fn national_cases(store: &TestStore) -> Vec<(String, String)> {
     let log = store.log().await;
     log.read_committed_after(Cursor::default(), 1_000_000)
         .await
@@ -220,7 +220,7 @@ async fn national_count(client: &GraphqlClient) -> i64 {
         .unwrap()
 }
 
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

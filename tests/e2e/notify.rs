@@ -29,7 +29,7 @@ on_both_stores!(
     one_click_in_the_mail_client_stops_the_notifications,
 );
 
-const SMTP: &str = "127.0.0.1:2525";
+pub(crate) const SMTP: &str = "127.0.0.1:2525";
 const BASE_URL: &str = "https://aduan.makassarkota.go.id";
 /// How long a message may take to arrive before the test gives up (a bound
 /// for a stuck test, not a speed requirement).
@@ -51,16 +51,16 @@ fn mail_dir() -> PathBuf {
     }
 }
 
-fn smtp_answers() {
+pub(crate) fn smtp_answers() {
     if std::net::TcpStream::connect(SMTP).is_err() {
         panic!("no SMTP server answers at {SMTP}; start it with scripts/ensure-smtp");
     }
 }
 
 #[derive(Debug, Clone)]
-struct Mail {
+pub(crate) struct Mail {
     headers: HashMap<String, String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Mail {
@@ -144,7 +144,7 @@ fn mails_to(to: &str) -> Vec<Mail> {
 }
 
 /// Waits until `to` has received `n` messages; returns them.
-async fn await_mails(to: &str, n: usize) -> Vec<Mail> {
+pub(crate) async fn await_mails(to: &str, n: usize) -> Vec<Mail> {
     let started = Instant::now();
     loop {
         let mails = mails_to(to);
@@ -289,7 +289,7 @@ fn notify_env<'a>(smtp_url: &'a str, gateway_url: &'a str) -> Vec<(&'a str, &'a 
 }
 
 /// A reporter with an address and a number no other test uses.
-fn reporter() -> (String, String) {
+pub(crate) fn reporter() -> (String, String) {
     let n = uuid::Uuid::new_v4().as_u128();
     let email = format!("warga-{:x}@contoh.test", n);
     let phone = format!("0812{:08}", n % 100_000_000);

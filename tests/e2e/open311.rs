@@ -17,19 +17,19 @@ on_both_stores!(open311_files_and_reads_requests_in_json_and_xml);
 on_both_stores!(open311_updates_follow_a_case_through_its_lifecycle);
 
 /// A client's view of the server's `/open311/v2/`.
-struct Open311 {
+pub(crate) struct Open311 {
     base: String,
     http: reqwest::Client,
 }
 
 /// An answer: the status and the body's text.
-struct Answer {
-    status: u16,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
     }
 
@@ -41,14 +41,14 @@ impl Answer {
 }
 
 impl Open311 {
-    fn new(env: &Env) -> Open311 {
+    pub(crate) fn new(env: &Env) -> Open311 {
         Open311 {
             base: format!("http://{}/open311/v2", env.server.addr()),
             http: reqwest::Client::new(),
         }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         let response = self
             .http
             .get(format!("{}/{path}", self.base))
@@ -58,7 +58,12 @@ impl Open311 {
         answer(response).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)], key: Option<&str>) -> Answer {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        key: Option<&str>,
+    ) -> Answer {
         let mut request = self.http.post(format!("{}/{path}", self.base)).form(form);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
@@ -122,7 +127,7 @@ fn xml_records(text: &str, root: &str) -> Vec<HashMap<String, String>> {
     records
 }
 
-async fn issue_key(env: &Env, name: &str) -> (String, String) {
+pub(crate) async fn issue_key(env: &Env, name: &str) -> (String, String) {
     let data = env
         .supervisor
         .ok(
@@ -611,6 +616,10 @@ async fn open311_updates_follow_a_case_through_its_lifecycle(backend: Backend) {
     }
     assert_eq!(mine[2]["description"], "Tim <DPU> & petugas menuju lokasi");
     assert_eq!(mine[1]["description"], "Assigned to Dinas Pekerjaan Umum.");
+    assert_eq!(
+        mine[3]["description"], "Sudah ditambal",
+        "the closing summary"
+    );
     let text = mine.to_string();
     assert!(!text.contains("internal note") && !text.contains("Masih berlubang"));
     assert_public(&text);

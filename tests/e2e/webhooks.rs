@@ -30,7 +30,7 @@ on_both_stores!(an_endpoint_s_last_error_says_when_and_clears_on_a_later_success
 /// How a receiver answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-enum Mode {
+pub(crate) enum Mode {
     /// 500 for every third request, 204 otherwise.
     FailEveryThird = 0,
     /// 503 for everything.
@@ -42,13 +42,13 @@ enum Mode {
 
 /// One acknowledged delivery.
 #[derive(Debug, Clone)]
-struct Delivery {
+pub(crate) struct Delivery {
     id: String,
-    envelope: Value,
+    pub(crate) envelope: Value,
 }
 
 #[derive(Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     secret: Mutex<Option<String>>,
     mode: AtomicU8,
     requests: AtomicU64,
@@ -66,7 +66,7 @@ impl Receiver {
     }
 
     /// The acknowledged deliveries, first of each `webhook-id` only.
-    fn distinct(&self) -> Vec<Delivery> {
+    pub(crate) fn distinct(&self) -> Vec<Delivery> {
         let mut seen = HashSet::new();
         self.acknowledged()
             .into_iter()
@@ -131,7 +131,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
 }
 
 /// A receiver on a loopback port of its own; returns it and its URL.
-async fn receiver(mode: Mode) -> (Arc<Receiver>, String) {
+pub(crate) async fn receiver(mode: Mode) -> (Arc<Receiver>, String) {
     let r = Arc::new(Receiver::default());
     r.set_mode(mode);
     let app = axum::Router::new()
@@ -146,7 +146,12 @@ async fn receiver(mode: Mode) -> (Arc<Receiver>, String) {
 const REGISTER: &str = "mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { secret endpoint { id status } } }";
 const ENDPOINT: &str = "query($id: ID!, $first: Int!) { webhookEndpoint(id: $id) { status failures lastError lagEvents undelivered(first: $first) { id position complaintId eventType } } }";
 
-async fn register(supervisor: &GraphqlClient, r: &Receiver, url: &str, extra: Value) -> String {
+pub(crate) async fn register(
+    supervisor: &GraphqlClient,
+    r: &Receiver,
+    url: &str,
+    extra: Value,
+) -> String {
     let mut input = json!({"url": url});
     input
         .as_object_mut()
@@ -172,7 +177,7 @@ async fn endpoint(supervisor: &GraphqlClient, id: &str, first: i64) -> Value {
         .clone()
 }
 
-const WEBHOOK_ENV: [(&str, &str); 4] = [
+pub(crate) const WEBHOOK_ENV: [(&str, &str); 4] = [
     ("ADUAN_WEBHOOK_RETRY_BASE_MS", "20"),
     ("ADUAN_WEBHOOK_RETRY_CAP_MS", "200"),
     ("ADUAN_WEBHOOK_ATTEMPTS", "4"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aduan_domain::ReferenceData;
 use aduan_integration::national::{Backoff, CategoryMap, HttpPlatform, Inbound, Outbound};
-use aduan_national_sim::SimulatorConfig;
+use aduan_national_sim::{FeedEnd, SimulatorConfig};
 use aduan_store::CommandBus;
 
 /// LAPOR!'s usual category names onto the shipped Makassar categories.
@@ -183,6 +183,11 @@ pub struct SimulatorArgs {
     /// Require this bearer token (none: any request is served).
     #[arg(long, env = "ADUAN_NATIONAL_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// What the end of the feed looks like: `empty` (an empty page giving
+    /// back the cursor sent), `null` (the last page answers `next: null`),
+    /// `repeat` (the last page gives back the cursor sent).
+    #[arg(long, default_value = "empty", value_parser = ["empty", "null", "repeat"])]
+    pub feed_end: String,
 }
 
 /// Serves the simulator until SIGTERM or Ctrl-C.
@@ -197,6 +202,7 @@ pub async fn simulate(args: &SimulatorArgs) -> anyhow::Result<()> {
         reorder: args.reorder,
         seed: args.seed,
         token: args.token.clone().filter(|t| !t.is_empty()),
+        feed_end: FeedEnd::parse(&args.feed_end).unwrap_or_default(),
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;

@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod attributes;
 pub mod clock;
 pub mod commands;
+pub mod disclosure;
 pub mod erasure;
 pub mod error;
 pub mod events;

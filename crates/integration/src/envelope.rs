@@ -5,15 +5,16 @@
 //! - `id` is `<complaint id>:<sequence>`: stable across re-sends, so a receiver
 //!   drops duplicates by it (JetStream does, as `Nats-Msg-Id`).
 //! - Personal data stays home unless the destination is configured for it: the
-//!   reporter, the exact address, a citizen's own account id, and the text of
-//!   INTERNAL notes. The event itself is always sent (with those fields left
-//!   out), so a receiver sees every sequence number of a case.
+//!   reporter, the exact address, a citizen's own account id, and the staff
+//!   texts that never leave the city (`aduan_domain::disclosure`: a transfer's
+//!   reason, INTERNAL notes, ...). The event itself is always sent (with those
+//!   fields left out), so a receiver sees every sequence number of a case.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use aduan_domain::ComplaintEvent;
+use aduan_domain::{disclosure, ComplaintEvent};
 use aduan_store::StoredEvent;
 
 /// The envelope's own version (extension attribute `envelopeversion`).
@@ -150,10 +151,22 @@ fn redact(event: &ComplaintEvent, fields: &mut Map<String, Value>) {
     if let Some(Value::Object(location)) = fields.get_mut("location") {
         location.remove("address");
     }
-    if event.is_internal_note() {
-        fields.remove("text");
-        if let Some(Value::Object(file)) = fields.get_mut("file") {
-            file.remove("caption");
+    for path in disclosure::internal_fields(event) {
+        remove(fields, path);
+    }
+}
+
+/// Leaves out the field at `path` (inside nested objects).
+fn remove(fields: &mut Map<String, Value>, path: &[&str]) {
+    match path {
+        [] => {}
+        [last] => {
+            fields.remove(*last);
+        }
+        [first, rest @ ..] => {
+            if let Some(Value::Object(inner)) = fields.get_mut(*first) {
+                remove(inner, rest);
+            }
         }
     }
 }
@@ -343,6 +356,33 @@ mod tests {
         documented.sort();
         events.sort();
         assert_eq!(documented, events, "docs/integration.md's envelope types");
+    }
+
+    #[test]
+    fn staff_texts_for_colleagues_stay_and_replies_to_the_citizen_leave() {
+        let options = EnvelopeOptions::default();
+        let transferred = ComplaintEvent::Transferred {
+            from_opd: "DPU".into(),
+            to_opd: "DLH".into(),
+            reason: "Kepala seksi minta dipindah".into(),
+            occurred_at: "2026-03-02T02:00:00Z".parse().unwrap(),
+        };
+        let e = Envelope::new(&stored(transferred.clone(), 4, "AGENT"), None, &options);
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(!text.contains("Kepala seksi"), "{text}");
+        assert_eq!(e.data["event"]["to_opd"], "DLH");
+        let inside = EnvelopeOptions {
+            personal_data: true,
+            ..EnvelopeOptions::default()
+        };
+        let e = Envelope::new(&stored(transferred, 4, "AGENT"), None, &inside);
+        assert_eq!(e.data["event"]["reason"], "Kepala seksi minta dipindah");
+        let responded = ComplaintEvent::Responded {
+            message: "Tim menuju lokasi".into(),
+            occurred_at: "2026-03-02T03:00:00Z".parse().unwrap(),
+        };
+        let e = Envelope::new(&stored(responded, 5, "OPD_OFFICER"), None, &options);
+        assert_eq!(e.data["event"]["message"], "Tim menuju lokasi");
     }
 
     #[test]

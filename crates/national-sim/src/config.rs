@@ -20,6 +20,34 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// The bearer token clients must send (none: any or no token).
     pub token: Option<String>,
+    /// What the feed's end looks like.
+    pub feed_end: FeedEnd,
+}
+
+/// The three ways a feed says "nothing more for now" (docs/integration.md,
+/// "The report feed"); the bridge must read each without asking more than
+/// once per poll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FeedEnd {
+    /// Past the last report: an empty page whose `next` is the cursor sent.
+    #[default]
+    Empty,
+    /// The page that reaches the last report answers `next: null`.
+    Null,
+    /// The page that reaches the last report answers the cursor it was sent
+    /// as `next` (the first page: `"0"`).
+    Repeat,
+}
+
+impl FeedEnd {
+    pub fn parse(s: &str) -> Option<FeedEnd> {
+        match s {
+            "empty" => Some(FeedEnd::Empty),
+            "null" => Some(FeedEnd::Null),
+            "repeat" => Some(FeedEnd::Repeat),
+            _ => None,
+        }
+    }
 }
 
 impl Default for SimulatorConfig {
@@ -34,6 +62,7 @@ impl Default for SimulatorConfig {
             reorder: false,
             seed: 1,
             token: None,
+            feed_end: FeedEnd::Empty,
         }
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use aduan_integration::national::contract::{Followup, Page, Report, Stage};
 
-use crate::config::SimulatorConfig;
+use crate::config::{FeedEnd, SimulatorConfig};
 use crate::seed::{seeded_report, Dice};
 
 /// A follow-up as the platform recorded it.
@@ -34,7 +34,11 @@ pub(crate) struct Counters {
     pub(crate) errors_injected: u64,
     pub(crate) timeouts_injected: u64,
     duplicates_delivered: u64,
+    /// Every `GET /v1/reports`, faults included: what a bridge costs the platform.
+    pub(crate) feed_requests: u64,
     pages_served: u64,
+    /// Reports on the pages served (re-deliveries included).
+    items_served: u64,
     /// Follow-ups whose key had been recorded before (answered 200).
     duplicate_keys: u64,
     refused_out_of_order: u64,
@@ -129,10 +133,14 @@ impl Inner {
             }
         }
         self.counters.pages_served += 1;
-        Page {
-            items,
-            next: Some(next.to_string()),
-        }
+        self.counters.items_served += items.len() as u64;
+        let at_end = next == self.reports.len();
+        let next = match config.feed_end {
+            FeedEnd::Null if at_end => None,
+            FeedEnd::Repeat if at_end => Some(after.to_string()),
+            _ => Some(next.to_string()),
+        };
+        Page { items, next }
     }
 
     /// Records `followup` under `key`, or says why not.
@@ -286,6 +294,31 @@ mod tests {
             s.page(&config, "ELSEWHERE", 0, 40).items.is_empty(),
             "another agency's feed is its own"
         );
+    }
+
+    #[test]
+    fn each_end_of_the_feed_looks_as_configured() {
+        let ends = [
+            (FeedEnd::Empty, Some("3"), Some("3")),
+            (FeedEnd::Null, None, None),
+            (FeedEnd::Repeat, Some("2"), Some("3")),
+        ];
+        for (end, last, past) in ends {
+            let config = SimulatorConfig {
+                reports: 3,
+                feed_end: end,
+                ..Default::default()
+            };
+            let mut s = sim(config.clone());
+            let first = s.page(&config, "MAKASSAR", 0, 2);
+            assert_eq!(first.next.as_deref(), Some("2"), "{end:?}");
+            let page = s.page(&config, "MAKASSAR", 2, 2);
+            assert_eq!(page.items.len(), 1);
+            assert_eq!(page.next.as_deref(), last, "{end:?}");
+            let beyond = s.page(&config, "MAKASSAR", 3, 2);
+            assert!(beyond.items.is_empty());
+            assert_eq!(beyond.next.as_deref(), past, "{end:?}");
+        }
     }
 
     #[test]

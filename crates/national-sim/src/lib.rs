@@ -17,6 +17,6 @@ mod feed;
 mod routes;
 mod seed;
 
-pub use config::SimulatorConfig;
+pub use config::{FeedEnd, SimulatorConfig};
 pub use feed::Received;
 pub use routes::router;

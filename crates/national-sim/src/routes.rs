@@ -98,6 +98,7 @@ async fn reports(
     headers: HeaderMap,
     Query(q): Query<ReportsQuery>,
 ) -> Response {
+    sim.lock().counters.feed_requests += 1;
     if !sim.authorized(&headers) {
         return unauthorized();
     }

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use aduan_domain::{ComplaintEvent, NoteVisibility};
+use aduan_domain::{disclosure, ComplaintEvent, NoteVisibility};
 use aduan_store::codec::StoredEvent;
 
 /// One event of a complaint's history, as an auditor reads it.
@@ -65,6 +65,26 @@ impl HistoryEntry {
             .and_then(|l| l.get_mut("address"));
         if let Some(address) = address.filter(|a| !a.is_null()) {
             *address = Value::String("[redacted]".into());
+        }
+    }
+}
+
+impl HistoryEntry {
+    /// Removes the staff texts that never leave the city
+    /// (`aduan_domain::disclosure`: a transfer's reason, a dispatch's note, ...),
+    /// for readers who may not see INTERNAL notes either.
+    pub fn redact_internal(&mut self, event: &ComplaintEvent) {
+        for path in disclosure::internal_fields(event) {
+            let Some((last, parents)) = path.split_last() else {
+                continue;
+            };
+            let mut at = Some(&mut self.payload);
+            for key in parents {
+                at = at.and_then(|v| v.get_mut(*key));
+            }
+            if let Some(field) = at.and_then(|v| v.get_mut(*last)).filter(|f| !f.is_null()) {
+                *field = Value::String("[redacted]".into());
+            }
         }
     }
 }

@@ -109,7 +109,9 @@ impl ComplaintQuery {
 
     /// Every stored event of a complaint in order; with `asOf`, only those that had
     /// occurred by then. INTERNAL notes (`NoteAdded`) are left out for readers
-    /// who may not see them.
+    /// who may not see them, and the staff texts that never leave the city (a
+    /// transfer's reason, a dispatch's note, ...: docs/security.md) read
+    /// `[redacted]` for them.
     async fn complaint_history(
         &self,
         ctx: &Context<'_>,
@@ -132,6 +134,9 @@ impl ComplaintQuery {
                     }
                     if !show_address {
                         entry.redact_address();
+                    }
+                    if !show_internal {
+                        entry.redact_internal(&e.event);
                     }
                     entry.into()
                 })

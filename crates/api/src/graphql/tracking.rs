@@ -5,8 +5,8 @@ use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::Operation;
-use aduan_domain::{tracking, Actor, ComplaintEvent, Status};
-use aduan_projections::{history, ComplaintView};
+use aduan_domain::{disclosure, tracking, Actor, ComplaintEvent, Status};
+use aduan_projections::ComplaintView;
 use aduan_store::{EventLog, StoredEvent};
 
 use super::access::{check_case, guard};
@@ -60,6 +60,9 @@ pub struct TrackedComplaint {
     pub responses: Vec<PublicResponse>,
     /// The PUBLIC notes, oldest first.
     pub notes: Vec<PublicNote>,
+    /// The staff's closing words to the reporter (the summary, or the
+    /// watcher's text when the case closed itself); null unless closed.
+    pub closing_summary: Option<String>,
     /// The PUBLIC photos and documents, oldest first, with links that expire.
     pub attachments: Vec<super::attachments::Attachment>,
 }
@@ -88,24 +91,38 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
     let c = ComplaintView::from_events(events)?.case;
     let responses = events
         .iter()
-        .filter_map(|e| match &e.event {
-            ComplaintEvent::Responded {
-                message,
-                occurred_at,
-            } => Some(PublicResponse {
-                message: message.clone(),
-                responded_at: *occurred_at,
-            }),
-            _ => None,
+        .filter(|e| matches!(e.event, ComplaintEvent::Responded { .. }))
+        .filter_map(|e| {
+            Some(PublicResponse {
+                message: disclosure::public_text(&e.event)?.to_string(),
+                responded_at: e.event.occurred_at(),
+            })
         })
         .collect();
-    let notes = history::notes(events, false)
-        .map(|n| PublicNote {
-            text: n.text,
-            added_at: n.occurred_at,
+    let notes = events
+        .iter()
+        .filter(|e| matches!(e.event, ComplaintEvent::NoteAdded { .. }))
+        .filter_map(|e| {
+            Some(PublicNote {
+                text: disclosure::public_text(&e.event)?.to_string(),
+                added_at: e.event.occurred_at(),
+            })
         })
         .collect();
+    let closing_summary = events
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.event,
+                ComplaintEvent::Closed { .. } | ComplaintEvent::AutoClosed { .. }
+            )
+        })
+        .and_then(|e| disclosure::public_text(&e.event))
+        .filter(|_| c.status == Status::Closed)
+        .map(str::to_string);
     Some(TrackedComplaint {
+        closing_summary,
         can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
         can_answer_survey: c.status == Status::Closed && !c.survey_answered,
         notifications_opted_out: c.notifications_opted_out,

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use aduan_domain::{ComplaintEvent, ReferenceData};
+use aduan_domain::{disclosure, ComplaintEvent, ReferenceData};
 
 use super::params::Params;
 use super::requests::{at, MAX_REQUESTS};
@@ -78,10 +78,14 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
     ))
 }
 
-/// What an update says. Staff's words to the reporter (responses, questions)
-/// go to the client that filed the case; everyone else reads a fixed text.
+/// What an update says. Staff's words to the reporter (`disclosure`'s public
+/// texts: responses, questions, a closing summary) go to the client that filed
+/// the case; everyone else, and every internal text, reads a fixed text.
 fn describe(event: &ComplaintEvent, reference: &ReferenceData, own: bool) -> String {
     use ComplaintEvent as E;
+    if let Some(text) = disclosure::public_text(event).filter(|_| own) {
+        return text.to_string();
+    }
     let opd = |code: &str| {
         reference
             .opd(code)
@@ -96,9 +100,7 @@ fn describe(event: &ComplaintEvent, reference: &ReferenceData, own: bool) -> Str
         ),
         E::Assigned { opd: to, .. } => format!("Assigned to {}.", opd(to)),
         E::Transferred { to_opd, .. } => format!("Transferred to {}.", opd(to_opd)),
-        E::Responded { message, .. } if own => message.clone(),
         E::Responded { .. } => "The department responded to the reporter.".into(),
-        E::InfoRequested { question, .. } if own => question.clone(),
         E::InfoRequested { .. } => "The reporter was asked for more information.".into(),
         E::InfoProvided { .. } => "The reporter gave more information.".into(),
         E::FieldHandled { .. } => "Handled on site.".into(),

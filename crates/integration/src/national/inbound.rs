@@ -24,6 +24,7 @@ use aduan_store::{CommandBus, CommandError, CommandRequest, RequestContext, Stor
 
 use super::adapter::{NationalError, NationalPlatform};
 use super::contract::Report;
+use super::feed::FeedPosition;
 use super::outbound::Backoff;
 use super::state::{import_key, Issue, Reason, CURSOR_KEY, CURSOR_KIND, ISSUE_KIND};
 
@@ -156,19 +157,25 @@ impl Inbound {
 
     /// Imports one page; true when there may be more right away.
     pub async fn poll_once(&self) -> Result<bool, InboundError> {
-        let after: Option<String> = self.state.get(CURSOR_KIND, CURSOR_KEY).await?;
+        let at: FeedPosition = self
+            .state
+            .get(CURSOR_KIND, CURSOR_KEY)
+            .await?
+            .unwrap_or_default();
         let page = self
             .platform
-            .fetch_reports(after.as_deref(), self.page_size)
+            .fetch_reports(at.after.as_deref(), self.page_size)
             .await?;
-        for item in &page.items {
+        let step = at.step(&page);
+        for item in &step.fresh {
             self.import(item).await?;
         }
-        let moved = page.next.is_some() && page.next != after;
-        if let Some(next) = page.next.as_ref().filter(|_| moved) {
-            self.state.put(CURSOR_KIND, CURSOR_KEY, next).await?;
+        if step.position != at {
+            self.state
+                .put(CURSOR_KIND, CURSOR_KEY, &step.position)
+                .await?;
         }
-        Ok(moved && !page.items.is_empty())
+        Ok(step.more)
     }
 
     /// Makes `item` a case unless it is one already.

@@ -8,6 +8,7 @@
 
 pub mod adapter;
 pub mod contract;
+pub mod feed;
 pub mod http;
 pub mod inbound;
 pub mod outbound;

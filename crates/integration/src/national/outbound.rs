@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 
-use aduan_domain::{Case, Channel, ComplaintEvent};
+use aduan_domain::{disclosure, Channel, ComplaintEvent};
 use aduan_store::{Checkpoints, Folder, Follower, IntegrationState, LiveEvent};
 use aduan_store::{EventLog, StoreError};
 
@@ -129,14 +129,14 @@ impl Outbound {
     }
 
     async fn send(&self, live: &LiveEvent) -> Result<Sent, StoreError> {
-        let Some((case, tracking_id, stage)) = milestone(live) else {
+        let Some((tracking_id, stage)) = milestone(live) else {
             return Ok(Sent::Done);
         };
         let event = &live.event;
         let key = envelope::id_of(&event.aggregate_id, event.sequence);
         let followup = Followup {
             stage,
-            message: message(&event.event, case),
+            message: message(&event.event),
             at: event.event.occurred_at(),
             agency: self.agency.clone(),
         };
@@ -241,36 +241,29 @@ impl Outbound {
     }
 }
 
-/// The case, its tracking id and the stage, when `live` is a milestone of a
+/// The case's tracking id and the stage, when `live` is a milestone of a
 /// case from the national platform.
-fn milestone(live: &LiveEvent) -> Option<(&Case, &str, Stage)> {
+fn milestone(live: &LiveEvent) -> Option<(&str, Stage)> {
     let stage = Stage::of_event(&live.event.event)?;
     let case = live.case.as_ref()?;
     if case.channel != Channel::NationalPlatform {
         return None;
     }
     let tracking_id = case.external_ref.as_deref()?;
-    Some((case, tracking_id, stage))
+    Some((tracking_id, stage))
 }
 
-/// The text the platform shows with the follow-up (what the citizen sees).
-fn message(event: &ComplaintEvent, case: &Case) -> String {
-    let opd = case.opd.as_deref().unwrap_or("-");
+/// The text the platform shows with the follow-up (what the citizen sees):
+/// the event's public text (`aduan_domain::disclosure`), or a fixed line for a
+/// dispatch or a rejection, whose staff notes stay in the city.
+fn message(event: &ComplaintEvent) -> String {
+    if let Some(text) = disclosure::public_text(event) {
+        return text.to_string();
+    }
     match event {
-        ComplaintEvent::Assigned { note, .. } => match note {
-            Some(note) => format!("Didisposisikan ke {opd}: {note}"),
-            None => format!("Didisposisikan ke {opd}"),
-        },
-        ComplaintEvent::Transferred { to_opd, reason, .. } => {
-            format!("Dialihkan ke {to_opd}: {reason}")
-        }
-        ComplaintEvent::Responded { message, .. } => message.clone(),
-        ComplaintEvent::Closed { summary, .. } => summary.clone(),
-        ComplaintEvent::AutoClosed { reason, .. } => reason.clone(),
-        ComplaintEvent::Rejected { reason, note, .. } => match note {
-            Some(note) => format!("{reason}: {note}"),
-            None => reason.to_string(),
-        },
+        ComplaintEvent::Assigned { opd, .. } => format!("Didisposisikan ke {opd}"),
+        ComplaintEvent::Transferred { to_opd, .. } => format!("Dialihkan ke {to_opd}"),
+        ComplaintEvent::Rejected { reason, .. } => format!("Ditolak: {reason}"),
         _ => String::new(),
     }
 }
@@ -298,6 +291,36 @@ impl Follower for Outbound {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_ups_carry_public_texts_only() {
+        let at = Utc::now();
+        let transferred = ComplaintEvent::Transferred {
+            from_opd: "DPU".into(),
+            to_opd: "DLH".into(),
+            reason: "Kepala seksi minta dipindah".into(),
+            occurred_at: at,
+        };
+        assert_eq!(message(&transferred), "Dialihkan ke DLH");
+        let assigned = ComplaintEvent::Assigned {
+            opd: "DPU".into(),
+            officer_id: None,
+            note: Some("prioritaskan, kerabat pejabat".into()),
+            occurred_at: at,
+        };
+        assert_eq!(message(&assigned), "Didisposisikan ke DPU");
+        let rejected = ComplaintEvent::Rejected {
+            reason: aduan_domain::RejectReason::OutOfScope,
+            note: Some("pelapor sering iseng".into()),
+            occurred_at: at,
+        };
+        assert_eq!(message(&rejected), "Ditolak: OUT_OF_SCOPE");
+        let responded = ComplaintEvent::Responded {
+            message: "Tim menuju lokasi".into(),
+            occurred_at: at,
+        };
+        assert_eq!(message(&responded), "Tim menuju lokasi");
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {

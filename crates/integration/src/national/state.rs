@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::contract::Stage;
 
-/// The inbound cursor: key `CURSOR_KEY`, value the platform's `next`.
+/// The inbound position: key `CURSOR_KEY`, value a `feed::FeedPosition` (a
+/// bare cursor, the platform's last `next`, from bridges before it).
 pub const CURSOR_KIND: &str = "national_inbound";
 pub const CURSOR_KEY: &str = "cursor";
 /// Per complaint id: `CaseSync`.

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use aduan_domain::tracking::{self, TrackingKey};
-use aduan_domain::{Case, ComplaintEvent};
+use aduan_domain::{disclosure, Case, ComplaintEvent};
 use aduan_store::outbox::{self, Done, Outbox};
 use aduan_store::{Checkpoints, EventLog, Follower, StoreError, StoredEvent};
 
@@ -436,23 +436,12 @@ impl Notifier {
                     t.reasons.get(code).cloned().unwrap_or(code.into()),
                 );
             }
-            ComplaintEvent::Responded { message, .. } => {
-                v.insert("response", message.clone());
-            }
-            ComplaintEvent::InfoRequested { question, .. } => {
-                v.insert("question", question.clone());
-            }
-            ComplaintEvent::Closed {
-                resolution,
-                summary,
-                ..
-            } => {
+            ComplaintEvent::Closed { resolution, .. } => {
                 let code = resolution.as_str();
                 v.insert(
                     "resolution",
                     t.resolutions.get(code).cloned().unwrap_or(code.into()),
                 );
-                v.insert("summary", summary.clone());
             }
             ComplaintEvent::AutoClosed { .. } => {
                 let code = aduan_domain::Resolution::NotResolved.as_str();
@@ -462,6 +451,17 @@ impl Notifier {
                 );
             }
             _ => {}
+        }
+        // Staff's words reach the reporter only as the one rule lets them.
+        let public = disclosure::public_text(&event.event).map(str::to_string);
+        let placeholder = match &event.event {
+            ComplaintEvent::Responded { .. } => Some("response"),
+            ComplaintEvent::InfoRequested { .. } => Some("question"),
+            ComplaintEvent::Closed { .. } => Some("summary"),
+            _ => None,
+        };
+        if let (Some(name), Some(text)) = (placeholder, public) {
+            v.insert(name, text);
         }
         if let Some(link) = self.link(case) {
             v.insert("link", link);
