@@ -8,7 +8,7 @@
 //! reporter: a response, a question, a closing summary, a PUBLIC note or the
 //! caption of a PUBLIC file, and the watcher's fixed closing text. Every
 //! other staff text is INTERNAL: it was written for colleagues (a transfer's
-//! or escalation's reason, a verification's, dispatch's or rejection's note,
+//! escalation's or location correction's reason, a verification's, dispatch's or rejection's note,
 //! field notes, INTERNAL notes, an erasure's reason). A rejection leaves as
 //! its code, which each path words for the citizen; staff who want to tell
 //! the reporter more add a PUBLIC note. The reporter's own words (the report,
@@ -44,9 +44,10 @@ pub fn internal_fields(event: &ComplaintEvent) -> &'static [&'static [&'static s
     use ComplaintEvent as E;
     match event {
         E::Verified { .. } | E::Rejected { .. } | E::Assigned { .. } => &[&["note"]],
-        E::Transferred { .. } | E::Escalated { .. } | E::ReporterDataErased { .. } => {
-            &[&["reason"]]
-        }
+        E::Transferred { .. }
+        | E::Escalated { .. }
+        | E::LocationCorrected { .. }
+        | E::ReporterDataErased { .. } => &[&["reason"]],
         E::FieldHandled { .. } => &[&["notes"]],
         E::NoteAdded { .. } if event.is_internal_note() => &[&["text"]],
         E::AttachmentAdded { .. } if event.is_internal_note() => &[&["file", "caption"]],

@@ -65,6 +65,17 @@ fn first_events() -> Vec<ComplaintEvent> {
             note: Some(s("rejected")),
             occurred_at: at(),
         },
+        E::LocationCorrected {
+            location: Location {
+                latitude: -5.2,
+                longitude: 119.5,
+                address: Some("citizen: corrected address".into()),
+                kecamatan: None,
+                kelurahan: None,
+            },
+            reason: Some(s("location")),
+            occurred_at: at(),
+        },
         E::Assigned {
             opd: "DPU".into(),
             officer_id: None,
