@@ -139,7 +139,10 @@ mod tests {
                     assert!(proof.is_empty());
                 }
                 let (m64, n64) = (m as u64, n as u64);
-                assert!(verify_consistency(m64, n64, &old, &new, &proof), "{m} -> {n}");
+                assert!(
+                    verify_consistency(m64, n64, &old, &new, &proof),
+                    "{m} -> {n}"
+                );
                 let other = leaf_hash(b"other");
                 assert!(!verify_consistency(m64, n64, &other, &new, &proof));
                 assert!(!verify_consistency(m64, n64, &old, &other, &proof));

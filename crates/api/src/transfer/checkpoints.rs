@@ -71,7 +71,11 @@ pub(super) struct TreeCheck {
 impl TreeCheck {
     pub fn carry(&mut self, record: CheckpointRecord) -> anyhow::Result<()> {
         let c = record.into_checkpoint()?;
-        if self.carried.last().is_some_and(|l| l.tree_size >= c.tree_size) {
+        if self
+            .carried
+            .last()
+            .is_some_and(|l| l.tree_size >= c.tree_size)
+        {
             anyhow::bail!("the checkpoints are not in increasing tree size");
         }
         self.carried.push(c);

@@ -11,8 +11,8 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
-use aduan_store::export::CHUNK;
 use aduan_store::audit::Checkpoint;
+use aduan_store::export::CHUNK;
 use aduan_store::{EventLog, ExportedEvent, ImportChunk, KeyRecord};
 
 use checkpoints::{CheckpointLine, TreeCheck};

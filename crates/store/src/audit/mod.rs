@@ -15,7 +15,5 @@ pub use consistency::{consistency, Consistency, ConsistencyRefused};
 pub use monitor::ConsistencyCheck;
 pub use proof::{case_proof, CaseProof, ProvenEvent};
 pub use seal::seal_unsealed;
-pub use tree::{
-    checkpoint, checkpoints, import_checkpoints, latest_checkpoint, Checkpoint, BLOCK,
-};
+pub use tree::{checkpoint, checkpoints, import_checkpoints, latest_checkpoint, Checkpoint, BLOCK};
 pub use verify::{verify, Finding, FindingKind, Report};
