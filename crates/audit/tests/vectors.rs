@@ -3,6 +3,12 @@
 //! file: the test fails when code and file disagree. `UPDATE_VECTORS=1`
 //! rewrites the file (review the diff: a changed hash breaks every verifier).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test: a failure is a panic"
+)]
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -313,7 +319,8 @@ fn the_independent_python_verifier_agrees_with_the_vectors() {
     let dir = std::env::temp_dir().join(format!("aduan-vectors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
-    let edits: [(&str, fn(&mut Value)); 4] = [
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 4] = [
         ("a leaf hash", |v| {
             v["events"][2]["leafHash"] = json!("00".repeat(32))
         }),
