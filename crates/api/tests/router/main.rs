@@ -9,6 +9,7 @@
 )]
 
 mod access;
+mod audit;
 mod errors;
 mod lifecycle;
 mod support;
