@@ -159,6 +159,32 @@ async fn a_seeded_city_moves_from_sqlite_to_postgresql_unchanged() {
         postgres.scalar("SELECT count(*) FROM events").await,
         exported
     );
+    // An export from before checkpoints moved (no checkpoint lines) still imports.
+    let older = file.with_extension("older.jsonl");
+    let without: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("{\"audit_checkpoint\""))
+        .collect();
+    std::fs::write(&older, without.join("\n")).unwrap();
+    let elsewhere = TestStore::create(Backend::Sqlite).await;
+    let (ok, said) = cli(
+        &["import", "--input", older.to_str().unwrap()],
+        &elsewhere.url,
+    )
+    .await;
+    assert!(ok, "{said}");
+    assert_eq!(
+        elsewhere.scalar("SELECT count(*) FROM events").await,
+        exported
+    );
+    assert_eq!(
+        elsewhere
+            .scalar("SELECT count(*) FROM audit_checkpoints")
+            .await,
+        0
+    );
+    elsewhere.drop_store().await;
+    let _ = std::fs::remove_file(&older);
     // Importing twice would duplicate the city: refused, nothing written.
     let (ok, said) = cli(&["import", "--input", path], &postgres.url).await;
     assert!(!ok && said.contains("already holds"), "{said}");

@@ -320,6 +320,22 @@ mod tests {
     }
 
     #[test]
+    fn a_bundle_written_with_a_shorter_recorded_at_still_verifies() {
+        // Before recordedAt was spelled as hashed, chrono's shortest form went out.
+        let text = String::from_utf8(bundle()).unwrap();
+        let mut old: Bundle = serde_json::from_str(&text).unwrap();
+        for e in &mut old.events {
+            e.recorded_at = "2026-11-30T01:00:00.5Z".into();
+        }
+        let bytes = old.seal(&signer());
+        assert!(Bundle::verify(&bytes, &signer().verifier()).is_ok());
+        // Another instant is another leaf.
+        let mut moved: Bundle = serde_json::from_str(&text).unwrap();
+        moved.events[0].recorded_at = "2026-11-30T01:00:00.6Z".into();
+        assert!(Bundle::verify(&moved.seal(&signer()), &signer().verifier()).is_err());
+    }
+
+    #[test]
     fn another_key_fails() {
         let other = LogSigner {
             key: SigningKey::from_bytes(&[4u8; 32]),
