@@ -52,9 +52,8 @@ async fn an_outsiders_verifier_agrees_with_the_server_and_refuses_tampering(back
     let env = Env::start(backend).await;
     let id = env.assigned().await;
     env.submit().await;
-    let old = env.auditor.ok(SIGN, json!({})).await["signAuditCheckpoint"]["treeSize"]
-        .as_i64()
-        .unwrap();
+    let signed = env.auditor.ok(SIGN, json!({})).await["signAuditCheckpoint"].clone();
+    let old = signed["treeSize"].as_i64().unwrap();
     for _ in 0..3 {
         env.submit().await;
     }
@@ -68,7 +67,9 @@ async fn an_outsiders_verifier_agrees_with_the_server_and_refuses_tampering(back
     std::fs::create_dir_all(&dir).unwrap();
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let token = env.server.token("AUDITOR", None, "auditor-1").await;
-    let (old_s, evidence) = (old.to_string(), path("evidence.json"));
+    // The auditor kept the first checkpoint's note.
+    let (kept, evidence) = (path("kept.txt"), path("evidence.json"));
+    std::fs::write(&kept, signed["note"].as_str().unwrap()).unwrap();
     let (ok, said) = python(&[
         "fetch",
         "--url",
@@ -77,8 +78,8 @@ async fn an_outsiders_verifier_agrees_with_the_server_and_refuses_tampering(back
         &token,
         "--complaint",
         &id,
-        "--from",
-        &old_s,
+        "--kept",
+        &kept,
         "--out",
         &evidence,
     ])
@@ -96,7 +97,11 @@ async fn an_outsiders_verifier_agrees_with_the_server_and_refuses_tampering(back
 
     // Each tampered copy is refused.
     type Edit = fn(&mut Value);
-    let edits: [(&str, Edit); 6] = [
+    let edits: [(&str, Edit); 7] = [
+        ("the kept checkpoint's root", |v| {
+            let note = &mut v["kept"];
+            *note = json!(edit_note(note.as_str().unwrap(), 2, 10));
+        }),
         ("the root in the case's checkpoint", |v| {
             let note = &mut v["proof"]["checkpoint"]["note"];
             *note = json!(edit_note(note.as_str().unwrap(), 2, 10));

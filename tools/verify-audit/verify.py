@@ -4,7 +4,7 @@ alone (no aduan code): chain hashes, Merkle leaves, RFC 6962/9162 inclusion
 and consistency proofs, C2SP signed-note checkpoints and signed case bundles.
 
     verify.py vectors docs/audit-vectors.json
-    verify.py fetch --url URL --token TOKEN --complaint ID [--from SIZE] --out evidence.json
+    verify.py fetch --url URL --token TOKEN --complaint ID [--kept NOTE | --from SIZE] [--out evidence.json]
     verify.py evidence evidence.json
     verify.py bundle case.json --key key.json
 
@@ -351,13 +351,18 @@ def graphql(url, token, query, variables):
     return body["data"]
 
 
-def fetch(url, token, complaint, from_size):
+def fetch(url, token, complaint, from_size, kept):
     key_doc = json.load(urllib.request.urlopen(url.rstrip("/") + "/.well-known/aduan-audit-key"))
-    evidence = {
+    evidence = {}
+    if kept is not None:
+        # A checkpoint the auditor kept: prove the log extends it.
+        evidence["kept"] = kept
+        from_size = open_note(kept, key_from_document(key_doc))[1]
+    evidence.update({
         "key": key_doc,
         "checkpoints": graphql(url, token, CHECKPOINTS, {})["auditCheckpoints"],
         "proof": graphql(url, token, PROOF, {"id": complaint})["auditProof"],
-    }
+    })
     if from_size is not None:
         evidence["consistency"] = graphql(url, token, CONSISTENCY, {"from": from_size})["auditConsistency"]
     return evidence
@@ -370,6 +375,11 @@ def verify_evidence(ev):
         _, size, root, _ = open_note(c["note"], key)
         check(size == c["treeSize"] and root.hex() == c["rootHash"], "a checkpoint's fields differ from its note")
         check(roots.setdefault(size, root) == root, "two checkpoints of size %s disagree" % size)
+    if "kept" in ev:
+        # The kept checkpoint's root wins over whatever the server lists.
+        _, size, root, _ = open_note(ev["kept"], key)
+        check(roots.get(size, root) == root, "the server's checkpoint of size %s differs from the kept one" % size)
+        roots[size] = root
     proof = ev["proof"]
     check(proof["verifierKey"] == ev["key"]["verifierKey"], "auditProof names another key")
     _, size, root, _ = open_note(proof["checkpoint"]["note"], key)
@@ -398,7 +408,8 @@ def main():
     f.add_argument("--url", required=True)
     f.add_argument("--token", required=True)
     f.add_argument("--complaint", required=True)
-    f.add_argument("--from", dest="from_size", type=int)
+    f.add_argument("--from", dest="from_size", type=int, help="a checkpoint's tree size the server lists")
+    f.add_argument("--kept", help="a checkpoint note kept outside the server")
     f.add_argument("--out")
     sub.add_parser("evidence").add_argument("file")
     b = sub.add_parser("bundle")
@@ -414,7 +425,8 @@ def main():
             print("%s: %d events proved in the signed tree of %d" % (args.file, count, size))
         else:
             if args.command == "fetch":
-                ev = fetch(args.url, args.token, args.complaint, args.from_size)
+                kept = open(args.kept, encoding="utf-8").read() if args.kept else None
+                ev = fetch(args.url, args.token, args.complaint, args.from_size, kept)
                 if args.out:
                     with open(args.out, "w", encoding="utf-8") as out:
                         json.dump(ev, out, ensure_ascii=False, indent=1)
