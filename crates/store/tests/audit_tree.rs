@@ -15,7 +15,7 @@ use aduan_audit::chain::{self, EventContent, GENESIS};
 use aduan_audit::consistency::{consistency_proof, verify_consistency};
 use aduan_audit::merkle::{root, Hash};
 use aduan_store::audit::{self, Checkpoint, ConsistencyRefused, BLOCK};
-use aduan_store::{EventLog, ExportedEvent, ImportChunk};
+use aduan_store::{ExportedEvent, ImportChunk};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
 on_both_stores!(consistency_proofs_from_the_stored_tree_match_the_leaves_in_memory);
