@@ -244,7 +244,17 @@ def open_note(note, key):
 
 # --- The pieces ----------------------------------------------------------------
 
-def verify_case(complaint, events, key_or_root, size, what):
+def six_digits(text):
+    """A bundle written before recordedAt was spelled as hashed may carry a
+    shorter fraction (docs/audit.md, "The bundle"): the leaf hashes the same
+    instant with six digits."""
+    import datetime
+    at = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    check(at.utcoffset() == datetime.timedelta(0), "recordedAt %r is not UTC" % (text,))
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def verify_case(complaint, events, key_or_root, size, what, legacy_times=False):
     """A complaint's whole history: chain from its first event, each leaf
     proved in the tree of `size` leaves with root `key_or_root`."""
     check(events, "%s: no events" % what)
@@ -256,7 +266,8 @@ def verify_case(complaint, events, key_or_root, size, what):
         h = event_hash(complaint, e["sequence"], e["eventType"], e["eventVersion"],
                        e["payload"], e["metadata"], prev)
         check(h == e["hash"], "%s: its content does not match its hash" % at)
-        leaf = leaf_hash(e["position"], e["recordedAt"], h)
+        recorded_at = six_digits(e["recordedAt"]) if legacy_times else e["recordedAt"]
+        leaf = leaf_hash(e["position"], recorded_at, h)
         if "leafHash" in e:
             check(leaf.hex() == e["leafHash"], "%s: the served leaf hash differs" % at)
         check(verify_inclusion(e["leafIndex"], size, leaf, hashes(e["proof"]), key_or_root),
@@ -275,7 +286,7 @@ def verify_bundle(data, key):
     signature = base64.b64decode(bundle.pop("signature"), validate=True)
     key.verify(signature, canonical(bundle).encode("utf-8"), "bundle")
     origin, size, root, _ = open_note(bundle["checkpoint"], key)
-    verify_case(bundle["complaintId"], bundle["events"], root, size, "bundle")
+    verify_case(bundle["complaintId"], bundle["events"], root, size, "bundle", legacy_times=True)
     return len(bundle["events"]), size
 
 
