@@ -325,6 +325,10 @@ impl World {
         let mut vars = window();
         vars["min"] = last;
         cast.auditor.ok(q, vars).await;
+        // Seals the world into the audit tree, which auditConsistency proves.
+        cast.auditor
+            .ok("mutation { signAuditCheckpoint { treeSize } }", json!({}))
+            .await;
     }
 
     /// Does the query `op` succeed for `client` and show case A? Also checks that
@@ -489,6 +493,16 @@ impl World {
                         "query($id: ID!) { auditCheckpoints { treeSize } \
                          auditProof(complaintId: $id) { complaintId } }",
                         json!({"id": a}),
+                    )
+                    .await,
+                &what,
+            ),
+            // From the first leaf to itself (`settle` sealed the world).
+            Operation::AuditConsistency => done(
+                &client
+                    .query(
+                        "{ auditConsistency(from: 1, to: 1) { toSize proof } }",
+                        json!({}),
                     )
                     .await,
                 &what,

@@ -356,6 +356,11 @@ async fn a_case_proves_against_the_signed_checkpoint_and_its_export_verifies_off
         );
         let recorded: chrono::DateTime<chrono::Utc> =
             serde_json::from_value(e["recordedAt"].clone()).unwrap();
+        assert_eq!(
+            e["recordedAt"],
+            chain::timestamp(recorded),
+            "served as the leaf hashes it"
+        );
         let leaf = chain::leaf(e["position"].as_i64().unwrap(), recorded, hash);
         assert_eq!(hex::encode(leaf), e["leafHash"]);
         let path: Vec<Hash> = e["inclusionProof"]

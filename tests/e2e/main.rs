@@ -10,6 +10,7 @@ mod abuse;
 mod access;
 mod attachments;
 mod audit;
+mod audit_outsider;
 mod body_limit;
 mod calendar;
 mod concurrency;

@@ -25,7 +25,8 @@ pub enum AuditCommands {
         #[arg(long)]
         key: Option<String>,
         /// Checkpoint notes kept outside the database (as the city published
-        /// them), checked like the stored ones.
+        /// them), checked like the stored ones, and each proved by an RFC 9162
+        /// consistency proof to be the beginning of the latest signed tree.
         #[arg(long = "published")]
         published: Vec<PathBuf>,
         /// Print the report as JSON.
@@ -125,6 +126,20 @@ async fn verify(
                 f.detail
             );
         }
+        for c in &report.consistency {
+            println!(
+                "published checkpoint of {} events: {} the signed checkpoint of {} events \
+                 (consistency proof of {} hashes)",
+                c.from_size,
+                if c.consistent {
+                    "consistent with"
+                } else {
+                    "NOT consistent with"
+                },
+                c.to_size,
+                c.proof_hashes
+            );
+        }
         println!(
             "{} events, {} sealed, {} checkpoints (signed up to {} events) checked in {:.1} s: {}",
             report.events,
@@ -174,7 +189,7 @@ async fn export(cli: &Cli, complaint: &str, output: &PathBuf) -> anyhow::Result<
                 event_version: e.event_version.clone(),
                 payload: e.payload.clone(),
                 metadata: e.metadata.clone(),
-                recorded_at: e.recorded_at,
+                recorded_at: aduan_audit::chain::timestamp(e.recorded_at),
                 prev_hash: e.prev_hash.clone().ok_or_else(uncovered)?,
                 hash: e.hash.clone().ok_or_else(uncovered)?,
                 leaf_index: e.leaf_index.ok_or_else(uncovered)?,

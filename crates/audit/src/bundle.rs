@@ -4,8 +4,9 @@
 //! with nothing but the public key (`aduan audit verify-bundle`).
 //!
 //! The file is the canonical JSON of the bundle (`chain::canonical_json`) and a
-//! newline, nothing else: a verifier re-encodes what it read and refuses any
-//! other spelling, so no byte of the file can change without failing.
+//! newline; the same without the newline is accepted too (docs/audit.md says
+//! the file is canonical JSON). A verifier re-encodes what it read and refuses
+//! any other spelling, so no byte of the file can change without failing.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -44,7 +45,10 @@ pub struct BundledEvent {
     pub event_version: String,
     pub payload: Value,
     pub metadata: Value,
-    pub recorded_at: DateTime<Utc>,
+    /// As the leaf hashes it (`chain::timestamp`: six fractional digits and
+    /// `Z`). Bundles written before that rule may spell it shorter; the leaf
+    /// is computed from the instant, so those still verify.
+    pub recorded_at: String,
     pub prev_hash: String,
     pub hash: String,
     pub leaf_index: u64,
@@ -97,8 +101,9 @@ impl Bundle {
     pub fn verify(bytes: &[u8], verifier: &NoteVerifier) -> Result<Verified, BundleError> {
         let malformed = |e: &dyn std::fmt::Display| BundleError::Malformed(e.to_string());
         let text = std::str::from_utf8(bytes).map_err(|e| malformed(&e))?;
+        let text = text.strip_suffix('\n').unwrap_or(text);
         let value: Value = serde_json::from_str(text).map_err(|e| malformed(&e))?;
-        if format!("{}\n", canonical_json(&value)) != text {
+        if canonical_json(&value) != text {
             return Err(BundleError::NotCanonical);
         }
         let mut bundle: Bundle = serde_json::from_value(value).map_err(|e| malformed(&e))?;
@@ -108,7 +113,7 @@ impl Bundle {
         // Re-encoding must give back the very same bytes, or a field was
         // spelled in a way this verifier would not have checked.
         let again = canonical_json(&serde_json::to_value(&bundle).map_err(|e| malformed(&e))?);
-        if format!("{again}\n") != text {
+        if again != text {
             return Err(BundleError::NotCanonical);
         }
         let signature = std::mem::take(&mut bundle.signature);
@@ -175,7 +180,10 @@ fn check_events(bundle: &Bundle, head: &TreeHead) -> Result<(), BundleError> {
                     .ok_or_else(|| fail("a proof hash is not hex SHA-256"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let leaf = chain::leaf(e.position, e.recorded_at, &e.hash);
+        let recorded_at = DateTime::parse_from_rfc3339(&e.recorded_at)
+            .map_err(|_| fail("recordedAt is not an RFC 3339 time"))?
+            .with_timezone(&Utc);
+        let leaf = chain::leaf(e.position, recorded_at, &e.hash);
         if !verify_inclusion(e.leaf_index, head.size, &leaf, &proof, &head.root) {
             return Err(fail(
                 "its inclusion proof does not lead to the checkpoint's root",
@@ -239,7 +247,7 @@ mod tests {
                     event_version: "1".into(),
                     payload,
                     metadata,
-                    recorded_at: t,
+                    recorded_at: chain::timestamp(t),
                     prev_hash: p,
                     hash,
                     leaf_index: position as u64 - 1,
@@ -295,7 +303,36 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(b'\n');
         assert!(Bundle::verify(&longer, &verifier).is_err());
-        assert!(Bundle::verify(&bytes[..bytes.len() - 1], &verifier).is_err());
+        let mut spaced = bytes.clone();
+        spaced.insert(bytes.len() - 1, b' ');
+        assert!(Bundle::verify(&spaced, &verifier).is_err());
+    }
+
+    #[test]
+    fn the_file_is_canonical_json_with_or_without_its_final_newline() {
+        let bytes = bundle();
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        assert!(!bytes[..bytes.len() - 1].contains(&b'\n'));
+        let verifier = signer().verifier();
+        assert!(Bundle::verify(&bytes[..bytes.len() - 1], &verifier).is_ok());
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"recordedAt\":\"2026-11-30T01:00:00.500000Z\""));
+    }
+
+    #[test]
+    fn a_bundle_written_with_a_shorter_recorded_at_still_verifies() {
+        // Before recordedAt was spelled as hashed, chrono's shortest form went out.
+        let text = String::from_utf8(bundle()).unwrap();
+        let mut old: Bundle = serde_json::from_str(&text).unwrap();
+        for e in &mut old.events {
+            e.recorded_at = "2026-11-30T01:00:00.5Z".into();
+        }
+        let bytes = old.seal(&signer());
+        assert!(Bundle::verify(&bytes, &signer().verifier()).is_ok());
+        // Another instant is another leaf.
+        let mut moved: Bundle = serde_json::from_str(&text).unwrap();
+        moved.events[0].recorded_at = "2026-11-30T01:00:00.6Z".into();
+        assert!(Bundle::verify(&moved.seal(&signer()), &signer().verifier()).is_err());
     }
 
     #[test]

@@ -61,12 +61,19 @@ pub fn event_hash(content: &EventContent, prev: &str) -> String {
     hex::encode(Sha256::digest(out))
 }
 
+/// A recording time as the leaf hashes it and as every API serves it: RFC
+/// 3339 in UTC with exactly six fractional digits and `Z`
+/// (`2026-11-30T02:15:00.590000Z`).
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 /// The Merkle leaf of the event at `position`, recorded at `recorded_at`,
 /// whose chain hash is `hash`.
 pub fn leaf(position: i64, recorded_at: DateTime<Utc>, hash: &str) -> Hash {
     let document = serde_json::json!({
         "position": position,
-        "recordedAt": recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "recordedAt": timestamp(recorded_at),
         "hash": hash,
     });
     merkle::leaf_hash(canonical_json(&document).as_bytes())

@@ -7,4 +7,5 @@
 pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
+pub mod consistency;
 pub mod merkle;

@@ -33,7 +33,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 }
 
 /// The largest power of two strictly below `n` (n >= 2).
-fn split(n: usize) -> usize {
+pub(crate) fn split(n: usize) -> usize {
     debug_assert!(n >= 2);
     1 << (usize::BITS - 1 - (n - 1).leading_zeros())
 }

@@ -77,6 +77,9 @@ pub enum Operation {
     EraseReporterData,
     /// Signed checkpoints and a case's events with their inclusion proofs.
     AuditProofs,
+    /// Consistency proofs between two sizes of the audit tree: what a monitor
+    /// holding an old checkpoint asks.
+    AuditConsistency,
     /// Sealing the log's new events and signing a checkpoint now.
     SignAuditCheckpoint,
     /// The satisfaction index (IKM) by the national method.
@@ -140,6 +143,7 @@ impl Operation {
         Operation::TrackedComplaintUpdated,
         Operation::SlaAlerts,
         Operation::AuditProofs,
+        Operation::AuditConsistency,
         Operation::SignAuditCheckpoint,
     ];
 }
@@ -244,6 +248,8 @@ pub fn access(role: Role, op: Operation) -> Access {
         Open311Clients => [No, No, No, A, No, No, A, No, No],
         ManageOpen311Clients => [No, No, No, A, No, No, No, No, No],
         AuditProofs => [No, No, No, A, No, No, A, No, No],
+        // Read by whoever may read the proofs it extends.
+        AuditConsistency => [No, No, No, A, No, No, A, No, No],
         SignAuditCheckpoint => [No, No, No, A, No, No, A, No, A],
         // The city's decision on a citizen's request; recorded as an event.
         EraseReporterData => [No, No, No, A, No, No, No, No, No],

@@ -21,6 +21,9 @@ pub struct ExportedEvent {
     pub event_version: String,
     pub payload: Value,
     pub metadata: Value,
+    /// Written as the audit leaf hashes it (six fractional digits and `Z`);
+    /// any RFC 3339 time is read.
+    #[serde(serialize_with = "hashed_form")]
     pub recorded_at: DateTime<Utc>,
     /// The chain hash and its predecessor's (absent in exports written before
     /// the chain existed: the importing side seals those).
@@ -28,6 +31,10 @@ pub struct ExportedEvent {
     pub hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_hash: Option<String>,
+}
+
+fn hashed_form<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&aduan_audit::chain::timestamp(*t))
 }
 
 /// Events per read or write transaction while exporting or importing.

@@ -57,6 +57,7 @@ pub fn name(op: Operation) -> &'static str {
         Webhooks => "webhookEndpoints, webhookEndpoint",
         ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
         AuditProofs => "auditCheckpoints, auditProof",
+        AuditConsistency => "auditConsistency",
         SignAuditCheckpoint => "signAuditCheckpoint",
         EraseReporterData => "eraseReporterData",
         Ikm => "ikm",

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 
 use aduan_audit::chain;
 use aduan_domain::access::Operation;
-use aduan_store::audit::{self as store_audit, CaseProof, Checkpoint, ProvenEvent};
+use aduan_store::audit::{
+    self as store_audit, CaseProof, Checkpoint, Consistency, ConsistencyRefused, ProvenEvent,
+};
 
 use super::access::guard;
 use super::context::bus;
@@ -57,7 +59,9 @@ pub struct AuditedEvent {
     /// ciphertext).
     pub payload: async_graphql::Json<serde_json::Value>,
     pub metadata: async_graphql::Json<serde_json::Value>,
-    pub recorded_at: DateTime<Utc>,
+    /// When the database recorded it, exactly as the leaf hashes it: RFC 3339
+    /// UTC with six fractional digits and `Z` (`2026-11-30T02:15:00.590000Z`).
+    pub recorded_at: String,
     /// Hex SHA-256 chain hash; null only for an event not sealed yet.
     pub hash: Option<String>,
     /// The complaint's previous event's hash ("" for its first).
@@ -83,7 +87,7 @@ impl From<ProvenEvent> for AuditedEvent {
             event_version: e.event_version,
             payload: async_graphql::Json(e.payload),
             metadata: async_graphql::Json(e.metadata),
-            recorded_at: e.recorded_at,
+            recorded_at: chain::timestamp(e.recorded_at),
             hash: e.hash,
             prev_hash: e.prev_hash,
             leaf_index: e.leaf_index.map(|l| l as i64),
@@ -102,6 +106,22 @@ pub struct AuditProof {
     /// The key that signs checkpoints (`name+id+base64`, a C2SP verifier key).
     pub verifier_key: String,
     pub events: Vec<AuditedEvent>,
+}
+
+/// That the tree of `fromSize` leaves is the beginning of the tree of
+/// `toSize` (RFC 9162 section 2.1.4), so a checkpoint kept from before still
+/// holds for the log as it is now.
+#[derive(SimpleObject)]
+pub struct AuditConsistency {
+    pub from_size: i64,
+    /// Hex SHA-256 root of the first `fromSize` leaves.
+    pub from_root: String,
+    pub to_size: i64,
+    pub to_root: String,
+    /// Hex hashes, in RFC 9162's order (empty when the sizes are equal).
+    pub proof: Vec<String>,
+    /// The signed checkpoint at `toSize`, when one was signed at that size.
+    pub to_checkpoint: Option<AuditCheckpoint>,
 }
 
 fn audit<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Audit>> {
@@ -135,6 +155,41 @@ impl AuditQuery {
             .collect())
     }
 
+    /// The consistency proof from the tree of `from` leaves to the tree of `to`
+    /// (default: the latest checkpoint's size). 1 <= from <= to <= the sealed
+    /// tree's size.
+    async fn audit_consistency(
+        &self,
+        ctx: &Context<'_>,
+        from: i64,
+        to: Option<i64>,
+    ) -> Result<AuditConsistency> {
+        guard(ctx, Operation::AuditConsistency)?;
+        let log = bus(ctx)?.log();
+        let all = store_audit::checkpoints(log.as_ref())
+            .await
+            .map_err(store_error)?;
+        let to = match to {
+            Some(to) => to,
+            None => all.last().map_or(0, |c| c.tree_size),
+        };
+        if from < 1 || to < from {
+            return Err(invalid_input("from", "must satisfy 1 <= from <= to"));
+        }
+        let proof = store_audit::consistency(log.as_ref(), from as u64, to as u64)
+            .await
+            .map_err(store_error)?;
+        let proof = match proof {
+            Ok(p) => p,
+            Err(e @ ConsistencyRefused::BeyondTree { .. }) => {
+                return Err(invalid_input("to", &e.to_string()))
+            }
+            Err(e) => return Err(invalid_input("from", &e.to_string())),
+        };
+        let to_checkpoint = all.into_iter().find(|c| c.tree_size == to).map(Into::into);
+        Ok(consistency_of(proof, to_checkpoint))
+    }
+
     /// A case's events as stored, each with its hash and its inclusion proof
     /// against the latest checkpoint; null for an unknown case.
     async fn audit_proof(&self, ctx: &Context<'_>, complaint_id: ID) -> Result<Option<AuditProof>> {
@@ -155,6 +210,17 @@ impl AuditQuery {
                 events: events.into_iter().map(Into::into).collect(),
             },
         ))
+    }
+}
+
+fn consistency_of(c: Consistency, to_checkpoint: Option<AuditCheckpoint>) -> AuditConsistency {
+    AuditConsistency {
+        from_size: c.from_size as i64,
+        from_root: hex::encode(c.from_root),
+        to_size: c.to_size as i64,
+        to_root: hex::encode(c.to_root),
+        proof: c.proof.iter().map(hex::encode).collect(),
+        to_checkpoint,
     }
 }
 

@@ -9,6 +9,7 @@
 )]
 
 mod access;
+mod audit;
 mod contracts;
 mod erasure;
 mod errors;

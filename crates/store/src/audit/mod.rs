@@ -4,12 +4,16 @@
 //! The arithmetic and formats are the audit crate's (`aduan_audit`); this
 //! is where they meet the tables, on either database.
 
+mod consistency;
+mod monitor;
 mod proof;
 mod seal;
 mod tree;
 mod verify;
 
+pub use consistency::{consistency, Consistency, ConsistencyRefused};
+pub use monitor::ConsistencyCheck;
 pub use proof::{case_proof, CaseProof, ProvenEvent};
 pub use seal::seal_unsealed;
-pub use tree::{checkpoint, checkpoints, latest_checkpoint, Checkpoint, BLOCK};
+pub use tree::{checkpoint, checkpoints, import_checkpoints, latest_checkpoint, Checkpoint, BLOCK};
 pub use verify::{verify, Finding, FindingKind, Report};

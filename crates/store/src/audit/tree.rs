@@ -46,6 +46,8 @@ const BLOCK_ROOTS: &str = "SELECT root FROM audit_blocks WHERE block < $1 ORDER 
 const LEAF_RANGE: &str =
     "SELECT leaf, leaf_hash FROM audit_leaves WHERE leaf >= $1 AND leaf < $2 ORDER BY leaf";
 
+const LEAF_POSITION: &str = "SELECT position FROM audit_leaves WHERE leaf = $1";
+
 const INSERT_BLOCK: &str = "INSERT INTO audit_blocks (block, root) VALUES ($1, $2)";
 
 const CHECKPOINTS: &str = "SELECT tree_size, last_position, root, signed_at, note \
@@ -93,6 +95,56 @@ pub async fn checkpoint(
     let db = log.db();
     while extend(&db, settled).await? {}
     sign(&db, signer).await
+}
+
+/// Keeps checkpoints signed on another database (`aduan import`): seals the
+/// imported log into the tree, then stores each checkpoint whose size, last
+/// position and root the rebuilt tree agrees with. A checkpoint it disagrees
+/// with is refused (`Corrupt`), and none after it is stored.
+pub async fn import_checkpoints(
+    log: &dyn EventLog,
+    carried: &[Checkpoint],
+) -> Result<(), StoreError> {
+    if carried.is_empty() {
+        return Ok(());
+    }
+    let settled = log.settled_position().await?;
+    let db = log.db();
+    while extend(&db, settled).await? {}
+    let (size, _) = tip(&db).await?;
+    for c in carried {
+        let refused = |why: &str| {
+            StoreError::Corrupt(format!(
+                "the imported checkpoint of size {}: {why}",
+                c.tree_size
+            ))
+        };
+        if c.tree_size < 1 || c.tree_size as u64 > size {
+            return Err(refused("the imported log is shorter"));
+        }
+        if tree_root(&db, c.tree_size as u64).await? != c.root {
+            return Err(refused("the imported log's tree has another root"));
+        }
+        let last: Option<i64> = on_db!(&db, pool => sqlx::query_scalar(LEAF_POSITION)
+            .bind(c.tree_size - 1)
+            .fetch_optional(pool)
+            .await)
+        .map_err(StoreError::from_sqlx)?;
+        if last != Some(c.last_position) {
+            return Err(refused("its last position is not the imported tree's"));
+        }
+        on_db!(&db, pool => sqlx::query(INSERT_CHECKPOINT)
+            .bind(c.tree_size)
+            .bind(c.last_position)
+            .bind(c.root.to_vec())
+            .bind(c.signed_at)
+            .bind(&c.note)
+            .execute(pool)
+            .await
+            .map(drop))
+        .map_err(StoreError::from_sqlx)?;
+    }
+    Ok(())
 }
 
 /// The tree's size and the position of its last leaf.

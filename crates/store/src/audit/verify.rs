@@ -55,6 +55,8 @@ pub struct Report {
     /// The largest tree size a signed checkpoint vouches for.
     pub signed_size: u64,
     pub findings: Vec<Finding>,
+    /// Each published checkpoint's consistency proof to the latest signed one.
+    pub consistency: Vec<super::ConsistencyCheck>,
 }
 
 impl Report {
@@ -128,6 +130,10 @@ pub async fn verify(
             }
         }
     }
+    let (consistency, findings) =
+        super::monitor::published_consistency(log, verifier, published).await?;
+    check.report.findings.extend(findings);
+    check.report.consistency = consistency;
     Ok(check.finish())
 }
 

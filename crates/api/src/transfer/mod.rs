@@ -1,15 +1,21 @@
 //! `aduan export` and `aduan import`: the event log as JSON lines. The keys
 //! that seal reporters' personal data come first, one `{"personal_key": ...}`
 //! line each (erased ones without their secret, with when and why), then the
-//! events; an export made before keys existed has only events (its personal
-//! data in plain text, sealed by `import` afterwards).
+//! signed audit checkpoints (`checkpoints`), then the events; an export made
+//! before keys existed has only events (its personal data in plain text,
+//! sealed by `import` afterwards), one made before checkpoints moved has none.
+
+mod checkpoints;
 
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
+use aduan_store::audit::Checkpoint;
 use aduan_store::export::CHUNK;
 use aduan_store::{EventLog, ExportedEvent, ImportChunk, KeyRecord};
+
+use checkpoints::{CheckpointLine, TreeCheck};
 
 /// A key line of an export.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -28,6 +34,15 @@ pub async fn export(log: &dyn EventLog, mut out: impl Write) -> anyhow::Result<u
             serde_json::to_writer(&mut out, &KeyLine { personal_key })?;
             out.write_all(b"\n")?;
         }
+    }
+    for c in aduan_store::audit::checkpoints(log).await? {
+        serde_json::to_writer(
+            &mut out,
+            &CheckpointLine {
+                audit_checkpoint: c.into(),
+            },
+        )?;
+        out.write_all(b"\n")?;
     }
     let mut after = 0;
     let mut written = 0;
@@ -61,7 +76,7 @@ pub async fn import(
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let reader = tokio::task::spawn_blocking(move || read_chunks(input, &tx));
     let imported = log.import(rx).await;
-    reader.await??;
+    let carried = reader.await??;
     let imported = imported?;
     // An export from before sealing holds personal data in plain text: seal it
     // now, before anything (the audit chain) seals the imported rows as they are.
@@ -74,6 +89,9 @@ pub async fn import(
     checkpoints
         .advance(name, from, head_past_import(log).await?, 0)
         .await?;
+    // The old database's signed checkpoints, against the tree rebuilt here
+    // (their roots were checked against the events before the import committed).
+    aduan_store::audit::import_checkpoints(log, &carried).await?;
     Ok(imported)
 }
 
@@ -102,13 +120,15 @@ async fn head_past_import(log: &dyn EventLog) -> anyhow::Result<aduan_store::Cur
     }
 }
 
-/// Parses and checks lines, sending chunks of `CHUNK` events; a bad line is sent
-/// as an error (which aborts the import) and returned.
+/// Parses and checks lines, sending chunks of `CHUNK` events; a bad line, or
+/// events that disagree with a carried checkpoint, is sent as an error (which
+/// aborts the import) and returned. Returns the carried checkpoints.
 fn read_chunks(
     input: impl BufRead,
     out: &tokio::sync::mpsc::Sender<Result<ImportChunk, String>>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Checkpoint>> {
     let mut chunk = ImportChunk::default();
+    let mut tree = TreeCheck::default();
     let mut last = 0;
     let fail = |e: anyhow::Error| {
         let _ = out.blocking_send(Err(format!("{e:#}")));
@@ -126,6 +146,15 @@ fn read_chunks(
             chunk.keys.push(key.personal_key);
             continue;
         }
+        if line.starts_with("{\"audit_checkpoint\"") {
+            let c: CheckpointLine = serde_json::from_str(&line)
+                .with_context(|| format!("line {}", n + 1))
+                .map_err(fail)?;
+            tree.carry(c.audit_checkpoint)
+                .with_context(|| format!("line {}", n + 1))
+                .map_err(fail)?;
+            continue;
+        }
         let event: ExportedEvent = serde_json::from_str(&line)
             .with_context(|| format!("line {}", n + 1))
             .map_err(fail)?;
@@ -137,13 +166,17 @@ fn read_chunks(
             )));
         }
         last = event.position;
+        tree.event(&event)
+            .with_context(|| format!("line {}", n + 1))
+            .map_err(fail)?;
         chunk.events.push(event);
         if (chunk.events.len() + chunk.keys.len()) as i64 >= CHUNK
             && out.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
         {
-            return Ok(()); // the importer stopped; it reports why
+            return Ok(Vec::new()); // the importer stopped; it reports why
         }
     }
+    tree.finish().map_err(fail)?;
     let _ = out.blocking_send(Ok(chunk));
-    Ok(())
+    Ok(tree.carried)
 }
