@@ -96,7 +96,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 47] = [
+    pub const ALL: [Operation; 48] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
