@@ -257,6 +257,7 @@ fn replies_to_the_citizen_leave_and_notes_to_colleagues_stay() {
                     "staff: assigned",
                     "staff: transferred",
                     "staff: field",
+                    "staff: location",
                     "staff: escalated",
                     "staff: internal note",
                     "staff: the caption",
