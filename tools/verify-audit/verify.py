@@ -28,6 +28,15 @@ class Refused(Exception):
     """Something does not verify."""
 
 
+
+def b64(text):
+    """Strict base64 (docs/audit.md, Encodings): the alphabet, padding, and
+    zero unused bits, so no two spellings decode to the same bytes."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("non-canonical base64: %r" % text)
+    return raw
+
 def check(condition, why):
     if not condition:
         raise Refused(why)
@@ -200,7 +209,7 @@ def hashes(hex_list):
 class Key:
     def __init__(self, verifier_key):
         name, key_id, raw = verifier_key.strip().split("+", 2)
-        raw = base64.b64decode(raw, validate=True)
+        raw = b64(raw)
         check(len(raw) == 33 and raw[0] == 1, "not an Ed25519 verifier key")
         self.name, self.public = name, raw[1:]
         self.id = sha256(name.encode() + b"\n" + b"\x01" + self.public)[:4]
@@ -216,7 +225,7 @@ class Key:
 
 def key_from_document(doc):
     key = Key(doc["verifierKey"])
-    check(base64.b64decode(doc["publicKey"]) == key.public, "publicKey and verifierKey differ")
+    check(b64(doc["publicKey"]) == key.public, "publicKey and verifierKey differ")
     return key
 
 
@@ -230,14 +239,14 @@ def open_note(note, key):
     for line in signatures[:-1].split("\n"):
         check(line.startswith("\u2014 "), "a signature line must start with an em dash")
         name, _, sig = line[2:].partition(" ")
-        raw = base64.b64decode(sig, validate=True)
+        raw = b64(sig)
         if name == key.name and len(raw) == 68 and raw[:4] == key.id:
             signature = raw[4:]
     check(signature is not None, "the note is not signed by %s" % key.name)
     key.verify(signature, body.encode("utf-8"), "checkpoint")
     lines = body[:-1].split("\n")
     check(len(lines) == 4 and lines[3].startswith("time "), "not a tlog checkpoint")
-    origin, size, root, time = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True), lines[3][5:]
+    origin, size, root, time = lines[0], int(lines[1]), b64(lines[2]), lines[3][5:]
     check(str(size) == lines[1] and len(root) == 32, "a malformed size or root")
     return origin, size, root, time
 
@@ -283,7 +292,7 @@ def verify_bundle(data, key):
     bundle = json.loads(text)
     check(canonical(bundle) == text, "bundle: the file is not its canonical JSON")
     check(bundle.get("format") == "aduan-audit-bundle/1", "bundle: unknown format")
-    signature = base64.b64decode(bundle.pop("signature"), validate=True)
+    signature = b64(bundle.pop("signature"))
     key.verify(signature, canonical(bundle).encode("utf-8"), "bundle")
     origin, size, root, _ = open_note(bundle["checkpoint"], key)
     verify_case(bundle["complaintId"], bundle["events"], root, size, "bundle", legacy_times=True)

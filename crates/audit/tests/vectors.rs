@@ -176,6 +176,7 @@ fn canonical_examples() -> Value {
         r#"[0.000001, 1.234e-6, 1e-7, 0.1, 100.5, 1e20, 123456789012.25, -5.1551, 119.4239, 1.5e300]"#,
         r#"[9007199254740993, -42, 0, 1E2, 2.50]"#,
         r#"[0.00001, 0.0000123, 1e21, 1e300, 123e-20, -1.5e-9, 5e-324]"#,
+        r#"[123456789012345678901.0, -0.0, 9007199254740993.0]"#,
     ];
     Value::Array(
         inputs
@@ -320,7 +321,7 @@ fn the_independent_python_verifier_agrees_with_the_vectors() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     type Edit = fn(&mut Value);
-    let edits: [(&str, Edit); 4] = [
+    let edits: [(&str, Edit); 5] = [
         ("a leaf hash", |v| {
             v["events"][2]["leafHash"] = json!("00".repeat(32))
         }),
@@ -343,6 +344,10 @@ fn the_independent_python_verifier_agrees_with_the_vectors() {
             );
             v["bundle"]["file"] = json!(file);
         }),
+        // The same signature bytes spelled with a non-zero unused bit.
+        ("a bundle signature's base64 spelling", |v| {
+            v["bundle"]["file"] = json!(respell_signature(v["bundle"]["file"].as_str().unwrap()));
+        }),
     ];
     for (what, edit) in edits {
         let mut copy = v.clone();
@@ -364,4 +369,27 @@ fn flip(hex_text: &str) -> String {
     let mut bytes = hex::decode(hex_text).unwrap();
     bytes[0] ^= 1;
     hex::encode(bytes)
+}
+
+/// `file` with its `"signature":"…X=="` spelled `…Y==`, where Y is X plus one
+/// in the base64 alphabet: the same bytes, non-canonical base64.
+fn respell_signature(file: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let start = file.find("\"signature\":\"").unwrap() + "\"signature\":\"".len();
+    let end = start + file[start..].find('"').unwrap();
+    let mut sig = file[start..end].as_bytes().to_vec();
+    assert!(
+        sig.ends_with(b"=="),
+        "an Ed25519 signature's base64 ends in =="
+    );
+    let at = sig.len() - 3;
+    let value = ALPHABET.iter().position(|&c| c == sig[at]).unwrap();
+    assert_eq!(value & 0x0f, 0, "canonical: the unused bits are zero");
+    sig[at] = ALPHABET[value + 1];
+    format!(
+        "{}{}{}",
+        &file[..start],
+        String::from_utf8(sig).unwrap(),
+        &file[end..]
+    )
 }
