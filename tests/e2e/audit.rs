@@ -16,9 +16,9 @@ use crate::support::*;
 
 const SIGN: &str = "mutation { signAuditCheckpoint { treeSize lastPosition rootHash note } }";
 
-/// The published verifier key, as a client fetches it.
-async fn published_key(env: &Env) -> String {
-    let doc: Value = reqwest::get(format!(
+/// The published key document, as a client fetches it.
+pub(crate) async fn key_document(env: &Env) -> Value {
+    reqwest::get(format!(
         "{}/.well-known/aduan-audit-key",
         env.server.base_url
     ))
@@ -26,7 +26,12 @@ async fn published_key(env: &Env) -> String {
     .unwrap()
     .json()
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// The published verifier key, as a client fetches it.
+async fn published_key(env: &Env) -> String {
+    let doc = key_document(env).await;
     assert_eq!(doc["algorithm"], "Ed25519");
     doc["verifierKey"].as_str().unwrap().to_string()
 }

@@ -143,15 +143,7 @@ async fn an_outsiders_verifier_agrees_with_the_server_and_refuses_tampering(back
 
     // The exported bundle, with the published key document.
     let key_doc = path("key.json");
-    let key: Value = reqwest::get(format!(
-        "{}/.well-known/aduan-audit-key",
-        env.server.base_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let key = crate::audit::key_document(&env).await;
     std::fs::write(&key_doc, key.to_string()).unwrap();
     let bundle = path("case.json");
     run_cli(

@@ -180,9 +180,9 @@ fn check_events(bundle: &Bundle, head: &TreeHead) -> Result<(), BundleError> {
                     .ok_or_else(|| fail("a proof hash is not hex SHA-256"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let recorded_at = DateTime::parse_from_rfc3339(&e.recorded_at)
-            .map_err(|_| fail("recordedAt is not an RFC 3339 time"))?
-            .with_timezone(&Utc);
+        let recorded_at = recorded_at(&e.recorded_at).ok_or_else(|| {
+            fail("recordedAt is not UTC (`Z`) with at most six fractional digits")
+        })?;
         let leaf = chain::leaf(e.position, recorded_at, &e.hash);
         if !verify_inclusion(e.leaf_index, head.size, &leaf, &proof, &head.root) {
             return Err(fail(
@@ -192,6 +192,21 @@ fn check_events(bundle: &Bundle, head: &TreeHead) -> Result<(), BundleError> {
         prev = e.hash.clone();
     }
     Ok(())
+}
+
+/// A bundle's `recordedAt`: six fractional digits and `Z` as hashed, or, in
+/// bundles written before times were served as hashed, fewer digits or none
+/// (docs/audit.md, "The bundle"). Other offsets and longer fractions were
+/// never written, so they are refused.
+fn recorded_at(text: &str) -> Option<DateTime<Utc>> {
+    let fraction = text
+        .strip_suffix('Z')?
+        .split_once('.')
+        .map_or("", |(_, f)| f);
+    if fraction.len() > 6 {
+        return None;
+    }
+    Some(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -333,6 +348,18 @@ mod tests {
         let mut moved: Bundle = serde_json::from_str(&text).unwrap();
         moved.events[0].recorded_at = "2026-11-30T01:00:00.6Z".into();
         assert!(Bundle::verify(&moved.seal(&signer()), &signer().verifier()).is_err());
+        // The same instant in spellings aduan never wrote is refused.
+        for spelling in [
+            "2026-11-30T01:00:00.5+00:00",
+            "2026-11-30T01:00:00.5000000Z",
+        ] {
+            let mut odd: Bundle = serde_json::from_str(&text).unwrap();
+            for e in &mut odd.events {
+                e.recorded_at = spelling.into();
+            }
+            let refused = Bundle::verify(&odd.seal(&signer()), &signer().verifier());
+            assert!(refused.is_err(), "{spelling}");
+        }
     }
 
     #[test]
