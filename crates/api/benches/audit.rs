@@ -8,7 +8,8 @@
 //! 2. On a log grown to ADUAN_BENCH_EVENTS (default 1,000,000), the rates of
 //!    sealing unsealed events (an upgrade), building the tree and signing a
 //!    checkpoint, and `aduan_store::audit::verify`, each against a plain read
-//!    of the whole log in position order measured in the same run.
+//!    of the whole log in position order measured in the same run; then the
+//!    median latency of consistency and inclusion proofs at that size.
 //!
 //! ADUAN_BENCH_STORES: `postgres`, `sqlite` or both (the default).
 //! ADUAN_BENCH_CASES: cases per client per round (default 40).
@@ -170,6 +171,7 @@ async fn at_size(store: &TestStore, events: u64) {
         &report.findings[..5.min(report.findings.len())]
     );
     let verify_rate = total / verify_secs;
+    let proofs = proof_latencies(store, checkpoint.tree_size as u64).await;
 
     println!("\n## A log of {total:.0} events\n");
     println!("| step | seconds | events/s | vs. plain ordered read |");
@@ -192,6 +194,64 @@ async fn at_size(store: &TestStore, events: u64) {
         "| `aduan audit verify` | {verify_secs:.1} | {verify_rate:.0} | {:.2} |",
         verify_rate / read_rate
     );
+    let page_ms = 5000.0 / read_rate * 1000.0;
+    println!("\n| proof at this size (median of {PROOF_RUNS}) | ms | vs. reading one page of 5,000 events ({page_ms:.1} ms) |");
+    println!("|---|---|---|");
+    for (what, ms) in proofs {
+        println!("| {what} | {ms:.2} | {:.2} |", ms / page_ms);
+    }
+}
+
+const PROOF_RUNS: usize = 21;
+
+/// Median milliseconds of what an auditor's monitor and a case's bundle ask
+/// for: consistency from an old checkpoint (a third of the log, and the size
+/// just before) to the whole tree, and one case's inclusion proofs.
+async fn proof_latencies(store: &TestStore, size: u64) -> Vec<(&'static str, f64)> {
+    let log = store.log().await;
+    let complaint = store
+        .text("SELECT aggregate_id FROM events WHERE aggregate_type = 'Complaint' ORDER BY position DESC LIMIT 1")
+        .await;
+    let mut out = Vec::new();
+    for (what, from) in [
+        ("consistency from a third of the log", size / 3),
+        ("consistency from one event before", size - 1),
+    ] {
+        out.push((
+            what,
+            median_ms(|| async {
+                let proof = aduan_store::audit::consistency(log.as_ref(), from, size).await;
+                assert!(proof.unwrap().is_ok());
+            })
+            .await,
+        ));
+    }
+    out.push((
+        "one case's inclusion proofs (auditProof)",
+        median_ms(|| async {
+            assert!(aduan_store::audit::case_proof(log.as_ref(), &complaint)
+                .await
+                .unwrap()
+                .is_some());
+        })
+        .await,
+    ));
+    out
+}
+
+async fn median_ms<F, Fut>(mut run: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::with_capacity(PROOF_RUNS);
+    for _ in 0..PROOF_RUNS {
+        let started = Instant::now();
+        run().await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[PROOF_RUNS / 2]
 }
 
 async fn bench(backend: Backend, cases: u64, events: u64) {

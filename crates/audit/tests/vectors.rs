@@ -377,7 +377,7 @@ fn respell_signature(file: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let start = file.find("\"signature\":\"").unwrap() + "\"signature\":\"".len();
     let end = start + file[start..].find('"').unwrap();
-    let mut sig = file[start..end].as_bytes().to_vec();
+    let mut sig = file.as_bytes()[start..end].to_vec();
     assert!(
         sig.ends_with(b"=="),
         "an Ed25519 signature's base64 ends in =="
