@@ -342,9 +342,11 @@ async fn webhooks_deliver_every_event_in_order_whatever_the_receivers_do(backend
     let all: Vec<String> = log.iter().map(|(id, _)| id.clone()).collect();
     until_received(&flaky, &all, "the flaky receiver").await;
     assert_exactly_in_order(&flaky, &all, "the flaky receiver");
-    let requests = flaky.requests.load(Ordering::SeqCst);
+    // Every third request was refused, so n deliveries took at least
+    // n + (n - 1) / 2 requests: 299 for 200, when no re-send followed the kill.
+    let requests = flaky.requests.load(Ordering::SeqCst) as usize;
     assert!(
-        requests as usize >= all.len() * 3 / 2,
+        requests >= all.len() + (all.len() - 1) / 2,
         "a third failed: {requests}"
     );
 

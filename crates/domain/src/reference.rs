@@ -38,6 +38,9 @@ pub struct ReferenceData {
     /// the city's forms; the regulation's own when none are given.
     #[serde(default = "crate::ikm::default_elements")]
     pub survey_elements: Vec<crate::ikm::SurveyElement>,
+    /// Which earlier reports are suggested as the same problem (see `nearby`).
+    #[serde(default)]
+    pub nearby: crate::nearby::NearbyRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +91,17 @@ impl ReferenceData {
         unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
         if !self.survey_elements.is_empty() {
             crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
+        }
+        self.nearby.check().map_err(ReferenceError)?;
+        if let Some(c) = self
+            .nearby
+            .categories
+            .keys()
+            .find(|c| self.category(c).is_none())
+        {
+            return Err(ReferenceError(format!(
+                "nearby rule for unknown category {c}"
+            )));
         }
         for c in &self.categories {
             crate::attributes::check_definitions(&c.code, &c.attributes).map_err(ReferenceError)?;

@@ -11,6 +11,7 @@ use aduan_store::{EventLog, StoreError, StoredEvent};
 pub enum Cell {
     Text(Option<String>),
     Int(Option<i64>),
+    Float(Option<f64>),
     Bool(bool),
     Time(Option<DateTime<Utc>>),
     Json(serde_json::Value),
@@ -37,6 +38,12 @@ impl From<i64> for Cell {
 impl From<Option<i64>> for Cell {
     fn from(v: Option<i64>) -> Self {
         Cell::Int(v)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(v: f64) -> Self {
+        Cell::Float(Some(v))
     }
 }
 
@@ -108,6 +115,7 @@ where
     DB: Database,
     Option<String>: Encode<'a, DB> + Type<DB>,
     Option<i64>: Encode<'a, DB> + Type<DB>,
+    Option<f64>: Encode<'a, DB> + Type<DB>,
     bool: Encode<'a, DB> + Type<DB>,
     Option<DateTime<Utc>>: Encode<'a, DB> + Type<DB>,
     serde_json::Value: Encode<'a, DB> + Type<DB>,
@@ -118,6 +126,7 @@ where
             match cell {
                 Cell::Text(v) => b.push_bind(v.clone()),
                 Cell::Int(v) => b.push_bind(*v),
+                Cell::Float(v) => b.push_bind(*v),
                 Cell::Bool(v) => b.push_bind(*v),
                 Cell::Time(v) => b.push_bind(*v),
                 Cell::Json(v) => b.push_bind(v.clone()),
@@ -163,6 +172,16 @@ pub fn upsert_unnest<'a>(
                     })
                     .collect();
                 q.push_bind(col).push("::int8[]");
+            }
+            Cell::Float(_) => {
+                let col: Vec<Option<f64>> = rows
+                    .iter()
+                    .map(|r| match &r[i] {
+                        Cell::Float(v) => *v,
+                        _ => None,
+                    })
+                    .collect();
+                q.push_bind(col).push("::float8[]");
             }
             Cell::Bool(_) => {
                 let col: Vec<bool> = rows

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
-use aduan_domain::{tracking, Case, ComplaintEvent};
+use aduan_domain::{geo, tracking, Case, ComplaintEvent};
 use aduan_store::codec;
 
 use crate::projector::Projection;
@@ -67,6 +67,9 @@ static SPEC: TableSpec = TableSpec {
         "reporter_ref",
         "external_ref",
         "duplicate_of",
+        "latitude",
+        "longitude",
+        "h3_cell",
         "version",
         "last_position",
         "events_applied",
@@ -124,6 +127,9 @@ impl ComplaintSummary {
             reporter_ref.as_deref().into(),
             c.external_ref.as_deref().into(),
             c.duplicate_of.as_deref().into(),
+            c.location.latitude.into(),
+            c.location.longitude.into(),
+            geo::cell(c.location.latitude, c.location.longitude).into(),
             version.into(),
             position.into(),
             touched.in_batch.into(),
