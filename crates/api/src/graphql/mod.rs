@@ -14,6 +14,7 @@ pub mod freshness;
 mod ikm;
 mod inputs;
 pub mod limits;
+mod links;
 mod list;
 mod mutation;
 mod national;
