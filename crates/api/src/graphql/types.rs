@@ -385,6 +385,16 @@ pub struct Kecamatan {
     pub name: String,
 }
 
+/// A kelurahan of the city (the Ministry of Home Affairs' list).
+#[derive(SimpleObject)]
+pub struct Kelurahan {
+    /// The ministry's code (`73.71.01.1001`): what cases store.
+    pub code: String,
+    pub name: String,
+    /// Its kecamatan's code.
+    pub kecamatan: String,
+}
+
 /// Who the bearer token says is asking.
 #[derive(SimpleObject)]
 pub struct Viewer {
