@@ -177,7 +177,11 @@ mod tests {
         }
         let b = data.city.bounds.expect("the city's box");
         // City hall, the northernmost and the westernmost islands.
-        for (lat, lon) in [(-5.1359, 119.4127), (-4.9758, 119.2147), (-4.9797, 119.0772)] {
+        for (lat, lon) in [
+            (-5.1359, 119.4127),
+            (-4.9758, 119.2147),
+            (-4.9797, 119.0772),
+        ] {
             assert!(b.contains_latitude(lat) && b.contains_longitude(lon));
         }
     }

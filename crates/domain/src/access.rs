@@ -93,10 +93,13 @@ pub enum Operation {
     OptOutOfNotifications,
     /// What was sent to reporters, what waits and what failed.
     NotificationOutbox,
+    /// Where cases cluster: counts per map cell or kelurahan (`hotspots`,
+    /// `/geo/hotspots.geojson`).
+    Hotspots,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 48] = [
+    pub const ALL: [Operation; 49] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -104,6 +107,7 @@ impl Operation {
         Operation::SlaTimers,
         Operation::Dashboard,
         Operation::CityStats,
+        Operation::Hotspots,
         Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
@@ -263,6 +267,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         // Which messages reached reporters is the city's operations: the
         // supervisors who answer for it, and auditors.
         NotificationOutbox => [No, No, No, A, No, No, A, No, No],
+        // Figures, as the dashboard: an OPD's administrator sees its own
+        // OPD's cases; its officers work case by case.
+        Hotspots => [No, No, A, A, Opd, No, A, A, A],
     };
     let column = ROLES
         .iter()

@@ -259,9 +259,18 @@ mod tests {
         });
         assert_eq!(r.check(), Ok(()));
         for broken in [
-            Bounds { south: -4.0, ..r.city.bounds.unwrap() },
-            Bounds { east: f64::NAN, ..r.city.bounds.unwrap() },
-            Bounds { west: -181.0, ..r.city.bounds.unwrap() },
+            Bounds {
+                south: -4.0,
+                ..r.city.bounds.unwrap()
+            },
+            Bounds {
+                east: f64::NAN,
+                ..r.city.bounds.unwrap()
+            },
+            Bounds {
+                west: -181.0,
+                ..r.city.bounds.unwrap()
+            },
         ] {
             let mut b = r.clone();
             b.city.bounds = Some(broken);
@@ -273,7 +282,10 @@ mod tests {
     fn a_kelurahan_is_found_by_code_or_name() {
         let r = city();
         assert_eq!(r.kelurahan("73.71.01.1004", None).unwrap().name, "Lette");
-        assert_eq!(r.kelurahan("LETTE", Some("TALLO")).unwrap().code, "73.71.01.1004");
+        assert_eq!(
+            r.kelurahan("LETTE", Some("TALLO")).unwrap().code,
+            "73.71.01.1004"
+        );
         assert!(r.kelurahan("73.71.01.9999", None).is_none());
     }
 }

@@ -66,6 +66,7 @@ pub fn name(op: Operation) -> &'static str {
         ManageOpen311Clients => "issueOpen311Key, revokeOpen311Key",
         OptOutOfNotifications => "optOutOfNotifications",
         NotificationOutbox => "notificationOutbox",
+        Hotspots => "hotspots, /geo/hotspots.geojson",
     }
 }
 

@@ -91,7 +91,10 @@ async fn a_place_is_corrected_by_the_command_center_and_refusals_write_nothing()
     // A kelurahan by its official name is stored by its code.
     let data = cast
         .agent
-        .ok(CORRECT, correction(&id, json!({"kelurahan": "kaluku bodoa"})))
+        .ok(
+            CORRECT,
+            correction(&id, json!({"kelurahan": "kaluku bodoa"})),
+        )
         .await;
     let placed = &data["correctLocation"]["location"];
     assert_eq!(placed["kelurahan"], "73.71.07.1003", "{data}");

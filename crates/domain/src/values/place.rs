@@ -45,10 +45,7 @@ impl Coordinates {
         if !b.contains_latitude(self.latitude) {
             return Err(ComplaintError::invalid(
                 "latitude",
-                format!(
-                    "is outside the city: between {} and {}",
-                    b.south, b.north
-                ),
+                format!("is outside the city: between {} and {}", b.south, b.north),
             ));
         }
         if !b.contains_longitude(self.longitude) {
@@ -86,7 +83,8 @@ impl Place {
     /// kelurahan is stored as its code; given without a kecamatan, it names
     /// the kecamatan too.
     pub fn parse(reference: &ReferenceData, given: &Location) -> Result<Self, ComplaintError> {
-        let coordinates = Coordinates::parse(given.latitude, given.longitude)?.in_city(reference)?;
+        let coordinates =
+            Coordinates::parse(given.latitude, given.longitude)?.in_city(reference)?;
         let kecamatan = KecamatanCode::optional(reference, given.kecamatan.as_deref())
             .map_err(|e| e.at("kecamatan"))?;
         let address = ShortText::optional(given.address.as_deref()).map_err(|e| e.at("address"))?;
@@ -514,7 +512,10 @@ mod tests {
         r
     }
 
-    fn placed(kecamatan: Option<&str>, kelurahan: Option<&str>) -> Result<Location, ComplaintError> {
+    fn placed(
+        kecamatan: Option<&str>,
+        kelurahan: Option<&str>,
+    ) -> Result<Location, ComplaintError> {
         let given = Location {
             kecamatan: kecamatan.map(Into::into),
             kelurahan: kelurahan.map(Into::into),
@@ -527,7 +528,11 @@ mod tests {
     fn a_kelurahan_is_stored_by_code_and_names_its_kecamatan() {
         for given in ["73.71.07.1003", "Kaluku Bodoa", " kaluku BODOA "] {
             let stored = placed(None, Some(given)).unwrap();
-            assert_eq!(stored.kelurahan.as_deref(), Some("73.71.07.1003"), "{given}");
+            assert_eq!(
+                stored.kelurahan.as_deref(),
+                Some("73.71.07.1003"),
+                "{given}"
+            );
             assert_eq!(stored.kecamatan.as_deref(), Some("TALLO"), "filled from it");
         }
         let both = placed(Some("MARISO"), Some("lette")).unwrap();
@@ -560,7 +565,10 @@ mod tests {
                 ..location(-5.1, 119.4)
             },
         );
-        assert_eq!(Location::from(free.unwrap()).kelurahan.as_deref(), Some("Atlantis"));
+        assert_eq!(
+            Location::from(free.unwrap()).kelurahan.as_deref(),
+            Some("Atlantis")
+        );
     }
 
     #[test]
@@ -582,7 +590,12 @@ mod tests {
             ))
         );
         // The edges, an island (Lanjukang), and 0,0 ("no coordinates").
-        for (lat, lon) in [(-5.25, 119.05), (-4.95, 119.56), (-4.9797, 119.0772), (0.0, 0.0)] {
+        for (lat, lon) in [
+            (-5.25, 119.05),
+            (-4.95, 119.56),
+            (-4.9797, 119.0772),
+            (0.0, 0.0),
+        ] {
             assert!(at(lat, lon).is_ok(), "{lat},{lon}");
         }
         let moved = PlaceCorrection::parse(&city(), (Some(-5.3), Some(119.4)), None, None, None);
