@@ -91,9 +91,11 @@ async fn the_map_counts_each_cell_and_its_geojson_validates(backend: Backend) {
     // Three road reports and a garbage report at one place; a road report
     // 2 km east; one of the first three is rejected (not open, no breach).
     let at = |lat: f64, lon: f64, category: &str| {
+        // The first place lies in kelurahan Maradekaya; the second in none given.
+        let kelurahan = (lat == -5.1551).then_some("Maradekaya");
         report_with(json!({
             "category": category,
-            "location": {"latitude": lat, "longitude": lon}
+            "location": {"latitude": lat, "longitude": lon, "kelurahan": kelurahan}
         }))
     };
     let mut ids = Vec::new();
@@ -165,7 +167,8 @@ async fn the_map_counts_each_cell_and_its_geojson_validates(backend: Backend) {
     }
     let kelurahan = geojson(&env, &analyst.token, "by=kelurahan").await;
     let (valid, said) = check(&kelurahan.text().await.unwrap()).await;
-    assert!(valid && said.contains("Point"), "{said}");
+    assert!(valid, "{said}");
+    assert_eq!(said.trim(), r#"{"Point": 1}"#);
 
     // Past the minute, every open case's dispatch clock is breached.
     let mut seen = Value::Null;

@@ -126,6 +126,7 @@ pub struct Location {
     pub address: Option<String>,
     /// Kecamatan code (see `kecamatan`).
     pub kecamatan: Option<String>,
+    /// Kelurahan code (see `kelurahan`).
     pub kelurahan: Option<String>,
 }
 
