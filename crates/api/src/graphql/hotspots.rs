@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use aduan_domain::access::Operation;
 use aduan_domain::geo;
-use aduan_projections::hotspots_query::{HotspotFilter, RESOLUTIONS};
+use aduan_domain::ReferenceData;
+use aduan_projections::hotspots_query::{CellCount, HotspotFilter, KelurahanCount, RESOLUTIONS};
 
 use super::access::guard;
 use super::context::{bus, reads};
@@ -76,24 +77,13 @@ impl HotspotsQuery {
         let now = services.clock.now();
         let (from, to) = default_range(ctx, from, to, now)?;
         check_range(from, to)?;
-        let reference = &services.reference;
-        if let Some(c) = category
-            .as_deref()
-            .filter(|c| reference.category(c).is_none())
-        {
-            return Err(invalid_input(
-                "category",
-                &format!("unknown category {c:?}"),
-            ));
-        }
-        if let Some(o) = opd.as_deref().filter(|o| reference.opd(o).is_none()) {
-            return Err(invalid_input("opd", &format!("unknown OPD {o:?}")));
-        }
         let resolution = resolution.unwrap_or(DEFAULT_RESOLUTION);
-        let res = u8::try_from(resolution)
-            .ok()
-            .filter(|r| RESOLUTIONS.contains(r))
-            .ok_or_else(|| invalid_input("resolution", "must be between 5 and 9"))?;
+        let res = checked(
+            &services.reference,
+            category.as_deref(),
+            opd.as_deref(),
+            resolution,
+        )?;
         let opd = scoped_opd(scope, opd)?;
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let filter = HotspotFilter {
@@ -109,20 +99,7 @@ impl HotspotsQuery {
                 .hotspot_kelurahan(&filter)
                 .await
                 .map_err(store_error)?;
-            return Ok(rows
-                .into_iter()
-                .map(|k| Hotspot {
-                    cell: None,
-                    resolution: None,
-                    kelurahan: Some(k.kelurahan),
-                    kecamatan: k.kecamatan,
-                    latitude: k.latitude,
-                    longitude: k.longitude,
-                    count: k.cases,
-                    open_count: k.open,
-                    breached_count: k.breached,
-                })
-                .collect());
+            return Ok(rows.into_iter().map(Hotspot::of_kelurahan).collect());
         }
         let cells = reads
             .hotspot_cells(&filter, res)
@@ -130,20 +107,60 @@ impl HotspotsQuery {
             .map_err(store_error)?;
         Ok(cells
             .into_iter()
-            .filter_map(|c| {
-                let (latitude, longitude) = geo::centre(c.h3_cell)?;
-                Some(Hotspot {
-                    cell: Some(geo::cell_name(c.h3_cell)),
-                    resolution: Some(resolution),
-                    kelurahan: None,
-                    kecamatan: None,
-                    latitude,
-                    longitude,
-                    count: c.cases,
-                    open_count: c.open,
-                    breached_count: c.breached,
-                })
-            })
+            .filter_map(|c| Hotspot::of_cell(c, resolution))
             .collect())
+    }
+}
+
+/// The resolution as a number H3 takes, once the filters are known to the city.
+fn checked(
+    reference: &ReferenceData,
+    category: Option<&str>,
+    opd: Option<&str>,
+    resolution: i32,
+) -> Result<u8> {
+    if let Some(c) = category.filter(|c| reference.category(c).is_none()) {
+        return Err(invalid_input(
+            "category",
+            &format!("unknown category {c:?}"),
+        ));
+    }
+    if let Some(o) = opd.filter(|o| reference.opd(o).is_none()) {
+        return Err(invalid_input("opd", &format!("unknown OPD {o:?}")));
+    }
+    u8::try_from(resolution)
+        .ok()
+        .filter(|r| RESOLUTIONS.contains(r))
+        .ok_or_else(|| invalid_input("resolution", "must be between 5 and 9"))
+}
+
+impl Hotspot {
+    fn of_kelurahan(k: KelurahanCount) -> Hotspot {
+        Hotspot {
+            cell: None,
+            resolution: None,
+            kelurahan: Some(k.kelurahan),
+            kecamatan: k.kecamatan,
+            latitude: k.latitude,
+            longitude: k.longitude,
+            count: k.cases,
+            open_count: k.open,
+            breached_count: k.breached,
+        }
+    }
+
+    fn of_cell(c: CellCount, resolution: i32) -> Option<Hotspot> {
+        let (latitude, longitude) = geo::centre(c.h3_cell)?;
+        Some(Hotspot {
+            cell: Some(geo::cell_name(c.h3_cell)),
+            resolution: Some(resolution),
+            kelurahan: None,
+            kecamatan: None,
+            latitude,
+            longitude,
+            count: c.cases,
+            open_count: c.open,
+            breached_count: c.breached,
+        })
     }
 }
