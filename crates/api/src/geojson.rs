@@ -25,13 +25,12 @@ const QUERY: &str = "query($category: String, $opd: String, $from: DateTime, $to
      from: $from, to: $to, resolution: $resolution, by: $by) { cell resolution kelurahan \
      kecamatan latitude longitude count openCount breachedCount } }";
 
-fn refused(code: ClientCode, message: &str, field: Option<&str>) -> Response {
-    (code.http_status(), Json(code.body(message, field))).into_response()
-}
+/// A parameter refused before the query runs: its name and why.
+type Refused = (&'static str, &'static str);
 
 /// The query string as the query's variables: times and numbers are checked
 /// here so that a malformed one is refused by its name.
-fn variables(params: &HashMap<String, String>) -> Result<Value, Response> {
+fn variables(params: &HashMap<String, String>) -> Result<Value, Refused> {
     let mut vars = json!({});
     for name in ["category", "opd"] {
         if let Some(v) = params.get(name).filter(|v| !v.is_empty()) {
@@ -41,28 +40,21 @@ fn variables(params: &HashMap<String, String>) -> Result<Value, Response> {
     for name in ["from", "to"] {
         if let Some(v) = params.get(name).filter(|v| !v.is_empty()) {
             if chrono::DateTime::parse_from_rfc3339(v).is_err() {
-                let message = "must be an RFC 3339 time (2026-01-01T00:00:00Z)";
-                return Err(refused(ClientCode::InvalidInput, message, Some(name)));
+                return Err((name, "must be an RFC 3339 time (2026-01-01T00:00:00Z)"));
             }
             vars[name] = json!(v);
         }
     }
     if let Some(v) = params.get("resolution").filter(|v| !v.is_empty()) {
         let Ok(n) = v.parse::<i32>() else {
-            let message = "must be between 5 and 9";
-            return Err(refused(
-                ClientCode::InvalidInput,
-                message,
-                Some("resolution"),
-            ));
+            return Err(("resolution", "must be between 5 and 9"));
         };
         vars["resolution"] = json!(n);
     }
     if let Some(v) = params.get("by").filter(|v| !v.is_empty()) {
         let by = v.to_ascii_uppercase();
         if by != "CELL" && by != "KELURAHAN" {
-            let message = "must be cell or kelurahan";
-            return Err(refused(ClientCode::InvalidInput, message, Some("by")));
+            return Err(("by", "must be cell or kelurahan"));
         }
         vars["by"] = json!(by);
     }
@@ -76,7 +68,10 @@ pub async fn hotspots(
 ) -> Response {
     let vars = match variables(&params) {
         Ok(vars) => vars,
-        Err(refusal) => return refusal,
+        Err((field, message)) => {
+            let code = ClientCode::InvalidInput;
+            return (code.http_status(), Json(code.body(message, Some(field)))).into_response();
+        }
     };
     let token = headers
         .get(header::AUTHORIZATION)
