@@ -489,6 +489,25 @@ impl World {
                 // Only case A came by MOBILE.
                 rows.iter().any(|r| r["key"] == json!("MOBILE"))
             }
+            Operation::Hotspots => {
+                let q = "query($opd: String, $from: DateTime!, $to: DateTime!) { hotspots(opd: $opd, from: $from, to: $to, resolution: 5) { count openCount } }";
+                let open = |body: &Value| -> i64 {
+                    body["hotspots"].as_array().unwrap().iter().map(|h| h["openCount"].as_i64().unwrap()).sum()
+                };
+                if let Some(opd) = own_opd.filter(|_| access(role, op) != Access::Refused) {
+                    // Without naming an OPD, a scoped caller gets their own cases.
+                    let body = client.ok(q, window()).await;
+                    assert_eq!(open(&body), self.open[opd], "{what}: {body}");
+                }
+                let mut vars = window();
+                vars["opd"] = json!("DPU");
+                let body = client.query(q, vars).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                assert_eq!(open(&body["data"]), self.open["DPU"], "{what}: {body}");
+                true
+            }
             Operation::Projections => {
                 done(&client.query("{ projections { name } }", json!({})).await, &what)
             }

@@ -24,6 +24,7 @@ mod errors;
 mod fuzz;
 mod graphiql;
 mod hot_case;
+mod hotspots;
 mod idempotency;
 mod introspection;
 mod keys;

@@ -541,6 +541,12 @@ async fn national_sync_names_each_kind_of_disagreement(backend: Backend) {
         "createdAt": "2026-03-02T01:00:00Z"
     });
     sim.post("/dev/reports", bad).await;
+    // Placed outside the city (Jakarta): not imported, and said so.
+    let far = json!({
+        "trackingId": "LPR-FAR", "title": "Jalan rusak", "body": "b", "category": "Lainnya",
+        "location": {"lat": -6.2, "lon": 106.8}, "createdAt": "2026-03-02T01:00:00Z"
+    });
+    sim.post("/dev/reports", far).await;
     let env = bridge_env(&sim.url);
     let store = TestStore::create(backend).await;
     // First without the sender: milestones wait, NOT_SENT_YET.
@@ -561,6 +567,12 @@ async fn national_sync_names_each_kind_of_disagreement(backend: Backend) {
     assert_eq!(bad["reason"], "NOT_IMPORTABLE", "{bad}");
     assert!(bad["detail"].as_str().unwrap().contains("phone"), "{bad}");
     assert_eq!(bad["complaintId"], Value::Null);
+    let far = issue(&issues, "LPR-FAR").expect("the report outside the city is named");
+    assert_eq!(far["reason"], "NOT_IMPORTABLE", "{far}");
+    assert!(
+        far["detail"].as_str().unwrap().contains("latitude"),
+        "{far}"
+    );
 
     // The platform sends an imported report again, edited: still one case,
     // and no problem either.
@@ -582,7 +594,11 @@ async fn national_sync_names_each_kind_of_disagreement(backend: Backend) {
     )
     .await;
     assert_eq!(national_cases(&store).await.len(), 3, "no second case");
-    assert_eq!(national_sync(&staff.agent).await.len(), 1, "only LPR-BAD");
+    assert_eq!(
+        national_sync(&staff.agent).await.len(),
+        2,
+        "only LPR-BAD and LPR-FAR"
+    );
 
     // A case that claims a national report the platform does not know.
     let mut claimed = report_with(json!({"channel": "NATIONAL_PLATFORM"}));
@@ -638,7 +654,7 @@ async fn national_sync_names_each_kind_of_disagreement(backend: Backend) {
         "{refused}"
     );
     assert!(issue(&issues, &known_ref).is_none(), "{issues:?}");
-    assert_eq!(issues.len(), 2, "{issues:?}");
+    assert_eq!(issues.len(), 3, "{issues:?}");
     assert_eq!(
         received(&sim.state().await)[&known_ref],
         vec![(format!("{known}:3"), "DISPOSED".to_string())]

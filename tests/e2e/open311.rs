@@ -258,9 +258,12 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     assert_eq!(refused.xml("errors")[0]["code"], "403");
 
     // Bad input: 400 with a description naming the parameter, nothing appended.
-    let bad: [(&str, &str, &str); 7] = [
+    let bad: [(&str, &str, &str); 9] = [
         ("service_code", "NO_SUCH", "service_code"),
         ("lat", "north", "lat"),
+        // Outside the city's box (reference.toml's `[city] bounds`).
+        ("lat", "-6.2", "lat"),
+        ("long", "119.7", "long"),
         ("attribute[damage_kind]", "tree", "attribute[damage_kind]"),
         ("attribute[width_cm]", "wide", "attribute[width_cm]"),
         ("attribute[colour]", "red", "attribute[colour]"),

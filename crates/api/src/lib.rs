@@ -13,6 +13,7 @@ pub mod cli;
 pub mod erased_files;
 pub mod error_code;
 pub mod followers;
+pub mod geojson;
 pub mod graphiql;
 pub mod graphql;
 pub mod metrics;

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/aduan-audit-key",
             get(crate::audit::well_known_key),
         )
+        .route("/geo/hotspots.geojson", get(crate::geojson::hotspots))
         .merge(crate::open311::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -152,6 +152,38 @@ mod tests {
         assert_eq!(data.kecamatan.len(), 15, "Makassar has 15 kecamatan");
         assert!(data.opd("DPU").is_some());
         assert_eq!(data.category("GARBAGE").unwrap().default_opd, "DLH");
+        // The Ministry of Home Affairs' list: 153 kelurahan, counted per kecamatan.
+        assert_eq!(data.kelurahan.len(), 153);
+        let per = |k: &str| data.kelurahan.iter().filter(|l| l.kecamatan == k).count();
+        let counts = [
+            ("MARISO", 9),
+            ("MAMAJANG", 13),
+            ("MAKASSAR", 14),
+            ("UJUNG_PANDANG", 10),
+            ("WAJO", 8),
+            ("BONTOALA", 12),
+            ("TALLO", 15),
+            ("UJUNG_TANAH", 9),
+            ("PANAKKUKANG", 11),
+            ("TAMALATE", 11),
+            ("BIRINGKANAYA", 11),
+            ("MANGGALA", 8),
+            ("RAPPOCINI", 11),
+            ("TAMALANREA", 8),
+            ("KEPULAUAN_SANGKARRANG", 3),
+        ];
+        for (kecamatan, n) in counts {
+            assert_eq!(per(kecamatan), n, "{kecamatan}");
+        }
+        let b = data.city.bounds.expect("the city's box");
+        // City hall, the northernmost and the westernmost islands.
+        for (lat, lon) in [
+            (-5.1359, 119.4127),
+            (-4.9758, 119.2147),
+            (-4.9797, 119.0772),
+        ] {
+            assert!(b.contains_latitude(lat) && b.contains_longitude(lon));
+        }
     }
 
     #[test]

@@ -96,10 +96,13 @@ pub enum Operation {
     /// Marking a case a duplicate of an incident's primary, and undoing it.
     LinkDuplicate,
     UnlinkDuplicate,
+    /// Where cases cluster: counts per map cell or kelurahan (`hotspots`,
+    /// `/geo/hotspots.geojson`).
+    Hotspots,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 50] = [
+    pub const ALL: [Operation; 51] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -107,6 +110,7 @@ impl Operation {
         Operation::SlaTimers,
         Operation::Dashboard,
         Operation::CityStats,
+        Operation::Hotspots,
         Operation::Ikm,
         Operation::Projections,
         Operation::Webhooks,
@@ -275,6 +279,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         // Which messages reached reporters is the city's operations: the
         // supervisors who answer for it, and auditors.
         NotificationOutbox => [No, No, No, A, No, No, A, No, No],
+        // Figures, as the dashboard: an OPD's administrator sees its own
+        // OPD's cases; its officers work case by case.
+        Hotspots => [No, No, A, A, Opd, No, A, A, A],
     };
     let column = ROLES
         .iter()

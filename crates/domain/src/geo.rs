@@ -58,6 +58,13 @@ pub fn parent(cell: i64, resolution: u8) -> Option<i64> {
     i64::try_from(u64::from(parent)).ok()
 }
 
+/// A cell's centre as (latitude, longitude), for maps.
+pub fn centre(cell: i64) -> Option<(f64, f64)> {
+    let index = CellIndex::try_from(u64::try_from(cell).ok()?).ok()?;
+    let centre = LatLng::from(index);
+    Some((centre.lat(), centre.lng()))
+}
+
 /// A cell's outline as (latitude, longitude) vertices, for maps.
 pub fn outline(cell: i64) -> Vec<(f64, f64)> {
     let Some(index) = u64::try_from(cell)

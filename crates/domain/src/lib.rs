@@ -27,6 +27,6 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use commands::*;
 pub use error::{ComplaintError, ErrorCode, Misdirected};
 pub use events::ComplaintEvent;
-pub use reference::{Category, Kecamatan, Opd, ReferenceData};
+pub use reference::{Bounds, Category, City, Kecamatan, Kelurahan, Opd, ReferenceData};
 pub use rules::{ComplaintServices, Rules};
 pub use values::*;

@@ -28,12 +28,75 @@ pub struct Kecamatan {
     pub name: String,
 }
 
+/// A kelurahan (urban village) of the city, in its kecamatan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kelurahan {
+    /// The Ministry of Home Affairs' code (`73.71.01.1001`): what a case stores.
+    pub code: String,
+    /// The official name; a report may give it instead of the code.
+    pub name: String,
+    /// Its kecamatan's code (`kecamatan`).
+    pub kecamatan: String,
+}
+
+/// The box the city lies in, in degrees: reports placed outside it are
+/// refused. Only a box, so it is drawn with a margin around the coast and the
+/// islands.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+// `check` refuses bounds that are not finite numbers, so equality is total.
+impl Eq for Bounds {}
+
+impl Bounds {
+    pub fn contains_latitude(&self, latitude: f64) -> bool {
+        (self.south..=self.north).contains(&latitude)
+    }
+
+    pub fn contains_longitude(&self, longitude: f64) -> bool {
+        (self.west..=self.east).contains(&longitude)
+    }
+
+    fn check(&self) -> Result<(), ReferenceError> {
+        let finite = [self.south, self.west, self.north, self.east]
+            .iter()
+            .all(|d| d.is_finite());
+        let lat_ok = (-90.0..=90.0).contains(&self.south) && (-90.0..=90.0).contains(&self.north);
+        let lon_ok = (-180.0..=180.0).contains(&self.west) && (-180.0..=180.0).contains(&self.east);
+        if finite && lat_ok && lon_ok && self.south < self.north && self.west < self.east {
+            Ok(())
+        } else {
+            Err(ReferenceError(format!(
+                "city bounds {self:?} are not a box on the earth (south < north, west < east)"
+            )))
+        }
+    }
+}
+
+/// What reference.toml says of the city as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct City {
+    /// None: coordinates are checked only for being on the earth.
+    #[serde(default)]
+    pub bounds: Option<Bounds>,
+}
+
 /// The city's reference data. Commands name entries by `code`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferenceData {
     pub opds: Vec<Opd>,
     pub categories: Vec<Category>,
     pub kecamatan: Vec<Kecamatan>,
+    /// None: a report's kelurahan is free text, as before the list existed.
+    #[serde(default)]
+    pub kelurahan: Vec<Kelurahan>,
+    #[serde(default)]
+    pub city: City,
     /// The satisfaction survey's nine elements (U1..U9), named and ordered for
     /// the city's forms; the regulation's own when none are given.
     #[serde(default = "crate::ikm::default_elements")]
@@ -58,6 +121,22 @@ impl ReferenceData {
 
     pub fn kecamatan(&self, code: &str) -> Option<&Kecamatan> {
         self.kecamatan.iter().find(|k| k.code == code)
+    }
+
+    /// A kelurahan by its code, else by its official name (any case); a name
+    /// two kecamatan share is looked up in `kecamatan` when one is given.
+    pub fn kelurahan(&self, given: &str, kecamatan: Option<&str>) -> Option<&Kelurahan> {
+        if let Some(k) = self.kelurahan.iter().find(|k| k.code == given) {
+            return Some(k);
+        }
+        let mut named = self
+            .kelurahan
+            .iter()
+            .filter(|k| k.name.to_lowercase() == given.to_lowercase());
+        let first = named.clone().next();
+        named
+            .find(|k| kecamatan.is_some_and(|c| c == k.kecamatan))
+            .or(first)
     }
 
     /// The survey's elements: the configured ones, or the regulation's.
@@ -89,6 +168,20 @@ impl ReferenceData {
         unique("opd", self.opds.iter().map(|o| o.code.as_str()))?;
         unique("category", self.categories.iter().map(|c| c.code.as_str()))?;
         unique("kecamatan", self.kecamatan.iter().map(|k| k.code.as_str()))?;
+        unique("kelurahan", self.kelurahan.iter().map(|k| k.code.as_str()))?;
+        if let Some(k) = self
+            .kelurahan
+            .iter()
+            .find(|k| self.kecamatan(&k.kecamatan).is_none())
+        {
+            return Err(ReferenceError(format!(
+                "kelurahan {} lies in unknown kecamatan {}",
+                k.code, k.kecamatan
+            )));
+        }
+        if let Some(bounds) = &self.city.bounds {
+            bounds.check()?;
+        }
         if !self.survey_elements.is_empty() {
             crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
         }
@@ -117,5 +210,82 @@ impl ReferenceData {
             ))),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn city() -> ReferenceData {
+        ReferenceData {
+            kecamatan: vec![Kecamatan {
+                code: "MARISO".into(),
+                name: "Mariso".into(),
+            }],
+            kelurahan: vec![Kelurahan {
+                code: "73.71.01.1004".into(),
+                name: "Lette".into(),
+                kecamatan: "MARISO".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn kelurahan_lie_in_known_kecamatan_under_unique_codes() {
+        assert_eq!(city().check(), Ok(()));
+        let mut repeated = city();
+        repeated.kelurahan.push(repeated.kelurahan[0].clone());
+        assert!(repeated.check().unwrap_err().0.contains("kelurahan code"));
+        let mut elsewhere = city();
+        elsewhere.kelurahan[0].kecamatan = "ATLANTIS".into();
+        assert_eq!(
+            elsewhere.check(),
+            Err(ReferenceError(
+                "kelurahan 73.71.01.1004 lies in unknown kecamatan ATLANTIS".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn the_city_box_is_a_box() {
+        let mut r = city();
+        r.city.bounds = Some(Bounds {
+            south: -5.25,
+            west: 119.05,
+            north: -4.95,
+            east: 119.56,
+        });
+        assert_eq!(r.check(), Ok(()));
+        for broken in [
+            Bounds {
+                south: -4.0,
+                ..r.city.bounds.unwrap()
+            },
+            Bounds {
+                east: f64::NAN,
+                ..r.city.bounds.unwrap()
+            },
+            Bounds {
+                west: -181.0,
+                ..r.city.bounds.unwrap()
+            },
+        ] {
+            let mut b = r.clone();
+            b.city.bounds = Some(broken);
+            assert!(b.check().is_err(), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn a_kelurahan_is_found_by_code_or_name() {
+        let r = city();
+        assert_eq!(r.kelurahan("73.71.01.1004", None).unwrap().name, "Lette");
+        assert_eq!(
+            r.kelurahan("LETTE", Some("TALLO")).unwrap().code,
+            "73.71.01.1004"
+        );
+        assert!(r.kelurahan("73.71.01.9999", None).is_none());
     }
 }

@@ -165,6 +165,18 @@ pub(crate) trait Shared: Send + Sync {
 
     fn connections(&self) -> Connections;
 
+    /// Counts per stored H3 cell (see `hotspots_query`).
+    async fn hotspot_cells(
+        &self,
+        filter: &crate::hotspots_query::HotspotFilter,
+    ) -> Result<Vec<crate::hotspots_query::CellCount>, StoreError>;
+
+    /// Counts per kelurahan (see `hotspots_query`).
+    async fn hotspot_kelurahan(
+        &self,
+        filter: &crate::hotspots_query::HotspotFilter,
+    ) -> Result<Vec<crate::hotspots_query::KelurahanCount>, StoreError>;
+
     /// Sums of the satisfaction surveys answered in `[from, to)` (see `survey`).
     async fn ikm(
         &self,

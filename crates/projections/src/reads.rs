@@ -142,6 +142,27 @@ impl Reads {
         self.backend.ikm(from, to, group, opd).await
     }
 
+    /// Where the cases `filter` selects cluster: counts per H3 cell at
+    /// `resolution` (in `hotspots_query::RESOLUTIONS`), most cases first.
+    pub async fn hotspot_cells(
+        &self,
+        filter: &crate::hotspots_query::HotspotFilter,
+        resolution: u8,
+    ) -> Result<Vec<crate::hotspots_query::CellCount>, StoreError> {
+        let stored = self.backend.hotspot_cells(filter).await?;
+        Ok(crate::hotspots_query::roll_up(&stored, resolution))
+    }
+
+    /// The same counts per kelurahan, most cases first.
+    pub async fn hotspot_kelurahan(
+        &self,
+        filter: &crate::hotspots_query::HotspotFilter,
+    ) -> Result<Vec<crate::hotspots_query::KelurahanCount>, StoreError> {
+        let mut rows = self.backend.hotspot_kelurahan(filter).await?;
+        rows.sort_by(|a, b| b.cases.cmp(&a.cases).then(a.kelurahan.cmp(&b.kelurahan)));
+        Ok(rows)
+    }
+
     /// How far the projection has read (zeros before its first batch).
     pub async fn progress(&self, projection: &str) -> Result<Progress, StoreError> {
         self.backend.progress(projection).await

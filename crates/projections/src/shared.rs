@@ -1,8 +1,9 @@
 //! The statements that read the same on both databases, written once: the
 //! `Shared` half of a backend (see `backend.rs`), compiled for each database by
 //! `shared_backend!` in `pg.rs` and `sqlite.rs`. The query texts come from
-//! `summary_query`, `sla_query`, `dashboard`, `rollup_reads` and `sla_sweep`;
-//! where a statement needs a database's own words it asks `Specific`.
+//! `summary_query`, `sla_query`, `dashboard`, `rollup_reads`, `hotspots_query`
+//! and `sla_sweep`; where a statement needs a database's own words it asks
+//! `Specific`.
 
 /// Implements `backend::Shared` for `$Backend` (a struct with the database's
 /// pool in `pool`) on sqlx database `$DB`.
@@ -437,6 +438,28 @@ macro_rules! shared_backend {
                     opd: Option<&str>,
                 ) -> Result<Vec<$crate::survey::IkmRow>, StoreError> {
                     $crate::survey::ikm_query::<DB>(from, to, group, opd)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
+                async fn hotspot_cells(
+                    &self,
+                    filter: &$crate::hotspots_query::HotspotFilter,
+                ) -> Result<Vec<$crate::hotspots_query::CellCount>, StoreError> {
+                    $crate::hotspots_query::cells_query::<DB>(filter)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
+                async fn hotspot_kelurahan(
+                    &self,
+                    filter: &$crate::hotspots_query::HotspotFilter,
+                ) -> Result<Vec<$crate::hotspots_query::KelurahanCount>, StoreError> {
+                    $crate::hotspots_query::kelurahan_query::<DB>(filter)
                         .build_query_as()
                         .fetch_all(&self.pool)
                         .await

@@ -28,7 +28,7 @@ pub fn name(op: Operation) -> &'static str {
         Projections => "projections",
         NationalSync => "nationalSync",
         Me => "me",
-        ReferenceData => "opds, categories, kecamatan, slaPolicies, businessCalendar",
+        ReferenceData => "opds, categories, kecamatan, kelurahan, slaPolicies, businessCalendar",
         TrackedComplaint => "trackedComplaint",
         ReporterContact => "reporter { name phone email }",
         ExactAddress => "location { address }",
@@ -68,6 +68,7 @@ pub fn name(op: Operation) -> &'static str {
         ManageOpen311Clients => "issueOpen311Key, revokeOpen311Key",
         OptOutOfNotifications => "optOutOfNotifications",
         NotificationOutbox => "notificationOutbox",
+        Hotspots => "hotspots, /geo/hotspots.geojson",
     }
 }
 

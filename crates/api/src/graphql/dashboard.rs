@@ -81,7 +81,7 @@ pub struct CityStat {
     pub rejected: i64,
 }
 
-fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+pub(super) fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
     if from >= to {
         return Err(invalid_input("to", "must be after from"));
     }
@@ -220,7 +220,7 @@ pub const DEFAULT_DAYS: i64 = 30;
 /// the start (city time) of the `DEFAULT_DAYS`-day window ending on `to`'s day,
 /// so a city reads the same figures all day rather than a window that slides
 /// by the second.
-fn default_range(
+pub(super) fn default_range(
     ctx: &Context<'_>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -246,7 +246,7 @@ fn default_range(
 
 /// The OPD a dashboard or statistic is for: an OPD-scoped caller gets their own
 /// (asking for another's is refused); others get what they asked for.
-fn scoped_opd(scope: Scope, asked: Option<String>) -> Result<Option<String>> {
+pub(super) fn scoped_opd(scope: Scope, asked: Option<String>) -> Result<Option<String>> {
     match (scope, asked) {
         (Scope::All, asked) => Ok(asked),
         (Scope::Opd(own), None) => Ok(Some(own)),

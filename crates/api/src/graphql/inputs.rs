@@ -35,6 +35,8 @@ pub struct LocationInput {
     pub address: Option<String>,
     /// Kecamatan code (see `kecamatan`).
     pub kecamatan: Option<String>,
+    /// Kelurahan code or official name (see `kelurahan`); stored as the code,
+    /// and it names the kecamatan when none is given.
     pub kelurahan: Option<String>,
 }
 
@@ -47,6 +49,8 @@ pub struct LocationCorrectionInput {
     pub address: Option<String>,
     /// Kecamatan code (see `kecamatan`).
     pub kecamatan: Option<String>,
+    /// Kelurahan code or official name (see `kelurahan`); stored as the code,
+    /// and it names the kecamatan when none is given.
     pub kelurahan: Option<String>,
 }
 

@@ -11,6 +11,7 @@ mod depth;
 mod erasure;
 mod error;
 pub mod freshness;
+pub mod hotspots;
 mod ikm;
 mod inputs;
 pub mod limits;
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     list::ListQuery,
     sla::SlaQuery,
     dashboard::DashboardQuery,
+    hotspots::HotspotsQuery,
     freshness::FreshnessQuery,
     tracking::TrackingQuery,
     node::NodeQuery,

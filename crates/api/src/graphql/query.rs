@@ -13,7 +13,7 @@ use super::access::{check_case, guard};
 use super::context::{bus, reads};
 use super::error::{gql_error, store_error};
 use super::freshness;
-use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Opd, Viewer};
+use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Kelurahan, Opd, Viewer};
 use crate::error_code::ClientCode;
 
 #[derive(Default)]
@@ -188,6 +188,27 @@ impl ComplaintQuery {
             .map(|k| Kecamatan {
                 code: k.code.clone(),
                 name: k.name.clone(),
+            })
+            .collect())
+    }
+
+    /// The city's kelurahan, of one kecamatan when `kecamatan` is given. A
+    /// location names a kelurahan by its code or its official name; cases
+    /// store the code.
+    async fn kelurahan(
+        &self,
+        ctx: &Context<'_>,
+        kecamatan: Option<String>,
+    ) -> Result<Vec<Kelurahan>> {
+        guard(ctx, Operation::ReferenceData)?;
+        Ok(reference(ctx)?
+            .kelurahan
+            .iter()
+            .filter(|k| kecamatan.as_ref().is_none_or(|c| *c == k.kecamatan))
+            .map(|k| Kelurahan {
+                code: k.code.clone(),
+                name: k.name.clone(),
+                kecamatan: k.kecamatan.clone(),
             })
             .collect())
     }

@@ -129,6 +129,7 @@ pub struct Location {
     pub address: Option<String>,
     /// Kecamatan code (see `kecamatan`).
     pub kecamatan: Option<String>,
+    /// Kelurahan code (see `kelurahan`).
     pub kelurahan: Option<String>,
 }
 
@@ -386,6 +387,16 @@ pub struct Category {
 pub struct Kecamatan {
     pub code: String,
     pub name: String,
+}
+
+/// A kelurahan of the city (the Ministry of Home Affairs' list).
+#[derive(SimpleObject)]
+pub struct Kelurahan {
+    /// The ministry's code (`73.71.01.1001`): what cases store.
+    pub code: String,
+    pub name: String,
+    /// Its kecamatan's code.
+    pub kecamatan: String,
 }
 
 /// Who the bearer token says is asking.

@@ -85,8 +85,20 @@ async fn a_place_is_corrected_by_the_command_center_and_refusals_write_nothing()
         .await;
     let placed = &data["correctLocation"]["location"];
     assert_eq!(placed["kecamatan"], "TALLO", "{data}");
-    assert_eq!(placed["kelurahan"], "Maradekaya", "the rest stays: {data}");
-    assert_eq!(placed["latitude"], -5.1551, "{data}");
+    // Maradekaya lies in Makassar: a kelurahan of another kecamatan goes.
+    assert_eq!(placed["kelurahan"], json!(null), "{data}");
+    assert_eq!(placed["latitude"], -5.1551, "the rest stays: {data}");
+    // A kelurahan by its official name is stored by its code.
+    let data = cast
+        .agent
+        .ok(
+            CORRECT,
+            correction(&id, json!({"kelurahan": "kaluku bodoa"})),
+        )
+        .await;
+    let placed = &data["correctLocation"]["location"];
+    assert_eq!(placed["kelurahan"], "73.71.07.1003", "{data}");
+    assert_eq!(placed["kecamatan"], "TALLO", "{data}");
     let written = history(&cast.agent, &id).await;
     assert_eq!(written.last().unwrap(), "LocationCorrected");
 
@@ -108,6 +120,30 @@ async fn a_place_is_corrected_by_the_command_center_and_refusals_write_nothing()
             json!({"longitude": 119.4}),
             "INVALID_INPUT",
             Some("location.latitude"),
+        ),
+        (
+            &cast.agent,
+            json!({"latitude": -6.2, "longitude": 106.8}),
+            "INVALID_INPUT",
+            Some("location.latitude"),
+        ),
+        (
+            &cast.agent,
+            json!({"latitude": -5.14, "longitude": 119.7}),
+            "INVALID_INPUT",
+            Some("location.longitude"),
+        ),
+        (
+            &cast.agent,
+            json!({"kelurahan": "Atlantis"}),
+            "INVALID_INPUT",
+            Some("location.kelurahan"),
+        ),
+        (
+            &cast.agent,
+            json!({"kecamatan": "MARISO", "kelurahan": "Maradekaya"}),
+            "INVALID_INPUT",
+            Some("location.kelurahan"),
         ),
         (
             &cast.agent,

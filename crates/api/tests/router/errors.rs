@@ -25,6 +25,31 @@ async fn invalid_input_names_the_field() {
         assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
+    // Places outside the city or its kelurahan list (staff: not rate-limited).
+    for (change, field) in [
+        // Outside the city's box (Jakarta; then east of Makassar).
+        (
+            json!({"location": {"latitude": -6.2, "longitude": 106.8}}),
+            "location.latitude",
+        ),
+        (
+            json!({"location": {"latitude": -5.14, "longitude": 119.7}}),
+            "location.longitude",
+        ),
+        (
+            json!({"location": {"latitude": -5.14, "longitude": 119.41, "kelurahan": "Atlantis"}}),
+            "location.kelurahan",
+        ),
+        (
+            json!({"location": {"latitude": -5.14, "longitude": 119.41, "kecamatan": "TALLO", "kelurahan": "Maradekaya"}}),
+            "location.kelurahan",
+        ),
+    ] {
+        let report = report_with(change);
+        let body = cast.agent.query(SUBMIT, json!({"input": report})).await;
+        assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
     let id = cast.submitted().await;
     cast.agent.ok(MUTATE_VERIFY, input(&id, json!({}))).await;
     let body = cast

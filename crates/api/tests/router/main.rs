@@ -14,5 +14,6 @@ mod contracts;
 mod duplicates;
 mod erasure;
 mod errors;
+mod hotspots;
 mod lifecycle;
 mod support;

@@ -27,6 +27,7 @@ pub struct App {
 pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
+    pub content_type: Option<String>,
 }
 
 impl App {
@@ -80,12 +81,21 @@ impl App {
             .await
             .expect("the router answers");
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let bytes = to_bytes(response.into_body(), MAX_ANSWER)
             .await
             .expect("the whole answer");
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Answer { status, body }
+        Answer {
+            status,
+            body,
+            content_type,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {

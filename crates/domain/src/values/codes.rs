@@ -63,6 +63,18 @@ impl KecamatanCode {
         Ok(Some(KecamatanCode(code)))
     }
 
+    /// A kecamatan the reference data has, as named there.
+    pub fn known(reference: &ReferenceData, code: &str) -> Result<Self, Invalid> {
+        match reference.kecamatan(code) {
+            Some(k) => Ok(KecamatanCode(k.code.clone())),
+            None => Err(Invalid::new(format!("unknown kecamatan {code:?}"))),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
         self.0
     }

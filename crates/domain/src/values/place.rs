@@ -31,6 +31,33 @@ impl Coordinates {
     }
 }
 
+impl Coordinates {
+    /// The point, if the city's box (`[city] bounds`) holds it; 0,0 is what
+    /// an Open311 report given by its address alone is placed at ("no
+    /// coordinates"), so it is let through.
+    fn in_city(self, reference: &ReferenceData) -> Result<Self, ComplaintError> {
+        let Some(b) = reference.city.bounds else {
+            return Ok(self);
+        };
+        if self.latitude == 0.0 && self.longitude == 0.0 {
+            return Ok(self);
+        }
+        if !b.contains_latitude(self.latitude) {
+            return Err(ComplaintError::invalid(
+                "latitude",
+                format!("is outside the city: between {} and {}", b.south, b.north),
+            ));
+        }
+        if !b.contains_longitude(self.longitude) {
+            return Err(ComplaintError::invalid(
+                "longitude",
+                format!("is outside the city: between {} and {}", b.west, b.east),
+            ));
+        }
+        Ok(self)
+    }
+}
+
 fn in_range(degrees: f64, max: f64) -> Result<f64, Invalid> {
     if degrees.is_finite() && (-max..=max).contains(&degrees) {
         Ok(degrees)
@@ -52,18 +79,65 @@ pub struct Place {
 
 impl Place {
     /// Checks a location as given. Refusals name the location's own fields
-    /// (`latitude`, `kecamatan`, ...): the caller says whose they are.
+    /// (`latitude`, `kecamatan`, ...): the caller says whose they are. A
+    /// kelurahan is stored as its code; given without a kecamatan, it names
+    /// the kecamatan too.
     pub fn parse(reference: &ReferenceData, given: &Location) -> Result<Self, ComplaintError> {
-        let coordinates = Coordinates::parse(given.latitude, given.longitude)?;
+        let coordinates =
+            Coordinates::parse(given.latitude, given.longitude)?.in_city(reference)?;
         let kecamatan = KecamatanCode::optional(reference, given.kecamatan.as_deref())
             .map_err(|e| e.at("kecamatan"))?;
+        let address = ShortText::optional(given.address.as_deref()).map_err(|e| e.at("address"))?;
+        let (kelurahan, kecamatan) =
+            kelurahan_in(reference, given.kelurahan.as_deref(), kecamatan)?;
         Ok(Place {
             coordinates,
             kecamatan,
-            address: ShortText::optional(given.address.as_deref()).map_err(|e| e.at("address"))?,
-            kelurahan: Code::optional(given.kelurahan.as_deref()).map_err(|e| e.at("kelurahan"))?,
+            address,
+            kelurahan,
         })
     }
+}
+
+/// The kelurahan given (its code or official name) as its code, and the
+/// kecamatan then known. With the city's list, it must be on it and lie in
+/// the kecamatan given; without one (`kelurahan` empty) it is free text.
+fn kelurahan_in(
+    reference: &ReferenceData,
+    given: Option<&str>,
+    kecamatan: Option<KecamatanCode>,
+) -> Result<(Option<Code>, Option<KecamatanCode>), ComplaintError> {
+    let Some(given) = Code::optional(given).map_err(|e| e.at("kelurahan"))? else {
+        return Ok((None, kecamatan));
+    };
+    if reference.kelurahan.is_empty() {
+        return Ok((Some(given), kecamatan));
+    }
+    let in_kecamatan = kecamatan.as_ref().map(KecamatanCode::as_str);
+    let Some(found) = reference.kelurahan(given.as_str(), in_kecamatan) else {
+        return Err(ComplaintError::invalid(
+            "kelurahan",
+            format!("unknown kelurahan {:?}", given.as_str()),
+        ));
+    };
+    if in_kecamatan.is_some_and(|k| k != found.kecamatan) {
+        return Err(ComplaintError::invalid(
+            "kelurahan",
+            format!(
+                "kelurahan {} ({}) lies in kecamatan {}, not {}",
+                found.code,
+                found.name,
+                found.kecamatan,
+                in_kecamatan.unwrap_or_default()
+            ),
+        ));
+    }
+    let code = Code::parse(&found.code).map_err(|e| e.at("kelurahan"))?;
+    let kecamatan = match kecamatan {
+        Some(k) => k,
+        None => KecamatanCode::known(reference, &found.kecamatan).map_err(|e| e.at("kecamatan"))?,
+    };
+    Ok((Some(code), Some(kecamatan)))
 }
 
 impl From<Place> for Location {
@@ -88,6 +162,9 @@ pub struct PlaceCorrection {
     address: Option<ShortText>,
     kecamatan: Option<KecamatanCode>,
     kelurahan: Option<Code>,
+    /// The codes and (lower-case) names of the new kecamatan's kelurahan,
+    /// when it is given alone and the city lists them.
+    kelurahan_of_kecamatan: Option<Vec<String>>,
 }
 
 impl PlaceCorrection {
@@ -101,17 +178,36 @@ impl PlaceCorrection {
         kelurahan: Option<&str>,
     ) -> Result<Self, ComplaintError> {
         let coordinates = match coordinates {
-            (Some(latitude), Some(longitude)) => Some(Coordinates::parse(latitude, longitude)?),
+            (Some(latitude), Some(longitude)) => {
+                Some(Coordinates::parse(latitude, longitude)?.in_city(reference)?)
+            }
             (None, None) => None,
             (Some(_), None) => return Err(ComplaintError::invalid("longitude", PAIR)),
             (None, Some(_)) => return Err(ComplaintError::invalid("latitude", PAIR)),
         };
+        let kecamatan =
+            KecamatanCode::optional(reference, kecamatan).map_err(|e| e.at("kecamatan"))?;
+        let address = ShortText::optional(address).map_err(|e| e.at("address"))?;
+        let (kelurahan, kecamatan) = kelurahan_in(reference, kelurahan, kecamatan)?;
+        // A new kecamatan without a kelurahan: the case's kelurahan stays only
+        // if it lies there.
+        let kelurahan_of_kecamatan = match (&kecamatan, &kelurahan) {
+            (Some(k), None) if !reference.kelurahan.is_empty() => Some(
+                reference
+                    .kelurahan
+                    .iter()
+                    .filter(|l| l.kecamatan == k.as_str())
+                    .flat_map(|l| [l.code.clone(), l.name.to_lowercase()])
+                    .collect(),
+            ),
+            _ => None,
+        };
         let correction = PlaceCorrection {
             coordinates,
-            kecamatan: KecamatanCode::optional(reference, kecamatan)
-                .map_err(|e| e.at("kecamatan"))?,
-            address: ShortText::optional(address).map_err(|e| e.at("address"))?,
-            kelurahan: Code::optional(kelurahan).map_err(|e| e.at("kelurahan"))?,
+            kecamatan,
+            address,
+            kelurahan,
+            kelurahan_of_kecamatan,
         };
         if correction.names_nothing() {
             return Err(ComplaintError::invalid(
@@ -142,13 +238,18 @@ impl PlaceCorrection {
                 (c.latitude, c.longitude)
             });
         let text = |given: &Option<String>, old: &Option<String>| given.clone().or(old.clone());
+        let kept = current.kelurahan.clone().filter(|k| {
+            self.kelurahan_of_kecamatan
+                .as_ref()
+                .is_none_or(|there| there.contains(k) || there.contains(&k.to_lowercase()))
+        });
         let given = Location::from(self.clone());
         Location {
             latitude,
             longitude,
             address: text(&given.address, &current.address),
             kecamatan: text(&given.kecamatan, &current.kecamatan),
-            kelurahan: text(&given.kelurahan, &current.kelurahan),
+            kelurahan: text(&given.kelurahan, &kept),
         }
     }
 }
@@ -385,5 +486,149 @@ mod tests {
                 "unknown kecamatan \"ATLANTIS\""
             ))
         );
+    }
+    /// Two kecamatan with a kelurahan each, and the city's box.
+    fn city() -> ReferenceData {
+        let kelurahan = |code: &str, name: &str, kecamatan: &str| crate::reference::Kelurahan {
+            code: code.into(),
+            name: name.into(),
+            kecamatan: kecamatan.into(),
+        };
+        let mut r = reference();
+        r.kecamatan.push(Kecamatan {
+            code: "TALLO".into(),
+            name: "Tallo".into(),
+        });
+        r.kelurahan = vec![
+            kelurahan("73.71.01.1004", "Lette", "MARISO"),
+            kelurahan("73.71.07.1003", "Kaluku Bodoa", "TALLO"),
+        ];
+        r.city.bounds = Some(crate::reference::Bounds {
+            south: -5.25,
+            west: 119.05,
+            north: -4.95,
+            east: 119.56,
+        });
+        r
+    }
+
+    fn placed(
+        kecamatan: Option<&str>,
+        kelurahan: Option<&str>,
+    ) -> Result<Location, ComplaintError> {
+        let given = Location {
+            kecamatan: kecamatan.map(Into::into),
+            kelurahan: kelurahan.map(Into::into),
+            ..location(-5.1477, 119.4327)
+        };
+        Place::parse(&city(), &given).map(Location::from)
+    }
+
+    #[test]
+    fn a_kelurahan_is_stored_by_code_and_names_its_kecamatan() {
+        for given in ["73.71.07.1003", "Kaluku Bodoa", " kaluku BODOA "] {
+            let stored = placed(None, Some(given)).unwrap();
+            assert_eq!(
+                stored.kelurahan.as_deref(),
+                Some("73.71.07.1003"),
+                "{given}"
+            );
+            assert_eq!(stored.kecamatan.as_deref(), Some("TALLO"), "filled from it");
+        }
+        let both = placed(Some("MARISO"), Some("lette")).unwrap();
+        assert_eq!(both.kelurahan.as_deref(), Some("73.71.01.1004"));
+        assert_eq!(both.kecamatan.as_deref(), Some("MARISO"));
+        assert_eq!(placed(Some("TALLO"), None).unwrap().kelurahan, None);
+    }
+
+    #[test]
+    fn a_kelurahan_off_the_list_or_in_another_kecamatan_is_refused() {
+        assert_eq!(
+            placed(None, Some("Atlantis")),
+            Err(ComplaintError::invalid(
+                "kelurahan",
+                "unknown kelurahan \"Atlantis\""
+            ))
+        );
+        assert_eq!(
+            placed(Some("MARISO"), Some("Kaluku Bodoa")),
+            Err(ComplaintError::invalid(
+                "kelurahan",
+                "kelurahan 73.71.07.1003 (Kaluku Bodoa) lies in kecamatan TALLO, not MARISO"
+            ))
+        );
+        // Without the city's list, a kelurahan is free text.
+        let free = Place::parse(
+            &reference(),
+            &Location {
+                kelurahan: Some("Atlantis".into()),
+                ..location(-5.1, 119.4)
+            },
+        );
+        assert_eq!(
+            Location::from(free.unwrap()).kelurahan.as_deref(),
+            Some("Atlantis")
+        );
+    }
+
+    #[test]
+    fn coordinates_outside_the_city_are_refused_by_their_name() {
+        let at = |latitude, longitude| Place::parse(&city(), &location(latitude, longitude));
+        // Jakarta; then a point east of the city at its latitude.
+        assert_eq!(
+            at(-6.2, 106.8),
+            Err(ComplaintError::invalid(
+                "latitude",
+                "is outside the city: between -5.25 and -4.95"
+            ))
+        );
+        assert_eq!(
+            at(-5.14, 119.6),
+            Err(ComplaintError::invalid(
+                "longitude",
+                "is outside the city: between 119.05 and 119.56"
+            ))
+        );
+        // The edges, an island (Lanjukang), and 0,0 ("no coordinates").
+        for (lat, lon) in [
+            (-5.25, 119.05),
+            (-4.95, 119.56),
+            (-4.9797, 119.0772),
+            (0.0, 0.0),
+        ] {
+            assert!(at(lat, lon).is_ok(), "{lat},{lon}");
+        }
+        let moved = PlaceCorrection::parse(&city(), (Some(-5.3), Some(119.4)), None, None, None);
+        assert_eq!(
+            moved,
+            Err(ComplaintError::invalid(
+                "latitude",
+                "is outside the city: between -5.25 and -4.95"
+            ))
+        );
+        // Without bounds, anywhere on the earth.
+        assert!(Place::parse(&reference(), &location(-6.2, 106.8)).is_ok());
+    }
+
+    #[test]
+    fn a_correction_keeps_the_kelurahan_only_in_its_kecamatan() {
+        let current = Location {
+            kecamatan: Some("TALLO".into()),
+            kelurahan: Some("73.71.07.1003".into()),
+            ..location(-5.12, 119.44)
+        };
+        let correct = |kecamatan: Option<&str>, kelurahan: Option<&str>| {
+            PlaceCorrection::parse(&city(), (None, None), None, kecamatan, kelurahan)
+                .unwrap()
+                .applied_to(&current)
+        };
+        let mariso = correct(Some("MARISO"), None);
+        assert_eq!(mariso.kecamatan.as_deref(), Some("MARISO"));
+        assert_eq!(mariso.kelurahan, None, "Kaluku Bodoa is not in Mariso");
+        let tallo_again = correct(Some("TALLO"), None);
+        assert_eq!(tallo_again.kelurahan.as_deref(), Some("73.71.07.1003"));
+        let lette = correct(None, Some("Lette"));
+        assert_eq!(lette.kecamatan.as_deref(), Some("MARISO"), "filled from it");
+        assert_eq!(lette.kelurahan.as_deref(), Some("73.71.01.1004"));
     }
 }
