@@ -4,6 +4,7 @@
 mod backend;
 pub mod dashboard;
 pub mod history;
+pub mod incident;
 pub mod live;
 mod pg;
 pub mod projector;

@@ -12,6 +12,7 @@ mod erasure;
 mod error;
 pub mod freshness;
 mod ikm;
+mod incidents;
 mod inputs;
 pub mod limits;
 mod list;
