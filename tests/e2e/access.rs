@@ -81,6 +81,8 @@ impl Cast {
 pub struct Case {
     pub id: String,
     pub code: String,
+    /// The incident's primary a link probe links to (or unlinks from).
+    pub primary: Option<String>,
 }
 
 const SUBMIT_WITH_CODE: &str =
@@ -112,6 +114,7 @@ pub async fn submit_as(client: &GraphqlClient, fields: Value) -> Case {
             .as_str()
             .expect("a submission returns a tracking code")
             .to_string(),
+        primary: None,
     }
 }
 
@@ -163,8 +166,25 @@ impl Cast {
                 self.dispatch(&case, "DPU").await;
                 self.close(&case).await;
             }
+            Operation::LinkDuplicate | Operation::UnlinkDuplicate => {
+                return self.with_primary(op, case).await
+            }
             _ => self.dispatch(&case, "DPU").await,
         }
+        case
+    }
+
+    /// Both with DPU: a case and the primary it is linked to (for the
+    /// unlinking probe) or may be linked to.
+    async fn with_primary(&self, op: Operation, mut case: Case) -> Case {
+        let primary = submit_as(self.get(Role::Citizen, Who::Other), json!({})).await;
+        self.dispatch(&primary, "DPU").await;
+        self.dispatch(&case, "DPU").await;
+        if op == Operation::UnlinkDuplicate {
+            let link = json!({"primaryId": primary.id, "reason": "Saluran yang sama."});
+            self.agent.ok(MUTATE_LINK, input(&case.id, link)).await;
+        }
+        case.primary = Some(primary.id);
         case
     }
 
@@ -197,6 +217,8 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
             json!({"notes": "Ditambal.", "handledAt": chrono::Utc::now().to_rfc3339()})
         }
         Operation::Escalate => json!({"reason": "Berbahaya"}),
+        Operation::LinkDuplicate => json!({"primaryId": case.primary, "reason": "Sama."}),
+        Operation::UnlinkDuplicate => json!({"reason": "Ternyata berbeda."}),
         Operation::Close => json!({"resolution": "RESOLVED", "summary": "Selesai."}),
         Operation::Reopen => json!({"reason": "Lubang muncul lagi."}),
         Operation::Rate if who == Who::Own => json!({"score": 4, "trackingCode": case.code}),
@@ -222,6 +244,8 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::Verify => MUTATE_VERIFY,
         Operation::Reject => MUTATE_REJECT,
         Operation::CorrectLocation => MUTATE_CORRECT_LOCATION,
+        Operation::LinkDuplicate => MUTATE_LINK,
+        Operation::UnlinkDuplicate => MUTATE_UNLINK,
         Operation::Assign => MUTATE_ASSIGN,
         Operation::Transfer => MUTATE_TRANSFER,
         Operation::Respond => MUTATE_RESPOND,

@@ -342,6 +342,8 @@ mutation!(
     "CorrectLocationInput"
 );
 mutation!(MUTATE_ASSIGN, "assignComplaint", "AssignComplaintInput");
+mutation!(MUTATE_LINK, "linkDuplicate", "LinkDuplicateInput");
+mutation!(MUTATE_UNLINK, "unlinkDuplicate", "UnlinkDuplicateInput");
 mutation!(
     MUTATE_TRANSFER,
     "transferComplaint",

@@ -93,10 +93,13 @@ pub enum Operation {
     OptOutOfNotifications,
     /// What was sent to reporters, what waits and what failed.
     NotificationOutbox,
+    /// Marking a case a duplicate of an incident's primary, and undoing it.
+    LinkDuplicate,
+    UnlinkDuplicate,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 48] = [
+    pub const ALL: [Operation; 50] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -135,6 +138,8 @@ impl Operation {
         Operation::AddAttachment,
         Operation::AnswerSurvey,
         Operation::OptOutOfNotifications,
+        Operation::LinkDuplicate,
+        Operation::UnlinkDuplicate,
         Operation::ManageWebhooks,
         Operation::ManageOpen311Clients,
         Operation::EraseReporterData,
@@ -172,7 +177,11 @@ impl Action {
             Action::EraseReporterData(_) => Operation::EraseReporterData,
             Action::AnswerSurvey(_) => Operation::AnswerSurvey,
             Action::OptOutOfNotifications(_) => Operation::OptOutOfNotifications,
-            Action::RecordBreach(_) | Action::AutoClose(_) => return None,
+            Action::LinkDuplicate(_) => Operation::LinkDuplicate,
+            Action::UnlinkDuplicate(_) => Operation::UnlinkDuplicate,
+            Action::RecordBreach(_) | Action::AutoClose(_) | Action::CloseWithIncident(_) => {
+                return None
+            }
         })
     }
 }
@@ -223,6 +232,9 @@ pub fn access(role: Role, op: Operation) -> Access {
         // that finds the place wrong says so in a note, and the Command Center
         // corrects it.
         CorrectLocation => [No, No, A, A, No, No, No, No, No],
+        // Whoever triages reports links them; an OPD only between its own
+        // cases (the aggregate also checks the primary is its OPD's).
+        LinkDuplicate | UnlinkDuplicate => [No, No, A, A, Opd, Opd, No, No, No],
         Assign | Transfer => [No, No, A, A, Opd, No, No, No, No],
         Respond | RecordFieldHandling => [No, No, No, No, Opd, Opd, No, No, No],
         RequestInfo => [No, No, A, A, Opd, Opd, No, No, No],

@@ -6,7 +6,8 @@ use crate::ikm::SurveyAnswers;
 use crate::sla::Leg;
 use crate::values::{
     CategoryCode, Channel, Code, Contact, Links, LongText, NoteVisibility, OpdCode, Place,
-    PlaceCorrection, Priority, RejectReason, Resolution, Score, ShortText, StoredFile, Title,
+    PlaceCorrection, Priority, RejectReason, Resolution, Score, ShortText, Status, StoredFile,
+    Title,
 };
 
 /// A command: what the actor wants done to one complaint, in values already
@@ -61,6 +62,9 @@ pub enum Action {
     EraseReporterData(EraseReporterData),
     AnswerSurvey(AnswerSurvey),
     OptOutOfNotifications(OptOutOfNotifications),
+    LinkDuplicate(LinkDuplicate),
+    UnlinkDuplicate(UnlinkDuplicate),
+    CloseWithIncident(CloseWithIncident),
 }
 
 /// Each action's verb, for error messages ("cannot rate a complaint that is
@@ -107,6 +111,9 @@ verbs! {
     EraseReporterData => "erase the reporter's data on",
     AnswerSurvey => SURVEY_VERB,
     OptOutOfNotifications => OPT_OUT_VERB,
+    LinkDuplicate => "link as a duplicate",
+    UnlinkDuplicate => "unlink as a duplicate",
+    CloseWithIncident => "close with its incident",
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -277,4 +284,45 @@ pub const OPT_OUT_VERB: &str = "stop the notifications of";
 pub struct OptOutOfNotifications {
     /// Opting out by tracking code, without an account.
     pub tracking_code: Option<String>,
+}
+
+/// The Command Center (or the OPD holding both cases) links this case to an
+/// incident's primary. The aggregate sees one stream, so the edge reads the
+/// primary and counts the cases linked to this one; those facts are left out
+/// of the command's digest (a retry after the primary moved is the same
+/// command), only the primary's id and the reason are in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkDuplicate {
+    pub primary_id: Code,
+    pub reason: LongText,
+    #[serde(skip)]
+    pub primary: Option<PrimaryFacts>,
+    /// How many cases are linked to this one as their primary.
+    #[serde(skip)]
+    pub own_duplicates: u32,
+}
+
+/// The primary as its own stream says it stands when the link is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrimaryFacts {
+    pub status: Status,
+    pub category: String,
+    pub opd: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// Undo a link: the case is its own again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnlinkDuplicate {
+    pub reason: LongText,
+}
+
+/// The incident follower closes a linked duplicate when its primary closes,
+/// with the primary's resolution and summary (SYSTEM only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CloseWithIncident {
+    pub primary_id: Code,
+    pub resolution: Resolution,
+    pub summary: LongText,
 }

@@ -8,7 +8,7 @@
 //! reporter: a response, a question, a closing summary, a PUBLIC note or the
 //! caption of a PUBLIC file, and the watcher's fixed closing text. Every
 //! other staff text is INTERNAL: it was written for colleagues (a transfer's
-//! escalation's or location correction's reason, a verification's, dispatch's or rejection's note,
+//! escalation's, location correction's or duplicate link's reason, a verification's, dispatch's or rejection's note,
 //! field notes, INTERNAL notes, an erasure's reason). A rejection leaves as
 //! its code, which each path words for the citizen; staff who want to tell
 //! the reporter more add a PUBLIC note. The reporter's own words (the report,
@@ -47,6 +47,8 @@ pub fn internal_fields(event: &ComplaintEvent) -> &'static [&'static [&'static s
         E::Transferred { .. }
         | E::Escalated { .. }
         | E::LocationCorrected { .. }
+        | E::DuplicateLinked { .. }
+        | E::DuplicateUnlinked { .. }
         | E::ReporterDataErased { .. } => &[&["reason"]],
         E::FieldHandled { .. } => &[&["notes"]],
         E::NoteAdded { .. } if event.is_internal_note() => &[&["text"]],

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::sla::Leg;
 use crate::values::{
     AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
+    Status,
 };
 
 /// Every event of a complaint's life. Stored forever and never edited: a change of
@@ -101,6 +102,28 @@ pub enum ComplaintEvent {
         comment: Option<String>,
         occurred_at: DateTime<Utc>,
     },
+    /// The case was linked as a duplicate of an incident's primary: it follows
+    /// the primary, its SLA clocks are suspended, and `prior_status` is what an
+    /// unlinking restores. `distance_meters` is between the two cases' places;
+    /// `rule` says how the link relates to the category's nearby rule
+    /// (`nearby::LinkRule`), `rule_radius_meters` that rule's staff radius.
+    DuplicateLinked {
+        primary_id: String,
+        reason: String,
+        distance_meters: f64,
+        rule: String,
+        rule_radius_meters: u32,
+        prior_status: Status,
+        occurred_at: DateTime<Utc>,
+    },
+    /// The link was undone: the case is its own again, in `restored_status`,
+    /// its clocks running from where they were suspended.
+    DuplicateUnlinked {
+        primary_id: String,
+        reason: String,
+        restored_status: Status,
+        occurred_at: DateTime<Utc>,
+    },
     /// A leg's deadline passed; the case goes up one escalation level.
     SlaBreached {
         leg: Leg,
@@ -158,7 +181,7 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 21] = [
+pub const EVENT_TYPES: [&str; 23] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -173,6 +196,8 @@ pub const EVENT_TYPES: [&str; 21] = [
     "Closed",
     "Reopened",
     "Rated",
+    "DuplicateLinked",
+    "DuplicateUnlinked",
     "SlaBreached",
     "AutoClosed",
     "NoteAdded",
@@ -199,6 +224,8 @@ impl ComplaintEvent {
             ComplaintEvent::Closed { .. } => "Closed",
             ComplaintEvent::Reopened { .. } => "Reopened",
             ComplaintEvent::Rated { .. } => "Rated",
+            ComplaintEvent::DuplicateLinked { .. } => "DuplicateLinked",
+            ComplaintEvent::DuplicateUnlinked { .. } => "DuplicateUnlinked",
             ComplaintEvent::SlaBreached { .. } => "SlaBreached",
             ComplaintEvent::AutoClosed { .. } => "AutoClosed",
             ComplaintEvent::NoteAdded { .. } => "NoteAdded",
@@ -225,6 +252,8 @@ impl ComplaintEvent {
             | ComplaintEvent::Closed { occurred_at, .. }
             | ComplaintEvent::Reopened { occurred_at, .. }
             | ComplaintEvent::Rated { occurred_at, .. }
+            | ComplaintEvent::DuplicateLinked { occurred_at, .. }
+            | ComplaintEvent::DuplicateUnlinked { occurred_at, .. }
             | ComplaintEvent::SlaBreached { occurred_at, .. }
             | ComplaintEvent::AutoClosed { occurred_at, .. }
             | ComplaintEvent::NoteAdded { occurred_at, .. }

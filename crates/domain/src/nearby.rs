@@ -72,6 +72,49 @@ impl NearbyRules {
     }
 }
 
+/// How a duplicate link stands against its category's rule, as the link
+/// records it: what a suggestion would have offered, or the agent's judgement
+/// beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRule {
+    /// Same category, within the staff radius: what `possibleDuplicates` offers.
+    Nearby,
+    /// Same category, farther than the staff radius.
+    Farther,
+    /// A different category (a fallen tree reported as a blocked road).
+    OtherCategory,
+}
+
+impl LinkRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkRule::Nearby => "SAME_CATEGORY_NEARBY",
+            LinkRule::Farther => "SAME_CATEGORY_FARTHER",
+            LinkRule::OtherCategory => "OTHER_CATEGORY",
+        }
+    }
+
+    /// The rule a link between a case of `category` and a primary of
+    /// `primary_category`, `distance_m` apart, falls under, with the staff
+    /// radius of the case's category.
+    pub fn judge(
+        rules: &NearbyRules,
+        category: &str,
+        primary_category: &str,
+        distance_m: f64,
+    ) -> (LinkRule, u32) {
+        let radius = rules.for_category(category).staff_radius_m;
+        let rule = if category != primary_category {
+            LinkRule::OtherCategory
+        } else if distance_m <= f64::from(radius) {
+            LinkRule::Nearby
+        } else {
+            LinkRule::Farther
+        };
+        (rule, radius)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +134,17 @@ mod tests {
         assert_eq!(rules.for_category("ROAD_DAMAGE"), NearbyRule::default());
         assert_eq!(NearbyRule::default().citizen_radius_m, 250);
         assert!(rules.check().is_ok());
+    }
+
+    #[test]
+    fn a_link_is_judged_by_the_case_s_category_rule() {
+        let rules = NearbyRules::default();
+        let judge = |p: &str, d| LinkRule::judge(&rules, "ROAD", p, d);
+        assert_eq!(judge("ROAD", 999.9), (LinkRule::Nearby, 1_000));
+        assert_eq!(judge("ROAD", 1_000.0), (LinkRule::Nearby, 1_000));
+        assert_eq!(judge("ROAD", 1_000.1), (LinkRule::Farther, 1_000));
+        assert_eq!(judge("TREE", 10.0), (LinkRule::OtherCategory, 1_000));
+        assert_eq!(LinkRule::Farther.as_str(), "SAME_CATEGORY_FARTHER");
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct SummaryFilter {
     pub external_refs: Vec<String>,
     /// Only cases that came from another system (true) or only the city's own (false).
     pub has_external_ref: Option<bool>,
+    /// Only the duplicates of these cases (their `duplicate_of`, any of).
+    pub duplicates_of: Vec<String>,
     /// SLA standings as of `now`.
     pub sla_states: Vec<TimerState>,
     /// Only this reporter's cases (see `tracking::reporter_ref`).
@@ -95,6 +97,7 @@ impl Default for SummaryFilter {
             text: None,
             external_refs: Vec::new(),
             has_external_ref: None,
+            duplicates_of: Vec::new(),
             sla_states: Vec::new(),
             reporter_ref: None,
             now: Utc::now(),
@@ -195,6 +198,7 @@ where
     push_in(q, "channel", &f.channels);
     push_in(q, "priority", &f.priorities);
     push_in(q, "external_ref", &f.external_refs);
+    push_in(q, "duplicate_of", &f.duplicates_of);
     if let Some(has) = f.has_external_ref {
         q.push(if has {
             " AND external_ref IS NOT NULL"

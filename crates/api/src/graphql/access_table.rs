@@ -38,6 +38,8 @@ pub fn name(op: Operation) -> &'static str {
         Verify => "verifyComplaint",
         Reject => "rejectComplaint",
         CorrectLocation => "correctLocation",
+        LinkDuplicate => "linkDuplicate",
+        UnlinkDuplicate => "unlinkDuplicate",
         Assign => "assignComplaint",
         Transfer => "transferComplaint",
         Respond => "respondToComplaint",
@@ -77,6 +79,8 @@ pub fn kind(op: Operation) -> Kind {
         | Verify
         | Reject
         | CorrectLocation
+        | LinkDuplicate
+        | UnlinkDuplicate
         | Assign
         | Transfer
         | Respond

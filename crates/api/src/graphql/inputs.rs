@@ -262,6 +262,26 @@ targeted_input!(CorrectLocationInput as CorrectLocation {
     reason: Some(text("reason", &s.reason)?),
 }));
 
+targeted_input!(LinkDuplicateInput as LinkDuplicate {
+    /// The incident's primary: an open case that is not itself a duplicate.
+    primary_id: ID,
+    /// Why they are the same problem (staff only; the record keeps it).
+    reason: String,
+} => |s, _r| domain::Action::LinkDuplicate(domain::LinkDuplicate {
+    primary_id: domain::Code::parse(&s.primary_id).map_err(|e| e.at("primaryId"))?,
+    reason: text("reason", &s.reason)?,
+    // Read by the resolver, which sees other cases (`links`).
+    primary: None,
+    own_duplicates: 0,
+}));
+
+targeted_input!(UnlinkDuplicateInput as UnlinkDuplicate {
+    /// Why it is its own problem after all (staff only).
+    reason: String,
+} => |s, _r| domain::Action::UnlinkDuplicate(domain::UnlinkDuplicate {
+    reason: text("reason", &s.reason)?,
+}));
+
 targeted_input!(RejectComplaintInput as Reject {
     reason: RejectReason,
     note: Option<String>,

@@ -38,6 +38,9 @@ pub struct ComplaintFilter {
     /// true: only cases that came from another system (national platform,
     /// Open311 integrations); false: only those without an `externalRef`.
     pub has_external_ref: Option<bool>,
+    /// The reports of these incidents: cases linked as duplicates of them (or
+    /// closed with them, or closed as their DUPLICATE the one-way way).
+    pub duplicate_of: Option<Vec<String>>,
     /// The case's SLA standing now: the worst of its clocks.
     pub sla_state: Option<Vec<SlaState>>,
 }
@@ -77,6 +80,7 @@ impl ComplaintFilter {
             text: self.text,
             external_refs: self.external_ref.unwrap_or_default(),
             has_external_ref: self.has_external_ref,
+            duplicates_of: self.duplicate_of.unwrap_or_default(),
             sla_states: self
                 .sla_state
                 .unwrap_or_default()

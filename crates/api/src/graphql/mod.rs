@@ -15,6 +15,7 @@ mod ikm;
 mod incidents;
 mod inputs;
 pub mod limits;
+mod links;
 mod list;
 mod mutation;
 mod national;

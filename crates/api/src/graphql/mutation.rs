@@ -59,7 +59,7 @@ fn limit_submissions(ctx: &Context<'_>, actor: &Actor) -> Result<()> {
     })
 }
 
-async fn execute(
+pub(super) async fn execute(
     ctx: &Context<'_>,
     complaint_id: String,
     command_id: Option<String>,
@@ -180,6 +180,29 @@ impl ComplaintMutation {
         &self,
         ctx: &Context<'_>,
         input: CorrectLocationInput,
+    ) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// Marks the case a duplicate of an incident's primary (reversible: see
+    /// `unlinkDuplicate`). Its reporter then follows the primary's progress,
+    /// its SLA clocks are suspended, and it is closed when the primary closes.
+    /// Refused when the primary is itself a duplicate, is closed, or when cases
+    /// are already linked to this one (move them first).
+    async fn link_duplicate(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkDuplicateInput,
+    ) -> Result<Complaint> {
+        super::links::link(ctx, input).await
+    }
+
+    /// Undoes a link: the case gets back the status it had and its clocks run
+    /// again from where they were suspended.
+    async fn unlink_duplicate(
+        &self,
+        ctx: &Context<'_>,
+        input: UnlinkDuplicateInput,
     ) -> Result<Complaint> {
         targeted(ctx, input).await
     }

@@ -41,6 +41,9 @@ pub enum ComplaintStatus {
     Assigned,
     InProgress,
     WaitingForInfo,
+    /// Linked as a duplicate of an incident's primary (`linkDuplicate`): it
+    /// follows the primary until unlinked or closed with it.
+    Duplicate,
     Closed,
 }
 

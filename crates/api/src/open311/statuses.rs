@@ -43,6 +43,7 @@ impl RequestStatus {
                 Status::Assigned,
                 Status::InProgress,
                 Status::WaitingForInfo,
+                Status::Duplicate,
             ],
             RequestStatus::Closed => &[Status::Closed, Status::Rejected],
         }
@@ -75,6 +76,9 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
         },
         E::AutoClosed { .. } => "closed",
         E::Reopened { .. } => "open",
+        // FixMyStreet's own state for a report it merged into another.
+        E::DuplicateLinked { .. } => "duplicate",
+        E::DuplicateUnlinked { .. } => "open",
         E::Submitted { .. }
         | E::LocationCorrected { .. }
         | E::Escalated { .. }
@@ -89,7 +93,7 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
 }
 
 /// The event types `update_status` answers for.
-pub const UPDATE_EVENT_TYPES: [&str; 11] = [
+pub const UPDATE_EVENT_TYPES: [&str; 13] = [
     "Verified",
     "Rejected",
     "Assigned",
@@ -101,6 +105,8 @@ pub const UPDATE_EVENT_TYPES: [&str; 11] = [
     "Closed",
     "AutoClosed",
     "Reopened",
+    "DuplicateLinked",
+    "DuplicateUnlinked",
 ];
 
 #[cfg(test)]

@@ -13,10 +13,11 @@ use crate::values::{Resolution, Status, Text};
 impl Case {
     pub(super) fn close(&self, d: &Decision, c: Close) -> Decided {
         self.allow(d.actor, self.may(d, Operation::Close), Close::VERB)?;
+        // A linked duplicate closes with its primary (or is unlinked first).
         let allowed_status = if d.actor.works_for(self.opd.as_deref()) {
             self.status.is_with_opd()
         } else {
-            self.status.is_open()
+            self.status.is_open() && self.status != Status::Duplicate
         };
         if !allowed_status {
             return Err(self.transition(Close::VERB));

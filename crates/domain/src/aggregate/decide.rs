@@ -44,6 +44,9 @@ impl Case {
             Action::AddAttachment(a) => self.add_attachment(d, a),
             Action::EraseReporterData(e) => self.erase_reporter_data(d, e),
             Action::OptOutOfNotifications(o) => self.opt_out(d, o),
+            Action::LinkDuplicate(l) => self.link_duplicate(d, l),
+            Action::UnlinkDuplicate(u) => self.unlink_duplicate(d, u),
+            Action::CloseWithIncident(c) => self.close_with_incident(d, c),
         }
     }
 

@@ -62,6 +62,8 @@ impl Case {
             survey_answered: false,
             notifications_opted_out: false,
             location_corrected: false,
+            primary_id: None,
+            linked_from: None,
         }
     }
 
@@ -103,6 +105,24 @@ impl Case {
             } => self.closed(resolution, duplicate_of, occurred_at),
             E::Reopened { .. } => self.reopened(),
             E::Rated { score, .. } => self.rated(score),
+            E::DuplicateLinked {
+                primary_id,
+                prior_status,
+                ..
+            } => {
+                self.status = Status::Duplicate;
+                self.linked_from = Some(prior_status);
+                self.duplicate_of = Some(primary_id.clone());
+                self.primary_id = Some(primary_id);
+            }
+            E::DuplicateUnlinked {
+                restored_status, ..
+            } => {
+                self.status = restored_status;
+                self.linked_from = None;
+                self.duplicate_of = None;
+                self.primary_id = None;
+            }
             E::SlaBreached {
                 leg,
                 deadline,
@@ -171,6 +191,7 @@ impl Case {
         self.closed_at = Some(at);
         self.closure_count += 1;
         self.resume_status = None;
+        self.linked_from = None;
     }
 
     fn reopened(&mut self) {
@@ -181,6 +202,9 @@ impl Case {
         };
         self.resolution = None;
         self.duplicate_of = None;
+        // A duplicate whose reporter disputes the incident's closing is its
+        // own case again.
+        self.primary_id = None;
         self.closed_at = None;
         self.reopen_count += 1;
     }

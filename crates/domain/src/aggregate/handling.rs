@@ -88,7 +88,8 @@ impl Case {
 
     pub(super) fn escalate(&self, d: &Decision, e: Escalate) -> Decided {
         self.allow(d.actor, self.may(d, Operation::Escalate), Escalate::VERB)?;
-        if !self.status.is_open() {
+        // A linked duplicate is handled as its incident: escalate the primary.
+        if !self.status.is_open() || self.status == Status::Duplicate {
             return Err(self.transition(Escalate::VERB));
         }
         Ok(ComplaintEvent::Escalated {

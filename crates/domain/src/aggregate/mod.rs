@@ -21,6 +21,7 @@ mod dispatch;
 mod fold;
 mod handling;
 mod intake;
+mod linking;
 mod placing;
 mod record;
 
@@ -81,12 +82,25 @@ pub struct Case {
     /// exact address back take it from the last correction, not the submission.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub location_corrected: bool,
+    /// The incident's primary this case follows (`DuplicateLinked`), also
+    /// after it was closed with it; none once unlinked or reopened itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_id: Option<String>,
+    /// The status an unlinking restores, while linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_from: Option<Status>,
 }
 
 impl Case {
     /// The reference the case's reporter is erased by (see `erasure::reporter_ref`).
     pub fn reporter_ref(&self) -> String {
         crate::erasure::reporter_ref(&self.id, self.reporter.as_ref())
+    }
+
+    /// The primary whose progress this case's reporter follows: while linked
+    /// as its duplicate, and after being closed with it.
+    pub fn incident_primary(&self) -> Option<&str> {
+        self.primary_id.as_deref()
     }
 
     /// The signed-in citizen who reported this case, if any.

@@ -6,7 +6,9 @@
 //!   to that reply: a transfer gives the receiving OPD its own full target.
 //! - Resolve runs from submission to closure (or rejection); a reopened case's
 //!   clock resumes, and the time it spent closed does not count.
-//! - Every clock pauses while the case waits for the citizen.
+//! - Every clock pauses while the case waits for the citizen, and is suspended
+//!   while the case is linked as a duplicate of an incident's primary (neither
+//!   met nor breached: the incident's own case carries the clocks).
 //!
 //! The policy version is the one in force at the first dispatch (at submission
 //! while the case has not been dispatched), so a later policy change never moves
@@ -64,6 +66,7 @@ struct Facts {
     ended_at: Option<DateTime<Utc>>,
     rejected_at: Option<DateTime<Utc>>,
     waiting_since: Option<(DateTime<Utc>, String)>,
+    linked_since: Option<(DateTime<Utc>, String)>,
     closed_since: Option<DateTime<Utc>>,
     reopened_at: Option<DateTime<Utc>>,
     pauses: Vec<Pause>,
@@ -103,12 +106,17 @@ impl Facts {
                     f.waiting_since = Some((at, question.clone()));
                 }
                 ComplaintEvent::InfoProvided { .. } => f.end_wait(at),
+                ComplaintEvent::DuplicateLinked { primary_id, .. } => {
+                    f.linked_since = Some((at, primary_id.clone()));
+                }
+                ComplaintEvent::DuplicateUnlinked { .. } => f.end_link(at),
                 ComplaintEvent::Rejected { .. } => {
                     f.rejected_at = Some(at);
                     f.ended_at = Some(at);
                 }
                 ComplaintEvent::Closed { .. } | ComplaintEvent::AutoClosed { .. } => {
                     f.end_wait(at);
+                    f.end_link(at);
                     f.ended_at = Some(at);
                     f.closed_since = Some(at);
                 }
@@ -137,7 +145,13 @@ impl Facts {
         }
     }
 
-    /// The pauses as of `now`, an open wait counted up to `now`.
+    fn end_link(&mut self, at: DateTime<Utc>) {
+        if let Some((since, primary)) = self.linked_since.take() {
+            self.pauses.push(linked(since, at, &primary));
+        }
+    }
+
+    /// The pauses as of `now`, an open wait or link counted up to `now`.
     fn pauses_until(&self, now: DateTime<Utc>, with_closed: bool) -> Vec<Pause> {
         let mut all = self.pauses.clone();
         if let Some((since, question)) = &self.waiting_since {
@@ -146,10 +160,20 @@ impl Facts {
                 reason: format!("waiting for the citizen: {question}"),
             });
         }
+        if let Some((since, primary)) = &self.linked_since {
+            all.push(linked(*since, now.max(*since), primary));
+        }
         if with_closed {
             all.extend(self.closed_spans.iter().cloned());
         }
         all
+    }
+}
+
+fn linked(since: DateTime<Utc>, until: DateTime<Utc>, primary: &str) -> Pause {
+    Pause {
+        span: Span::new(since, until),
+        reason: format!("linked as a duplicate of {primary}"),
     }
 }
 

@@ -100,6 +100,9 @@ coded_enum!(
         Assigned => "ASSIGNED",
         InProgress => "IN_PROGRESS",
         WaitingForInfo => "WAITING_FOR_INFO",
+        // Linked as a duplicate of an incident's primary (`DuplicateLinked`):
+        // it follows the primary until unlinked or closed with it.
+        Duplicate => "DUPLICATE",
         Closed => "CLOSED",
     }
 );

@@ -445,6 +445,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::Closed { occurred_at, .. }
         | ComplaintEvent::Reopened { occurred_at, .. }
         | ComplaintEvent::Rated { occurred_at, .. }
+        | ComplaintEvent::DuplicateLinked { occurred_at, .. }
+        | ComplaintEvent::DuplicateUnlinked { occurred_at, .. }
         | ComplaintEvent::SlaBreached { occurred_at, .. }
         | ComplaintEvent::AutoClosed { occurred_at, .. }
         | ComplaintEvent::NoteAdded { occurred_at, .. }
