@@ -24,6 +24,7 @@ mod fuzz;
 mod graphiql;
 mod hot_case;
 mod idempotency;
+mod incidents;
 mod introspection;
 mod keys;
 mod lifecycle;

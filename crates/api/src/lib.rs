@@ -15,6 +15,7 @@ pub mod error_code;
 pub mod followers;
 pub mod graphiql;
 pub mod graphql;
+pub mod incidents;
 pub mod metrics;
 pub mod national;
 pub mod open311;

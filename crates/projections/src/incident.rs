@@ -32,8 +32,7 @@ pub fn open_workload(status: &str, primary_id: Option<&str>) -> bool {
 
 /// The incident `case` follows, as the projections store it.
 pub fn primary_of(case: &Case) -> Option<&str> {
-    let _ = case;
-    None
+    case.incident_primary()
 }
 
 #[cfg(test)]

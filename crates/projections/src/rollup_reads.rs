@@ -29,6 +29,7 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.reporter_ref.is_none()
         && f.external_refs.is_empty()
         && f.has_external_ref.is_none()
+        && f.duplicates_of.is_empty()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.

@@ -305,7 +305,8 @@ impl SubscriptionRoot {
                         .await
                         .map_err(store_error)?;
                     events.truncate(event.event.sequence as usize);
-                    let mut tracked = tracking::view(&events, &signer)
+                    let primary = tracking::followed(log.as_ref(), &events).await?;
+                    let mut tracked = tracking::view(&events, primary.as_deref(), &signer)
                         .ok_or_else(|| gql_error(ClientCode::NotFound, "gone"))?;
                     super::attachments::presign(&signer, &mut tracked.attachments).await;
                     Ok(tracked)

@@ -13,5 +13,6 @@ mod audit;
 mod contracts;
 mod erasure;
 mod errors;
+mod incidents;
 mod lifecycle;
 mod support;
