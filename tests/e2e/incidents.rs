@@ -18,8 +18,8 @@ on_both_stores!(
     closing_a_primary_closes_each_duplicate_once_across_a_kill,
 );
 
-const SUBMIT_CODE: &str =
-    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
+const SUBMIT_CODE: &str = "mutation($input: SubmitComplaintInput!) { \
+    submitComplaint(input: $input) { id trackingCode position } }";
 const LINK: &str = "mutation($input: LinkDuplicateInput!) { \
     linkDuplicate(input: $input) { id status duplicateOf position } }";
 const TRACK: &str = "query($code: String!) { trackedComplaint(trackingCode: $code) { \
@@ -30,8 +30,8 @@ const LIST: &str = "query($min: Int) { complaints(first: 100, minPosition: $min)
     edges { node { id status reportCount duplicateOf } } } }";
 const DASHBOARD: &str = "query($from: DateTime!, $to: DateTime!, $min: Int) { \
     dashboard(from: $from, to: $to, minPosition: $min) { open backlogByAge { open } } }";
-const STATS: &str = "query($from: DateTime!, $to: DateTime!) { \
-    cityStats(from: $from, to: $to, groupBy: CATEGORY) { key submitted open closed } }";
+const STATS: &str = "query($from: DateTime!, $to: DateTime!, $min: Int) { \
+    cityStats(from: $from, to: $to, groupBy: CATEGORY, minPosition: $min) { key submitted open closed } }";
 
 /// A bound for a stuck test, not a speed requirement.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -41,8 +41,9 @@ fn window(min: &Value) -> Value {
     json!({"from": now - chrono::Duration::days(1), "to": now + chrono::Duration::days(1), "min": min})
 }
 
-/// A citizen's report with this e-mail address; its id and tracking code.
-async fn reported(env: &Env, email: &str) -> (String, String) {
+/// A citizen's report with this e-mail address; its id, tracking code and
+/// position.
+async fn reported(env: &Env, email: &str) -> (String, String, Value) {
     let mut sent = report();
     sent["reporter"] = json!({"name": "Warga", "email": email});
     let data = env.citizen.ok(SUBMIT_CODE, json!({"input": sent})).await;
@@ -50,6 +51,7 @@ async fn reported(env: &Env, email: &str) -> (String, String) {
     (
         s["id"].as_str().unwrap().to_string(),
         s["trackingCode"].as_str().unwrap().to_string(),
+        s["position"].clone(),
     )
 }
 
@@ -127,9 +129,9 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
     .await;
     let primary = env.assigned().await;
     let (mail_a, mail_b) = (reporter().0, reporter().0);
-    let (a, code_a) = reported(&env, &mail_a).await;
-    let (b, code_b) = reported(&env, &mail_b).await;
-    let before = env.agent.ok(DASHBOARD, window(&Value::Null)).await;
+    let (a, code_a, _) = reported(&env, &mail_a).await;
+    let (b, code_b, submitted) = reported(&env, &mail_b).await;
+    let before = env.agent.ok(DASHBOARD, window(&submitted)).await;
     assert_eq!(before["dashboard"]["open"], 3, "{before}");
 
     link(&env, &a, &primary).await;
@@ -165,7 +167,7 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
         .map(|b| b["open"].as_i64().unwrap())
         .sum();
     assert_eq!(backlog, 1);
-    let stats = env.agent.ok(STATS, window(&Value::Null)).await;
+    let stats = env.agent.ok(STATS, window(&min)).await;
     assert_eq!(stats["cityStats"][0]["submitted"], 1, "{stats}");
 
     // A reply on the primary reaches every linked reporter.
