@@ -113,6 +113,32 @@ async fn open311_status(env: &Env, id: &str) -> Value {
     answer.json()[0].clone()
 }
 
+/// `trackedComplaintUpdated` with a linked case's code: a PUBLIC note on its
+/// primary is an update (the subscription starts "from now", so the note is
+/// repeated until one arrives).
+async fn primary_notes_reach_the_linked_view(env: &Env, primary: &str, code: &str) {
+    let mut ws = env.server.ws(None).await;
+    let tracked = "subscription($code: String!) { trackedComplaintUpdated(trackingCode: $code) { \
+        status followsIncident notes { text } } }";
+    ws.subscribe("t", tracked, json!({"code": code})).await;
+    let text = "Kabar insiden: tim berangkat.";
+    for _ in 0..20 {
+        crate::subscriptions::note(&env.dpu_officer, primary, text, "PUBLIC").await;
+        match ws.reply_within("t", Duration::from_millis(500)).await {
+            None => continue,
+            Some(aduan_testkit::ws::Reply::Next(payload)) => {
+                let view = &payload["data"]["trackedComplaintUpdated"];
+                assert_eq!(view["followsIncident"], true, "{payload}");
+                assert_eq!(view["status"], "ASSIGNED", "the primary's: {payload}");
+                assert_eq!(view["notes"][0]["text"], text, "{payload}");
+                return;
+            }
+            Some(other) => panic!("{other:?}"),
+        }
+    }
+    panic!("no notice of the primary's note");
+}
+
 async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backend: Backend) {
     smtp_answers();
     let smtp = format!("smtp://{SMTP}");
@@ -169,6 +195,9 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
     assert_eq!(backlog, 1);
     let stats = env.agent.ok(STATS, window(&min)).await;
     assert_eq!(stats["cityStats"][0]["submitted"], 1, "{stats}");
+
+    // The linked reporter's live view moves with the primary.
+    primary_notes_reach_the_linked_view(&env, &primary, &code_a).await;
 
     // A reply on the primary reaches every linked reporter.
     let reply = "Tim kami menambal lubang besok pagi.";
