@@ -16,6 +16,7 @@ mod calendar;
 mod concurrency;
 mod dashboard;
 mod disclosure;
+mod duplicates;
 mod durability;
 mod erasure;
 mod erasure_files;

@@ -11,6 +11,7 @@
 mod access;
 mod audit;
 mod contracts;
+mod duplicates;
 mod erasure;
 mod errors;
 mod incidents;

@@ -225,6 +225,7 @@ pub fn timers(
                     started_at: start,
                     stopped_at: stop,
                     resumed_at: facts.reopened_at,
+                    held: facts.waiting_since.is_some() || facts.linked_since.is_some(),
                 },
                 &pauses,
                 now,
@@ -239,6 +240,9 @@ struct Clock {
     started_at: DateTime<Utc>,
     stopped_at: Option<DateTime<Utc>>,
     resumed_at: Option<DateTime<Utc>>,
+    /// Held now: waiting for the citizen or linked as a duplicate. (A pause
+    /// that ended at `now` is over, though its span reaches `now`.)
+    held: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -256,6 +260,7 @@ fn measure(
         started_at,
         stopped_at,
         resumed_at,
+        held,
     } = clock;
     let allowed = target.duration(calendar);
     let deadline = calendar.add(started_at, allowed, pauses);
@@ -274,10 +279,7 @@ fn measure(
         None if used * 100 >= allowed * i32::from(at_risk_percent) => TimerState::AtRisk,
         None => TimerState::OnTrack,
     };
-    let paused = stopped_at.is_none()
-        && pauses
-            .iter()
-            .any(|p| p.span.start <= now && now <= p.span.end);
+    let paused = stopped_at.is_none() && held;
     // A reopened case's clock runs again from the reopening: a running state dates
     // from then at the earliest.
     let resumed = resumed_at.filter(|r| *r <= until);
