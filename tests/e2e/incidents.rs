@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::notify::{await_mails, reporter, smtp_answers, SMTP};
+use crate::notify::{await_mails, mails_to, reporter, smtp_answers, SMTP};
 use crate::open311::Open311;
 use crate::support::*;
 
@@ -22,6 +22,8 @@ const SUBMIT_CODE: &str = "mutation($input: SubmitComplaintInput!) { \
     submitComplaint(input: $input) { id trackingCode position } }";
 const LINK: &str = "mutation($input: LinkDuplicateInput!) { \
     linkDuplicate(input: $input) { id status duplicateOf position } }";
+const OPT_OUT: &str = "mutation($input: OptOutOfNotificationsInput!) { \
+    optOutOfNotifications(input: $input) { id } }";
 const TRACK: &str = "query($code: String!) { trackedComplaint(trackingCode: $code) { \
     id status followsIncident closedAt resolution closingSummary responses { message } } }";
 const INCIDENT: &str = "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { \
@@ -107,6 +109,27 @@ async fn await_tracked(env: &Env, code: &str, status: &str) -> Value {
     }
 }
 
+/// Waits until `id`'s notification rows are done and of these kinds; the rows.
+async fn await_outbox(env: &Env, id: &str, kinds: &[&str]) -> Vec<Value> {
+    let outbox = "query($id: ID!) { notificationOutbox(complaintId: $id) { kind status } }";
+    let started = Instant::now();
+    loop {
+        let data = env.supervisor.ok(outbox, json!({"id": id})).await;
+        let rows = data["notificationOutbox"].as_array().unwrap().clone();
+        let mut done: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["status"] != "PENDING")
+            .map(|r| r["kind"].as_str().unwrap())
+            .collect();
+        done.sort();
+        if done == kinds {
+            return rows;
+        }
+        assert!(started.elapsed() < PATIENCE, "{id}'s outbox: {data}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn open311_status(env: &Env, id: &str) -> Value {
     let answer = Open311::new(env).get(&format!("requests/{id}.json")).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -154,13 +177,21 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
     )
     .await;
     let primary = env.assigned().await;
-    let (mail_a, mail_b) = (reporter().0, reporter().0);
+    let (mail_a, mail_b, mail_c) = (reporter().0, reporter().0, reporter().0);
     let (a, code_a, _) = reported(&env, &mail_a).await;
-    let (b, code_b, submitted) = reported(&env, &mail_b).await;
+    let (b, code_b, _) = reported(&env, &mail_b).await;
+    // A third reporter stopped the messages of their case: the incident's
+    // replies and closing do not reach them either.
+    let (c, code_c, submitted) = reported(&env, &mail_c).await;
     let before = env.agent.ok(DASHBOARD, window(&submitted)).await;
-    assert_eq!(before["dashboard"]["open"], 3, "{before}");
+    assert_eq!(before["dashboard"]["open"], 4, "{before}");
+    let public = env.server.client("");
+    public
+        .ok(OPT_OUT, input(&c, json!({"trackingCode": code_c})))
+        .await;
 
     link(&env, &a, &primary).await;
+    link(&env, &c, &primary).await;
     let min = link(&env, &b, &primary).await;
 
     // The incident: its members, its report count, counted once.
@@ -174,7 +205,7 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
         .iter()
         .map(|d| d["id"].as_str().unwrap())
         .collect();
-    assert_eq!(members, [a.as_str(), b.as_str()], "{incident}");
+    assert_eq!(members, [a.as_str(), b.as_str(), c.as_str()], "{incident}");
     let list = env.agent.ok(LIST, json!({"min": min})).await;
     let primary_item = list["complaints"]["edges"]
         .as_array()
@@ -183,7 +214,7 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
         .find(|e| e["node"]["id"] == json!(primary))
         .unwrap()
         .clone();
-    assert_eq!(primary_item["node"]["reportCount"], 3, "{list}");
+    assert_eq!(primary_item["node"]["reportCount"], 4, "{list}");
     let after = env.agent.ok(DASHBOARD, window(&min)).await;
     assert_eq!(after["dashboard"]["open"], 1, "the incident once: {after}");
     let backlog: i64 = after["dashboard"]["backlogByAge"]
@@ -227,7 +258,7 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
             ),
         )
         .await;
-    await_closed(&env, &[a.clone(), b.clone()]).await;
+    await_closed(&env, &[a.clone(), b.clone(), c.clone()]).await;
     for (id, mail, code) in [(&a, &mail_a, &code_a), (&b, &mail_b, &code_b)] {
         assert_eq!(closings(&env, id).await, 1);
         let mails = await_mails(mail, 2).await;
@@ -244,6 +275,16 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
         assert_eq!(record["status"], "closed", "{record}");
         assert_eq!(record["status_notes"], "resolved");
     }
+    assert_eq!(closings(&env, &c).await, 1);
+    let skipped = await_outbox(&env, &c, &["closed", "incident_responded", "survey"]).await;
+    assert!(
+        skipped.iter().all(|r| r["status"] == "SKIPPED"),
+        "{skipped:?}"
+    );
+    assert!(
+        mails_to(&mail_c).is_empty(),
+        "an opted-out reporter was told"
+    );
 
     // Reopened by its reporter: the duplicates' view follows it.
     env.citizen
