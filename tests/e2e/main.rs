@@ -26,6 +26,7 @@ mod graphiql;
 mod hot_case;
 mod hotspots;
 mod idempotency;
+mod incidents;
 mod introspection;
 mod keys;
 mod lifecycle;

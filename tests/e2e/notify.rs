@@ -129,7 +129,7 @@ fn quoted_printable(text: &str) -> String {
 }
 
 /// Every message the SMTP server received for `to`.
-fn mails_to(to: &str) -> Vec<Mail> {
+pub(crate) fn mails_to(to: &str) -> Vec<Mail> {
     let mut files: Vec<_> = std::fs::read_dir(mail_dir())
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -1,7 +1,8 @@
 //! The background followers a server runs beside its routes: the projectors,
 //! the live feeds, webhooks, the audit checkpointer, the NATS relay, the
-//! notifier, the national bridge and the deadline watcher. Assembled with the
-//! state, started by `serve` (or a test), stopped together.
+//! notifier, the national bridge, the incident closer and the deadline
+//! watcher. Assembled with the state, started by `serve` (or a test), stopped
+//! together.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -70,6 +71,11 @@ impl Followers {
                 stopped.clone(),
             )));
         }
+        tasks.push(Box::pin({
+            let stopped = stopped.clone();
+            let closer = crate::incidents::IncidentCloser::new(state.bus.clone());
+            async move { closer.run(stopped).await }
+        }));
         if let Some(notifier) = parts.notifier {
             let stopped = stopped.clone();
             tasks.push(Box::pin(async move { notifier.run(stopped).await }));

@@ -16,6 +16,7 @@ pub mod followers;
 pub mod geojson;
 pub mod graphiql;
 pub mod graphql;
+pub mod incidents;
 pub mod metrics;
 pub mod national;
 pub mod open311;

@@ -127,6 +127,12 @@ pub(crate) trait Shared: Send + Sync {
 
     async fn many(&self, ids: &[String]) -> Result<Vec<(SummaryRow, Case)>, StoreError>;
 
+    /// See `summary_query::duplicates_query`.
+    async fn duplicates(&self, id: &str, limit: i64) -> Result<Vec<SummaryRow>, StoreError>;
+
+    /// See `summary_query::linked_query`.
+    async fn linked(&self, primary: &str) -> Result<Vec<String>, StoreError>;
+
     async fn timers(
         &self,
         filter: &TimerFilter,

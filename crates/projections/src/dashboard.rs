@@ -61,7 +61,8 @@ pub struct Scope {
     pub to: DateTime<Utc>,
 }
 
-const OPEN: &str = "status NOT IN ('CLOSED', 'REJECTED')";
+const OPEN: &str = crate::incident::OPEN_WORKLOAD;
+const COUNTED: &str = crate::incident::COUNTED;
 
 fn push_scope<'a, DB: Database>(
     q: &mut QueryBuilder<'a, DB>,
@@ -141,6 +142,7 @@ where
         met_pct("RESOLVE"),
     ));
     push_scope(&mut q, scope, "t.opd", "t.case_created_at");
+    q.push(format!(" AND t.{COUNTED}"));
     q
 }
 
@@ -153,6 +155,7 @@ where
 {
     let mut q = QueryBuilder::new("SELECT t.used_seconds FROM sla_timers t");
     push_scope(&mut q, scope, "t.opd", "t.case_created_at");
+    q.push(format!(" AND t.{COUNTED}"));
     q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
         .push_bind(leg.to_string())
         .push(" ORDER BY t.used_seconds");
@@ -172,6 +175,7 @@ where
          FROM sla_timers t",
     );
     push_scope(&mut q, scope, "t.opd", "t.case_created_at");
+    q.push(format!(" AND t.{COUNTED}"));
     q.push(" AND t.stopped_at IS NOT NULL AND t.leg = ")
         .push_bind(leg.to_string());
     q
@@ -269,7 +273,7 @@ where
            count(*) FILTER (WHERE {OPEN}) AS open, \
            count(*) FILTER (WHERE status = 'CLOSED') AS closed, \
            count(*) FILTER (WHERE status = 'REJECTED') AS rejected \
-         FROM complaint_summary WHERE created_at >= "
+         FROM complaint_summary WHERE {COUNTED} AND created_at >= "
     ))
     .push_bind(from)
     .push(" AND created_at < ")

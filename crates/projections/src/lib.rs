@@ -5,6 +5,7 @@ mod backend;
 pub mod dashboard;
 pub mod history;
 pub mod hotspots_query;
+pub mod incident;
 pub mod live;
 mod pg;
 pub mod projector;

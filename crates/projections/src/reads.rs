@@ -81,6 +81,29 @@ impl Reads {
         Ok(found)
     }
 
+    /// The cases whose `duplicate_of` is `id`, oldest first, at most `limit`.
+    pub async fn duplicates(&self, id: &str, limit: i64) -> Result<Vec<SummaryRow>, StoreError> {
+        self.backend.duplicates(id, limit).await
+    }
+
+    /// The cases linked to `primary` (status DUPLICATE, following it) once the
+    /// summary has applied the event at `position` (or as it stands when it
+    /// has not within `timeout`: `None`).
+    pub async fn linked_after(
+        &self,
+        primary: &str,
+        position: i64,
+        timeout: Duration,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        if !self
+            .wait_for("complaint_summary", position, timeout)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.backend.linked(primary).await.map(Some)
+    }
+
     /// SLA clocks matching `filter`, with states as of `now`.
     pub async fn timers(
         &self,

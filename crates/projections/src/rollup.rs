@@ -275,13 +275,14 @@ fn opt_day(t: Option<DateTime<Utc>>) -> String {
 }
 
 fn summary_contribute(c: &[Cell], sign: i64, d: &mut Deltas) {
-    // complaint_id, opd, created_at, status, rating, sla_state, sla_at_risk_at, sla_deadline
+    // complaint_id, opd, created_at, status, rating, sla_state, sla_at_risk_at,
+    // sla_deadline, primary_id
     let opd = text(&c[1]).unwrap_or("");
     let Some(created) = time(&c[2]) else { return };
     let status = text(&c[3]).unwrap_or("");
     let created_day = day(created);
     let deadline = time(&c[7]);
-    if is_open(status) {
+    if crate::incident::open_workload(status, text(&c[8])) {
         add(d, opd, &created_day, "open".into(), sign);
         if let Some(deadline) = deadline {
             add(d, opd, &created_day, format!("due|{}", day(deadline)), sign);
@@ -315,6 +316,7 @@ pub static SUMMARY: RollupSpec = RollupSpec {
         ("sla_state", Kind::Text),
         ("sla_at_risk_at", Kind::Time),
         ("sla_deadline", Kind::Time),
+        ("primary_id", Kind::Text),
     ],
     contribute: summary_contribute,
 };
@@ -322,8 +324,9 @@ pub static SUMMARY: RollupSpec = RollupSpec {
 // ---- sla_timers ----
 
 fn timers_contribute(c: &[Cell], sign: i64, d: &mut Deltas) {
-    // complaint_id, leg, opd, case_created_at, stopped_at, state, used_seconds
-    if time(&c[4]).is_none() {
+    // complaint_id, leg, opd, case_created_at, stopped_at, state, used_seconds,
+    // primary_id
+    if time(&c[4]).is_none() || !crate::incident::counted(text(&c[7])) {
         return;
     }
     let (Some(leg), Some(created)) = (text(&c[1]), time(&c[3])) else {
@@ -355,6 +358,7 @@ pub static TIMERS: RollupSpec = RollupSpec {
         ("stopped_at", Kind::Time),
         ("state", Kind::Text),
         ("used_seconds", Kind::Int),
+        ("primary_id", Kind::Text),
     ],
     contribute: timers_contribute,
 };

@@ -13,7 +13,8 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use aduan_domain::sla::TimerState;
 
 use crate::dashboard::{Dashboard, Scope};
-use crate::rollup::{self, bucket, day, day_start, is_open};
+use crate::incident;
+use crate::rollup::{self, bucket, day, day_start};
 use crate::summary_query::{push_filter, SummaryFilter};
 
 /// A filter the counters can answer: statuses, OPDs and SLA states only.
@@ -28,6 +29,7 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.reporter_ref.is_none()
         && f.external_refs.is_empty()
         && f.has_external_ref.is_none()
+        && f.duplicates_of.is_empty()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.
@@ -129,8 +131,15 @@ where
     q
 }
 
-/// A row of `summary_rows_query`: created_at, status, rating, sla_deadline.
-pub type SummaryParts = (DateTime<Utc>, String, Option<i64>, Option<DateTime<Utc>>);
+/// A row of `summary_rows_query`: created_at, status, rating, sla_deadline,
+/// primary_id.
+pub type SummaryParts = (
+    DateTime<Utc>,
+    String,
+    Option<i64>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
 
 /// Summary rows created in `[from, to)`: what a roll-up day holds, row by row.
 pub fn summary_rows_query<'a, DB: Database>(
@@ -143,8 +152,8 @@ where
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
 {
     let mut q = QueryBuilder::new(
-        "SELECT created_at, status, CAST(rating AS BIGINT) AS rating, sla_deadline \
-         FROM complaint_summary WHERE created_at >= ",
+        "SELECT created_at, status, CAST(rating AS BIGINT) AS rating, sla_deadline, \
+         primary_id FROM complaint_summary WHERE created_at >= ",
     );
     q.push_bind(from).push(" AND created_at < ").push_bind(to);
     crate::dashboard::and_opd(&mut q, opd);
@@ -162,10 +171,10 @@ where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
 {
-    let mut q = QueryBuilder::new(
-        "SELECT count(*) FROM complaint_summary WHERE status NOT IN ('CLOSED', 'REJECTED') \
-         AND created_at >= ",
-    );
+    let mut q = QueryBuilder::new(format!(
+        "SELECT count(*) FROM complaint_summary WHERE {} AND created_at >= ",
+        incident::OPEN_WORKLOAD
+    ));
     q.push_bind(from)
         .push(" AND created_at <= ")
         .push_bind(through);
@@ -183,10 +192,11 @@ where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
 {
-    let mut q = QueryBuilder::new(
+    let mut q = QueryBuilder::new(format!(
         "SELECT leg, state, used_seconds FROM sla_timers \
-         WHERE stopped_at IS NOT NULL AND case_created_at >= ",
-    );
+         WHERE stopped_at IS NOT NULL AND {} AND case_created_at >= ",
+        incident::COUNTED
+    ));
     q.push_bind(from)
         .push(" AND case_created_at < ")
         .push_bind(to);
@@ -211,7 +221,10 @@ where
     q.push_bind(since)
         .push(" AND sla_deadline < ")
         .push_bind(now)
-        .push(" AND status NOT IN ('CLOSED', 'REJECTED') AND created_at >= ")
+        .push(format!(
+            " AND {} AND created_at >= ",
+            incident::OPEN_WORKLOAD
+        ))
         .push_bind(from)
         .push(" AND created_at < ")
         .push_bind(to);
@@ -238,7 +251,10 @@ where
     }
     q.push("leg = ")
         .push_bind(leg.to_string())
-        .push(" AND stopped_at IS NOT NULL AND used_seconds >= ")
+        .push(format!(
+            " AND stopped_at IS NOT NULL AND {} AND used_seconds >= ",
+            incident::COUNTED
+        ))
         .push_bind(lo)
         .push(" AND used_seconds < ")
         .push_bind(hi)
@@ -401,12 +417,12 @@ impl Parts {
         &mut self,
         plan: &Plan,
         created_at: DateTime<Utc>,
-        status: &str,
+        (status, primary): (&str, Option<&str>),
         rating: Option<i64>,
         deadline: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) {
-        if is_open(status) {
+        if incident::open_workload(status, primary) {
             self.open += 1;
             self.ages[age_bucket(created_at, &plan.age_bounds)] += 1;
             if deadline.is_some_and(|d| d < now) {

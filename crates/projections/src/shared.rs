@@ -28,8 +28,8 @@ macro_rules! shared_backend {
             use $crate::sla_query::{timers_query, TimerFilter, TimerRow};
             use $crate::sla_sweep::{update_query, SweepReport};
             use $crate::summary_query::{
-                count_query, many_query, one_query, page_query, swept_page_query, Keyset, Progress,
-                SummaryFilter, SummaryRow,
+                count_query, duplicates_query, linked_query, many_query, one_query, page_query,
+                swept_page_query, Keyset, Progress, SummaryFilter, SummaryRow,
             };
 
             type DB = $DB;
@@ -115,8 +115,9 @@ macro_rules! shared_backend {
                         .fetch_all(&mut *conn)
                         .await
                         .map_err(sql)?;
-                    for (created, status, rating, deadline) in rows {
-                        parts.summary_row(plan, created, &status, rating, deadline, now);
+                    for (created, status, rating, deadline, primary) in rows {
+                        let case = (status.as_str(), primary.as_deref());
+                        parts.summary_row(plan, created, case, rating, deadline, now);
                     }
                     let rows: Vec<(String, String, i64)> = rr::timer_rows_query::<DB>(opd, *a, *b)
                         .build_query_as()
@@ -361,6 +362,26 @@ macro_rules! shared_backend {
                             Ok((summary, case))
                         })
                         .collect::<Result<Vec<_>, sqlx::Error>>()
+                        .map_err(sql)
+                }
+
+                async fn duplicates(
+                    &self,
+                    id: &str,
+                    limit: i64,
+                ) -> Result<Vec<SummaryRow>, StoreError> {
+                    duplicates_query::<DB>(id, limit)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
+                async fn linked(&self, primary: &str) -> Result<Vec<String>, StoreError> {
+                    linked_query::<DB>(primary)
+                        .build_query_scalar()
+                        .fetch_all(&self.pool)
+                        .await
                         .map_err(sql)
                 }
 

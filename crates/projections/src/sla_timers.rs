@@ -59,6 +59,7 @@ static SPEC: TableSpec = TableSpec {
         "explanation",
         "last_position",
         "case_created_at",
+        "primary_id",
     ],
     key: &["complaint_id", "leg"],
     accumulate: &[],
@@ -108,6 +109,7 @@ fn row(case: &Case, t: &LegTimer, position: i64) -> Vec<Cell> {
         Cell::Json(serde_json::to_value(&t.explanation).unwrap_or_default()),
         position.into(),
         case.created_at.into(),
+        crate::incident::primary_of(case).into(),
     ]
 }
 

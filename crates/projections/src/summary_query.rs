@@ -37,6 +37,9 @@ pub struct SummaryRow {
     pub sla_deadline: Option<DateTime<Utc>>,
     pub version: i64,
     pub last_position: i64,
+    /// The reports of the case's incident: itself and the cases that follow it
+    /// (`incident`; a one-way DUPLICATE closing is no member).
+    pub report_count: i64,
 }
 
 impl SummaryRow {
@@ -132,7 +135,10 @@ const COLUMNS: &str =
     "complaint_id, status, channel, category, priority, opd, officer_id, kecamatan, \
      kelurahan, title, anonymous, external_ref, duplicate_of, escalation_level, resolution, \
      rating, reopen_count, created_at, updated_at, verified_at, assigned_at, \
-     first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position";
+     first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position, \
+     1 + (SELECT count(*) FROM complaint_summary m \
+          WHERE m.duplicate_of = complaint_summary.complaint_id AND m.primary_id IS NOT NULL) \
+       AS report_count";
 
 /// `CaseSla::state_at` in SQL, over `complaint_summary`'s columns at instant `now`
 /// (the same rule: running clocks only make a stored state worse).
@@ -408,6 +414,36 @@ where
     let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}, state FROM complaint_summary"));
     q.push(" WHERE 1 = 1");
     push_in(&mut q, "complaint_id", ids);
+    q
+}
+
+/// The cases whose `duplicate_of` is `id` (linked to it, closed through it, or
+/// closed one-way as its duplicate), oldest first, at most `limit`: a range of
+/// the `duplicate_of` index.
+pub fn duplicates_query<'a, DB: Database>(id: &str, limit: i64) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM complaint_summary"));
+    q.push(" WHERE duplicate_of = ")
+        .push_bind(id.to_string())
+        .push(" ORDER BY created_at, complaint_id LIMIT ")
+        .push_bind(limit);
+    q
+}
+
+/// The ids of the cases linked to `primary` now (status DUPLICATE, following it).
+pub fn linked_query<'a, DB: Database>(primary: &str) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    let mut q =
+        QueryBuilder::new("SELECT complaint_id FROM complaint_summary WHERE duplicate_of = ");
+    q.push_bind(primary.to_string())
+        .push(" AND primary_id = ")
+        .push_bind(primary.to_string())
+        .push(" AND status = 'DUPLICATE' ORDER BY complaint_id");
     q
 }
 

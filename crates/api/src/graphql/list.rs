@@ -129,10 +129,14 @@ pub struct ComplaintListItem {
     pub sla_state: Option<SlaState>,
     pub version: i64,
     pub position: i64,
+    /// The reports of the case's incident: 1 for the case itself plus the
+    /// cases linked to it as duplicates or closed through it (a one-way
+    /// DUPLICATE closing is not counted).
+    pub report_count: i64,
 }
 
 impl ComplaintListItem {
-    fn from_row(r: SummaryRow, now: DateTime<Utc>) -> Result<Self> {
+    pub(crate) fn from_row(r: SummaryRow, now: DateTime<Utc>) -> Result<Self> {
         use aduan_domain as d;
         Ok(ComplaintListItem {
             sla_state: r.sla_state_at(now).map(Into::into),
@@ -164,6 +168,7 @@ impl ComplaintListItem {
             closed_at: r.closed_at,
             version: r.version,
             position: r.last_position,
+            report_count: r.report_count,
         })
     }
 }

@@ -13,6 +13,7 @@ mod error;
 pub mod freshness;
 pub mod hotspots;
 mod ikm;
+mod incidents;
 mod inputs;
 pub mod limits;
 mod links;

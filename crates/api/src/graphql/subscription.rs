@@ -268,7 +268,9 @@ impl SubscriptionRoot {
     }
 
     /// For whoever holds a tracking code (no token needed): the public view of
-    /// the case after each change to it (INTERNAL notes are not changes here).
+    /// the case after each change to it (INTERNAL notes are not changes here),
+    /// and, while it follows an incident's primary, after each change to the
+    /// primary.
     async fn tracked_complaint_updated(
         &self,
         ctx: &Context<'_>,
@@ -277,20 +279,29 @@ impl SubscriptionRoot {
         let (actor, _) = guard(ctx, Operation::TrackedComplaintUpdated)?;
         let log = bus(ctx)?.log().clone();
         let signer = super::attachments::signer(ctx)?.clone();
-        let (id, _) = tracking::tracked(
+        let (id, events) = tracking::tracked(
             log.as_ref(),
             &actor,
             Operation::TrackedComplaintUpdated,
             &tracking_code,
         )
         .await?;
+        let followed = ComplaintView::from_events(&events)
+            .and_then(|v| v.case.incident_primary().map(str::to_string));
+        // The primary the case follows, as of the last notice (a link or an
+        // unlink is the case's own event, so it is seen before it matters).
+        let primary = Arc::new(std::sync::Mutex::new(followed));
+        let watched = primary.clone();
+        let case_id = id.clone();
         let feed = feed(ctx)?;
         let stream = feed
             .events(None)
             .filter(move |item| {
                 let keep = match item {
                     Ok(event) => {
-                        event.event.aggregate_id == id && !event.event.event.is_internal_note()
+                        let of = &event.event.aggregate_id;
+                        let followed = watched.lock().is_ok_and(|p| p.as_ref() == Some(of));
+                        (*of == id || followed) && !event.event.event.is_internal_note()
                     }
                     Err(_) => true,
                 };
@@ -298,14 +309,22 @@ impl SubscriptionRoot {
             })
             .then(move |item| {
                 let (log, signer) = (log.clone(), signer.clone());
+                let (primary, case_id) = (primary.clone(), case_id.clone());
                 async move {
                     let event = item.map_err(live_error)?;
-                    let mut events = log
-                        .load(&event.event.aggregate_id)
-                        .await
-                        .map_err(store_error)?;
-                    events.truncate(event.event.sequence as usize);
-                    let mut tracked = tracking::view(&events, &signer)
+                    let own = event.event.aggregate_id == case_id;
+                    let mut events = log.load(&case_id).await.map_err(store_error)?;
+                    // A notice shows the case as it stood after its own event.
+                    if own {
+                        events.truncate(event.event.sequence as usize);
+                    }
+                    let followed = tracking::followed(log.as_ref(), &events).await?;
+                    if let Ok(mut p) = primary.lock() {
+                        *p = followed
+                            .as_ref()
+                            .and_then(|e| e.first().map(|e| e.aggregate_id.clone()));
+                    }
+                    let mut tracked = tracking::view(&events, followed.as_deref(), &signer)
                         .ok_or_else(|| gql_error(ClientCode::NotFound, "gone"))?;
                     super::attachments::presign(&signer, &mut tracked.attachments).await;
                     Ok(tracked)

@@ -65,6 +65,10 @@ pub struct TrackedComplaint {
     pub closing_summary: Option<String>,
     /// The PUBLIC photos and documents, oldest first, with links that expire.
     pub attachments: Vec<super::attachments::Attachment>,
+    /// The case was linked as a duplicate of an incident's primary case: the
+    /// status, the handling dates, the resolution and the closing words are
+    /// the primary's, and its replies are listed with the case's own.
+    pub follows_incident: bool,
 }
 
 fn not_found() -> async_graphql::Error {
@@ -86,9 +90,25 @@ pub async fn tracked(
     Ok((id, events))
 }
 
-/// The public view of a case from its events.
-pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedComplaint> {
-    let c = ComplaintView::from_events(events)?.case;
+/// The events of the incident `events`' case follows, if it follows one: a
+/// case linked as a duplicate (or closed through its primary) shows its
+/// primary's progress (`view`).
+pub async fn followed(
+    log: &dyn EventLog,
+    events: &[StoredEvent],
+) -> Result<Option<Vec<StoredEvent>>> {
+    let Some(view) = ComplaintView::from_events(events) else {
+        return Ok(None);
+    };
+    let Some(primary) = view.case.incident_primary() else {
+        return Ok(None);
+    };
+    let primary_events = log.load(primary).await.map_err(store_error)?;
+    Ok(Some(primary_events).filter(|e| !e.is_empty()))
+}
+
+/// What the reporter reads of a case's texts: its replies and PUBLIC notes.
+fn public_texts(events: &[StoredEvent]) -> (Vec<PublicResponse>, Vec<PublicNote>) {
     let responses = events
         .iter()
         .filter(|e| matches!(e.event, ComplaintEvent::Responded { .. }))
@@ -109,7 +129,12 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
             })
         })
         .collect();
-    let closing_summary = events
+    (responses, notes)
+}
+
+/// The staff's closing words, while the case is closed.
+fn closing_summary(events: &[StoredEvent], status: Status) -> Option<String> {
+    events
         .iter()
         .rev()
         .find(|e| {
@@ -119,25 +144,53 @@ pub fn view(events: &[StoredEvent], signer: &Attachments) -> Option<TrackedCompl
             )
         })
         .and_then(|e| disclosure::public_text(&e.event))
-        .filter(|_| c.status == Status::Closed)
-        .map(str::to_string);
+        .filter(|_| status == Status::Closed)
+        .map(str::to_string)
+}
+
+/// The public view of a case from its events; with `primary`, the events of
+/// the incident it follows (`followed`), whose status, handling, replies and
+/// closing it shows beside its own replies. Rating and the survey stay the
+/// case's own, open once both it and its primary are closed.
+pub fn view(
+    events: &[StoredEvent],
+    primary: Option<&[StoredEvent]>,
+    signer: &Attachments,
+) -> Option<TrackedComplaint> {
+    let own = ComplaintView::from_events(events)?.case;
+    let lead = match primary.and_then(ComplaintView::from_events) {
+        Some(p) => p.case,
+        None => own.clone(),
+    };
+    let (mut responses, mut notes) = public_texts(events);
+    let mut closing = closing_summary(events, own.status);
+    if let Some(p) = primary.filter(|_| lead.id != own.id) {
+        let (more_responses, more_notes) = public_texts(p);
+        responses.extend(more_responses);
+        responses.sort_by_key(|r| r.responded_at);
+        notes.extend(more_notes);
+        notes.sort_by_key(|n| n.added_at);
+        closing = closing_summary(p, lead.status);
+    }
+    let closed = own.status == Status::Closed && lead.status == Status::Closed;
     Some(TrackedComplaint {
-        closing_summary,
-        can_rate: c.status == Status::Closed && c.rated_closure != Some(c.closure_count),
-        can_answer_survey: c.status == Status::Closed && !c.survey_answered,
-        notifications_opted_out: c.notifications_opted_out,
-        id: ID(c.id),
-        status: c.status.into(),
-        category: c.category,
-        opd: c.opd,
-        created_at: c.created_at,
-        updated_at: c.updated_at,
-        verified_at: c.verified_at,
-        assigned_at: c.assigned_at,
-        first_response_at: c.first_response_at,
-        closed_at: c.closed_at,
-        resolution: c.resolution.map(Into::into),
-        rating: c.rating.map(i32::from),
+        closing_summary: closing,
+        can_rate: closed && own.rated_closure != Some(own.closure_count),
+        can_answer_survey: closed && !own.survey_answered,
+        notifications_opted_out: own.notifications_opted_out,
+        follows_incident: lead.id != own.id,
+        id: ID(own.id),
+        status: lead.status.into(),
+        category: own.category,
+        opd: lead.opd,
+        created_at: own.created_at,
+        updated_at: own.updated_at.max(lead.updated_at),
+        verified_at: lead.verified_at,
+        assigned_at: lead.assigned_at,
+        first_response_at: lead.first_response_at,
+        closed_at: lead.closed_at,
+        resolution: lead.resolution.map(Into::into),
+        rating: own.rating.map(i32::from),
         responses,
         notes,
         attachments: super::attachments::attachments_of(events, false, signer),
@@ -166,7 +219,8 @@ impl TrackingQuery {
         )
         .await?;
         let signer = super::attachments::signer(ctx)?;
-        let mut tracked = view(&events, signer).ok_or_else(not_found)?;
+        let primary = followed(log.as_ref(), &events).await?;
+        let mut tracked = view(&events, primary.as_deref(), signer).ok_or_else(not_found)?;
         super::attachments::presign(signer, &mut tracked.attachments).await;
         Ok(tracked)
     }

@@ -266,6 +266,15 @@ impl Complaint {
 
 #[ComplexObject]
 impl Complaint {
+    /// The cases whose `duplicateOf` is this one (linked to it as its
+    /// incident's reports, closed through it, or closed one-way as its
+    /// duplicate), oldest first, at most 200, from the summary projection: all
+    /// of them for city-wide staff, their own OPD's for an OPD's staff, none
+    /// for others.
+    async fn duplicates(&self, ctx: &Context<'_>) -> Result<Vec<super::list::ComplaintListItem>> {
+        super::incidents::duplicates(ctx, &self.id).await
+    }
+
     /// Photos and documents on the case, oldest first, each with links that
     /// expire in minutes (read the case again for fresh ones). INTERNAL ones
     /// are shown to city staff only; analysts see none.

@@ -33,6 +33,8 @@ pub const NATIONAL_SENT: &str = aduan_integration::national::outbound::SENT_METR
 /// Recorded by the deadline watcher (crates/projections/src/watcher.rs).
 pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
+/// Recorded by the incident closer (crates/api/src/incidents.rs).
+pub const INCIDENT_CLOSED: &str = crate::incidents::CLOSED_METRIC;
 /// Recorded by the audit follower (crates/api/src/audit.rs).
 pub const AUDIT_TREE_SIZE: &str = "aduan_audit_tree_size";
 pub const AUDIT_CHECKPOINT_TIME: &str = "aduan_audit_checkpoint_timestamp_seconds";
@@ -96,6 +98,10 @@ fn describe_followers() {
         AUTO_CLOSED,
         "Cases the deadline watcher closed automatically"
     );
+    describe_counter!(
+        INCIDENT_CLOSED,
+        "Linked duplicates the incident closer closed with their primary"
+    );
     describe_gauge!(
         AUDIT_TREE_SIZE,
         "Events sealed into the audit tree as of the latest checkpoint (0 before this process's first)"
@@ -152,6 +158,7 @@ fn start_at_zero(operations: &[String], commands: &[String]) {
     for name in [
         BREACHES,
         AUTO_CLOSED,
+        INCIDENT_CLOSED,
         RELAY_PUBLISHED,
         NATIONAL_IMPORTED,
         NATIONAL_SENT,

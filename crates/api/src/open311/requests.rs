@@ -102,8 +102,11 @@ pub fn definition(o: &Open311, code: &str) -> Result<Body, Refusal> {
 
 /// A case as Open311 shows it to anyone: no reporter, no text the reporter
 /// wrote, no address; the coordinates (not personal data, docs/erasure.md)
-/// unless the client gave only an address.
-pub fn public_record(case: &Case, reference: &ReferenceData) -> Record {
+/// unless the client gave only an address. A case that follows an incident
+/// (linked as a duplicate, or closed through it) answers its status and status
+/// notes from `primary`, the incident's primary case.
+pub fn public_record(case: &Case, primary: Option<&Case>, reference: &ReferenceData) -> Record {
+    let lead = primary.unwrap_or(case);
     let service_name = reference.category(&case.category).map(|c| c.name.clone());
     let agency = case.opd.as_deref().map(|code| {
         reference
@@ -117,23 +120,47 @@ pub fn public_record(case: &Case, reference: &ReferenceData) -> Record {
     };
     Record::default()
         .with("service_request_id", case.id.as_str())
-        .with("status", RequestStatus::of(case.status).as_str())
+        .with("status", RequestStatus::of(lead.status).as_str())
         .with(
             "status_notes",
-            case.resolution.map(|r| r.as_str().to_lowercase()),
+            lead.resolution.map(|r| r.as_str().to_lowercase()),
         )
         .with("service_name", service_name)
         .with("service_code", case.category.as_str())
         .with("agency_responsible", agency)
         .with("requested_datetime", at(case.created_at))
-        .with("updated_datetime", at(case.updated_at))
+        .with("updated_datetime", at(case.updated_at.max(lead.updated_at)))
         .with("lat", lat)
         .with("long", long)
 }
 
-fn requests_body(cases: impl Iterator<Item = Case>, reference: &ReferenceData) -> Body {
-    let records = cases.map(|c| public_record(&c, reference)).collect();
-    wire::list("service_requests", "request", records)
+/// The answer listing `cases`, each with the primary it follows (`primaries`).
+async fn requests_body(o: &Open311, cases: Vec<Case>) -> Result<Body, Refusal> {
+    let primaries = primaries(o, &cases).await?;
+    let records = cases
+        .iter()
+        .map(|c| {
+            let primary = c.incident_primary().and_then(|p| primaries.get(p));
+            public_record(c, primary, reference(o))
+        })
+        .collect();
+    Ok(wire::list("service_requests", "request", records))
+}
+
+/// The primaries the cases follow, by id, from the log (never behind).
+async fn primaries(
+    o: &Open311,
+    cases: &[Case],
+) -> Result<std::collections::HashMap<String, Case>, Refusal> {
+    let mut found = std::collections::HashMap::new();
+    for id in cases.iter().filter_map(Case::incident_primary) {
+        if !found.contains_key(id) {
+            if let Some(primary) = case(o, id).await? {
+                found.insert(id.to_string(), primary);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// `GET requests`: by ids, or filtered by service, dates and status, newest
@@ -168,10 +195,7 @@ pub async fn list(o: &Open311, p: &Params) -> Result<Body, Refusal> {
         let ids: Vec<String> = rows.into_iter().map(|r| r.complaint_id).collect();
         o.reads.many(&ids).await?
     };
-    Ok(requests_body(
-        cases.into_iter().map(|(_, case)| case),
-        reference(o),
-    ))
+    requests_body(o, cases.into_iter().map(|(_, case)| case).collect()).await
 }
 
 /// The case `id` from the log (never behind the read side).
@@ -188,7 +212,7 @@ pub async fn one(o: &Open311, id: &str) -> Result<Body, Refusal> {
     let case = case(o, id)
         .await?
         .ok_or_else(|| Refusal::not_found(format!("no service request {id}")))?;
-    Ok(requests_body(std::iter::once(case), reference(o)))
+    requests_body(o, vec![case]).await
 }
 
 /// `GET tokens/{token}`: the token is the case's tracking code, answered with

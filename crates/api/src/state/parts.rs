@@ -121,11 +121,10 @@ pub(super) fn notifier(
             .map(|o| (o.code.clone(), o.name.clone()))
             .collect(),
     };
-    Ok(Some(notify::Notifier::new(
-        log.clone(),
-        settings,
-        tracking,
-    )?))
+    let members = Arc::new(crate::incidents::Members::new(log.as_ref()));
+    Ok(Some(
+        notify::Notifier::new(log.clone(), settings, tracking)?.with_members(members),
+    ))
 }
 
 /// Webhook deliveries, told the city's OPD codes.

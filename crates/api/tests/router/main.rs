@@ -15,5 +15,6 @@ mod duplicates;
 mod erasure;
 mod errors;
 mod hotspots;
+mod incidents;
 mod lifecycle;
 mod support;

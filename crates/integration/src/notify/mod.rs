@@ -15,6 +15,7 @@
 //! `notificationOutbox`). Commands never wait for any of it.
 
 pub mod gateway;
+pub mod incident;
 pub mod smtp;
 pub mod templates;
 
@@ -31,6 +32,7 @@ use aduan_store::outbox::{self, Done, Outbox};
 use aduan_store::{Checkpoints, EventLog, Follower, StoreError, StoredEvent};
 
 pub use gateway::{Gateway, GatewaySettings};
+pub use incident::Members;
 pub use smtp::{EmailSettings, Mailer};
 pub use templates::Templates;
 
@@ -80,7 +82,7 @@ impl Kind {
         }
     }
 
-    fn parse(s: &str) -> Option<Kind> {
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
@@ -191,6 +193,9 @@ pub struct Notifier {
     gateway: Option<Gateway>,
     /// When rows were last pruned (ms; 0: not yet in this process).
     pruned_ms: std::sync::atomic::AtomicI64,
+    /// Who follows a primary case (`incident`); none: replies are told to
+    /// their own case's reporter only.
+    members: Option<Arc<dyn Members>>,
 }
 
 impl Notifier {
@@ -210,7 +215,14 @@ impl Notifier {
             mailer,
             gateway,
             pruned_ms: std::sync::atomic::AtomicI64::new(0),
+            members: None,
         })
+    }
+
+    /// Tells the reporters of the cases linked to a primary of its replies too.
+    pub fn with_members(mut self, members: Arc<dyn Members>) -> Notifier {
+        self.members = Some(members);
+        self
     }
 
     /// Deletes done rows past their keeping time, at most every `PRUNE_EVERY`.
@@ -261,7 +273,7 @@ impl Notifier {
             - chrono::Duration::from_std(self.settings.max_age).unwrap_or(chrono::Duration::MAX);
         let channels = self.channels();
         let mut rows = Vec::new();
-        for (_, e) in &batch {
+        for (cursor, e) in &batch {
             if e.event.occurred_at() < oldest {
                 continue;
             }
@@ -274,6 +286,9 @@ impl Notifier {
                         channel: channel.as_str(),
                     });
                 }
+            }
+            if let Some(members) = &self.members {
+                rows.extend(incident::rows(members.as_ref(), e, cursor.position, &channels).await?);
             }
         }
         if !rows.is_empty() {
@@ -386,12 +401,18 @@ impl Notifier {
     async fn compose(&self, row: &outbox::Due) -> Result<Composed, StoreError> {
         let events = self.log.load(&row.complaint_id).await?;
         let complaint = aduan_store::codec::fold(&events);
-        let (Some(case), Some(kind)) = (complaint.0.as_ref(), Kind::parse(&row.kind)) else {
+        let (Some(case), Some((kind, of_primary))) =
+            (complaint.0.as_ref(), incident::parse_kind(&row.kind))
+        else {
             return Ok(Composed::Skip("no such case"));
         };
-        let Some(event) = events.iter().find(|e| e.sequence == row.sequence) else {
-            return Ok(Composed::Skip("no such event"));
-        };
+        let (shown, event) =
+            match incident::event_of(self.log.as_ref(), case, &events, row.sequence, of_primary)
+                .await?
+            {
+                Ok(found) => found,
+                Err(why) => return Ok(Composed::Skip(why)),
+            };
         if let Some(why) = reasons_not_to_send(case, kind) {
             return Ok(Composed::Skip(why));
         }
@@ -405,7 +426,7 @@ impl Notifier {
         let Some(to) = to.filter(|t| !t.trim().is_empty()) else {
             return Ok(Composed::Skip("no address on this channel"));
         };
-        let values = self.values(case, event);
+        let values = self.values(&shown, &event);
         Ok(Composed::Send {
             to,
             name: reporter.name.clone(),
