@@ -5,6 +5,7 @@ mod backend;
 pub mod dashboard;
 pub mod history;
 pub mod live;
+pub mod near;
 mod pg;
 pub mod projector;
 pub mod reads;

@@ -28,6 +28,9 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.reporter_ref.is_none()
         && f.external_refs.is_empty()
         && f.has_external_ref.is_none()
+        && !f.is_placed()
+        && f.not_statuses.is_empty()
+        && f.not_id.is_none()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.
