@@ -125,6 +125,15 @@ pub(crate) trait Shared: Send + Sync {
 
     async fn one(&self, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError>;
 
+    /// Every row matching, unordered, at most `cap` (`summary_query::rows_query`).
+    async fn rows(&self, filter: &SummaryFilter, cap: i64) -> Result<Vec<SummaryRow>, StoreError>;
+
+    /// The coordinates of every row matching.
+    async fn points(
+        &self,
+        filter: &SummaryFilter,
+    ) -> Result<Vec<(Option<f64>, Option<f64>)>, StoreError>;
+
     async fn many(&self, ids: &[String]) -> Result<Vec<(SummaryRow, Case)>, StoreError>;
 
     /// See `summary_query::duplicates_query`.

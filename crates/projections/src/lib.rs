@@ -7,6 +7,7 @@ pub mod history;
 pub mod hotspots_query;
 pub mod incident;
 pub mod live;
+pub mod near;
 mod pg;
 pub mod projector;
 pub mod reads;

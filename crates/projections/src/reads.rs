@@ -20,7 +20,7 @@ use crate::summary_query::{split_page, sweepable, Keyset, Progress, SummaryFilte
 /// The read side's queries over the database under one event log.
 #[derive(Debug, Clone)]
 pub struct Reads {
-    backend: Arc<dyn Backend>,
+    pub(crate) backend: Arc<dyn Backend>,
 }
 
 impl Reads {

@@ -30,6 +30,9 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.external_refs.is_empty()
         && f.has_external_ref.is_none()
         && f.duplicates_of.is_empty()
+        && !f.is_placed()
+        && f.not_statuses.is_empty()
+        && f.not_id.is_none()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.

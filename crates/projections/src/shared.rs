@@ -343,6 +343,29 @@ macro_rules! shared_backend {
                     .map_err(sql)
                 }
 
+                async fn rows(
+                    &self,
+                    filter: &SummaryFilter,
+                    cap: i64,
+                ) -> Result<Vec<SummaryRow>, StoreError> {
+                    $crate::summary_query::rows_query::<DB>(filter, cap)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
+                async fn points(
+                    &self,
+                    filter: &SummaryFilter,
+                ) -> Result<Vec<(Option<f64>, Option<f64>)>, StoreError> {
+                    $crate::summary_query::points_query::<DB>(filter)
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(sql)
+                }
+
                 async fn many(
                     &self,
                     ids: &[String],

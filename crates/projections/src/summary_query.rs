@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use aduan_domain::places::Bounds;
 use aduan_domain::sla::{CaseSla, TimerState};
 
 /// One row of `complaint_summary` as lists show it.
@@ -40,6 +41,8 @@ pub struct SummaryRow {
     /// The reports of the case's incident: itself and the cases that follow it
     /// (`incident`; a one-way DUPLICATE closing is no member).
     pub report_count: i64,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 impl SummaryRow {
@@ -80,7 +83,22 @@ pub struct SummaryFilter {
     pub sla_states: Vec<TimerState>,
     /// Only this reporter's cases (see `tracking::reporter_ref`).
     pub reporter_ref: Option<String>,
+    /// Only cases in these index cells (`h3_cell`, any of): a circle's cover.
+    pub cells: Vec<i64>,
+    /// Only cases whose coordinates lie in this box.
+    pub bounds: Option<Bounds>,
+    /// None of these statuses.
+    pub not_statuses: Vec<String>,
+    /// Not this case.
+    pub not_id: Option<String>,
     pub now: DateTime<Utc>,
+}
+
+impl SummaryFilter {
+    /// Whether the filter asks where cases are.
+    pub fn is_placed(&self) -> bool {
+        !self.cells.is_empty() || self.bounds.is_some()
+    }
 }
 
 impl Default for SummaryFilter {
@@ -100,6 +118,10 @@ impl Default for SummaryFilter {
             duplicates_of: Vec::new(),
             sla_states: Vec::new(),
             reporter_ref: None,
+            cells: Vec::new(),
+            bounds: None,
+            not_statuses: Vec::new(),
+            not_id: None,
             now: Utc::now(),
         }
     }
@@ -136,6 +158,7 @@ const COLUMNS: &str =
      kelurahan, title, anonymous, external_ref, duplicate_of, escalation_level, resolution, \
      rating, reopen_count, created_at, updated_at, verified_at, assigned_at, \
      first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position, \
+     latitude, longitude, \
      1 + (SELECT count(*) FROM complaint_summary m \
           WHERE m.duplicate_of = complaint_summary.complaint_id AND m.primary_id IS NOT NULL) \
        AS report_count";
@@ -206,6 +229,18 @@ where
             " AND external_ref IS NULL"
         });
     }
+    push_place(q, f);
+    if !f.not_statuses.is_empty() {
+        q.push(" AND status NOT IN (");
+        let mut list = q.separated(", ");
+        for s in &f.not_statuses {
+            list.push_bind(s.clone());
+        }
+        q.push(")");
+    }
+    if let Some(id) = &f.not_id {
+        q.push(" AND complaint_id <> ").push_bind(id.clone());
+    }
     if let Some(reporter) = &f.reporter_ref {
         q.push(" AND reporter_ref = ").push_bind(reporter.clone());
     }
@@ -236,6 +271,49 @@ where
         }
         q.push(")");
     }
+}
+
+/// The place conditions. Cells and coordinates are numbers the server made
+/// (cells from `geo`, a checked `Bounds`), written as literals: SQLite has no
+/// array parameters, and the planner estimates the cells' and the box's rows
+/// from their values. `{:?}` writes a finite f64 so that both databases read
+/// back the same value.
+fn push_place<DB: Database>(q: &mut QueryBuilder<'_, DB>, f: &SummaryFilter) {
+    if !f.cells.is_empty() {
+        let cells: Vec<String> = f.cells.iter().map(i64::to_string).collect();
+        q.push(format!(" AND h3_cell IN ({})", cells.join(", ")));
+    }
+    if let Some(b) = &f.bounds {
+        q.push(format!(
+            " AND latitude >= {:?} AND latitude <= {:?} AND longitude >= {:?} AND longitude <= {:?}",
+            b.south, b.north, b.west, b.east
+        ));
+    }
+}
+
+/// Every row matching (no order), at most `cap`: a circle's candidates, which
+/// the caller narrows by exact distance.
+pub fn rows_query<'a, DB: Database>(filter: &SummaryFilter, cap: i64) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM complaint_summary"));
+    push_filter(&mut q, filter);
+    q.push(" LIMIT ").push_bind(cap);
+    q
+}
+
+/// The coordinates of every row matching: what an exact count in a circle reads.
+pub fn points_query<'a, DB: Database>(filter: &SummaryFilter) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new("SELECT latitude, longitude FROM complaint_summary");
+    push_filter(&mut q, filter);
+    q
 }
 
 /// One page (newest first), one row more than asked to tell whether more follow.
