@@ -508,6 +508,36 @@ impl World {
                 assert_eq!(open(&body["data"]), self.open["DPU"], "{what}: {body}");
                 true
             }
+            Operation::NearbyComplaints => {
+                let q = "query($lat: Float!, $lon: Float!) { nearbyComplaints(latitude: $lat, \
+                         longitude: $lon, category: \"ROAD_DAMAGE\", radiusMeters: 100, first: 50) \
+                         { id opd distanceMeters } }";
+                let body = client.query(q, json!({"lat": -5.1551, "lon": 119.4239})).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                let found = body["data"]["nearbyComplaints"].as_array().unwrap();
+                if let Some(opd) = own_opd {
+                    assert!(found.iter().all(|c| c["opd"] == json!(opd)), "{what}: {body}");
+                }
+                found.iter().any(|c| c["id"] == json!(a))
+            }
+            Operation::PublicNearbyComplaints => {
+                let q = "{ publicNearbyComplaints(latitude: -5.1551, longitude: 119.4239, \
+                         category: \"ROAD_DAMAGE\") { id status distanceMeters } }";
+                let body = client.query(q, json!({})).await;
+                done(&body, &what)
+                    && !body["data"]["publicNearbyComplaints"].as_array().unwrap().is_empty()
+            }
+            Operation::PossibleDuplicates => {
+                // Case C is at A's place, of A's category, with A's OPD.
+                let q = "query($id: ID!) { complaint(id: $id) { possibleDuplicates { id } } }";
+                let body = client.query(q, json!({"id": a})).await;
+                done(&body, &what)
+                    && body["data"]["complaint"]["possibleDuplicates"]
+                        .as_array()
+                        .is_some_and(|found| found.iter().any(|c| c["id"] == json!(self.c.id)))
+            }
             Operation::Projections => {
                 done(&client.query("{ projections { name } }", json!({})).await, &what)
             }

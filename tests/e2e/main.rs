@@ -34,6 +34,7 @@ mod lists;
 mod metrics;
 mod national;
 mod national_feed;
+mod nearby;
 mod node;
 mod notes;
 mod notify;

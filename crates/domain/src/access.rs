@@ -99,10 +99,16 @@ pub enum Operation {
     /// Where cases cluster: counts per map cell or kelurahan (`hotspots`,
     /// `/geo/hotspots.geojson`).
     Hotspots,
+    /// Staff's nearest cases around a point (issue 23).
+    NearbyComplaints,
+    /// The public's nearby cases, shown as the tracking view shows a case.
+    PublicNearbyComplaints,
+    /// A case's likely duplicates nearby (a field of the case).
+    PossibleDuplicates,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 51] = [
+    pub const ALL: [Operation; 54] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -117,6 +123,8 @@ impl Operation {
         Operation::Open311Clients,
         Operation::NotificationOutbox,
         Operation::NationalSync,
+        Operation::NearbyComplaints,
+        Operation::PublicNearbyComplaints,
         Operation::Me,
         Operation::ReferenceData,
         Operation::TrackedComplaint,
@@ -124,6 +132,7 @@ impl Operation {
         Operation::ExactAddress,
         Operation::InternalNotes,
         Operation::Attachments,
+        Operation::PossibleDuplicates,
         Operation::Submit,
         Operation::Verify,
         Operation::Reject,
@@ -209,13 +218,23 @@ pub const ROLES: [Role; 9] = [
     reason = "ROLES lists every role: a test walks them all"
 )]
 pub fn access(role: Role, op: Operation) -> Access {
+    let column = ROLES
+        .iter()
+        .position(|r| *r == role)
+        .expect("every role has a column");
+    row(op)[column]
+}
+
+/// An operation's row of the table.
+fn row(op: Operation) -> [Access; 9] {
     use Access::{Allowed as A, OwnCases as Own, OwnOpd as Opd, OwnOpdNamed, Refused as No};
     use Operation::*;
     // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
-    let row: [Access; 9] = match op {
+    match op {
         Complaint | Node | Complaints => [No, Own, A, A, Opd, Opd, A, A, A],
         ComplaintHistory => [No, Own, A, A, Opd, Opd, A, No, A],
-        SlaTimers | Dashboard | CityStats => [No, No, A, A, Opd, Opd, A, A, A],
+        // Nearby cases are read as lists are (no personal data), by staff.
+        SlaTimers | Dashboard | CityStats | NearbyComplaints => [No, No, A, A, Opd, Opd, A, A, A],
         Projections => [No, No, A, A, A, A, A, A, A],
         // The Command Center chases what did not reach the platform; it names
         // cases of every OPD, so OPD roles and analysts do not get it.
@@ -282,12 +301,12 @@ pub fn access(role: Role, op: Operation) -> Access {
         // Figures, as the dashboard: an OPD's administrator sees its own
         // OPD's cases; its officers work case by case.
         Hotspots => [No, No, A, A, Opd, No, A, A, A],
-    };
-    let column = ROLES
-        .iter()
-        .position(|r| *r == role)
-        .expect("every role has a column");
-    row[column]
+        // "Is it one of these?" before filing, with or without an account:
+        // only what a tracking code shows, never the reporter or the text.
+        PublicNearbyComplaints => [A; 9],
+        // For whoever takes or handles reports; analysts read lists, not intake.
+        PossibleDuplicates => [No, No, A, A, Opd, Opd, A, No, A],
+    }
 }
 
 /// What a read may return: everything, one OPD's cases, one reporter's, or nothing.

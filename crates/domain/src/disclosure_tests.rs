@@ -26,6 +26,7 @@ fn file(visibility: NoteVisibility) -> AttachmentRef {
 fn every_event() -> Vec<ComplaintEvent> {
     let mut events = first_events();
     events.extend(later_events());
+    events.extend(link_events());
     events
 }
 
@@ -110,15 +111,10 @@ fn first_events() -> Vec<ComplaintEvent> {
     ]
 }
 
-fn later_events() -> Vec<ComplaintEvent> {
+fn link_events() -> Vec<ComplaintEvent> {
     use ComplaintEvent as E;
     let s = |t: &str| format!("staff: {t}");
     vec![
-        E::Escalated {
-            level: 1,
-            reason: s("escalated"),
-            occurred_at: at(),
-        },
         E::DuplicateLinked {
             primary_id: "c-0".into(),
             reason: s("linked"),
@@ -132,6 +128,18 @@ fn later_events() -> Vec<ComplaintEvent> {
             primary_id: "c-0".into(),
             reason: s("unlinked"),
             restored_status: crate::values::Status::Assigned,
+            occurred_at: at(),
+        },
+    ]
+}
+
+fn later_events() -> Vec<ComplaintEvent> {
+    use ComplaintEvent as E;
+    let s = |t: &str| format!("staff: {t}");
+    vec![
+        E::Escalated {
+            level: 1,
+            reason: s("escalated"),
             occurred_at: at(),
         },
         E::Closed {

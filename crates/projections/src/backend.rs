@@ -139,9 +139,6 @@ pub(crate) trait Shared: Send + Sync {
     /// See `summary_query::duplicates_query`.
     async fn duplicates(&self, id: &str, limit: i64) -> Result<Vec<SummaryRow>, StoreError>;
 
-    /// See `summary_query::linked_query`.
-    async fn linked(&self, primary: &str) -> Result<Vec<String>, StoreError>;
-
     async fn timers(
         &self,
         filter: &TimerFilter,

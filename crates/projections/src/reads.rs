@@ -101,7 +101,22 @@ impl Reads {
         {
             return Ok(None);
         }
-        self.backend.linked(primary).await.map(Some)
+        // DuplicateLinked sets both `duplicate_of` and the followed primary;
+        // only a linked case is DUPLICATE.
+        let linked = SummaryFilter {
+            duplicates_of: vec![primary.to_string()],
+            statuses: vec![aduan_domain::Status::Duplicate.as_str().to_string()],
+            ..SummaryFilter::default()
+        };
+        let mut ids: Vec<String> = self
+            .backend
+            .rows(&linked, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|r| r.complaint_id)
+            .collect();
+        ids.sort();
+        Ok(Some(ids))
     }
 
     /// SLA clocks matching `filter`, with states as of `now`.

@@ -28,8 +28,8 @@ macro_rules! shared_backend {
             use $crate::sla_query::{timers_query, TimerFilter, TimerRow};
             use $crate::sla_sweep::{update_query, SweepReport};
             use $crate::summary_query::{
-                count_query, duplicates_query, linked_query, many_query, one_query, page_query,
-                swept_page_query, Keyset, Progress, SummaryFilter, SummaryRow,
+                count_query, duplicates_query, many_query, one_query, page_query, swept_page_query,
+                Keyset, Progress, SummaryFilter, SummaryRow,
             };
 
             type DB = $DB;
@@ -395,14 +395,6 @@ macro_rules! shared_backend {
                 ) -> Result<Vec<SummaryRow>, StoreError> {
                     duplicates_query::<DB>(id, limit)
                         .build_query_as()
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(sql)
-                }
-
-                async fn linked(&self, primary: &str) -> Result<Vec<String>, StoreError> {
-                    linked_query::<DB>(primary)
-                        .build_query_scalar()
                         .fetch_all(&self.pool)
                         .await
                         .map_err(sql)

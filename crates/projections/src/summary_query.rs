@@ -511,20 +511,6 @@ where
     q
 }
 
-/// The ids of the cases linked to `primary` now (status DUPLICATE, following it).
-pub fn linked_query<'a, DB: Database>(primary: &str) -> QueryBuilder<'a, DB>
-where
-    String: Encode<'a, DB> + Type<DB>,
-{
-    let mut q =
-        QueryBuilder::new("SELECT complaint_id FROM complaint_summary WHERE duplicate_of = ");
-    q.push_bind(primary.to_string())
-        .push(" AND primary_id = ")
-        .push_bind(primary.to_string())
-        .push(" AND status = 'DUPLICATE' ORDER BY complaint_id");
-    q
-}
-
 /// Splits a page fetched with one extra row into the page and "more follow".
 pub fn split_page(mut rows: Vec<SummaryRow>, first: i64) -> (Vec<SummaryRow>, bool) {
     let more = rows.len() as i64 > first;

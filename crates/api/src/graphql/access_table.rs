@@ -69,13 +69,18 @@ pub fn name(op: Operation) -> &'static str {
         OptOutOfNotifications => "optOutOfNotifications",
         NotificationOutbox => "notificationOutbox",
         Hotspots => "hotspots, /geo/hotspots.geojson",
+        NearbyComplaints => "nearbyComplaints",
+        PublicNearbyComplaints => "publicNearbyComplaints",
+        PossibleDuplicates => "possibleDuplicates",
     }
 }
 
 pub fn kind(op: Operation) -> Kind {
     use Operation::*;
     match op {
-        ReporterContact | ExactAddress | InternalNotes | Attachments => Kind::FieldGroup,
+        ReporterContact | ExactAddress | InternalNotes | Attachments | PossibleDuplicates => {
+            Kind::FieldGroup
+        }
         Submit
         | Verify
         | Reject

@@ -418,3 +418,42 @@ targeted_input!(OptOutOfNotificationsInput as OptOutOfNotifications {
 } => |s, _r| domain::Action::OptOutOfNotifications(domain::OptOutOfNotifications {
     tracking_code: s.tracking_code,
 }));
+
+/// Cases at most `radiusMeters` from a point (great-circle distance).
+#[derive(InputObject, Clone, Copy)]
+pub struct NearInput {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// More than 0, at most 5000.
+    pub radius_meters: f64,
+}
+
+impl NearInput {
+    /// The checked circle; a refusal names the field within `parent`
+    /// ("filter.near.radiusMeters").
+    pub fn parse(&self, parent: &str) -> Result<domain::places::Circle, ComplaintError> {
+        domain::places::Circle::parse(
+            self.latitude,
+            self.longitude,
+            self.radius_meters,
+            domain::geo::MAX_RADIUS_M,
+        )
+        .map_err(|e| e.within(parent))
+    }
+}
+
+/// Cases whose coordinates lie in a box (edges included; `west` <= `east`).
+#[derive(InputObject, Clone, Copy)]
+pub struct WithinInput {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+impl WithinInput {
+    pub fn parse(&self, parent: &str) -> Result<domain::places::Bounds, ComplaintError> {
+        domain::places::Bounds::parse(self.south, self.west, self.north, self.east)
+            .map_err(|e| e.within(parent))
+    }
+}

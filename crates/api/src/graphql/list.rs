@@ -5,12 +5,14 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::{Operation, Scope};
+use aduan_domain::places::Circle;
 use aduan_projections::summary_query::{Keyset, SummaryFilter, SummaryRow};
 
 use super::access::guard;
 use super::context::{bus, reads};
-use super::error::{gql_error, invalid_input, store_error};
+use super::error::{command_error, gql_error, invalid_input, store_error};
 use super::freshness;
+use super::inputs::{NearInput, WithinInput};
 use super::sla::TimerState as SlaState;
 use super::types::{Channel, ComplaintStatus, Priority, Resolution};
 use crate::error_code::ClientCode;
@@ -43,6 +45,11 @@ pub struct ComplaintFilter {
     pub duplicate_of: Option<Vec<String>>,
     /// The case's SLA standing now: the worst of its clocks.
     pub sla_state: Option<Vec<SlaState>>,
+    /// Only cases at most `radiusMeters` from a point; list items then carry
+    /// `distanceMeters`.
+    pub near: Option<NearInput>,
+    /// Only cases whose coordinates lie in a box.
+    pub within: Option<WithinInput>,
 }
 
 fn codes<T>(values: Option<Vec<T>>, code: impl Fn(T) -> &'static str) -> Vec<String> {
@@ -67,8 +74,20 @@ fn wire<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, value: &str) -> Re
 }
 
 impl ComplaintFilter {
-    fn into_query(self, now: DateTime<Utc>) -> SummaryFilter {
-        SummaryFilter {
+    /// The read's filter and its circle, if it has one; the place inputs
+    /// are checked here (INVALID_INPUT naming `filter.near.radiusMeters`, ...).
+    fn into_query(self, now: DateTime<Utc>) -> Result<(SummaryFilter, Option<Circle>)> {
+        let circle = self
+            .near
+            .map(|n| n.parse("filter.near"))
+            .transpose()
+            .map_err(|e| command_error(e.into()))?;
+        let bounds = self
+            .within
+            .map(|w| w.parse("filter.within"))
+            .transpose()
+            .map_err(|e| command_error(e.into()))?;
+        let filter = SummaryFilter {
             statuses: codes(self.status, |s| aduan_domain::Status::from(s).as_str()),
             channels: codes(self.channel, |c| aduan_domain::Channel::from(c).as_str()),
             priorities: codes(self.priority, |p| aduan_domain::Priority::from(p).as_str()),
@@ -88,8 +107,11 @@ impl ComplaintFilter {
                 .map(Into::into)
                 .collect(),
             reporter_ref: None,
+            bounds,
             now,
-        }
+            ..SummaryFilter::default()
+        };
+        Ok((filter, circle))
     }
 }
 
@@ -133,12 +155,20 @@ pub struct ComplaintListItem {
     /// cases linked to it as duplicates or closed through it (a one-way
     /// DUPLICATE closing is not counted).
     pub report_count: i64,
+    /// Where the case is (null for a case placed nowhere).
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Meters from the point asked about (`near`, nearby queries); null otherwise.
+    pub distance_meters: Option<f64>,
 }
 
 impl ComplaintListItem {
     pub(crate) fn from_row(r: SummaryRow, now: DateTime<Utc>) -> Result<Self> {
         use aduan_domain as d;
         Ok(ComplaintListItem {
+            latitude: r.latitude,
+            longitude: r.longitude,
+            distance_meters: None,
             sla_state: r.sla_state_at(now).map(Into::into),
             id: ID(r.complaint_id),
             status: wire(d::Status::ALL, d::Status::as_str, &r.status)?.into(),
@@ -170,6 +200,16 @@ impl ComplaintListItem {
             position: r.last_position,
             report_count: r.report_count,
         })
+    }
+}
+
+impl ComplaintListItem {
+    /// The item with its distance from `circle`'s centre, when there is one.
+    pub(super) fn measured_from(mut self, circle: Option<&Circle>) -> Self {
+        if let (Some(c), Some(lat), Some(lon)) = (circle, self.latitude, self.longitude) {
+            self.distance_meters = Some(c.distance_m(lat, lon));
+        }
+        self
     }
 }
 
@@ -225,7 +265,7 @@ impl ListQuery {
         };
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
-        let mut query = filter.unwrap_or_default().into_query(now);
+        let (mut query, circle) = filter.unwrap_or_default().into_query(now)?;
         match scope {
             Scope::All => {}
             Scope::Opd(opd) => query.opds = vec![opd],
@@ -236,11 +276,26 @@ impl ListQuery {
         }
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let reads = reads(ctx)?;
-        let (rows, more) = reads
-            .page(&query, after.as_ref(), i64::from(first))
-            .await
-            .map_err(store_error)?;
-        let total_count = reads.count(&query).await.map_err(store_error)?;
+        let (rows, more, total_count) = match &circle {
+            None => {
+                let (rows, more) = reads
+                    .page(&query, after.as_ref(), i64::from(first))
+                    .await
+                    .map_err(store_error)?;
+                (rows, more, reads.count(&query).await.map_err(store_error)?)
+            }
+            Some(c) => {
+                let (rows, more) = reads
+                    .page_near(&query, c, after.as_ref(), i64::from(first))
+                    .await
+                    .map_err(store_error)?;
+                (
+                    rows,
+                    more,
+                    reads.count_near(&query, c).await.map_err(store_error)?,
+                )
+            }
+        };
         let position = freshness::position(ctx, freshness::SUMMARY).await?;
         let edges = rows
             .into_iter()
@@ -251,7 +306,7 @@ impl ListQuery {
                         complaint_id: row.complaint_id.clone(),
                     }
                     .encode(),
-                    node: ComplaintListItem::from_row(row, now)?,
+                    node: ComplaintListItem::from_row(row, now)?.measured_from(circle.as_ref()),
                 })
             })
             .collect::<Result<Vec<_>>>()?;

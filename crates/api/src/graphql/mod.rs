@@ -20,6 +20,7 @@ mod links;
 mod list;
 mod mutation;
 mod national;
+mod nearby;
 mod node;
 mod notifications;
 mod open311;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     sla::SlaQuery,
     dashboard::DashboardQuery,
     hotspots::HotspotsQuery,
+    nearby::NearbyQuery,
     freshness::FreshnessQuery,
     tracking::TrackingQuery,
     node::NodeQuery,

@@ -275,6 +275,19 @@ impl Complaint {
         super::incidents::duplicates(ctx, &self.id).await
     }
 
+    /// Staff: the open cases that may be this one's problem (same category,
+    /// within the category's staff radius and age, nearest first, at most 10,
+    /// linked duplicates left out), so an agent taking a report sees them in
+    /// `submitComplaint`'s answer. Empty for others.
+    async fn possible_duplicates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::list::ComplaintListItem>> {
+        let l = &self.location;
+        super::nearby::possible_duplicates(ctx, &self.id, &self.category, l.latitude, l.longitude)
+            .await
+    }
+
     /// Photos and documents on the case, oldest first, each with links that
     /// expire in minutes (read the case again for fresh ones). INTERNAL ones
     /// are shown to city staff only; analysts see none.
