@@ -1,0 +1,199 @@
+//! Reads by place at a city's size (issue 23):
+//! `cargo bench -p aduan-api --bench places`.
+//!
+//! `complaint_summary` is filled with synthetic cases (no events: these reads
+//! look at the summary only) spread over Makassar's box, created over ten
+//! years at a city's 100,000 a year, the last month's half still open, 14
+//! categories. Against the real server, p50/p99 of sequential requests of:
+//! `nearbyComplaints` (the staff default: 1 km, open, 30 days), the public
+//! variant (250 m), a `complaints` list `near` a point (250 m, open cases,
+//! first 20 with totalCount), and, as the baseline measured in the same run,
+//! an indexed one-row read through the same path (`complaints` by
+//! `externalRef`). First at ADUAN_BENCH_BASE_CASES (default 10,000), then at
+//! ADUAN_BENCH_CASES (default 1,000,000); printed: each read's p99 at both
+//! sizes, the ratio large / base (the goal is <= 1.5), and each read's p99 in
+//! baselines. Stores: ADUAN_BENCH_STORES (default `postgres`; `sqlite` too).
+//! Requests per read: ADUAN_BENCH_REQUESTS (default 200).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use aduan_domain::geo;
+use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
+
+mod common;
+
+use common::{env_number, BIN};
+
+const CATEGORIES: [&str; 14] = [
+    "ROAD_DAMAGE",
+    "DRAINAGE",
+    "GARBAGE",
+    "TRAFFIC_LIGHT",
+    "STREET_LIGHT",
+    "HEALTH_SERVICE",
+    "WATER_SUPPLY",
+    "CIVIL_REGISTRY",
+    "PUBLIC_ORDER",
+    "FIRE",
+    "SOCIAL_ASSISTANCE",
+    "EDUCATION",
+    "DISASTER",
+    "PUBLIC_INFORMATION",
+];
+const PER_YEAR: i64 = 100_000;
+/// Where the readers stand: Jl. Veteran Selatan.
+const HERE: (f64, f64) = (-5.1551, 119.4239);
+
+/// A deterministic stream of numbers in [0, 1).
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// One synthetic row as SQL values; `i` is its rank, newest last.
+fn row(i: i64, total: i64, noise: &mut Noise, now: chrono::DateTime<chrono::Utc>) -> String {
+    let (lat, lon) = (-5.23 + noise.next() * 0.18, 119.38 + noise.next() * 0.14);
+    let cell = geo::cell(lat, lon).unwrap();
+    let age_s = (total - i) * 365 * 86_400 / PER_YEAR;
+    let created = now - chrono::Duration::seconds(age_s);
+    let open = age_s < 30 * 86_400 && noise.next() < 0.5;
+    let status = if open { "ASSIGNED" } else { "CLOSED" };
+    let category = CATEGORIES[(noise.next() * 14.0) as usize % 14];
+    let t = created.format("%Y-%m-%dT%H:%M:%SZ");
+    format!(
+        "('B-{i:08}', '{status}', 'MOBILE', '{category}', 'NORMAL', 'DPU', 'bench', false, 0, 0, \
+         '{t}', '{t}', 1, {i}, 1, '{{}}', {lat}, {lon}, {cell}, 'REF-{i}')"
+    )
+}
+
+/// Adds rows `from..to` (of `total` at the full size) to the summary.
+async fn fill(store: &TestStore, from: i64, to: i64, total: i64) {
+    let now = chrono::Utc::now();
+    let mut noise = Noise(from as u64 + 7);
+    let head = "INSERT INTO complaint_summary (complaint_id, status, channel, category, \
+        priority, opd, title, anonymous, escalation_level, reopen_count, created_at, \
+        updated_at, version, last_position, events_applied, state, latitude, longitude, \
+        h3_cell, external_ref) VALUES ";
+    let mut i = from;
+    while i < to {
+        let end = (i + 5_000).min(to);
+        let values: Vec<String> = (i..end).map(|k| row(k, total, &mut noise, now)).collect();
+        store
+            .exec(&format!("{head}{}", values.join(", ")))
+            .await
+            .unwrap();
+        i = end;
+    }
+    store.exec("ANALYZE").await.unwrap();
+}
+
+async fn p50_p99(client: &GraphqlClient, query: &str, variables: &Value, n: usize) -> (f64, f64) {
+    for _ in 0..3 {
+        client.ok(query, variables.clone()).await;
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        client.ok(query, variables.clone()).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[n / 2], times[((n * 99) / 100).min(n - 1)])
+}
+
+const READS: [(&str, &str); 4] = [
+    (
+        "baseline: `complaints` by externalRef (one indexed row)",
+        "query($ref: String!) { complaints(first: 1, filter: {externalRef: [$ref]}) { edges { node { id } } } }",
+    ),
+    (
+        "`nearbyComplaints` (staff default: 1 km, open, 30 days)",
+        "query($lat: Float!, $lon: Float!) { nearbyComplaints(latitude: $lat, longitude: $lon, category: \"ROAD_DAMAGE\") { id distanceMeters } }",
+    ),
+    (
+        "`publicNearbyComplaints` (250 m)",
+        "query($lat: Float!, $lon: Float!) { publicNearbyComplaints(latitude: $lat, longitude: $lon, category: \"ROAD_DAMAGE\") { id distanceMeters } }",
+    ),
+    (
+        "`complaints` near (250 m), open, first 20, totalCount",
+        "query($lat: Float!, $lon: Float!) { complaints(first: 20, filter: {near: {latitude: $lat, longitude: $lon, radiusMeters: 250}, status: [ASSIGNED]}) { totalCount edges { node { id distanceMeters } } } }",
+    ),
+];
+
+async fn measure(store: &TestStore, requests: usize) -> Vec<(f64, f64)> {
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let agent = server.client(&server.token("AGENT", None, "bench-agent").await);
+    let vars = json!({"lat": HERE.0, "lon": HERE.1, "ref": "REF-5000"});
+    let mut out = Vec::new();
+    for (_, query) in READS {
+        out.push(p50_p99(&agent, query, &vars, requests).await);
+    }
+    server.stop().await;
+    out
+}
+
+async fn run(backend: Backend, base: i64, large: i64, requests: usize) {
+    let store = TestStore::create(backend).await;
+    // The server's migrations make the table; the server is stopped again.
+    TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")])
+        .await
+        .stop()
+        .await;
+    let t = Instant::now();
+    fill(&store, large - base, large, large).await;
+    println!(
+        "{backend:?}: {base} cases filled in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let small = measure(&store, requests).await;
+    let t = Instant::now();
+    fill(&store, 0, large - base, large).await;
+    println!(
+        "{backend:?}: grown to {large} cases in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let big = measure(&store, requests).await;
+    println!(
+        "\n{backend:?}: p99 ms at {base} / at {large} cases, ratio, and in baselines at {large}"
+    );
+    for (k, (name, _)) in READS.iter().enumerate() {
+        let (s, b) = (small[k].1, big[k].1);
+        println!(
+            "  {name}: {s:.2} / {b:.2} ms (p50 {:.2} / {:.2}), ratio {:.2}, {:.2} baselines",
+            small[k].0,
+            big[k].0,
+            b / s,
+            b / big[0].1
+        );
+    }
+    store.drop_store().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let base = env_number("ADUAN_BENCH_BASE_CASES", 10_000) as i64;
+    let large = env_number("ADUAN_BENCH_CASES", 1_000_000) as i64;
+    let requests = env_number("ADUAN_BENCH_REQUESTS", 200) as usize;
+    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_else(|_| "postgres".into());
+    for name in stores.split(',') {
+        let backend = match name.trim() {
+            "sqlite" => Backend::Sqlite,
+            _ => Backend::Postgres,
+        };
+        run(backend, base, large, requests).await;
+    }
+}
