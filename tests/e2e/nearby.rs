@@ -94,15 +94,6 @@ async fn nearby_reports_are_suggested_by_the_category_rule(backend: Backend) {
         std::slice::from_ref(&near)
     );
 
-    // The agent taking a call at this point sees both in the answer; a
-    // citizen filing there is shown none.
-    let report = json!({"input": report_at(HERE, "ROAD_DAMAGE")});
-    let taken = env.agent.ok(SUBMIT_SUGGESTED, report.clone()).await;
-    let suggested = &taken["submitComplaint"]["possibleDuplicates"];
-    assert_eq!(ids(suggested), [near.clone(), far.clone()], "{taken}");
-    let filed = env.citizen.ok(SUBMIT_SUGGESTED, report).await;
-    assert_eq!(filed["submitComplaint"]["possibleDuplicates"], json!([]));
-
     // Lists by circle and by box.
     let filter = json!({"near": {"latitude": HERE.0, "longitude": HERE.1, "radiusMeters": 100},
                         "category": ["ROAD_DAMAGE"], "status": ["SUBMITTED"]});
@@ -118,6 +109,15 @@ async fn nearby_reports_are_suggested_by_the_category_rule(backend: Backend) {
     assert_eq!(found.len(), 1, "{data}");
     assert_eq!(found[0]["node"]["id"], json!(far));
     assert!(found[0]["node"]["distanceMeters"].is_null());
+
+    // The agent taking a call at this point sees both in the answer; a
+    // citizen filing there is shown none.
+    let report = json!({"input": report_at(HERE, "ROAD_DAMAGE")});
+    let taken = env.agent.ok(SUBMIT_SUGGESTED, report.clone()).await;
+    let suggested = &taken["submitComplaint"]["possibleDuplicates"];
+    assert_eq!(ids(suggested), [near.clone(), far.clone()], "{taken}");
+    let filed = env.citizen.ok(SUBMIT_SUGGESTED, report).await;
+    assert_eq!(filed["submitComplaint"]["possibleDuplicates"], json!([]));
 
     // Out of bounds, by field; nothing else happens.
     let wide = env.agent.query(STAFF, at(Some(1_500.0))).await;

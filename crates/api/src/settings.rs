@@ -176,7 +176,10 @@ mod tests {
             assert_eq!(per(kecamatan), n, "{kecamatan}");
         }
         // Nearby rules: the default and a flood's wider, younger one.
-        assert_eq!(data.nearby.for_category("ROAD_DAMAGE").citizen_radius_m, 250);
+        assert_eq!(
+            data.nearby.for_category("ROAD_DAMAGE").citizen_radius_m,
+            250
+        );
         let flood = data.nearby.for_category("DRAINAGE");
         assert_eq!((flood.citizen_radius_m, flood.max_age_days), (500, 7));
         let b = data.city.bounds.expect("the city's box");

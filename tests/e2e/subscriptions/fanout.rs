@@ -13,9 +13,9 @@ use super::*;
 
 /// The LISTEN connections of two processes, whatever the number of
 /// subscribers: each one's live feed, and in the elected one(s) the three
-/// projectors, the webhook election, the webhook workers' wake-ups and the
-/// audit checkpointer's election.
-const LISTENS_OF_TWO_PROCESSES: usize = 8;
+/// projectors, the webhook election, the webhook workers' wake-ups, the
+/// audit checkpointer's election and the incident closer.
+const LISTENS_OF_TWO_PROCESSES: usize = 9;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {

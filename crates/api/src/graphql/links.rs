@@ -27,8 +27,9 @@ use crate::error_code::ClientCode;
 
 static ONE_AT_A_TIME: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
 
-/// How long the read side may take to reach the log's head.
-const CATCH_UP: Duration = Duration::from_secs(5);
+/// How long the read side may take to reach the log's head (as long as the
+/// incident closer waits: a projector behind a burst of commands).
+const CATCH_UP: Duration = Duration::from_secs(10);
 
 pub async fn link(ctx: &Context<'_>, input: LinkDuplicateInput) -> Result<Complaint> {
     let target = input.target().clone();
