@@ -136,3 +136,108 @@ async fn nearby_reports_are_suggested_by_the_category_rule(backend: Backend) {
     );
     env.finish().await;
 }
+
+// The same circles and boxes asked of both stores
+// give the same cases, and the ones the haversine says.
+
+const LOSARI: (f64, f64) = (-5.1436, 119.4075);
+const SUBMIT_AT: &str = "mutation($input: SubmitComplaintInput!) { \
+    submitComplaint(input: $input) { id position } }";
+const LIST_TITLES: &str = "query($f: ComplaintFilter, $min: Int) { complaints(filter: $f, \
+    first: 100, minPosition: $min) { totalCount edges { node { title } } } }";
+
+fn titled_at(lat: f64, lon: f64, title: &str) -> Value {
+    report_with(json!({"title": title, "location": {
+        "latitude": lat, "longitude": lon, "kecamatan": "MAKASSAR", "kelurahan": "Maradekaya"
+    }}))
+}
+
+/// A deterministic scatter of points around Losari (about 3 km across).
+fn scatter(n: usize) -> Vec<(f64, f64)> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % 10_000) as f64 / 10_000.0 - 0.5
+    };
+    (0..n)
+        .map(|_| (LOSARI.0 + next() * 0.03, LOSARI.1 + next() * 0.03))
+        .collect()
+}
+
+async fn answers(backend: Backend, points: &[(f64, f64)], filters: &[Value]) -> Vec<Vec<String>> {
+    let env = Env::start(backend).await;
+    let mut position = 0;
+    for (i, (lat, lon)) in points.iter().enumerate() {
+        let input = titled_at(*lat, *lon, &format!("r{i:03}"));
+        let data = env.agent.ok(SUBMIT_AT, json!({"input": input})).await;
+        position = data["submitComplaint"]["position"].as_i64().unwrap();
+    }
+    let mut out = Vec::new();
+    for f in filters {
+        let data = env
+            .agent
+            .ok(LIST_TITLES, json!({"f": f, "min": position}))
+            .await;
+        let edges = data["complaints"]["edges"].as_array().unwrap();
+        assert_eq!(data["complaints"]["totalCount"], json!(edges.len()));
+        let mut got: Vec<String> = edges
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        out.push(got);
+    }
+    env.finish().await;
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn near_and_within_give_the_same_cases_on_both_stores() {
+    let points = scatter(40);
+    let circles = [(250.0, 0), (600.0, 3), (1_200.0, 7)];
+    let mut filters: Vec<Value> = circles
+        .iter()
+        .map(|(r, i)| {
+            let (lat, lon) = points[*i];
+            json!({"near": {"latitude": lat, "longitude": lon, "radiusMeters": r}})
+        })
+        .collect();
+    let boxes = [
+        (-5.15, 119.40, -5.14, 119.41),
+        (-5.16, 119.39, -5.13, 119.42),
+    ];
+    filters.extend(
+        boxes
+            .iter()
+            .map(|(s, w, n, e)| json!({"within": {"south": s, "west": w, "north": n, "east": e}})),
+    );
+    // What each should hold, by the same haversine the server uses.
+    let mut expected: Vec<Vec<String>> = circles
+        .iter()
+        .map(|(r, i)| {
+            let c = points[*i];
+            let mut t: Vec<String> = (0..points.len())
+                .filter(|j| aduan_domain::geo::distance_m(c, points[*j]) <= *r)
+                .map(|j| format!("r{j:03}"))
+                .collect();
+            t.sort();
+            t
+        })
+        .collect();
+    expected.extend(boxes.iter().map(|(s, w, n, e)| {
+        (0..points.len())
+            .filter(|j| {
+                let (lat, lon) = points[*j];
+                (*s..=*n).contains(&lat) && (*w..=*e).contains(&lon)
+            })
+            .map(|j| format!("r{j:03}"))
+            .collect()
+    }));
+    let pg = answers(Backend::Postgres, &points, &filters).await;
+    let sqlite = answers(Backend::Sqlite, &points, &filters).await;
+    assert_eq!(pg, sqlite);
+    assert_eq!(pg, expected);
+    assert!(expected.iter().all(|e| !e.is_empty()), "{expected:?}");
+}
