@@ -170,13 +170,17 @@ async fn run(backend: Backend, base: i64, large: i64, requests: usize) {
     println!(
         "\n{backend:?}: p99 ms at {base} / at {large} cases, ratio, and in baselines at {large}"
     );
+    // The machine's own drift between the two runs, as the baseline saw it.
+    let drift = big[0].1 / small[0].1;
     for (k, (name, _)) in READS.iter().enumerate() {
         let (s, b) = (small[k].1, big[k].1);
         println!(
-            "  {name}: {s:.2} / {b:.2} ms (p50 {:.2} / {:.2}), ratio {:.2}, {:.2} baselines",
+            "  {name}: {s:.2} / {b:.2} ms (p50 {:.2} / {:.2}), ratio {:.2} \
+             ({:.2} over the baseline's), {:.2} baselines",
             small[k].0,
             big[k].0,
             b / s,
+            b / s / drift,
             b / big[0].1
         );
     }

@@ -13,6 +13,7 @@ pub fn env_number(name: &str, default: u64) -> u64 {
 }
 
 /// `aduan seed --cases N` (two months of Makassar traffic) on the store.
+#[allow(dead_code)]
 pub fn seed(store: &TestStore, cases: i64) {
     let seeded = std::process::Command::new(BIN)
         .args(["seed", "--cases", &cases.to_string(), "--days", "60"])
