@@ -12,7 +12,7 @@ use aduan_domain::nearby::NearbyRule;
 use aduan_domain::places::Circle;
 use aduan_domain::{CategoryCode, Status};
 use aduan_projections::near::Nearest;
-use aduan_projections::summary_query::SummaryFilter;
+use aduan_projections::summary_query::{SummaryFilter, SummaryRow};
 
 use super::access::guard;
 use super::context::{bus, reads};
@@ -53,7 +53,7 @@ async fn nearest(
     q: &Question,
     scope: Scope,
     not_id: Option<String>,
-) -> Result<Vec<(aduan_projections::summary_query::SummaryRow, f64)>> {
+) -> Result<Vec<(SummaryRow, f64)>> {
     let mut not_statuses = vec![Status::Duplicate.as_str().to_string()];
     if q.open_only {
         not_statuses.extend([Status::Closed, Status::Rejected].map(|s| s.as_str().to_string()));
@@ -84,10 +84,7 @@ async fn nearest(
     }
 }
 
-fn items(
-    rows: Vec<(aduan_projections::summary_query::SummaryRow, f64)>,
-    now: DateTime<Utc>,
-) -> Result<Vec<ComplaintListItem>> {
+fn items(rows: Vec<(SummaryRow, f64)>, now: DateTime<Utc>) -> Result<Vec<ComplaintListItem>> {
     rows.into_iter()
         .map(|(row, d)| {
             let mut item = ComplaintListItem::from_row(row, now)?;
