@@ -22,14 +22,14 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use aduan_domain::geo;
-use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
+use aduan_testkit::{Backend, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, BIN};
+use common::{env_number, latency, BIN};
 
 const CATEGORIES: [&str; 14] = [
     "ROAD_DAMAGE",
@@ -101,20 +101,6 @@ async fn fill(store: &TestStore, from: i64, to: i64, total: i64) {
     store.exec("ANALYZE").await.unwrap();
 }
 
-async fn p50_p99(client: &GraphqlClient, query: &str, variables: &Value, n: usize) -> (f64, f64) {
-    for _ in 0..3 {
-        client.ok(query, variables.clone()).await;
-    }
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        client.ok(query, variables.clone()).await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    (times[n / 2], times[((n * 99) / 100).min(n - 1)])
-}
-
 const READS: [(&str, &str); 4] = [
     (
         "baseline: `complaints` by externalRef (one indexed row)",
@@ -140,7 +126,7 @@ async fn measure(store: &TestStore, requests: usize) -> Vec<(f64, f64)> {
     let vars = json!({"lat": HERE.0, "lon": HERE.1, "ref": "REF-5000"});
     let mut out = Vec::new();
     for (_, query) in READS {
-        out.push(p50_p99(&agent, query, &vars, requests).await);
+        out.push(latency(&agent, query, vars.clone(), requests).await);
     }
     server.stop().await;
     out

@@ -29,11 +29,11 @@ use serde_json::json;
 
 use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
 use aduan_store::{Cursor, EventLog};
-use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
+use aduan_testkit::{Backend, TestServer, TestStore};
 
 mod common;
 
-use common::{analyze, copy_seeded, env_number, seed, seeded_condition, BIN};
+use common::{analyze, copy_seeded, env_number, latency, seed, seeded_condition, BIN};
 
 /// Events per read of the ordered-read baseline.
 const READ_BATCH: i64 = 10_000;
@@ -42,27 +42,6 @@ const READ_BATCH: i64 = 10_000;
 fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
     let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
     aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
-}
-
-/// p50 and p99 in milliseconds of `n` sequential requests.
-async fn latency(
-    client: &GraphqlClient,
-    query: &str,
-    variables: serde_json::Value,
-    n: usize,
-) -> (f64, f64) {
-    // Warm-up: connection, plan caches.
-    for _ in 0..3 {
-        client.ok(query, variables.clone()).await;
-    }
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        client.ok(query, variables.clone()).await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    (times[n / 2], times[((n * 99) / 100).min(n - 1)])
 }
 
 struct Read {

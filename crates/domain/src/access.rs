@@ -245,7 +245,7 @@ fn row(op: Operation) -> [Access; 9] {
         ReporterContact => [No, Own, A, A, OwnOpdNamed, OwnOpdNamed, A, No, A],
         ExactAddress => [No, Own, A, A, Opd, Opd, A, No, A],
         // Staff only: never the citizen, the public view or analysts.
-        InternalNotes => [No, No, A, A, Opd, Opd, A, No, A],
+        InternalNotes | PossibleDuplicates => [No, No, A, A, Opd, Opd, A, No, A],
         // Pictures of a case go where the case goes, except to analysts (a
         // photo is personal data as much as a name is).
         Attachments => [Own, Own, A, A, Opd, Opd, A, No, A],
@@ -304,8 +304,6 @@ fn row(op: Operation) -> [Access; 9] {
         // "Is it one of these?" before filing, with or without an account:
         // only what a tracking code shows, never the reporter or the text.
         PublicNearbyComplaints => [A; 9],
-        // For whoever takes or handles reports; analysts read lists, not intake.
-        PossibleDuplicates => [No, No, A, A, Opd, Opd, A, No, A],
     }
 }
 

@@ -108,3 +108,25 @@ pub async fn grow_to(store: &TestStore, min_events: i64) -> i64 {
     analyze(store).await;
     store.scalar("SELECT count(*) FROM events").await
 }
+
+/// p50 and p99 in milliseconds of `n` sequential requests, after a warm-up
+/// (connection, plan caches).
+#[allow(dead_code)]
+pub async fn latency(
+    client: &aduan_testkit::GraphqlClient,
+    query: &str,
+    variables: serde_json::Value,
+    n: usize,
+) -> (f64, f64) {
+    for _ in 0..3 {
+        client.ok(query, variables.clone()).await;
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        client.ok(query, variables.clone()).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[n / 2], times[((n * 99) / 100).min(n - 1)])
+}
