@@ -37,7 +37,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 const REFUSED_NUMBER: &str = "+6281299999999";
 const OUTBOX: &str = "query($id: ID!) { notificationOutbox(complaintId: $id) { sequence kind channel status attempts lastError doneAt } }";
-const SUBMIT_CODE: &str = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id trackingCode } }";
+const SUBMIT_CODE: &str = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id number trackingCode } }";
 const OPT_OUT: &str = "mutation($input: OptOutOfNotificationsInput!) { optOutOfNotifications(input: $input) { id notificationsOptedOut } }";
 const TRACK: &str =
     "query($code: String!) { trackedComplaint(trackingCode: $code) { notificationsOptedOut } }";
@@ -353,16 +353,19 @@ async fn a_reporter_is_emailed_and_texted_at_each_step_of_the_worked_example(bac
         )
         .await;
 
+    // Messages name the case by the number a reporter can quote to 112.
+    let number = submitted["submitComplaint"]["number"].as_str().unwrap();
+    assert!(number.starts_with("MKS-20"), "{number}");
     let mails = await_mails(&email, 5).await;
     let subjects = subjects(&mails);
     assert_eq!(
         subjects,
         [
-            format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
-            format!("Tanggapan atas aduan {id}"),
-            format!("Aduan {id} telah selesai"),
-            format!("Bagaimana layanan kami? Survei kepuasan aduan {id}"),
+            format!("Aduan {number} telah diverifikasi"),
+            format!("Aduan {number} diteruskan ke Dinas Pekerjaan Umum"),
+            format!("Tanggapan atas aduan {number}"),
+            format!("Aduan {number} telah selesai"),
+            format!("Bagaimana layanan kami? Survei kepuasan aduan {number}"),
         ]
         .map(|s| s.to_string()),
         "{subjects:?}"
@@ -653,11 +656,13 @@ async fn a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_
     let smtp = format!("smtp://{SMTP}");
     let server = TestServer::start(BIN, &store.url, &notify_env(&smtp, &gateway_url)).await;
     let mails = await_mails(&email, 2).await;
+    let agent = server.client(&server.token("AGENT", None, "agent-1").await);
+    let number = number_of(&agent, &id).await;
     assert_eq!(
         subjects(&mails),
         [
-            format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
+            format!("Aduan {number} telah diverifikasi"),
+            format!("Aduan {number} diteruskan ke Dinas Pekerjaan Umum"),
         ]
     );
     each_once(&mails);
@@ -695,6 +700,17 @@ async fn a_crash_between_the_event_and_the_send_loses_nothing_and_sends_nothing_
     assert_eq!(g.answered_to(&to).len(), 2);
     stop_cleanly(server).await;
     store.drop_store().await;
+}
+
+/// The case number messages name a case by.
+async fn number_of(client: &aduan_testkit::GraphqlClient, id: &str) -> String {
+    let case = client
+        .ok(
+            "query($id: ID!) { complaint(id: $id) { number } }",
+            json!({"id": id}),
+        )
+        .await;
+    case["complaint"]["number"].as_str().unwrap().to_string()
 }
 
 async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend) {
@@ -736,11 +752,12 @@ async fn a_city_moved_to_another_database_does_not_notify_again(backend: Backend
         .ok(MUTATE_ASSIGN, input(&id, json!({"opd": "DPU"})))
         .await;
     let mails = await_mails(&email, 2).await;
+    let number = number_of(&agent, &id).await;
     assert_eq!(
         subjects(&mails),
         [
-            format!("Aduan {id} telah diverifikasi"),
-            format!("Aduan {id} diteruskan ke Dinas Pekerjaan Umum"),
+            format!("Aduan {number} telah diverifikasi"),
+            format!("Aduan {number} diteruskan ke Dinas Pekerjaan Umum"),
         ]
     );
     stop_cleanly(server).await;

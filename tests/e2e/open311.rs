@@ -298,18 +298,22 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     let id = filed[0]["service_request_id"].as_str().unwrap().to_string();
     let token = filed[0]["token"].as_str().unwrap().to_string();
     assert!(filed[0]["service_notice"].as_str().is_some());
+    // The number a citizen quotes to 112, the case's own.
+    let number = filed[0]["case_number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("MKS-20"), "{number}");
     assert_eq!(events(&env).await, before + 1);
     let case = env.current(&id).await;
     assert_eq!(case["status"], "SUBMITTED");
     let stored = env
         .auditor
         .ok(
-            "query($id: ID!) { complaint(id: $id) { channel category title description reporter { name email phone } location { latitude address } } }",
+            "query($id: ID!) { complaint(id: $id) { number channel category title description reporter { name email phone } location { latitude address } } }",
             json!({"id": id}),
         )
         .await;
     let stored = &stored["complaint"];
     assert_eq!(stored["channel"], "OPEN311");
+    assert_eq!(stored["number"], number.as_str());
     assert_eq!(stored["reporter"]["name"], "Budi Santoso");
     assert_eq!(stored["reporter"]["email"], "budi@example.id");
     assert_eq!(stored["location"]["address"], "Jl. Veteran Selatan 12");
@@ -327,6 +331,7 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.json()[0]["service_request_id"], id.as_str());
     assert_eq!(again.json()[0]["token"], token.as_str());
+    assert_eq!(again.json()[0]["case_number"], number.as_str());
     let keyed = o.post("requests.xml", &pothole(&key), Some("fms-42")).await;
     assert_eq!(keyed.status, 200, "{}", keyed.text);
     let keyed_id = keyed.xml("service_requests")[0]["service_request_id"].clone();
@@ -389,6 +394,7 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     let one = one.json();
     assert_eq!(one[0]["service_request_id"], id.as_str());
     assert_eq!(one[0]["status"], "open");
+    assert_eq!(one[0]["case_number"], number.as_str());
     assert_eq!(one[0]["service_code"], "ROAD_DAMAGE");
     assert_eq!(one[0]["lat"], -5.1551);
     assert!(one[0].get("description").is_none() && one[0].get("address").is_none());
@@ -397,6 +403,7 @@ async fn open311_files_and_reads_requests_in_json_and_xml(backend: Backend) {
     let record = &xml.xml("service_requests")[0];
     assert_eq!(record["service_request_id"], id);
     assert_eq!(record["status"], "open");
+    assert_eq!(record["case_number"], number);
     assert_eq!(record["long"], "119.4239");
     let none = o.get(&format!("requests/{addressed_id}.json")).await.json();
     assert!(none[0]["lat"].is_null(), "{none}");

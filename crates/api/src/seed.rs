@@ -227,6 +227,7 @@ impl Story {
             external_ref: None,
             // Like every submission, a code, though no one is handed it.
             tracking_code_hash: Some(tracking::hash(&uuid::Uuid::new_v4().to_string())),
+            number: None,
         }))
     }
 

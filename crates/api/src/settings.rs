@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use aduan_domain::numbering::{self, CaseNumbering};
 use aduan_domain::sla::SlaConfig;
 use aduan_domain::tracking::TrackingKey;
 use aduan_domain::{ReferenceData, Rules};
@@ -135,11 +136,25 @@ pub async fn stored_secret(
     Ok(log.setting_or_insert(name, &fresh).await?)
 }
 
-pub fn rules(reopen_window_days: i64) -> Rules {
-    Rules {
+/// The business rules: the reopen window the operator chose, and case numbers
+/// with the city's prefix (reference data) counted in its local years (the
+/// SLA calendar's offset).
+pub fn rules(
+    reopen_window_days: i64,
+    reference: &ReferenceData,
+    sla: &SlaConfig,
+) -> anyhow::Result<Rules> {
+    let offset = sla
+        .calendar
+        .offset()
+        .with_context(|| format!("utc_offset {:?} is not +HH:MM", sla.calendar.utc_offset))?;
+    let prefix = reference.city.case_number_prefix.as_deref();
+    let numbering = CaseNumbering::new(prefix.unwrap_or(numbering::DEFAULT_PREFIX), offset)?;
+    Ok(Rules {
         reopen_window: chrono::Duration::days(reopen_window_days),
+        numbering,
         ..Rules::default()
-    }
+    })
 }
 
 #[cfg(test)]

@@ -61,11 +61,8 @@ impl AppState {
         let audit = parts::audit_trail(cli, args, &log).await?;
         let keys = parts::token_keys(args, log.as_ref()).await?;
         tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");
-        let services = ComplaintServices::new(
-            Arc::new(SystemClock),
-            Arc::new(reference),
-            settings::rules(args.reopen_window_days),
-        );
+        let rules = settings::rules(args.reopen_window_days, &reference, &sla)?;
+        let services = ComplaintServices::new(Arc::new(SystemClock), Arc::new(reference), rules);
         let tracking = settings::tracking_key(log.as_ref()).await?;
         let notifier = parts::notifier(args, &log, &services.reference, tracking.clone())?;
         let attachments = parts::attachments(cli, args, log.as_ref()).await?;

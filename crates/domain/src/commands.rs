@@ -132,6 +132,11 @@ pub struct Submit {
     pub external_ref: Option<Code>,
     /// The hash of the tracking code the submitter is given.
     pub tracking_code_hash: Option<String>,
+    /// The case number the command bus drew for it (`numbering`): set by the
+    /// bus, never by a client, and out of the command's digest, so a retried
+    /// submission matches the first whatever number each drew.
+    #[serde(skip)]
+    pub number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -53,6 +53,7 @@ fn first_events() -> Vec<ComplaintEvent> {
             attachments: vec![],
             external_ref: None,
             tracking_code_hash: None,
+            number: None,
             occurred_at: at(),
         },
         E::Verified {

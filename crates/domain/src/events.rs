@@ -30,6 +30,10 @@ pub enum ComplaintEvent {
         /// The hash of the tracking code handed to the submitter (see `tracking`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking_code_hash: Option<String>,
+        /// The case number (`numbering`); none on cases submitted before
+        /// numbers existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
         occurred_at: DateTime<Utc>,
     },
     Verified {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod geo;
 pub mod ikm;
 pub mod nearby;
+pub mod numbering;
 pub mod places;
 pub mod reference;
 pub mod rules;

@@ -84,6 +84,10 @@ pub struct City {
     /// None: coordinates are checked only for being on the earth.
     #[serde(default)]
     pub bounds: Option<Bounds>,
+    /// The letters case numbers start with (`numbering`: `MKS-2026-004512`);
+    /// `ADU` when none is set.
+    #[serde(default)]
+    pub case_number_prefix: Option<String>,
 }
 
 /// The city's reference data. Commands name entries by `code`.

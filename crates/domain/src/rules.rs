@@ -3,6 +3,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::clock::Clock;
+use crate::numbering::CaseNumbering;
 use crate::reference::ReferenceData;
 
 /// Tunable business rules.
@@ -12,6 +13,8 @@ pub struct Rules {
     pub reopen_window: Duration,
     /// How far in the future a field-handling time may lie (officers' phone clocks drift).
     pub clock_skew: Duration,
+    /// How submitted cases are numbered (`numbering`).
+    pub numbering: CaseNumbering,
 }
 
 impl Default for Rules {
@@ -19,6 +22,7 @@ impl Default for Rules {
         Rules {
             reopen_window: Duration::days(14),
             clock_skew: Duration::minutes(5),
+            numbering: CaseNumbering::default(),
         }
     }
 }

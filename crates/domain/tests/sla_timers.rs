@@ -49,6 +49,7 @@ fn submitted(at: DateTime<Utc>, priority: Priority) -> ComplaintEvent {
         attachments: vec![],
         external_ref: None,
         tracking_code_hash: None,
+        number: None,
         occurred_at: at,
     }
 }

@@ -225,6 +225,7 @@ mod tests {
             attachments: vec![],
             external_ref: None,
             tracking_code_hash: Some("abc".into()),
+            number: None,
             occurred_at: "2026-03-02T01:00:00Z".parse().unwrap(),
         }
     }

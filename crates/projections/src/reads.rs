@@ -47,6 +47,17 @@ impl Reads {
         Ok(split_page(rows, first))
     }
 
+    /// The id of the case with this number (`CaseNumber`'s spelling), through
+    /// the summary's `number` index.
+    pub async fn id_by_number(&self, number: &str) -> Result<Option<String>, StoreError> {
+        let filter = SummaryFilter {
+            number: Some(number.to_string()),
+            ..SummaryFilter::default()
+        };
+        let (rows, _) = self.page(&filter, None, 1).await?;
+        Ok(rows.into_iter().next().map(|r| r.complaint_id))
+    }
+
     /// How many rows match: from the roll-up's counters when the filter is only
     /// about statuses, OPDs and SLA states (plus an exact count of the cases
     /// whose standing turns today), else counted over the rows.

@@ -43,6 +43,8 @@ pub struct SummaryRow {
     pub report_count: i64,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// The case number (`aduan_domain::numbering`); none on older cases.
+    pub number: Option<String>,
 }
 
 impl SummaryRow {
@@ -91,6 +93,8 @@ pub struct SummaryFilter {
     pub not_statuses: Vec<String>,
     /// Not this case.
     pub not_id: Option<String>,
+    /// Only the case with this number (`CaseNumber`'s spelling).
+    pub number: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -122,6 +126,7 @@ impl Default for SummaryFilter {
             bounds: None,
             not_statuses: Vec::new(),
             not_id: None,
+            number: None,
             now: Utc::now(),
         }
     }
@@ -158,7 +163,7 @@ const COLUMNS: &str =
      kelurahan, title, anonymous, external_ref, duplicate_of, escalation_level, resolution, \
      rating, reopen_count, created_at, updated_at, verified_at, assigned_at, \
      first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position, \
-     latitude, longitude, \
+     latitude, longitude, number, \
      1 + (SELECT count(*) FROM complaint_summary m \
           WHERE m.duplicate_of = complaint_summary.complaint_id AND m.primary_id IS NOT NULL) \
        AS report_count";
@@ -240,6 +245,9 @@ where
     }
     if let Some(id) = &f.not_id {
         q.push(" AND complaint_id <> ").push_bind(id.clone());
+    }
+    if let Some(number) = &f.number {
+        q.push(" AND number = ").push_bind(number.clone());
     }
     if let Some(reporter) = &f.reporter_ref {
         q.push(" AND reporter_ref = ").push_bind(reporter.clone());

@@ -80,6 +80,19 @@ pub trait EventLog: Pooled + Send + Sync {
         sql::load(&self.db(), self.personal(), self.upcasters(), aggregate_id).await
     }
 
+    /// A complaint's version: the sequence of its last event (0 for none). One
+    /// index lookup, for reads that must not show a state older than a
+    /// command already acknowledged.
+    async fn version(&self, aggregate_id: &str) -> Result<i64, StoreError> {
+        sql::version(&self.db(), aggregate_id).await
+    }
+
+    /// Draws the next number of `year`'s case count: unique, rising, and
+    /// never given twice, though a draw whose submission fails leaves a gap.
+    async fn next_case_number(&self, year: i32) -> Result<i64, StoreError> {
+        sql::next_case_number(&self.db(), year).await
+    }
+
     /// One event of a complaint, by its sequence number.
     async fn load_one(
         &self,

@@ -304,7 +304,11 @@ impl EventLog for PgEventLog {
     }
 
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
-        let finish = [INDEX_COMMAND_IDS, FOLLOW_IMPORTED_POSITIONS];
+        let finish = [
+            INDEX_COMMAND_IDS,
+            FOLLOW_IMPORTED_POSITIONS,
+            COUNT_IMPORTED_NUMBERS,
+        ];
         sql::import(&self.db(), chunks, &finish).await
     }
 
@@ -345,8 +349,9 @@ impl EventLog for PgEventLog {
 
 /// Every statement a command may send, with arguments of the right shape: the
 /// scan test explains them over a large log (`EventLog::command_path_plans`).
-const COMMAND_PATH: [(&str, &str, &[&str]); 3] = [
+const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
     ("load", sql::LOAD, &["Complaint", "probe"]),
+    ("next_case_number", sql::NEXT_CASE_NUMBER, &["2026"]),
     (
         "append",
         APPEND,
@@ -443,6 +448,15 @@ const INDEX_COMMAND_IDS: &str = "INSERT INTO command_ids (command_id, complaint_
      SELECT metadata ->> 'command_id', aggregate_id, max(sequence) FROM events \
      WHERE metadata ->> 'command_id' IS NOT NULL GROUP BY 1, 2 \
      ON CONFLICT (command_id) DO NOTHING";
+
+/// New case numbers continue after the imported ones (`MKS-2026-004512`:
+/// the year is the second part, the count the third).
+const COUNT_IMPORTED_NUMBERS: &str = "INSERT INTO case_numbers (year, last) \
+     SELECT split_part(n, '-', 2)::integer, max(split_part(n, '-', 3)::bigint) \
+     FROM (SELECT payload -> 'Submitted' ->> 'number' AS n FROM events \
+           WHERE event_type = 'Submitted') submitted \
+     WHERE n IS NOT NULL GROUP BY 1 \
+     ON CONFLICT (year) DO UPDATE SET last = greatest(case_numbers.last, excluded.last)";
 
 /// New appends continue after the imported positions.
 const FOLLOW_IMPORTED_POSITIONS: &str =

@@ -24,6 +24,15 @@ pub(crate) const LOAD: &str = "SELECT aggregate_id, sequence, position, event_ty
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
      WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
 
+/// How many events a complaint has: its version, read off the primary key.
+const VERSION: &str = "SELECT COALESCE(MAX(sequence), 0) FROM events \
+     WHERE aggregate_type = $1 AND aggregate_id = $2";
+
+/// The next number of a year's count (`aduan_domain::numbering`).
+pub(crate) const NEXT_CASE_NUMBER: &str =
+    "INSERT INTO case_numbers (year, last) VALUES (CAST($1 AS INTEGER), 1) \
+     ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last";
+
 /// Where a client command id was applied.
 pub(crate) const COMMAND_RECORD: &str =
     "SELECT complaint_id, sequence FROM command_ids WHERE command_id = $1";
@@ -80,6 +89,25 @@ pub(crate) async fn load(
         rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?
     });
     codec::decode_all(rows, personal, upcasters).await
+}
+
+pub(crate) async fn version(db: &Db, aggregate_id: &str) -> Result<i64, StoreError> {
+    let (version,): (i64,) = on_db!(db, pool => sqlx::query_as(VERSION)
+        .bind(COMPLAINT)
+        .bind(aggregate_id)
+        .fetch_one(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)?;
+    Ok(version)
+}
+
+pub(crate) async fn next_case_number(db: &Db, year: i32) -> Result<i64, StoreError> {
+    let (last,): (i64,) = on_db!(db, pool => sqlx::query_as(NEXT_CASE_NUMBER)
+        .bind(year)
+        .fetch_one(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)?;
+    Ok(last)
 }
 
 pub(crate) async fn load_one(

@@ -82,13 +82,23 @@ const INDEX_COMMAND_IDS: &str =
      SELECT json_extract(metadata, '$.command_id'), aggregate_id, max(sequence) \
      FROM events WHERE json_extract(metadata, '$.command_id') IS NOT NULL GROUP BY 1, 2";
 
+/// New case numbers continue after the imported ones (see postgres.rs).
+const COUNT_IMPORTED_NUMBERS: &str = "INSERT INTO case_numbers (year, last) \
+     SELECT CAST(substr(rest, 1, 4) AS INTEGER), max(CAST(substr(rest, 6) AS INTEGER)) \
+     FROM (SELECT substr(n, instr(n, '-') + 1) AS rest FROM \
+           (SELECT json_extract(payload, '$.Submitted.number') AS n FROM events \
+            WHERE event_type = 'Submitted') WHERE n IS NOT NULL) \
+     WHERE true GROUP BY 1 \
+     ON CONFLICT (year) DO UPDATE SET last = max(case_numbers.last, excluded.last)";
+
 const INSERT_COMMAND_ID: &str =
     "INSERT INTO command_ids (command_id, complaint_id, sequence) VALUES (?, ?, ?)";
 
 /// Every statement a command may send (the events' insert is built per command;
 /// this is its one-event shape), with arguments: the scan test explains them.
-const COMMAND_PATH: [(&str, &str, &[&str]); 4] = [
+const COMMAND_PATH: [(&str, &str, &[&str]); 5] = [
     ("load", sql::LOAD, &["Complaint", "probe"]),
+    ("next_case_number", sql::NEXT_CASE_NUMBER, &["2026"]),
     (
         "insert_command_id",
         INSERT_COMMAND_ID,
@@ -294,7 +304,12 @@ impl EventLog for SqliteEventLog {
     }
 
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError> {
-        sql::import(&self.db(), chunks, &[INDEX_COMMAND_IDS]).await
+        sql::import(
+            &self.db(),
+            chunks,
+            &[INDEX_COMMAND_IDS, COUNT_IMPORTED_NUMBERS],
+        )
+        .await
     }
 
     async fn load_histories(

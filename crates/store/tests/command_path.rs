@@ -63,7 +63,11 @@ async fn a_command_costs_one_round_trip_on_a_cached_case_and_two_on_another(back
     let store = TestStore::create(backend).await;
     let (warm, cold) = (bus(&store).await, bus(&store).await.with_cache(0));
     let submitted = run(&warm, agent(), submit("c-1"), Some("s-1")).await;
-    assert_eq!((submitted.version, submitted.round_trips), (1, 1));
+    assert_eq!(
+        (submitted.version, submitted.round_trips),
+        (1, 2),
+        "the case number's draw, then the append"
+    );
     let verified = run(&warm, agent(), verify("ok"), None).await;
     assert_eq!((verified.version, verified.round_trips), (2, 1), "cached");
     let assigned = run(&cold, agent(), assign(), None).await;

@@ -112,6 +112,7 @@ pub fn submit(id: &str) -> Action {
         attachments: Links::default(),
         external_ref: None,
         tracking_code_hash: None,
+        number: None,
     })
 }
 
@@ -133,6 +134,7 @@ pub fn submitted_event(id: &str, at: chrono::DateTime<chrono::Utc>) -> Complaint
         attachments: s.attachments.into_vec(),
         external_ref: None,
         tracking_code_hash: s.tracking_code_hash,
+        number: None,
         occurred_at: at,
     }
 }

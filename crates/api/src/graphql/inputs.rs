@@ -137,6 +137,7 @@ impl SubmitComplaintInput {
             external_ref: Code::optional(self.external_ref.as_deref())
                 .map_err(|e| e.at("external_ref"))?,
             tracking_code_hash,
+            number: None,
         }))
     }
 }

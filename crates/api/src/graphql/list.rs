@@ -121,6 +121,8 @@ impl ComplaintFilter {
 #[derive(SimpleObject)]
 pub struct ComplaintListItem {
     pub id: ID,
+    /// The case number (`MKS-2026-004512`); null on cases from before numbers.
+    pub number: Option<String>,
     pub status: ComplaintStatus,
     pub channel: Channel,
     pub category: String,
@@ -171,6 +173,7 @@ impl ComplaintListItem {
             distance_meters: None,
             sla_state: r.sla_state_at(now).map(Into::into),
             id: ID(r.complaint_id),
+            number: r.number,
             status: wire(d::Status::ALL, d::Status::as_str, &r.status)?.into(),
             channel: wire(d::Channel::ALL, d::Channel::as_str, &r.channel)?.into(),
             category: r.category,

@@ -2,6 +2,7 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
 use aduan_domain::access::{self, Access, Operation};
+use aduan_domain::numbering::CaseNumber;
 use aduan_domain::{Actor, ReferenceData};
 use aduan_projections::view::{
     may_see_address, may_see_internal_notes, may_see_reporter, with_personal_data,
@@ -11,7 +12,7 @@ use aduan_store::StoredEvent;
 
 use super::access::{check_case, guard};
 use super::context::{bus, reads};
-use super::error::{gql_error, store_error};
+use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::types::{Category, Complaint, HistoryEvent, Kecamatan, Kelurahan, Opd, Viewer};
 use crate::error_code::ClientCode;
@@ -36,12 +37,21 @@ async fn load(ctx: &Context<'_>, id: &str) -> Result<Vec<StoredEvent>> {
 
 /// The complaint as the summary projection holds it, with the personal data the
 /// projection leaves out put back (from the submission and corrections) for those who may
-/// see it; `None` if the projection has not reached the complaint.
+/// see it; `None` if the projection has not reached the complaint's last event.
+///
+/// The row's version is checked against the stream's after the row is read, so
+/// every command acknowledged before the read began is in what is shown: a row
+/// behind the log gives way to folding the events (a client that has just acted
+/// never sees the case as it was before, `minPosition` or not).
 async fn projected(ctx: &Context<'_>, actor: &Actor, id: &str) -> Result<Option<ComplaintView>> {
     let log = bus(ctx)?.log();
     let Some((row, case)) = reads(ctx)?.one(id).await.map_err(store_error)? else {
         return Ok(None);
     };
+    if log.version(id).await.map_err(store_error)? > row.version {
+        metrics::counter!(crate::metrics::CASE_READS_FOLDED).increment(1);
+        return Ok(None);
+    }
     let case = if !may_need_personal_data(actor) {
         case
     } else if case.location_corrected {
@@ -87,6 +97,19 @@ pub(super) async fn read_complaint(
     Ok(Complaint::from_view(view, &actor))
 }
 
+/// The id of the case numbered `number`; NOT_FOUND for none, INVALID_INPUT
+/// (`field: number`) for a text that is no case number.
+async fn by_number(ctx: &Context<'_>, number: &str, min_position: Option<i64>) -> Result<String> {
+    guard(ctx, Operation::Complaint)?;
+    let number = CaseNumber::parse(number).map_err(|e| invalid_input("number", &e.to_string()))?;
+    freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+    reads(ctx)?
+        .id_by_number(number.as_str())
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)
+}
+
 fn reference<'a>(ctx: &Context<'a>) -> Result<&'a ReferenceData> {
     Ok(&bus(ctx)?.services().reference)
 }
@@ -98,12 +121,28 @@ impl ComplaintQuery {
     /// projection has not reached yet is folded from its events, so a client never
     /// gets NOT_FOUND for a case it has just created. `complaintHistory` reads the
     /// event log itself.
+    ///
+    /// Name the case by `id` or by `number` (`MKS-2026-004512`, as a caller
+    /// reads it out: any case, leading zeros optional), not both. A number is
+    /// found through the summary projection, so a case submitted moments ago
+    /// may be NOT_FOUND by number for as long as the projection lags.
     async fn complaint(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: Option<ID>,
+        number: Option<String>,
         min_position: Option<i64>,
     ) -> Result<Complaint> {
+        let id = match (id, number) {
+            (Some(id), None) => id.0,
+            (None, Some(number)) => by_number(ctx, &number, min_position).await?,
+            _ => {
+                return Err(invalid_input(
+                    "id",
+                    "give the case's id or its number, not both",
+                ))
+            }
+        };
         read_complaint(ctx, Operation::Complaint, &id, min_position).await
     }
 

@@ -34,6 +34,9 @@ pub struct PublicNote {
 #[derive(SimpleObject)]
 pub struct TrackedComplaint {
     pub id: ID,
+    /// The number to quote to the Command Center (112): the reporter's own
+    /// case's, also while it follows an incident.
+    pub number: Option<String>,
     pub status: ComplaintStatus,
     /// Category code (see `categories`).
     pub category: String,
@@ -179,6 +182,7 @@ pub fn view(
         can_answer_survey: closed && !own.survey_answered,
         notifications_opted_out: own.notifications_opted_out,
         follows_incident: lead.id != own.id,
+        number: own.number.clone(),
         id: ID(own.id),
         status: lead.status.into(),
         category: own.category,

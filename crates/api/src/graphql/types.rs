@@ -146,6 +146,10 @@ pub struct Reporter {
 #[graphql(complex)]
 pub struct Complaint {
     pub id: ID,
+    /// The number people say and quote (`MKS-2026-004512`: the city's prefix,
+    /// the year, the count), given at submission; null on cases from before
+    /// numbers. Not a secret: the tracking code is.
+    pub number: Option<String>,
     pub status: ComplaintStatus,
     pub channel: Channel,
     /// Category code (see `categories`).
@@ -220,6 +224,7 @@ impl Complaint {
             personal_data_erased: c.personal_data_erased,
             notifications_opted_out: c.notifications_opted_out,
             id: ID(c.id),
+            number: c.number,
             status: c.status.into(),
             channel: c.channel.into(),
             category: c.category,

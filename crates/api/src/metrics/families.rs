@@ -17,6 +17,9 @@ pub const COMMAND_SECONDS: &str = "aduan_command_duration_seconds";
 pub const COMMAND_ROUND_TRIPS: &str = "aduan_command_db_round_trips";
 pub const LAG_EVENTS: &str = "aduan_projector_lag_events";
 pub const LAG_SECONDS: &str = "aduan_projector_lag_seconds";
+/// Recorded by `complaint(id)` and `node` when the summary row was behind the
+/// case's log and the case was folded from its events instead.
+pub const CASE_READS_FOLDED: &str = "aduan_case_reads_folded_total";
 pub const POOL: &str = "aduan_db_pool_connections";
 pub const POOL_MAX: &str = "aduan_db_pool_max_connections";
 pub const DATABASE_UP: &str = "aduan_database_up";
@@ -69,6 +72,10 @@ fn describe_requests() {
     describe_histogram!(
         COMMAND_ROUND_TRIPS,
         "Database round trips the command bus made per command"
+    );
+    describe_counter!(
+        CASE_READS_FOLDED,
+        "Single-case reads that found the summary behind the case's log and folded its events instead"
     );
     describe_gauge!(POOL, "Database pool connections by state (in_use, idle)");
     describe_gauge!(POOL_MAX, "The database pool's maximum size");
@@ -163,6 +170,7 @@ fn start_at_zero(operations: &[String], commands: &[String]) {
         NATIONAL_IMPORTED,
         NATIONAL_SENT,
         AUDIT_CHECKPOINT_FAILURES,
+        CASE_READS_FOLDED,
     ] {
         metrics::counter!(name).increment(0);
     }

@@ -120,6 +120,7 @@ pub fn public_record(case: &Case, primary: Option<&Case>, reference: &ReferenceD
     };
     Record::default()
         .with("service_request_id", case.id.as_str())
+        .with("case_number", case.number.clone())
         .with("status", RequestStatus::of(lead.status).as_str())
         .with(
             "status_notes",
@@ -280,6 +281,7 @@ pub async fn create(o: &Open311, headers: &HeaderMap, body: &[u8]) -> Result<Bod
     let outcome = executed?;
     let record = Record::default()
         .with("service_request_id", outcome.case.id.as_str())
+        .with("case_number", outcome.case.number.clone())
         .with(
             "service_notice",
             "Received. The token is the case's tracking code: whoever holds it \
@@ -378,6 +380,7 @@ fn submission(
             Code::parse(&client.external_ref()).map_err(|e| refused(e.at("external_ref")))?,
         ),
         tracking_code_hash: code.map(tracking::hash),
+        number: None,
     })
 }
 

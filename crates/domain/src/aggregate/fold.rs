@@ -22,6 +22,7 @@ impl Case {
             attachments,
             external_ref,
             tracking_code_hash,
+            number,
             occurred_at,
         } = event
         else {
@@ -64,6 +65,7 @@ impl Case {
             location_corrected: false,
             primary_id: None,
             linked_from: None,
+            number,
         }
     }
 

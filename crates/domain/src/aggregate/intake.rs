@@ -44,6 +44,7 @@ pub(super) fn submit(d: &Decision, s: Submit) -> Decided {
         attachments: s.attachments.into_vec(),
         external_ref: s.external_ref.map(Text::into_string),
         tracking_code_hash: s.tracking_code_hash,
+        number: s.number,
         occurred_at: d.now,
     })
 }

@@ -89,6 +89,9 @@ pub struct Case {
     /// The status an unlinking restores, while linked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked_from: Option<Status>,
+    /// The number people say (`numbering`); none on cases from before numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 impl Case {

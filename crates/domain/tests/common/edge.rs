@@ -65,6 +65,7 @@ pub fn parse_submit(raw: SubmitInput) -> Result<Submit, ComplaintError> {
         attachments: at("attachments", Links::parse(&raw.attachments))?,
         external_ref: at("external_ref", Code::optional(raw.external_ref.as_deref()))?,
         tracking_code_hash: raw.tracking_code_hash,
+        number: None,
     })
 }
 

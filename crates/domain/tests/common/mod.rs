@@ -294,6 +294,7 @@ pub fn submitted_from(s: SubmitInput) -> ComplaintEvent {
         attachments: s.attachments,
         external_ref: s.external_ref,
         tracking_code_hash: s.tracking_code_hash,
+        number: None,
         occurred_at: now(),
     }
 }

@@ -277,6 +277,7 @@ impl Inbound {
             attachments: Links::parse(&item.attachments).map_err(|e| e.at("attachments"))?,
             external_ref: Some(Code::parse(&item.tracking_id).map_err(|e| e.at("external_ref"))?),
             tracking_code_hash: None,
+            number: None,
         })
     }
 }

@@ -439,7 +439,8 @@ impl Notifier {
     fn values(&self, case: &Case, event: &StoredEvent) -> templates::Values {
         let t = &self.settings.templates;
         let mut v = templates::Values::new();
-        v.insert("id", case.id.clone());
+        // The number the reporter can quote to 112; the id for cases from before numbers.
+        v.insert("id", case.number.clone().unwrap_or_else(|| case.id.clone()));
         let opd = match &event.event {
             ComplaintEvent::Assigned { opd, .. } => Some(opd.clone()),
             ComplaintEvent::Transferred { to_opd, .. } => Some(to_opd.clone()),
@@ -625,6 +626,7 @@ mod tests {
             attachments: vec![],
             external_ref: None,
             tracking_code_hash: None,
+            number: None,
             occurred_at: Utc::now(),
         };
         let mut complaint = Complaint::default();

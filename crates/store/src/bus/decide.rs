@@ -5,7 +5,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use sha2::{Digest, Sha256};
 
-use aduan_domain::{Command, Complaint};
+use aduan_domain::{Action, Command, Complaint};
 
 use super::{CommandRequest, Inner};
 use crate::codec::{self, SealedEvent};
@@ -27,18 +27,22 @@ impl Inner {
     /// to append, numbered from `version + 1` and chained to `prev` (the hash
     /// of event `version`), and the command id's row. A refusal leaves the
     /// complaint as it was.
+    /// `number` is the case number drawn for a submission (`draw_number`).
     pub(super) async fn decide(
         &self,
         request: &CommandRequest,
+        number: Option<&str>,
         complaint: &mut Complaint,
         version: i64,
         prev: &str,
     ) -> Result<Decision, CommandError> {
         let id = request.complaint_id.as_str();
         let sink = EventSink::default();
-        complaint
-            .handle(request.command.clone(), &self.services, &sink)
-            .await?;
+        let mut command = request.command.clone();
+        if let (Action::Submit(submit), Some(number)) = (&mut command.action, number) {
+            submit.number = Some(number.to_string());
+        }
+        complaint.handle(command, &self.services, &sink).await?;
         let hash = command_hash(id, &request.command);
         let metadata = Metadata::new(
             &request.command.actor,
@@ -79,6 +83,18 @@ impl Inner {
             version,
             hash,
         })
+    }
+}
+
+impl Inner {
+    /// The next case number of the city's current year, for a submission
+    /// (one statement: the year's counter row, updated in place).
+    pub(super) async fn draw_number(&self, trips: &mut u32) -> Result<String, CommandError> {
+        let numbering = &self.services.rules.numbering;
+        let year = numbering.year(self.services.clock.now());
+        *trips += 1;
+        let count = self.log.next_case_number(year).await?;
+        Ok(numbering.format(year, count))
     }
 }
 

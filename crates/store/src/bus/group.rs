@@ -54,7 +54,10 @@ impl Inner {
                 // The same command twice in one group: the second is a retry.
                 continue;
             }
-            let Ok(decision) = self.decide(request, &mut complaint, version, &hash).await else {
+            let Ok(decision) = self
+                .decide(request, None, &mut complaint, version, &hash)
+                .await
+            else {
                 continue;
             };
             version = decision.version;

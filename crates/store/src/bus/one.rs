@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use aduan_domain::{Complaint, ComplaintError};
+use aduan_domain::{Action, Complaint, ComplaintError};
 
 use super::decide::{command_hash, Decision};
 use super::{Answer, CommandOutcome, CommandRequest, Inner};
@@ -27,9 +27,13 @@ impl Inner {
         let hash = command_hash(id, &request.command);
         let mut trips = 0;
         let mut read_log = false;
+        let mut number = None;
         for attempt in 0..self.max_attempts {
             let state = self.state(request, read_log, &mut trips).await?;
             read_log = true;
+            if number.is_none() && state.version == 0 && is_submission(request) {
+                number = Some(self.draw_number(&mut trips).await?);
+            }
             if let Some(expected) = request.expected_version {
                 if expected != state.version {
                     if !state.fresh {
@@ -44,7 +48,13 @@ impl Inner {
             }
             let mut complaint = state.complaint;
             let mut decision = match self
-                .decide(request, &mut complaint, state.version, &state.hash)
+                .decide(
+                    request,
+                    number.as_deref(),
+                    &mut complaint,
+                    state.version,
+                    &state.hash,
+                )
                 .await
             {
                 Ok(decision) => decision,
@@ -129,6 +139,11 @@ impl Inner {
         tokio::time::sleep(backoff(attempt)).await;
         Ok(())
     }
+}
+
+/// Whether the command submits a case (which gets a number before it is decided).
+fn is_submission(request: &CommandRequest) -> bool {
+    matches!(request.command.action, Action::Submit(_))
 }
 
 /// Jittered, growing pause between attempts so racing writers spread out.
