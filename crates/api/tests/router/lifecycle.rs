@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use aduan_domain::Role;
+
 use crate::support::*;
 
 #[tokio::test]
@@ -55,3 +57,62 @@ async fn a_complaint_lives_from_report_to_rating() {
 
 const COMPLAINT_RATED: &str =
     "query($id: ID!, $min: Int) { complaint(id: $id, minPosition: $min) { rating resolution } }";
+
+const READ_NOW: &str = "query($id: ID!) { complaint(id: $id) { id number status version } }";
+const BY_NUMBER: &str = "query($n: String!) { complaint(number: $n) { id number } }";
+
+/// Each step read at once, without `minPosition`, shows that step: the read
+/// folds the log when the summary row is behind. The number the submission
+/// got finds the case, as a caller would read it out.
+#[tokio::test]
+async fn a_read_right_after_a_command_shows_it_and_the_number_finds_the_case() {
+    let app = App::start().await;
+    let cast = Cast::of(&app);
+    let submitted = cast.citizen.ok(SUBMIT, json!({"input": report()})).await;
+    let id = id_of(&submitted);
+    let supervisor = Client::new(&app, Role::Supervisor, None, "supervisor-1");
+    let steps = [
+        (&cast.agent, MUTATE_VERIFY, json!({}), "VERIFIED"),
+        (
+            &cast.agent,
+            MUTATE_ASSIGN,
+            json!({"opd": "DPU"}),
+            "ASSIGNED",
+        ),
+        (
+            &cast.dpu_officer,
+            MUTATE_RESPOND,
+            json!({"message": "Tim kami menuju lokasi."}),
+            "IN_PROGRESS",
+        ),
+    ];
+    for (version, (by, document, fields, status)) in (2..).zip(steps) {
+        by.ok(document, input(&id, fields)).await;
+        let read = supervisor.ok(READ_NOW, json!({"id": id})).await;
+        assert_eq!(read["complaint"]["status"], status, "{read}");
+        assert_eq!(read["complaint"]["version"], version, "{read}");
+    }
+    let read = supervisor.ok(READ_NOW, json!({"id": id})).await;
+    let number = read["complaint"]["number"].as_str().expect("numbered");
+    assert!(number.starts_with("MKS-"), "{number}");
+    // The summary has the number once it has the case.
+    let mut found = json!(null);
+    for _ in 0..100 {
+        let body = cast
+            .agent
+            .query(BY_NUMBER, json!({"n": number.to_lowercase()}))
+            .await;
+        if error_code(&body) != Some("NOT_FOUND") {
+            found = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found["data"]["complaint"]["id"], id.as_str(), "{found}");
+    let code = cast
+        .agent
+        .error_code(BY_NUMBER, json!({"n": "nomor 12"}))
+        .await;
+    assert_eq!(code, "INVALID_INPUT");
+    app.finish().await;
+}
