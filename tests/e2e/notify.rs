@@ -451,7 +451,10 @@ async fn rejections_requests_for_information_and_anonymous_reporters(backend: Ba
     let mails = await_mails(&email, 1).await;
     assert_eq!(
         subjects(&mails),
-        [format!("Aduan {rejected} tidak dapat ditindaklanjuti")]
+        [format!(
+            "Aduan {} tidak dapat ditindaklanjuti",
+            number_of(&env.agent, &rejected).await
+        )]
     );
     assert!(
         mails[0].body.contains("di luar kewenangan"),
@@ -480,7 +483,10 @@ async fn rejections_requests_for_information_and_anonymous_reporters(backend: Ba
     let last = mails.last().unwrap();
     assert_eq!(
         last.header("Subject"),
-        format!("Aduan {asked}: mohon informasi tambahan")
+        format!(
+            "Aduan {}: mohon informasi tambahan",
+            number_of(&env.agent, &asked).await
+        )
     );
     assert!(last.body.contains("Di sisi jalan yang mana?"));
     each_once(&mails);
@@ -602,8 +608,14 @@ async fn opting_out_stops_the_notifications_of_a_case(backend: Backend) {
     assert_eq!(
         subjects(&mails),
         [
-            format!("Aduan {opted} telah diverifikasi"),
-            format!("Aduan {other} telah diverifikasi"),
+            format!(
+                "Aduan {} telah diverifikasi",
+                number_of(&env.agent, &opted).await
+            ),
+            format!(
+                "Aduan {} telah diverifikasi",
+                number_of(&env.agent, &other).await
+            ),
         ]
     );
     let history = env.event_types(&opted).await;
