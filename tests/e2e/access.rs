@@ -760,6 +760,40 @@ async fn probe_mutation(cast: &Cast, op: Operation, role: Role, who: Who) -> boo
     ok
 }
 
+/// A bulk note on one DPU case: done when the request and its one item
+/// are; a refused item (another OPD's case) must be FORBIDDEN and append
+/// nothing, as the single `addNote` would.
+async fn probe_bulk(cast: &Cast, role: Role, who: Who) -> bool {
+    let case = cast.prepared(Operation::AddNote, role).await;
+    let before = cast.version(&case.id).await;
+    let input = json!({"input": {
+        "requestId": format!("access-{role}-{who:?}"),
+        "action": "ADD_NOTE",
+        "complaintIds": [case.id],
+        "addNote": {"text": "Dicatat bersama.", "visibility": "INTERNAL"},
+    }});
+    let body = cast
+        .get(role, who)
+        .query(
+            "mutation($input: BulkInput!) { bulkAct(input: $input) { items { ok code } } }",
+            input,
+        )
+        .await;
+    let what = format!("BulkAct as {role} ({who:?})");
+    let item = &body["data"]["bulkAct"]["items"][0];
+    let ok = done(&body, &what) && item["ok"] == true;
+    if body.get("errors").is_none() && !ok {
+        assert_eq!(item["code"], "FORBIDDEN", "{what}: {body}");
+    }
+    let after = cast.version(&case.id).await;
+    assert_eq!(
+        after,
+        before + usize::from(ok),
+        "{what}: events appended: {body}"
+    );
+    ok
+}
+
 /// Registers an endpoint (nothing listens there; it only has to be stored)
 /// and, when that is allowed, removes it again.
 async fn probe_webhooks(client: &GraphqlClient, role: Role, who: Who) -> bool {
@@ -863,6 +897,7 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                     _ if op == Operation::EraseReporterData => {
                         probe_erasure(&cast, role, who).await
                     }
+                    _ if op == Operation::BulkAct => probe_bulk(&cast, role, who).await,
                     _ if op == Operation::SignAuditCheckpoint => {
                         let body = cast
                             .get(role, who)

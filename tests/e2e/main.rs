@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod audit_outsider;
 mod body_limit;
+mod bulk;
 mod calendar;
 mod concurrency;
 mod dashboard;

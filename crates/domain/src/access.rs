@@ -105,10 +105,13 @@ pub enum Operation {
     PublicNearbyComplaints,
     /// A case's likely duplicates nearby (a field of the case).
     PossibleDuplicates,
+    /// One request acting on many cases (`bulkAct`); each case is then
+    /// checked as its own operation (`Assign`, `Close`, ...).
+    BulkAct,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 54] = [
+    pub const ALL: [Operation; 55] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -153,6 +156,7 @@ impl Operation {
         Operation::OptOutOfNotifications,
         Operation::LinkDuplicate,
         Operation::UnlinkDuplicate,
+        Operation::BulkAct,
         Operation::ManageWebhooks,
         Operation::ManageOpen311Clients,
         Operation::EraseReporterData,
@@ -304,6 +308,19 @@ fn row(op: Operation) -> [Access; 9] {
         // "Is it one of these?" before filing, with or without an account:
         // only what a tracking code shows, never the reporter or the text.
         PublicNearbyComplaints => [A; 9],
+        _ => bulk_row(op),
+    }
+}
+
+/// The rows of issue 24's bulk actions.
+fn bulk_row(op: Operation) -> [Access; 9] {
+    use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
+    match op {
+        // The desk's staff, who do its actions one by one: each case is then
+        // checked as its own operation, so an OPD's officer who may note and
+        // close its cases may do so in bulk, and may not assign in bulk.
+        Operation::BulkAct => [No, No, A, A, Opd, Opd, No, No, No],
+        _ => [No; 9],
     }
 }
 

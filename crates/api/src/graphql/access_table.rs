@@ -39,6 +39,7 @@ pub fn name(op: Operation) -> &'static str {
         Reject => "rejectComplaint",
         CorrectLocation => "correctLocation",
         LinkDuplicate => "linkDuplicate",
+        BulkAct => "bulkAct",
         UnlinkDuplicate => "unlinkDuplicate",
         Assign => "assignComplaint",
         Transfer => "transferComplaint",
@@ -86,6 +87,7 @@ pub fn kind(op: Operation) -> Kind {
         | Reject
         | CorrectLocation
         | LinkDuplicate
+        | BulkAct
         | UnlinkDuplicate
         | Assign
         | Transfer

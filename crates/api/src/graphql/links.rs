@@ -12,16 +12,17 @@ use std::time::Duration;
 use async_graphql::{Context, Result};
 use tokio::sync::Mutex;
 
-use aduan_domain::{Action, Command, PrimaryFacts, Status};
+use aduan_domain::{Action, Actor, Command, LinkDuplicate, PrimaryFacts, Status};
 use aduan_projections::summary_query::SummaryFilter;
-use aduan_store::codec;
+use aduan_projections::ComplaintView;
+use aduan_store::{codec, CommandOutcome};
 
 use super::access::guard;
 use super::context::{bus, reads};
 use super::error::{command_error, gql_error, store_error};
 use super::freshness::SUMMARY;
 use super::inputs::{LinkDuplicateInput, TargetedInput};
-use super::mutation::{checked_id, execute};
+use super::mutation::{checked_id, run};
 use super::types::Complaint;
 use crate::error_code::ClientCode;
 
@@ -38,18 +39,45 @@ pub async fn link(ctx: &Context<'_>, input: LinkDuplicateInput) -> Result<Compla
     let action = input
         .into_action(&bus(ctx)?.services().reference)
         .map_err(|e| command_error(e.into()))?;
-    let Action::LinkDuplicate(mut link) = action else {
+    let Action::LinkDuplicate(link) = action else {
         return Err(gql_error(
             ClientCode::Internal,
             "linkDuplicate parsed into another action",
         ));
     };
+    let id = target.complaint_id.0;
+    let outcome = run_link(
+        ctx,
+        &actor,
+        id,
+        target.command_id,
+        target.expected_version,
+        link,
+    )
+    .await?;
+    let view = ComplaintView {
+        case: outcome.case,
+        version: outcome.version,
+        position: outcome.position,
+    };
+    Ok(Complaint::from_view(view, &actor))
+}
+
+/// Links `id` as `link` asks, on the facts read in this process's turn (the
+/// single mutation and each item of `bulkAct` alike).
+pub(super) async fn run_link(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    id: String,
+    command_id: Option<String>,
+    expected_version: Option<i64>,
+    mut link: LinkDuplicate,
+) -> Result<CommandOutcome> {
     let _turn = ONE_AT_A_TIME.lock().await;
     link.primary = primary_facts(ctx, link.primary_id.as_str()).await?;
-    link.own_duplicates = linked_to(ctx, &target.complaint_id).await?;
-    let command = Command::new(actor, Action::LinkDuplicate(link));
-    let id = target.complaint_id.0;
-    execute(ctx, id, target.command_id, target.expected_version, command).await
+    link.own_duplicates = linked_to(ctx, &id).await?;
+    let command = Command::new(actor.clone(), Action::LinkDuplicate(link));
+    run(ctx, id, command_id, expected_version, command).await
 }
 
 /// The primary as its stream has it now; none if there is no such case.

@@ -5,6 +5,8 @@ mod access;
 pub mod access_table;
 mod attachments;
 mod audit;
+mod bulk;
+mod bulk_inputs;
 mod context;
 mod dashboard;
 mod depth;
@@ -69,6 +71,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     mutation::ComplaintMutation,
+    bulk::BulkMutation,
     attachments::AttachmentMutation,
     webhooks::WebhookMutation,
     audit::AuditMutation,

@@ -10,6 +10,7 @@
 
 mod access;
 mod audit;
+mod bulk;
 mod contracts;
 mod duplicates;
 mod erasure;

@@ -1,0 +1,158 @@
+//! `bulkAct`: one request acting on up to 500 cases. Each item is its own
+//! command through the bus, as the single mutation would send it (`run`, or
+//! `links::run_link`), checked by the aggregate against the access table for
+//! its case, with a command id derived from the request's id: a refusal is
+//! that item's answer and undoes nothing else, and a retried request replays
+//! each item's first result through the bus's idempotency.
+
+use std::collections::HashSet;
+
+use async_graphql::{Context, Object, Result, ID};
+use futures::StreamExt;
+use uuid::Uuid;
+
+use aduan_domain::access::Operation;
+use aduan_domain::{Action, Actor, Command};
+
+use super::access::guard;
+use super::bulk_inputs::{BulkInput, BulkItemResult, BulkResult};
+use super::context::bus;
+use super::error::{command_error, invalid_input};
+use super::links::run_link;
+use super::mutation::{checked_id, run};
+use crate::error_code::ClientCode;
+
+/// The most cases one request acts on.
+pub const MAX_ITEMS: usize = 500;
+
+/// Items under way at once. Items are on distinct cases, so they never wait
+/// for each other in the bus's per-case queues; this bounds what one request
+/// holds of the store's pool (16 connections on PostgreSQL by default) and
+/// of SQLite's one writer, leaving room for everyone else's requests.
+const PARALLEL: usize = 8;
+
+/// Items' command ids are UUIDs v5 in this namespace, of the request id,
+/// the action and the case.
+const ITEM_NAMESPACE: Uuid = Uuid::from_u128(0x6164_7561_6e2d_6275_6c6b_2d69_7465_6d73);
+
+#[derive(Default)]
+pub struct BulkMutation;
+
+#[Object]
+impl BulkMutation {
+    /// One action (`action`, with the one payload it names) on up to 500
+    /// cases. The answer holds a result per case, in the order sent; a
+    /// refused case (FORBIDDEN, NOT_FOUND, INVALID_TRANSITION, ...) does not
+    /// stop or undo the others. Re-sending the same `requestId` changes
+    /// nothing twice. The whole request is INVALID_INPUT, with nothing done,
+    /// for no ids, more than 500, an id twice, or a missing or invalid
+    /// payload; FORBIDDEN when the caller's role may not do the action at
+    /// all. See docs/api.md, "Bulk actions".
+    async fn bulk_act(&self, ctx: &Context<'_>, mut input: BulkInput) -> Result<BulkResult> {
+        let (actor, _) = guard(ctx, Operation::BulkAct)?;
+        // The role-wide answer for the action, before anything is done; each
+        // case is then checked by the aggregate, as for the single mutation.
+        guard(ctx, input.action.operation())?;
+        let request_id = checked_id("requestId", &input.request_id)?.to_string();
+        let complaint_ids = std::mem::take(&mut input.complaint_ids);
+        let ids = checked_ids(&complaint_ids)?;
+        if input.payloads() != 1 {
+            return Err(invalid_input(
+                input.action.payload(),
+                "give exactly one payload: the one the action names",
+            ));
+        }
+        let action = input
+            .parse_action(&bus(ctx)?.services().reference)
+            .map_err(|e| command_error(e.into()))?;
+        let name = input.action.payload();
+        // Built before they run: a stream over a borrowing closure is not
+        // `Send` for every lifetime the schema's future needs.
+        let mut work = Vec::with_capacity(ids.len());
+        for id in ids {
+            let command_id = item_command_id(&request_id, name, &id);
+            work.push(one(ctx, &actor, &action, id, command_id));
+        }
+        let items: Vec<BulkItemResult> = futures::stream::iter(work)
+            .buffered(PARALLEL)
+            .collect()
+            .await;
+        let succeeded = items.iter().filter(|i| i.ok).count();
+        Ok(BulkResult {
+            request_id: ID::from(request_id),
+            action: input.action,
+            succeeded: i32::try_from(succeeded).unwrap_or(i32::MAX),
+            failed: i32::try_from(items.len() - succeeded).unwrap_or(i32::MAX),
+            items,
+        })
+    }
+}
+
+/// The ids, checked as the single mutations check theirs: 1 to 500, each once.
+fn checked_ids(ids: &[ID]) -> Result<Vec<String>> {
+    if ids.is_empty() || ids.len() > MAX_ITEMS {
+        return Err(invalid_input(
+            "complaintIds",
+            "must hold 1 to 500 complaint ids",
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    for id in ids {
+        checked_id("complaintIds", id)?;
+        if !seen.insert(id.as_str()) {
+            return Err(invalid_input(
+                "complaintIds",
+                &format!("names {} twice", id.as_str()),
+            ));
+        }
+    }
+    Ok(ids.iter().map(|id| id.to_string()).collect())
+}
+
+/// The command id of one item: the same for every retry of the request.
+pub fn item_command_id(request_id: &str, action: &str, complaint_id: &str) -> String {
+    let name = format!("{request_id}\u{0}{action}\u{0}{complaint_id}");
+    Uuid::new_v5(&ITEM_NAMESPACE, name.as_bytes()).to_string()
+}
+
+/// One case: its command through the bus, the outcome as an item.
+async fn one(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    action: &Action,
+    id: String,
+    command_id: String,
+) -> BulkItemResult {
+    let cid = Some(command_id.clone());
+    let outcome = match action {
+        Action::LinkDuplicate(link) => {
+            run_link(ctx, actor, id.clone(), cid, None, link.clone()).await
+        }
+        other => {
+            let command = Command::new(actor.clone(), other.clone());
+            run(ctx, id.clone(), cid, None, command).await
+        }
+    };
+    let mut item = BulkItemResult {
+        complaint_id: ID::from(id),
+        command_id,
+        ok: false,
+        code: None,
+        message: None,
+        version: None,
+        position: None,
+    };
+    match outcome {
+        Ok(done) => {
+            item.ok = true;
+            item.version = Some(done.version);
+            item.position = Some(done.position);
+        }
+        Err(e) => {
+            let code = ClientCode::of(e.extensions.as_ref()).unwrap_or(ClientCode::Internal);
+            item.code = Some(code.as_str().to_string());
+            item.message = Some(e.message);
+        }
+    }
+    item
+}
