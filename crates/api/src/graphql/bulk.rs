@@ -1,34 +1,37 @@
 //! `bulkAct`: one request acting on up to 500 cases. Each item is its own
-//! command through the bus, as the single mutation would send it (`run`, or
-//! `links::run_link`), checked by the aggregate against the access table for
-//! its case, with a command id derived from the request's id: a refusal is
-//! that item's answer and undoes nothing else, and a retried request replays
-//! each item's first result through the bus's idempotency.
+//! command through the bus, as the single mutation would send it, decided by
+//! the aggregate on its case's state and checked against the access table
+//! for that case, with a command id derived from the request's id: a refusal
+//! is that item's answer and undoes nothing else, and a retried request
+//! replays each item's first result through the bus's idempotency. The bus
+//! appends the accepted items together (`CommandBus::execute_batch`); links
+//! go one at a time through `linkDuplicate`'s own path (`links::run_link`).
 
 use std::collections::HashSet;
 
 use async_graphql::{Context, Object, Result, ID};
-use futures::StreamExt;
 use uuid::Uuid;
 
 use aduan_domain::access::Operation;
-use aduan_domain::{Action, Actor, Command};
+use aduan_domain::{Action, Actor, Command, LinkDuplicate};
+use aduan_store::{CommandOutcome, CommandRequest, RequestContext};
 
 use super::access::guard;
 use super::bulk_inputs::{BulkInput, BulkItemResult, BulkResult};
-use super::context::bus;
+use super::context::{bus, correlation_id};
 use super::error::{command_error, invalid_input};
 use super::links::run_link;
-use super::mutation::{checked_id, run};
+use super::mutation::checked_id;
 use crate::error_code::ClientCode;
 
 /// The most cases one request acts on.
 pub const MAX_ITEMS: usize = 500;
 
-/// Items under way at once. Items are on distinct cases, so they never wait
-/// for each other in the bus's per-case queues; this bounds what one request
-/// holds of the store's pool (16 connections on PostgreSQL by default) and
-/// of SQLite's one writer, leaving room for everyone else's requests.
+/// Items under way at once when they go one by one (refusals confirmed
+/// against the log, retries replayed). Items are on distinct cases, so they
+/// never wait for each other in the bus's per-case queues; this bounds what
+/// one request holds of the store's pool (16 connections on PostgreSQL by
+/// default), leaving room for everyone else's requests.
 const PARALLEL: usize = 8;
 
 /// Items' command ids are UUIDs v5 in this namespace, of the request id,
@@ -66,17 +69,10 @@ impl BulkMutation {
             .parse_action(&bus(ctx)?.services().reference)
             .map_err(|e| command_error(e.into()))?;
         let name = input.action.payload();
-        // Built before they run: a stream over a borrowing closure is not
-        // `Send` for every lifetime the schema's future needs.
-        let mut work = Vec::with_capacity(ids.len());
-        for id in ids {
-            let command_id = item_command_id(&request_id, name, &id);
-            work.push(one(ctx, &actor, &action, id, command_id));
-        }
-        let items: Vec<BulkItemResult> = futures::stream::iter(work)
-            .buffered(PARALLEL)
-            .collect()
-            .await;
+        let items = match action {
+            Action::LinkDuplicate(link) => links(ctx, &actor, &request_id, &link, ids).await,
+            other => batch(ctx, &actor, &request_id, name, other, ids).await?,
+        };
         let succeeded = items.iter().filter(|i| i.ok).count();
         Ok(BulkResult {
             request_id: ID::from(request_id),
@@ -115,24 +111,70 @@ pub fn item_command_id(request_id: &str, action: &str, complaint_id: &str) -> St
     Uuid::new_v5(&ITEM_NAMESPACE, name.as_bytes()).to_string()
 }
 
-/// One case: its command through the bus, the outcome as an item.
-async fn one(
+/// Each case's command through the bus (`CommandBus::execute_batch`: the
+/// accepted ones appended together, the rest one by one as `execute` does).
+async fn batch(
     ctx: &Context<'_>,
     actor: &Actor,
-    action: &Action,
-    id: String,
-    command_id: String,
-) -> BulkItemResult {
-    let cid = Some(command_id.clone());
-    let outcome = match action {
-        Action::LinkDuplicate(link) => {
-            run_link(ctx, actor, id.clone(), cid, None, link.clone()).await
-        }
-        other => {
-            let command = Command::new(actor.clone(), other.clone());
-            run(ctx, id.clone(), cid, None, command).await
-        }
-    };
+    request_id: &str,
+    name: &str,
+    action: Action,
+    ids: Vec<String>,
+) -> Result<Vec<BulkItemResult>> {
+    let correlation = correlation_id(ctx);
+    let requests: Vec<CommandRequest> = ids
+        .iter()
+        .map(|id| CommandRequest {
+            complaint_id: id.clone(),
+            command: Command::new(actor.clone(), action.clone()),
+            context: RequestContext {
+                channel: "graphql".into(),
+                correlation_id: correlation.clone(),
+            },
+            command_id: Some(item_command_id(request_id, name, id)),
+            expected_version: None,
+        })
+        .collect();
+    let command_ids: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.command_id.clone())
+        .collect();
+    let started = std::time::Instant::now();
+    let answers = bus(ctx)?.execute_batch(requests, PARALLEL).await;
+    let each = started.elapsed() / u32::try_from(ids.len()).unwrap_or(1).max(1);
+    let mut items = Vec::with_capacity(ids.len());
+    for ((id, command_id), answer) in ids.into_iter().zip(command_ids).zip(answers) {
+        crate::metrics::record_command(
+            ctx.field().name(),
+            answer.as_ref().map(|_| ()).map_err(ClientCode::from),
+            each,
+            answer.as_ref().ok().map(|o| u64::from(o.round_trips)),
+        );
+        items.push(item(id, command_id, answer.map_err(command_error)));
+    }
+    Ok(items)
+}
+
+/// Links one at a time, as `linkDuplicate` does (each reads the primary and
+/// the read side first).
+async fn links(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    request_id: &str,
+    link: &LinkDuplicate,
+    ids: Vec<String>,
+) -> Vec<BulkItemResult> {
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        let command_id = item_command_id(request_id, "linkDuplicate", &id);
+        let cid = Some(command_id.clone());
+        let outcome = run_link(ctx, actor, id.clone(), cid, None, link.clone()).await;
+        items.push(item(id, command_id, outcome));
+    }
+    items
+}
+
+fn item(id: String, command_id: String, outcome: Result<CommandOutcome>) -> BulkItemResult {
     let mut item = BulkItemResult {
         complaint_id: ID::from(id),
         command_id,

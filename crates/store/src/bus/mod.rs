@@ -16,6 +16,7 @@ use crate::log::EventLog;
 use crate::metadata::RequestContext;
 use crate::queue::CaseQueue;
 
+mod batch;
 mod check;
 mod decide;
 mod group;
