@@ -17,6 +17,7 @@ pub mod nearby;
 pub mod places;
 pub mod reference;
 pub mod rules;
+pub mod search;
 pub mod sla;
 pub mod tracking;
 pub mod values;
