@@ -49,6 +49,7 @@ mod placing;
 mod privacy;
 mod relay;
 mod rollups;
+mod search;
 mod sla;
 mod subscriptions;
 mod support;

@@ -18,6 +18,7 @@ pub mod numbering;
 pub mod places;
 pub mod reference;
 pub mod rules;
+pub mod search;
 pub mod sla;
 pub mod tracking;
 pub mod values;

@@ -286,7 +286,7 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
     pool.execute(
         format!(
             "DROP TABLE IF EXISTS {shadow_name}; \
-             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+             CREATE TABLE {shadow_name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED); \
              ALTER TABLE {shadow_name} ADD CONSTRAINT {shadow_name}_pk_new PRIMARY KEY ({key}); \
              {rollup_create} \
              DELETE FROM projection_checkpoints WHERE name = '{shadow_name}';",

@@ -189,8 +189,9 @@ async fn write_batch(
 
 crate::rollup_writers!(Sqlite, SqliteConnection);
 
-/// The DDL of a shadow of table `name` (without its secondary indexes), and the
-/// statements that recreate those indexes.
+/// The DDL of a shadow of table `name` (without its secondary indexes and
+/// triggers), and the statements that recreate those indexes and triggers (a
+/// trigger keeps the table's full-text index, `{name}_fts`, in step).
 async fn shadow_ddl(
     pool: &SqlitePool,
     name: &str,
@@ -204,7 +205,9 @@ async fn shadow_ddl(
             .await
             .map_err(sql_err)?;
     let index_sql: Vec<String> = sqlx::query_scalar(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        "SELECT sql FROM sqlite_master \
+         WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL \
+         ORDER BY type, name",
     )
     .bind(name)
     .fetch_all(pool)
@@ -239,6 +242,18 @@ async fn rebuild(pool: &SqlitePool, shadow: &Projector, name: &str) -> Result<()
     } else {
         (String::new(), String::new(), Vec::new())
     };
+    // The full-text index refers to the live table's rowids, which the swap
+    // changes: it is rebuilt from the swapped-in rows.
+    let fts: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? || '_fts'",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await
+    .map_err(sql_err)?;
+    let fts_rebuild = fts
+        .map(|f| format!("INSERT INTO {f} ({f}) VALUES ('rebuild');"))
+        .unwrap_or_default();
     let mut conn = pool.acquire().await.map_err(sql_err)?;
     script(
         &mut conn,
@@ -264,6 +279,7 @@ async fn rebuild(pool: &SqlitePool, shadow: &Projector, name: &str) -> Result<()
          ALTER TABLE {shadow_name} RENAME TO {name}; \
          {rollup_swap} \
          {indexes} \
+         {fts_rebuild} \
          INSERT INTO projection_checkpoints (name) VALUES ('{name}') ON CONFLICT (name) DO NOTHING; \
          UPDATE projection_checkpoints \
             SET (last_tx_id, last_position, events_seen, updated_at) = \

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
-use aduan_domain::{geo, tracking, Case, ComplaintEvent};
+use aduan_domain::{geo, search, tracking, Case, ComplaintEvent};
 use aduan_store::codec;
 
 use crate::projector::Projection;
@@ -76,6 +76,10 @@ static SPEC: TableSpec = TableSpec {
         "last_position",
         "events_applied",
         "state",
+        // What a text search finds the case by (`aduan_domain::search`): stems,
+        // indexed by `search_tsv` (PostgreSQL) and `complaint_summary_fts` (SQLite).
+        "search_main",
+        "search_more",
     ],
     key: &["complaint_id"],
     // Adds up what each batch brought: a skipped or twice-applied event shows as
@@ -100,6 +104,7 @@ impl ComplaintSummary {
         let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
         let sla = CaseSla::of(&sla::timers(&events, &self.book, &self.calendar, now));
         let state = serde_json::to_value(&c).ok()?;
+        let search = search::document(&c, &events);
         Some(vec![
             c.id.as_str().into(),
             c.status.as_str().into(),
@@ -138,6 +143,8 @@ impl ComplaintSummary {
             position.into(),
             touched.in_batch.into(),
             Cell::Json(state),
+            search.main.as_str().into(),
+            search.more.as_str().into(),
         ])
     }
 }

@@ -45,6 +45,9 @@ pub struct SummaryRow {
     pub longitude: Option<f64>,
     /// The case number (`aduan_domain::numbering`); none on older cases.
     pub number: Option<String>,
+    /// How well the row matches a text search (higher first); `None` outside one.
+    #[sqlx(default)]
+    pub search_rank: Option<i64>,
 }
 
 impl SummaryRow {
@@ -73,7 +76,9 @@ pub struct SummaryFilter {
     pub priorities: Vec<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
-    /// Case-insensitive substring of the title.
+    /// Words a case must all have, searched in its title, description,
+    /// responses, PUBLIC notes and closing summaries, each word's stem
+    /// (`aduan_domain::search`); a page of such a search is in rank order.
     pub text: Option<String>,
     /// Ids in the systems cases came from (any of).
     pub external_refs: Vec<String>,
@@ -102,6 +107,13 @@ impl SummaryFilter {
     /// Whether the filter asks where cases are.
     pub fn is_placed(&self) -> bool {
         !self.cells.is_empty() || self.bounds.is_some()
+    }
+
+    /// The text search's stems, if the filter searches (a text without
+    /// words searches nothing and filters nothing).
+    pub fn search_terms(&self) -> Option<Vec<String>> {
+        let terms = aduan_domain::search::query_terms(self.text.as_deref()?);
+        (!terms.is_empty()).then_some(terms)
     }
 }
 
@@ -132,17 +144,30 @@ impl Default for SummaryFilter {
     }
 }
 
-/// Where a page starts: after this (created_at, complaint_id), newest first.
+/// Where a page starts: after this (created_at, complaint_id), newest first;
+/// in a text search, after this (rank, complaint_id), best first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keyset {
     pub created_at: DateTime<Utc>,
     pub complaint_id: String,
+    /// The row's `search_rank` when the page is a text search's.
+    pub rank: Option<i64>,
 }
 
 impl Keyset {
+    /// The cursor after `row`.
+    pub fn of(row: &SummaryRow) -> Keyset {
+        Keyset {
+            created_at: row.created_at,
+            complaint_id: row.complaint_id.clone(),
+            rank: row.search_rank,
+        }
+    }
+
     pub fn encode(&self) -> String {
+        let rank = self.rank.map(|r| format!("~{r}|")).unwrap_or_default();
         hex::encode(format!(
-            "{}|{}",
+            "{rank}{}|{}",
             self.created_at.to_rfc3339(),
             self.complaint_id
         ))
@@ -150,10 +175,18 @@ impl Keyset {
 
     pub fn decode(cursor: &str) -> Option<Keyset> {
         let text = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
+        let (rank, text) = match text.strip_prefix('~') {
+            Some(rest) => {
+                let (rank, rest) = rest.split_once('|')?;
+                (Some(rank.parse().ok()?), rest)
+            }
+            None => (None, text.as_str()),
+        };
         let (at, id) = text.split_once('|')?;
         Some(Keyset {
             created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
             complaint_id: id.to_string(),
+            rank,
         })
     }
 }
@@ -258,15 +291,8 @@ where
     if let Some(to) = f.created_to {
         q.push(" AND created_at < ").push_bind(to);
     }
-    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        q.push(" AND lower(title) LIKE ")
-            .push_bind(format!("%{escaped}%"))
-            .push(" ESCAPE '\\'");
+    if let Some(terms) = f.search_terms() {
+        push_search_match(q, &terms);
     }
     if !f.sla_states.is_empty() {
         q.push(" AND ");
@@ -279,6 +305,90 @@ where
         }
         q.push(")");
     }
+}
+
+/// ` AND` the row has every stem: through the GIN index of `search_tsv` on
+/// PostgreSQL, the FTS5 index `complaint_summary_fts` on SQLite (both over the
+/// same stems, so both match the same rows).
+fn push_search_match<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, terms: &[String])
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    if is_sqlite::<DB>() {
+        q.push(
+            " AND rowid IN (SELECT rowid FROM complaint_summary_fts \
+             WHERE complaint_summary_fts MATCH ",
+        )
+        .push_bind(fts_query(terms))
+        .push(")");
+    } else {
+        q.push(" AND search_tsv @@ plainto_tsquery('simple', ")
+            .push_bind(terms.join(" "))
+            .push(")");
+    }
+}
+
+fn is_sqlite<DB: Database>() -> bool {
+    DB::NAME == "SQLite"
+}
+
+/// An FTS5 query asking for every stem (stems are letters and digits only;
+/// quoted, none reads as an operator).
+fn fts_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A text search's page, best first, then by id: the rank is an integer
+/// (millionths of `ts_rank` on PostgreSQL, of `-bm25` on SQLite; title and
+/// description weigh 2.5 times the rest on both), so the keyset compares it
+/// exactly. A row's rank moves only when its text does (PostgreSQL) or, on
+/// SQLite, as the index's word statistics do: a list under writes.
+fn search_page_query<'a, DB: Database>(
+    filter: &SummaryFilter,
+    terms: &[String],
+    after: Option<&Keyset>,
+    first: i64,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(format!("SELECT * FROM (SELECT {COLUMNS}, "));
+    if is_sqlite::<DB>() {
+        let rest = SummaryFilter {
+            text: None,
+            ..filter.clone()
+        };
+        q.push(
+            "hits.search_rank FROM complaint_summary JOIN (SELECT rowid AS hit, \
+             CAST(round(-bm25(complaint_summary_fts, 2.5, 1.0) * 1000000) AS INTEGER) \
+             AS search_rank FROM complaint_summary_fts WHERE complaint_summary_fts MATCH ",
+        )
+        .push_bind(fts_query(terms))
+        .push(") AS hits ON hits.hit = complaint_summary.rowid");
+        push_filter(&mut q, &rest);
+    } else {
+        q.push("CAST(round(ts_rank('{0.1, 0.2, 0.4, 1.0}', search_tsv, plainto_tsquery('simple', ")
+            .push_bind(terms.join(" "))
+            .push(")) * 1000000) AS bigint) AS search_rank FROM complaint_summary");
+        push_filter(&mut q, filter);
+    }
+    q.push(") AS ranked WHERE 1 = 1");
+    if let Some(k) = after {
+        q.push(" AND (search_rank, complaint_id) < (")
+            .push_bind(k.rank.unwrap_or(i64::MAX))
+            .push(", ")
+            .push_bind(k.complaint_id.clone())
+            .push(")");
+    }
+    q.push(" ORDER BY search_rank DESC, complaint_id DESC LIMIT ")
+        .push_bind(first + 1);
+    q
 }
 
 /// The place conditions. Cells and coordinates are numbers the server made
@@ -338,6 +448,9 @@ where
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
+    if let Some(terms) = filter.search_terms() {
+        return search_page_query(filter, &terms, after, first);
+    }
     if filter.statuses.len() < 2 {
         let mut q = QueryBuilder::new("");
         push_page(&mut q, filter, after, first, &Swept::Any);
@@ -376,8 +489,9 @@ enum Swept {
 
 /// Whether `swept_page_query` can serve this filter's page (one index range per
 /// SLA state; several statuses too would need one per pair).
+/// A text search's page is in rank order: `page_query`'s.
 pub fn sweepable(filter: &SummaryFilter) -> bool {
-    !filter.sla_states.is_empty() && filter.statuses.len() < 2
+    !filter.sla_states.is_empty() && filter.statuses.len() < 2 && filter.search_terms().is_none()
 }
 
 /// A page of an SLA-state filter over the rows swept at `swept_at <= filter.now`
@@ -542,6 +656,7 @@ mod tests {
         let k = Keyset {
             created_at: Utc::now(),
             complaint_id: "abc|def".into(),
+            rank: None,
         };
         let back = Keyset::decode(&k.encode()).unwrap();
         assert_eq!(back.complaint_id, "abc|def");
@@ -549,6 +664,11 @@ mod tests {
             back.created_at.timestamp_micros(),
             k.created_at.timestamp_micros()
         );
+        let ranked = Keyset {
+            rank: Some(-42),
+            ..k.clone()
+        };
+        assert_eq!(Keyset::decode(&ranked.encode()).unwrap().rank, Some(-42));
         assert_eq!(Keyset::decode("zz"), None);
         assert_eq!(Keyset::decode(&hex::encode("no separator")), None);
     }

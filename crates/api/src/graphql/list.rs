@@ -33,7 +33,10 @@ pub struct ComplaintFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Created before.
     pub created_to: Option<DateTime<Utc>>,
-    /// Words in the title (case-insensitive).
+    /// Words the case must all have, in its title, description, responses,
+    /// PUBLIC notes or closing summary; Indonesian-aware (`jalan` finds
+    /// `jalanan`, `lampu` finds `lampu-lampu`). The list is then best match
+    /// first (see docs/api.md, "Search").
     pub text: Option<String>,
     /// The case's id in the system it came from (any of).
     pub external_ref: Option<Vec<String>>,
@@ -304,11 +307,7 @@ impl ListQuery {
             .into_iter()
             .map(|row| {
                 Ok(ComplaintEdge {
-                    cursor: Keyset {
-                        created_at: row.created_at,
-                        complaint_id: row.complaint_id.clone(),
-                    }
-                    .encode(),
+                    cursor: Keyset::of(&row).encode(),
                     node: ComplaintListItem::from_row(row, now)?.measured_from(circle.as_ref()),
                 })
             })

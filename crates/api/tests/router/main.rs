@@ -18,4 +18,5 @@ mod errors;
 mod hotspots;
 mod incidents;
 mod lifecycle;
+mod search;
 mod support;
