@@ -155,10 +155,7 @@ async fn the_rollups_give_what_the_rows_give(backend: Backend) {
         );
         after = rows
             .last()
-            .map(|r| aduan_projections::summary_query::Keyset {
-                created_at: r.created_at,
-                complaint_id: r.complaint_id.clone(),
-            });
+            .map(|r| aduan_projections::summary_query::Keyset::of(filter.order, r));
         if !more {
             break;
         }

@@ -33,6 +33,7 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && !f.is_placed()
         && f.not_statuses.is_empty()
         && f.not_id.is_none()
+        && !f.has_queue_condition()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.

@@ -17,4 +17,5 @@ mod errors;
 mod hotspots;
 mod incidents;
 mod lifecycle;
+mod queues;
 mod support;
