@@ -22,7 +22,8 @@ const ROWS: i64 = 20_000;
 /// every status, priority and SLA standing, deadlines spread over two months.
 const PG_FILL: &str = "INSERT INTO complaint_summary (complaint_id, status, channel, category, \
     priority, opd, officer_id, title, anonymous, escalation_level, reopen_count, created_at, \
-    updated_at, version, last_position, events_applied, state, sla_state, sla_deadline) \
+    updated_at, version, last_position, events_applied, state, sla_state, sla_deadline, \
+    primary_id, duplicate_of) \
     SELECT 'c' || lpad(i::text, 8, '0'), \
     (ARRAY['SUBMITTED','VERIFIED','ASSIGNED','IN_PROGRESS','WAITING_FOR_INFO','RESOLVED','CLOSED'])[1 + i % 7], \
     'WEB', 'ROAD_DAMAGE', (ARRAY['LOW','NORMAL','HIGH','EMERGENCY'])[1 + i % 4], \
@@ -31,13 +32,16 @@ const PG_FILL: &str = "INSERT INTO complaint_summary (complaint_id, status, chan
     timestamptz '2025-01-01' + i * interval '30 seconds', \
     timestamptz '2025-01-01' + i * interval '30 seconds' + (i % 97) * interval '1 hour', \
     1, i, 1, '{}'::jsonb, CASE WHEN i % 5 = 0 THEN 'MET' ELSE 'ON_TRACK' END, \
-    timestamptz '2025-01-01' + ((i * 7919) % 86400) * interval '1 minute' \
+    timestamptz '2025-01-01' + ((i * 7919) % 86400) * interval '1 minute', \
+    CASE WHEN i % 10 = 0 THEN 'c' || lpad((i - 1)::text, 8, '0') END, \
+    CASE WHEN i % 10 = 0 THEN 'c' || lpad((i - 1)::text, 8, '0') END \
     FROM generate_series(1, $1) AS i";
 
 const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
     INSERT INTO complaint_summary (complaint_id, status, channel, category, \
     priority, opd, officer_id, title, anonymous, escalation_level, reopen_count, created_at, \
-    updated_at, version, last_position, events_applied, state, sla_state, sla_deadline) \
+    updated_at, version, last_position, events_applied, state, sla_state, sla_deadline, \
+    primary_id, duplicate_of) \
     SELECT printf('c%08d', i), \
     CASE i % 7 WHEN 0 THEN 'SUBMITTED' WHEN 1 THEN 'VERIFIED' WHEN 2 THEN 'ASSIGNED' \
       WHEN 3 THEN 'IN_PROGRESS' WHEN 4 THEN 'WAITING_FOR_INFO' WHEN 5 THEN 'RESOLVED' ELSE 'CLOSED' END, \
@@ -47,7 +51,9 @@ const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i +
     strftime('%Y-%m-%dT%H:%M:%S+00:00', '2025-01-01', '+' || (i * 30) || ' seconds'), \
     strftime('%Y-%m-%dT%H:%M:%S+00:00', '2025-01-01', '+' || (i * 30 + (i % 97) * 3600) || ' seconds'), \
     1, i, 1, '{}', CASE WHEN i % 5 = 0 THEN 'MET' ELSE 'ON_TRACK' END, \
-    strftime('%Y-%m-%dT%H:%M:%S+00:00', '2025-01-01', '+' || ((i * 7919) % 86400) || ' minutes') \
+    strftime('%Y-%m-%dT%H:%M:%S+00:00', '2025-01-01', '+' || ((i * 7919) % 86400) || ' minutes'), \
+    CASE WHEN i % 10 = 0 THEN printf('c%08d', i - 1) END, \
+    CASE WHEN i % 10 = 0 THEN printf('c%08d', i - 1) END \
     FROM n";
 
 /// The queue shapes the desk reads: (name, filter, order).
@@ -218,7 +224,12 @@ async fn queues_are_read_along_an_index(backend: Backend) {
                         .iter()
                         .map(|r| r.get::<String, _>(3))
                         .collect();
-                    let sorted = plan.iter().any(|l| l.contains("TEMP B-TREE FOR ORDER BY"));
+                    // Several statuses merge one ordered range each: the merge
+                    // sorts a part's own few rows (`SCAN p0`), never the table's.
+                    let sorted = plan.iter().enumerate().any(|(i, l)| {
+                        l.contains("TEMP B-TREE FOR ORDER BY")
+                            && !(i > 0 && plan[i - 1].starts_with("SCAN p"))
+                    });
                     let scanned = plan.iter().any(|l| l == "SCAN complaint_summary");
                     assert!(
                         !sorted && !scanned,
