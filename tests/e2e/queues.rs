@@ -5,6 +5,8 @@
 
 use serde_json::{json, Value};
 
+use aduan_testkit::GraphqlClient;
+
 use crate::support::*;
 
 on_both_stores!(an_officer_works_a_queue_and_exports_it);
