@@ -35,7 +35,7 @@ const FILL: &str = "INSERT INTO complaint_summary (complaint_id, status, channel
     updated_at, version, last_position, events_applied, state, sla_state, sla_deadline, \
     external_ref) \
     SELECT 'c' || lpad(i::text, 8, '0'), \
-    (ARRAY['SUBMITTED','VERIFIED','ASSIGNED','IN_PROGRESS','WAITING_FOR_INFO','RESOLVED','CLOSED'])[1 + i % 7], \
+    (ARRAY['SUBMITTED','VERIFIED','ASSIGNED','IN_PROGRESS','WAITING_FOR_INFO','IN_PROGRESS','CLOSED'])[1 + i % 7], \
     'WEB', 'ROAD_DAMAGE', (ARRAY['LOW','NORMAL','HIGH','EMERGENCY'])[1 + i % 4], \
     'OPD' || (i % 20), CASE WHEN i % 3 = 0 THEN NULL ELSE 'officer-' || (i % 400) END, \
     'Jalan rusak di depan rumah ' || i, false, (i % 50 = 0)::int, 0, \
@@ -109,7 +109,7 @@ async fn main() {
     );
     let supervisor = server.token("SUPERVISOR", None, "bench-spv").await;
     let to = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap()
-        + chrono::Duration::seconds(30 * export_rows);
+        + chrono::Duration::seconds(30 * export_rows + 1);
     let filter = json!({"createdTo": to.to_rfc3339()}).to_string();
     let filter: String = form_urlencoded::byte_serialize(filter.as_bytes()).collect();
     for (name, path) in [

@@ -25,7 +25,7 @@ const PG_FILL: &str = "INSERT INTO complaint_summary (complaint_id, status, chan
     updated_at, version, last_position, events_applied, state, sla_state, sla_deadline, \
     primary_id, duplicate_of) \
     SELECT 'c' || lpad(i::text, 8, '0'), \
-    (ARRAY['SUBMITTED','VERIFIED','ASSIGNED','IN_PROGRESS','WAITING_FOR_INFO','RESOLVED','CLOSED'])[1 + i % 7], \
+    (ARRAY['SUBMITTED','VERIFIED','ASSIGNED','IN_PROGRESS','WAITING_FOR_INFO','IN_PROGRESS','CLOSED'])[1 + i % 7], \
     'WEB', 'ROAD_DAMAGE', (ARRAY['LOW','NORMAL','HIGH','EMERGENCY'])[1 + i % 4], \
     'OPD' || (i % 20), CASE WHEN i % 3 = 0 THEN NULL ELSE 'officer-' || (i % 400) END, \
     'Jalan ' || i, false, (i % 50 = 0)::int, 0, \
@@ -44,7 +44,7 @@ const SQLITE_FILL: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i +
     primary_id, duplicate_of) \
     SELECT printf('c%08d', i), \
     CASE i % 7 WHEN 0 THEN 'SUBMITTED' WHEN 1 THEN 'VERIFIED' WHEN 2 THEN 'ASSIGNED' \
-      WHEN 3 THEN 'IN_PROGRESS' WHEN 4 THEN 'WAITING_FOR_INFO' WHEN 5 THEN 'RESOLVED' ELSE 'CLOSED' END, \
+      WHEN 3 THEN 'IN_PROGRESS' WHEN 4 THEN 'WAITING_FOR_INFO' WHEN 5 THEN 'IN_PROGRESS' ELSE 'CLOSED' END, \
     'WEB', 'ROAD_DAMAGE', CASE i % 4 WHEN 0 THEN 'LOW' WHEN 1 THEN 'NORMAL' WHEN 2 THEN 'HIGH' ELSE 'EMERGENCY' END, \
     'OPD' || (i % 20), CASE WHEN i % 3 = 0 THEN NULL ELSE 'officer-' || (i % 400) END, \
     'Jalan ' || i, 0, i % 50 = 0, 0, \
