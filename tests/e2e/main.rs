@@ -47,6 +47,7 @@ mod outage;
 mod persisted;
 mod placing;
 mod privacy;
+mod queues;
 mod relay;
 mod rollups;
 mod search;

@@ -155,7 +155,7 @@ async fn the_rollups_give_what_the_rows_give(backend: Backend) {
         );
         after = rows
             .last()
-            .map(aduan_projections::summary_query::Keyset::of);
+            .map(|r| aduan_projections::summary_query::Keyset::of(filter.order, r));
         if !more {
             break;
         }

@@ -40,10 +40,13 @@ pub enum ClientCode {
     BodyTooLarge,
     /// A subscriber fell behind what is kept for it; it reads again and resubscribes.
     SubscriberTooSlow,
+    /// A spreadsheet export over its row cap: narrow the filter (a shorter
+    /// created range, a status, an OPD).
+    ExportTooLarge,
 }
 
 impl ClientCode {
-    pub const ALL: [ClientCode; 18] = [
+    pub const ALL: [ClientCode; 19] = [
         ClientCode::NotFound,
         ClientCode::Forbidden,
         ClientCode::Unauthenticated,
@@ -62,6 +65,7 @@ impl ClientCode {
         ClientCode::BadRequest,
         ClientCode::BodyTooLarge,
         ClientCode::SubscriberTooSlow,
+        ClientCode::ExportTooLarge,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl ClientCode {
             ClientCode::BadRequest => "BAD_REQUEST",
             ClientCode::BodyTooLarge => "BODY_TOO_LARGE",
             ClientCode::SubscriberTooSlow => "SUBSCRIBER_TOO_SLOW",
+            ClientCode::ExportTooLarge => "EXPORT_TOO_LARGE",
         }
     }
 
@@ -113,6 +118,7 @@ impl ClientCode {
             ClientCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ClientCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ClientCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ClientCode::ExportTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod cli;
 pub mod erased_files;
 pub mod error_code;
+pub mod export;
 pub mod followers;
 pub mod geojson;
 pub mod graphiql;

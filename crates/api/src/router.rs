@@ -44,6 +44,8 @@ pub fn router(state: AppState) -> Router {
             get(crate::audit::well_known_key),
         )
         .route("/geo/hotspots.geojson", get(crate::geojson::hotspots))
+        .route("/exports/complaints.csv", get(crate::export::csv))
+        .route("/exports/complaints.xlsx", get(crate::export::xlsx))
         .merge(crate::open311::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -23,6 +23,7 @@ pub mod sla_sweep;
 pub mod sla_timers;
 mod sqlite;
 pub mod summary;
+pub mod summary_order;
 pub mod summary_query;
 pub mod survey;
 pub mod view;

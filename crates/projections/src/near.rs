@@ -103,7 +103,7 @@ impl Reads {
         let mut kept = Vec::new();
         loop {
             let (rows, more) = self.page(&filter, cursor.as_ref(), batch).await?;
-            cursor = rows.last().map(Keyset::of);
+            cursor = rows.last().map(|r| Keyset::of(filter.order, r));
             kept.extend(rows.into_iter().filter(|r| distance(circle, r).is_some()));
             if kept.len() >= wanted || !more {
                 break;

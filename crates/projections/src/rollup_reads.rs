@@ -34,6 +34,7 @@ pub fn countable(f: &SummaryFilter) -> bool {
         && f.not_statuses.is_empty()
         && f.not_id.is_none()
         && f.number.is_none()
+        && !f.has_queue_condition()
 }
 
 /// The counters of `complaint_summary_rollup` (day '') for the filter's OPDs.

@@ -42,7 +42,7 @@ fn fts_query(terms: &[String]) -> String {
         .join(" ")
 }
 
-/// A text search's page, best first, then by id: the rank is an integer
+/// A text search's page in `OrderField::Relevance` order, best first, then by id: the rank is an integer
 /// (millionths of `ts_rank` on PostgreSQL, of `-bm25` on SQLite; title and
 /// description weigh 2.5 times the rest on both), so the keyset compares it
 /// exactly. A row's rank moves only when its text does (PostgreSQL) or, on
@@ -80,13 +80,10 @@ where
     }
     q.push(") AS ranked WHERE 1 = 1");
     if let Some(k) = after {
-        q.push(" AND (search_rank, complaint_id) < (")
-            .push_bind(k.rank.unwrap_or(i64::MAX))
-            .push(", ")
-            .push_bind(k.complaint_id.clone())
-            .push(")");
+        k.push_after(&mut q);
     }
-    q.push(" ORDER BY search_rank DESC, complaint_id DESC LIMIT ")
+    q.push(filter.order.order_by())
+        .push(" LIMIT ")
         .push_bind(first + 1);
     q
 }

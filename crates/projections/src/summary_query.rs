@@ -7,6 +7,8 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use aduan_domain::places::Bounds;
 use aduan_domain::sla::{CaseSla, TimerState};
 
+pub use crate::summary_order::{Keyset, OrderField, SortValue, SummaryOrder};
+
 /// One row of `complaint_summary` as lists show it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SummaryRow {
@@ -100,6 +102,18 @@ pub struct SummaryFilter {
     pub not_id: Option<String>,
     /// Only the case with this number (`CaseNumber`'s spelling).
     pub number: Option<String>,
+    /// Assigned to one of these officers (`officer_id`, the officer's actor id).
+    pub officer_ids: Vec<String>,
+    /// Assigned to an OPD but to no officer yet.
+    pub unassigned_officer: bool,
+    /// Escalated (`escalation_level > 0`) or not.
+    pub escalated: Option<bool>,
+    /// Linked to a primary as its duplicate (`primary_id` set) or not.
+    pub duplicate: Option<bool>,
+    /// The primary of an incident (other reports follow it) or not.
+    pub primary: Option<bool>,
+    /// The order pages come in (not a condition).
+    pub order: SummaryOrder,
     pub now: DateTime<Utc>,
 }
 
@@ -114,6 +128,16 @@ impl SummaryFilter {
     pub fn search_terms(&self) -> Option<Vec<String>> {
         let terms = aduan_domain::search::query_terms(self.text.as_deref()?);
         (!terms.is_empty()).then_some(terms)
+    }
+
+    /// Whether the filter has a work-queue condition (officer, dispatch,
+    /// escalation, incidents), which the roll-up's counters do not keep.
+    pub fn has_queue_condition(&self) -> bool {
+        !self.officer_ids.is_empty()
+            || self.unassigned_officer
+            || self.escalated.is_some()
+            || self.duplicate.is_some()
+            || self.primary.is_some()
     }
 }
 
@@ -139,55 +163,14 @@ impl Default for SummaryFilter {
             not_statuses: Vec::new(),
             not_id: None,
             number: None,
+            officer_ids: Vec::new(),
+            unassigned_officer: false,
+            escalated: None,
+            duplicate: None,
+            primary: None,
+            order: SummaryOrder::default(),
             now: Utc::now(),
         }
-    }
-}
-
-/// Where a page starts: after this (created_at, complaint_id), newest first;
-/// in a text search, after this (rank, complaint_id), best first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keyset {
-    pub created_at: DateTime<Utc>,
-    pub complaint_id: String,
-    /// The row's `search_rank` when the page is a text search's.
-    pub rank: Option<i64>,
-}
-
-impl Keyset {
-    /// The cursor after `row`.
-    pub fn of(row: &SummaryRow) -> Keyset {
-        Keyset {
-            created_at: row.created_at,
-            complaint_id: row.complaint_id.clone(),
-            rank: row.search_rank,
-        }
-    }
-
-    pub fn encode(&self) -> String {
-        let rank = self.rank.map(|r| format!("~{r}|")).unwrap_or_default();
-        hex::encode(format!(
-            "{rank}{}|{}",
-            self.created_at.to_rfc3339(),
-            self.complaint_id
-        ))
-    }
-
-    pub fn decode(cursor: &str) -> Option<Keyset> {
-        let text = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
-        let (rank, text) = match text.strip_prefix('~') {
-            Some(rest) => {
-                let (rank, rest) = rest.split_once('|')?;
-                (Some(rank.parse().ok()?), rest)
-            }
-            None => (None, text.as_str()),
-        };
-        let (at, id) = text.split_once('|')?;
-        Some(Keyset {
-            created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-            complaint_id: id.to_string(),
-            rank,
-        })
     }
 }
 
@@ -196,7 +179,7 @@ pub(crate) const COLUMNS: &str =
      kelurahan, title, anonymous, external_ref, duplicate_of, escalation_level, resolution, \
      rating, reopen_count, created_at, updated_at, verified_at, assigned_at, \
      first_response_at, closed_at, sla_state, sla_at_risk_at, sla_deadline, version, last_position, \
-     latitude, longitude, number, \
+     latitude, longitude, number, due_key, priority_rank, \
      1 + (SELECT count(*) FROM complaint_summary m \
           WHERE m.duplicate_of = complaint_summary.complaint_id AND m.primary_id IS NOT NULL) \
        AS report_count";
@@ -268,6 +251,7 @@ where
         });
     }
     push_place(q, f);
+    push_queue(q, f);
     if !f.not_statuses.is_empty() {
         q.push(" AND status NOT IN (");
         let mut list = q.separated(", ");
@@ -304,6 +288,46 @@ where
             list.push_bind(name);
         }
         q.push(")");
+    }
+}
+
+/// The work-queue conditions. Each is an equality or a fixed predicate so that
+/// the order's indexes (migrations 0024 / 0022) serve it.
+fn push_queue<'a, DB: Database>(q: &mut QueryBuilder<'a, DB>, f: &SummaryFilter)
+where
+    String: Encode<'a, DB> + Type<DB>,
+{
+    push_in(q, "officer_id", &f.officer_ids);
+    if f.unassigned_officer {
+        q.push(" AND opd IS NOT NULL AND officer_id IS NULL");
+    }
+    let flags = [
+        (
+            f.escalated,
+            " AND escalation_level > 0",
+            " AND escalation_level = 0",
+        ),
+        (
+            f.duplicate,
+            " AND primary_id IS NOT NULL",
+            " AND primary_id IS NULL",
+        ),
+    ];
+    for (flag, yes, no) in flags {
+        if let Some(flag) = flag {
+            q.push(if flag { yes } else { no });
+        }
+    }
+    if let Some(primary) = f.primary {
+        q.push(if primary {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        });
+        q.push(
+            " (SELECT 1 FROM complaint_summary m WHERE m.duplicate_of = \
+             complaint_summary.complaint_id AND m.primary_id IS NOT NULL)",
+        );
     }
 }
 
@@ -364,8 +388,20 @@ where
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    if let Some(terms) = filter.search_terms() {
-        return crate::search_query::search_page_query(filter, &terms, after, first);
+    if filter.order.field == OrderField::Relevance {
+        return match filter.search_terms() {
+            Some(terms) => crate::search_query::search_page_query(filter, &terms, after, first),
+            // Nothing to rank by: newest first (the edge asks for relevance
+            // only with words to search, so no cursor of it reaches here).
+            None => page_query(
+                &SummaryFilter {
+                    order: SummaryOrder::default(),
+                    ..filter.clone()
+                },
+                None,
+                first,
+            ),
+        };
     }
     if filter.statuses.len() < 2 {
         let mut q = QueryBuilder::new("");
@@ -385,7 +421,8 @@ where
         push_page(&mut q, &one, after, first, &Swept::Any);
         q.push(format!(") AS p{i}"));
     }
-    q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+    q.push(filter.order.order_by())
+        .push(" LIMIT ")
         .push_bind(first + 1);
     q
 }
@@ -405,9 +442,11 @@ enum Swept {
 
 /// Whether `swept_page_query` can serve this filter's page (one index range per
 /// SLA state; several statuses too would need one per pair).
-/// A text search's page is in rank order: `page_query`'s.
+/// A page in rank order is the text search's: `page_query`'s.
 pub fn sweepable(filter: &SummaryFilter) -> bool {
-    !filter.sla_states.is_empty() && filter.statuses.len() < 2 && filter.search_terms().is_none()
+    !filter.sla_states.is_empty()
+        && filter.statuses.len() < 2
+        && filter.order.field != OrderField::Relevance
 }
 
 /// A page of an SLA-state filter over the rows swept at `swept_at <= filter.now`
@@ -442,7 +481,8 @@ where
         push_page(&mut q, filter, after, first, &part);
         q.push(format!(") AS s{i}"));
     }
-    q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+    q.push(filter.order.order_by())
+        .push(" LIMIT ")
         .push_bind(first + 1);
     q
 }
@@ -486,12 +526,7 @@ fn push_page<'a, DB: Database>(
         }
     }
     if let Some(k) = after {
-        // Row values compare on both databases (SQLite since 3.15).
-        q.push(" AND (created_at, complaint_id) < (")
-            .push_bind(k.created_at)
-            .push(", ")
-            .push_bind(k.complaint_id.clone())
-            .push(")");
+        k.push_after(q);
     }
     if matches!(swept, Swept::Turned(_)) {
         // Few rows, read whole through the instants' indexes: ordered and
@@ -499,7 +534,8 @@ fn push_page<'a, DB: Database>(
         // instead, as the page did before the sweep.
         return;
     }
-    q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+    q.push(filter.order.order_by())
+        .push(" LIMIT ")
         .push_bind(first + 1);
 }
 
@@ -561,31 +597,4 @@ pub struct Progress {
     pub position: i64,
     pub events_seen: i64,
     pub updated_at: Option<DateTime<Utc>>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_rejected() {
-        let k = Keyset {
-            created_at: Utc::now(),
-            complaint_id: "abc|def".into(),
-            rank: None,
-        };
-        let back = Keyset::decode(&k.encode()).unwrap();
-        assert_eq!(back.complaint_id, "abc|def");
-        assert_eq!(
-            back.created_at.timestamp_micros(),
-            k.created_at.timestamp_micros()
-        );
-        let ranked = Keyset {
-            rank: Some(-42),
-            ..k.clone()
-        };
-        assert_eq!(Keyset::decode(&ranked.encode()).unwrap().rank, Some(-42));
-        assert_eq!(Keyset::decode("zz"), None);
-        assert_eq!(Keyset::decode(&hex::encode("no separator")), None);
-    }
 }

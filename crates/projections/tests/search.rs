@@ -13,7 +13,7 @@ use aduan_domain::values::NoteVisibility;
 use aduan_domain::{
     Action, Actor, AddNote, Assign, Close, ComplaintEvent, Resolution, Respond, Role,
 };
-use aduan_projections::summary_query::{Keyset, SummaryFilter};
+use aduan_projections::summary_query::{Keyset, OrderField, SummaryFilter, SummaryOrder};
 use aduan_projections::{rebuild, ComplaintSummary, Projector, Reads};
 use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus, request, submit, text, verify};
@@ -117,7 +117,7 @@ const QUERIES: &[(&str, &[&str])] = &[
 ];
 
 fn officer() -> Actor {
-    Actor::new("off-1", Role::OpdOfficer, Some("DPU".into()))
+    Actor::new("off-1", Role::OpdOfficer, Some("DPU"))
 }
 
 async fn run(bus: &CommandBus, id: &str, actor: Actor, action: Action) {
@@ -175,9 +175,14 @@ fn summary() -> ComplaintSummary {
     ComplaintSummary::new(calendar, book)
 }
 
+/// A search, best match first (the order the edge gives a search without `orderBy`).
 fn searching(words: &str) -> SummaryFilter {
     SummaryFilter {
         text: Some(words.into()),
+        order: SummaryOrder {
+            field: OrderField::Relevance,
+            descending: true,
+        },
         ..Default::default()
     }
 }
@@ -193,7 +198,7 @@ async fn found(reads: &Reads, words: &str) -> Vec<String> {
     loop {
         let (page, more) = reads.page(&filter, after.as_ref(), 1).await.unwrap();
         paged.extend(page.iter().map(|r| r.complaint_id.clone()));
-        after = page.last().map(Keyset::of);
+        after = page.last().map(|r| Keyset::of(filter.order, r));
         if !more {
             break;
         }

@@ -94,7 +94,7 @@ async fn check(
         loop {
             let (page, more) = reads.page(&filter, after.as_ref(), 1).await.unwrap();
             paged.extend(page.iter().map(|r| r.complaint_id.clone()));
-            after = page.last().map(Keyset::of);
+            after = page.last().map(|r| Keyset::of(filter.order, r));
             if !more {
                 break;
             }

@@ -20,7 +20,7 @@ pub fn name(op: Operation) -> &'static str {
     match op {
         Complaint => "complaint",
         Node => "node",
-        Complaints => "complaints",
+        Complaints => "complaints, /exports/complaints.csv, /exports/complaints.xlsx",
         ComplaintHistory => "complaintHistory",
         SlaTimers => "slaTimers",
         Dashboard => "dashboard",

@@ -4,9 +4,15 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use aduan_domain::access::{Operation, Scope};
+use aduan_domain::access::Operation;
+use aduan_domain::numbering::CaseNumber;
 use aduan_domain::places::Circle;
+use aduan_domain::Actor;
 use aduan_projections::summary_query::{Keyset, SummaryFilter, SummaryRow};
+
+use aduan_projections::summary_order::{due_key, no_clock};
+
+use super::queue::{list_read, ComplaintOrder, QueueInputs};
 
 use super::access::guard;
 use super::context::{bus, reads};
@@ -53,6 +59,23 @@ pub struct ComplaintFilter {
     pub near: Option<NearInput>,
     /// Only cases whose coordinates lie in a box.
     pub within: Option<WithinInput>,
+    /// Assigned to one of these officers (their user ids).
+    pub officer_id: Option<Vec<String>>,
+    /// true: the caller's own queue, the cases assigned to them as officer.
+    pub assigned_to_me: Option<bool>,
+    /// true: assigned to an OPD but to no officer yet (an OPD admin's dispatch).
+    pub unassigned_officer: Option<bool>,
+    /// true: escalated at least once (escalationLevel > 0); false: never.
+    pub escalated: Option<bool>,
+    /// true: waiting for the reporter's information (status WAITING_FOR_INFO);
+    /// false: every other status.
+    pub waiting_for_info: Option<bool>,
+    /// true: reports linked to an incident's primary as its duplicates;
+    /// false: the others.
+    pub duplicate: Option<bool>,
+    /// true: incidents' primaries (cases other reports are linked to);
+    /// false: the others.
+    pub primary: Option<bool>,
 }
 
 fn codes<T>(values: Option<Vec<T>>, code: impl Fn(T) -> &'static str) -> Vec<String> {
@@ -79,18 +102,32 @@ fn wire<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, value: &str) -> Re
 impl ComplaintFilter {
     /// The read's filter and its circle, if it has one; the place inputs
     /// are checked here (INVALID_INPUT naming `filter.near.radiusMeters`, ...).
-    fn into_query(self, now: DateTime<Utc>) -> Result<(SummaryFilter, Option<Circle>)> {
+    pub(crate) fn into_query(
+        self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(SummaryFilter, Option<Circle>)> {
         let circle = self
             .near
             .map(|n| n.parse("filter.near"))
             .transpose()
             .map_err(|e| command_error(e.into()))?;
+        let number = self.text.as_deref().and_then(|t| CaseNumber::parse(t).ok());
         let bounds = self
             .within
             .map(|w| w.parse("filter.within"))
             .transpose()
             .map_err(|e| command_error(e.into()))?;
-        let filter = SummaryFilter {
+        let queue = QueueInputs {
+            officer_id: self.officer_id,
+            assigned_to_me: self.assigned_to_me,
+            unassigned_officer: self.unassigned_officer,
+            waiting_for_info: self.waiting_for_info,
+        };
+        let mut filter = SummaryFilter {
+            escalated: self.escalated,
+            duplicate: self.duplicate,
+            primary: self.primary,
             statuses: codes(self.status, |s| aduan_domain::Status::from(s).as_str()),
             channels: codes(self.channel, |c| aduan_domain::Channel::from(c).as_str()),
             priorities: codes(self.priority, |p| aduan_domain::Priority::from(p).as_str()),
@@ -99,7 +136,10 @@ impl ComplaintFilter {
             kecamatan: self.kecamatan.unwrap_or_default(),
             created_from: self.created_from,
             created_to: self.created_to,
-            text: self.text,
+            // A case number in the search box finds that case (a caller
+            // quoting it to 112); other text is searched for.
+            number: number.as_ref().map(|n| n.as_str().to_string()),
+            text: self.text.filter(|_| number.is_none()),
             external_refs: self.external_ref.unwrap_or_default(),
             has_external_ref: self.has_external_ref,
             duplicates_of: self.duplicate_of.unwrap_or_default(),
@@ -114,6 +154,7 @@ impl ComplaintFilter {
             now,
             ..SummaryFilter::default()
         };
+        queue.apply(actor, &mut filter)?;
         Ok((filter, circle))
     }
 }
@@ -154,6 +195,9 @@ pub struct ComplaintListItem {
     /// The case's SLA standing now (the worst of its clocks); null before any
     /// clock has started.
     pub sla_state: Option<SlaState>,
+    /// The running SLA clock's deadline (the order SLA_DEADLINE's key); null
+    /// without a running clock (none yet, paused, met).
+    pub sla_deadline: Option<DateTime<Utc>>,
     pub version: i64,
     pub position: i64,
     /// The reports of the case's incident: 1 for the case itself plus the
@@ -175,6 +219,7 @@ impl ComplaintListItem {
             longitude: r.longitude,
             distance_meters: None,
             sla_state: r.sla_state_at(now).map(Into::into),
+            sla_deadline: Some(due_key(&r)).filter(|at| *at != no_clock()),
             id: ID(r.complaint_id),
             number: r.number,
             status: wire(d::Status::ALL, d::Status::as_str, &r.status)?.into(),
@@ -247,48 +292,50 @@ pub struct ListQuery;
 
 #[Object]
 impl ListQuery {
-    /// Complaints newest first, from the summary projection. Pass a mutation's
+    /// Complaints from the summary projection, newest first unless `orderBy`
+    /// says otherwise (a cursor belongs to its order). Pass a mutation's
     /// returned `position` as `minPosition` to read your own write.
     async fn complaints(
         &self,
         ctx: &Context<'_>,
         filter: Option<ComplaintFilter>,
+        order_by: Option<ComplaintOrder>,
         first: Option<i32>,
         after: Option<String>,
         min_position: Option<i64>,
     ) -> Result<ComplaintConnection> {
-        let (_, scope) = guard(ctx, Operation::Complaints)?;
+        let (actor, scope) = guard(ctx, Operation::Complaints)?;
+        let filter = filter.unwrap_or_default();
+        let order = ComplaintOrder::parse(order_by, filter.text.as_deref());
         let first = first.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(invalid_input("first", "must be between 1 and 100"));
         }
         let after = match after.as_deref() {
-            Some(c) => Some(
-                Keyset::decode(c)
-                    .ok_or_else(|| invalid_input("after", "is not a cursor from this list"))?,
-            ),
+            Some(c) => Some(Keyset::decode(c, order).ok_or_else(|| {
+                invalid_input("after", "is not a cursor from this list in this order")
+            })?),
             None => None,
         };
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
-        let (mut query, circle) = filter.unwrap_or_default().into_query(now)?;
-        match scope {
-            Scope::All => {}
-            Scope::Opd(opd) => query.opds = vec![opd],
-            Scope::Reporter(reporter) => query.reporter_ref = Some(reporter),
-            Scope::Nothing => {
-                return Err(gql_error(ClientCode::Forbidden, "no complaints to list"))
-            }
-        }
+        let (query, circle) = list_read(&actor, scope, filter, order, now)?;
         freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
         let reads = reads(ctx)?;
+        let counted = ctx.look_ahead().field("totalCount").exists();
         let (rows, more, total_count) = match &circle {
             None => {
                 let (rows, more) = reads
                     .page(&query, after.as_ref(), i64::from(first))
                     .await
                     .map_err(store_error)?;
-                (rows, more, reads.count(&query).await.map_err(store_error)?)
+                // An export's later pages ask no total: no count for them.
+                let total = if counted {
+                    reads.count(&query).await.map_err(store_error)?
+                } else {
+                    0
+                };
+                (rows, more, total)
             }
             Some(c) => {
                 let (rows, more) = reads
@@ -307,7 +354,7 @@ impl ListQuery {
             .into_iter()
             .map(|row| {
                 Ok(ComplaintEdge {
-                    cursor: Keyset::of(&row).encode(),
+                    cursor: Keyset::of(order, &row).encode(),
                     node: ComplaintListItem::from_row(row, now)?.measured_from(circle.as_ref()),
                 })
             })

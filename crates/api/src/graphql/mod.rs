@@ -28,6 +28,7 @@ mod notifications;
 mod open311;
 mod persisted;
 mod query;
+pub(crate) mod queue;
 mod sla;
 mod sla_alerts;
 mod subscription;

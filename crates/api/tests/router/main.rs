@@ -18,5 +18,6 @@ mod errors;
 mod hotspots;
 mod incidents;
 mod lifecycle;
+mod queues;
 mod search;
 mod support;

@@ -92,6 +92,20 @@ coded_enum!(
     }
 );
 
+impl Priority {
+    /// Place in a queue ordered by priority: the most urgent first
+    /// (EMERGENCY 0, HIGH 1, NORMAL 2, LOW 3). The summary's `priority_rank`
+    /// column is generated with these numbers (migrations 0024 / 0022).
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::Emergency => 0,
+            Priority::High => 1,
+            Priority::Normal => 2,
+            Priority::Low => 3,
+        }
+    }
+}
+
 coded_enum!(
     Status {
         Submitted => "SUBMITTED",

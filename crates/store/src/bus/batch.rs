@@ -81,7 +81,7 @@ impl Inner {
             };
             let mut complaint = state.complaint;
             let Ok(decision) = self
-                .decide(request, &mut complaint, state.version, &state.hash)
+                .decide(request, None, &mut complaint, state.version, &state.hash)
                 .await
             else {
                 continue;
