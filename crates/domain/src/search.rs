@@ -101,7 +101,8 @@ pub fn stem(word: &str) -> String {
     if w.remove_first_order_prefix() {
         // A second-order prefix goes only when a suffix went too (`diperiksa`
         // stays `periksa`; `diperbaiki` is `baik`).
-        if w.measure > 2 && w.remove_suffix() && w.measure > 2 {
+        let suffix_went = w.measure > 2 && w.remove_suffix();
+        if suffix_went && w.measure > 2 {
             w.remove_second_order_prefix();
         }
     } else {
