@@ -105,10 +105,14 @@ pub enum Operation {
     PublicNearbyComplaints,
     /// A case's likely duplicates nearby (a field of the case).
     PossibleDuplicates,
+    /// The city's response templates, read to use them (issue 24).
+    ResponseTemplates,
+    /// Creating, revising and retiring them.
+    ManageResponseTemplates,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 54] = [
+    pub const ALL: [Operation; 56] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -163,6 +167,8 @@ impl Operation {
         Operation::AuditProofs,
         Operation::AuditConsistency,
         Operation::SignAuditCheckpoint,
+        Operation::ResponseTemplates,
+        Operation::ManageResponseTemplates,
     ];
 }
 
@@ -304,6 +310,23 @@ fn row(op: Operation) -> [Access; 9] {
         // "Is it one of these?" before filing, with or without an account:
         // only what a tracking code shows, never the reporter or the text.
         PublicNearbyComplaints => [A; 9],
+        _ => template_row(op),
+    }
+}
+
+/// The rows of the response templates (issue 24).
+fn template_row(op: Operation) -> [Access; 9] {
+    use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    match op {
+        // Whoever answers citizens reads them (an OPD role its own OPD's and
+        // the city-wide ones); auditors, as everything on the record. SYSTEM
+        // renders the automatic acknowledgement.
+        Operation::ResponseTemplates => [No, No, A, A, Opd, Opd, A, No, A],
+        // A SUPERVISOR any; an OPD's administrator their own OPD's only
+        // (`templates::stream::may_manage`).
+        Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
+        _ => [No; 9],
     }
 }
 

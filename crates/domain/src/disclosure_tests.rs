@@ -91,10 +91,12 @@ fn first_events() -> Vec<ComplaintEvent> {
         },
         E::Responded {
             message: s("response"),
+            template: None,
             occurred_at: at(),
         },
         E::InfoRequested {
             question: s("question"),
+            template: None,
             occurred_at: at(),
         },
         E::InfoProvided {
@@ -146,6 +148,7 @@ fn later_events() -> Vec<ComplaintEvent> {
             resolution: Resolution::Resolved,
             summary: s("summary"),
             duplicate_of: None,
+            template: None,
             occurred_at: at(),
         },
         E::Reopened {
@@ -171,11 +174,13 @@ fn later_events() -> Vec<ComplaintEvent> {
         E::NoteAdded {
             text: s("internal note"),
             visibility: NoteVisibility::Internal,
+            template: None,
             occurred_at: at(),
         },
         E::NoteAdded {
             text: s("public note"),
             visibility: NoteVisibility::Public,
+            template: None,
             occurred_at: at(),
         },
         E::AttachmentAdded {

@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::sla::Leg;
+use crate::templates::TemplateUse;
 use crate::values::{
     AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
     Status,
@@ -65,10 +66,16 @@ pub enum ComplaintEvent {
     },
     Responded {
         message: String,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     InfoRequested {
         question: String,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     InfoProvided {
@@ -91,6 +98,9 @@ pub enum ComplaintEvent {
         resolution: Resolution,
         summary: String,
         duplicate_of: Option<String>,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     Reopened {
@@ -142,6 +152,9 @@ pub enum ComplaintEvent {
     NoteAdded {
         text: String,
         visibility: NoteVisibility,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     /// A photo or document on the case (a reference; the bytes are in the

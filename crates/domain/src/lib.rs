@@ -18,6 +18,7 @@ pub mod places;
 pub mod reference;
 pub mod rules;
 pub mod sla;
+pub mod templates;
 pub mod tracking;
 pub mod values;
 

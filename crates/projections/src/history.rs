@@ -123,6 +123,7 @@ pub fn notes(events: &[StoredEvent], internal: bool) -> impl DoubleEndedIterator
             text,
             visibility,
             occurred_at,
+            ..
         } if internal || *visibility == NoteVisibility::Public => Some(Note {
             sequence: e.sequence,
             text: text.clone(),
