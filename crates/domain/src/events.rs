@@ -291,6 +291,17 @@ impl ComplaintEvent {
         )
     }
 
+    /// The response template the event's text was rendered from, if any.
+    pub fn template_use(&self) -> Option<&TemplateUse> {
+        match self {
+            ComplaintEvent::Responded { template, .. }
+            | ComplaintEvent::InfoRequested { template, .. }
+            | ComplaintEvent::Closed { template, .. }
+            | ComplaintEvent::NoteAdded { template, .. } => template.as_ref(),
+            _ => None,
+        }
+    }
+
     /// A note or attachment only staff may see (see
     /// `access::Operation::InternalNotes`).
     pub fn is_internal_note(&self) -> bool {

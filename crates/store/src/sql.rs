@@ -37,7 +37,7 @@ const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, eve
 /// planner turns `ORDER BY position LIMIT` into a walk of the whole position index).
 const RECORDED_BETWEEN: &str = "SELECT aggregate_id, sequence, position, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
-     WHERE recorded_at >= $1 AND recorded_at < $2";
+     WHERE recorded_at >= $1 AND recorded_at < $2 AND aggregate_type = 'Complaint'";
 
 const EXPORT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \

@@ -29,6 +29,8 @@ mod query;
 mod sla;
 mod sla_alerts;
 mod subscription;
+mod template_use;
+mod templates;
 mod tracking;
 mod types;
 mod webhooks;
@@ -63,6 +65,7 @@ pub struct QueryRoot(
     national::NationalQuery,
     audit::AuditQuery,
     open311::Open311Query,
+    templates::TemplateQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
@@ -74,6 +77,7 @@ pub struct MutationRoot(
     audit::AuditMutation,
     erasure::ErasureMutation,
     open311::Open311Mutation,
+    templates::TemplateMutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
