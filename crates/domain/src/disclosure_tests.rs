@@ -30,6 +30,16 @@ fn every_event() -> Vec<ComplaintEvent> {
     events
 }
 
+fn place(address: &str) -> Location {
+    Location {
+        latitude: -5.1,
+        longitude: 119.4,
+        address: Some(address.into()),
+        kecamatan: None,
+        kelurahan: None,
+    }
+}
+
 fn first_events() -> Vec<ComplaintEvent> {
     use ComplaintEvent as E;
     let s = |t: &str| format!("staff: {t}");
@@ -41,13 +51,7 @@ fn first_events() -> Vec<ComplaintEvent> {
             priority: Priority::Normal,
             title: "citizen: title".into(),
             description: "citizen: description".into(),
-            location: Location {
-                latitude: -5.1,
-                longitude: 119.4,
-                address: Some("citizen: address".into()),
-                kecamatan: None,
-                kelurahan: None,
-            },
+            location: place("citizen: address"),
             reporter: None,
             anonymous: false,
             attachments: vec![],
@@ -67,13 +71,7 @@ fn first_events() -> Vec<ComplaintEvent> {
             occurred_at: at(),
         },
         E::LocationCorrected {
-            location: Location {
-                latitude: -5.2,
-                longitude: 119.5,
-                address: Some("citizen: corrected address".into()),
-                kecamatan: None,
-                kelurahan: None,
-            },
+            location: place("citizen: corrected address"),
             reason: Some(s("location")),
             occurred_at: at(),
         },

@@ -231,8 +231,8 @@ impl EventLog for SqliteEventLog {
              ORDER BY position DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+        .await
+        .map_err(StoreError::from_sqlx)?;
         Ok(Cursor {
             tx_id: 0,
             position: position.unwrap_or(0),

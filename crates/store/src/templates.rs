@@ -51,7 +51,10 @@ pub async fn load(
     id: &str,
 ) -> Result<(ResponseTemplate, Vec<StoredTemplateEvent>), StoreError> {
     let rows = fetch(&log.db(), LOAD_ONE_STREAM, Some(id)).await?;
-    let events = rows.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let events = rows
+        .into_iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
     let state = ResponseTemplate::fold(id, events.iter().map(|e| &e.event));
     Ok((state, events))
 }
@@ -125,7 +128,10 @@ async fn fetch(db: &Db, sql: &str, id: Option<&str>) -> Result<Vec<Row>, StoreEr
 
 fn decode(row: Row) -> Result<StoredTemplateEvent, StoreError> {
     let corrupt = |what: &str, e: serde_json::Error| {
-        StoreError::Corrupt(format!("template {} #{} {what}: {e}", row.aggregate_id, row.sequence))
+        StoreError::Corrupt(format!(
+            "template {} #{} {what}: {e}",
+            row.aggregate_id, row.sequence
+        ))
     };
     let event: TemplateEvent =
         serde_json::from_value(row.payload.clone()).map_err(|e| corrupt("payload", e))?;

@@ -513,7 +513,14 @@ pub struct TemplateVariableInput {
 pub trait Templated {
     /// The text field's name in the domain, its value, the template asked for
     /// and its variables.
-    fn template_parts(&mut self) -> (&'static str, &mut Option<String>, Option<&ID>, &[TemplateVariableInput]);
+    fn template_parts(
+        &mut self,
+    ) -> (
+        &'static str,
+        &mut Option<String>,
+        Option<&ID>,
+        &[TemplateVariableInput],
+    );
 }
 
 macro_rules! templated {

@@ -12,10 +12,10 @@ use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
 use super::template_use::render_into;
-use aduan_domain::templates::TemplateUse;
 use super::types::Complaint;
 use crate::error_code::ClientCode;
 use crate::rate_limit::SubmitLimiter;
+use aduan_domain::templates::TemplateUse;
 
 #[derive(Default)]
 pub struct ComplaintMutation;

@@ -42,7 +42,10 @@ pub(super) async fn render_into<I: Templated>(
     let Some(case) = codec::fold(&events).0 else {
         return Err(gql_error(ClientCode::NotFound, "complaint not found"));
     };
-    if !template.scope.applies_to(case.opd.as_deref(), &case.category) {
+    if !template
+        .scope
+        .applies_to(case.opd.as_deref(), &case.category)
+    {
         return Err(invalid_input(
             "templateId",
             "the template is for another OPD or category than this case's",
@@ -58,16 +61,15 @@ pub(super) async fn render_into<I: Templated>(
 }
 
 /// The template, if it exists, is not retired and the caller may use it.
-pub(super) async fn current(
-    bus: &CommandBus,
-    actor: &Actor,
-    id: &ID,
-) -> Result<ResponseTemplate> {
+pub(super) async fn current(bus: &CommandBus, actor: &Actor, id: &ID) -> Result<ResponseTemplate> {
     let (template, _) = aduan_store::templates::load(bus.log().as_ref(), id)
         .await
         .map_err(store_error)?;
     if !template.exists() || !may_read(actor, &template.scope) {
-        return Err(gql_error(ClientCode::NotFound, "response template not found"));
+        return Err(gql_error(
+            ClientCode::NotFound,
+            "response template not found",
+        ));
     }
     if template.retired {
         return Err(invalid_input(
@@ -87,7 +89,10 @@ pub(super) fn render(
     let mut supplied = BTreeMap::new();
     for v in variables {
         if supplied.insert(v.name.clone(), v.value.clone()).is_some() {
-            return Err(invalid_input("variables", &format!("name {} twice", v.name)));
+            return Err(invalid_input(
+                "variables",
+                &format!("name {} twice", v.name),
+            ));
         }
     }
     let body = template

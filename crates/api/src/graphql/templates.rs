@@ -88,7 +88,9 @@ impl TemplateQuery {
             .into_iter()
             .filter(|t| may_read(&actor, &t.scope) && (include_retired || !t.retired))
             .filter(|t| opd.is_none() || t.scope.opd.is_none() || t.scope.opd == opd)
-            .filter(|t| category.is_none() || t.scope.category.is_none() || t.scope.category == category)
+            .filter(|t| {
+                category.is_none() || t.scope.category.is_none() || t.scope.category == category
+            })
             .collect();
         shown.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         Ok(shown.into_iter().map(Into::into).collect())
@@ -144,7 +146,8 @@ impl TemplateMutation {
             .category
             .as_deref()
             .map(|c| {
-                CategoryCode::known(reference, c).map_err(|e| invalid_input("category", e.message()))
+                CategoryCode::known(reference, c)
+                    .map_err(|e| invalid_input("category", e.message()))
             })
             .transpose()?;
         let command = TemplateCommand::Create {

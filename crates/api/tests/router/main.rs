@@ -18,3 +18,4 @@ mod hotspots;
 mod incidents;
 mod lifecycle;
 mod support;
+mod templates;

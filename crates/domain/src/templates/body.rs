@@ -36,7 +36,10 @@ impl TemplateBody {
         }
         let length = text.chars().count();
         if length > MAX_BODY {
-            return Err(TemplateError::TooLong { length, max: MAX_BODY });
+            return Err(TemplateError::TooLong {
+                length,
+                max: MAX_BODY,
+            });
         }
         pieces(&text)?;
         Ok(TemplateBody(text))
@@ -91,7 +94,10 @@ impl TemplateBody {
             return Err(TemplateError::Empty);
         }
         if length > MAX_TEXT {
-            return Err(TemplateError::TooLong { length, max: MAX_TEXT });
+            return Err(TemplateError::TooLong {
+                length,
+                max: MAX_TEXT,
+            });
         }
         Ok(out)
     }

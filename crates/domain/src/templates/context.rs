@@ -28,7 +28,10 @@ pub fn derived(
     put(Variable::Number, number.map(str::to_string));
     put(Variable::Title, Some(case.title.clone()));
     let category = reference.category(&case.category).map(|c| c.name.clone());
-    put(Variable::Category, category.or_else(|| Some(case.category.clone())));
+    put(
+        Variable::Category,
+        category.or_else(|| Some(case.category.clone())),
+    );
     let opd = case.opd.as_deref();
     put(
         Variable::Opd,
@@ -37,7 +40,12 @@ pub fn derived(
     let kecamatan = case.location.kecamatan.as_deref();
     put(
         Variable::Kecamatan,
-        kecamatan.map(|code| reference.kecamatan(code).map_or(code, |k| &k.name).to_string()),
+        kecamatan.map(|code| {
+            reference
+                .kecamatan(code)
+                .map_or(code, |k| &k.name)
+                .to_string()
+        }),
     );
     put(
         Variable::Kelurahan,

@@ -14,8 +14,8 @@ mod stream;
 pub use body::{TemplateBody, MAX_BODY};
 pub use context::derived;
 pub use stream::{
-    may_manage, may_read, ResponseTemplate, TemplateCommand, TemplateEvent, TemplateScope, MAX_TEMPLATE_NAME,
-    TEMPLATE_TYPE,
+    may_manage, may_read, ResponseTemplate, TemplateCommand, TemplateEvent, TemplateScope,
+    MAX_TEMPLATE_NAME, TEMPLATE_TYPE,
 };
 
 /// The template a case's text was rendered from, as the case's event records it.

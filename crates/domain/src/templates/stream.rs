@@ -83,7 +83,9 @@ pub enum TemplateCommand {
         body: TemplateBody,
         auto_acknowledge: bool,
     },
-    Retire { reason: Option<String> },
+    Retire {
+        reason: Option<String>,
+    },
 }
 
 /// A template as its events left it.
@@ -177,7 +179,7 @@ impl ResponseTemplate {
                     return Err(ComplaintError::AlreadyExists);
                 }
                 may_manage(actor, &scope)?;
-                check_auto_acknowledge(&scope, auto_acknowledge)?;
+                check_auto_acknowledge(&scope, &body, auto_acknowledge)?;
                 Ok(TemplateEvent::TemplateCreated {
                     name: template_name(&name)?,
                     scope,
@@ -192,7 +194,7 @@ impl ResponseTemplate {
                 auto_acknowledge,
             } => {
                 self.current(actor)?;
-                check_auto_acknowledge(&self.scope, auto_acknowledge)?;
+                check_auto_acknowledge(&self.scope, &body, auto_acknowledge)?;
                 Ok(TemplateEvent::TemplateRevised {
                     name: template_name(&name)?,
                     body: body.as_str().to_string(),
@@ -245,7 +247,18 @@ pub fn may_manage(actor: &Actor, scope: &TemplateScope) -> Result<(), ComplaintE
     }
 }
 
-fn check_auto_acknowledge(scope: &TemplateScope, on: bool) -> Result<(), ComplaintError> {
+fn check_auto_acknowledge(
+    scope: &TemplateScope,
+    body: &TemplateBody,
+    on: bool,
+) -> Result<(), ComplaintError> {
+    // Nobody is there to type a value when the system acknowledges.
+    if on && body.variables().iter().any(|v| !v.is_derived()) {
+        return Err(ComplaintError::invalid(
+            "autoAcknowledge",
+            "needs a text with only the variables the case fills",
+        ));
+    }
     // A case is verified before it reaches an OPD: only a city-wide
     // template can answer it then.
     if on && (scope.category.is_none() || scope.opd.is_some()) {
@@ -263,7 +276,9 @@ fn template_name(name: &str) -> Result<String, ComplaintError> {
         return Err(Invalid::new("must not be empty").at("name"));
     }
     if name.chars().count() > MAX_TEMPLATE_NAME {
-        return Err(Invalid::new(format!("is longer than {MAX_TEMPLATE_NAME} characters")).at("name"));
+        return Err(
+            Invalid::new(format!("is longer than {MAX_TEMPLATE_NAME} characters")).at("name"),
+        );
     }
     Ok(name)
 }

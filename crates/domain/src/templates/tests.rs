@@ -28,7 +28,10 @@ fn renders_derived_and_supplied_variables() {
     )
     .unwrap();
     let text = body
-        .render(&derived(), &supplied(&[("officer", "Andi"), ("date", "Senin")]))
+        .render(
+            &derived(),
+            &supplied(&[("officer", "Andi"), ("date", "Senin")]),
+        )
         .unwrap();
     assert_eq!(
         text,
@@ -65,10 +68,22 @@ fn doubled_braces_are_literal() {
 #[test]
 fn broken_texts_are_refused_when_written() {
     assert_eq!(TemplateBody::parse(" \n "), Err(TemplateError::Empty));
-    assert_eq!(TemplateBody::parse("Halo {opd"), Err(TemplateError::Unbalanced(5)));
-    assert_eq!(TemplateBody::parse("Halo opd}"), Err(TemplateError::Unbalanced(8)));
-    assert_eq!(TemplateBody::parse("a {b{c}}"), Err(TemplateError::Unbalanced(2)));
-    assert_eq!(TemplateBody::parse("{}"), Err(TemplateError::Unknown(String::new())));
+    assert_eq!(
+        TemplateBody::parse("Halo {opd"),
+        Err(TemplateError::Unbalanced(5))
+    );
+    assert_eq!(
+        TemplateBody::parse("Halo opd}"),
+        Err(TemplateError::Unbalanced(8))
+    );
+    assert_eq!(
+        TemplateBody::parse("a {b{c}}"),
+        Err(TemplateError::Unbalanced(2))
+    );
+    assert_eq!(
+        TemplateBody::parse("{}"),
+        Err(TemplateError::Unknown(String::new()))
+    );
     assert_eq!(
         TemplateBody::parse("Di {kelurhan}"),
         Err(TemplateError::Unknown("kelurhan".into()))
@@ -80,7 +95,10 @@ fn broken_texts_are_refused_when_written() {
     let long = "a".repeat(MAX_BODY + 1);
     assert_eq!(
         TemplateBody::parse(&long),
-        Err(TemplateError::TooLong { length: MAX_BODY + 1, max: MAX_BODY })
+        Err(TemplateError::TooLong {
+            length: MAX_BODY + 1,
+            max: MAX_BODY
+        })
     );
     assert!(TemplateBody::parse(&"é".repeat(MAX_BODY)).is_ok());
 }
@@ -90,7 +108,10 @@ fn supplied_values_must_fit_the_template() {
     let body = TemplateBody::parse("Petugas {officer} di {kelurahan}").unwrap();
     let render = |pairs: &[(&str, &str)]| body.render(&derived(), &supplied(pairs));
     assert_eq!(render(&[]), Err(TemplateError::Missing("officer".into())));
-    assert_eq!(render(&[("officer", "  ")]), Err(TemplateError::Missing("officer".into())));
+    assert_eq!(
+        render(&[("officer", "  ")]),
+        Err(TemplateError::Missing("officer".into()))
+    );
     assert_eq!(
         render(&[("officer", "A"), ("kelurahan", "X")]),
         Err(TemplateError::Derived("kelurahan".into()))
@@ -136,7 +157,11 @@ fn create(scope: TemplateScope, auto_acknowledge: bool) -> TemplateCommand {
     }
 }
 
-fn run(template: &mut ResponseTemplate, actor: &Actor, command: TemplateCommand) -> Result<TemplateEvent, ComplaintError> {
+fn run(
+    template: &mut ResponseTemplate,
+    actor: &Actor,
+    command: TemplateCommand,
+) -> Result<TemplateEvent, ComplaintError> {
     let event = template.decide(actor, command, at(template.version as u32))?;
     template.apply(&event);
     Ok(event)
@@ -146,7 +171,12 @@ fn run(template: &mut ResponseTemplate, actor: &Actor, command: TemplateCommand)
 fn a_stream_is_created_revised_and_retired_in_versions() {
     let supervisor = Actor::new("s", Role::Supervisor, None);
     let mut t = ResponseTemplate::fold("t1", []);
-    run(&mut t, &supervisor, create(scope(None, Some("JALAN_RUSAK")), true)).unwrap();
+    run(
+        &mut t,
+        &supervisor,
+        create(scope(None, Some("JALAN_RUSAK")), true),
+    )
+    .unwrap();
     assert_eq!((t.version, t.auto_acknowledge), (1, true));
     let revise = TemplateCommand::Revise {
         name: "Jalan rusak (baru)".into(),
@@ -154,13 +184,30 @@ fn a_stream_is_created_revised_and_retired_in_versions() {
         auto_acknowledge: false,
     };
     run(&mut t, &supervisor, revise.clone()).unwrap();
-    assert_eq!((t.version, t.body.as_str(), t.auto_acknowledge), (2, "Terima kasih, {number}.", false));
-    let retire = TemplateCommand::Retire { reason: Some(" usang ".into()) };
+    assert_eq!(
+        (t.version, t.body.as_str(), t.auto_acknowledge),
+        (2, "Terima kasih, {number}.", false)
+    );
+    let retire = TemplateCommand::Retire {
+        reason: Some(" usang ".into()),
+    };
     let event = run(&mut t, &supervisor, retire.clone()).unwrap();
-    assert_eq!(event, TemplateEvent::TemplateRetired { reason: Some("usang".into()), occurred_at: at(2) });
+    assert_eq!(
+        event,
+        TemplateEvent::TemplateRetired {
+            reason: Some("usang".into()),
+            occurred_at: at(2)
+        }
+    );
     assert!(t.retired && t.version == 3);
-    assert!(matches!(t.decide(&supervisor, revise, at(9)), Err(ComplaintError::RuleViolated(_))));
-    assert!(matches!(t.decide(&supervisor, retire, at(9)), Err(ComplaintError::RuleViolated(_))));
+    assert!(matches!(
+        t.decide(&supervisor, revise, at(9)),
+        Err(ComplaintError::RuleViolated(_))
+    ));
+    assert!(matches!(
+        t.decide(&supervisor, retire, at(9)),
+        Err(ComplaintError::RuleViolated(_))
+    ));
     assert_eq!(
         t.decide(&supervisor, create(scope(None, None), false), at(9)),
         Err(ComplaintError::AlreadyExists)
@@ -174,19 +221,36 @@ fn an_opd_admin_manages_their_own_opds_templates_only() {
     run(&mut own, &admin, create(scope(Some("DPU"), None), false)).unwrap();
     for other in [scope(Some("DLH"), None), scope(None, Some("JALAN_RUSAK"))] {
         let mut t = ResponseTemplate::fold("t2", []);
-        assert!(matches!(run(&mut t, &admin, create(other, false)), Err(ComplaintError::Forbidden(_))));
+        assert!(matches!(
+            run(&mut t, &admin, create(other, false)),
+            Err(ComplaintError::Forbidden(_))
+        ));
     }
     let mut theirs = ResponseTemplate::fold("t3", []);
     let supervisor = Actor::new("s", Role::Supervisor, None);
-    run(&mut theirs, &supervisor, create(scope(Some("DLH"), None), false)).unwrap();
+    run(
+        &mut theirs,
+        &supervisor,
+        create(scope(Some("DLH"), None), false),
+    )
+    .unwrap();
     let retire = TemplateCommand::Retire { reason: None };
-    assert!(matches!(theirs.decide(&admin, retire.clone(), at(5)), Err(ComplaintError::Forbidden(_))));
+    assert!(matches!(
+        theirs.decide(&admin, retire.clone(), at(5)),
+        Err(ComplaintError::Forbidden(_))
+    ));
     assert!(own.decide(&admin, retire.clone(), at(5)).is_ok());
     let officer = Actor::new("o", Role::OpdOfficer, Some("DPU"));
-    assert!(matches!(own.decide(&officer, retire, at(5)), Err(ComplaintError::Forbidden(_))));
+    assert!(matches!(
+        own.decide(&officer, retire, at(5)),
+        Err(ComplaintError::Forbidden(_))
+    ));
     assert!(may_read(&officer, &own.scope) && may_read(&officer, &scope(None, None)));
     assert!(!may_read(&officer, &theirs.scope));
-    assert!(!may_read(&Actor::new("c", Role::Citizen, None), &scope(None, None)));
+    assert!(!may_read(
+        &Actor::new("c", Role::Citizen, None),
+        &scope(None, None)
+    ));
 }
 
 #[test]
@@ -199,6 +263,16 @@ fn only_city_wide_category_templates_acknowledge_automatically() {
             Err(ComplaintError::InvalidInput { .. })
         ));
     }
+    let typed = TemplateCommand::Create {
+        name: "n".into(),
+        scope: scope(None, Some("JALAN_RUSAK")),
+        body: TemplateBody::parse("Petugas {officer}").unwrap(),
+        auto_acknowledge: true,
+    };
+    assert!(matches!(
+        ResponseTemplate::fold("t", []).decide(&supervisor, typed, at(0)),
+        Err(ComplaintError::InvalidInput { .. })
+    ));
 }
 
 #[test]
@@ -221,6 +295,9 @@ fn events_read_back_as_written() {
         occurred_at: at(0),
     };
     let json = serde_json::to_value(&event).unwrap();
-    assert_eq!(serde_json::from_value::<TemplateEvent>(json).unwrap(), event);
+    assert_eq!(
+        serde_json::from_value::<TemplateEvent>(json).unwrap(),
+        event
+    );
     assert_eq!(event.event_type_name(), "TemplateCreated");
 }
