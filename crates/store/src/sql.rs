@@ -59,6 +59,17 @@ pub(crate) async fn migrate(migrator: &Migrator, db: &Db) -> Result<(), StoreErr
     })
 }
 
+pub(crate) async fn last_case_position(db: &Db) -> Result<i64, StoreError> {
+    let position: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT position FROM events WHERE aggregate_type = $1 ORDER BY position DESC LIMIT 1",
+    )
+    .bind(COMPLAINT)
+    .fetch_optional(pool)
+    .await)
+    .map_err(StoreError::from_sqlx)?;
+    Ok(position.unwrap_or(0))
+}
+
 pub(crate) async fn ping(db: &Db) -> Result<(), StoreError> {
     on_db!(db, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
         .map_err(StoreError::from_sqlx)
