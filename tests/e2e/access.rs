@@ -817,6 +817,31 @@ async fn probe_webhooks(client: &GraphqlClient, role: Role, who: Who) -> bool {
     done(&removed, &what)
 }
 
+/// Managing: creates a DPU template. Reading: lists the templates and looks
+/// for a DPU template the supervisor made (a DLH role sees the city-wide
+/// ones, never DPU's).
+async fn probe_templates(cast: &Cast, op: Operation, role: Role, who: Who) -> bool {
+    let what = format!("{op:?} as {role} ({who:?})");
+    let create = "mutation($input: CreateResponseTemplateInput!) { createResponseTemplate(input: $input) { id } }";
+    let fields = json!({"input": {"name": "Probe", "opd": "DPU", "text": "Ditangani {opd}."}});
+    if op == Operation::ManageResponseTemplates {
+        return done(&cast.get(role, who).query(create, fields).await, &what);
+    }
+    let supervisor = cast.get(Role::Supervisor, Who::Own);
+    let made = supervisor.ok(create, fields).await;
+    let id = &made["createResponseTemplate"]["id"];
+    let body = cast
+        .get(role, who)
+        .query("{ responseTemplates { id opd } }", json!({}))
+        .await;
+    done(&body, &what)
+        && body["data"]["responseTemplates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == *id)
+}
+
 /// Issues an Open311 key and, when that is allowed, revokes it again.
 async fn probe_open311(client: &GraphqlClient, role: Role, who: Who) -> bool {
     let what = format!("ManageOpen311Clients as {role} ({who:?})");
@@ -893,6 +918,11 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                     }
                     _ if op == Operation::ManageOpen311Clients => {
                         probe_open311(cast.get(role, who), role, who).await
+                    }
+                    _ if op == Operation::ResponseTemplates
+                        || op == Operation::ManageResponseTemplates =>
+                    {
+                        probe_templates(&cast, op, role, who).await
                     }
                     _ if op == Operation::EraseReporterData => {
                         probe_erasure(&cast, role, who).await

@@ -55,6 +55,7 @@ mod sla;
 mod subscriptions;
 mod support;
 mod survey;
+mod templates;
 mod tracking;
 mod transfer;
 mod webhooks;

@@ -271,11 +271,13 @@ impl Story {
     /// citizen never answers it (the watcher then closes the case).
     fn respond(&self, rng: &mut Rng, opd: &str, life: &mut Life) -> Result<bool, ComplaintError> {
         let respond = Action::Respond(Respond {
+            template: None,
             message: text("Laporan diterima, tim akan ke lokasi.")?,
         });
         life.then(rng.hours(1, 60), officer(opd), respond);
         if rng.chance(10) {
             let ask = Action::RequestInfo(RequestInfo {
+                template: None,
                 question: text("Mohon kirim foto lokasi.")?,
             });
             life.then(rng.hours(1, 10), officer(opd), ask);
@@ -307,6 +309,7 @@ impl Story {
             Resolution::NotResolved
         };
         let close = Action::Close(Close {
+            template: None,
             resolution,
             summary: text("Selesai ditangani.")?,
             duplicate_of: None,

@@ -108,10 +108,14 @@ pub enum Operation {
     /// One request acting on many cases (`bulkAct`); each case is then
     /// checked as its own operation (`Assign`, `Close`, ...).
     BulkAct,
+    /// The city's response templates, read to use them (issue 24).
+    ResponseTemplates,
+    /// Creating, revising and retiring them.
+    ManageResponseTemplates,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 55] = [
+    pub const ALL: [Operation; 57] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -167,6 +171,8 @@ impl Operation {
         Operation::AuditProofs,
         Operation::AuditConsistency,
         Operation::SignAuditCheckpoint,
+        Operation::ResponseTemplates,
+        Operation::ManageResponseTemplates,
     ];
 }
 
@@ -308,18 +314,26 @@ fn row(op: Operation) -> [Access; 9] {
         // "Is it one of these?" before filing, with or without an account:
         // only what a tracking code shows, never the reporter or the text.
         PublicNearbyComplaints => [A; 9],
-        _ => bulk_row(op),
+        _ => desk_row(op),
     }
 }
 
-/// The rows of issue 24's bulk actions.
-fn bulk_row(op: Operation) -> [Access; 9] {
+/// The rows of issue 24's desk: bulk actions and response templates.
+fn desk_row(op: Operation) -> [Access; 9] {
     use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
     match op {
         // The desk's staff, who do its actions one by one: each case is then
         // checked as its own operation, so an OPD's officer who may note and
         // close its cases may do so in bulk, and may not assign in bulk.
         Operation::BulkAct => [No, No, A, A, Opd, Opd, No, No, No],
+        // Whoever answers citizens reads them (an OPD role its own OPD's and
+        // the city-wide ones); auditors, as everything on the record. SYSTEM
+        // renders the automatic acknowledgement.
+        Operation::ResponseTemplates => [No, No, A, A, Opd, Opd, A, No, A],
+        // A SUPERVISOR any; an OPD's administrator their own OPD's only
+        // (`templates::stream::may_manage`).
+        Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
         _ => [No; 9],
     }
 }

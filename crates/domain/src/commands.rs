@@ -4,6 +4,7 @@ use serde::Serialize;
 use crate::actor::Actor;
 use crate::ikm::SurveyAnswers;
 use crate::sla::Leg;
+use crate::templates::TemplateUse;
 use crate::values::{
     CategoryCode, Channel, Code, Contact, Links, LongText, NoteVisibility, OpdCode, Place,
     PlaceCorrection, Priority, RejectReason, Resolution, Score, ShortText, Status, StoredFile,
@@ -183,11 +184,15 @@ pub struct Transfer {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Respond {
     pub message: LongText,
+    /// The template `message` was rendered from, if any (the edge renders it).
+    pub template: Option<TemplateUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestInfo {
     pub question: LongText,
+    /// The template `question` was rendered from, if any (the edge renders it).
+    pub template: Option<TemplateUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -213,6 +218,8 @@ pub struct Close {
     pub resolution: Resolution,
     pub summary: LongText,
     pub duplicate_of: Option<Code>,
+    /// The template `summary` was rendered from, if any (the edge renders it).
+    pub template: Option<TemplateUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -234,6 +241,8 @@ pub struct Rate {
 pub struct AddNote {
     pub text: LongText,
     pub visibility: NoteVisibility,
+    /// The template `text` was rendered from, if any (the edge renders it).
+    pub template: Option<TemplateUse>,
 }
 
 /// A photo or document on the case, already checked and stored (the API keeps
@@ -330,4 +339,20 @@ pub struct CloseWithIncident {
     pub primary_id: Code,
     pub resolution: Resolution,
     pub summary: LongText,
+}
+
+impl Action {
+    /// Records that the action's text was rendered from a template; `false`
+    /// for actions that carry no text a template could write.
+    pub fn set_template(&mut self, used: TemplateUse) -> bool {
+        let slot = match self {
+            Action::Respond(r) => &mut r.template,
+            Action::RequestInfo(r) => &mut r.template,
+            Action::Close(c) => &mut c.template,
+            Action::AddNote(n) => &mut n.template,
+            _ => return false,
+        };
+        *slot = Some(used);
+        true
+    }
 }

@@ -30,6 +30,16 @@ fn every_event() -> Vec<ComplaintEvent> {
     events
 }
 
+fn place(address: &str) -> Location {
+    Location {
+        latitude: -5.1,
+        longitude: 119.4,
+        address: Some(address.into()),
+        kecamatan: None,
+        kelurahan: None,
+    }
+}
+
 fn first_events() -> Vec<ComplaintEvent> {
     use ComplaintEvent as E;
     let s = |t: &str| format!("staff: {t}");
@@ -41,13 +51,7 @@ fn first_events() -> Vec<ComplaintEvent> {
             priority: Priority::Normal,
             title: "citizen: title".into(),
             description: "citizen: description".into(),
-            location: Location {
-                latitude: -5.1,
-                longitude: 119.4,
-                address: Some("citizen: address".into()),
-                kecamatan: None,
-                kelurahan: None,
-            },
+            location: place("citizen: address"),
             reporter: None,
             anonymous: false,
             attachments: vec![],
@@ -68,13 +72,7 @@ fn first_events() -> Vec<ComplaintEvent> {
             occurred_at: at(),
         },
         E::LocationCorrected {
-            location: Location {
-                latitude: -5.2,
-                longitude: 119.5,
-                address: Some("citizen: corrected address".into()),
-                kecamatan: None,
-                kelurahan: None,
-            },
+            location: place("citizen: corrected address"),
             reason: Some(s("location")),
             occurred_at: at(),
         },
@@ -92,10 +90,12 @@ fn first_events() -> Vec<ComplaintEvent> {
         },
         E::Responded {
             message: s("response"),
+            template: None,
             occurred_at: at(),
         },
         E::InfoRequested {
             question: s("question"),
+            template: None,
             occurred_at: at(),
         },
         E::InfoProvided {
@@ -147,6 +147,7 @@ fn later_events() -> Vec<ComplaintEvent> {
             resolution: Resolution::Resolved,
             summary: s("summary"),
             duplicate_of: None,
+            template: None,
             occurred_at: at(),
         },
         E::Reopened {
@@ -172,11 +173,13 @@ fn later_events() -> Vec<ComplaintEvent> {
         E::NoteAdded {
             text: s("internal note"),
             visibility: NoteVisibility::Internal,
+            template: None,
             occurred_at: at(),
         },
         E::NoteAdded {
             text: s("public note"),
             visibility: NoteVisibility::Public,
+            template: None,
             occurred_at: at(),
         },
         E::AttachmentAdded {

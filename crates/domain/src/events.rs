@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::sla::Leg;
+use crate::templates::TemplateUse;
 use crate::values::{
     AttachmentRef, Channel, Location, NoteVisibility, Priority, RejectReason, Reporter, Resolution,
     Status,
@@ -69,10 +70,16 @@ pub enum ComplaintEvent {
     },
     Responded {
         message: String,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     InfoRequested {
         question: String,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     InfoProvided {
@@ -95,6 +102,9 @@ pub enum ComplaintEvent {
         resolution: Resolution,
         summary: String,
         duplicate_of: Option<String>,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     Reopened {
@@ -146,6 +156,9 @@ pub enum ComplaintEvent {
     NoteAdded {
         text: String,
         visibility: NoteVisibility,
+        /// The template the text was rendered from (`templates`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateUse>,
         occurred_at: DateTime<Utc>,
     },
     /// A photo or document on the case (a reference; the bytes are in the
@@ -280,6 +293,17 @@ impl ComplaintEvent {
                 | ComplaintEvent::Closed { .. }
                 | ComplaintEvent::NoteAdded { .. }
         )
+    }
+
+    /// The response template the event's text was rendered from, if any.
+    pub fn template_use(&self) -> Option<&TemplateUse> {
+        match self {
+            ComplaintEvent::Responded { template, .. }
+            | ComplaintEvent::InfoRequested { template, .. }
+            | ComplaintEvent::Closed { template, .. }
+            | ComplaintEvent::NoteAdded { template, .. } => template.as_ref(),
+            _ => None,
+        }
     }
 
     /// A note or attachment only staff may see (see

@@ -20,6 +20,7 @@ pub mod reference;
 pub mod rules;
 pub mod search;
 pub mod sla;
+pub mod templates;
 pub mod tracking;
 pub mod values;
 

@@ -269,6 +269,7 @@ fn note_of_exactly_5000_characters_is_accepted() {
         .then_expect_events(vec![ComplaintEvent::NoteAdded {
             text,
             visibility: NoteVisibility::Internal,
+            template: None,
             occurred_at: now(),
         }]);
 }
@@ -283,6 +284,7 @@ fn note_is_stored_trimmed_without_control_characters() {
         .then_expect_events(vec![ComplaintEvent::NoteAdded {
             text: "Rangthe[31m reporter\n\tno answer".into(),
             visibility: NoteVisibility::Internal,
+            template: None,
             occurred_at: now(),
         }]);
 }

@@ -75,6 +75,7 @@ fn transferred(at: DateTime<Utc>) -> ComplaintEvent {
 fn responded(at: DateTime<Utc>) -> ComplaintEvent {
     ComplaintEvent::Responded {
         message: "On our way".into(),
+        template: None,
         occurred_at: at,
     }
 }
@@ -82,6 +83,7 @@ fn responded(at: DateTime<Utc>) -> ComplaintEvent {
 fn info_requested(at: DateTime<Utc>) -> ComplaintEvent {
     ComplaintEvent::InfoRequested {
         question: "Which street?".into(),
+        template: None,
         occurred_at: at,
     }
 }
@@ -99,6 +101,7 @@ fn closed(at: DateTime<Utc>) -> ComplaintEvent {
         resolution: Resolution::Resolved,
         summary: "Fixed".into(),
         duplicate_of: None,
+        template: None,
         occurred_at: at,
     }
 }

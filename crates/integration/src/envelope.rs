@@ -280,6 +280,7 @@ mod tests {
         let note = |visibility| ComplaintEvent::NoteAdded {
             text: "Pelapor kerabat kepala dinas".into(),
             visibility,
+            template: None,
             occurred_at: "2026-03-02T02:00:00Z".parse().unwrap(),
         };
         let options = EnvelopeOptions::default();
@@ -380,6 +381,7 @@ mod tests {
         assert_eq!(e.data["event"]["reason"], "Kepala seksi minta dipindah");
         let responded = ComplaintEvent::Responded {
             message: "Tim menuju lokasi".into(),
+            template: None,
             occurred_at: "2026-03-02T03:00:00Z".parse().unwrap(),
         };
         let e = Envelope::new(&stored(responded, 5, "OPD_OFFICER"), None, &options);

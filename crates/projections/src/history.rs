@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use aduan_domain::templates::TemplateUse;
 use aduan_domain::{disclosure, ComplaintEvent, NoteVisibility};
 use aduan_store::codec::StoredEvent;
 
@@ -20,6 +21,8 @@ pub struct HistoryEntry {
     pub correlation_id: String,
     pub command_id: Option<String>,
     pub payload: Value,
+    /// The response template its text was rendered from.
+    pub template: Option<TemplateUse>,
 }
 
 impl HistoryEntry {
@@ -43,6 +46,7 @@ impl HistoryEntry {
             correlation_id: m.correlation_id.clone(),
             command_id: m.command_id.clone(),
             payload,
+            template: stored.event.template_use().cloned(),
         }
     }
 
@@ -114,6 +118,7 @@ pub struct Note {
     pub actor_id: String,
     pub actor_role: String,
     pub actor_opd: Option<String>,
+    pub template: Option<TemplateUse>,
 }
 
 /// The case's notes in order, INTERNAL ones only with `internal`.
@@ -123,6 +128,7 @@ pub fn notes(events: &[StoredEvent], internal: bool) -> impl DoubleEndedIterator
             text,
             visibility,
             occurred_at,
+            ..
         } if internal || *visibility == NoteVisibility::Public => Some(Note {
             sequence: e.sequence,
             text: text.clone(),
@@ -131,6 +137,7 @@ pub fn notes(events: &[StoredEvent], internal: bool) -> impl DoubleEndedIterator
             actor_id: e.metadata.actor_id.clone(),
             actor_role: e.metadata.actor_role.clone(),
             actor_opd: e.metadata.actor_opd.clone(),
+            template: e.event.template_use().cloned(),
         }),
         _ => None,
     })

@@ -125,10 +125,11 @@ impl Specific for PgBackend {
                                coalesce((SELECT last_position FROM projection_checkpoints \
                                           WHERE name = $1), 0) AS pos) \
              SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
-                      WHERE (tx_id, position) > (c.tx, c.pos) LIMIT $2) s), \
+                      WHERE (tx_id, position) > (c.tx, c.pos) \
+                        AND aggregate_type = 'Complaint' LIMIT $2) s), \
                     (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8 \
                        FROM events, c WHERE (tx_id, position) > (c.tx, c.pos) \
-                      ORDER BY tx_id, position LIMIT 1)",
+                        AND aggregate_type = 'Complaint' ORDER BY tx_id, position LIMIT 1)",
         )
         .bind(projection)
         .bind(cap)

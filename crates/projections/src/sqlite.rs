@@ -116,9 +116,10 @@ impl Specific for SqliteBackend {
             "WITH c AS (SELECT coalesce((SELECT last_position FROM projection_checkpoints \
                                           WHERE name = ?1), 0) AS pos) \
              SELECT (SELECT count(*) FROM (SELECT 1 FROM events, c \
-                      WHERE position > c.pos LIMIT ?2)), \
+                      WHERE position > c.pos AND aggregate_type = 'Complaint' LIMIT ?2)), \
                     (SELECT (julianday('now') - julianday(recorded_at)) * 86400.0 \
-                       FROM events, c WHERE position > c.pos ORDER BY position LIMIT 1)",
+                       FROM events, c WHERE position > c.pos AND aggregate_type = 'Complaint' \
+                      ORDER BY position LIMIT 1)",
         )
         .bind(projection)
         .bind(cap)

@@ -87,6 +87,7 @@ async fn an_incident_counts_once_in_the_dashboard(backend: Backend) {
     // server's incident closer does).
     clock.advance(Duration::hours(5));
     let close = Action::Close(Close {
+        template: None,
         resolution: Resolution::Resolved,
         summary: text("Selesai"),
         duplicate_of: None,

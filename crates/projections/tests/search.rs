@@ -146,6 +146,7 @@ async fn write(bus: &CommandBus, c: &Case) {
         let action = match *kind {
             "respond" => Action::Respond(Respond {
                 message: text(words),
+                template: None,
             }),
             "public" | "internal" => Action::AddNote(AddNote {
                 text: text(words),
@@ -154,11 +155,13 @@ async fn write(bus: &CommandBus, c: &Case) {
                 } else {
                     NoteVisibility::Internal
                 },
+                template: None,
             }),
             _ => Action::Close(Close {
                 resolution: Resolution::Resolved,
                 summary: text(words),
                 duplicate_of: None,
+                template: None,
             }),
         };
         let actor = if *kind == "respond" {

@@ -123,6 +123,7 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
     }
     clock.advance(Duration::hours(1));
     let ask = Action::RequestInfo(RequestInfo {
+        template: None,
         question: aduan_testkit::fixtures::text("Which street?"),
     });
     run(&bus, "waiting", officer.clone(), ask).await;

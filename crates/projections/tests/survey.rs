@@ -41,6 +41,7 @@ async fn case(bus: &CommandBus, id: &str, opd: &str, scores: Option<[i32; 9]>) {
     });
     run(bus, id, agent(), assign).await;
     let close = Action::Close(Close {
+        template: None,
         resolution: Resolution::Resolved,
         summary: aduan_testkit::fixtures::text("Selesai"),
         duplicate_of: None,

@@ -131,6 +131,7 @@ async fn an_unanswered_request_for_information_closes_after_ten_working_days(bac
     s.dispatched("silent").await;
     let officer = Actor::new("petugas", Role::OpdOfficer, Some("DPU"));
     let ask = Action::RequestInfo(RequestInfo {
+        template: None,
         question: aduan_testkit::fixtures::text("Di mana tepatnya?"),
     });
     s.bus

@@ -33,6 +33,7 @@ pub mod postgres;
 pub mod queue;
 mod sql;
 pub mod sqlite;
+pub mod templates;
 pub mod wake;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};

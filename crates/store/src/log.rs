@@ -190,6 +190,13 @@ pub trait EventLog: Pooled + Send + Sync {
     /// insert) rolls the whole import back. Returns how many events.
     async fn import(&self, chunks: ImportStream) -> Result<u64, StoreError>;
 
+    /// The position of the newest case event (0 when there is none): where
+    /// `head` stands once every transaction before it has ended (a response
+    /// template's events come after it, and no follower reads them).
+    async fn last_case_position(&self) -> Result<i64, StoreError> {
+        sql::last_case_position(&self.db()).await
+    }
+
     /// How many events the log holds.
     async fn count(&self) -> Result<i64, StoreError> {
         sql::count(&self.db()).await

@@ -195,6 +195,7 @@ impl EventLog for PgEventLog {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT tx_id::text::bigint, position FROM events \
              WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND aggregate_type = 'Complaint' \
              ORDER BY tx_id DESC, position DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
@@ -271,6 +272,7 @@ impl EventLog for PgEventLog {
              recorded_at, hash, prev_hash, tx_id::text::bigint AS tx FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
                AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND aggregate_type = 'Complaint' \
              ORDER BY tx_id, position LIMIT $3";
         let rows = sqlx::query(sql)
             .bind(after.tx_id.to_string())

@@ -46,7 +46,7 @@ const LOAD_ONE: &str = "SELECT aggregate_id, sequence, position, event_type, eve
 /// planner turns `ORDER BY position LIMIT` into a walk of the whole position index).
 const RECORDED_BETWEEN: &str = "SELECT aggregate_id, sequence, position, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
-     WHERE recorded_at >= $1 AND recorded_at < $2";
+     WHERE recorded_at >= $1 AND recorded_at < $2 AND aggregate_type = 'Complaint'";
 
 const EXPORT_AFTER: &str = "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
      event_version, payload, metadata, recorded_at, hash, prev_hash FROM events \
@@ -66,6 +66,17 @@ pub(crate) async fn migrate(migrator: &Migrator, db: &Db) -> Result<(), StoreErr
         MigrateError::Execute(err) => StoreError::from_sqlx(err),
         other => StoreError::Other(other.to_string()),
     })
+}
+
+pub(crate) async fn last_case_position(db: &Db) -> Result<i64, StoreError> {
+    let position: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT position FROM events WHERE aggregate_type = $1 ORDER BY position DESC LIMIT 1",
+    )
+    .bind(COMPLAINT)
+    .fetch_optional(pool)
+    .await)
+    .map_err(StoreError::from_sqlx)?;
+    Ok(position.unwrap_or(0))
 }
 
 pub(crate) async fn ping(db: &Db) -> Result<(), StoreError> {

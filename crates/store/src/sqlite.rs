@@ -236,10 +236,13 @@ impl EventLog for SqliteEventLog {
     }
 
     async fn head(&self) -> Result<Cursor, StoreError> {
-        let position: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+        let position: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM events WHERE aggregate_type = 'Complaint' \
+             ORDER BY position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
         Ok(Cursor {
             tx_id: 0,
             position: position.unwrap_or(0),
@@ -248,7 +251,11 @@ impl EventLog for SqliteEventLog {
 
     /// One writer at a time: every position a reader sees is final.
     async fn settled_position(&self) -> Result<i64, StoreError> {
-        Ok(self.head().await?.position)
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(max.unwrap_or(0))
     }
 
     async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
@@ -282,7 +289,7 @@ impl EventLog for SqliteEventLog {
         let rows = sqlx::query(
             "SELECT aggregate_id, sequence, position, event_type, event_version, payload, \
              metadata, recorded_at, hash, prev_hash FROM events \
-             WHERE position > ? ORDER BY position LIMIT ?",
+             WHERE position > ? AND aggregate_type = 'Complaint' ORDER BY position LIMIT ?",
         )
         .bind(after.position)
         .bind(limit)

@@ -37,6 +37,7 @@ fn assign() -> Action {
 
 fn respond(message: &str) -> Action {
     Action::Respond(Respond {
+        template: None,
         message: aduan_testkit::fixtures::text(message),
     })
 }

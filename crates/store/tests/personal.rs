@@ -115,6 +115,7 @@ async fn two_reporters(bus: &CommandBus) -> (String, String) {
         &mine,
         agent(),
         Action::Close(Close {
+            template: None,
             resolution: Resolution::Resolved,
             summary: aduan_testkit::fixtures::text("Lampu sudah diganti"),
             duplicate_of: None,

@@ -73,6 +73,10 @@ pub fn name(op: Operation) -> &'static str {
         NearbyComplaints => "nearbyComplaints",
         PublicNearbyComplaints => "publicNearbyComplaints",
         PossibleDuplicates => "possibleDuplicates",
+        ResponseTemplates => "responseTemplates",
+        ManageResponseTemplates => {
+            "createResponseTemplate, reviseResponseTemplate, retireResponseTemplate"
+        }
     }
 }
 
@@ -106,7 +110,8 @@ pub fn kind(op: Operation) -> Kind {
         | EraseReporterData
         | AnswerSurvey
         | ManageOpen311Clients
-        | OptOutOfNotifications => Kind::Mutation,
+        | OptOutOfNotifications
+        | ManageResponseTemplates => Kind::Mutation,
         ComplaintEvents | ComplaintUpdated | TrackedComplaintUpdated | SlaAlerts => {
             Kind::Subscription
         }

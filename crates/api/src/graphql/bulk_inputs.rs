@@ -208,7 +208,9 @@ impl BulkInput {
                 let p = self.add_note.take().ok_or_else(|| missing(field))?;
                 AddNoteInput {
                     target: nobody(),
-                    text: p.text,
+                    text: Some(p.text),
+                    template_id: None,
+                    variables: Vec::new(),
                     visibility: p.visibility,
                     files: Vec::new(),
                 }
@@ -219,7 +221,9 @@ impl BulkInput {
                 CloseComplaintInput {
                     target: nobody(),
                     resolution: p.resolution,
-                    summary: p.summary,
+                    summary: Some(p.summary),
+                    template_id: None,
+                    variables: Vec::new(),
                     duplicate_of: None,
                     files: Vec::new(),
                 }

@@ -232,6 +232,15 @@ fn optional<const MAX: usize>(
     domain::Text::optional(value).map_err(|e| e.at(field))
 }
 
+/// A text that is optional in the input only because a template may stand in
+/// for it (filled in before this runs, see `templates::render_into`).
+fn given<const MAX: usize>(
+    field: &str,
+    value: Option<&str>,
+) -> Result<domain::Text<MAX>, ComplaintError> {
+    text(field, value.unwrap_or(""))
+}
+
 fn opd(field: &str, reference: &ReferenceData, code: &str) -> Result<OpdCode, ComplaintError> {
     OpdCode::known(reference, code).map_err(|e| e.at(field))
 }
@@ -316,13 +325,32 @@ targeted_input!(TransferComplaintInput as Transfer {
 }));
 
 targeted_input!(with files RespondToComplaintInput as Respond {
-    /// A reply the citizen sees.
-    message: String,
-} => |s, _r| domain::Action::Respond(domain::Respond { message: text("message", &s.message)? }));
+    /// A reply the citizen sees; required unless `templateId` is given.
+    message: Option<String>,
+    /// A response template to render instead of writing the text (see
+    /// `responseTemplates`); the text field must then be left out.
+    template_id: Option<ID>,
+    /// Values for the template's variables the case does not fill.
+    #[graphql(default)]
+    variables: Vec<TemplateVariableInput>,
+} => |s, _r| domain::Action::Respond(domain::Respond {
+    message: given("message", s.message.as_deref())?,
+    template: None,
+}));
 
 targeted_input!(RequestInfoInput as RequestInfo {
-    question: String,
-} => |s, _r| domain::Action::RequestInfo(domain::RequestInfo { question: text("question", &s.question)? }));
+    /// Required unless `templateId` is given.
+    question: Option<String>,
+    /// A response template to render instead of writing the text (see
+    /// `responseTemplates`); the text field must then be left out.
+    template_id: Option<ID>,
+    /// Values for the template's variables the case does not fill.
+    #[graphql(default)]
+    variables: Vec<TemplateVariableInput>,
+} => |s, _r| domain::Action::RequestInfo(domain::RequestInfo {
+    question: given("question", s.question.as_deref())?,
+    template: None,
+}));
 
 targeted_input!(with files ProvideInfoInput as ProvideInfo {
     answer: String,
@@ -353,16 +381,24 @@ targeted_input!(EscalateComplaintInput as Escalate {
 
 targeted_input!(with files CloseComplaintInput as Close {
     resolution: Resolution,
-    summary: String,
+    /// Required unless `templateId` is given.
+    summary: Option<String>,
     /// The complaint this one duplicates, for a DUPLICATE resolution.
     duplicate_of: Option<ID>,
+    /// A response template to render instead of writing the text (see
+    /// `responseTemplates`); the text field must then be left out.
+    template_id: Option<ID>,
+    /// Values for the template's variables the case does not fill.
+    #[graphql(default)]
+    variables: Vec<TemplateVariableInput>,
 } => |s, _r| domain::Action::Close(domain::Close {
     resolution: s.resolution.into(),
-    summary: text("summary", &s.summary)?,
+    summary: given("summary", s.summary.as_deref())?,
     duplicate_of: optional(
         "duplicate_of",
         s.duplicate_of.as_ref().map(|d| d.as_str()),
     )?,
+    template: None,
 }));
 
 targeted_input!(ReopenComplaintInput as Reopen {
@@ -382,13 +418,20 @@ targeted_input!(RateComplaintInput as Rate {
 }));
 
 targeted_input!(with files AddNoteInput as AddNote {
-    /// Up to 5000 characters.
-    text: String,
+    /// Up to 5000 characters; required unless `templateId` is given.
+    text: Option<String>,
     /// INTERNAL: city staff only; PUBLIC: also the citizen and the tracking-code view.
     visibility: NoteVisibility,
+    /// A response template to render instead of writing the text (see
+    /// `responseTemplates`); the text field must then be left out.
+    template_id: Option<ID>,
+    /// Values for the template's variables the case does not fill.
+    #[graphql(default)]
+    variables: Vec<TemplateVariableInput>,
 } => |s, _r| domain::Action::AddNote(domain::AddNote {
-    text: text("text", &s.text)?,
+    text: given("text", s.text.as_deref())?,
     visibility: s.visibility.into(),
+    template: None,
 }));
 
 /// One element's answer in the satisfaction survey.
@@ -458,3 +501,44 @@ impl WithinInput {
             .map_err(|e| e.within(parent))
     }
 }
+
+/// A value for one of a template's variables (`{officer}`, `{date}`, ...).
+#[derive(InputObject, Clone)]
+pub struct TemplateVariableInput {
+    pub name: String,
+    pub value: String,
+}
+
+/// The inputs whose text a response template may write: where the template's
+/// id, its variables and the text field are.
+pub trait Templated {
+    /// The text field's name in the domain, its value, the template asked for
+    /// and its variables.
+    fn template_parts(
+        &mut self,
+    ) -> (
+        &'static str,
+        &mut Option<String>,
+        Option<&ID>,
+        &[TemplateVariableInput],
+    );
+}
+
+macro_rules! templated {
+    ($($name:ident => $field:ident),+) => {
+        $(impl Templated for $name {
+            fn template_parts(
+                &mut self,
+            ) -> (&'static str, &mut Option<String>, Option<&ID>, &[TemplateVariableInput]) {
+                (stringify!($field), &mut self.$field, self.template_id.as_ref(), &self.variables)
+            }
+        })+
+    };
+}
+
+templated!(
+    RespondToComplaintInput => message,
+    RequestInfoInput => question,
+    CloseComplaintInput => summary,
+    AddNoteInput => text
+);

@@ -32,6 +32,8 @@ pub(crate) mod queue;
 mod sla;
 mod sla_alerts;
 mod subscription;
+mod template_use;
+mod templates;
 mod tracking;
 mod types;
 mod webhooks;
@@ -66,6 +68,7 @@ pub struct QueryRoot(
     national::NationalQuery,
     audit::AuditQuery,
     open311::Open311Query,
+    templates::TemplateQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
@@ -78,6 +81,7 @@ pub struct MutationRoot(
     audit::AuditMutation,
     erasure::ErasureMutation,
     open311::Open311Mutation,
+    templates::TemplateMutation,
 );
 
 pub type AduanSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -11,9 +11,11 @@ use super::attachments::with_files;
 use super::context::{bus, correlation_id, ClientKey};
 use super::error::{command_error, invalid_input};
 use super::inputs::*;
+use super::template_use::render_into;
 use super::types::Complaint;
 use crate::error_code::ClientCode;
 use crate::rate_limit::SubmitLimiter;
+use aduan_domain::templates::TemplateUse;
 
 #[derive(Default)]
 pub struct ComplaintMutation;
@@ -110,7 +112,28 @@ pub(super) async fn run(
     executed.map_err(command_error)
 }
 
-async fn targeted<I: TargetedInput>(ctx: &Context<'_>, mut input: I) -> Result<Complaint> {
+async fn targeted<I: TargetedInput>(ctx: &Context<'_>, input: I) -> Result<Complaint> {
+    act(ctx, input, None).await
+}
+
+/// As `targeted`, for the commands whose text a response template may write:
+/// the template is rendered into the text first (see `template_use`).
+async fn templated<I: TargetedInput + Templated>(
+    ctx: &Context<'_>,
+    mut input: I,
+) -> Result<Complaint> {
+    let (actor, _) = guard(ctx, I::OPERATION)?;
+    let complaint_id = input.target().complaint_id.clone();
+    checked_id("complaintId", &complaint_id)?;
+    let used = render_into(ctx, &actor, &complaint_id, &mut input).await?;
+    act(ctx, input, used).await
+}
+
+async fn act<I: TargetedInput>(
+    ctx: &Context<'_>,
+    mut input: I,
+    template: Option<TemplateUse>,
+) -> Result<Complaint> {
     let Target {
         complaint_id,
         command_id,
@@ -119,9 +142,12 @@ async fn targeted<I: TargetedInput>(ctx: &Context<'_>, mut input: I) -> Result<C
     let files = input.take_files();
     let (actor, _) = guard(ctx, I::OPERATION)?;
     checked_id("complaintId", &complaint_id)?;
-    let action = input
+    let mut action = input
         .into_action(&bus(ctx)?.services().reference)
         .map_err(|e| command_error(e.into()))?;
+    if let Some(used) = template {
+        action.set_template(used);
+    }
     let command = with_files(ctx, &complaint_id, Command::new(actor, action), files).await?;
     execute(ctx, complaint_id.0, command_id, expected_version, command).await
 }
@@ -240,12 +266,12 @@ impl ComplaintMutation {
         ctx: &Context<'_>,
         input: RespondToComplaintInput,
     ) -> Result<Complaint> {
-        targeted(ctx, input).await
+        templated(ctx, input).await
     }
 
     /// Ask the citizen for more information; SLA clocks pause until they answer.
     async fn request_info(&self, ctx: &Context<'_>, input: RequestInfoInput) -> Result<Complaint> {
-        targeted(ctx, input).await
+        templated(ctx, input).await
     }
 
     /// The citizen's answer (or an agent recording it from a call).
@@ -276,7 +302,7 @@ impl ComplaintMutation {
         ctx: &Context<'_>,
         input: CloseComplaintInput,
     ) -> Result<Complaint> {
-        targeted(ctx, input).await
+        templated(ctx, input).await
     }
 
     /// The citizen disputes a closure, within the reopen window.
@@ -292,7 +318,7 @@ impl ComplaintMutation {
     /// cases included; it changes nothing else. INTERNAL notes are seen by city
     /// staff only, PUBLIC ones also by the citizen and on the tracking-code view.
     async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> Result<Complaint> {
-        targeted(ctx, input).await
+        templated(ctx, input).await
     }
 
     /// The reporter's satisfaction (1-5), once per closure.

@@ -103,6 +103,9 @@ pub struct Note {
     pub role: String,
     pub author_opd: Option<String>,
     pub added_at: DateTime<Utc>,
+    /// The response template the text was rendered from, and its version.
+    pub template_id: Option<ID>,
+    pub template_version: Option<i64>,
 }
 
 impl From<history::Note> for Note {
@@ -115,6 +118,8 @@ impl From<history::Note> for Note {
             role: n.actor_role,
             author_opd: n.actor_opd,
             added_at: n.occurred_at,
+            template_id: n.template.as_ref().map(|t| ID(t.id.clone())),
+            template_version: n.template.map(|t| t.version),
         }
     }
 }
@@ -372,6 +377,11 @@ pub struct HistoryEvent {
     pub command_id: Option<String>,
     /// The event's fields as stored (personal data redacted for roles that may not see it).
     pub payload: async_graphql::Json<serde_json::Value>,
+    /// The response template the event's text was rendered from (a response,
+    /// a question, a closing or a note), and its version: the text in
+    /// `payload` is what was rendered, as the citizen read it.
+    pub template_id: Option<ID>,
+    pub template_version: Option<i64>,
 }
 
 impl From<HistoryEntry> for HistoryEvent {
@@ -390,6 +400,8 @@ impl From<HistoryEntry> for HistoryEvent {
             correlation_id: e.correlation_id,
             command_id: e.command_id,
             payload: async_graphql::Json(e.payload),
+            template_id: e.template.as_ref().map(|t| ID(t.id.clone())),
+            template_version: e.template.map(|t| t.version),
         }
     }
 }

@@ -133,6 +133,7 @@ mod tests {
             resolution,
             summary: "s".into(),
             duplicate_of: None,
+            template: None,
             occurred_at: at,
         };
         assert_eq!(update_status(&closed(Resolution::Resolved)), Some("fixed"));

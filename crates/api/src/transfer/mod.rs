@@ -100,7 +100,10 @@ pub async fn import(
 /// that began before the import committed; a checkpoint set short of the
 /// import would have the notifier tell its reporters again.
 async fn head_past_import(log: &dyn EventLog) -> anyhow::Result<aduan_store::Cursor> {
-    let last = log.settled_position().await?;
+    // Every append in flight ends first; then the newest case event is where
+    // the head must reach (template events after it are no follower's).
+    log.settled_position().await?;
+    let last = log.last_case_position().await?;
     let started = std::time::Instant::now();
     let mut said = std::time::Duration::ZERO;
     loop {

@@ -21,3 +21,4 @@ mod lifecycle;
 mod queues;
 mod search;
 mod support;
+mod templates;

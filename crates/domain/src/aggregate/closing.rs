@@ -38,6 +38,7 @@ impl Case {
             resolution: c.resolution,
             summary: c.summary.into_string(),
             duplicate_of,
+            template: c.template,
             occurred_at: d.now,
         })
     }

@@ -17,6 +17,7 @@ impl Case {
         }
         Ok(ComplaintEvent::Responded {
             message: r.message.into_string(),
+            template: r.template,
             occurred_at: d.now,
         })
     }
@@ -40,6 +41,7 @@ impl Case {
         }
         Ok(ComplaintEvent::InfoRequested {
             question: r.question.into_string(),
+            template: r.template,
             occurred_at: d.now,
         })
     }

@@ -128,6 +128,7 @@ impl Case {
             resolution: c.resolution,
             summary: c.summary.into_string(),
             duplicate_of: Some(primary_id),
+            template: None,
             occurred_at: d.now,
         })
     }

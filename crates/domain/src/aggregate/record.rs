@@ -20,6 +20,7 @@ impl Case {
         Ok(ComplaintEvent::NoteAdded {
             text: n.text.into_string(),
             visibility: n.visibility,
+            template: n.template,
             occurred_at: d.now,
         })
     }

@@ -120,12 +120,14 @@ pub fn parse_transfer(to_opd: &str, reason: &str) -> Result<Transfer, ComplaintE
 
 pub fn parse_respond(message: &str) -> Result<Respond, ComplaintError> {
     Ok(Respond {
+        template: None,
         message: at("message", LongText::parse(message))?,
     })
 }
 
 pub fn parse_request_info(question: &str) -> Result<RequestInfo, ComplaintError> {
     Ok(RequestInfo {
+        template: None,
         question: at("question", LongText::parse(question))?,
     })
 }
@@ -164,6 +166,7 @@ pub fn parse_close(
     duplicate_of: Option<&str>,
 ) -> Result<Close, ComplaintError> {
     Ok(Close {
+        template: None,
         resolution,
         summary: at("summary", LongText::parse(summary))?,
         duplicate_of: at("duplicate_of", Code::optional(duplicate_of))?,
@@ -190,6 +193,7 @@ pub fn parse_rate(
 
 pub fn parse_note(text: &str, visibility: NoteVisibility) -> Result<AddNote, ComplaintError> {
     Ok(AddNote {
+        template: None,
         text: at("text", LongText::parse(text))?,
         visibility,
     })

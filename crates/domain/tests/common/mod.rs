@@ -357,6 +357,7 @@ pub fn transferred(from_opd: &str, to_opd: &str) -> ComplaintEvent {
 pub fn responded() -> ComplaintEvent {
     ComplaintEvent::Responded {
         message: MESSAGE.into(),
+        template: None,
         occurred_at: now(),
     }
 }
@@ -364,6 +365,7 @@ pub fn responded() -> ComplaintEvent {
 pub fn info_requested() -> ComplaintEvent {
     ComplaintEvent::InfoRequested {
         question: QUESTION.into(),
+        template: None,
         occurred_at: now(),
     }
 }
@@ -402,6 +404,7 @@ pub fn closed_as(resolution: Resolution, duplicate_of: Option<&str>) -> Complain
         resolution,
         summary: SUMMARY.into(),
         duplicate_of: duplicate_of.map(str::to_string),
+        template: None,
         occurred_at: now(),
     }
 }
@@ -425,6 +428,7 @@ pub fn note_added(visibility: NoteVisibility) -> ComplaintEvent {
     ComplaintEvent::NoteAdded {
         text: NOTE.into(),
         visibility,
+        template: None,
         occurred_at: now(),
     }
 }

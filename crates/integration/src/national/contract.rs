@@ -153,6 +153,7 @@ mod tests {
             resolution,
             summary: "s".into(),
             duplicate_of: None,
+            template: None,
             occurred_at: at(),
         };
         let cases = [
@@ -177,6 +178,7 @@ mod tests {
             (
                 ComplaintEvent::Responded {
                     message: "m".into(),
+                    template: None,
                     occurred_at: at(),
                 },
                 Some(Stage::InFollowUp),

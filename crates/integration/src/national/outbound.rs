@@ -317,6 +317,7 @@ mod tests {
         assert_eq!(message(&rejected), "Ditolak: OUT_OF_SCOPE");
         let responded = ComplaintEvent::Responded {
             message: "Tim menuju lokasi".into(),
+            template: None,
             occurred_at: at,
         };
         assert_eq!(message(&responded), "Tim menuju lokasi");
