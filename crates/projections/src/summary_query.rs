@@ -391,8 +391,7 @@ where
     if filter.order.field == OrderField::Relevance {
         return match filter.search_terms() {
             Some(terms) => crate::search_query::search_page_query(filter, &terms, after, first),
-            // Nothing to rank by: newest first (the edge asks for relevance
-            // only with words to search, so no cursor of it reaches here).
+            // Nothing to rank: newest first (the edge gives no such cursor).
             None => page_query(
                 &SummaryFilter {
                     order: SummaryOrder::default(),
