@@ -11,8 +11,10 @@ use futures::StreamExt;
 
 use aduan_domain::Action;
 
+use super::state::State;
 use super::{Answer, CommandBus, CommandOutcome, CommandRequest, Inner};
 use crate::cache::CachedCase;
+use crate::error::CommandError;
 
 /// The most commands appended in one statement.
 pub const MAX_BATCH: usize = 100;
@@ -25,6 +27,8 @@ struct Accepted {
     hash: String,
     /// Its last event's index among the batch's events.
     last: usize,
+    /// Statements it took to read its case (0 when cached).
+    read: u32,
 }
 
 impl CommandBus {
@@ -40,7 +44,7 @@ impl CommandBus {
         for start in (0..requests.len()).step_by(MAX_BATCH) {
             let end = (start + MAX_BATCH).min(requests.len());
             self.inner
-                .append_batch(&requests[start..end], &mut answers[start..end])
+                .append_batch(&requests[start..end], &mut answers[start..end], parallel)
                 .await;
         }
         let mut left = Vec::new();
@@ -66,19 +70,19 @@ impl Inner {
     /// Decides the plain commands (no `expectedVersion`, no submission, one per
     /// complaint) and appends what they accept in one statement; answers
     /// those, leaving the rest unanswered.
-    async fn append_batch(&self, requests: &[CommandRequest], answers: &mut [Option<Answer>]) {
-        let mut seen = std::collections::HashSet::new();
+    async fn append_batch(
+        &self,
+        requests: &[CommandRequest],
+        answers: &mut [Option<Answer>],
+        parallel: usize,
+    ) {
+        let states = self.states(requests, parallel).await;
         let (mut events, mut keys, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
-        let mut trips = 0;
-        for (index, request) in requests.iter().enumerate() {
-            let plain = request.expected_version.is_none()
-                && !matches!(request.command.action, Action::Submit(_));
-            if !plain || !seen.insert(request.complaint_id.as_str()) {
-                continue;
-            }
-            let Ok(state) = self.state(request, false, &mut trips).await else {
+        for (index, state, read) in states {
+            let Ok(state) = state else {
                 continue;
             };
+            let request = &requests[index];
             let mut complaint = state.complaint;
             let Ok(decision) = self
                 .decide(request, None, &mut complaint, state.version, &state.hash)
@@ -94,12 +98,12 @@ impl Inner {
                 version: decision.version,
                 hash: decision.hash,
                 last: events.len() - 1,
+                read,
             });
         }
         if events.is_empty() {
             return;
         }
-        trips += 1;
         let positions = match self.log.append(&events, &keys).await {
             Ok(positions) => positions,
             Err(e) => {
@@ -128,8 +132,36 @@ impl Inner {
                 version: a.version,
                 position: positions.get(a.last).copied().unwrap_or_default(),
                 replayed: false,
-                round_trips: trips,
+                round_trips: a.read + 1,
             }));
         }
+    }
+
+    /// The states of the plain commands (no `expectedVersion`, no submission,
+    /// the first on each complaint): the cache's, or read from the log,
+    /// several at once.
+    async fn states(
+        &self,
+        requests: &[CommandRequest],
+        parallel: usize,
+    ) -> Vec<(usize, Result<State, CommandError>, u32)> {
+        let mut seen = std::collections::HashSet::new();
+        let plain: Vec<usize> = (0..requests.len())
+            .filter(|&i| {
+                let r = &requests[i];
+                r.expected_version.is_none()
+                    && !matches!(r.command.action, Action::Submit(_))
+                    && seen.insert(r.complaint_id.as_str())
+            })
+            .collect();
+        futures::stream::iter(plain)
+            .map(|index| async move {
+                let mut trips = 0;
+                let state = self.state(&requests[index], false, &mut trips).await;
+                (index, state, trips)
+            })
+            .buffered(parallel.max(1))
+            .collect()
+            .await
     }
 }
