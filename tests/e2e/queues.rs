@@ -169,7 +169,11 @@ async fn an_officer_works_a_queue_and_exports_it(backend: Backend) {
         .split("\r\n")
         .filter(|l| !l.is_empty())
         .collect();
-    assert!(lines[0].starts_with("id,status,"));
+    assert!(lines[0].starts_with("id,number,status,"), "{}", lines[0]);
+    // Each row names its case by the number people quote.
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l.split(',').nth(1).unwrap().starts_with("MKS-20")));
     let exported: Vec<String> = lines[1..]
         .iter()
         .map(|l| l.split(',').next().unwrap().to_string())

@@ -1,6 +1,7 @@
 //! The command path: take the complaint's state, decide, append — with client
 //! idempotency keys and optimistic concurrency, in one database round trip when
-//! the case's state is cached (or the command submits a new one), two otherwise.
+//! the case's state is cached, two otherwise (a new submission: its case
+//! number's draw, then the append).
 //! `check` decides without appending, for callers that refuse before work.
 
 use std::sync::Arc;
@@ -48,8 +49,9 @@ pub struct CommandOutcome {
     /// True when the command id had been applied before and nothing was appended.
     pub replayed: bool,
     /// How many statements the command sent to the database (for /metrics and the
-    /// bench): 1 for a command on a case in the cache or a new submission, 2 when
-    /// the case had to be read first; more only on races and replays.
+    /// bench): 1 for a command on a case in the cache, 2 when the case had to be
+    /// read first or for a new submission (its case number is drawn first);
+    /// more only on races and replays.
     pub round_trips: u32,
 }
 
