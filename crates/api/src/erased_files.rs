@@ -115,15 +115,18 @@ pub async fn erase(
     complaints: &[String],
 ) -> Result<usize, EraseError> {
     let mut candidates = HashSet::new();
+    let mut last = 0;
     for id in complaints {
         let history = log.load(id).await?;
         if case_erased(&history) {
             candidates.extend(reporter_objects(&history));
+            last = last.max(history.last().map_or(0, |e| e.position));
         }
     }
     if candidates.is_empty() {
         return Ok(0);
     }
+    readable_past(log, last).await?;
     let erased = names(log).await?.erased();
     let storage = |e: aduan_attachments::ObjectsError| EraseError::Storage(e.to_string());
     let mut deleted = 0;
@@ -135,6 +138,23 @@ pub async fn erase(
         }
     }
     Ok(deleted)
+}
+
+/// Waits (10 s at most) until a reader following the log (`names`) sees the
+/// event at `position`: on PostgreSQL, an erasure just committed stays out of
+/// its reach while any older transaction in the cluster is still open, and
+/// the files it frees would be taken for kept.
+async fn readable_past(log: &dyn EventLog, position: i64) -> Result<(), EraseError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log.head().await?.position < position {
+        if std::time::Instant::now() > deadline {
+            return Err(
+                StoreError::Other("the log's readers lag behind the erasure".into()).into(),
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
