@@ -302,8 +302,7 @@ fn row(op: Operation) -> [Access; 9] {
         Ikm => [No, No, A, A, Opd, Opd, A, A, A],
         // As the 1-5 rating: the reporter, by account or tracking code.
         AnswerSurvey => [Own, Own, No, No, No, No, No, No, No],
-        // The reporter (account or tracking code), or the Command Center when
-        // the reporter asks by phone.
+        // The reporter (account or tracking code), or the Command Center by phone.
         OptOutOfNotifications => [Own, Own, A, A, No, No, No, No, No],
         // Which messages reached reporters is the city's operations: the
         // supervisors who answer for it, and auditors.

@@ -67,7 +67,8 @@ fn variables(params: &HashMap<String, String>) -> Result<Value, (&'static str, &
         }
     }
     if let Some(o) = params.get("orderBy").filter(|o| !o.is_empty()) {
-        let order = if o.trim_start().starts_with('{') {
+        // '\u{7b}' is an opening brace: JSON, not a field name.
+        let order = if o.trim_start().starts_with('\u{7b}') {
             serde_json::from_str::<Value>(o).map_err(|_| {
                 (
                     "orderBy",
