@@ -159,6 +159,35 @@ async fn concurrent_writers_and_a_late_commit_are_each_applied_exactly_once() {
     store.drop_store().await;
 }
 
+/// PostgreSQL only: transaction ids are cluster-wide, so a horizon taken from
+/// the whole cluster's snapshot waited for writers in other databases. One left
+/// open beside the log must not hold its projector back; one in the log's own
+/// database still must (the late-commit test above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_open_in_another_database_does_not_hold_the_projector_back() {
+    let store = TestStore::create(Backend::Postgres).await;
+    let neighbour = TestStore::create(Backend::Postgres).await;
+    let mut open = neighbour.pg.as_ref().unwrap().connect().await;
+    sqlx::query("BEGIN").execute(&mut open).await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut open)
+        .await
+        .unwrap();
+    let bus = Arc::new(bus(&store).await);
+    write_many(bus, "n", 2, 5).await;
+    let projector = Projector::new(store.log().await, summary());
+    let applied = projector.catch_up().await.unwrap();
+    assert_eq!(
+        i64::try_from(applied).unwrap(),
+        store.scalar("SELECT count(*) FROM events").await,
+        "the neighbour's open transaction held the projector back"
+    );
+    assert_exactly_once(&store).await;
+    open.commit_transaction().await;
+    store.drop_store().await;
+    neighbour.drop_store().await;
+}
+
 trait CommitLater {
     async fn commit_transaction(self);
 }

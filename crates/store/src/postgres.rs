@@ -194,7 +194,7 @@ impl EventLog for PgEventLog {
     async fn head(&self) -> Result<Cursor, StoreError> {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT tx_id::text::bigint, position FROM events \
-             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             WHERE tx_id < events_horizon() \
                AND aggregate_type = 'Complaint' \
              ORDER BY tx_id DESC, position DESC LIMIT 1",
         )
@@ -271,7 +271,7 @@ impl EventLog for PgEventLog {
             "SELECT aggregate_id, sequence, position, event_type, event_version, payload, metadata, \
              recorded_at, hash, prev_hash, tx_id::text::bigint AS tx FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
-               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND tx_id < events_horizon() \
                AND aggregate_type = 'Complaint' \
              ORDER BY tx_id, position LIMIT $3";
         let rows = sqlx::query(sql)

@@ -69,7 +69,7 @@ impl TestDatabase {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let held: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())",
+                "SELECT count(*) FROM events WHERE tx_id >= events_horizon()",
             )
             .fetch_one(&mut conn)
             .await
