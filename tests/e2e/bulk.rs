@@ -10,6 +10,7 @@ use crate::support::*;
 
 on_both_stores!(a_mixed_batch_acts_once_where_it_may_and_a_retry_changes_nothing);
 on_both_stores!(the_same_request_twice_at_once_escalates_each_case_once);
+on_both_stores!(twenty_cases_are_answered_from_one_template_each_in_its_own_words);
 
 const BULK: &str = "mutation($input: BulkInput!) { bulkAct(input: $input) { \
     requestId action succeeded failed \
@@ -145,5 +146,111 @@ async fn the_same_request_twice_at_once_escalates_each_case_once(backend: Backen
         let escalated = types.iter().filter(|t| *t == "Escalated").count();
         assert_eq!(escalated, 1, "{types:?}");
     }
+    env.finish().await;
+}
+
+const TEMPLATE: &str = "mutation($input: CreateResponseTemplateInput!) { createResponseTemplate(input: $input) { id } }";
+
+fn respond(request_id: &str, ids: &[&str], payload: Value) -> Value {
+    request(request_id, "RESPOND", ids, ("respond", payload))
+}
+
+async fn twenty_cases_are_answered_from_one_template_each_in_its_own_words(backend: Backend) {
+    let env = Env::start(backend).await;
+    let text = "Laporan {number} ditangani {opd}. Petugas {officer} datang.";
+    let template = env
+        .supervisor
+        .ok(
+            TEMPLATE,
+            json!({"input": {"name": "DPU datang", "opd": "DPU", "text": text}}),
+        )
+        .await["createResponseTemplate"]["id"]
+        .clone();
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        ids.push(dispatched(&env, "DPU").await);
+    }
+    let closed = dispatched(&env, "DPU").await;
+    env.dpu_officer.ok(BULK, close("before", &[&closed])).await;
+    let mut all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    all.push(&closed);
+    let officer = json!([{"name": "officer", "value": "Andi"}]);
+
+    // Refused whole, nothing appended: a variable missing, a text beside the
+    // template, a template that does not exist.
+    let before = env.history(&ids[0]).await.len();
+    for (payload, code) in [
+        (json!({"templateId": template}), "INVALID_INPUT"),
+        (
+            json!({"templateId": template, "variables": officer, "message": "Teks"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"templateId": "no-such-template", "variables": officer}),
+            "NOT_FOUND",
+        ),
+    ] {
+        let body = env
+            .dpu_officer
+            .query(BULK, respond("refused", &all, payload))
+            .await;
+        assert_eq!(error_code(&body), Some(code), "{body}");
+    }
+    assert_eq!(env.history(&ids[0]).await.len(), before);
+
+    let payload = json!({"templateId": template, "variables": officer});
+    let answer = env
+        .dpu_officer
+        .ok(BULK, respond("twenty", &all, payload.clone()))
+        .await;
+    assert_eq!(answer["bulkAct"]["succeeded"], 20, "{answer}");
+    assert_eq!(answer["bulkAct"]["items"][20]["code"], "INVALID_TRANSITION");
+    let opds = env
+        .dpu_officer
+        .ok("{ opds { code name } }", json!({}))
+        .await;
+    let dpu = opds["opds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "DPU")
+        .unwrap()["name"]
+        .clone();
+    for id in &ids {
+        let number = env
+            .auditor
+            .ok(
+                "query($id: ID!) { complaint(id: $id) { number } }",
+                json!({"id": id}),
+            )
+            .await["complaint"]["number"]
+            .clone();
+        let responded = env
+            .history(id)
+            .await
+            .into_iter()
+            .find(|e| e["type"] == "Responded")
+            .unwrap();
+        assert_eq!(
+            responded["payload"]["message"],
+            format!(
+                "Laporan {} ditangani {}. Petugas Andi datang.",
+                number.as_str().unwrap(),
+                dpu.as_str().unwrap()
+            )
+        );
+        assert_eq!(
+            responded["payload"]["template"],
+            json!({"id": template, "version": 1})
+        );
+    }
+    // The same request again: each case's first answer, nothing appended.
+    let sizes = check_once(&env, &answer).await;
+    let again = env
+        .dpu_officer
+        .ok(BULK, respond("twenty", &all, payload))
+        .await;
+    assert_eq!(again["bulkAct"]["items"], answer["bulkAct"]["items"]);
+    assert_eq!(check_once(&env, &again).await, sizes);
     env.finish().await;
 }

@@ -11,6 +11,7 @@ mod access;
 mod attachments;
 mod audit;
 mod audit_outsider;
+mod auto_ack;
 mod body_limit;
 mod bulk;
 mod calendar;

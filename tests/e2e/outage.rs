@@ -528,9 +528,9 @@ async fn clients_dropping_mid_request_leave_no_open_transaction_or_lock() {
         ))
         .await;
     // Followers: the three projections, the webhook deliveries, the audit
-    // checkpointer and the incident closer.
+    // checkpointer, the incident closer and the automatic acknowledger.
     assert!(
-        elections <= 6,
+        elections <= 7,
         "one election lock per follower, not {elections}"
     );
 

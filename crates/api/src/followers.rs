@@ -76,6 +76,12 @@ impl Followers {
             let closer = crate::incidents::IncidentCloser::new(state.bus.clone());
             async move { closer.run(stopped).await }
         }));
+        tasks.push(Box::pin({
+            let stopped = stopped.clone();
+            let sla = Arc::new(sla.clone());
+            let acknowledger = crate::acknowledger::Acknowledger::new(state.bus.clone(), sla);
+            async move { acknowledger.run(stopped).await }
+        }));
         if let Some(notifier) = parts.notifier {
             let stopped = stopped.clone();
             tasks.push(Box::pin(async move { notifier.run(stopped).await }));

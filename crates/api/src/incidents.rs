@@ -19,13 +19,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use aduan_domain::{
-    Action, Actor, CloseWithIncident, Code, Command, ComplaintEvent, LongText, Resolution, Role,
+    Action, Actor, CloseWithIncident, Code, ComplaintEvent, LongText, Resolution, Role,
 };
 use aduan_projections::Reads;
-use aduan_store::{
-    Checkpoints, CommandBus, CommandError, CommandRequest, Follower, RequestContext, StoreError,
-    StoredEvent,
-};
+use aduan_store::{Checkpoints, CommandBus, Follower, StoreError, StoredEvent};
+
+use crate::system_command::{send_once, Sent};
 
 /// The follower's checkpoint and election name.
 pub const NAME: &str = "incident_closer";
@@ -36,8 +35,6 @@ const BATCH: i64 = 256;
 /// How long a closing waits for the summary to reach it before the round is
 /// given up and tried again from the checkpoint.
 const CATCH_UP: Duration = Duration::from_secs(10);
-/// Tries of one command that lost a race with another writer.
-const CONFLICT_TRIES: u32 = 5;
 
 pub struct IncidentCloser {
     bus: Arc<CommandBus>,
@@ -137,33 +134,11 @@ impl IncidentCloser {
     /// Sends one closing; a refusal (the case is no longer linked, or already
     /// closed) is the end of it, as is a replay of the same id.
     async fn send(&self, duplicate: &str, id: String, action: Action) -> Result<(), StoreError> {
-        for _ in 0..CONFLICT_TRIES {
-            let request = CommandRequest {
-                complaint_id: duplicate.to_string(),
-                command: Command::new(closer(), action.clone()),
-                context: RequestContext {
-                    channel: "incident".into(),
-                    correlation_id: id.clone(),
-                },
-                command_id: Some(id.clone()),
-                expected_version: None,
-            };
-            match self.bus.execute(request).await {
-                Ok(outcome) => {
-                    if !outcome.replayed {
-                        metrics::counter!(CLOSED_METRIC).increment(1);
-                    }
-                    return Ok(());
-                }
-                Err(CommandError::Conflict(_)) => continue,
-                Err(CommandError::Store(e)) => return Err(e),
-                Err(CommandError::Domain(e)) => {
-                    tracing::info!(complaint = duplicate, error = %e, "incident closing refused; nothing to do");
-                    return Ok(());
-                }
-            }
+        let sent = send_once(&self.bus, duplicate, &closer(), action, &id, "incident").await?;
+        if sent == Sent::Appended {
+            metrics::counter!(CLOSED_METRIC).increment(1);
         }
-        Err(StoreError::Conflict)
+        Ok(())
     }
 }
 

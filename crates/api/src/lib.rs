@@ -1,6 +1,7 @@
 //! aduan's API: the GraphQL schema, authentication, the HTTP server and the
 //! `aduan` command line.
 
+pub mod acknowledger;
 pub mod app;
 pub mod attachments;
 pub mod attachments_check;
@@ -28,5 +29,6 @@ pub mod seed;
 pub mod settings;
 pub mod shutdown;
 pub mod state;
+pub mod system_command;
 pub mod transfer;
 pub mod ws;

@@ -355,4 +355,19 @@ impl Action {
         *slot = Some(used);
         true
     }
+
+    /// Puts a text rendered from `used` in place of the action's own (a bulk
+    /// action renders its template once per case); `false` for actions that
+    /// carry no text a template could write.
+    pub fn set_rendered(&mut self, text: LongText, used: TemplateUse) -> bool {
+        let slot = match self {
+            Action::Respond(r) => &mut r.message,
+            Action::RequestInfo(r) => &mut r.question,
+            Action::Close(c) => &mut c.summary,
+            Action::AddNote(n) => &mut n.text,
+            _ => return false,
+        };
+        *slot = text;
+        self.set_template(used)
+    }
 }

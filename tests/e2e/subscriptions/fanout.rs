@@ -14,8 +14,9 @@ use super::*;
 /// The LISTEN connections of two processes, whatever the number of
 /// subscribers: each one's live feed, and in the elected one(s) the three
 /// projectors, the webhook election, the webhook workers' wake-ups, the
-/// audit checkpointer's election and the incident closer.
-const LISTENS_OF_TWO_PROCESSES: usize = 9;
+/// audit checkpointer's election, the incident closer and the automatic
+/// acknowledger.
+const LISTENS_OF_TWO_PROCESSES: usize = 10;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {

@@ -18,6 +18,7 @@ use aduan_store::{CommandOutcome, CommandRequest, RequestContext};
 
 use super::access::guard;
 use super::bulk_inputs::{BulkInput, BulkItemResult, BulkResult};
+use super::bulk_templates::per_case;
 use super::context::{bus, correlation_id};
 use super::error::{command_error, invalid_input};
 use super::links::run_link;
@@ -65,13 +66,22 @@ impl BulkMutation {
                 "give exactly one payload: the one the action names",
             ));
         }
+        let template = input.template();
         let action = input
             .parse_action(&bus(ctx)?.services().reference)
             .map_err(|e| command_error(e.into()))?;
         let name = input.action.payload();
-        let items = match action {
-            Action::LinkDuplicate(link) => links(ctx, &actor, &request_id, &link, ids).await,
-            other => batch(ctx, &actor, &request_id, name, other, ids).await?,
+        let items = match (action, template) {
+            (Action::LinkDuplicate(link), _) => links(ctx, &actor, &request_id, &link, ids).await,
+            (base, Some(template)) => {
+                let field = input.action.text_field();
+                let actions = per_case(ctx, &actor, base, field, template, ids).await?;
+                batch(ctx, &actor, &request_id, name, actions).await?
+            }
+            (other, None) => {
+                let actions = ids.into_iter().map(|id| (id, Ok(other.clone()))).collect();
+                batch(ctx, &actor, &request_id, name, actions).await?
+            }
         };
         let succeeded = items.iter().filter(|i| i.ok).count();
         Ok(BulkResult {
@@ -112,47 +122,65 @@ pub fn item_command_id(request_id: &str, action: &str, complaint_id: &str) -> St
 }
 
 /// Each case's command through the bus (`CommandBus::execute_batch`: the
-/// accepted ones appended together, the rest one by one as `execute` does).
+/// accepted ones appended together, the rest one by one as `execute` does); a
+/// case whose action could not be made is refused as it stands.
 async fn batch(
     ctx: &Context<'_>,
     actor: &Actor,
     request_id: &str,
     name: &str,
-    action: Action,
-    ids: Vec<String>,
+    actions: Vec<(String, Result<Action>)>,
 ) -> Result<Vec<BulkItemResult>> {
     let correlation = correlation_id(ctx);
-    let requests: Vec<CommandRequest> = ids
+    let mut items: Vec<Option<BulkItemResult>> = Vec::with_capacity(actions.len());
+    let mut requests = Vec::new();
+    for (id, action) in actions {
+        let command_id = item_command_id(request_id, name, &id);
+        match action {
+            Ok(action) => {
+                items.push(None);
+                requests.push(CommandRequest {
+                    complaint_id: id,
+                    command: Command::new(actor.clone(), action),
+                    context: RequestContext {
+                        channel: "graphql".into(),
+                        correlation_id: correlation.clone(),
+                    },
+                    command_id: Some(command_id),
+                    expected_version: None,
+                });
+            }
+            Err(e) => items.push(Some(item(id, command_id, Err(e)))),
+        }
+    }
+    let sent: Vec<(String, String)> = requests
         .iter()
-        .map(|id| CommandRequest {
-            complaint_id: id.clone(),
-            command: Command::new(actor.clone(), action.clone()),
-            context: RequestContext {
-                channel: "graphql".into(),
-                correlation_id: correlation.clone(),
-            },
-            command_id: Some(item_command_id(request_id, name, id)),
-            expected_version: None,
+        .map(|r| {
+            (
+                r.complaint_id.clone(),
+                r.command_id.clone().unwrap_or_default(),
+            )
         })
-        .collect();
-    let command_ids: Vec<String> = requests
-        .iter()
-        .filter_map(|r| r.command_id.clone())
         .collect();
     let started = std::time::Instant::now();
     let answers = bus(ctx)?.execute_batch(requests, PARALLEL).await;
-    let each = started.elapsed() / u32::try_from(ids.len()).unwrap_or(1).max(1);
-    let mut items = Vec::with_capacity(ids.len());
-    for ((id, command_id), answer) in ids.into_iter().zip(command_ids).zip(answers) {
-        crate::metrics::record_command(
-            ctx.field().name(),
-            answer.as_ref().map(|_| ()).map_err(ClientCode::from),
-            each,
-            answer.as_ref().ok().map(|o| u64::from(o.round_trips)),
-        );
-        items.push(item(id, command_id, answer.map_err(command_error)));
-    }
-    Ok(items)
+    let each = started.elapsed() / u32::try_from(sent.len()).unwrap_or(1).max(1);
+    let mut done = sent
+        .into_iter()
+        .zip(answers)
+        .map(|((id, command_id), answer)| {
+            crate::metrics::record_command(
+                ctx.field().name(),
+                answer.as_ref().map(|_| ()).map_err(ClientCode::from),
+                each,
+                answer.as_ref().ok().map(|o| u64::from(o.round_trips)),
+            );
+            item(id, command_id, answer.map_err(command_error))
+        });
+    Ok(items
+        .into_iter()
+        .filter_map(|slot| slot.or_else(|| done.next()))
+        .collect())
 }
 
 /// Links one at a time, as `linkDuplicate` does (each reads the primary and

@@ -19,6 +19,8 @@ pub enum BulkAction {
     Transfer,
     /// `escalateComplaint`; payload `escalate`.
     Escalate,
+    /// `respondToComplaint`; payload `respond`.
+    Respond,
     /// `addNote`; payload `addNote`.
     AddNote,
     /// `closeComplaint`; payload `close`.
@@ -33,9 +35,19 @@ impl BulkAction {
             BulkAction::Assign => Operation::Assign,
             BulkAction::Transfer => Operation::Transfer,
             BulkAction::Escalate => Operation::Escalate,
+            BulkAction::Respond => Operation::Respond,
             BulkAction::AddNote => Operation::AddNote,
             BulkAction::Close => Operation::Close,
             BulkAction::LinkDuplicate => Operation::LinkDuplicate,
+        }
+    }
+
+    /// The name of the payload's text a template may stand in for.
+    pub fn text_field(self) -> &'static str {
+        match self {
+            BulkAction::Respond => "message",
+            BulkAction::Close => "summary",
+            _ => "text",
         }
     }
 
@@ -45,6 +57,7 @@ impl BulkAction {
             BulkAction::Assign => "assign",
             BulkAction::Transfer => "transfer",
             BulkAction::Escalate => "escalate",
+            BulkAction::Respond => "respond",
             BulkAction::AddNote => "addNote",
             BulkAction::Close => "close",
             BulkAction::LinkDuplicate => "linkDuplicate",
@@ -67,6 +80,7 @@ pub struct BulkInput {
     pub assign: Option<BulkAssignInput>,
     pub transfer: Option<BulkTransferInput>,
     pub escalate: Option<BulkEscalateInput>,
+    pub respond: Option<BulkRespondInput>,
     pub add_note: Option<BulkNoteInput>,
     pub close: Option<BulkCloseInput>,
     pub link_duplicate: Option<BulkLinkInput>,
@@ -94,18 +108,46 @@ pub struct BulkEscalateInput {
     pub reason: String,
 }
 
-/// As `addNote`'s input (without files), for every case.
+/// As `respondToComplaint`'s input (without files), for every case. With a
+/// `templateId`, the template is rendered for each case with what that case
+/// says (its number, title, OPD, ...) and the `variables` given once.
 #[derive(InputObject)]
-pub struct BulkNoteInput {
-    pub text: String,
-    pub visibility: NoteVisibility,
+pub struct BulkRespondInput {
+    /// Required unless `templateId` is given.
+    pub message: Option<String>,
+    pub template_id: Option<ID>,
+    #[graphql(default)]
+    pub variables: Vec<TemplateVariableInput>,
 }
 
-/// As `closeComplaint`'s input (without files), for every case.
+/// As `addNote`'s input (without files), for every case; a template is
+/// rendered for each case, as for `respond`.
+#[derive(InputObject)]
+pub struct BulkNoteInput {
+    /// Required unless `templateId` is given.
+    pub text: Option<String>,
+    pub visibility: NoteVisibility,
+    pub template_id: Option<ID>,
+    #[graphql(default)]
+    pub variables: Vec<TemplateVariableInput>,
+}
+
+/// As `closeComplaint`'s input (without files), for every case; a template
+/// is rendered for each case, as for `respond`.
 #[derive(InputObject)]
 pub struct BulkCloseInput {
     pub resolution: Resolution,
-    pub summary: String,
+    /// Required unless `templateId` is given.
+    pub summary: Option<String>,
+    pub template_id: Option<ID>,
+    #[graphql(default)]
+    pub variables: Vec<TemplateVariableInput>,
+}
+
+/// The template a bulk payload names, and its variables: rendered per case.
+pub struct BulkTemplate {
+    pub id: ID,
+    pub variables: Vec<TemplateVariableInput>,
 }
 
 /// As `linkDuplicate`'s input: every case becomes a duplicate of one primary.
@@ -156,6 +198,25 @@ fn missing(field: &str) -> ComplaintError {
     ComplaintError::invalid(field, "is required for this action")
 }
 
+/// What a text payload field parses as: the text given, or, with a template,
+/// a stand-in that checks the rest of the payload once (each case's text is
+/// rendered from the template before its command is sent).
+fn text_or_stand_in(
+    field: &str,
+    text: &Option<String>,
+    template: &Option<ID>,
+) -> Result<Option<String>, ComplaintError> {
+    let given = text.as_deref().is_some_and(|t| !t.trim().is_empty());
+    match (given, template) {
+        (true, Some(_)) => Err(ComplaintError::invalid(
+            field,
+            "is given with a templateId: send one or the other",
+        )),
+        (false, Some(_)) => Ok(Some("template".to_string())),
+        _ => Ok(text.clone()),
+    }
+}
+
 impl BulkInput {
     /// How many payloads were given (one is right).
     pub fn payloads(&self) -> usize {
@@ -163,6 +224,7 @@ impl BulkInput {
             self.assign.is_some(),
             self.transfer.is_some(),
             self.escalate.is_some(),
+            self.respond.is_some(),
             self.add_note.is_some(),
             self.close.is_some(),
             self.link_duplicate.is_some(),
@@ -170,6 +232,26 @@ impl BulkInput {
         .into_iter()
         .filter(|given| *given)
         .count()
+    }
+
+    /// The template the payload names, if any, to render for each case.
+    pub fn template(&self) -> Option<BulkTemplate> {
+        let (id, variables) = match self.action {
+            BulkAction::Respond => self
+                .respond
+                .as_ref()
+                .map(|p| (&p.template_id, &p.variables)),
+            BulkAction::AddNote => self
+                .add_note
+                .as_ref()
+                .map(|p| (&p.template_id, &p.variables)),
+            BulkAction::Close => self.close.as_ref().map(|p| (&p.template_id, &p.variables)),
+            _ => None,
+        }?;
+        Some(BulkTemplate {
+            id: id.clone()?,
+            variables: variables.clone(),
+        })
     }
 
     /// The domain action every item carries, parsed from the payload the
@@ -204,11 +286,22 @@ impl BulkInput {
                 }
                 .into_action(r)
             }
+            BulkAction::Respond => {
+                let p = self.respond.as_ref().ok_or_else(|| missing(field))?;
+                RespondToComplaintInput {
+                    target: nobody(),
+                    message: text_or_stand_in("message", &p.message, &p.template_id)?,
+                    template_id: None,
+                    variables: Vec::new(),
+                    files: Vec::new(),
+                }
+                .into_action(r)
+            }
             BulkAction::AddNote => {
-                let p = self.add_note.take().ok_or_else(|| missing(field))?;
+                let p = self.add_note.as_ref().ok_or_else(|| missing(field))?;
                 AddNoteInput {
                     target: nobody(),
-                    text: Some(p.text),
+                    text: text_or_stand_in("text", &p.text, &p.template_id)?,
                     template_id: None,
                     variables: Vec::new(),
                     visibility: p.visibility,
@@ -217,11 +310,11 @@ impl BulkInput {
                 .into_action(r)
             }
             BulkAction::Close => {
-                let p = self.close.take().ok_or_else(|| missing(field))?;
+                let p = self.close.as_ref().ok_or_else(|| missing(field))?;
                 CloseComplaintInput {
                     target: nobody(),
                     resolution: p.resolution,
-                    summary: Some(p.summary),
+                    summary: text_or_stand_in("summary", &p.summary, &p.template_id)?,
                     template_id: None,
                     variables: Vec::new(),
                     duplicate_of: None,

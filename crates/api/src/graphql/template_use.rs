@@ -38,6 +38,20 @@ pub(super) async fn render_into<I: Templated>(
     }
     let bus = bus(ctx)?;
     let template = current(bus, actor, template_id).await?;
+    let (rendered, used) = render_for_case(ctx, &template, complaint_id, variables).await?;
+    *text = Some(rendered);
+    Ok(Some(used))
+}
+
+/// `template` rendered for the case `complaint_id` as it is now: refused if
+/// the template is for another OPD or category than the case's.
+pub(super) async fn render_for_case(
+    ctx: &Context<'_>,
+    template: &ResponseTemplate,
+    complaint_id: &str,
+    variables: &[TemplateVariableInput],
+) -> Result<(String, TemplateUse)> {
+    let bus = bus(ctx)?;
     let events = bus.log().load(complaint_id).await.map_err(store_error)?;
     let Some(case) = codec::fold(&events).0 else {
         return Err(gql_error(ClientCode::NotFound, "complaint not found"));
@@ -53,11 +67,11 @@ pub(super) async fn render_into<I: Templated>(
     }
     let stored: Vec<_> = events.into_iter().map(|e| e.event).collect();
     let derived = derived(ctx, bus, &case, &stored)?;
-    *text = Some(render(&template, &derived, variables)?);
-    Ok(Some(TemplateUse {
-        id: template.id,
+    let used = TemplateUse {
+        id: template.id.clone(),
         version: template.version,
-    }))
+    };
+    Ok((render(template, &derived, variables)?, used))
 }
 
 /// The template, if it exists, is not retired and the caller may use it.

@@ -38,6 +38,8 @@ pub const BREACHES: &str = aduan_projections::watcher::BREACHES_METRIC;
 pub const AUTO_CLOSED: &str = aduan_projections::watcher::AUTO_CLOSED_METRIC;
 /// Recorded by the incident closer (crates/api/src/incidents.rs).
 pub const INCIDENT_CLOSED: &str = crate::incidents::CLOSED_METRIC;
+/// Recorded by the automatic acknowledger (crates/api/src/acknowledger.rs).
+pub const AUTO_ACKNOWLEDGED: &str = crate::acknowledger::SENT_METRIC;
 /// Recorded by the audit follower (crates/api/src/audit.rs).
 pub const AUDIT_TREE_SIZE: &str = "aduan_audit_tree_size";
 pub const AUDIT_CHECKPOINT_TIME: &str = "aduan_audit_checkpoint_timestamp_seconds";
@@ -109,6 +111,10 @@ fn describe_followers() {
         INCIDENT_CLOSED,
         "Linked duplicates the incident closer closed with their primary"
     );
+    describe_counter!(
+        AUTO_ACKNOWLEDGED,
+        "Verified cases the automatic acknowledger answered with their category's template"
+    );
     describe_gauge!(
         AUDIT_TREE_SIZE,
         "Events sealed into the audit tree as of the latest checkpoint (0 before this process's first)"
@@ -166,6 +172,7 @@ fn start_at_zero(operations: &[String], commands: &[String]) {
         BREACHES,
         AUTO_CLOSED,
         INCIDENT_CLOSED,
+        AUTO_ACKNOWLEDGED,
         RELAY_PUBLISHED,
         NATIONAL_IMPORTED,
         NATIONAL_SENT,

@@ -211,3 +211,62 @@ async fn a_request_out_of_bounds_is_refused_whole_and_does_nothing() {
     assert_eq!(history(&cast.agent, &id).await.len(), before + 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_template_in_bulk_is_rendered_for_each_case_or_refuses_the_whole_request() {
+    let app = App::start().await;
+    let cast = Cast::of(&app);
+    let supervisor = Client::new(&app, aduan_domain::Role::Supervisor, None, "supervisor-1");
+    let created = supervisor
+        .ok(
+            "mutation($input: CreateResponseTemplateInput!) { createResponseTemplate(input: $input) { id } }",
+            json!({"input": {"name": "Nomor", "text": "Laporan {number}, petugas {officer}."}}),
+        )
+        .await;
+    let template = created["createResponseTemplate"]["id"].clone();
+    let (a, b) = (cast.assigned().await, cast.assigned().await);
+    let respond = |request_id: &str, payload: Value| json!({"input": {"requestId": request_id, "action": "RESPOND", "complaintIds": [a, b], "respond": payload}});
+    let officer = json!([{"name": "officer", "value": "Andi"}]);
+    for (payload, code, field) in [
+        (
+            json!({"templateId": template}),
+            "INVALID_INPUT",
+            "variables",
+        ),
+        (
+            json!({"templateId": template, "variables": officer, "message": "Teks"}),
+            "INVALID_INPUT",
+            "message",
+        ),
+        (json!({}), "INVALID_INPUT", "message"),
+    ] {
+        let body = cast.dpu_officer.query(BULK, respond("r", payload)).await;
+        assert_eq!(error_code(&body), Some(code), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    assert_eq!(history(&cast.agent, &a).await.len(), 3, "nothing appended");
+    let answer = cast
+        .dpu_officer
+        .ok(
+            BULK,
+            respond("ok", json!({"templateId": template, "variables": officer})),
+        )
+        .await;
+    assert_eq!(answer["bulkAct"]["succeeded"], 2, "{answer}");
+    let read = "query($id: ID!) { complaint(id: $id) { number } complaintHistory(id: $id) { type payload } }";
+    for id in [&a, &b] {
+        let data = cast.agent.ok(read, json!({"id": id})).await;
+        let last = data["complaintHistory"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        let number = data["complaint"]["number"].as_str().unwrap();
+        assert_eq!(
+            last["payload"]["message"],
+            format!("Laporan {number}, petugas Andi.")
+        );
+    }
+    app.finish().await;
+}

@@ -7,10 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod auto;
 mod body;
 mod context;
 mod stream;
 
+pub use auto::{acknowledgement, acknowledging};
 pub use body::{TemplateBody, MAX_BODY};
 pub use context::derived;
 pub use stream::{

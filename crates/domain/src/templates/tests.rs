@@ -301,3 +301,55 @@ fn events_read_back_as_written() {
     );
     assert_eq!(event.event_type_name(), "TemplateCreated");
 }
+
+/// A template stream made by `commands` as a SUPERVISOR.
+fn made(id: &str, name: &str, commands: Vec<TemplateCommand>) -> ResponseTemplate {
+    let supervisor = Actor::new("s", Role::Supervisor, None);
+    let mut t = ResponseTemplate::fold(id, []);
+    for command in commands {
+        run(&mut t, &supervisor, command).unwrap();
+    }
+    t.name = name.into();
+    t
+}
+
+#[test]
+fn a_verified_case_is_acknowledged_by_its_categorys_flagged_city_wide_template() {
+    let flagged = || create(scope(None, Some("JALAN_RUSAK")), true);
+    let retire = TemplateCommand::Retire { reason: None };
+    let templates = [
+        made("t1", "B", vec![flagged()]),
+        made("t2", "A", vec![flagged()]),
+        made("t3", "0 retired", vec![flagged(), retire]),
+        made(
+            "t4",
+            "0 unflagged",
+            vec![create(scope(None, Some("JALAN_RUSAK")), false)],
+        ),
+        made(
+            "t5",
+            "0 per OPD",
+            vec![create(scope(Some("DPU"), Some("JALAN_RUSAK")), false)],
+        ),
+        made(
+            "t6",
+            "0 other",
+            vec![create(scope(None, Some("BANJIR")), true)],
+        ),
+    ];
+    let chosen = acknowledging(&templates, "JALAN_RUSAK").unwrap();
+    assert_eq!(chosen.id, "t2", "the first current flagged one by name");
+    assert_eq!(acknowledging(&templates, "BANJIR").unwrap().id, "t6");
+    assert!(acknowledging(&templates, "SAMPAH").is_none());
+
+    let note = acknowledgement(chosen, &derived()).unwrap();
+    assert_eq!(note.text.as_str(), "Laporan MKS-2026-004512 diterima.");
+    assert_eq!(note.visibility, crate::values::NoteVisibility::Public);
+    assert_eq!(
+        note.template,
+        Some(TemplateUse {
+            id: "t2".into(),
+            version: 1
+        })
+    );
+}
