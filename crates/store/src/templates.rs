@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
 
 use aduan_domain::templates::{ResponseTemplate, TemplateCommand, TemplateEvent, TEMPLATE_TYPE};
-use aduan_domain::Actor;
+use aduan_domain::{Actor, ComplaintError};
+use sha2::{Digest, Sha256};
 
 use crate::codec::{read_row, seal, Row};
 use crate::error::{CommandError, StoreError};
@@ -75,18 +76,25 @@ pub async fn list(log: &dyn EventLog) -> Result<Vec<ResponseTemplate>, StoreErro
 
 /// Decides `command` on template `id` and appends its event, chained after the
 /// stream's last. A lost race (another manager's change appended first) is a
-/// conflict: the caller reads the new version and decides again.
+/// conflict: the caller reads the new version and decides again. With a
+/// `command_id`, a retry of a command already appended returns the template
+/// as that command left it and appends nothing (also when two copies race).
 pub async fn execute(
     log: &dyn EventLog,
     id: &str,
     actor: &Actor,
     context: &RequestContext,
     command: TemplateCommand,
+    command_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<ResponseTemplate, CommandError> {
+    let hash = fingerprint(id, &command);
     let (mut state, events) = load(log, id).await?;
+    if let Some(done) = replayed(id, &events, actor, command_id, &hash)? {
+        return Ok(done);
+    }
     let event = state.decide(actor, command, now)?;
-    let metadata = Metadata::new(actor, context, None, "");
+    let metadata = Metadata::new(actor, context, command_id, &hash);
     let sequence = state.version + 1;
     let serialized = SerializedEvent::new(
         id.to_string(),
@@ -105,14 +113,61 @@ pub async fn execute(
     match log.append(&sealed, &[]).await {
         Ok(_) => {}
         Err(StoreError::Conflict) => {
+            // A copy of the same command may have won the race.
+            let (_, events) = load(log, id).await?;
+            if let Some(done) = replayed(id, &events, actor, command_id, &hash)? {
+                return Ok(done);
+            }
             return Err(CommandError::Conflict(
                 "the template was changed concurrently; read it again".into(),
-            ))
+            ));
         }
         Err(other) => return Err(other.into()),
     }
     state.apply(&event);
     Ok(state)
+}
+
+/// The template as the event of `command_id` left it, if the stream has one:
+/// refused if that key was used by someone else or for another command.
+fn replayed(
+    id: &str,
+    events: &[StoredTemplateEvent],
+    actor: &Actor,
+    command_id: Option<&str>,
+    hash: &str,
+) -> Result<Option<ResponseTemplate>, CommandError> {
+    let Some(key) = command_id else {
+        return Ok(None);
+    };
+    let Some(at) = events
+        .iter()
+        .position(|e| e.metadata.command_id.as_deref() == Some(key))
+    else {
+        return Ok(None);
+    };
+    let first = &events[at].metadata;
+    let same_actor = first.actor_id == actor.id && first.actor_role == actor.role.as_str();
+    if !same_actor || first.command_hash.as_deref() != Some(hash) {
+        return Err(ComplaintError::invalid(
+            "commandId",
+            "was already used for a different command on this template",
+        )
+        .into());
+    }
+    Ok(Some(ResponseTemplate::fold(
+        id,
+        events[..=at].iter().map(|e| &e.event),
+    )))
+}
+
+/// A digest of the command on its template, for its idempotency key.
+fn fingerprint(id: &str, command: &TemplateCommand) -> String {
+    let mut digest = Sha256::new();
+    digest.update(id.as_bytes());
+    digest.update([0]);
+    digest.update(serde_json::to_vec(command).unwrap_or_default());
+    hex::encode(digest.finalize())
 }
 
 async fn fetch(db: &Db, sql: &str, id: Option<&str>) -> Result<Vec<Row>, StoreError> {

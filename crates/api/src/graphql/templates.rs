@@ -108,6 +108,9 @@ pub struct CreateResponseTemplateInput {
     pub text: String,
     #[graphql(default)]
     pub auto_acknowledge: bool,
+    /// Idempotency key: a retry with the same key creates nothing more and
+    /// returns the template as the first request made it.
+    pub command_id: Option<ID>,
 }
 
 #[derive(InputObject)]
@@ -117,12 +120,16 @@ pub struct ReviseResponseTemplateInput {
     pub text: String,
     #[graphql(default)]
     pub auto_acknowledge: bool,
+    /// Idempotency key: a retry with the same key revises nothing more.
+    pub command_id: Option<ID>,
 }
 
 #[derive(InputObject)]
 pub struct RetireResponseTemplateInput {
     pub id: ID,
     pub reason: Option<String>,
+    /// Idempotency key, as for the other template mutations.
+    pub command_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -159,7 +166,13 @@ impl TemplateMutation {
             body: body(&input.text)?,
             auto_acknowledge: input.auto_acknowledge,
         };
-        manage(ctx, &Uuid::new_v4().to_string(), command).await
+        let key = command_key(input.command_id.as_ref())?;
+        // The key names the new stream, so a retry lands on the same template.
+        let id = match key {
+            Some(key) => Uuid::new_v5(&TEMPLATE_NAMESPACE, key.as_bytes()).to_string(),
+            None => Uuid::new_v4().to_string(),
+        };
+        manage(ctx, &id, command, key).await
     }
 
     /// A new version of the template's name, text or acknowledgement; its
@@ -174,7 +187,8 @@ impl TemplateMutation {
             body: body(&input.text)?,
             auto_acknowledge: input.auto_acknowledge,
         };
-        manage(ctx, checked_id("id", &input.id)?, command).await
+        let key = command_key(input.command_id.as_ref())?;
+        manage(ctx, checked_id("id", &input.id)?, command, key).await
     }
 
     /// The template may no longer be used (its versions stay on record).
@@ -186,7 +200,8 @@ impl TemplateMutation {
         let command = TemplateCommand::Retire {
             reason: input.reason,
         };
-        manage(ctx, checked_id("id", &input.id)?, command).await
+        let key = command_key(input.command_id.as_ref())?;
+        manage(ctx, checked_id("id", &input.id)?, command, key).await
     }
 }
 
@@ -194,7 +209,20 @@ fn body(text: &str) -> Result<TemplateBody> {
     TemplateBody::parse(text).map_err(|e| invalid_input("text", &e.to_string()))
 }
 
-async fn manage(ctx: &Context<'_>, id: &str, command: TemplateCommand) -> Result<ResponseTemplate> {
+/// New templates' ids are UUIDs v5 of the creating request's key in this
+/// namespace.
+const TEMPLATE_NAMESPACE: Uuid = Uuid::from_u128(0x6164_7561_6e2d_7465_6d70_6c61_7465_7300);
+
+fn command_key(key: Option<&ID>) -> Result<Option<&str>> {
+    key.map(|k| checked_id("commandId", k)).transpose()
+}
+
+async fn manage(
+    ctx: &Context<'_>,
+    id: &str,
+    command: TemplateCommand,
+    command_id: Option<&str>,
+) -> Result<ResponseTemplate> {
     let (actor, _) = guard(ctx, Operation::ManageResponseTemplates)?;
     let bus: &CommandBus = bus(ctx)?;
     let context = RequestContext {
@@ -202,14 +230,21 @@ async fn manage(ctx: &Context<'_>, id: &str, command: TemplateCommand) -> Result
         correlation_id: correlation_id(ctx),
     };
     let now = bus.services().clock.now();
-    let template =
-        aduan_store::templates::execute(bus.log().as_ref(), id, &actor, &context, command, now)
-            .await
-            .map_err(|e| match e {
-                CommandError::Domain(ComplaintError::NotFound) => {
-                    gql_error(ClientCode::NotFound, "response template not found")
-                }
-                other => command_error(other),
-            })?;
+    let template = aduan_store::templates::execute(
+        bus.log().as_ref(),
+        id,
+        &actor,
+        &context,
+        command,
+        command_id,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        CommandError::Domain(ComplaintError::NotFound) => {
+            gql_error(ClientCode::NotFound, "response template not found")
+        }
+        other => command_error(other),
+    })?;
     Ok(template.into())
 }

@@ -65,3 +65,35 @@ async fn a_template_answers_a_case_until_it_is_retired() {
     assert_eq!(cast.citizen.error_code(LIST, json!({})).await, "FORBIDDEN");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_template_command_retried_with_its_key_changes_nothing_twice() {
+    let app = App::start().await;
+    let supervisor = Client::new(&app, Role::Supervisor, None, "supervisor-1");
+    let other = Client::new(&app, Role::Supervisor, None, "supervisor-2");
+    let create = json!({"input": {"name": "Foto", "text": "Mohon foto.", "commandId": "k-create"}});
+    let first = supervisor.ok(CREATE, create.clone()).await;
+    let again = supervisor.ok(CREATE, create.clone()).await;
+    assert_eq!(first, again, "the retry returns the first template");
+    let id = first["createResponseTemplate"]["id"].clone();
+    let listed = supervisor.ok(LIST, json!({})).await;
+    assert_eq!(listed["responseTemplates"].as_array().unwrap().len(), 1);
+
+    let retire = json!({"input": {"id": id, "commandId": "k-retire"}});
+    let retired = supervisor.ok(RETIRE, retire.clone()).await;
+    assert_eq!(supervisor.ok(RETIRE, retire.clone()).await, retired);
+    assert_eq!(retired["retireResponseTemplate"]["version"], 2);
+    // The same key for another command, or by someone else: refused.
+    let reused = json!({"input": {"id": id, "reason": "lain", "commandId": "k-retire"}});
+    assert_eq!(supervisor.error_code(RETIRE, reused).await, "INVALID_INPUT");
+    assert_eq!(other.error_code(CREATE, create).await, "INVALID_INPUT");
+
+    // Eight copies of one creation at once: one template, the same answer.
+    let raced = json!({"input": {"name": "Balap", "text": "Sekali.", "commandId": "k-race"}});
+    let answers =
+        futures::future::join_all((0..8).map(|_| supervisor.ok(CREATE, raced.clone()))).await;
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    let listed = supervisor.ok(LIST, json!({})).await;
+    assert_eq!(listed["responseTemplates"].as_array().unwrap().len(), 2);
+    app.finish().await;
+}

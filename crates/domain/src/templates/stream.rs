@@ -70,7 +70,8 @@ impl TemplateEvent {
 }
 
 /// What a manager asks of a template's stream (values already parsed).
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized only to fingerprint a command for its idempotency key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TemplateCommand {
     Create {
         name: String,
