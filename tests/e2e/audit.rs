@@ -58,7 +58,7 @@ async fn verify(env: &Env, key: &str) -> (bool, BTreeSet<(String, i64)>) {
 }
 
 /// Lets the test write to the events table behind the server's back.
-async fn disable_immutability(store: &aduan_testkit::TestStore) {
+pub async fn disable_immutability(store: &aduan_testkit::TestStore) {
     let statements: &[&str] = match store.backend {
         Backend::Postgres => &["ALTER TABLE events DISABLE TRIGGER USER"],
         Backend::Sqlite => &[

@@ -276,5 +276,27 @@ async fn a_response_from_a_template_records_what_the_citizen_read(backend: Backe
         (note["templateId"].clone(), note["templateVersion"].clone()),
         (kelurahan["id"].clone(), json!(1))
     );
+    templates_verify_in_the_audit_chain(&env, &id).await;
     env.finish().await;
+}
+
+/// Template events are chained like a case's: the log verifies, and a
+/// template's text changed behind the server's back is found.
+async fn templates_verify_in_the_audit_chain(env: &Env, template: &str) {
+    let (ok, said, err) = try_cli(&["audit", "verify"], &env.store.url).await;
+    assert!(ok && said.contains("intact"), "{said}{err}");
+    crate::audit::disable_immutability(&env.store).await;
+    let forge = match env.store.backend {
+        Backend::Postgres => "jsonb_set(payload::jsonb, '{TemplateRevised,body}', '\"Palsu\"')::json",
+        Backend::Sqlite => "json_set(payload, '$.TemplateRevised.body', 'Palsu')",
+    };
+    env.store
+        .exec(&format!(
+            "UPDATE events SET payload = {forge} WHERE aggregate_type = 'ResponseTemplate' \
+             AND aggregate_id = '{template}' AND sequence = 2"
+        ))
+        .await
+        .unwrap();
+    let (ok, said, err) = try_cli(&["audit", "verify"], &env.store.url).await;
+    assert!(!ok, "a forged template text verified: {said}{err}");
 }
