@@ -50,6 +50,7 @@ mod placing;
 mod privacy;
 mod queues;
 mod relay;
+mod roles;
 mod rollups;
 mod search;
 mod sla;

@@ -287,7 +287,9 @@ async fn templates_verify_in_the_audit_chain(env: &Env, template: &str) {
     assert!(ok && said.contains("intact"), "{said}{err}");
     crate::audit::disable_immutability(&env.store).await;
     let forge = match env.store.backend {
-        Backend::Postgres => "jsonb_set(payload::jsonb, '{TemplateRevised,body}', '\"Palsu\"')::json",
+        Backend::Postgres => {
+            "jsonb_set(payload::jsonb, '{TemplateRevised,body}', '\"Palsu\"')::json"
+        }
         Backend::Sqlite => "json_set(payload, '$.TemplateRevised.body', 'Palsu')",
     };
     env.store

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::cli::{Cli, ServeArgs};
 use crate::metrics;
-use crate::router::router;
+use crate::router::{probes, router};
 use crate::state::AppState;
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
@@ -14,10 +14,16 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let running = followers.spawn();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "listening on http://{addr}/graphql");
+    let routes = if args.role.serves_api() {
+        tracing::info!(%addr, role = args.role.as_str(), "listening on http://{addr}/graphql");
+        router(state)
+    } else {
+        tracing::info!(%addr, "listening on http://{addr}/metrics (worker: probes and metrics only)");
+        probes(state)
+    };
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        routes.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(crate::shutdown::signal())
     .await?;

@@ -187,6 +187,11 @@ pub enum ProjectionCommands {
 pub struct ServeArgs {
     #[arg(long, env = "ADUAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// What this process does: `all` (the default), `api` (HTTP and WebSocket
+    /// only) or `worker` (the log's followers; probes and metrics only).
+    /// `api` and `worker` need PostgreSQL (docs/operations.md).
+    #[arg(long, env = "ADUAN_ROLE", value_enum, default_value_t = crate::process_role::ProcessRole::All)]
+    pub role: crate::process_role::ProcessRole,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "ADUAN_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

@@ -36,7 +36,7 @@ pub struct Followers {
     stop: watch::Sender<bool>,
     stopped: watch::Receiver<bool>,
     tasks: Vec<Task>,
-    bridge: crate::national::Bridge,
+    bridge: Option<crate::national::Bridge>,
 }
 
 /// The followers running; `stop` ends them and waits for them.
@@ -53,9 +53,22 @@ impl Followers {
         parts: Parts,
     ) -> anyhow::Result<Followers> {
         let stopped = parts.stopped;
-        let mut tasks = projectors(state, sla, &stopped)?;
-        tasks.push(Box::pin(parts.live.run(stopped.clone())));
-        tasks.push(Box::pin(parts.alerts.run(stopped.clone())));
+        let mut tasks: Vec<Task> = Vec::new();
+        // The live feeds serve this process's WebSocket subscribers.
+        if args.role.serves_api() {
+            tasks.push(Box::pin(parts.live.run(stopped.clone())));
+            tasks.push(Box::pin(parts.alerts.run(stopped.clone())));
+        }
+        if !args.role.runs_followers() {
+            tracing::info!("role api: the log's followers run in the worker processes");
+            return Ok(Followers {
+                stop: parts.stop,
+                stopped,
+                tasks,
+                bridge: None,
+            });
+        }
+        tasks.extend(projectors(state, sla, &stopped)?);
         tasks.push(Box::pin(state.webhooks.clone().run()));
         tasks.push(Box::pin({
             let stopped = stopped.clone();
@@ -91,14 +104,16 @@ impl Followers {
             stop: parts.stop,
             stopped,
             tasks,
-            bridge: parts.bridge,
+            bridge: Some(parts.bridge),
         })
     }
 
     /// Starts every follower on the current runtime.
     pub fn spawn(self) -> Running {
         let mut tasks: Vec<JoinHandle<()>> = self.tasks.into_iter().map(tokio::spawn).collect();
-        tasks.extend(self.bridge.spawn(&self.stopped));
+        if let Some(bridge) = self.bridge {
+            tasks.extend(bridge.spawn(&self.stopped));
+        }
         Running {
             stop: self.stop,
             tasks,

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod national;
 pub mod open311;
 pub mod opt_out;
+pub mod process_role;
 pub mod rate_limit;
 pub mod router;
 pub mod seed;

@@ -66,6 +66,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A worker's routes (`--role worker`): the probes and the metrics, so an
+/// orchestrator and Prometheus see it as they see an API process.
+pub fn probes(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .layer(axum::middleware::map_response(coded_rejections))
+        .with_state(state)
+}
+
 /// A WebSocket upgrade speaks GraphQL (`ws.rs`); any other GET gets GraphiQL.
 async fn graphql_get(
     State(state): State<AppState>,

@@ -20,6 +20,7 @@ use crate::cli::{connect, pg_options, Cli, ServeArgs};
 use crate::followers::{Followers, Parts};
 use crate::graphql::{self, AduanSchema};
 use crate::metrics;
+use crate::process_role::ProcessRole;
 use crate::rate_limit::SubmitLimiter;
 use crate::settings;
 use crate::ws::WsSettings;
@@ -122,6 +123,12 @@ impl AppState {
 /// sealed in place: first, before anything seals rows for the audit chain.
 async fn open_log(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Arc<dyn aduan_store::EventLog>> {
     let log = connect(cli, &pg_options(args))?;
+    if args.role != ProcessRole::All && !log.shared() {
+        anyhow::bail!(
+            "--role {} needs PostgreSQL: on SQLite one process answers and works (--role all)",
+            args.role.as_str()
+        );
+    }
     log.migrate().await?;
     tracing::info!(store = %log.describe(), "event store ready, migrations applied");
     let sealed = aduan_store::erasure::seal_legacy_personal_data(log.as_ref()).await?;

@@ -62,6 +62,12 @@ pub trait EventLog: Pooled + Send + Sync {
     /// Which database, and where (for the log and `/readyz`); no credentials.
     fn describe(&self) -> String;
 
+    /// Whether several server processes may share this log (PostgreSQL: its
+    /// followers are elected across processes; a SQLite file has one).
+    fn shared(&self) -> bool {
+        matches!(self.db(), Db::Postgres(_))
+    }
+
     /// How this log reads event versions no longer written (`codec::upcasters`).
     fn upcasters(&self) -> &[Box<dyn EventUpcaster>];
 
