@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod audit_outsider;
 mod auto_ack;
+mod backup;
 mod body_limit;
 mod bulk;
 mod calendar;

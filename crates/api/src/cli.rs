@@ -137,6 +137,14 @@ pub enum Commands {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// An online, consistent copy of a SQLite database (the log, projections,
+    /// checkpoints and keys) while the server runs; restore by starting a
+    /// server on the copy (docs/operations.md, "Backups").
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Read an event log written by `aduan export` into this (empty) database;
     /// the projections rebuild from it when the server starts.
     Import {
@@ -421,6 +429,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => commands::check_attachments(&cli, *delete_orphans, *orphan_minutes).await,
         Commands::Export { output } => commands::export(&cli, output.as_deref()).await,
         Commands::Import { input } => commands::import(&cli, input.as_deref()).await,
+        Commands::Backup { output } => commands::backup(&cli, output).await,
         Commands::Audit(command) => crate::audit_cli::run(&cli, command).await,
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());

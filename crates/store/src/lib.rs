@@ -18,6 +18,7 @@ macro_rules! on_db {
 }
 
 pub mod audit;
+pub mod backup;
 pub mod bus;
 pub mod cache;
 pub mod codec;

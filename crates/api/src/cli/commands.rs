@@ -67,6 +67,22 @@ pub(super) async fn rebuild(cli: &Cli, name: Option<&str>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// `aduan backup --output FILE`.
+pub(super) async fn backup(cli: &Cli, output: &Path) -> anyhow::Result<()> {
+    init_tracing(false);
+    let log = connect(cli, &PgOptions::default())?;
+    log.migrate().await?;
+    let report = aduan_store::backup::sqlite_backup(log.as_ref(), output).await?;
+    println!(
+        "backed up {} events (up to position {}) to {} ({} bytes)",
+        report.events,
+        report.last_position,
+        output.display(),
+        report.bytes
+    );
+    Ok(())
+}
+
 /// `aduan seed`.
 pub(super) async fn seed(cli: &Cli, cases: usize, days: i64, seed: u64) -> anyhow::Result<()> {
     init_tracing(false);
