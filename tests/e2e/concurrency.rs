@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use aduan_testkit::TestServer;
+use aduan_testkit::{GraphqlClient, TestServer};
 
 use crate::support::*;
 
@@ -68,6 +68,35 @@ async fn thirty_two_racing_replies_are_all_kept_once_without_gaps(backend: Backe
         env.dpu_officer.clone(),
         second.client(&env.dpu_officer.token),
     ];
+    // On a loaded machine the two servers' appends may happen not to meet: then
+    // the round is checked all the same and run again on a new case, until the
+    // store's debug log shows a collision that was retried.
+    let mut raced = false;
+    for _ in 0..RACE_ROUNDS {
+        race_replies(&env, &officer).await;
+        let logs = env.server.log() + &second.log();
+        raced = [
+            "lost a race; retrying",
+            "was behind; rereading",
+            "one by one",
+        ]
+        .iter()
+        .any(|m| logs.contains(m));
+        if raced {
+            break;
+        }
+    }
+    assert!(raced, "the replies never raced in {RACE_ROUNDS} rounds");
+    stop_cleanly(second).await;
+    env.finish().await;
+}
+
+/// Rounds of racing replies tried before the test gives up on a collision.
+const RACE_ROUNDS: usize = 5;
+
+/// 32 racers reply on one new case through two servers; each reply is kept
+/// once, with versions and no gaps.
+async fn race_replies(env: &Env, officer: &[GraphqlClient; 2]) {
     let id = env.assigned().await;
     // Each racer replies a few times in a row, so the two servers' appends
     // interleave many times and really collide.
@@ -103,20 +132,6 @@ async fn thirty_two_racing_replies_are_all_kept_once_without_gaps(backend: Backe
         (4..=3 + (RACERS * ROUNDS) as i64).collect::<Vec<_>>(),
         "each reply got its own version"
     );
-
-    // The store's debug log shows the replies really collided and were retried.
-    let logs = env.server.log() + &second.log();
-    assert!(
-        [
-            "lost a race; retrying",
-            "was behind; rereading",
-            "one by one"
-        ]
-        .iter()
-        .any(|m| logs.contains(m)),
-        "the replies never raced"
-    );
-    stop_cleanly(second).await;
     let history = env.history(&id).await;
     assert_eq!(history.len(), 3 + RACERS * ROUNDS);
     assert!(history[3..].iter().all(|e| e["type"] == "Responded"));
@@ -145,7 +160,6 @@ async fn thirty_two_racing_replies_are_all_kept_once_without_gaps(backend: Backe
         positions.windows(2).all(|p| p[0] < p[1]),
         "positions unique and in sequence order: {positions:?}"
     );
-    env.finish().await;
 }
 
 async fn with_expected_version_only_one_of_thirty_two_racers_wins(backend: Backend) {
