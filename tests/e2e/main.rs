@@ -61,4 +61,5 @@ mod survey;
 mod templates;
 mod tracking;
 mod transfer;
+mod webhook_rotation;
 mod webhooks;

@@ -45,14 +45,17 @@ pub(crate) enum Mode {
 pub(crate) struct Delivery {
     id: String,
     pub(crate) envelope: Value,
+    /// The `webhook-*` headers as received, and the body, to verify again.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
 }
 
 #[derive(Default)]
 pub(crate) struct Receiver {
-    secret: Mutex<Option<String>>,
+    pub(crate) secret: Mutex<Option<String>>,
     mode: AtomicU8,
     requests: AtomicU64,
-    bad_signatures: AtomicU64,
+    pub(crate) bad_signatures: AtomicU64,
     acknowledged: Mutex<Vec<Delivery>>,
 }
 
@@ -61,7 +64,7 @@ impl Receiver {
         self.mode.store(mode as u8, Ordering::SeqCst);
     }
 
-    fn acknowledged(&self) -> Vec<Delivery> {
+    pub(crate) fn acknowledged(&self) -> Vec<Delivery> {
         self.acknowledged.lock().unwrap().clone()
     }
 
@@ -122,10 +125,16 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         let id = headers["webhook-id"].to_str().unwrap().to_string();
         let envelope: Value = serde_json::from_slice(&body).expect("a JSON envelope");
         assert_eq!(envelope["id"], json!(id), "webhook-id is the envelope's id");
-        r.acknowledged
-            .lock()
-            .unwrap()
-            .push(Delivery { id, envelope });
+        let headers = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .iter()
+            .map(|h| (h.to_string(), headers[*h].to_str().unwrap().to_string()))
+            .collect();
+        r.acknowledged.lock().unwrap().push(Delivery {
+            id,
+            envelope,
+            headers,
+            body,
+        });
     }
     answer
 }

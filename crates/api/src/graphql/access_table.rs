@@ -58,7 +58,9 @@ pub fn name(op: Operation) -> &'static str {
         TrackedComplaintUpdated => "trackedComplaintUpdated",
         SlaAlerts => "slaAlerts",
         Webhooks => "webhookEndpoints, webhookEndpoint",
-        ManageWebhooks => "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook",
+        ManageWebhooks => {
+            "registerWebhook, pauseWebhook, resumeWebhook, removeWebhook, rotateWebhookSecret"
+        }
         AuditProofs => "auditCheckpoints, auditProof",
         AuditConsistency => "auditConsistency",
         SignAuditCheckpoint => "signAuditCheckpoint",

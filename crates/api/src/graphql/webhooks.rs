@@ -151,6 +151,15 @@ pub struct RegisterWebhookInput {
     pub deliver_history: bool,
 }
 
+#[derive(InputObject)]
+pub struct RotateWebhookSecretInput {
+    pub id: ID,
+    /// Hours the old secret keeps signing beside the new one (0 to 168;
+    /// default 24). 0 drops it at once: for a secret that leaked.
+    #[graphql(default = 24)]
+    pub overlap_hours: i32,
+}
+
 /// A new endpoint and its signing secret, which is shown this once.
 #[derive(SimpleObject)]
 pub struct WebhookRegistration {
@@ -241,6 +250,25 @@ impl WebhookMutation {
         guard(ctx, Operation::ManageWebhooks)?;
         set_status(ctx, &id, Status::Removed, None).await?;
         Ok(id)
+    }
+
+    /// Gives an endpoint a new signing secret, shown this once. During the
+    /// overlap each delivery carries two signatures (new, old), so the
+    /// receiver can switch to the new secret without missing a delivery.
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        input: RotateWebhookSecretInput,
+    ) -> Result<WebhookRegistration> {
+        guard(ctx, Operation::ManageWebhooks)?;
+        let endpoint = registry(ctx)?
+            .rotate_secret(&input.id, i64::from(input.overlap_hours))
+            .await
+            .map_err(webhook_error)?;
+        Ok(WebhookRegistration {
+            secret: endpoint.secret.clone(),
+            endpoint: endpoint.into(),
+        })
     }
 }
 

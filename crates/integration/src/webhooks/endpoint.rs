@@ -44,7 +44,17 @@ pub struct Endpoint {
     /// When `last_error` happened. Endpoints stored before it was kept have none.
     #[serde(default)]
     pub last_error_at: Option<DateTime<Utc>>,
+    /// The secret before the last rotation: deliveries carry its signature
+    /// beside the new one until `previous_until`, so receivers can switch
+    /// without missing a delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_until: Option<DateTime<Utc>>,
 }
+
+/// The longest overlap of an old and a new secret a rotation may ask for.
+pub const MAX_OVERLAP_HOURS: i64 = 7 * 24;
 
 /// What a supervisor registers.
 #[derive(Debug, Clone, Default)]
@@ -142,7 +152,43 @@ impl Endpoint {
             failures: 0,
             last_error: None,
             last_error_at: None,
+            previous_secret: None,
+            previous_until: None,
         }
+    }
+
+    /// The secrets that sign a delivery made `now`: the current one first,
+    /// then the previous one while its overlap lasts.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(old), Some(until)) = (&self.previous_secret, self.previous_until) {
+            if now < until {
+                secrets.push(old);
+            }
+        }
+        secrets
+    }
+
+    /// Puts `secret` in place of the current one, which keeps signing for
+    /// `overlap_hours` (0 to `MAX_OVERLAP_HOURS`; 0 ends it at once, for a leaked
+    /// secret).
+    pub fn rotate(
+        &mut self,
+        secret: String,
+        overlap_hours: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), Invalid> {
+        if !(0..=MAX_OVERLAP_HOURS).contains(&overlap_hours) {
+            return Err(invalid(
+                "overlapHours",
+                format!("between 0 and {MAX_OVERLAP_HOURS}"),
+            ));
+        }
+        let old = std::mem::replace(&mut self.secret, secret);
+        self.previous_secret = (overlap_hours > 0).then_some(old);
+        self.previous_until =
+            (overlap_hours > 0).then(|| now + chrono::Duration::hours(overlap_hours));
+        Ok(())
     }
 
     /// Whether an event of `event_type` on a case with `opd` after it goes here.
@@ -208,6 +254,31 @@ mod tests {
         assert_eq!(r.validate(&["Assigned"], &opds).unwrap_err().field, "opds");
         r.opds = opds.clone();
         assert!(r.validate(&["Assigned"], &opds).is_ok());
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends() {
+        let now = Utc::now();
+        let mut e = Endpoint::new(
+            "e".into(),
+            registration("https://e.org/"),
+            "s1".into(),
+            "sup",
+        );
+        e.rotate("s2".into(), 24, now).unwrap();
+        assert_eq!(e.signing_secrets(now), ["s2", "s1"]);
+        let later = now + chrono::Duration::hours(24);
+        assert_eq!(e.signing_secrets(later), ["s2"]);
+        // A leaked secret ends at once.
+        e.rotate("s3".into(), 0, now).unwrap();
+        assert_eq!(e.signing_secrets(now), ["s3"]);
+        for bad in [-1, MAX_OVERLAP_HOURS + 1] {
+            assert_eq!(
+                e.rotate("x".into(), bad, now).unwrap_err().field,
+                "overlapHours"
+            );
+        }
+        assert_eq!(e.secret, "s3", "a refused rotation changes nothing");
     }
 
     #[test]

@@ -186,6 +186,20 @@ impl Webhooks {
         }
     }
 
+    /// Gives an endpoint a new signing secret; the old one signs beside it for
+    /// `overlap_hours` (see `Endpoint::rotate`). The answer holds the new
+    /// secret, shown this once.
+    pub async fn rotate_secret(
+        &self,
+        id: &str,
+        overlap_hours: i64,
+    ) -> Result<Endpoint, WebhookError> {
+        let mut endpoint = self.get(id).await?;
+        endpoint.rotate(signing::new_secret(), overlap_hours, Utc::now())?;
+        self.state.put(KIND, id, &endpoint).await?;
+        Ok(endpoint)
+    }
+
     /// Sets an endpoint's status (pause, resume: re-drive, remove).
     pub async fn set_status(
         &self,

@@ -43,6 +43,16 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// The `webhook-signature` header's value signed with each of `secrets`
+/// (space-separated, as the specification allows while a secret is rotated).
+pub fn sign_all(secrets: &[&str], id: &str, timestamp: i64, body: &[u8]) -> String {
+    secrets
+        .iter()
+        .map(|secret| sign(secret, id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether `header` (space-separated `v1,<base64>` signatures) holds a valid
 /// signature of the message; constant-time in the signature.
 pub fn verify(secret: &str, id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
@@ -92,6 +102,16 @@ mod tests {
         assert!(!verify(&secret, "a:1", 101, b"{}", &sig));
         assert!(!verify(&secret, "a:1", 100, b"{ }", &sig));
         assert!(!verify(&new_secret(), "a:1", 100, b"{}", &sig));
+    }
+
+    #[test]
+    fn while_a_secret_is_rotated_both_sign_and_each_verifies() {
+        let (new, old) = (new_secret(), new_secret());
+        let header = sign_all(&[&new, &old], "a:1", 100, b"{}");
+        assert_eq!(header.split(' ').count(), 2);
+        assert!(verify(&new, "a:1", 100, b"{}", &header));
+        assert!(verify(&old, "a:1", 100, b"{}", &header));
+        assert!(!verify(&new_secret(), "a:1", 100, b"{}", &header));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use aduan_store::{Checkpoints, Folder, IntegrationState};
 use aduan_store::{Cursor, EventLog, StoreError};
 
 use super::endpoint::{Endpoint, Status};
-use super::signing::sign;
+use super::signing::sign_all;
 use super::{Settings, KIND};
 use crate::envelope::Envelope;
 
@@ -200,7 +200,7 @@ impl Worker {
             .header("webhook-timestamp", timestamp.to_string())
             .header(
                 "webhook-signature",
-                sign(&endpoint.secret, id, timestamp, body),
+                sign_all(&endpoint.signing_secrets(Utc::now()), id, timestamp, body),
             )
             .body(body.to_vec())
             .timeout(self.settings.timeout)
