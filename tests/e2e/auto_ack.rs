@@ -13,7 +13,7 @@ on_both_stores!(a_verified_case_is_acknowledged_once_from_its_categorys_template
 
 const CREATE: &str = "mutation($input: CreateResponseTemplateInput!) { createResponseTemplate(input: $input) { id } }";
 const RETIRE: &str = "mutation($input: RetireResponseTemplateInput!) { retireResponseTemplate(input: $input) { id } }";
-const READ: &str = "query($id: ID!) { complaint(id: $id) { number firstResponseAt } }";
+const READ: &str = "query($id: ID!) { complaint(id: $id) { firstResponseAt } }";
 
 async fn notes(env: &Env, id: &str) -> Vec<Value> {
     let history = env.history(id).await;
@@ -70,13 +70,10 @@ async fn a_verified_case_is_acknowledged_once_from_its_categorys_template(backen
 
     let case = env.verified().await;
     let note = acknowledged(&env, &case).await;
-    let number = env.auditor.ok(READ, json!({"id": case})).await["complaint"]["number"].clone();
+    let number = env.number(&case).await;
     assert_eq!(
         note["payload"]["text"],
-        format!(
-            "Laporan {} di Maradekaya kami terima.",
-            number.as_str().unwrap()
-        )
+        format!("Laporan {number} di Maradekaya kami terima.")
     );
     assert_eq!(note["payload"]["visibility"], "PUBLIC", "{note}");
     assert_eq!(

@@ -205,26 +205,9 @@ async fn twenty_cases_are_answered_from_one_template_each_in_its_own_words(backe
         .await;
     assert_eq!(answer["bulkAct"]["succeeded"], 20, "{answer}");
     assert_eq!(answer["bulkAct"]["items"][20]["code"], "INVALID_TRANSITION");
-    let opds = env
-        .dpu_officer
-        .ok("{ opds { code name } }", json!({}))
-        .await;
-    let dpu = opds["opds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["code"] == "DPU")
-        .unwrap()["name"]
-        .clone();
+    let dpu = env.opd_name("DPU").await;
     for id in &ids {
-        let number = env
-            .auditor
-            .ok(
-                "query($id: ID!) { complaint(id: $id) { number } }",
-                json!({"id": id}),
-            )
-            .await["complaint"]["number"]
-            .clone();
+        let number = env.number(id).await;
         let responded = env
             .history(id)
             .await
@@ -233,11 +216,7 @@ async fn twenty_cases_are_answered_from_one_template_each_in_its_own_words(backe
             .unwrap();
         assert_eq!(
             responded["payload"]["message"],
-            format!(
-                "Laporan {} ditangani {}. Petugas Andi datang.",
-                number.as_str().unwrap(),
-                dpu.as_str().unwrap()
-            )
+            format!("Laporan {number} ditangani {dpu}. Petugas Andi datang.")
         );
         assert_eq!(
             responded["payload"]["template"],

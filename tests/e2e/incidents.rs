@@ -238,16 +238,9 @@ async fn every_linked_reporter_follows_the_primary_to_its_closing_and_back(backe
     for (id, mail, code) in [(&a, &mail_a, &code_a), (&b, &mail_b, &code_b)] {
         let mails = await_mails(mail, 1).await;
         assert!(mails[0].body.contains(reply), "{}", mails[0].body);
-        let number = env
-            .auditor
-            .ok(
-                "query($id: ID!) { complaint(id: $id) { number } }",
-                json!({"id": id}),
-            )
-            .await["complaint"]["number"]
-            .clone();
+        let number = env.number(id).await;
         assert!(
-            mails[0].body.contains(number.as_str().unwrap()),
+            mails[0].body.contains(&number),
             "the reporter's own case number: {}",
             mails[0].body
         );

@@ -165,6 +165,24 @@ impl Env {
         data["complaintHistory"].as_array().unwrap().clone()
     }
 
+    /// The case number of `id`.
+    pub async fn number(&self, id: &str) -> String {
+        let read = "query($id: ID!) { complaint(id: $id) { number } }";
+        let data = self.auditor.ok(read, json!({"id": id})).await;
+        data["complaint"]["number"].as_str().unwrap().to_string()
+    }
+
+    /// The official name of the OPD `code`, as `opds` lists it.
+    pub async fn opd_name(&self, code: &str) -> String {
+        let data = self.auditor.ok("{ opds { code name } }", json!({})).await;
+        let opd = data["opds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["code"] == code);
+        opd.unwrap()["name"].as_str().unwrap().to_string()
+    }
+
     pub async fn event_types(&self, id: &str) -> Vec<String> {
         self.history(id)
             .await

@@ -186,19 +186,7 @@ async fn a_response_from_a_template_records_what_the_citizen_read(backend: Backe
     env.supervisor
         .ok(RETIRE, json!({"input": {"id": retired["id"]}}))
         .await;
-    let opds = env
-        .dpu_officer
-        .ok("{ opds { code name } }", json!({}))
-        .await;
-    let dpu = opds["opds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["code"] == "DPU")
-        .unwrap()["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dpu = env.opd_name("DPU").await;
 
     let case = env.assigned().await;
     let variables =

@@ -95,12 +95,6 @@ impl Follower for NatsRelay {
     }
 
     async fn catch_up(&self) -> Result<usize, StoreError> {
-        let mut total = 0;
-        loop {
-            match self.step().await? {
-                0 => return Ok(total),
-                n => total += n,
-            }
-        }
+        aduan_store::follow::until_empty(|| self.step()).await
     }
 }

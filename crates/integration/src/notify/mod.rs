@@ -583,13 +583,7 @@ impl Follower for Notifier {
     /// Called when the log moved and at least every second: makes the rows
     /// of new events, then sends what is due (retries included).
     async fn catch_up(&self) -> Result<usize, StoreError> {
-        let mut total = 0;
-        loop {
-            match self.step().await? {
-                0 => break,
-                n => total += n,
-            }
-        }
+        let total = aduan_store::follow::until_empty(|| self.step()).await?;
         while self.send_due().await? == SEND_BATCH as usize {}
         self.prune().await?;
         Ok(total)

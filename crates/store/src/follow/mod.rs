@@ -48,6 +48,22 @@ pub trait Follower: Send + Sync {
     async fn idle(&self) {}
 }
 
+/// Runs `step` (one batch; how many events it handled) until a batch is
+/// empty, as a follower's `catch_up` does; how many events it handled in all.
+pub async fn until_empty<F, Fut>(mut step: F) -> Result<usize, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, StoreError>>,
+{
+    let mut total = 0;
+    loop {
+        match step().await? {
+            0 => return Ok(total),
+            n => total += n,
+        }
+    }
+}
+
 /// The checkpoints and election of followers.
 #[derive(Clone)]
 pub struct Checkpoints {
