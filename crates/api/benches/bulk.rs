@@ -19,41 +19,25 @@
 use std::time::Instant;
 
 use futures::StreamExt;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, BIN};
+use common::{env_number, on, report, stores, ASSIGN, BIN, SUBMIT, VERIFY};
 
-const SUBMIT: &str =
-    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
-const VERIFY: &str =
-    "mutation($input: VerifyComplaintInput!) { verifyComplaint(input: $input) { version } }";
-const ASSIGN: &str =
-    "mutation($input: AssignComplaintInput!) { assignComplaint(input: $input) { version } }";
 const BULK: &str = "mutation($input: BulkInput!) { bulkAct(input: $input) { \
     succeeded failed items { complaintId ok code version position } } }";
 
 /// Clients of the parallel singles.
 const CLIENTS: usize = 8;
 
-fn on(id: &str, mut fields: Value) -> Value {
-    fields["complaintId"] = json!(id);
-    json!({"input": fields})
-}
-
 /// `n` submitted and verified cases, ready to be assigned.
 async fn verified(agent: &GraphqlClient, n: usize) -> Vec<String> {
     futures::stream::iter(0..n)
         .map(|_| async {
-            let report = json!({"input": {
-                "channel": "CALL_CENTER", "category": "ROAD_DAMAGE", "title": "Jalan berlubang",
-                "description": "Lubang besar di depan SD Inpres, Jl. Veteran Selatan",
-                "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAMAJANG"}
-            }});
-            let data = agent.ok(SUBMIT, report).await;
+            let data = agent.ok(SUBMIT, report(None)).await;
             let id = data["submitComplaint"]["id"].as_str().unwrap().to_string();
             agent.ok(VERIFY, on(&id, json!({}))).await;
             id
@@ -135,11 +119,7 @@ async fn bench(backend: Backend, items: usize, rounds: u64) {
 async fn main() {
     let items = env_number("ADUAN_BENCH_ITEMS", 500) as usize;
     let rounds = env_number("ADUAN_BENCH_ROUNDS", 3).max(1);
-    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_default();
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let name = format!("{backend:?}").to_lowercase();
-        if stores.is_empty() || stores.split(',').any(|s| s.trim() == name) {
-            bench(backend, items, rounds).await;
-        }
+    for backend in stores("postgres,sqlite") {
+        bench(backend, items, rounds).await;
     }
 }

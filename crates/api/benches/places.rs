@@ -29,7 +29,9 @@ use aduan_testkit::{Backend, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, latency, BIN};
+use common::{
+    env_number, insert_summary, latency, migrated, requests, stores, Noise, BASELINE, BIN,
+};
 
 const CATEGORIES: [&str; 14] = [
     "ROAD_DAMAGE",
@@ -51,19 +53,6 @@ const PER_YEAR: i64 = 100_000;
 /// Where the readers stand: Jl. Veteran Selatan.
 const HERE: (f64, f64) = (-5.1551, 119.4239);
 
-/// A deterministic stream of numbers in [0, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// One synthetic row as SQL values; `i` is its rank, newest last.
 fn row(i: i64, total: i64, noise: &mut Noise, now: chrono::DateTime<chrono::Utc>) -> String {
     let (lat, lon) = (-5.23 + noise.next() * 0.18, 119.38 + noise.next() * 0.14);
@@ -84,28 +73,15 @@ fn row(i: i64, total: i64, noise: &mut Noise, now: chrono::DateTime<chrono::Utc>
 async fn fill(store: &TestStore, from: i64, to: i64, total: i64) {
     let now = chrono::Utc::now();
     let mut noise = Noise(from as u64 + 7);
-    let head = "INSERT INTO complaint_summary (complaint_id, status, channel, category, \
-        priority, opd, title, anonymous, escalation_level, reopen_count, created_at, \
-        updated_at, version, last_position, events_applied, state, latitude, longitude, \
-        h3_cell, external_ref) VALUES ";
-    let mut i = from;
-    while i < to {
-        let end = (i + 5_000).min(to);
-        let values: Vec<String> = (i..end).map(|k| row(k, total, &mut noise, now)).collect();
-        store
-            .exec(&format!("{head}{}", values.join(", ")))
-            .await
-            .unwrap();
-        i = end;
-    }
+    let columns = "complaint_id, status, channel, category, priority, opd, title, anonymous, \
+        escalation_level, reopen_count, created_at, updated_at, version, last_position, \
+        events_applied, state, latitude, longitude, h3_cell, external_ref";
+    insert_summary(store, columns, from..to, |k| row(k, total, &mut noise, now)).await;
     store.exec("ANALYZE").await.unwrap();
 }
 
 const READS: [(&str, &str); 4] = [
-    (
-        "baseline: `complaints` by externalRef (one indexed row)",
-        "query($ref: String!) { complaints(first: 1, filter: {externalRef: [$ref]}) { edges { node { id } } } }",
-    ),
+    ("baseline: `complaints` by externalRef (one indexed row)", BASELINE),
     (
         "`nearbyComplaints` (staff default: 1 km, open, 30 days)",
         "query($lat: Float!, $lon: Float!) { nearbyComplaints(latitude: $lat, longitude: $lon, category: \"ROAD_DAMAGE\") { id distanceMeters } }",
@@ -133,12 +109,7 @@ async fn measure(store: &TestStore, requests: usize) -> Vec<(f64, f64)> {
 }
 
 async fn run(backend: Backend, base: i64, large: i64, requests: usize) {
-    let store = TestStore::create(backend).await;
-    // The server's migrations make the table; the server is stopped again.
-    TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")])
-        .await
-        .stop()
-        .await;
+    let store = migrated(backend).await;
     let t = Instant::now();
     fill(&store, large - base, large, large).await;
     println!(
@@ -177,13 +148,8 @@ async fn run(backend: Backend, base: i64, large: i64, requests: usize) {
 async fn main() {
     let base = env_number("ADUAN_BENCH_BASE_CASES", 10_000) as i64;
     let large = env_number("ADUAN_BENCH_CASES", 1_000_000) as i64;
-    let requests = env_number("ADUAN_BENCH_REQUESTS", 200) as usize;
-    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_else(|_| "postgres".into());
-    for name in stores.split(',') {
-        let backend = match name.trim() {
-            "sqlite" => Backend::Sqlite,
-            _ => Backend::Postgres,
-        };
+    let requests = requests();
+    for backend in stores("postgres") {
         run(backend, base, large, requests).await;
     }
 }

@@ -26,79 +26,28 @@ use aduan_testkit::{Backend, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, latency, BIN};
+use common::{
+    analyze, env_number, insert_summary, latency, migrated, requests, stores, Noise, BASELINE, BIN,
+};
 
-/// A deterministic stream of numbers in [0, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn word(&mut self) -> String {
-        format!("kata{}", (self.next() * 500.0) as u32)
-    }
-}
-
-/// The stems of a title and description, and of what was written back.
-fn texts(noise: &mut Noise) -> (String, String) {
-    let mut main: Vec<String> = (0..8).map(|_| noise.word()).collect();
-    for (word, p) in [
-        ("jalan", 0.10),
-        ("lampu", 0.05),
-        ("padam", 0.05),
-        ("drainase", 0.005),
-    ] {
-        if noise.next() < p {
-            main.push(word.into());
-        }
-    }
-    let more: Vec<String> = if noise.next() < 0.3 {
-        (0..6).map(|_| noise.word()).collect()
-    } else {
-        Vec::new()
-    };
-    (main.join(" "), more.join(" "))
-}
-
-/// Adds rows `0..total` to the summary, in statements of 5,000 rows.
+/// Adds rows `0..total` to the summary.
 async fn fill(store: &TestStore, total: i64) {
     let now = chrono::Utc::now();
     let mut noise = Noise(7);
-    let head = "INSERT INTO complaint_summary (complaint_id, status, channel, category, \
-        priority, opd, title, anonymous, escalation_level, reopen_count, created_at, \
-        updated_at, version, last_position, events_applied, state, external_ref, \
-        search_main, search_more) VALUES ";
-    let mut i = 0;
-    while i < total {
-        let end = (i + 5_000).min(total);
-        let values: Vec<String> = (i..end)
-            .map(|k| {
-                let created = now - chrono::Duration::seconds((total - k) * 315);
-                let t = created.format("%Y-%m-%dT%H:%M:%SZ");
-                let (main, more) = texts(&mut noise);
-                format!(
-                    "('S-{k:08}', 'ASSIGNED', 'MOBILE', 'ROAD_DAMAGE', 'NORMAL', 'DPU', 'bench', \
-                     false, 0, 0, '{t}', '{t}', 1, {k}, 1, '{{}}', 'REF-{k}', '{main}', '{more}')"
-                )
-            })
-            .collect();
-        store
-            .exec(&format!("{head}{}", values.join(", ")))
-            .await
-            .unwrap();
-        i = end;
-    }
-    let analyze = match store.backend {
-        Backend::Postgres => "VACUUM ANALYZE complaint_summary",
-        Backend::Sqlite => "ANALYZE",
-    };
-    store.exec(analyze).await.unwrap();
+    let columns = "complaint_id, status, channel, category, priority, opd, title, anonymous, \
+        escalation_level, reopen_count, created_at, updated_at, version, last_position, \
+        events_applied, state, external_ref, search_main, search_more";
+    insert_summary(store, columns, 0..total, |k| {
+        let created = now - chrono::Duration::seconds((total - k) * 315);
+        let t = created.format("%Y-%m-%dT%H:%M:%SZ");
+        let (main, more) = noise.texts();
+        format!(
+            "('S-{k:08}', 'ASSIGNED', 'MOBILE', 'ROAD_DAMAGE', 'NORMAL', 'DPU', 'bench', \
+             false, 0, 0, '{t}', '{t}', 1, {k}, 1, '{{}}', 'REF-{k}', '{main}', '{more}')"
+        )
+    })
+    .await;
+    analyze(store).await;
 }
 
 const LIST: &str = "query($text: String!) { complaints(first: 20, filter: {text: $text}) { \
@@ -120,10 +69,7 @@ async fn measure(store: &TestStore, requests: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     for (_, text) in READS {
         let (query, vars) = if text.is_empty() {
-            (
-                "query($ref: String!) { complaints(first: 1, filter: {externalRef: [$ref]}) { edges { node { id } } } }",
-                json!({"ref": "REF-5000"}),
-            )
+            (BASELINE, json!({"ref": "REF-5000"}))
         } else {
             (LIST, json!({"text": text}))
         };
@@ -134,12 +80,7 @@ async fn measure(store: &TestStore, requests: usize) -> Vec<(f64, f64)> {
 }
 
 async fn run(backend: Backend, cases: i64, requests: usize) {
-    let store = TestStore::create(backend).await;
-    // The server's migrations make the tables; the server is stopped again.
-    TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")])
-        .await
-        .stop()
-        .await;
+    let store = migrated(backend).await;
     let t = Instant::now();
     fill(&store, cases).await;
     println!(
@@ -161,13 +102,8 @@ async fn run(backend: Backend, cases: i64, requests: usize) {
 #[tokio::main]
 async fn main() {
     let cases = env_number("ADUAN_BENCH_CASES", 1_000_000) as i64;
-    let requests = env_number("ADUAN_BENCH_REQUESTS", 200) as usize;
-    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_else(|_| "postgres".into());
-    for name in stores.split(',') {
-        let backend = match name.trim() {
-            "sqlite" => Backend::Sqlite,
-            _ => Backend::Postgres,
-        };
+    let requests = requests();
+    for backend in stores("postgres") {
         run(backend, cases, requests).await;
     }
 }

@@ -34,36 +34,13 @@ use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 mod common;
 
-use common::{env_number, seed, BIN};
+use common::{env_number, on, report, seed, stores, ASSIGN, BIN, SUBMIT, VERIFY};
 
-const SUBMIT: &str =
-    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
-const VERIFY: &str =
-    "mutation($input: VerifyComplaintInput!) { verifyComplaint(input: $input) { version } }";
-const ASSIGN: &str =
-    "mutation($input: AssignComplaintInput!) { assignComplaint(input: $input) { version } }";
 const RESPOND: &str =
     "mutation($input: RespondToComplaintInput!) { respondToComplaint(input: $input) { version } }";
 const NOTE: &str = "mutation($input: AddNoteInput!) { addNote(input: $input) { version } }";
 const ESCALATE: &str =
     "mutation($input: EscalateComplaintInput!) { escalateComplaint(input: $input) { version } }";
-
-fn report(command_id: Option<String>) -> Value {
-    let mut input = json!({
-        "channel": "CALL_CENTER", "category": "ROAD_DAMAGE", "title": "Jalan berlubang",
-        "description": "Lubang besar di depan SD Inpres, Jl. Veteran Selatan",
-        "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAMAJANG"}
-    });
-    if let Some(id) = command_id {
-        input["commandId"] = json!(id);
-    }
-    json!({"input": input})
-}
-
-fn on(id: &str, mut fields: Value) -> Value {
-    fields["complaintId"] = json!(id);
-    json!({"input": fields})
-}
 
 fn note(id: &str, n: u64) -> Value {
     on(
@@ -513,11 +490,7 @@ async fn bench(backend: Backend, seconds: u64, events: i64) {
 async fn main() {
     let seconds = env_number("ADUAN_BENCH_SECONDS", 5);
     let events = env_number("ADUAN_BENCH_EVENTS", 1_000_000) as i64;
-    let stores = std::env::var("ADUAN_BENCH_STORES").unwrap_or_default();
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let name = format!("{backend:?}").to_lowercase();
-        if stores.is_empty() || stores.split(',').any(|s| s.trim() == name) {
-            bench(backend, seconds, events).await;
-        }
+    for backend in stores("postgres,sqlite") {
+        bench(backend, seconds, events).await;
     }
 }

@@ -15,7 +15,7 @@ pub mod rebuild;
 pub mod rollup;
 pub mod rollup_reads;
 pub mod rows;
-mod search_query;
+pub mod search_query;
 mod shared;
 pub mod sla_alerts;
 pub mod sla_query;

@@ -5,7 +5,37 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::summary_order::OrderField;
 use crate::summary_query::{push_filter, Keyset, SummaryFilter, COLUMNS};
+
+/// The most cases a ranked search ranks: the newest that match (the text and
+/// the rest of the filter). A word in a tenth of a city's million cases would
+/// otherwise rank (and count) a hundred thousand rows for a page of 20; a
+/// search with fewer matches is ranked whole, as before (docs/api.md, "Search").
+pub const CANDIDATES: i64 = 10_000;
+
+/// How many cases the filter's list may hold at most, when it is a ranked
+/// search (best match first): `CANDIDATES`.
+pub fn candidates(filter: &SummaryFilter) -> Option<i64> {
+    let ranked = filter.order.field == OrderField::Relevance && filter.search_terms().is_some();
+    ranked.then_some(CANDIDATES)
+}
+
+/// A ranked search's `totalCount`: its matches up to `cap`, the cases it ranks.
+pub(crate) fn ranked_count_query<'a, DB: Database>(
+    filter: &SummaryFilter,
+    cap: i64,
+) -> QueryBuilder<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM complaint_summary");
+    push_filter(&mut q, filter);
+    q.push(" LIMIT ").push_bind(cap).push(") AS ranked");
+    q
+}
 
 /// ` AND` the row has every stem: through the GIN index of `search_tsv` on
 /// PostgreSQL, the FTS5 index `complaint_summary_fts` on SQLite (both over the
@@ -46,7 +76,10 @@ fn fts_query(terms: &[String]) -> String {
 /// (millionths of `ts_rank` on PostgreSQL, of `-bm25` on SQLite; title and
 /// description weigh 2.5 times the rest on both), so the keyset compares it
 /// exactly. A row's rank moves only when its text does (PostgreSQL) or, on
-/// SQLite, as the index's word statistics do: a list under writes.
+/// SQLite, as the index's word statistics do: a list under writes. Only the
+/// newest `CANDIDATES` matches are ranked (by `created_at` on PostgreSQL, by
+/// row order, the order rows were first projected in, on SQLite, where the
+/// FTS5 index walks its matches newest first and stops).
 pub(crate) fn search_page_query<'a, DB: Database>(
     filter: &SummaryFilter,
     terms: &[String],
@@ -65,18 +98,23 @@ where
             ..filter.clone()
         };
         q.push(
-            "hits.search_rank FROM complaint_summary JOIN (SELECT rowid AS hit, \
-             CAST(round(-bm25(complaint_summary_fts, 2.5, 1.0) * 1000000) AS INTEGER) \
-             AS search_rank FROM complaint_summary_fts WHERE complaint_summary_fts MATCH ",
-        )
-        .push_bind(fts_query(terms))
-        .push(") AS hits ON hits.hit = complaint_summary.rowid");
+            "CAST(round(-bm25(complaint_summary_fts, 2.5, 1.0) * 1000000) AS INTEGER) \
+             AS search_rank FROM complaint_summary_fts JOIN complaint_summary \
+             ON complaint_summary.rowid = complaint_summary_fts.rowid",
+        );
         push_filter(&mut q, &rest);
+        q.push(" AND complaint_summary_fts MATCH ")
+            .push_bind(fts_query(terms))
+            .push(" ORDER BY complaint_summary_fts.rowid DESC LIMIT ")
+            .push_bind(CANDIDATES);
     } else {
         q.push("CAST(round(ts_rank('{0.1, 0.2, 0.4, 1.0}', search_tsv, plainto_tsquery('simple', ")
             .push_bind(terms.join(" "))
-            .push(")) * 1000000) AS bigint) AS search_rank FROM complaint_summary");
+            .push(")) * 1000000) AS bigint) AS search_rank FROM (SELECT * FROM complaint_summary");
         push_filter(&mut q, filter);
+        q.push(" ORDER BY created_at DESC, complaint_id DESC LIMIT ")
+            .push_bind(CANDIDATES)
+            .push(") AS complaint_summary");
     }
     q.push(") AS ranked WHERE 1 = 1");
     if let Some(k) = after {

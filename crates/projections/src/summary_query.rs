@@ -389,25 +389,21 @@ where
     i64: Encode<'a, DB> + Type<DB>,
 {
     if filter.order.field == OrderField::Relevance {
+        // Nothing to rank: newest first (the edge gives no such cursor).
+        let newest = || SummaryFilter {
+            order: SummaryOrder::default(),
+            ..filter.clone()
+        };
         return match filter.search_terms() {
             Some(terms) => crate::search_query::search_page_query(filter, &terms, after, first),
-            // Nothing to rank: newest first (the edge gives no such cursor).
-            None => page_query(
-                &SummaryFilter {
-                    order: SummaryOrder::default(),
-                    ..filter.clone()
-                },
-                None,
-                first,
-            ),
+            None => page_query(&newest(), None, first),
         };
     }
+    let mut q = QueryBuilder::new("");
     if filter.statuses.len() < 2 {
-        let mut q = QueryBuilder::new("");
         push_page(&mut q, filter, after, first, &Swept::Any);
         return q;
     }
-    let mut q = QueryBuilder::new("");
     for (i, status) in filter.statuses.iter().enumerate() {
         if i > 0 {
             q.push(" UNION ALL ");
@@ -439,9 +435,8 @@ enum Swept {
     Turned(DateTime<Utc>),
 }
 
-/// Whether `swept_page_query` can serve this filter's page (one index range per
-/// SLA state; several statuses too would need one per pair).
-/// A page in rank order is the text search's: `page_query`'s.
+/// Whether `swept_page_query` can serve this filter's page (one index range per SLA
+/// state; several statuses would need one per pair; rank order is `page_query`'s).
 pub fn sweepable(filter: &SummaryFilter) -> bool {
     !filter.sla_states.is_empty()
         && filter.statuses.len() < 2
@@ -538,11 +533,16 @@ fn push_page<'a, DB: Database>(
         .push_bind(first + 1);
 }
 
+/// How many rows match (a ranked search: how many it ranks, `search_query`).
 pub fn count_query<'a, DB: Database>(filter: &SummaryFilter) -> QueryBuilder<'a, DB>
 where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
 {
+    if let Some(cap) = crate::search_query::candidates(filter) {
+        return crate::search_query::ranked_count_query(filter, cap);
+    }
     let mut q = QueryBuilder::new("SELECT count(*) FROM complaint_summary");
     push_filter(&mut q, filter);
     q

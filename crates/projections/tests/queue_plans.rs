@@ -151,97 +151,99 @@ fn pg_sorts_rows(plan: &[String]) -> bool {
             .any(|l| l.contains("Seq Scan on complaint_summary"))
 }
 
+/// A SQLite plan's sort of the table's rows: a temporary B-tree for the ORDER
+/// BY over the table (several statuses merge one ordered range each: the merge
+/// sorts a part's own few rows, `SCAN p0`, never the table's), or a scan of it.
+fn sqlite_sorts_rows(plan: &[String]) -> bool {
+    let sorted = plan.iter().enumerate().any(|(i, l)| {
+        l.contains("TEMP B-TREE FOR ORDER BY") && !(i > 0 && plan[i - 1].starts_with("SCAN p"))
+    });
+    sorted || plan.iter().any(|l| l == "SCAN complaint_summary")
+}
+
+/// The plans of every queue shape's page query, first page and after a row,
+/// on `$db` through `$pool`: `$explain` is the database's EXPLAIN and
+/// `$column` the plan line's column; each with the shape's name.
+macro_rules! plans {
+    ($db:ty, $pool:expr, $explain:literal, $column:literal) => {{
+        let last: SummaryRow = page_query::<$db>(&SummaryFilter::default(), None, 1)
+            .build_query_as()
+            .fetch_one(&$pool)
+            .await
+            .unwrap();
+        let mut plans = Vec::new();
+        for (name, mut filter, order) in shapes() {
+            filter.order = order;
+            let after = Keyset::of(order, &last);
+            for after in [None, Some(&after)] {
+                let mut q = page_query::<$db>(&filter, after, 20);
+                let mut built = q.build();
+                let args = built.take_arguments().unwrap().unwrap();
+                let sql = format!("{} {}", $explain, built.sql());
+                let plan: Vec<String> = sqlx::query_with(&sql, args)
+                    .fetch_all(&$pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get::<String, _>($column))
+                    .collect();
+                plans.push((format!("{name} {order:?}"), plan));
+            }
+        }
+        plans
+    }};
+}
+
+/// Fills the summary with `ROWS` rows by `$fill`, analyzes it, and returns
+/// how many rows it holds and the plans of every shape.
+macro_rules! filled_plans {
+    ($db:ty, $pool:ty, $url:expr, $fill:expr, $analyze:literal, $explain:literal, $column:literal) => {{
+        let pool = <$pool>::connect($url).await.unwrap();
+        sqlx::query($fill).bind(ROWS).execute(&pool).await.unwrap();
+        sqlx::query($analyze).execute(&pool).await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM complaint_summary")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let plans = plans!($db, pool, $explain, $column);
+        pool.close().await;
+        (rows, plans)
+    }};
+}
+
 async fn queues_are_read_along_an_index(backend: Backend) {
     let store = TestStore::create(backend).await;
     let _log = store.log().await;
-    let rows = match backend {
+    let (rows, plans, sorts): (i64, _, fn(&[String]) -> bool) = match backend {
         Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&store.url).await.unwrap();
-            sqlx::query(PG_FILL)
-                .bind(ROWS)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query("ANALYZE complaint_summary")
-                .execute(&pool)
-                .await
-                .unwrap();
-            let last: SummaryRow = page_query::<sqlx::Postgres>(&SummaryFilter::default(), None, 1)
-                .build_query_as()
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            for (name, mut filter, order) in shapes() {
-                filter.order = order;
-                let after = Keyset::of(order, &last);
-                for after in [None, Some(&after)] {
-                    let mut q = page_query::<sqlx::Postgres>(&filter, after, 20);
-                    let mut built = q.build();
-                    let args = built.take_arguments().unwrap().unwrap();
-                    let sql = format!("EXPLAIN {}", built.sql());
-                    let plan: Vec<String> = sqlx::query_with(&sql, args)
-                        .fetch_all(&pool)
-                        .await
-                        .unwrap()
-                        .iter()
-                        .map(|r| r.get::<String, _>(0))
-                        .collect();
-                    assert!(
-                        !pg_sorts_rows(&plan),
-                        "{name} {order:?}:\n{}",
-                        plan.join("\n")
-                    );
-                }
-            }
-            pool.close().await;
-            ROWS
+            let (rows, plans) = filled_plans!(
+                sqlx::Postgres,
+                sqlx::PgPool,
+                &store.url,
+                PG_FILL,
+                "ANALYZE complaint_summary",
+                "EXPLAIN",
+                0
+            );
+            (rows, plans, pg_sorts_rows)
         }
         Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&store.url).await.unwrap();
-            sqlx::query(SQLITE_FILL)
-                .bind(ROWS)
-                .execute(&pool)
-                .await
-                .unwrap();
-            sqlx::query("ANALYZE").execute(&pool).await.unwrap();
-            let last: SummaryRow = page_query::<sqlx::Sqlite>(&SummaryFilter::default(), None, 1)
-                .build_query_as()
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            for (name, mut filter, order) in shapes() {
-                filter.order = order;
-                let after = Keyset::of(order, &last);
-                for after in [None, Some(&after)] {
-                    let mut q = page_query::<sqlx::Sqlite>(&filter, after, 20);
-                    let mut built = q.build();
-                    let args = built.take_arguments().unwrap().unwrap();
-                    let sql = format!("EXPLAIN QUERY PLAN {}", built.sql());
-                    let plan: Vec<String> = sqlx::query_with(&sql, args)
-                        .fetch_all(&pool)
-                        .await
-                        .unwrap()
-                        .iter()
-                        .map(|r| r.get::<String, _>(3))
-                        .collect();
-                    // Several statuses merge one ordered range each: the merge
-                    // sorts a part's own few rows (`SCAN p0`), never the table's.
-                    let sorted = plan.iter().enumerate().any(|(i, l)| {
-                        l.contains("TEMP B-TREE FOR ORDER BY")
-                            && !(i > 0 && plan[i - 1].starts_with("SCAN p"))
-                    });
-                    let scanned = plan.iter().any(|l| l == "SCAN complaint_summary");
-                    assert!(
-                        !sorted && !scanned,
-                        "{name} {order:?}:\n{}",
-                        plan.join("\n")
-                    );
-                }
-            }
-            pool.close().await;
-            ROWS
+            let (rows, plans) = filled_plans!(
+                sqlx::Sqlite,
+                sqlx::SqlitePool,
+                &store.url,
+                SQLITE_FILL,
+                "ANALYZE",
+                "EXPLAIN QUERY PLAN",
+                3
+            );
+            (rows, plans, sqlite_sorts_rows)
         }
     };
-    assert_eq!(rows, ROWS);
+    assert_eq!(rows, ROWS, "the plans are of a filled table");
+    assert_eq!(plans.len(), 2 * shapes().len());
+    for (name, plan) in plans {
+        assert!(!sorts(&plan), "{name}:\n{}", plan.join("\n"));
+    }
     store.drop_store().await;
 }

@@ -1,7 +1,11 @@
-//! What both benches need: sizes from the environment and demo data seeded
-//! through the real command path.
+//! What the benches share: sizes and stores from the environment, a fresh
+//! store with the server's tables, demo data seeded through the real command
+//! path or synthetic summary rows, the commands they send and the baseline
+//! read they measure against.
 
-use aduan_testkit::{Backend, TestStore};
+use serde_json::{json, Value};
+
+use aduan_testkit::{Backend, TestServer, TestStore};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
@@ -10,6 +14,139 @@ pub fn env_number(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Sequential requests per measured read: ADUAN_BENCH_REQUESTS (default 200).
+#[allow(dead_code)]
+pub fn requests() -> usize {
+    env_number("ADUAN_BENCH_REQUESTS", 200) as usize
+}
+
+/// The stores ADUAN_BENCH_STORES names (comma-separated `postgres`,
+/// `sqlite`), else those `default` names, PostgreSQL first.
+#[allow(dead_code)]
+pub fn stores(default: &str) -> Vec<Backend> {
+    let names = std::env::var("ADUAN_BENCH_STORES").unwrap_or_else(|_| default.into());
+    let named = |name: &str| names.split(',').any(|s| s.trim() == name);
+    [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")]
+        .into_iter()
+        .filter(|(_, name)| named(name))
+        .map(|(backend, _)| backend)
+        .collect()
+}
+
+/// A fresh store with the server's tables: the server's migrations make them
+/// and the server is stopped again.
+#[allow(dead_code)]
+pub async fn migrated(backend: Backend) -> TestStore {
+    let store = TestStore::create(backend).await;
+    TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")])
+        .await
+        .stop()
+        .await;
+    store
+}
+
+/// Adds the rows `row(k)` for k in `from..to` to `complaint_summary`
+/// (`columns` names what each row gives), in statements of 5,000 rows.
+#[allow(dead_code)]
+pub async fn insert_summary(
+    store: &TestStore,
+    columns: &str,
+    range: std::ops::Range<i64>,
+    mut row: impl FnMut(i64) -> String,
+) {
+    let mut i = range.start;
+    while i < range.end {
+        let end = (i + 5_000).min(range.end);
+        let values: Vec<String> = (i..end).map(&mut row).collect();
+        let sql = format!(
+            "INSERT INTO complaint_summary ({columns}) VALUES {}",
+            values.join(", ")
+        );
+        store.exec(&sql).await.unwrap();
+        i = end;
+    }
+}
+
+/// A deterministic stream of numbers in [0, 1).
+#[allow(dead_code)]
+pub struct Noise(pub u64);
+
+#[allow(dead_code)]
+impl Noise {
+    pub fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn word(&mut self) -> String {
+        format!("kata{}", (self.next() * 500.0) as u32)
+    }
+
+    /// The stems of a case's title and description, and of what was written
+    /// back: 8 of a vocabulary of 500 words (each in about 1.6% of cases),
+    /// plus `jalan` (10%), `lampu` and `padam` (5% each) and `drainase`
+    /// (0.5%); a third of cases have had 6 more words written back.
+    pub fn texts(&mut self) -> (String, String) {
+        let mut main: Vec<String> = (0..8).map(|_| self.word()).collect();
+        for (word, p) in [
+            ("jalan", 0.10),
+            ("lampu", 0.05),
+            ("padam", 0.05),
+            ("drainase", 0.005),
+        ] {
+            if self.next() < p {
+                main.push(word.into());
+            }
+        }
+        let more: Vec<String> = if self.next() < 0.3 {
+            (0..6).map(|_| self.word()).collect()
+        } else {
+            Vec::new()
+        };
+        (main.join(" "), more.join(" "))
+    }
+}
+
+/// The baseline the read benches measure against in the same run: one
+/// indexed row through the same path (`complaints` by `externalRef`).
+#[allow(dead_code)]
+pub const BASELINE: &str = "query($ref: String!) { complaints(first: 1, \
+    filter: {externalRef: [$ref]}) { edges { node { id } } } }";
+
+#[allow(dead_code)]
+pub const SUBMIT: &str =
+    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { id } }";
+#[allow(dead_code)]
+pub const VERIFY: &str =
+    "mutation($input: VerifyComplaintInput!) { verifyComplaint(input: $input) { version } }";
+#[allow(dead_code)]
+pub const ASSIGN: &str =
+    "mutation($input: AssignComplaintInput!) { assignComplaint(input: $input) { version } }";
+
+/// A road report by phone, as a call-center agent submits it.
+#[allow(dead_code)]
+pub fn report(command_id: Option<String>) -> Value {
+    let mut input = json!({
+        "channel": "CALL_CENTER", "category": "ROAD_DAMAGE", "title": "Jalan berlubang",
+        "description": "Lubang besar di depan SD Inpres, Jl. Veteran Selatan",
+        "location": {"latitude": -5.1551, "longitude": 119.4239, "kecamatan": "MAMAJANG"}
+    });
+    if let Some(id) = command_id {
+        input["commandId"] = json!(id);
+    }
+    json!({"input": input})
+}
+
+/// A command's input on one complaint.
+#[allow(dead_code)]
+pub fn on(id: &str, mut fields: Value) -> Value {
+    fields["complaintId"] = json!(id);
+    json!({"input": fields})
 }
 
 /// `aduan seed --cases N` (two months of Makassar traffic) on the store.

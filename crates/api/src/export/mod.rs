@@ -1,7 +1,9 @@
 //! `/exports/complaints.csv` and `/exports/complaints.xlsx`: the list a caller
-//! sees as a spreadsheet. Each page is read by running the `complaints` query
-//! itself with the caller's bearer token, so the access rules, scope, filter,
-//! order and fields are the list's; rows are written as each page comes
+//! sees as a spreadsheet. The list is planned once as `complaints` plans it
+//! (`graphql::list_export`: the caller's access row and scope, the filter, the
+//! order, the list items' fields) and read straight from the read side in
+//! pages of `PAGE`: running the GraphQL query per page of 100 held exports to
+//! a few hundred rows a second. Rows are written as each page comes
 //! (docs/api.md, "Spreadsheet exports").
 
 mod sheet;
@@ -16,8 +18,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use aduan_projections::Reads;
+
 use crate::error_code::ClientCode;
-use crate::graphql::{ClientKey, Correlation, RequestAuth};
+use crate::graphql::list_export::{self, ListExport};
+use crate::graphql::RequestAuth;
 use crate::state::AppState;
 
 pub use sheet::COLUMNS;
@@ -26,8 +31,9 @@ pub use sheet::COLUMNS;
 /// spare. A larger list is refused (EXPORT_TOO_LARGE) before any row is sent.
 pub const MAX_ROWS: i64 = 200_000;
 
-/// Rows read per page (the list's largest page).
-const PAGE: i64 = 100;
+/// Rows read per page: large enough that a page's round trip is small
+/// against its rows, small enough to hold in memory.
+const PAGE: i64 = 1_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -89,62 +95,12 @@ fn variables(params: &HashMap<String, String>) -> Result<Value, (&'static str, &
     Ok(vars)
 }
 
-/// The list query for one page; the first asks the total too.
-fn query(counted: bool) -> String {
-    format!(
-        "query($filter: ComplaintFilter, $orderBy: ComplaintOrder, $after: String) {{ \
-         complaints(filter: $filter, orderBy: $orderBy, first: {PAGE}, after: $after) {{ \
-         {} pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {} }} }} }} }}",
-        if counted { "totalCount" } else { "" },
-        COLUMNS.join(" ")
-    )
-}
-
-/// One page's rows and the cursor after them (None when none follow); a
-/// refusal as the response to send.
-struct Page {
-    nodes: Vec<Value>,
-    next: Option<String>,
-    total: i64,
-}
-
-struct Reader {
-    state: AppState,
-    auth: RequestAuth,
-    vars: Value,
-}
-
-impl Reader {
-    async fn page(&self, after: Option<&str>, counted: bool) -> Result<Page, Response> {
-        let mut vars = self.vars.clone();
-        if let Some(a) = after {
-            vars["after"] = json!(a);
-        }
-        let request = async_graphql::Request::new(query(counted))
-            .variables(async_graphql::Variables::from_json(vars))
-            .data(RequestAuth(self.auth.0.clone()))
-            .data(ClientKey(String::new()))
-            .data(Correlation(uuid::Uuid::new_v4().to_string()));
-        let mut executed = self.state.schema.execute(request).await;
-        crate::graphql::limits::code_engine_errors(&mut executed);
-        if let Some(first) = executed.errors.first() {
-            let code = ClientCode::of(first.extensions.as_ref()).unwrap_or(ClientCode::Internal);
-            let errors = serde_json::to_value(&executed.errors).unwrap_or(Value::Null);
-            return Err((code.http_status(), Json(json!({ "errors": errors }))).into_response());
-        }
-        let data = executed.data.into_json().unwrap_or(Value::Null);
-        let list = &data["complaints"];
-        let nodes = list["edges"]
-            .as_array()
-            .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
-            .unwrap_or_default();
-        let next = match list["pageInfo"]["hasNextPage"].as_bool() {
-            Some(true) => list["pageInfo"]["endCursor"].as_str().map(str::to_string),
-            _ => None,
-        };
-        let total = list["totalCount"].as_i64().unwrap_or(0);
-        Ok(Page { nodes, next, total })
-    }
+/// An error of the list's read as the response to send, in GraphQL's shape.
+fn failed(error: async_graphql::Error) -> Response {
+    let code = list_export::code_of(&error);
+    let errors = vec![error.into_server_error(async_graphql::Pos::default())];
+    let errors = serde_json::to_value(&errors).unwrap_or(Value::Null);
+    (code.http_status(), Json(json!({ "errors": errors }))).into_response()
 }
 
 async fn export(
@@ -161,16 +117,18 @@ async fn export(
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
     let auth = RequestAuth(state.keys.actor_from_header(token).await);
-    let reader = Reader { state, auth, vars };
-    let first = match reader.page(None, true).await {
-        Ok(page) => page,
-        Err(refused) => return refused,
+    let reads = Reads::new(state.bus.log().as_ref());
+    let now = state.bus.services().clock.now();
+    let list = match ListExport::plan(&auth, reads, &vars["filter"], &vars["orderBy"], now) {
+        Ok(list) => list,
+        Err(refused) => return failed(refused),
     };
-    if first.total > MAX_ROWS {
-        let message = format!(
-            "the list has {} cases; an export holds at most {MAX_ROWS}",
-            first.total
-        );
+    let total = match list.count().await {
+        Ok(total) => total,
+        Err(refused) => return failed(refused),
+    };
+    if total > MAX_ROWS {
+        let message = format!("the list has {total} cases; an export holds at most {MAX_ROWS}");
         return refusal(ClientCode::ExportTooLarge, &message, Some("filter"));
     }
     let (content_type, name) = match format {
@@ -180,7 +138,7 @@ async fn export(
             "complaints.xlsx",
         ),
     };
-    let body = Body::from_stream(rows(reader, first, format));
+    let body = Body::from_stream(rows(list, format));
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -193,12 +151,12 @@ async fn export(
 /// The file's bytes, page by page. A page refused midway (the database gone)
 /// ends the stream with an error: the client sees a cut-off download.
 fn rows(
-    reader: Reader,
-    first: Page,
+    list: ListExport,
     format: Format,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
     async_stream::try_stream! {
         let broken = |_| std::io::Error::other("export outgrew its archive");
+        let refused = |_| std::io::Error::other("a page of the export was refused");
         let mut xlsx = match format {
             Format::Csv => {
                 yield Bytes::from(sheet::csv_header());
@@ -206,10 +164,11 @@ fn rows(
             }
             Format::Xlsx => Some(sheet::Xlsx::start().map_err(broken)?),
         };
-        let mut page = first;
+        let mut after = None;
         loop {
+            let (nodes, next) = list.page(after.as_ref(), PAGE).await.map_err(refused)?;
             let mut chunk = Vec::new();
-            for node in &page.nodes {
+            for node in &nodes {
                 match xlsx.as_mut() {
                     None => chunk.extend_from_slice(sheet::csv_row(node).as_bytes()),
                     Some(x) => x.row(node).map_err(broken)?,
@@ -219,11 +178,10 @@ fn rows(
                 chunk = x.take();
             }
             yield Bytes::from(chunk);
-            let Some(after) = page.next.take() else { break };
-            page = reader
-                .page(Some(&after), false)
-                .await
-                .map_err(|_| std::io::Error::other("a page of the export was refused"))?;
+            if next.is_none() {
+                break;
+            }
+            after = next;
         }
         if let Some(x) = xlsx.as_mut() {
             x.finish().map_err(broken)?;

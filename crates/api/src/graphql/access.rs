@@ -15,7 +15,13 @@ use crate::error_code::ClientCode;
 /// The caller: the token's actor, or the public when no token was sent. A token
 /// that was sent but does not verify is refused, never read as "no token".
 pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
-    match ctx.data_opt::<RequestAuth>() {
+    caller_of(ctx.data_opt::<RequestAuth>())
+}
+
+/// `caller` from the request's authentication itself (reads outside the
+/// GraphQL engine, such as the spreadsheet exports).
+pub fn caller_of(auth: Option<&RequestAuth>) -> async_graphql::Result<Actor> {
+    match auth {
         Some(RequestAuth(Ok(actor))) => Ok(actor.clone()),
         Some(RequestAuth(Err(crate::auth::AuthError::Missing))) | None => Ok(Actor::public()),
         Some(RequestAuth(Err(e))) => Err(gql_error(ClientCode::Unauthenticated, e.to_string())),
@@ -25,7 +31,15 @@ pub fn caller(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
 /// The caller and the scope they may do `op` in; refused when the table says so
 /// for their role.
 pub fn guard(ctx: &Context<'_>, op: Operation) -> async_graphql::Result<(Actor, Scope)> {
-    let actor = caller(ctx)?;
+    guard_auth(ctx.data_opt::<RequestAuth>(), op)
+}
+
+/// `guard` from the request's authentication itself.
+pub fn guard_auth(
+    auth: Option<&RequestAuth>,
+    op: Operation,
+) -> async_graphql::Result<(Actor, Scope)> {
+    let actor = caller_of(auth)?;
     if access::access(actor.role, op) == Access::Refused {
         return Err(refusal(&actor, op));
     }

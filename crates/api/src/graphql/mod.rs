@@ -21,6 +21,7 @@ mod inputs;
 pub mod limits;
 mod links;
 mod list;
+pub(crate) mod list_export;
 mod mutation;
 mod national;
 mod nearby;
