@@ -209,7 +209,12 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
             json!({"opd": "DPU", "officerId": "petugas-baru"})
         }
         Operation::Assign => json!({"opd": "DPU"}),
-        Operation::Transfer => json!({"toOpd": "DISHUB", "reason": "Rambu lalu lintas"}),
+        Operation::Transfer => {
+            json!({"toOpd": "DISHUB", "reasonCode": "BUKAN_WEWENANG", "note": "Rambu lalu lintas"})
+        }
+        Operation::ReturnToCommandCenter => {
+            json!({"reasonCode": "BUKAN_WEWENANG", "note": "Bukan jalan kota"})
+        }
         Operation::Respond => json!({"message": "Kami periksa hari ini."}),
         Operation::RequestInfo => json!({"question": "Sebelah mana?"}),
         Operation::ProvideInfo => json!({"answer": "Utara, dekat halte."}),
@@ -248,6 +253,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::UnlinkDuplicate => MUTATE_UNLINK,
         Operation::Assign => MUTATE_ASSIGN,
         Operation::Transfer => MUTATE_TRANSFER,
+        Operation::ReturnToCommandCenter => MUTATE_RETURN,
         Operation::Respond => MUTATE_RESPOND,
         Operation::RequestInfo => MUTATE_REQUEST_INFO,
         Operation::ProvideInfo => MUTATE_PROVIDE_INFO,

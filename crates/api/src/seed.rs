@@ -258,7 +258,9 @@ impl Story {
             if other != opd {
                 let transfer = Action::Transfer(Transfer {
                     to_opd: opd_code(reference, &other)?,
-                    reason: text("Bukan kewenangan kami")?,
+                    reason_code: ReasonCode::parse("BUKAN_WEWENANG")
+                        .map_err(|e| e.at("reason_code"))?,
+                    note: Some(text("Bukan kewenangan kami")?),
                 });
                 life.then(rng.hours(2, 30), agent(), transfer);
                 opd = other;

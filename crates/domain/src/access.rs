@@ -57,6 +57,8 @@ pub enum Operation {
     CorrectLocation,
     Assign,
     Transfer,
+    /// An OPD gives a case it holds back to the Command Center (issue 25).
+    ReturnToCommandCenter,
     Respond,
     RequestInfo,
     ProvideInfo,
@@ -115,7 +117,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 57] = [
+    pub const ALL: [Operation; 58] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -146,6 +148,7 @@ impl Operation {
         Operation::CorrectLocation,
         Operation::Assign,
         Operation::Transfer,
+        Operation::ReturnToCommandCenter,
         Operation::Respond,
         Operation::RequestInfo,
         Operation::ProvideInfo,
@@ -187,6 +190,7 @@ impl Action {
             Action::CorrectLocation(_) => Operation::CorrectLocation,
             Action::Assign(_) => Operation::Assign,
             Action::Transfer(_) => Operation::Transfer,
+            Action::ReturnToCommandCenter(_) => Operation::ReturnToCommandCenter,
             Action::Respond(_) => Operation::Respond,
             Action::RequestInfo(_) => Operation::RequestInfo,
             Action::ProvideInfo(_) => Operation::ProvideInfo,
@@ -333,6 +337,19 @@ fn desk_row(op: Operation) -> [Access; 9] {
         // A SUPERVISOR any; an OPD's administrator their own OPD's only
         // (`templates::stream::may_manage`).
         Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
+        _ => handoff_row(op),
+    }
+}
+
+/// The rows of issue 25's hand-offs.
+fn handoff_row(op: Operation) -> [Access; 9] {
+    use Access::{OwnOpd as Opd, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    match op {
+        // Whoever of the holding OPD finds the case is not theirs, its
+        // administrator at the desk or its officer on site, rather than
+        // guessing another OPD (a transfer stays the administrator's).
+        Operation::ReturnToCommandCenter => [No, No, No, No, Opd, Opd, No, No, No],
         _ => [No; 9],
     }
 }

@@ -13,6 +13,7 @@ mod depth;
 mod erasure;
 mod error;
 pub mod freshness;
+mod handoffs;
 pub mod hotspots;
 mod ikm;
 mod incidents;
@@ -69,6 +70,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     open311::Open311Query,
     templates::TemplateQuery,
+    handoffs::HandoffQuery,
 );
 
 /// Every mutation, merged from the modules that own them.

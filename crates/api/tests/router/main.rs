@@ -15,6 +15,7 @@ mod contracts;
 mod duplicates;
 mod erasure;
 mod errors;
+mod handoffs;
 mod hotspots;
 mod incidents;
 mod lifecycle;
