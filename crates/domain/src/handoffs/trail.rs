@@ -86,9 +86,15 @@ impl HandoffTrail {
     }
 }
 
-/// A loop's holders as a set: DPU -> DLH -> DPU and DLH -> DPU -> DLH are one loop.
+/// A loop's OPDs as a set: DPU -> DLH -> DPU and DLH -> DPU -> DLH are one
+/// loop, and so is DLH -> DPU -> Command Center -> DLH (the same two OPDs
+/// bouncing it, one of them by way of the routing desk).
 fn sorted(holders: &[String]) -> Vec<String> {
-    let mut set = holders.to_vec();
+    let mut set: Vec<String> = holders
+        .iter()
+        .filter(|h| *h != COMMAND_CENTER)
+        .cloned()
+        .collect();
     set.sort();
     set.dedup();
     set
@@ -159,6 +165,12 @@ mod tests {
         t.handed_on(COMMAND_CENTER);
         assert_eq!(t.detect(5), None);
         t.arrived("DPU");
-        assert_eq!(t.detect(5).unwrap().revisited.as_deref(), Some("DPU"));
+        let found = t.detect(5).unwrap();
+        assert_eq!(found.revisited.as_deref(), Some("DPU"));
+        t.escalated(&found);
+        // DLH again, by way of the desk: still the DPU/DLH loop.
+        t.handed_on(COMMAND_CENTER);
+        t.arrived("DLH");
+        assert_eq!(t.detect(5), None);
     }
 }
