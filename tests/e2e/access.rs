@@ -481,6 +481,22 @@ impl World {
                 assert_eq!(body["data"]["ikm"]["opd"], json!("DPU"), "{what}");
                 true
             }
+            Operation::Handoffs => {
+                let q = "query($opd: String, $from: DateTime!, $to: DateTime!) { handoffs(opd: $opd, from: $from, to: $to) { opd pairs { fromHolder } } }";
+                if let Some(opd) = own_opd.filter(|_| access(role, op) != Access::Refused) {
+                    // Without naming an OPD, a scoped caller gets their own pairs.
+                    let body = client.ok(q, window()).await;
+                    assert_eq!(body["handoffs"]["opd"], json!(opd), "{what}");
+                }
+                let mut vars = window();
+                vars["opd"] = json!("DPU");
+                let body = client.query(q, vars).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                assert_eq!(body["data"]["handoffs"]["opd"], json!("DPU"), "{what}");
+                true
+            }
             Operation::CityStats => {
                 let q = "query($from: DateTime!, $to: DateTime!) { cityStats(from: $from, to: $to, groupBy: CHANNEL) { key submitted } }";
                 let body = client.query(q, window()).await;

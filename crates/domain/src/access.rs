@@ -57,6 +57,8 @@ pub enum Operation {
     CorrectLocation,
     Assign,
     Transfer,
+    /// Hand-offs per pair of holders (issue 25).
+    Handoffs,
     /// An OPD gives a case it holds back to the Command Center (issue 25).
     ReturnToCommandCenter,
     Respond,
@@ -117,7 +119,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 58] = [
+    pub const ALL: [Operation; 59] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -127,6 +129,7 @@ impl Operation {
         Operation::CityStats,
         Operation::Hotspots,
         Operation::Ikm,
+        Operation::Handoffs,
         Operation::Projections,
         Operation::Webhooks,
         Operation::Open311Clients,
@@ -343,13 +346,17 @@ fn desk_row(op: Operation) -> [Access; 9] {
 
 /// The rows of issue 25's hand-offs.
 fn handoff_row(op: Operation) -> [Access; 9] {
-    use Access::{OwnOpd as Opd, Refused as No};
+    use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
     // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
     match op {
         // Whoever of the holding OPD finds the case is not theirs, its
         // administrator at the desk or its officer on site, rather than
         // guessing another OPD (a transfer stays the administrator's).
         Operation::ReturnToCommandCenter => [No, No, No, No, Opd, Opd, No, No, No],
+        // Figures, as the dashboard beside which they are shown: the Command
+        // Center that routes the cases, supervisors, auditors and analysts
+        // city-wide; an OPD's administrator the pairs its OPD is in.
+        Operation::Handoffs => [No, No, A, A, Opd, No, A, A, A],
         _ => [No; 9],
     }
 }

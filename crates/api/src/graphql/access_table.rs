@@ -46,6 +46,7 @@ pub fn name(op: Operation) -> &'static str {
         Assign => "assignComplaint",
         Transfer => "transferComplaint",
         ReturnToCommandCenter => "returnToCommandCenter",
+        Handoffs => "handoffs",
         Respond => "respondToComplaint",
         RequestInfo => "requestInfo",
         ProvideInfo => "provideInfo",

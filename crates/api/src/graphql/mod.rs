@@ -71,6 +71,7 @@ pub struct QueryRoot(
     open311::Open311Query,
     templates::TemplateQuery,
     handoffs::HandoffQuery,
+    handoffs::HandoffFiguresQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
