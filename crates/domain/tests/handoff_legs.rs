@@ -66,6 +66,7 @@ fn leg(holder: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>, hours: i64)
         ended: LegEnd::Held,
         handed_to: None,
         reason_code: None,
+        looped: false,
     }
 }
 
@@ -173,6 +174,40 @@ fn a_reopened_case_goes_back_to_its_last_holder() {
             (COMMAND_CENTER, LegEnd::Dispatched, 1),
             ("DPU", LegEnd::Closed, 2),
             ("DPU", LegEnd::Held, 2)
+        ]
+    );
+}
+
+#[test]
+fn the_hand_off_that_closes_a_loop_is_marked_by_its_escalation_not_its_time() {
+    // All at one instant: only the escalation's place in the log tells.
+    let found = aduan_domain::HandoffLoop {
+        revisited: Some("DPU".into()),
+        holders: vec!["DPU".into(), "DLH".into(), "DPU".into()],
+        handoffs: 2,
+        over_limit: false,
+    };
+    let events = vec![
+        submitted(),
+        assigned("DPU"),
+        transferred_for("DPU", "DLH", "BUKAN_WEWENANG"),
+        transferred_for("DLH", "DPU", "SALAH_KATEGORI"),
+        ComplaintEvent::Escalated {
+            level: 1,
+            reason: found.describe(),
+            handoff_loop: Some(found),
+            occurred_at: now(),
+        },
+    ];
+    let got = legs(&events, &makassar(), now());
+    let looped: Vec<(&str, bool)> = got.iter().map(|l| (l.holder.as_str(), l.looped)).collect();
+    assert_eq!(
+        looped,
+        [
+            (COMMAND_CENTER, false),
+            ("DPU", false),
+            ("DLH", true),
+            ("DPU", false)
         ]
     );
 }

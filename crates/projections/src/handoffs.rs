@@ -3,7 +3,7 @@
 //! per pair of holders that `handoffs(from, to, opd)` answers. Nothing here
 //! reads the wall clock: an open leg is measured up to the case's last event.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -78,40 +78,18 @@ impl HandoffLegs {
         let resolved =
             case.status == Status::Closed && case.resolution == Some(Resolution::Resolved);
         let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
-        let loops = loop_arrivals(&events);
-        let legs = legs(&events, &self.calendar, now);
-        legs.iter()
+        legs(&events, &self.calendar, now)
+            .iter()
             .enumerate()
-            .map(|(i, leg)| {
-                // The hand-off that started the next leg closed a loop.
-                let looped = legs.get(i + 1).is_some_and(|n| loops.contains(&n.from));
-                row(&case.id, i, leg, looped, resolved, &case.category, position)
-            })
+            .map(|(i, leg)| row(&case.id, i, leg, resolved, &case.category, position))
             .collect()
     }
-}
-
-/// When the case arrived back at an OPD it had left (an automatic escalation
-/// for a revisit, recorded with the move).
-fn loop_arrivals(events: &[ComplaintEvent]) -> BTreeSet<DateTime<Utc>> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ComplaintEvent::Escalated {
-                handoff_loop: Some(found),
-                occurred_at,
-                ..
-            } if found.revisited.is_some() => Some(*occurred_at),
-            _ => None,
-        })
-        .collect()
 }
 
 fn row(
     id: &str,
     seq: usize,
     leg: &HoldLeg,
-    looped: bool,
     resolved: bool,
     category: &str,
     position: i64,
@@ -126,7 +104,7 @@ fn row(
         end_name(leg.ended).into(),
         leg.handed_to.as_deref().into(),
         leg.reason_code.as_deref().into(),
-        looped.into(),
+        leg.looped.into(),
         resolved.into(),
         category.into(),
         position.into(),

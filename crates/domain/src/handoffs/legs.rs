@@ -44,6 +44,9 @@ pub struct HoldLeg {
     /// The reason code of a transfer or return (none on transfers from
     /// before codes).
     pub reason_code: Option<String>,
+    /// The hand-off brought the case back to an OPD it had left (the
+    /// automatic escalation recorded with it says so).
+    pub looped: bool,
 }
 
 /// The legs of a case from its events, measured on `calendar`; an open leg
@@ -55,7 +58,7 @@ pub fn legs(
 ) -> Vec<HoldLeg> {
     let pauses = pauses(events, now);
     let mut out: Vec<HoldLeg> = Vec::new();
-    for event in events {
+    for (i, event) in events.iter().enumerate() {
         let at = event.occurred_at();
         let (ended, next, reason_code) = match event {
             ComplaintEvent::Submitted { .. } => {
@@ -99,6 +102,7 @@ pub fn legs(
         leg.ended = ended;
         leg.handed_to = next.clone();
         leg.reason_code = reason_code;
+        leg.looped = events.get(i + 1).is_some_and(escalates_a_revisit);
         if let Some(next) = next {
             out.push(open(&next, at));
         }
@@ -119,7 +123,20 @@ fn open(holder: &str, from: DateTime<Utc>) -> HoldLeg {
         ended: LegEnd::Held,
         handed_to: None,
         reason_code: None,
+        looped: false,
     }
+}
+
+/// An automatic escalation for a return to an OPD the case had left: it is
+/// appended right after the move that made the loop.
+fn escalates_a_revisit(event: &ComplaintEvent) -> bool {
+    matches!(
+        event,
+        ComplaintEvent::Escalated {
+            handoff_loop: Some(found),
+            ..
+        } if found.revisited.is_some()
+    )
 }
 
 /// The holder of the open leg, if one is open.
