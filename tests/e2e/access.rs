@@ -209,7 +209,12 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
             json!({"opd": "DPU", "officerId": "petugas-baru"})
         }
         Operation::Assign => json!({"opd": "DPU"}),
-        Operation::Transfer => json!({"toOpd": "DISHUB", "reason": "Rambu lalu lintas"}),
+        Operation::Transfer => {
+            json!({"toOpd": "DISHUB", "reasonCode": "BUKAN_WEWENANG", "note": "Rambu lalu lintas"})
+        }
+        Operation::ReturnToCommandCenter => {
+            json!({"reasonCode": "BUKAN_WEWENANG", "note": "Bukan jalan kota"})
+        }
         Operation::Respond => json!({"message": "Kami periksa hari ini."}),
         Operation::RequestInfo => json!({"question": "Sebelah mana?"}),
         Operation::ProvideInfo => json!({"answer": "Utara, dekat halte."}),
@@ -248,6 +253,7 @@ fn mutation(op: Operation, role: Role, who: Who, case: &Case) -> (&'static str, 
         Operation::UnlinkDuplicate => MUTATE_UNLINK,
         Operation::Assign => MUTATE_ASSIGN,
         Operation::Transfer => MUTATE_TRANSFER,
+        Operation::ReturnToCommandCenter => MUTATE_RETURN,
         Operation::Respond => MUTATE_RESPOND,
         Operation::RequestInfo => MUTATE_REQUEST_INFO,
         Operation::ProvideInfo => MUTATE_PROVIDE_INFO,
@@ -473,6 +479,22 @@ impl World {
                     return false;
                 }
                 assert_eq!(body["data"]["ikm"]["opd"], json!("DPU"), "{what}");
+                true
+            }
+            Operation::Handoffs => {
+                let q = "query($opd: String, $from: DateTime!, $to: DateTime!) { handoffs(opd: $opd, from: $from, to: $to) { opd pairs { fromHolder } } }";
+                if let Some(opd) = own_opd.filter(|_| access(role, op) != Access::Refused) {
+                    // Without naming an OPD, a scoped caller gets their own pairs.
+                    let body = client.ok(q, window()).await;
+                    assert_eq!(body["handoffs"]["opd"], json!(opd), "{what}");
+                }
+                let mut vars = window();
+                vars["opd"] = json!("DPU");
+                let body = client.query(q, vars).await;
+                if !done(&body, &what) {
+                    return false;
+                }
+                assert_eq!(body["data"]["handoffs"]["opd"], json!("DPU"), "{what}");
                 true
             }
             Operation::CityStats => {

@@ -75,7 +75,12 @@ async fn an_opds_dashboard_and_the_city_statistics_add_up(backend: Backend) {
         .collect();
     assert_eq!(
         names,
-        ["complaint_summary", "sla_timers", "survey_responses"]
+        [
+            "complaint_summary",
+            "sla_timers",
+            "survey_responses",
+            "handoff_legs"
+        ]
     );
     for p in progress.as_array().unwrap() {
         // 6 events of the answered case, 3 of the waiting one, 2 of the spam.

@@ -55,7 +55,10 @@ async fn handle(env: &Env, id: &str) {
     env.agent
         .ok(
             MUTATE_TRANSFER,
-            input(id, json!({"toOpd": "DLH", "reason": INTERNAL[1]})),
+            input(
+                id,
+                json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": INTERNAL[1]}),
+            ),
         )
         .await;
     for (text, visibility) in [(INTERNAL[2], "INTERNAL"), (PUBLIC_NOTE, "PUBLIC")] {

@@ -287,7 +287,7 @@ async fn a_case_moves_to_another_opd(backend: Backend) {
             MUTATE_TRANSFER,
             input(
                 &id,
-                json!({"toOpd": "DLH", "reason": "Sampah, bukan jalan"}),
+                json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": "Sampah, bukan jalan"}),
             ),
         )
         .await;

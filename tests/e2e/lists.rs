@@ -40,7 +40,7 @@ async fn lists_page_filter_and_scope_from_the_projection(backend: Backend) {
         .agent
         .ok(
             MUTATE_TRANSFER,
-            json!({"input": {"complaintId": moved, "toOpd": "DLH", "reason": "Sampah"}}),
+            json!({"input": {"complaintId": moved, "toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": "Sampah"}}),
         )
         .await;
     all.push(moved.clone());

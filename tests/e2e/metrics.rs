@@ -103,7 +103,12 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
         0.0
     );
     assert_eq!(first.value("aduan_watcher_auto_closed_total", &[]), 0.0);
-    for projection in ["complaint_summary", "sla_timers", "survey_responses"] {
+    for projection in [
+        "complaint_summary",
+        "sla_timers",
+        "survey_responses",
+        "handoff_legs",
+    ] {
         first.value("aduan_projector_lag_events", &[("projection", projection)]);
         first.value("aduan_projector_lag_seconds", &[("projection", projection)]);
     }
@@ -201,21 +206,26 @@ async fn metrics_follow_requests_commands_and_the_projectors(backend: Backend) {
     let mut lag = Vec::new();
     for _ in 0..100 {
         let now = scrape(&env).await;
-        lag = ["complaint_summary", "sla_timers", "survey_responses"]
-            .iter()
-            .flat_map(|p| {
-                [
-                    now.value("aduan_projector_lag_events", &[("projection", p)]),
-                    now.value("aduan_projector_lag_seconds", &[("projection", p)]),
-                ]
-            })
-            .collect();
+        lag = [
+            "complaint_summary",
+            "sla_timers",
+            "survey_responses",
+            "handoff_legs",
+        ]
+        .iter()
+        .flat_map(|p| {
+            [
+                now.value("aduan_projector_lag_events", &[("projection", p)]),
+                now.value("aduan_projector_lag_seconds", &[("projection", p)]),
+            ]
+        })
+        .collect();
         if lag.iter().all(|v| *v == 0.0) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(lag, [0.0; 6], "projector lag after catch-up");
+    assert_eq!(lag, [0.0; 8], "projector lag after catch-up");
     env.finish().await;
 }
 

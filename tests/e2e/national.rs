@@ -320,7 +320,7 @@ async fn handle(staff: &Staff, i: usize, id: &str, tolerant: bool) -> bool {
         ),
     ];
     if story == Story::Transferred {
-        let to = json!({"toOpd": "DISHUB", "reason": "Rambu dan lampu jalan"});
+        let to = json!({"toOpd": "DISHUB", "reasonCode": "BUKAN_WEWENANG", "note": "Rambu dan lampu jalan"});
         steps.push((&staff.agent, step(MUTATE_TRANSFER, "transfer", to)));
     }
     let respond = |n: &str| step(MUTATE_RESPOND, n, json!({"message": "Tim menuju lokasi."}));

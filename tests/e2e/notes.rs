@@ -175,7 +175,7 @@ async fn staff_add_notes_at_every_stage_and_everyone_else_is_refused(backend: Ba
             MUTATE_TRANSFER,
             input(
                 &moved,
-                json!({"toOpd": "DLH", "reason": "Sampah, bukan jalan"}),
+                json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": "Sampah, bukan jalan"}),
             ),
         )
         .await;
@@ -329,7 +329,10 @@ async fn internal_notes_reach_staff_only(backend: Backend) {
         .agent
         .ok(
             MUTATE_TRANSFER,
-            input(&id, json!({"toOpd": "DLH", "reason": "Bukan jalan"})),
+            input(
+                &id,
+                json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": "Bukan jalan"}),
+            ),
         )
         .await;
     let min = moved["transferComplaint"]["position"].clone();

@@ -527,10 +527,10 @@ async fn clients_dropping_mid_request_leave_no_open_transaction_or_lock() {
              (SELECT oid FROM pg_database WHERE datname = current_database()) AND {election}"
         ))
         .await;
-    // Followers: the three projections, the webhook deliveries, the audit
+    // Followers: the four projections, the webhook deliveries, the audit
     // checkpointer, the incident closer and the automatic acknowledger.
     assert!(
-        elections <= 7,
+        elections <= 8,
         "one election lock per follower, not {elections}"
     );
 

@@ -371,6 +371,11 @@ mutation!(
     "TransferComplaintInput"
 );
 mutation!(
+    MUTATE_RETURN,
+    "returnToCommandCenter",
+    "ReturnToCommandCenterInput"
+);
+mutation!(
     MUTATE_RESPOND,
     "respondToComplaint",
     "RespondToComplaintInput"

@@ -186,7 +186,12 @@ pub enum ProjectionCommands {
     /// Rebuild a projection from the event log while the server keeps running.
     Rebuild {
         /// The projection to rebuild (all when omitted).
-        #[arg(value_parser = ["complaint_summary", "sla_timers", "survey_responses"])]
+        #[arg(value_parser = [
+            "complaint_summary",
+            "sla_timers",
+            "survey_responses",
+            "handoff_legs"
+        ])]
         name: Option<String>,
     },
 }

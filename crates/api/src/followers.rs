@@ -131,7 +131,7 @@ impl Running {
     }
 }
 
-/// The durable projections: the complaint summary, SLA timers and survey.
+/// The durable projections: the complaint summary, SLA timers, survey and hand-offs.
 fn projectors(
     state: &AppState,
     sla: &aduan_domain::sla::SlaConfig,
@@ -141,7 +141,12 @@ fn projectors(
     let summary = Projector::new(state.bus.log().clone(), summary);
     let timers = Projector::new(state.bus.log().clone(), timers);
     let survey = Projector::new(state.bus.log().clone(), settings::survey_projection(sla)?);
+    let handoffs = Projector::new(state.bus.log().clone(), settings::handoff_projection(sla)?);
     Ok(vec![
+        Box::pin({
+            let stopped = stopped.clone();
+            async move { handoffs.run(stopped).await }
+        }),
         Box::pin({
             let stopped = stopped.clone();
             async move { summary.run(stopped).await }

@@ -231,7 +231,7 @@ impl Story {
         }))
     }
 
-    /// Verified and assigned, now and then moved to another OPD; the OPD that
+    /// Verified and assigned, now and then bounced (`bounce`); the OPD that
     /// ends up with it.
     fn dispatch(
         &self,
@@ -252,19 +252,11 @@ impl Story {
             note: None,
         });
         life.then(rng.hours(1, 30), agent(), assign);
-        let mut opd = self.opd.clone();
-        if rng.chance(5) {
-            let other = rng.pick(&reference.opds).code.clone();
-            if other != opd {
-                let transfer = Action::Transfer(Transfer {
-                    to_opd: opd_code(reference, &other)?,
-                    reason: text("Bukan kewenangan kami")?,
-                });
-                life.then(rng.hours(2, 30), agent(), transfer);
-                opd = other;
-            }
+        let opd = self.opd.clone();
+        if !rng.chance(12) {
+            return Ok(opd);
         }
-        Ok(opd)
+        bounce(rng, reference, life, opd)
     }
 
     /// The OPD's reply, now and then a question to the citizen; false when the
@@ -354,6 +346,63 @@ impl Life {
         self.at += after;
         self.steps.push((self.at, actor, action));
     }
+}
+
+/// A case "bukan wewenang" bounces as cities see it: passed to another OPD
+/// (now and then straight back: A -> B -> A, which escalates it), or given
+/// back to the Command Center, which dispatches it again. The OPD that ends
+/// up with it.
+fn bounce(
+    rng: &mut Rng,
+    reference: &ReferenceData,
+    life: &mut Life,
+    from: String,
+) -> Result<String, ComplaintError> {
+    let others: Vec<&Opd> = reference.opds.iter().filter(|o| o.code != from).collect();
+    let Some(other) = (!others.is_empty()).then(|| rng.pick(&others).code.clone()) else {
+        return Ok(from);
+    };
+    let reason = |rng: &mut Rng| -> Result<ReasonCode, ComplaintError> {
+        let code = &rng.pick(&reference.handoffs.reasons).code;
+        ReasonCode::parse(code).map_err(|e| e.at("reason_code"))
+    };
+    if rng.chance(35) {
+        let back = Action::ReturnToCommandCenter(ReturnToCommandCenter {
+            reason_code: reason(rng)?,
+            note: Some(text("Mohon dialihkan ke OPD yang tepat.")?),
+        });
+        life.then(rng.hours(2, 30), officer(&from), back);
+        let again = Action::Assign(Assign {
+            opd: opd_code(reference, &other)?,
+            officer_id: None,
+            note: None,
+        });
+        life.then(rng.hours(1, 20), agent(), again);
+        return Ok(other);
+    }
+    let transfer = |rng: &mut Rng, to: &str| -> Result<Action, ComplaintError> {
+        Ok(Action::Transfer(Transfer {
+            to_opd: opd_code(reference, to)?,
+            reason_code: reason(rng)?,
+            note: Some(text("Bukan kewenangan kami")?),
+        }))
+    };
+    let first = transfer(rng, &other)?;
+    life.then(rng.hours(2, 30), admin(&from), first);
+    if !rng.chance(30) {
+        return Ok(other);
+    }
+    let back = transfer(rng, &from)?;
+    life.then(rng.hours(2, 30), admin(&other), back);
+    Ok(from)
+}
+
+fn admin(opd: &str) -> Actor {
+    Actor::new(
+        format!("admin-{}", opd.to_lowercase()),
+        Role::OpdAdmin,
+        Some(opd),
+    )
 }
 
 fn agent() -> Actor {

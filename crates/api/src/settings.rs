@@ -107,6 +107,13 @@ pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaT
     ))
 }
 
+/// The hand-off legs projection, on the business calendar.
+pub fn handoff_projection(config: &SlaConfig) -> anyhow::Result<aduan_projections::HandoffLegs> {
+    Ok(aduan_projections::HandoffLegs::new(Arc::new(
+        config.calendar.build()?,
+    )))
+}
+
 /// The satisfaction-survey projection, on the calendar's UTC offset (which
 /// local month an answer belongs to).
 pub fn survey_projection(config: &SlaConfig) -> anyhow::Result<SurveyResponses> {

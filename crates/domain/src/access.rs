@@ -57,6 +57,10 @@ pub enum Operation {
     CorrectLocation,
     Assign,
     Transfer,
+    /// Hand-offs per pair of holders (issue 25).
+    Handoffs,
+    /// An OPD gives a case it holds back to the Command Center (issue 25).
+    ReturnToCommandCenter,
     Respond,
     RequestInfo,
     ProvideInfo,
@@ -115,7 +119,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 57] = [
+    pub const ALL: [Operation; 59] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -125,6 +129,7 @@ impl Operation {
         Operation::CityStats,
         Operation::Hotspots,
         Operation::Ikm,
+        Operation::Handoffs,
         Operation::Projections,
         Operation::Webhooks,
         Operation::Open311Clients,
@@ -146,6 +151,7 @@ impl Operation {
         Operation::CorrectLocation,
         Operation::Assign,
         Operation::Transfer,
+        Operation::ReturnToCommandCenter,
         Operation::Respond,
         Operation::RequestInfo,
         Operation::ProvideInfo,
@@ -187,6 +193,7 @@ impl Action {
             Action::CorrectLocation(_) => Operation::CorrectLocation,
             Action::Assign(_) => Operation::Assign,
             Action::Transfer(_) => Operation::Transfer,
+            Action::ReturnToCommandCenter(_) => Operation::ReturnToCommandCenter,
             Action::Respond(_) => Operation::Respond,
             Action::RequestInfo(_) => Operation::RequestInfo,
             Action::ProvideInfo(_) => Operation::ProvideInfo,
@@ -333,6 +340,23 @@ fn desk_row(op: Operation) -> [Access; 9] {
         // A SUPERVISOR any; an OPD's administrator their own OPD's only
         // (`templates::stream::may_manage`).
         Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
+        _ => handoff_row(op),
+    }
+}
+
+/// The rows of issue 25's hand-offs.
+fn handoff_row(op: Operation) -> [Access; 9] {
+    use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    match op {
+        // Whoever of the holding OPD finds the case is not theirs, its
+        // administrator at the desk or its officer on site, rather than
+        // guessing another OPD (a transfer stays the administrator's).
+        Operation::ReturnToCommandCenter => [No, No, No, No, Opd, Opd, No, No, No],
+        // Figures, as the dashboard beside which they are shown: the Command
+        // Center that routes the cases, supervisors, auditors and analysts
+        // city-wide; an OPD's administrator the pairs its OPD is in.
+        Operation::Handoffs => [No, No, A, A, Opd, No, A, A, A],
         _ => [No; 9],
     }
 }

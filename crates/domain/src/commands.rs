@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::actor::Actor;
+use crate::handoffs::ReasonCode;
 use crate::ikm::SurveyAnswers;
 use crate::sla::Leg;
 use crate::templates::TemplateUse;
@@ -48,6 +49,7 @@ pub enum Action {
     CorrectLocation(CorrectLocation),
     Assign(Assign),
     Transfer(Transfer),
+    ReturnToCommandCenter(ReturnToCommandCenter),
     Respond(Respond),
     RequestInfo(RequestInfo),
     ProvideInfo(ProvideInfo),
@@ -97,6 +99,7 @@ verbs! {
     CorrectLocation => "correct the location of",
     Assign => "assign",
     Transfer => "transfer",
+    ReturnToCommandCenter => "return to the Command Center",
     Respond => "respond to",
     RequestInfo => "request information on",
     ProvideInfo => "provide information on",
@@ -178,7 +181,15 @@ pub struct Assign {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transfer {
     pub to_opd: OpdCode,
-    pub reason: LongText,
+    pub reason_code: ReasonCode,
+    pub note: Option<LongText>,
+}
+
+/// The OPD holding a case gives it back to the Command Center.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnToCommandCenter {
+    pub reason_code: ReasonCode,
+    pub note: Option<LongText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

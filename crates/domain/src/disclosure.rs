@@ -8,7 +8,7 @@
 //! reporter: a response, a question, a closing summary, a PUBLIC note or the
 //! caption of a PUBLIC file, and the watcher's fixed closing text. Every
 //! other staff text is INTERNAL: it was written for colleagues (a transfer's
-//! escalation's, location correction's or duplicate link's reason, a verification's, dispatch's or rejection's note,
+//! escalation's, location correction's or duplicate link's reason, a verification's, dispatch's, return's or rejection's note,
 //! field notes, INTERNAL notes, an erasure's reason). A rejection leaves as
 //! its code, which each path words for the citizen; staff who want to tell
 //! the reporter more add a PUBLIC note. The reporter's own words (the report,
@@ -43,7 +43,10 @@ pub fn public_text(event: &ComplaintEvent) -> Option<&str> {
 pub fn internal_fields(event: &ComplaintEvent) -> &'static [&'static [&'static str]] {
     use ComplaintEvent as E;
     match event {
-        E::Verified { .. } | E::Rejected { .. } | E::Assigned { .. } => &[&["note"]],
+        E::Verified { .. }
+        | E::Rejected { .. }
+        | E::Assigned { .. }
+        | E::ReturnedToCommandCenter { .. } => &[&["note"]],
         E::Transferred { .. }
         | E::Escalated { .. }
         | E::LocationCorrected { .. }

@@ -86,6 +86,13 @@ fn first_events() -> Vec<ComplaintEvent> {
             from_opd: "DPU".into(),
             to_opd: "DLH".into(),
             reason: s("transferred"),
+            reason_code: Some("BUKAN_WEWENANG".into()),
+            occurred_at: at(),
+        },
+        E::ReturnedToCommandCenter {
+            from_opd: "DLH".into(),
+            reason_code: "BUKAN_WEWENANG".into(),
+            note: Some(s("returned")),
             occurred_at: at(),
         },
         E::Responded {
@@ -141,6 +148,7 @@ fn later_events() -> Vec<ComplaintEvent> {
         E::Escalated {
             level: 1,
             reason: s("escalated"),
+            handoff_loop: None,
             occurred_at: at(),
         },
         E::Closed {
@@ -283,6 +291,7 @@ fn replies_to_the_citizen_leave_and_notes_to_colleagues_stay() {
                     "staff: rejected",
                     "staff: assigned",
                     "staff: transferred",
+                    "staff: returned",
                     "staff: field",
                     "staff: location",
                     "staff: linked",

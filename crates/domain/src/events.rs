@@ -62,10 +62,22 @@ pub enum ComplaintEvent {
         note: Option<String>,
         occurred_at: DateTime<Utc>,
     },
+    /// `reason` is the free text given with it, else the reason code's name.
     Transferred {
         from_opd: String,
         to_opd: String,
         reason: String,
+        /// The configured reason (`handoffs`); none on transfers from before codes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_code: Option<String>,
+        occurred_at: DateTime<Utc>,
+    },
+    /// The OPD holding the case gave it back to the Command Center, to be
+    /// dispatched again: the case is VERIFIED and with no OPD.
+    ReturnedToCommandCenter {
+        from_opd: String,
+        reason_code: String,
+        note: Option<String>,
         occurred_at: DateTime<Utc>,
     },
     Responded {
@@ -96,6 +108,9 @@ pub enum ComplaintEvent {
     Escalated {
         level: u32,
         reason: String,
+        /// Set when the escalation was automatic, for the hand-off loop it detected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handoff_loop: Option<crate::handoffs::HandoffLoop>,
         occurred_at: DateTime<Utc>,
     },
     Closed {
@@ -198,13 +213,14 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 23] = [
+pub const EVENT_TYPES: [&str; 24] = [
     "Submitted",
     "Verified",
     "Rejected",
     "LocationCorrected",
     "Assigned",
     "Transferred",
+    "ReturnedToCommandCenter",
     "Responded",
     "InfoRequested",
     "InfoProvided",
@@ -233,6 +249,7 @@ impl ComplaintEvent {
             ComplaintEvent::LocationCorrected { .. } => "LocationCorrected",
             ComplaintEvent::Assigned { .. } => "Assigned",
             ComplaintEvent::Transferred { .. } => "Transferred",
+            ComplaintEvent::ReturnedToCommandCenter { .. } => "ReturnedToCommandCenter",
             ComplaintEvent::Responded { .. } => "Responded",
             ComplaintEvent::InfoRequested { .. } => "InfoRequested",
             ComplaintEvent::InfoProvided { .. } => "InfoProvided",
@@ -261,6 +278,7 @@ impl ComplaintEvent {
             | ComplaintEvent::LocationCorrected { occurred_at, .. }
             | ComplaintEvent::Assigned { occurred_at, .. }
             | ComplaintEvent::Transferred { occurred_at, .. }
+            | ComplaintEvent::ReturnedToCommandCenter { occurred_at, .. }
             | ComplaintEvent::Responded { occurred_at, .. }
             | ComplaintEvent::InfoRequested { occurred_at, .. }
             | ComplaintEvent::InfoProvided { occurred_at, .. }

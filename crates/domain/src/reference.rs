@@ -108,6 +108,9 @@ pub struct ReferenceData {
     /// Which earlier reports are suggested as the same problem (see `nearby`).
     #[serde(default)]
     pub nearby: crate::nearby::NearbyRules,
+    /// Hand-off reason codes and the loop limit (`handoffs`).
+    #[serde(default)]
+    pub handoffs: crate::handoffs::HandoffRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -190,6 +193,7 @@ impl ReferenceData {
             crate::ikm::check_elements(&self.survey_elements).map_err(ReferenceError)?;
         }
         self.nearby.check().map_err(ReferenceError)?;
+        self.handoffs.check().map_err(ReferenceError)?;
         if let Some(c) = self
             .nearby
             .categories

@@ -68,6 +68,7 @@ fn transferred(at: DateTime<Utc>) -> ComplaintEvent {
         from_opd: "DPU".into(),
         to_opd: "DLH".into(),
         reason: "wrong OPD".into(),
+        reason_code: None,
         occurred_at: at,
     }
 }

@@ -345,7 +345,7 @@ fn opd_admin_assigns_with_a_blank_officer() {
 #[test]
 fn transfer_to_unknown_opd() {
     assert_eq!(
-        parse_transfer("DINAS_X", REASON),
+        parse_transfer("DINAS_X", REASON_CODE, None),
         Err(invalid("to_opd", "unknown OPD \"DINAS_X\""))
     );
 }
@@ -358,10 +358,13 @@ fn transfer_to_the_same_opd() {
 }
 
 #[test]
-fn transfer_without_reason() {
+fn transfer_without_reason_code() {
     assert_eq!(
-        parse_transfer("DLH", " "),
-        Err(invalid("reason", "must not be empty"))
+        parse_transfer("DLH", " ", Some(REASON)),
+        Err(invalid(
+            "reason_code",
+            "\" \" is not a reason code (A-Z, 0-9 and _, at most 40)"
+        ))
     );
 }
 

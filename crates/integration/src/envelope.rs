@@ -367,6 +367,7 @@ mod tests {
             from_opd: "DPU".into(),
             to_opd: "DLH".into(),
             reason: "Kepala seksi minta dipindah".into(),
+            reason_code: None,
             occurred_at: "2026-03-02T02:00:00Z".parse().unwrap(),
         };
         let e = Envelope::new(&stored(transferred.clone(), 4, "AGENT"), None, &options);

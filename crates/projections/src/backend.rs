@@ -91,6 +91,14 @@ pub(crate) trait Specific: Send + Sync {
     /// Median and p90 of the time used by the stopped clocks of `leg`.
     async fn percentiles(&self, scope: &Scope, leg: &str) -> Result<Percentiles, StoreError>;
 
+    /// The hand-offs of `handoffs::handoffs_query`.
+    async fn handoffs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::handoffs::HandoffRow>, StoreError>;
+
     /// Whether the projection has applied the event at `position`.
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError>;
 

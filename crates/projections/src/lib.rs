@@ -3,6 +3,7 @@
 
 mod backend;
 pub mod dashboard;
+pub mod handoffs;
 pub mod history;
 pub mod hotspots_query;
 pub mod incident;
@@ -30,6 +31,7 @@ pub mod view;
 pub mod watcher;
 
 pub use backend::Connections;
+pub use handoffs::HandoffLegs;
 pub use history::HistoryEntry;
 pub use live::LiveFeed;
 pub use projector::{Projection, Projector};

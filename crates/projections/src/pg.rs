@@ -105,6 +105,19 @@ impl Specific for PgBackend {
             .map_err(StoreError::from_sqlx)
     }
 
+    async fn handoffs(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::handoffs::HandoffRow>, StoreError> {
+        crate::handoffs::handoffs_query::<Postgres>(from, to, opd)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
         // Positions are not commit order here: compare in reading order.
         sqlx::query_scalar(

@@ -181,6 +181,17 @@ impl Reads {
 
     /// The satisfaction surveys answered in `[from, to)`, summed per group (one
     /// row, key '', without a group; none without respondents when grouped).
+    /// The hand-offs in `[from, to)` per pair of holders (`handoffs::roll_up`).
+    pub async fn handoffs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::handoffs::PairFigures>, StoreError> {
+        let rows = self.backend.handoffs(from, to, opd).await?;
+        Ok(crate::handoffs::roll_up(&rows))
+    }
+
     pub async fn ikm(
         &self,
         from: DateTime<Utc>,

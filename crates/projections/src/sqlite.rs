@@ -98,6 +98,19 @@ impl Specific for SqliteBackend {
         })
     }
 
+    async fn handoffs(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        opd: Option<&str>,
+    ) -> Result<Vec<crate::handoffs::HandoffRow>, StoreError> {
+        crate::handoffs::handoffs_query::<Sqlite>(from, to, opd)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
         // One writer: position order is commit order.
         sqlx::query_scalar(

@@ -84,7 +84,8 @@ async fn answered_surveys_add_up_to_the_ikm_and_rebuild_the_same(backend: Backen
         agent(),
         Action::Transfer(Transfer {
             to_opd: aduan_testkit::fixtures::opd("DLH"),
-            reason: aduan_testkit::fixtures::text("Salah OPD"),
+            reason_code: aduan_domain::ReasonCode::parse("SALAH_KATEGORI").unwrap(),
+            note: Some(aduan_testkit::fixtures::text("Salah OPD")),
         }),
     )
     .await;

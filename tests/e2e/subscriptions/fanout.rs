@@ -12,11 +12,11 @@ use aduan_testkit::TestServer;
 use super::*;
 
 /// The LISTEN connections of two processes, whatever the number of
-/// subscribers: each one's live feed, and in the elected one(s) the three
+/// subscribers: each one's live feed, and in the elected one(s) the four
 /// projectors, the webhook election, the webhook workers' wake-ups, the
 /// audit checkpointer's election, the incident closer and the automatic
 /// acknowledger.
-const LISTENS_OF_TWO_PROCESSES: usize = 10;
+const LISTENS_OF_TWO_PROCESSES: usize = 11;
 
 /// The server processes' LISTEN backends on the test's database.
 async fn listeners(env: &Env) -> HashSet<String> {

@@ -39,7 +39,7 @@ async fn a_transfer_moves_the_case_between_opd_subscribers(backend: Backend) {
             MUTATE_TRANSFER,
             input(
                 &id,
-                json!({"toOpd": "DLH", "reason": "Saluran, bukan jalan"}),
+                json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG", "note": "Saluran, bukan jalan"}),
             ),
         )
         .await;

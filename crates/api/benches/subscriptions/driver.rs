@@ -294,7 +294,9 @@ impl Driver {
                 (
                     &self.agent,
                     TRANSFER,
-                    on(json!({"toOpd": OPDS[to], "reason": "Bukan kewenangan"})),
+                    on(
+                        json!({"toOpd": OPDS[to], "reasonCode": "BUKAN_WEWENANG", "note": "Bukan kewenangan"}),
+                    ),
                     "Transferred",
                     Some(to),
                     false,

@@ -64,6 +64,10 @@ pub(super) async fn rebuild(cli: &Cli, name: Option<&str>) -> anyhow::Result<()>
     if wanted(survey.name()) {
         rebuild_and_report(&log, &survey).await?;
     }
+    let handoffs = crate::settings::handoff_projection(&sla)?;
+    if wanted(handoffs.name()) {
+        rebuild_and_report(&log, &handoffs).await?;
+    }
     Ok(())
 }
 

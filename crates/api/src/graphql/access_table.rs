@@ -28,7 +28,9 @@ pub fn name(op: Operation) -> &'static str {
         Projections => "projections",
         NationalSync => "nationalSync",
         Me => "me",
-        ReferenceData => "opds, categories, kecamatan, kelurahan, slaPolicies, businessCalendar",
+        ReferenceData => {
+            "opds, categories, kecamatan, kelurahan, slaPolicies, businessCalendar, handoffReasons"
+        }
         TrackedComplaint => "trackedComplaint",
         ReporterContact => "reporter { name phone email }",
         ExactAddress => "location { address }",
@@ -43,6 +45,8 @@ pub fn name(op: Operation) -> &'static str {
         UnlinkDuplicate => "unlinkDuplicate",
         Assign => "assignComplaint",
         Transfer => "transferComplaint",
+        ReturnToCommandCenter => "returnToCommandCenter",
+        Handoffs => "handoffs",
         Respond => "respondToComplaint",
         RequestInfo => "requestInfo",
         ProvideInfo => "provideInfo",
@@ -97,6 +101,7 @@ pub fn kind(op: Operation) -> Kind {
         | UnlinkDuplicate
         | Assign
         | Transfer
+        | ReturnToCommandCenter
         | Respond
         | RequestInfo
         | ProvideInfo

@@ -99,7 +99,8 @@ pub struct BulkAssignInput {
 #[derive(InputObject)]
 pub struct BulkTransferInput {
     pub to_opd: String,
-    pub reason: String,
+    pub reason_code: String,
+    pub note: Option<String>,
 }
 
 /// As `escalateComplaint`'s input, for every case.
@@ -274,7 +275,8 @@ impl BulkInput {
                 TransferComplaintInput {
                     target: nobody(),
                     to_opd: p.to_opd,
-                    reason: p.reason,
+                    reason_code: p.reason_code,
+                    note: p.note,
                 }
                 .into_action(r)
             }

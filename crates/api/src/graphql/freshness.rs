@@ -17,7 +17,8 @@ use crate::error_code::ClientCode;
 pub const SUMMARY: &str = "complaint_summary";
 pub const TIMERS: &str = "sla_timers";
 pub const SURVEY: &str = "survey_responses";
-pub const ALL: [&str; 3] = [SUMMARY, TIMERS, SURVEY];
+pub const HANDOFFS: &str = "handoff_legs";
+pub const ALL: [&str; 4] = [SUMMARY, TIMERS, SURVEY, HANDOFFS];
 
 /// Long enough for a projector under load, short enough to hold no request hostage.
 const WAIT: Duration = Duration::from_secs(5);

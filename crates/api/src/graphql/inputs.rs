@@ -245,6 +245,11 @@ fn opd(field: &str, reference: &ReferenceData, code: &str) -> Result<OpdCode, Co
     OpdCode::known(reference, code).map_err(|e| e.at(field))
 }
 
+/// A hand-off reason code; whether the city has it is the aggregate's call.
+fn reason_code(code: &str) -> Result<domain::ReasonCode, ComplaintError> {
+    domain::ReasonCode::parse(code).map_err(|e| e.at("reason_code"))
+}
+
 fn links(field: &str, urls: &[String]) -> Result<Links, ComplaintError> {
     Links::parse(urls).map_err(|e| e.at(field))
 }
@@ -318,10 +323,24 @@ targeted_input!(AssignComplaintInput as Assign {
 targeted_input!(TransferComplaintInput as Transfer {
     /// OPD code to move the case to.
     to_opd: String,
-    reason: String,
+    /// Why, as one of the city's hand-off reason codes (`BUKAN_WEWENANG`, ...).
+    reason_code: String,
+    /// Free text with the code, for colleagues.
+    note: Option<String>,
 } => |s, r| domain::Action::Transfer(domain::Transfer {
     to_opd: opd("to_opd", r, &s.to_opd)?,
-    reason: text("reason", &s.reason)?,
+    reason_code: reason_code(&s.reason_code)?,
+    note: optional("note", s.note.as_deref())?,
+}));
+
+targeted_input!(ReturnToCommandCenterInput as ReturnToCommandCenter {
+    /// Why, as one of the city's hand-off reason codes (`BUKAN_WEWENANG`, ...).
+    reason_code: String,
+    /// Free text with the code, for the Command Center.
+    note: Option<String>,
+} => |s, _r| domain::Action::ReturnToCommandCenter(domain::ReturnToCommandCenter {
+    reason_code: reason_code(&s.reason_code)?,
+    note: optional("note", s.note.as_deref())?,
 }));
 
 targeted_input!(with files RespondToComplaintInput as Respond {

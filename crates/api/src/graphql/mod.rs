@@ -14,6 +14,7 @@ mod depth;
 mod erasure;
 mod error;
 pub mod freshness;
+mod handoffs;
 pub mod hotspots;
 mod ikm;
 mod incidents;
@@ -71,6 +72,8 @@ pub struct QueryRoot(
     audit::AuditQuery,
     open311::Open311Query,
     templates::TemplateQuery,
+    handoffs::HandoffQuery,
+    handoffs::HandoffFiguresQuery,
 );
 
 /// Every mutation, merged from the modules that own them.

@@ -251,11 +251,24 @@ impl ComplaintMutation {
         targeted(ctx, input).await
     }
 
-    /// Move the case to another OPD, with a reason.
+    /// Move the case to another OPD, with a reason code (see `handoffReasons`).
+    /// A transfer that closes a loop (back to an OPD the case left) or goes
+    /// over the city's hand-off limit escalates the case in the same step.
     async fn transfer_complaint(
         &self,
         ctx: &Context<'_>,
         input: TransferComplaintInput,
+    ) -> Result<Complaint> {
+        targeted(ctx, input).await
+    }
+
+    /// The OPD holding the case gives it back to the Command Center's
+    /// dispatch queue (VERIFIED, no OPD), with a reason code, rather than
+    /// guessing another OPD.
+    async fn return_to_command_center(
+        &self,
+        ctx: &Context<'_>,
+        input: ReturnToCommandCenterInput,
     ) -> Result<Complaint> {
         targeted(ctx, input).await
     }

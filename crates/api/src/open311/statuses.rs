@@ -65,7 +65,7 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
             RejectReason::Spam | RejectReason::Incomplete => "no_further_action",
         },
         E::Assigned { .. } => "action_scheduled",
-        E::Transferred { .. } => "internal_referral",
+        E::Transferred { .. } | E::ReturnedToCommandCenter { .. } => "internal_referral",
         E::Responded { .. } | E::FieldHandled { .. } | E::InfoProvided { .. } => "in_progress",
         E::InfoRequested { .. } => "investigating",
         E::Closed { resolution, .. } => match resolution {
@@ -93,11 +93,12 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
 }
 
 /// The event types `update_status` answers for.
-pub const UPDATE_EVENT_TYPES: [&str; 13] = [
+pub const UPDATE_EVENT_TYPES: [&str; 14] = [
     "Verified",
     "Rejected",
     "Assigned",
     "Transferred",
+    "ReturnedToCommandCenter",
     "Responded",
     "InfoRequested",
     "InfoProvided",
@@ -146,6 +147,7 @@ mod tests {
                 from_opd: "DPU".into(),
                 to_opd: "DLH".into(),
                 reason: "r".into(),
+                reason_code: None,
                 occurred_at: at
             }),
             Some("internal_referral")

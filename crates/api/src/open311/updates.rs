@@ -100,6 +100,7 @@ fn describe(event: &ComplaintEvent, reference: &ReferenceData, own: bool) -> Str
         ),
         E::Assigned { opd: to, .. } => format!("Assigned to {}.", opd(to)),
         E::Transferred { to_opd, .. } => format!("Transferred to {}.", opd(to_opd)),
+        E::ReturnedToCommandCenter { .. } => "Returned to the Command Center to be routed.".into(),
         E::Responded { .. } => "The department responded to the reporter.".into(),
         E::InfoRequested { .. } => "The reporter was asked for more information.".into(),
         E::InfoProvided { .. } => "The reporter gave more information.".into(),

@@ -16,6 +16,7 @@ mod duplicates;
 mod erasure;
 mod errors;
 mod exports;
+mod handoffs;
 mod hotspots;
 mod incidents;
 mod lifecycle;

@@ -29,6 +29,7 @@ impl Case {
             Action::CorrectLocation(c) => self.correct_location(d, c),
             Action::Assign(a) => self.assign(d, a),
             Action::Transfer(t) => self.transfer(d, t),
+            Action::ReturnToCommandCenter(r) => self.return_to_command_center(d, r),
             Action::Respond(r) => self.respond(d, r),
             Action::RequestInfo(r) => self.request_info(d, r),
             Action::ProvideInfo(p) => self.provide_info(d, p),

@@ -54,10 +54,18 @@ impl Case {
                 "is the OPD the case is already with",
             ));
         }
+        let reason = d
+            .services
+            .reference
+            .handoffs
+            .reason("reason_code", &t.reason_code)?;
         Ok(ComplaintEvent::Transferred {
             from_opd,
             to_opd,
-            reason: t.reason.into_string(),
+            reason: t
+                .note
+                .map_or_else(|| reason.name.clone(), Text::into_string),
+            reason_code: Some(reason.code.clone()),
             occurred_at: d.now,
         })
     }

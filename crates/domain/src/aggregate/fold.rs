@@ -66,6 +66,7 @@ impl Case {
             primary_id: None,
             linked_from: None,
             number,
+            handoff_trail: Default::default(),
         }
     }
 
@@ -98,7 +99,12 @@ impl Case {
             E::InfoRequested { .. } => self.info_requested(),
             E::InfoProvided { .. } => self.info_provided(),
             E::FieldHandled { .. } => self.status = Status::InProgress,
-            E::Escalated { level, .. } => self.escalation_level = level,
+            E::Escalated {
+                level,
+                handoff_loop,
+                ..
+            } => self.escalated(level, handoff_loop),
+            E::ReturnedToCommandCenter { .. } => self.returned_to_command_center(),
             E::Closed {
                 resolution,
                 duplicate_of,
@@ -119,12 +125,7 @@ impl Case {
             }
             E::DuplicateUnlinked {
                 restored_status, ..
-            } => {
-                self.status = restored_status;
-                self.linked_from = None;
-                self.duplicate_of = None;
-                self.primary_id = None;
-            }
+            } => self.unlinked(restored_status),
             E::SlaBreached {
                 leg,
                 deadline,
@@ -160,12 +161,37 @@ impl Case {
         if self.status == Status::Verified {
             self.status = Status::Assigned;
         }
+        self.handoff_trail.arrived(&opd);
         self.opd = Some(opd);
         self.officer_id = officer_id;
     }
 
+    fn unlinked(&mut self, restored_status: Status) {
+        self.status = restored_status;
+        self.linked_from = None;
+        self.duplicate_of = None;
+        self.primary_id = None;
+    }
+
+    fn escalated(&mut self, level: u32, handoff_loop: Option<crate::handoffs::HandoffLoop>) {
+        self.escalation_level = level;
+        if let Some(found) = handoff_loop {
+            self.handoff_trail.escalated(&found);
+        }
+    }
+
+    /// Back in the Command Center's dispatch queue, with no OPD.
+    fn returned_to_command_center(&mut self) {
+        self.status = Status::Verified;
+        self.opd = None;
+        self.officer_id = None;
+        self.handoff_trail
+            .handed_on(crate::handoffs::COMMAND_CENTER);
+    }
+
     fn transferred(&mut self, to_opd: String, at: DateTime<Utc>) {
         self.status = Status::Assigned;
+        self.handoff_trail.handed_on(&to_opd);
         self.opd = Some(to_opd);
         self.officer_id = None;
         self.assigned_at = Some(at);

@@ -97,6 +97,7 @@ impl Case {
         Ok(ComplaintEvent::Escalated {
             level: self.escalation_level + 1,
             reason: Text::into_string(e.reason),
+            handoff_loop: None,
             occurred_at: d.now,
         })
     }

@@ -19,6 +19,7 @@ mod closing;
 mod decide;
 mod dispatch;
 mod fold;
+mod handing_on;
 mod handling;
 mod intake;
 mod linking;
@@ -92,6 +93,9 @@ pub struct Case {
     /// The number people say (`numbering`); none on cases from before numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
+    /// Where the case has been handed on to, and what of it was escalated.
+    #[serde(default)]
+    pub handoff_trail: crate::handoffs::HandoffTrail,
 }
 
 impl Case {
@@ -178,8 +182,9 @@ impl Complaint {
             files,
         } = command;
         let (placed, main) = self.decide_placed(&actor, action, services)?;
+        let escalation = self.loop_escalation(&main, services);
         if files.is_empty() {
-            return Ok(placed.into_iter().chain([main]).collect());
+            return Ok(placed.into_iter().chain([main]).chain(escalation).collect());
         }
         if !main.carries_files() {
             return Err(ComplaintError::Misdirected(Misdirected::FilesNotCarried));

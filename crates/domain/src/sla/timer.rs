@@ -71,6 +71,8 @@ struct Facts {
     reopened_at: Option<DateTime<Utc>>,
     pauses: Vec<Pause>,
     closed_spans: Vec<Pause>,
+    /// Returned to the Command Center and not dispatched again yet.
+    returned: bool,
 }
 
 impl Facts {
@@ -98,6 +100,14 @@ impl Facts {
                 }
                 ComplaintEvent::Transferred { .. } if f.first_response_at.is_none() => {
                     f.respond_start = Some(at);
+                }
+                // A return gives the next OPD its own full target, as a transfer does.
+                ComplaintEvent::ReturnedToCommandCenter { .. } => f.returned = true,
+                ComplaintEvent::Assigned { .. } if f.returned => {
+                    f.returned = false;
+                    if f.first_response_at.is_none() {
+                        f.respond_start = Some(at);
+                    }
                 }
                 ComplaintEvent::Responded { .. } => {
                     f.first_response_at.get_or_insert(at);

@@ -111,10 +111,25 @@ pub fn parse_assign(
     })
 }
 
-pub fn parse_transfer(to_opd: &str, reason: &str) -> Result<Transfer, ComplaintError> {
+pub fn parse_transfer(
+    to_opd: &str,
+    reason_code: &str,
+    note: Option<&str>,
+) -> Result<Transfer, ComplaintError> {
     Ok(Transfer {
         to_opd: at("to_opd", OpdCode::known(&reference(), to_opd))?,
-        reason: at("reason", LongText::parse(reason))?,
+        reason_code: at("reason_code", ReasonCode::parse(reason_code))?,
+        note: at("note", LongText::optional(note))?,
+    })
+}
+
+pub fn parse_return(
+    reason_code: &str,
+    note: Option<&str>,
+) -> Result<ReturnToCommandCenter, ComplaintError> {
+    Ok(ReturnToCommandCenter {
+        reason_code: at("reason_code", ReasonCode::parse(reason_code))?,
+        note: at("note", LongText::optional(note))?,
     })
 }
 

@@ -24,6 +24,7 @@ pub const TITLE: &str = "Pothole on Jalan Penghibur";
 pub const DESCRIPTION: &str = "A deep hole in front of SD Inpres, dangerous at night.";
 pub const PHOTO: &str = "https://files.aduan.example.id/pothole.jpg";
 pub const REASON: &str = "Drainage is handled by another department";
+pub const REASON_CODE: &str = "BUKAN_WEWENANG";
 pub const MESSAGE: &str = "Our crew will inspect the site today.";
 pub const QUESTION: &str = "Which side of the road is the hole on?";
 pub const ANSWER: &str = "The north side, near the bus stop.";
@@ -202,7 +203,7 @@ pub fn assign_officer(opd: &str, officer: &str) -> Action {
 
 /// A transfer to `to_opd`, one of the city's.
 pub fn transfer(to_opd: &str) -> Action {
-    Action::Transfer(parse_transfer(to_opd, REASON).unwrap())
+    Action::Transfer(parse_transfer(to_opd, REASON_CODE, Some(REASON)).unwrap())
 }
 
 pub fn respond() -> Action {
@@ -350,6 +351,7 @@ pub fn transferred(from_opd: &str, to_opd: &str) -> ComplaintEvent {
         from_opd: from_opd.into(),
         to_opd: to_opd.into(),
         reason: REASON.into(),
+        reason_code: Some(REASON_CODE.into()),
         occurred_at: now(),
     }
 }
@@ -391,6 +393,7 @@ pub fn escalated(level: u32) -> ComplaintEvent {
     ComplaintEvent::Escalated {
         level,
         reason: REASON.into(),
+        handoff_loop: None,
         occurred_at: now(),
     }
 }
@@ -442,6 +445,7 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::LocationCorrected { occurred_at, .. }
         | ComplaintEvent::Assigned { occurred_at, .. }
         | ComplaintEvent::Transferred { occurred_at, .. }
+        | ComplaintEvent::ReturnedToCommandCenter { occurred_at, .. }
         | ComplaintEvent::Responded { occurred_at, .. }
         | ComplaintEvent::InfoRequested { occurred_at, .. }
         | ComplaintEvent::InfoProvided { occurred_at, .. }

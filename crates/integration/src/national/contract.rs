@@ -171,6 +171,7 @@ mod tests {
                     from_opd: "DPU".into(),
                     to_opd: "DLH".into(),
                     reason: "r".into(),
+                    reason_code: None,
                     occurred_at: at(),
                 },
                 Some(Stage::Disposed),

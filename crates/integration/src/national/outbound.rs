@@ -299,6 +299,7 @@ mod tests {
             from_opd: "DPU".into(),
             to_opd: "DLH".into(),
             reason: "Kepala seksi minta dipindah".into(),
+            reason_code: None,
             occurred_at: at,
         };
         assert_eq!(message(&transferred), "Dialihkan ke DLH");
