@@ -68,12 +68,11 @@ impl TestDatabase {
         let mut conn = self.connect().await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let held: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM events WHERE tx_id >= events_horizon()",
-            )
-            .fetch_one(&mut conn)
-            .await
-            .expect("count events above the horizon");
+            let held: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE tx_id >= events_horizon()")
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count events above the horizon");
             if held == 0 {
                 return;
             }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod coverage;
 pub mod policy;
 pub mod timer;
+pub mod whatif;
 
 pub use calendar::{BusinessCalendar, CalendarError, Explanation, Pause, Span};
 pub use case::CaseSla;
@@ -15,3 +16,6 @@ pub use config::{CalendarConfig, ConfigError, SlaConfig};
 pub use coverage::Coverage;
 pub use policy::{Leg, Policy, PolicyBook, PolicyError, Rule, Target, Unit};
 pub use timer::{state_at, state_since, timers, LegTimer, TimerState};
+pub use whatif::{
+    outcome, CaseOutcome, Comparison, Figures, GroupFigures, Outcome, Period, Replay, Side,
+};
