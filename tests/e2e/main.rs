@@ -59,3 +59,4 @@ mod templates;
 mod tracking;
 mod transfer;
 mod webhooks;
+mod whatif;

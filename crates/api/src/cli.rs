@@ -14,7 +14,9 @@ use aduan_store::{EventLog, PgEventLog, PgOptions, SqliteEventLog};
 use crate::app;
 
 mod commands;
+mod sla;
 use crate::auth::{load_or_create_secret, SecretSource};
+pub use sla::SlaCommands;
 
 #[derive(Debug, Parser)]
 #[command(name = "aduan", version, about = "Citizen complaint case management")]
@@ -148,6 +150,9 @@ pub enum Commands {
     /// a case's proof (docs/audit.md).
     #[command(subcommand)]
     Audit(crate::audit_cli::AuditCommands),
+    /// SLA policy tools: what a proposed policy would have done (docs/operations.md).
+    #[command(subcommand)]
+    Sla(SlaCommands),
     /// Tools for development and integration tests.
     #[command(subcommand)]
     Dev(DevCommands),
@@ -417,6 +422,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Export { output } => commands::export(&cli, output.as_deref()).await,
         Commands::Import { input } => commands::import(&cli, input.as_deref()).await,
         Commands::Audit(command) => crate::audit_cli::run(&cli, command).await,
+        Commands::Sla(command) => sla::run(&cli, command).await,
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())

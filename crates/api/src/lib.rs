@@ -29,4 +29,5 @@ pub mod settings;
 pub mod shutdown;
 pub mod state;
 pub mod transfer;
+pub mod whatif;
 pub mod ws;

@@ -112,10 +112,12 @@ pub enum Operation {
     ResponseTemplates,
     /// Creating, revising and retiring them.
     ManageResponseTemplates,
+    /// A proposed SLA policy and calendar replayed over a period's cases (issue 25).
+    SlaWhatIf,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 57] = [
+    pub const ALL: [Operation; 58] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -173,6 +175,7 @@ impl Operation {
         Operation::SignAuditCheckpoint,
         Operation::ResponseTemplates,
         Operation::ManageResponseTemplates,
+        Operation::SlaWhatIf,
     ];
 }
 
@@ -333,6 +336,18 @@ fn desk_row(op: Operation) -> [Access; 9] {
         // A SUPERVISOR any; an OPD's administrator their own OPD's only
         // (`templates::stream::may_manage`).
         Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
+        _ => sla_row(op),
+    }
+}
+
+/// The rows of issue 25's SLA tools.
+fn sla_row(op: Operation) -> [Access; 9] {
+    use Access::{Allowed as A, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    match op {
+        // Those who propose and weigh SLA policies, over every OPD's cases:
+        // the answer is figures and case ids, no personal data.
+        Operation::SlaWhatIf => [No, No, No, A, No, No, No, A, No],
         _ => [No; 9],
     }
 }

@@ -37,6 +37,7 @@ mod templates;
 mod tracking;
 mod types;
 mod webhooks;
+mod whatif;
 
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     open311::Open311Query,
     templates::TemplateQuery,
+    whatif::WhatIfQuery,
 );
 
 /// Every mutation, merged from the modules that own them.
