@@ -105,9 +105,9 @@ pub fn add_holidays(config: &mut SlaConfig, text: &str) -> anyhow::Result<()> {
 
 /// The two projections, on these SLA settings.
 pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaTimers)> {
-    let (calendar, book) = config.build()?;
+    let (_, book) = config.build()?;
     Ok(aduan_projections::projections(
-        Arc::new(calendar),
+        Arc::new(config.calendars()?),
         Arc::new(book),
     ))
 }

@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 
 use aduan_domain::sla::whatif::{matters, Comparison, Period, Replay, Side};
-use aduan_domain::sla::{CalendarConfig, Policy, SlaConfig};
+use aduan_domain::sla::{
+    CalendarBook, CalendarChange, CalendarConfig, Policy, PolicyBook, SlaConfig,
+};
 use aduan_domain::ComplaintEvent;
 use aduan_store::{Cursor, EventLog, StoreError};
 
@@ -26,6 +28,9 @@ struct ProposalFile {
     #[serde(default)]
     calendar: Option<CalendarConfig>,
     policies: Vec<Policy>,
+    /// The proposed calendar's later versions (with `calendar` only).
+    #[serde(default)]
+    calendar_changes: Vec<CalendarChange>,
 }
 
 /// The proposed settings: `policy` (TOML) over the actual settings' calendar,
@@ -36,9 +41,16 @@ pub fn proposal(
     holidays: Option<&str>,
 ) -> anyhow::Result<SlaConfig> {
     let file: ProposalFile = toml::from_str(policy).context("parsing the proposed policy")?;
+    // Without a calendar of its own, a proposal counts in the one in force,
+    // with its history.
+    let (calendar, calendar_changes) = match file.calendar {
+        Some(calendar) => (calendar, file.calendar_changes),
+        None => (actual.calendar.clone(), actual.calendar_changes.clone()),
+    };
     let mut config = SlaConfig {
-        calendar: file.calendar.unwrap_or_else(|| actual.calendar.clone()),
+        calendar,
         policies: file.policies,
+        calendar_changes,
     };
     if let Some(text) = holidays {
         crate::settings::add_holidays(&mut config, text).context("parsing the holidays")?;
@@ -70,27 +82,47 @@ pub fn period(
     })
 }
 
+/// One side's rules, built: the policy book and the calendar with its history.
+pub struct Rules {
+    pub book: PolicyBook,
+    pub calendars: CalendarBook,
+}
+
+impl Rules {
+    pub fn of(config: &SlaConfig) -> anyhow::Result<Rules> {
+        Ok(Rules {
+            book: config.build()?.1,
+            calendars: config.calendars()?,
+        })
+    }
+
+    /// These rules with calendar `version` applied to every case it reaches,
+    /// as if known from its `effective_from`: what correcting the past with
+    /// it would move (`CalendarBook::as_if_known`).
+    pub fn corrected(&self, version: u32) -> Option<Rules> {
+        Some(Rules {
+            book: self.book.clone(),
+            calendars: self.calendars.as_if_known(version)?,
+        })
+    }
+
+    fn side(&self) -> Side<'_> {
+        Side {
+            book: &self.book,
+            calendar: &self.calendars,
+        }
+    }
+}
+
 /// The comparison of `actual` and `proposed` over the log's cases of `period`.
 pub async fn run(
     log: &dyn EventLog,
     period: Period,
-    actual: &SlaConfig,
-    proposed: &SlaConfig,
+    actual: &Rules,
+    proposed: &Rules,
 ) -> anyhow::Result<Comparison> {
-    let (actual_calendar, actual_book) = actual.build()?;
-    let (proposed_calendar, proposed_book) = proposed.build()?;
     let histories = histories(log, period).await?;
-    let mut replay = Replay::new(
-        period,
-        Side {
-            book: &actual_book,
-            calendar: &actual_calendar,
-        },
-        Side {
-            book: &proposed_book,
-            calendar: &proposed_calendar,
-        },
-    );
+    let mut replay = Replay::new(period, actual.side(), proposed.side());
     for (id, events) in histories
         .iter()
         .filter_map(|(id, e)| Some((id, e.as_ref()?)))

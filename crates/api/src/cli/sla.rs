@@ -11,7 +11,10 @@ use clap::Subcommand;
 use aduan_domain::sla::whatif::{Comparison, Figures, GroupFigures};
 use aduan_store::PgOptions;
 
+use aduan_domain::sla::SlaConfig;
+
 use super::{connect, Cli};
+use crate::whatif::Rules;
 
 #[derive(Debug, Subcommand)]
 pub enum SlaCommands {
@@ -21,8 +24,14 @@ pub enum SlaCommands {
     WhatIf {
         /// The proposal: `[[policies]]` as in the SLA settings, and optionally
         /// a whole `[calendar]`.
+        /// Without it, the policies in force.
         #[arg(long)]
-        policy: PathBuf,
+        policy: Option<PathBuf>,
+        /// Propose the settings' calendar change VERSION as if known from its
+        /// `effective_from`: the cases a correction of the past would move
+        /// (`moved`), to name in the change's `cases` (docs/operations.md).
+        #[arg(long, value_name = "VERSION")]
+        calendar_correction: Option<u32>,
         /// The first day of the period (city's local date, YYYY-MM-DD).
         #[arg(long)]
         from: NaiveDate,
@@ -38,6 +47,7 @@ pub enum SlaCommands {
 pub(super) async fn run(cli: &Cli, command: &SlaCommands) -> anyhow::Result<()> {
     let SlaCommands::WhatIf {
         policy,
+        calendar_correction,
         from,
         to,
         json,
@@ -47,19 +57,17 @@ pub(super) async fn run(cli: &Cli, command: &SlaCommands) -> anyhow::Result<()> 
     let env_holidays = std::env::var_os("ADUAN_HOLIDAYS").map(PathBuf::from);
     let actual =
         crate::settings::load_sla_with(cli.sla_config.as_deref(), env_holidays.as_deref())?;
-    let text =
-        std::fs::read_to_string(policy).with_context(|| format!("reading {}", policy.display()))?;
-    let holidays = match &cli.holidays {
-        Some(path) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let proposed = crate::whatif::proposal(&actual, &text, holidays.as_deref())?;
+    let mut proposed = Rules::of(&proposal(cli, &actual, policy.as_ref())?)?;
+    if let Some(version) = calendar_correction {
+        proposed = proposed
+            .corrected(*version)
+            .ok_or_else(|| anyhow::anyhow!("the settings have no calendar version {version}"))?;
+    }
     let period = crate::whatif::period(&actual, *from, *to, chrono::Utc::now())
         .ok_or_else(|| anyhow::anyhow!("--to must not be before --from"))?;
     let log = connect(cli, &PgOptions::default())?;
     let started = std::time::Instant::now();
+    let actual = Rules::of(&actual)?;
     let comparison = crate::whatif::run(log.as_ref(), period, &actual, &proposed).await?;
     if *json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
@@ -72,6 +80,25 @@ pub(super) async fn run(cli: &Cli, command: &SlaCommands) -> anyhow::Result<()> 
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The proposed settings: the policy file's, or those in force, with the
+/// days of `--holidays` added.
+fn proposal(cli: &Cli, actual: &SlaConfig, policy: Option<&PathBuf>) -> anyhow::Result<SlaConfig> {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    };
+    let holidays = cli.holidays.as_ref().map(read).transpose()?;
+    Ok(match policy {
+        Some(path) => crate::whatif::proposal(actual, &read(path)?, holidays.as_deref())?,
+        None => {
+            let mut config = actual.clone();
+            if let Some(text) = holidays {
+                crate::settings::add_holidays(&mut config, &text)?;
+            }
+            config
+        }
+    })
 }
 
 fn hours(seconds: Option<i64>) -> String {
@@ -132,5 +159,8 @@ pub fn table(c: &Comparison) -> String {
             case.proposed.state.as_str()
         );
     }
+    let _ = writeln!(out, "\n{} cases have a deadline that moves:", c.moved.len());
+    let quoted: Vec<String> = c.moved.iter().map(|id| format!("\"{id}\"")).collect();
+    let _ = writeln!(out, "cases = [{}]", quoted.join(", "));
     out
 }

@@ -85,6 +85,11 @@ pub struct WhatIf {
     pub changed_count: i64,
     /// The first of them, by complaint id.
     pub changed: Vec<WhatIfCase>,
+    /// How many cases have a deadline the proposal moves (whether or not
+    /// their state changes).
+    pub moved_count: i64,
+    /// The first of them (as many as `changedFirst`), by complaint id.
+    pub moved: Vec<ID>,
 }
 
 fn figures(f: Figures) -> WhatIfFigures {
@@ -125,6 +130,8 @@ fn answer(c: Comparison, first: usize) -> WhatIf {
         to: c.period.to,
         changed_count: i64::try_from(c.changed.len()).unwrap_or(i64::MAX),
         changed: c.changed.into_iter().take(first).map(case).collect(),
+        moved_count: i64::try_from(c.moved.len()).unwrap_or(i64::MAX),
+        moved: c.moved.into_iter().take(first).map(ID).collect(),
         groups: c.groups.into_iter().map(group).collect(),
         total: group(c.total),
     }
@@ -154,7 +161,12 @@ impl WhatIfQuery {
         let now = bus.services().clock.now();
         let period = crate::whatif::period(actual, input.from, input.to, now)
             .ok_or_else(|| invalid_input("input.to", "must not be before input.from"))?;
-        let comparison = crate::whatif::run(bus.log().as_ref(), period, actual, &proposed)
+        let rules = |c: &SlaConfig| {
+            crate::whatif::Rules::of(c)
+                .map_err(|e| invalid_input("input.policy", &format!("{e:#}")))
+        };
+        let (actual, proposed) = (rules(actual)?, rules(&proposed)?);
+        let comparison = crate::whatif::run(bus.log().as_ref(), period, &actual, &proposed)
             .await
             .map_err(|e| gql_error(ClientCode::Unavailable, format!("{e:#}")))?;
         Ok(answer(comparison, first))

@@ -11,16 +11,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::calendar::BusinessCalendar;
+use super::history::Calendars;
 use super::policy::{Leg, PolicyBook};
 use super::timer::{timers, TimerState};
 use crate::events::ComplaintEvent;
 
 /// The rules one side of a what-if measures by.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Side<'a> {
     pub book: &'a PolicyBook,
-    pub calendar: &'a BusinessCalendar,
+    /// A `BusinessCalendar`, or a `CalendarBook` with its history.
+    pub calendar: &'a dyn Calendars,
 }
 
 /// The cases submitted in `[from, to)`, as they stood at `to`.
@@ -113,10 +114,22 @@ pub struct Comparison {
     pub total: GroupFigures,
     /// The cases whose state differs between the sides, by complaint id.
     pub changed: Vec<CaseOutcome>,
+    /// The cases a deadline of which differs between the sides (whether or not
+    /// their state does), by complaint id: what a calendar correction moves.
+    pub moved: Vec<String>,
 }
 
 /// A case's outcome under one side's rules, from its events up to `end`.
 pub fn outcome(events: &[ComplaintEvent], side: Side<'_>, end: DateTime<Utc>) -> Option<Outcome> {
+    measured(events, side, end).map(|(o, _)| o)
+}
+
+/// The outcome and each leg's deadline.
+fn measured(
+    events: &[ComplaintEvent],
+    side: Side<'_>,
+    end: DateTime<Utc>,
+) -> Option<(Outcome, Vec<DateTime<Utc>>)> {
     let legs = timers(events, side.book, side.calendar, end);
     let state = legs.iter().map(|t| t.state).reduce(TimerState::worst)?;
     let used = |leg: Leg| {
@@ -124,11 +137,12 @@ pub fn outcome(events: &[ComplaintEvent], side: Side<'_>, end: DateTime<Utc>) ->
             .find(|t| t.leg == leg && t.stopped_at.is_some())
             .map(|t| t.used_seconds)
     };
-    Some(Outcome {
+    let outcome = Outcome {
         state,
         first_response_seconds: used(Leg::Respond).filter(|_| responded(events)),
         close_seconds: used(Leg::Resolve),
-    })
+    };
+    Some((outcome, legs.iter().map(|t| t.deadline).collect()))
 }
 
 /// A respond clock also stops at a closure without a reply: that is no response.
@@ -159,6 +173,7 @@ pub struct Replay<'a> {
     actual: Side<'a>,
     proposed: Side<'a>,
     cases: Vec<CaseOutcome>,
+    moved: Vec<String>,
 }
 
 impl<'a> Replay<'a> {
@@ -168,6 +183,7 @@ impl<'a> Replay<'a> {
             actual,
             proposed,
             cases: Vec::new(),
+            moved: Vec::new(),
         }
     }
 
@@ -185,12 +201,15 @@ impl<'a> Replay<'a> {
         let end = self.period.to;
         let cut = history.partition_point(|e| e.occurred_at() <= end);
         let events = &history[..cut];
-        let (Some(actual), Some(proposed)) = (
-            outcome(events, self.actual, end),
-            outcome(events, self.proposed, end),
+        let (Some((actual, before)), Some((proposed, after))) = (
+            measured(events, self.actual, end),
+            measured(events, self.proposed, end),
         ) else {
             return;
         };
+        if before != after {
+            self.moved.push(complaint_id.to_string());
+        }
         let (opd, category) = holder_and_category(events);
         self.cases.push(CaseOutcome {
             complaint_id: complaint_id.to_string(),
@@ -228,6 +247,7 @@ impl<'a> Replay<'a> {
             groups,
             total,
             changed,
+            moved: self.moved,
         }
     }
 }
