@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-on_both_stores!(a_stricter_response_target_names_the_cases_it_would_breach);
+on_both_stores!(
+    a_stricter_response_target_names_the_cases_it_would_breach,
+    a_calendar_correction_moves_only_the_cases_its_decision_names,
+);
 
 /// Every follow-up within 4 working hours (the shipped target: 5 working days).
 pub const STRICTER: &str = r#"
@@ -119,7 +122,8 @@ fn moved_back(export: &str, ids: &[String; 3]) -> String {
     out
 }
 
-async fn a_stricter_response_target_names_the_cases_it_would_breach(backend: Backend) {
+/// A store whose log holds the three cases, moved back to March 2026.
+async fn march(backend: Backend) -> (aduan_testkit::TestStore, [String; 3]) {
     let env = Env::start(backend).await;
     let ids = three_cases(&env).await;
     let export = temp_file("export", "");
@@ -133,6 +137,11 @@ async fn a_stricter_response_target_names_the_cases_it_would_breach(backend: Bac
     let march = temp_file("march", &moved_back(&text, &ids));
     let store = aduan_testkit::TestStore::create(backend).await;
     run_cli(&["import", "--input", march.to_str().unwrap()], &store.url).await;
+    (store, ids)
+}
+
+async fn a_stricter_response_target_names_the_cases_it_would_breach(backend: Backend) {
+    let (store, ids) = march(backend).await;
 
     // The command line: the same figures as JSON, naming exactly the slow cases.
     let policy = temp_file("policy", STRICTER);
@@ -214,5 +223,106 @@ async fn a_stricter_response_target_names_the_cases_it_would_breach(backend: Bac
         json!({"input": {"policy": STRICTER, "from": "2026-03-13", "to": "2026-03-01"}});
     let invalid = env.analyst().await.query(WHAT_IF, backwards).await;
     assert_eq!(error_code(&invalid), Some("INVALID_INPUT"), "{invalid}");
+    env.finish().await;
+}
+
+/// The shipped settings with Tuesday 3 March 2026 made a day off by a
+/// correction decided on 30 March, naming `cases`.
+fn corrected_settings(cases: &[&str]) -> PathBuf {
+    let names: Vec<String> = cases.iter().map(|c| format!("\"{c}\"")).collect();
+    let change = format!(
+        "\n[[calendar_changes]]\nversion = 2\n\
+         effective_from = \"2026-03-01T00:00:00+08:00\"\n\
+         decided_at = \"2026-03-30T09:00:00+08:00\"\n\
+         reason = \"cuti bersama missing\"\n\
+         add_local_holidays = [\"2026-03-03\"]\n\
+         cases = [{}]\n",
+        names.join(", ")
+    );
+    let shipped = include_str!("../../config/sla.toml");
+    temp_file("sla", &format!("{shipped}{change}"))
+}
+
+/// The deadlines of a case's clocks in `sla_timers`, by leg.
+async fn deadlines(env: &Env, id: &str) -> Vec<(String, String)> {
+    let q = "query($id: ID!) { slaTimers(filter: {complaintId: $id}) { leg deadline } }";
+    let data = env.supervisor.ok(q, json!({"id": id})).await;
+    let mut legs: Vec<(String, String)> = data["slaTimers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["leg"].as_str().unwrap().into(),
+                t["deadline"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    legs.sort();
+    legs
+}
+
+async fn a_calendar_correction_moves_only_the_cases_its_decision_names(backend: Backend) {
+    let (store, ids) = march(backend).await;
+    let env = Env::start_on(store, &[]).await;
+    caught_up(&env.store, &env.supervisor).await;
+    let before = [
+        deadlines(&env, &ids[0]).await,
+        deadlines(&env, &ids[1]).await,
+    ];
+    let Env { store, server, .. } = env;
+    stop_cleanly(server).await;
+
+    // The what-if names what the correction would move: the two cases whose
+    // clocks ran over the 3rd, not the one dispatched on the 9th.
+    let undecided = corrected_settings(&[]);
+    let args = [
+        "--sla-config",
+        undecided.to_str().unwrap(),
+        "sla",
+        "what-if",
+        "--calendar-correction",
+        "2",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-13",
+        "--json",
+    ];
+    let out: Value = serde_json::from_str(&run_cli(&args, &store.url).await).unwrap();
+    let mut both = vec![ids[0].clone(), ids[1].clone()];
+    both.sort();
+    assert_eq!(out["moved"], json!(both));
+    assert_eq!(out["changed"], json!([]), "no state changes, deadlines do");
+
+    // Undecided, the change moves nothing on a rebuild.
+    let path = undecided.to_str().unwrap();
+    run_cli(
+        &["--sla-config", path, "projections", "rebuild"],
+        &store.url,
+    )
+    .await;
+    // The rebuild wrote the rows before the server started.
+    let env = Env::start_on(store, &[("ADUAN_SLA_CONFIG", path)]).await;
+    assert_eq!(deadlines(&env, &ids[0]).await, before[0], "nothing decided");
+    let Env { store, server, .. } = env;
+    stop_cleanly(server).await;
+
+    // The decision names one of them; a rebuild moves that one only.
+    let decided = corrected_settings(&[&ids[0]]);
+    let path = decided.to_str().unwrap();
+    run_cli(
+        &["--sla-config", path, "projections", "rebuild"],
+        &store.url,
+    )
+    .await;
+    // The rebuild wrote the rows before the server started.
+    let env = Env::start_on(store, &[("ADUAN_SLA_CONFIG", path)]).await;
+    let after = [
+        deadlines(&env, &ids[0]).await,
+        deadlines(&env, &ids[1]).await,
+    ];
+    assert_ne!(after[0], before[0], "the named case moves");
+    assert_eq!(after[1], before[1], "the case not named stays");
     env.finish().await;
 }

@@ -223,6 +223,7 @@ impl<'a> Replay<'a> {
     pub fn finish(mut self) -> Comparison {
         self.cases
             .sort_by(|a, b| a.complaint_id.cmp(&b.complaint_id));
+        self.moved.sort();
         let mut groups: BTreeMap<(Option<String>, String), Vec<&CaseOutcome>> = BTreeMap::new();
         for case in &self.cases {
             groups
