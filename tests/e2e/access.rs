@@ -635,6 +635,14 @@ impl World {
             Operation::ExactAddress => self.personal_data(client, &self.a.id, &what).await.1,
             Operation::InternalNotes => self.internal_notes(client, &what).await,
             Operation::Attachments => self.attachments(role, who, client, &what).await,
+            Operation::SlaWhatIf => {
+                // Case A was submitted today (the city's date): it is replayed.
+                let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+                let q = "query($input: SlaWhatIfInput!) { slaWhatIf(input: $input) { total { actual { cases } } } }";
+                let input = json!({"input": {"policy": crate::whatif::STRICTER, "from": today.pred_opt(), "to": today}});
+                let body = client.query(q, input).await;
+                done(&body, &what) && body["data"]["slaWhatIf"]["total"]["actual"]["cases"].as_i64() > Some(0)
+            }
             _ => unreachable!("{op:?} is not a query or field group"),
         }
     }

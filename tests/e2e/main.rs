@@ -64,3 +64,4 @@ mod tracking;
 mod transfer;
 mod webhook_rotation;
 mod webhooks;
+mod whatif;

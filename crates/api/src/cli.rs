@@ -14,7 +14,9 @@ use aduan_store::{EventLog, PgEventLog, PgOptions, SqliteEventLog};
 use crate::app;
 
 mod commands;
+mod sla;
 use crate::auth::{load_or_create_secret, SecretSource};
+pub use sla::SlaCommands;
 
 #[derive(Debug, Parser)]
 #[command(name = "aduan", version, about = "Citizen complaint case management")]
@@ -156,6 +158,9 @@ pub enum Commands {
     /// a case's proof (docs/audit.md).
     #[command(subcommand)]
     Audit(crate::audit_cli::AuditCommands),
+    /// SLA policy tools: what a proposed policy would have done (docs/operations.md).
+    #[command(subcommand)]
+    Sla(SlaCommands),
     /// Tools for development and integration tests.
     #[command(subcommand)]
     Dev(DevCommands),
@@ -436,6 +441,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Import { input } => commands::import(&cli, input.as_deref()).await,
         Commands::Backup { output } => commands::backup(&cli, output).await,
         Commands::Audit(command) => crate::audit_cli::run(&cli, command).await,
+        Commands::Sla(command) => sla::run(&cli, command).await,
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())

@@ -169,12 +169,13 @@ fn watcher(
     sla: &aduan_domain::sla::SlaConfig,
     stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<Option<Task>> {
-    let (calendar, book) = sla.build()?;
+    let (_, book) = sla.build()?;
+    let calendars = sla.calendars()?;
     if !args.watch {
         tracing::info!("deadline watcher off (ADUAN_WATCH=false)");
         return Ok(None);
     }
-    let watcher = Watcher::new(state.bus.clone(), Arc::new(calendar), Arc::new(book));
+    let watcher = Watcher::new(state.bus.clone(), Arc::new(calendars), Arc::new(book));
     let interval = std::time::Duration::from_millis(args.watch_interval_ms);
     let stopped = stopped.clone();
     Ok(Some(Box::pin(async move {

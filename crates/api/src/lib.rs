@@ -32,4 +32,5 @@ pub mod shutdown;
 pub mod state;
 pub mod system_command;
 pub mod transfer;
+pub mod whatif;
 pub mod ws;

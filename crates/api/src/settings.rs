@@ -82,15 +82,7 @@ pub fn load_sla_with(path: Option<&Path>, holidays: Option<&Path>) -> anyhow::Re
     if let Some(extra) = holidays {
         let text = std::fs::read_to_string(extra)
             .with_context(|| format!("reading {}", extra.display()))?;
-        let extra: ExtraHolidays =
-            toml::from_str(&text).with_context(|| format!("parsing {}", extra.display()))?;
-        let calendar = &mut config.calendar;
-        calendar.holidays.extend(extra.holidays);
-        calendar.holidays.sort_unstable();
-        calendar.holidays.dedup();
-        calendar.local_holidays.extend(extra.local_holidays);
-        calendar.local_holidays.sort_unstable();
-        calendar.local_holidays.dedup();
+        add_holidays(&mut config, &text).with_context(|| format!("parsing {}", extra.display()))?;
     }
     config
         .build()
@@ -98,11 +90,24 @@ pub fn load_sla_with(path: Option<&Path>, holidays: Option<&Path>) -> anyhow::Re
     Ok(config)
 }
 
+/// Adds the days of a holidays file's text (`--holidays`) to the calendar.
+pub fn add_holidays(config: &mut SlaConfig, text: &str) -> anyhow::Result<()> {
+    let extra: ExtraHolidays = toml::from_str(text)?;
+    let calendar = &mut config.calendar;
+    calendar.holidays.extend(extra.holidays);
+    calendar.holidays.sort_unstable();
+    calendar.holidays.dedup();
+    calendar.local_holidays.extend(extra.local_holidays);
+    calendar.local_holidays.sort_unstable();
+    calendar.local_holidays.dedup();
+    Ok(())
+}
+
 /// The two projections, on these SLA settings.
 pub fn projections(config: &SlaConfig) -> anyhow::Result<(ComplaintSummary, SlaTimers)> {
-    let (calendar, book) = config.build()?;
+    let (_, book) = config.build()?;
     Ok(aduan_projections::projections(
-        Arc::new(calendar),
+        Arc::new(config.calendars()?),
         Arc::new(book),
     ))
 }

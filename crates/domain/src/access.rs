@@ -116,10 +116,12 @@ pub enum Operation {
     ResponseTemplates,
     /// Creating, revising and retiring them.
     ManageResponseTemplates,
+    /// A proposed SLA policy and calendar replayed over a period's cases (issue 25).
+    SlaWhatIf,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 59] = [
+    pub const ALL: [Operation; 60] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -179,6 +181,7 @@ impl Operation {
         Operation::SignAuditCheckpoint,
         Operation::ResponseTemplates,
         Operation::ManageResponseTemplates,
+        Operation::SlaWhatIf,
     ];
 }
 
@@ -340,12 +343,12 @@ fn desk_row(op: Operation) -> [Access; 9] {
         // A SUPERVISOR any; an OPD's administrator their own OPD's only
         // (`templates::stream::may_manage`).
         Operation::ManageResponseTemplates => [No, No, No, A, Opd, No, No, No, No],
-        _ => handoff_row(op),
+        _ => accountability_row(op),
     }
 }
 
-/// The rows of issue 25's hand-offs.
-fn handoff_row(op: Operation) -> [Access; 9] {
+/// The rows of issue 25's accountability: hand-offs and SLA what-if.
+fn accountability_row(op: Operation) -> [Access; 9] {
     use Access::{Allowed as A, OwnOpd as Opd, Refused as No};
     // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
     match op {
@@ -357,6 +360,9 @@ fn handoff_row(op: Operation) -> [Access; 9] {
         // Center that routes the cases, supervisors, auditors and analysts
         // city-wide; an OPD's administrator the pairs its OPD is in.
         Operation::Handoffs => [No, No, A, A, Opd, No, A, A, A],
+        // Those who propose and weigh SLA policies, over every OPD's cases:
+        // the answer is figures and case ids, no personal data.
+        Operation::SlaWhatIf => [No, No, No, A, No, No, No, A, No],
         _ => [No; 9],
     }
 }

@@ -43,9 +43,10 @@ pub use survey::SurveyResponses;
 pub use view::ComplaintView;
 pub use watcher::{WatchReport, Watcher};
 
-/// Both projections, on one business calendar and SLA policy book.
+/// Both projections, on a business calendar (or a calendar with history) and
+/// an SLA policy book.
 pub fn projections(
-    calendar: std::sync::Arc<aduan_domain::sla::BusinessCalendar>,
+    calendar: std::sync::Arc<dyn aduan_domain::sla::Calendars + Send + Sync>,
     book: std::sync::Arc<aduan_domain::sla::PolicyBook>,
 ) -> (ComplaintSummary, SlaTimers) {
     (

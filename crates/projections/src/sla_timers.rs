@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aduan_domain::sla::{self, BusinessCalendar, LegTimer, PolicyBook};
+use aduan_domain::sla::{self, Calendars, LegTimer, PolicyBook};
 use aduan_domain::{Case, ComplaintEvent};
 use aduan_store::codec;
 
@@ -14,12 +14,12 @@ use crate::rows::{Cell, TableSpec, Touched};
 #[derive(Clone)]
 pub struct SlaTimers {
     table: String,
-    calendar: Arc<BusinessCalendar>,
+    calendar: Arc<dyn Calendars + Send + Sync>,
     book: Arc<PolicyBook>,
 }
 
 impl SlaTimers {
-    pub fn new(calendar: Arc<BusinessCalendar>, book: Arc<PolicyBook>) -> Self {
+    pub fn new(calendar: Arc<dyn Calendars + Send + Sync>, book: Arc<PolicyBook>) -> Self {
         SlaTimers {
             table: "sla_timers".into(),
             calendar,
@@ -77,7 +77,7 @@ impl SlaTimers {
             return Vec::new();
         };
         let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
-        sla::timers(&events, &self.book, &self.calendar, now)
+        sla::timers(&events, &self.book, &*self.calendar, now)
             .iter()
             .map(|t| row(&case, t, position))
             .collect()

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aduan_domain::sla::{self, BusinessCalendar, CaseSla, PolicyBook};
+use aduan_domain::sla::{self, Calendars, CaseSla, PolicyBook};
 use aduan_domain::{geo, search, tracking, Case, ComplaintEvent};
 use aduan_store::codec;
 
@@ -14,12 +14,12 @@ use crate::rows::{Cell, TableSpec, Touched};
 #[derive(Clone)]
 pub struct ComplaintSummary {
     table: String,
-    calendar: Arc<BusinessCalendar>,
+    calendar: Arc<dyn Calendars + Send + Sync>,
     book: Arc<PolicyBook>,
 }
 
 impl ComplaintSummary {
-    pub fn new(calendar: Arc<BusinessCalendar>, book: Arc<PolicyBook>) -> Self {
+    pub fn new(calendar: Arc<dyn Calendars + Send + Sync>, book: Arc<PolicyBook>) -> Self {
         ComplaintSummary {
             table: "complaint_summary".into(),
             calendar,
@@ -102,7 +102,7 @@ impl ComplaintSummary {
             .map(tracking::reporter_ref);
         let c = redact(c);
         let events: Vec<ComplaintEvent> = touched.history.into_iter().map(|e| e.event).collect();
-        let sla = CaseSla::of(&sla::timers(&events, &self.book, &self.calendar, now));
+        let sla = CaseSla::of(&sla::timers(&events, &self.book, &*self.calendar, now));
         let state = serde_json::to_value(&c).ok()?;
         let search = search::document(&c, &events);
         Some(vec![

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use aduan_domain::sla::{self, BusinessCalendar, PolicyBook, TimerState};
+use aduan_domain::sla::{self, BusinessCalendar, Calendars, PolicyBook, TimerState};
 use aduan_domain::{Action, Actor, AutoClose, Command, ComplaintEvent, RecordBreach, Role, Status};
 use aduan_store::codec;
 use aduan_store::{
@@ -37,7 +37,7 @@ pub struct WatchReport {
 pub struct Watcher {
     bus: Arc<CommandBus>,
     reads: Reads,
-    calendar: Arc<BusinessCalendar>,
+    calendar: Arc<dyn Calendars + Send + Sync>,
     book: Arc<PolicyBook>,
     batch: i64,
 }
@@ -49,7 +49,7 @@ fn watcher_actor() -> Actor {
 impl Watcher {
     pub fn new(
         bus: Arc<CommandBus>,
-        calendar: Arc<BusinessCalendar>,
+        calendar: Arc<dyn Calendars + Send + Sync>,
         book: Arc<PolicyBook>,
     ) -> Self {
         Watcher {
@@ -92,7 +92,7 @@ impl Watcher {
             return Vec::new();
         }
         let events: Vec<ComplaintEvent> = history.iter().map(|e| e.event.clone()).collect();
-        let mut due: Vec<Action> = sla::timers(&events, &self.book, &self.calendar, now)
+        let mut due: Vec<Action> = sla::timers(&events, &self.book, &*self.calendar, now)
             .into_iter()
             .filter(|t| t.stopped_at.is_none() && t.state == TimerState::Breached)
             .filter(|t| !case.recorded_breaches.contains(&(t.leg, t.deadline)))
@@ -113,7 +113,7 @@ impl Watcher {
                 let wait = policy.auto_close_after;
                 let continuous = BusinessCalendar::continuous();
                 let cal = if wait.is_business_time() {
-                    &*self.calendar
+                    self.calendar.for_case(case.id.as_str(), since).1
                 } else {
                     &continuous
                 };

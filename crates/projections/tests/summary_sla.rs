@@ -46,7 +46,7 @@ async fn truth(bus: &CommandBus, id: &str, now: DateTime<Utc>) -> Option<TimerSt
         .into_iter()
         .map(|e| e.event)
         .collect();
-    CaseSla::of(&sla::timers(&events, &book, &calendar, now)).map(|s| s.state_at(now))
+    CaseSla::of(&sla::timers(&events, &book, &*calendar, now)).map(|s| s.state_at(now))
 }
 
 /// Pages of every SLA state at `now` against the domain's computation from the

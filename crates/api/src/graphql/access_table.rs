@@ -83,6 +83,7 @@ pub fn name(op: Operation) -> &'static str {
         ManageResponseTemplates => {
             "createResponseTemplate, reviseResponseTemplate, retireResponseTemplate"
         }
+        SlaWhatIf => "slaWhatIf",
     }
 }
 

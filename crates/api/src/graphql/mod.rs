@@ -40,6 +40,7 @@ mod templates;
 mod tracking;
 mod types;
 mod webhooks;
+mod whatif;
 
 use std::sync::Arc;
 
@@ -74,6 +75,7 @@ pub struct QueryRoot(
     templates::TemplateQuery,
     handoffs::HandoffQuery,
     handoffs::HandoffFiguresQuery,
+    whatif::WhatIfQuery,
 );
 
 /// Every mutation, merged from the modules that own them.

@@ -142,7 +142,8 @@ pub(crate) fn running_deadline(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     let (calendar, book) = config.build().ok()?;
-    sla::timers(events, &book, &calendar, now)
+    let calendars = config.calendars().ok()?;
+    sla::timers(events, &book, &calendars, now)
         .into_iter()
         .filter(|t| t.stopped_at.is_none() && !t.paused)
         .map(|t| t.deadline)

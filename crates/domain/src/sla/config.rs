@@ -4,12 +4,16 @@ use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{BusinessCalendar, CalendarError};
+use super::history::{CalendarBook, CalendarChange};
 use super::policy::{Policy, PolicyBook, PolicyError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaConfig {
     pub calendar: CalendarConfig,
     pub policies: Vec<Policy>,
+    /// The calendar's later versions (`history`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendar_changes: Vec<CalendarChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,14 +49,23 @@ pub enum ConfigError {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error("calendar change {0}: versions go 2, 3, ... in the order they were decided")]
+    CalendarChange(u32),
 }
 
 impl SlaConfig {
+    /// The newest calendar and the policy book, every calendar version checked.
     pub fn build(&self) -> Result<(BusinessCalendar, PolicyBook), ConfigError> {
+        let calendars = self.calendars()?;
         Ok((
-            self.calendar.build()?,
+            calendars.latest().calendar.clone(),
             PolicyBook::new(self.policies.clone())?,
         ))
+    }
+
+    /// Every calendar version: what SLA clocks count in.
+    pub fn calendars(&self) -> Result<CalendarBook, ConfigError> {
+        CalendarBook::new(&self.calendar, &self.calendar_changes)
     }
 }
 

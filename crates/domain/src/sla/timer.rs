@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{BusinessCalendar, Explanation, Pause, Span};
+use super::history::Calendars;
 use super::policy::{Leg, PolicyBook, Target};
 use crate::events::ComplaintEvent;
 use crate::values::Priority;
@@ -36,6 +37,9 @@ pub enum TimerState {
 pub struct LegTimer {
     pub leg: Leg,
     pub policy_version: u32,
+    /// The calendar version its working time is counted in (`history`).
+    #[serde(default = "first_version")]
+    pub calendar_version: u32,
     pub target: Target,
     pub started_at: DateTime<Utc>,
     /// Where the deadline lies given the pauses so far (an open pause counts up to now).
@@ -56,6 +60,7 @@ pub struct LegTimer {
 /// The facts of a case the timers need, gathered in one pass over its events.
 #[derive(Debug, Default)]
 struct Facts {
+    complaint_id: String,
     submitted_at: Option<DateTime<Utc>>,
     category: String,
     priority: Option<Priority>,
@@ -82,8 +87,12 @@ impl Facts {
             let at = event.occurred_at();
             match event {
                 ComplaintEvent::Submitted {
-                    category, priority, ..
+                    complaint_id,
+                    category,
+                    priority,
+                    ..
                 } => {
+                    f.complaint_id = complaint_id.clone();
                     f.submitted_at = Some(at);
                     f.category = category.clone();
                     f.priority = Some(*priority);
@@ -187,18 +196,26 @@ fn linked(since: DateTime<Utc>, until: DateTime<Utc>, primary: &str) -> Pause {
     }
 }
 
-/// Every leg whose clock has started, as of `now`.
-pub fn timers(
+fn first_version() -> u32 {
+    1
+}
+
+/// Every leg whose clock has started, as of `now`. The policy and the calendar
+/// are those in force (and, for the calendar, known) when the case was first
+/// dispatched, or submitted while it has not been.
+pub fn timers<C: Calendars + ?Sized>(
     events: &[ComplaintEvent],
     book: &PolicyBook,
-    calendar: &BusinessCalendar,
+    calendars: &C,
     now: DateTime<Utc>,
 ) -> Vec<LegTimer> {
     let facts = Facts::gather(events);
     let (Some(submitted_at), Some(priority)) = (facts.submitted_at, facts.priority) else {
         return Vec::new();
     };
-    let policy = book.in_force_at(facts.dispatched_at.unwrap_or(submitted_at));
+    let chosen_at = facts.dispatched_at.unwrap_or(submitted_at);
+    let policy = book.in_force_at(chosen_at);
+    let (calendar_version, calendar) = calendars.for_case(&facts.complaint_id, chosen_at);
     let Some(rule) = policy.rule_for(&facts.category, priority) else {
         return Vec::new();
     };
@@ -228,7 +245,7 @@ pub fn timers(
             let pauses = facts.pauses_until(now, leg == Leg::Resolve);
             Some(measure(
                 leg,
-                policy.version,
+                (policy.version, calendar_version),
                 target,
                 cal,
                 Clock {
@@ -258,7 +275,7 @@ struct Clock {
 #[allow(clippy::too_many_arguments)]
 fn measure(
     leg: Leg,
-    policy_version: u32,
+    (policy_version, calendar_version): (u32, u32),
     target: Target,
     calendar: &BusinessCalendar,
     clock: Clock,
@@ -302,6 +319,7 @@ fn measure(
     LegTimer {
         leg,
         policy_version,
+        calendar_version,
         target,
         started_at,
         deadline,
