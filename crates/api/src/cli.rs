@@ -219,7 +219,10 @@ pub struct ServeArgs {
     /// How long a request waits for a database connection before UNAVAILABLE.
     #[arg(long, env = "ADUAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
     pub db_acquire_timeout_ms: u64,
-    #[arg(long, env = "ADUAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    /// The pool's size. Each elected follower keeps one of them for its
+    /// election while it runs (about a dozen with every integration on), so
+    /// requests share what is left.
+    #[arg(long, env = "ADUAN_DB_MAX_CONNECTIONS", default_value_t = 32)]
     pub db_max_connections: u32,
     /// How many complaints' current states the process keeps in memory, so a
     /// command on one of them needs one database round trip instead of two

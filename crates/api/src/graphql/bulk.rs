@@ -31,7 +31,7 @@ pub const MAX_ITEMS: usize = 500;
 /// Items under way at once when they go one by one (refusals confirmed
 /// against the log, retries replayed). Items are on distinct cases, so they
 /// never wait for each other in the bus's per-case queues; this bounds what
-/// one request holds of the store's pool (16 connections on PostgreSQL by
+/// one request holds of the store's pool (32 connections on PostgreSQL by
 /// default), leaving room for everyone else's requests.
 const PARALLEL: usize = 8;
 
