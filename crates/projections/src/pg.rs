@@ -204,7 +204,8 @@ async fn write_batch(
 crate::rollup_writers!(Postgres, PgConnection);
 
 /// The roll-up's part of a rebuild, when the projection has one: the SQL that
-/// creates its shadow, that swaps it in, and that adds it to the lock.
+/// creates its shadow, that swaps it in, and that goes before the table in
+/// the lock.
 struct RollupSql {
     create: String,
     swap: String,
@@ -234,7 +235,9 @@ impl RollupSql {
                  ALTER TABLE {shadow} RENAME TO {live}; \
                  DROP TABLE {live}_old;"
             ),
-            lock: format!(", {live}"),
+            // First, as the projector's batches write it first: the other
+            // order deadlocked against a batch in flight.
+            lock: format!("{live}, "),
         }
     }
 }
@@ -318,7 +321,7 @@ async fn rebuild(pool: &PgPool, shadow: &Projector, name: &str) -> Result<(), St
     let mut tx = pool.begin().await.map_err(sql_err)?;
     tx.execute(
         format!(
-            "LOCK TABLE {name}{lock_rollup} IN ACCESS EXCLUSIVE MODE",
+            "LOCK TABLE {lock_rollup}{name} IN ACCESS EXCLUSIVE MODE",
             lock_rollup = rollup.lock
         )
         .as_str(),
