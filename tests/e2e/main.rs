@@ -27,6 +27,7 @@ mod errors;
 mod fresh_reads;
 mod fuzz;
 mod graphiql;
+mod handoff_seed;
 mod handoffs;
 mod hot_case;
 mod hotspots;

@@ -151,14 +151,20 @@ async fn an_emergency_runs_on_calendar_minutes(backend: Backend) {
 /// deadline. Real time: the tightest target a policy can state is one minute.
 async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Backend) {
     let shipped = include_str!("../../config/sla.toml");
-    let minute = shipped.replace(
+    let mut minute = shipped.to_string();
+    for target in [
         "dispatch = { amount = 3, unit = \"working_days\" }",
-        "dispatch = { amount = 1, unit = \"calendar_minutes\" }",
-    );
-    assert_ne!(
-        minute, shipped,
-        "the default dispatch target moved in config/sla.toml"
-    );
+        "respond = { amount = 5, unit = \"working_days\" }",
+        "reroute = { amount = 1, unit = \"working_days\" }",
+    ] {
+        let (leg, _) = target.split_once(" = ").unwrap();
+        let one = format!("{leg} = {{ amount = 1, unit = \"calendar_minutes\" }}");
+        assert!(
+            minute.contains(target),
+            "the default {leg} target moved in config/sla.toml"
+        );
+        minute = minute.replacen(target, &one, 1);
+    }
     let path =
         std::env::temp_dir().join(format!("aduan-sla-{}.toml", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, minute).unwrap();
@@ -172,6 +178,7 @@ async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Ba
     .await;
     let id = env.submit().await;
     let submitted_at = std::time::Instant::now();
+    let (returned, sat_on) = bounced_cases(&env).await;
     let node = |nodes: Vec<Value>| nodes.into_iter().find(|n| n["id"] == id.as_str());
     // The list's SLA filter follows the clock with no event: ON_TRACK, then AT_RISK
     // at 80 % of the minute, then BREACHED.
@@ -232,14 +239,75 @@ async fn the_running_server_records_a_missed_deadline_in_the_history(backend: Ba
         .filter(|e| e["type"] == "SlaBreached")
         .count();
     assert_eq!(breaches, 1);
-    // And /metrics counted it.
+    charged_to_their_holders(&env, &returned, &sat_on).await;
+    // And /metrics counted every one.
     let metrics = env.server.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics
             .lines()
-            .any(|l| l == "aduan_watcher_breaches_recorded_total 1"),
+            .any(|l| l == "aduan_watcher_breaches_recorded_total 4"),
         "{metrics}"
     );
     std::fs::remove_file(path).unwrap();
     env.finish().await;
+}
+
+/// Two more cases on the same one-minute clocks, both dispatched to DPU: one
+/// DPU returns to the Command Center at once (its follow-up and the desk's
+/// own REROUTE clock then run out while the desk holds it), one DPU leaves
+/// unanswered.
+async fn bounced_cases(env: &Env) -> (String, String) {
+    let returned = env.assigned().await;
+    let back = input(&returned, json!({"reasonCode": "LOKASI_DI_LUAR_WILAYAH"}));
+    env.dpu_admin.ok(MUTATE_RETURN, back).await;
+    (returned, env.assigned().await)
+}
+
+/// Waits for the breaches of the bounced cases, moves the unanswered one on to
+/// DLH (which answers at once), and checks the dashboard charges each breach
+/// to whoever held the case when its deadline passed: the desk three (a
+/// dispatch, a follow-up and a routing), DPU the one it sat on, though DLH
+/// holds that case now.
+async fn charged_to_their_holders(env: &Env, returned: &str, sat_on: &str) {
+    let legs_breached = |history: Vec<Value>| -> Vec<String> {
+        let mut legs: Vec<String> = history
+            .iter()
+            .filter(|e| e["type"] == "SlaBreached")
+            .map(|e| e["payload"]["leg"].as_str().unwrap().to_string())
+            .collect();
+        legs.sort();
+        legs
+    };
+    for _ in 0..60 {
+        let (a, b) = (env.history(returned).await, env.history(sat_on).await);
+        if legs_breached(a) == ["REROUTE", "RESPOND"] && legs_breached(b) == ["RESPOND"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        legs_breached(env.history(returned).await),
+        ["REROUTE", "RESPOND"]
+    );
+    assert_eq!(legs_breached(env.history(sat_on).await), ["RESPOND"]);
+    let transfer = json!({"toOpd": "DLH", "reasonCode": "BUKAN_WEWENANG"});
+    env.dpu_admin
+        .ok(MUTATE_TRANSFER, input(sat_on, transfer))
+        .await;
+    let answer = json!({"message": "Kami tangani."});
+    env.dlh_officer
+        .ok(MUTATE_RESPOND, input(sat_on, answer))
+        .await;
+    caught_up(&env.store, &env.supervisor).await;
+    let data = env
+        .supervisor
+        .ok(
+            "{ dashboard { breachesByHolder { holder breaches } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["dashboard"]["breachesByHolder"],
+        json!([{"holder": "COMMAND_CENTER", "breaches": 3}, {"holder": "DPU", "breaches": 1}])
+    );
 }

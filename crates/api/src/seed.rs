@@ -377,7 +377,8 @@ fn bounce(
             officer_id: None,
             note: None,
         });
-        life.then(rng.hours(1, 20), agent(), again);
+        // The desk is not always quick: a returned case may wait past its target.
+        life.then(rng.hours(1, 48), agent(), again);
         return Ok(other);
     }
     let transfer = |rng: &mut Rng, to: &str| -> Result<Action, ComplaintError> {

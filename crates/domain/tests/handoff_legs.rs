@@ -67,6 +67,7 @@ fn leg(holder: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>, hours: i64)
         handed_to: None,
         reason_code: None,
         looped: false,
+        breaches: 0,
     }
 }
 
@@ -208,6 +209,45 @@ fn the_hand_off_that_closes_a_loop_is_marked_by_its_escalation_not_its_time() {
             ("DPU", false),
             ("DLH", true),
             ("DPU", false)
+        ]
+    );
+}
+
+fn breach(
+    leg: aduan_domain::sla::Leg,
+    deadline: DateTime<Utc>,
+    at_: DateTime<Utc>,
+) -> ComplaintEvent {
+    ComplaintEvent::SlaBreached {
+        leg,
+        deadline,
+        level: 1,
+        occurred_at: at_,
+    }
+}
+
+#[test]
+fn a_breach_is_charged_to_whoever_held_the_case_when_its_deadline_passed() {
+    use aduan_domain::sla::Leg;
+    let mut events = story();
+    // DPU let the follow-up run out on Tuesday 17th; the watcher recorded it
+    // only after DPU had handed the case on. The desk's routing deadline
+    // passed on Monday 23rd 08:00, before DISHUB took it at 09:00.
+    events.insert(4, breach(Leg::Respond, wita(17, 15), wita(18, 11)));
+    events.insert(8, breach(Leg::Reroute, wita(23, 8), wita(23, 8)));
+    let got = legs(&events, &makassar(), wita(30, 9));
+    let charged: Vec<(&str, u32)> = got
+        .iter()
+        .map(|l| (l.holder.as_str(), l.breaches))
+        .collect();
+    assert_eq!(
+        charged,
+        [
+            (COMMAND_CENTER, 0),
+            ("DPU", 1),
+            ("DLH", 0),
+            (COMMAND_CENTER, 1),
+            ("DISHUB", 0)
         ]
     );
 }

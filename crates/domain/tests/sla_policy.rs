@@ -28,6 +28,7 @@ fn rule(category: Option<&str>, priority: Option<Priority>, days: i64) -> Rule {
         dispatch: target(days, Unit::WorkingDays),
         respond: target(days, Unit::WorkingDays),
         resolve: target(days, Unit::CalendarDays),
+        reroute: None,
     }
 }
 

@@ -446,3 +446,74 @@ fn a_late_leg_keeps_the_case_breached_after_it_stops() {
     assert_eq!(stored.state, TimerState::Breached);
     assert_eq!(stored.state_at(wita(9, 12, 0)), TimerState::Breached);
 }
+
+fn returned_to_the_desk(at: DateTime<Utc>) -> ComplaintEvent {
+    ComplaintEvent::ReturnedToCommandCenter {
+        from_opd: "DPU".into(),
+        reason_code: "LOKASI_DI_LUAR_WILAYAH".into(),
+        note: None,
+        occurred_at: at,
+    }
+}
+
+#[test]
+fn a_case_returned_to_the_command_center_runs_the_desks_own_clock() {
+    // Returned Wednesday 4 March 10:00; the shipped default gives the desk one
+    // working day (7 h): Thursday 10:00.
+    let mut events = vec![
+        submitted(wita(2, 9, 0), Priority::Normal),
+        assigned(wita(3, 10, 0)),
+        returned_to_the_desk(wita(4, 10, 0)),
+    ];
+    let (calendar, book) = settings();
+    let before = timers(&events[..2], &book, &calendar, wita(4, 9, 0));
+    assert!(
+        before.iter().all(|t| t.leg != Leg::Reroute),
+        "no return yet"
+    );
+    let waiting = leg(&events, Leg::Reroute, wita(4, 12, 0));
+    assert_eq!(waiting.started_at, wita(4, 10, 0));
+    assert_eq!(waiting.target_seconds, 7 * 3600);
+    assert_eq!(waiting.deadline, wita(5, 10, 0));
+    assert_eq!(waiting.state, TimerState::OnTrack);
+    let late = leg(&events, Leg::Reroute, wita(5, 10, 1));
+    assert_eq!(late.state, TimerState::Breached);
+    let case = CaseSla::of(&timers(&events, &book, &calendar, wita(5, 10, 1))).unwrap();
+    assert_eq!(
+        case.state,
+        TimerState::Breached,
+        "the case is as bad as its desk leg"
+    );
+    // Routed again Thursday 09:00: met, and the next OPD's follow-up starts then.
+    events.push(assigned(wita(5, 9, 0)));
+    let routed = leg(&events, Leg::Reroute, wita(6, 12, 0));
+    assert_eq!(
+        (routed.state, routed.stopped_at),
+        (TimerState::Met, Some(wita(5, 9, 0)))
+    );
+    assert_eq!(
+        leg(&events, Leg::Respond, wita(6, 12, 0)).started_at,
+        wita(5, 9, 0)
+    );
+    // A second return starts the desk's clock again from that return.
+    events.push(returned_to_the_desk(wita(9, 8, 0)));
+    let again = leg(&events, Leg::Reroute, wita(9, 9, 0));
+    assert_eq!((again.started_at, again.stopped_at), (wita(9, 8, 0), None));
+}
+
+#[test]
+fn a_rule_may_give_the_desk_its_own_target() {
+    let (_, book) = settings();
+    let policy = book.in_force_at(wita(2, 9, 0));
+    let high = policy.rule_for("ROAD_DAMAGE", Priority::High).unwrap();
+    assert_eq!(
+        high.target(Leg::Reroute),
+        Target {
+            amount: 4,
+            unit: Unit::WorkingHours
+        }
+    );
+    // A rule without one routes again within its dispatch target.
+    let emergency = policy.rule_for("ROAD_DAMAGE", Priority::Emergency).unwrap();
+    assert_eq!(emergency.target(Leg::Reroute), emergency.dispatch);
+}

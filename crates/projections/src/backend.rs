@@ -99,6 +99,12 @@ pub(crate) trait Specific: Send + Sync {
         opd: Option<&str>,
     ) -> Result<Vec<crate::handoffs::HandoffRow>, StoreError>;
 
+    /// The breaches per holder charged of `handoffs::breaches_query`.
+    async fn breaches_by_holder(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<crate::handoffs::HolderBreaches>, StoreError>;
+
     /// Whether the projection has applied the event at `position`.
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError>;
 

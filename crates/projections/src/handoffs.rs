@@ -11,7 +11,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use aduan_domain::handoffs::{legs, HoldLeg, LegEnd};
 use aduan_domain::sla::BusinessCalendar;
-use aduan_domain::{ComplaintEvent, Resolution, Status};
+use aduan_domain::{Case, ComplaintEvent, Resolution, Status};
 use aduan_store::codec;
 
 use crate::projector::Projection;
@@ -47,6 +47,8 @@ static SPEC: TableSpec = TableSpec {
         "looped",
         "case_resolved",
         "category",
+        "breaches",
+        "case_created_at",
         "last_position",
     ],
     key: &["complaint_id", "seq"],
@@ -81,21 +83,14 @@ impl HandoffLegs {
         legs(&events, &self.calendar, now)
             .iter()
             .enumerate()
-            .map(|(i, leg)| row(&case.id, i, leg, resolved, &case.category, position))
+            .map(|(i, leg)| row(&case, i, leg, resolved, position))
             .collect()
     }
 }
 
-fn row(
-    id: &str,
-    seq: usize,
-    leg: &HoldLeg,
-    resolved: bool,
-    category: &str,
-    position: i64,
-) -> Vec<Cell> {
+fn row(case: &Case, seq: usize, leg: &HoldLeg, resolved: bool, position: i64) -> Vec<Cell> {
     vec![
-        id.into(),
+        case.id.as_str().into(),
         i64::try_from(seq).unwrap_or(i64::MAX).into(),
         leg.holder.as_str().into(),
         leg.from.into(),
@@ -106,7 +101,9 @@ fn row(
         leg.reason_code.as_deref().into(),
         leg.looped.into(),
         resolved.into(),
-        category.into(),
+        case.category.as_str().into(),
+        i64::from(leg.breaches).into(),
+        case.created_at.into(),
         position.into(),
     ]
 }
@@ -170,6 +167,37 @@ where
             .push_bind(opd)
             .push(")");
     }
+    q
+}
+
+/// The SLA breaches charged to one holder: those whose deadline passed
+/// while it held the case (`aduan_domain::handoffs::legs`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HolderBreaches {
+    /// An OPD's code, or `COMMAND_CENTER`.
+    pub holder: String,
+    pub breaches: i64,
+}
+
+/// The breaches of the cases created in the scope's range, per holder
+/// charged (only the scope's OPD, when it names one). The same text on both
+/// databases.
+pub fn breaches_query<'a, DB: Database>(scope: &'a crate::dashboard::Scope) -> QueryBuilder<'a, DB>
+where
+    &'a str: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    let mut q = QueryBuilder::new(
+        "SELECT holder, CAST(SUM(breaches) AS bigint) AS breaches FROM handoff_legs \
+         WHERE breaches > 0 AND case_created_at >= ",
+    );
+    q.push_bind(scope.from)
+        .push(" AND case_created_at < ")
+        .push_bind(scope.to);
+    if let Some(opd) = scope.opd.as_deref() {
+        q.push(" AND holder = ").push_bind(opd);
+    }
+    q.push(" GROUP BY holder ORDER BY holder");
     q
 }
 

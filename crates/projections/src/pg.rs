@@ -118,6 +118,17 @@ impl Specific for PgBackend {
             .map_err(StoreError::from_sqlx)
     }
 
+    async fn breaches_by_holder(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<crate::handoffs::HolderBreaches>, StoreError> {
+        crate::handoffs::breaches_query::<Postgres>(scope)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
         // Positions are not commit order here: compare in reading order.
         sqlx::query_scalar(

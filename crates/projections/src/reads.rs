@@ -192,6 +192,15 @@ impl Reads {
         Ok(crate::handoffs::roll_up(&rows))
     }
 
+    /// The SLA breaches of the cases created in the scope's range, per
+    /// holder charged (who held the case when the deadline passed).
+    pub async fn breaches_by_holder(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<crate::handoffs::HolderBreaches>, StoreError> {
+        self.backend.breaches_by_holder(scope).await
+    }
+
     pub async fn ikm(
         &self,
         from: DateTime<Utc>,

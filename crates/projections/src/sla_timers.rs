@@ -34,6 +34,7 @@ pub fn leg_name(leg: sla::Leg) -> &'static str {
         sla::Leg::Dispatch => "DISPATCH",
         sla::Leg::Respond => "RESPOND",
         sla::Leg::Resolve => "RESOLVE",
+        sla::Leg::Reroute => "REROUTE",
     }
 }
 

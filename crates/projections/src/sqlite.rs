@@ -111,6 +111,17 @@ impl Specific for SqliteBackend {
             .map_err(StoreError::from_sqlx)
     }
 
+    async fn breaches_by_holder(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<crate::handoffs::HolderBreaches>, StoreError> {
+        crate::handoffs::breaches_query::<Sqlite>(scope)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
     async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
         // One writer: position order is commit order.
         sqlx::query_scalar(

@@ -58,6 +58,7 @@ pub fn sla() -> (Arc<sla::BusinessCalendar>, Arc<sla::PolicyBook>) {
             dispatch: target(3, Unit::WorkingDays),
             respond: target(5, Unit::WorkingDays),
             resolve: target(60, Unit::CalendarDays),
+            reroute: None,
         }],
     };
     let hours = [(480, 720), (780, 960)];

@@ -13,6 +13,7 @@ use super::access::guard;
 use super::context::{bus, reads};
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
+use super::handoffs::{self, HandoffPair};
 use super::ikm::{self, Ikm, IkmGroupBy};
 use crate::error_code::ClientCode;
 
@@ -52,8 +53,49 @@ pub struct Dashboard {
     pub position: i64,
 }
 
+/// The SLA breaches charged to one holder.
+#[derive(SimpleObject)]
+pub struct HolderBreaches {
+    /// An OPD's code, or COMMAND_CENTER.
+    pub holder: String,
+    /// Breaches whose deadline passed while this holder held the case.
+    pub breaches: i64,
+}
+
 #[ComplexObject]
 impl Dashboard {
+    /// The SLA breaches (recorded by the deadline watcher) of the cases
+    /// created in `[from, to)`, charged to whoever held the case when the
+    /// deadline passed, not to whoever holds it now: a case DPU sat on and
+    /// then transferred counts against DPU. On an OPD's dashboard, only that
+    /// OPD's line.
+    async fn breaches_by_holder(&self, ctx: &Context<'_>) -> Result<Vec<HolderBreaches>> {
+        let scope = dashboard::Scope {
+            opd: self.opd.clone(),
+            from: self.from,
+            to: self.to,
+        };
+        let rows = reads(ctx)?
+            .breaches_by_holder(&scope)
+            .await
+            .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HolderBreaches {
+                holder: r.holder,
+                breaches: r.breaches,
+            })
+            .collect())
+    }
+
+    /// The hand-offs made in `[from, to)` per pair of holders, as
+    /// `handoffs(from, to, opd)` answers them (its access applies: OPD
+    /// officers are refused this field).
+    async fn handoffs(&self, ctx: &Context<'_>) -> Result<Vec<HandoffPair>> {
+        guard(ctx, Operation::Handoffs)?;
+        handoffs::pairs(ctx, self.from, self.to, self.opd.as_deref()).await
+    }
+
     /// The satisfaction index by the national method (IKM, PermenPANRB
     /// 14/2017) of the same OPD, for the surveys answered in `[from, to)`
     /// (the rating counts the cases created in it).

@@ -94,27 +94,38 @@ impl HandoffFiguresQuery {
         check_range(from, to)?;
         let opd = scoped_opd(scope, opd)?;
         freshness::reach(ctx, &[freshness::HANDOFFS], min_position).await?;
-        let pairs = reads(ctx)?
-            .handoffs(from, to, opd.as_deref())
-            .await
-            .map_err(store_error)?;
         Ok(Handoffs {
+            pairs: pairs(ctx, from, to, opd.as_deref()).await?,
             opd,
             from,
             to,
-            pairs: pairs
-                .into_iter()
-                .map(|p| HandoffPair {
-                    from_holder: p.from_holder,
-                    to_holder: p.to_holder,
-                    transfers: p.transfers,
-                    returns: p.returns,
-                    loops: p.loops,
-                    held_p50_seconds: p.held_p50_seconds,
-                    held_p90_seconds: p.held_p90_seconds,
-                    resolved_by_last_holder: p.resolved_by_last_holder,
-                })
-                .collect(),
         })
     }
+}
+
+/// The pairs of holders with their hand-offs made in `[from, to)`, those
+/// `opd` took part in when it names one.
+pub(super) async fn pairs(
+    ctx: &Context<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    opd: Option<&str>,
+) -> Result<Vec<HandoffPair>> {
+    let pairs = reads(ctx)?
+        .handoffs(from, to, opd)
+        .await
+        .map_err(store_error)?;
+    Ok(pairs
+        .into_iter()
+        .map(|p| HandoffPair {
+            from_holder: p.from_holder,
+            to_holder: p.to_holder,
+            transfers: p.transfers,
+            returns: p.returns,
+            loops: p.loops,
+            held_p50_seconds: p.held_p50_seconds,
+            held_p90_seconds: p.held_p90_seconds,
+            resolved_by_last_holder: p.resolved_by_last_holder,
+        })
+        .collect())
 }

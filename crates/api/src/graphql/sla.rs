@@ -33,6 +33,8 @@ pub enum Leg {
     Dispatch,
     Respond,
     Resolve,
+    /// Returned to the Command Center until dispatched again.
+    Reroute,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -157,6 +159,9 @@ pub struct Rule {
     pub respond: Target,
     /// Submitted until closed.
     pub resolve: Target,
+    /// Returned to the Command Center until dispatched again (the dispatch
+    /// target unless the rule sets its own).
+    pub reroute: Target,
 }
 
 #[derive(SimpleObject)]
@@ -247,6 +252,7 @@ impl SlaQuery {
                         dispatch: r.dispatch.into(),
                         respond: r.respond.into(),
                         resolve: r.resolve.into(),
+                        reroute: r.target(sla::Leg::Reroute).into(),
                     })
                     .collect(),
                 holiday_coverage: covered.clone(),

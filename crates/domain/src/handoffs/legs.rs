@@ -47,6 +47,11 @@ pub struct HoldLeg {
     /// The hand-off brought the case back to an OPD it had left (the
     /// automatic escalation recorded with it says so).
     pub looped: bool,
+    /// The SLA breaches recorded for the case whose deadline passed while
+    /// this holder held it: the holder is charged, not whoever holds the
+    /// case when the breach is counted.
+    #[serde(default)]
+    pub breaches: u32,
 }
 
 /// The legs of a case from its events, measured on `calendar`; an open leg
@@ -111,7 +116,21 @@ pub fn legs(
         let until = leg.to.unwrap_or(now).max(leg.from);
         leg.working_seconds = calendar.measure(leg.from, until, &pauses).num_seconds();
     }
+    charge_breaches(&mut out, events);
     out
+}
+
+/// Each recorded breach to the leg its deadline fell in (the last leg begun
+/// by then, so a deadline on a closing instant goes to the closing holder).
+fn charge_breaches(legs: &mut [HoldLeg], events: &[ComplaintEvent]) {
+    for event in events {
+        let ComplaintEvent::SlaBreached { deadline, .. } = event else {
+            continue;
+        };
+        if let Some(leg) = legs.iter_mut().rev().find(|l| l.from <= *deadline) {
+            leg.breaches += 1;
+        }
+    }
 }
 
 fn open(holder: &str, from: DateTime<Utc>) -> HoldLeg {
@@ -124,6 +143,7 @@ fn open(holder: &str, from: DateTime<Utc>) -> HoldLeg {
         handed_to: None,
         reason_code: None,
         looped: false,
+        breaches: 0,
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::calendar::BusinessCalendar;
 use crate::values::Priority;
 
-/// The three clocks of a case; each runs on its own.
+/// The clocks of a case; each runs on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Leg {
@@ -18,10 +18,13 @@ pub enum Leg {
     Respond,
     /// Submitted until closed.
     Resolve,
+    /// Returned to the Command Center until dispatched again: the routing
+    /// desk's own clock, so a case waiting there is not invisible.
+    Reroute,
 }
 
 impl Leg {
-    pub const ALL: [Leg; 3] = [Leg::Dispatch, Leg::Respond, Leg::Resolve];
+    pub const ALL: [Leg; 4] = [Leg::Dispatch, Leg::Respond, Leg::Resolve, Leg::Reroute];
 }
 
 /// How a target is counted.
@@ -71,6 +74,10 @@ pub struct Rule {
     pub dispatch: Target,
     pub respond: Target,
     pub resolve: Target,
+    /// The routing desk's target for a case returned to it; without one, the
+    /// rule's dispatch target (routing again is dispatching again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reroute: Option<Target>,
 }
 
 impl Rule {
@@ -89,6 +96,7 @@ impl Rule {
             Leg::Dispatch => self.dispatch,
             Leg::Respond => self.respond,
             Leg::Resolve => self.resolve,
+            Leg::Reroute => self.reroute.unwrap_or(self.dispatch),
         }
     }
 }

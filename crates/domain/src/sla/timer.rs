@@ -6,6 +6,8 @@
 //!   to that reply: a transfer gives the receiving OPD its own full target.
 //! - Resolve runs from submission to closure (or rejection); a reopened case's
 //!   clock resumes, and the time it spent closed does not count.
+//! - Reroute runs from the latest return to the Command Center to the next
+//!   dispatch (or closure, or rejection): the routing desk's own leg.
 //! - Every clock pauses while the case waits for the citizen, and is suspended
 //!   while the case is linked as a duplicate of an incident's primary (neither
 //!   met nor breached: the incident's own case carries the clocks).
@@ -76,8 +78,10 @@ struct Facts {
     reopened_at: Option<DateTime<Utc>>,
     pauses: Vec<Pause>,
     closed_spans: Vec<Pause>,
-    /// Returned to the Command Center and not dispatched again yet.
-    returned: bool,
+    /// The latest return to the Command Center, and the dispatch that ended
+    /// its wait (none while it waits).
+    returned_at: Option<DateTime<Utc>>,
+    rerouted_at: Option<DateTime<Utc>>,
 }
 
 impl Facts {
@@ -111,9 +115,12 @@ impl Facts {
                     f.respond_start = Some(at);
                 }
                 // A return gives the next OPD its own full target, as a transfer does.
-                ComplaintEvent::ReturnedToCommandCenter { .. } => f.returned = true,
-                ComplaintEvent::Assigned { .. } if f.returned => {
-                    f.returned = false;
+                ComplaintEvent::ReturnedToCommandCenter { .. } => {
+                    f.returned_at = Some(at);
+                    f.rerouted_at = None;
+                }
+                ComplaintEvent::Assigned { .. } if f.waits_at_the_desk() => {
+                    f.rerouted_at = Some(at);
                     if f.first_response_at.is_none() {
                         f.respond_start = Some(at);
                     }
@@ -153,6 +160,10 @@ impl Facts {
             }
         }
         f
+    }
+
+    fn waits_at_the_desk(&self) -> bool {
+        self.returned_at.is_some() && self.rerouted_at.is_none()
     }
 
     fn end_wait(&mut self, at: DateTime<Utc>) {
@@ -231,6 +242,11 @@ pub fn timers<C: Calendars + ?Sized>(
             facts.first_response_at.or(facts.ended_at),
         ),
         (Leg::Resolve, Some(submitted_at), facts.ended_at),
+        (
+            Leg::Reroute,
+            facts.returned_at,
+            facts.rerouted_at.or(facts.ended_at),
+        ),
     ];
     let continuous = BusinessCalendar::continuous();
     legs.into_iter()
@@ -242,7 +258,8 @@ pub fn timers<C: Calendars + ?Sized>(
             } else {
                 &continuous
             };
-            let pauses = facts.pauses_until(now, leg == Leg::Resolve);
+            // The time a case spent closed counts for no clock that runs on over it.
+            let pauses = facts.pauses_until(now, matches!(leg, Leg::Resolve | Leg::Reroute));
             Some(measure(
                 leg,
                 (policy.version, calendar_version),
