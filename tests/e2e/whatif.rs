@@ -11,7 +11,7 @@ use crate::support::*;
 
 on_both_stores!(
     a_stricter_response_target_names_the_cases_it_would_breach,
-    a_calendar_correction_moves_only_the_cases_its_decision_names,
+    a_calendar_correction_moves_only_the_cases_it_is_applied_to,
 );
 
 /// Every follow-up within 4 working hours (the shipped target: 5 working days).
@@ -227,18 +227,13 @@ async fn a_stricter_response_target_names_the_cases_it_would_breach(backend: Bac
 }
 
 /// The shipped settings with Tuesday 3 March 2026 made a day off by a
-/// correction decided on 30 March, naming `cases`.
-fn corrected_settings(cases: &[&str]) -> PathBuf {
-    let names: Vec<String> = cases.iter().map(|c| format!("\"{c}\"")).collect();
-    let change = format!(
-        "\n[[calendar_changes]]\nversion = 2\n\
+/// correction decided on 30 March.
+fn corrected_settings() -> PathBuf {
+    let change = "\n[[calendar_changes]]\nversion = 2\n\
          effective_from = \"2026-03-01T00:00:00+08:00\"\n\
          decided_at = \"2026-03-30T09:00:00+08:00\"\n\
          reason = \"cuti bersama missing\"\n\
-         add_local_holidays = [\"2026-03-03\"]\n\
-         cases = [{}]\n",
-        names.join(", ")
-    );
+         add_local_holidays = [\"2026-03-03\"]\n";
     let shipped = include_str!("../../config/sla.toml");
     temp_file("sla", &format!("{shipped}{change}"))
 }
@@ -262,67 +257,88 @@ async fn deadlines(env: &Env, id: &str) -> Vec<(String, String)> {
     legs
 }
 
-async fn a_calendar_correction_moves_only_the_cases_its_decision_names(backend: Backend) {
+async fn a_calendar_correction_moves_only_the_cases_it_is_applied_to(backend: Backend) {
     let (store, ids) = march(backend).await;
-    let env = Env::start_on(store, &[]).await;
+    // The server knows the change; decided after the cases were dispatched,
+    // it moves none of them by itself.
+    let settings = corrected_settings();
+    let path = settings.to_str().unwrap();
+    let env = Env::start_on(store, &[("ADUAN_SLA_CONFIG", path)]).await;
     caught_up(&env.store, &env.supervisor).await;
-    let before = [
-        deadlines(&env, &ids[0]).await,
-        deadlines(&env, &ids[1]).await,
-    ];
-    let Env { store, server, .. } = env;
-    stop_cleanly(server).await;
+    let mut before = Vec::new();
+    for id in &ids {
+        before.push(deadlines(&env, id).await);
+    }
+    let period = ["--from", "2026-03-01", "--to", "2026-03-13"];
+    let cli = |command: &[&str]| {
+        let mut args = vec!["--sla-config", path, "sla"];
+        args.extend_from_slice(command);
+        args.extend_from_slice(&period);
+        args.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let url = env.store.url.clone();
+    let run = |args: Vec<String>| {
+        let url = url.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(&args, &url).await
+        }
+    };
 
     // The what-if names what the correction would move: the two cases whose
     // clocks ran over the 3rd, not the one dispatched on the 9th.
-    let undecided = corrected_settings(&[]);
-    let args = [
-        "--sla-config",
-        undecided.to_str().unwrap(),
-        "sla",
-        "what-if",
-        "--calendar-correction",
-        "2",
-        "--from",
-        "2026-03-01",
-        "--to",
-        "2026-03-13",
-        "--json",
-    ];
-    let out: Value = serde_json::from_str(&run_cli(&args, &store.url).await).unwrap();
+    let out = run(cli(&["what-if", "--calendar-correction", "2", "--json"])).await;
+    let out: Value = serde_json::from_str(&out).unwrap();
     let mut both = vec![ids[0].clone(), ids[1].clone()];
     both.sort();
     assert_eq!(out["moved"], json!(both));
     assert_eq!(out["changed"], json!([]), "no state changes, deadlines do");
 
-    // Undecided, the change moves nothing on a rebuild.
-    let path = undecided.to_str().unwrap();
-    run_cli(
-        &["--sla-config", path, "projections", "rebuild"],
-        &store.url,
-    )
-    .await;
-    // The rebuild wrote the rows before the server started.
-    let env = Env::start_on(store, &[("ADUAN_SLA_CONFIG", path)]).await;
-    assert_eq!(deadlines(&env, &ids[0]).await, before[0], "nothing decided");
-    let Env { store, server, .. } = env;
-    stop_cleanly(server).await;
+    // Applied, the decision is in each moved case's own log, once.
+    let said = run(cli(&["correct-calendar", "--version", "2"])).await;
+    assert!(
+        said.contains("applied to 2 cases (0 already, 0 refused) of the 2 it moves"),
+        "{said}"
+    );
+    for id in &both {
+        let history = env.history(id).await;
+        let last = history.last().unwrap();
+        assert_eq!(last["type"], "CalendarCorrected", "{history:?}");
+        assert_eq!(last["payload"]["version"], 2);
+        assert_eq!(last["role"], "SYSTEM");
+    }
+    assert!(env
+        .history(&ids[2])
+        .await
+        .iter()
+        .all(|e| e["type"] != "CalendarCorrected"));
+    caught_up(&env.store, &env.supervisor).await;
+    let mut after = Vec::new();
+    for id in &ids {
+        after.push(deadlines(&env, id).await);
+    }
+    assert_ne!(after[0], before[0], "a corrected case moves");
+    assert_ne!(after[1], before[1], "a corrected case moves");
+    assert_eq!(
+        after[2], before[2],
+        "the case the correction does not reach stays"
+    );
 
-    // The decision names one of them; a rebuild moves that one only.
-    let decided = corrected_settings(&[&ids[0]]);
-    let path = decided.to_str().unwrap();
+    // Nothing is left to move, and a rebuild computes what the live
+    // projector did: the decision is in the log, not in the settings.
+    let again = run(cli(&["correct-calendar", "--version", "2"])).await;
+    assert!(
+        again.contains("applied to 0 cases (0 already, 0 refused) of the 0 it moves"),
+        "{again}"
+    );
     run_cli(
-        &["--sla-config", path, "projections", "rebuild"],
-        &store.url,
+        &["--sla-config", path, "projections", "rebuild", "sla_timers"],
+        &env.store.url,
     )
     .await;
-    // The rebuild wrote the rows before the server started.
-    let env = Env::start_on(store, &[("ADUAN_SLA_CONFIG", path)]).await;
-    let after = [
-        deadlines(&env, &ids[0]).await,
-        deadlines(&env, &ids[1]).await,
-    ];
-    assert_ne!(after[0], before[0], "the named case moves");
-    assert_eq!(after[1], before[1], "the case not named stays");
+    caught_up(&env.store, &env.supervisor).await;
+    for (id, moved) in ids.iter().zip(&after) {
+        assert_eq!(&deadlines(&env, id).await, moved, "rebuilt as it was");
+    }
     env.finish().await;
 }

@@ -13,6 +13,7 @@ use aduan_store::{EventLog, PgEventLog, PgOptions, SqliteEventLog};
 
 use crate::app;
 
+mod calendar_correction;
 mod commands;
 mod sla;
 use crate::auth::{load_or_create_secret, SecretSource};

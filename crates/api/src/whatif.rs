@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 
-use aduan_domain::sla::whatif::{matters, Comparison, Period, Replay, Side};
+use aduan_domain::sla::whatif::{matters, reaches_back, Comparison, Period, Replay, Side};
 use aduan_domain::sla::{
     CalendarBook, CalendarChange, CalendarConfig, Policy, PolicyBook, SlaConfig,
 };
@@ -132,6 +132,13 @@ pub async fn run(
     Ok(replay.finish())
 }
 
+/// Whether a replay of `period` keeps `event`: one that can move a clock, up
+/// to the period's end; a recorded correction of the calendar whenever it was
+/// recorded, since it reaches back to the case's dispatch.
+fn in_replay(event: &ComplaintEvent, period: Period) -> bool {
+    matters(event) && (event.occurred_at() <= period.to || reaches_back(event))
+}
+
 /// The events that matter to the clocks of every case submitted in `period`,
 /// up to its end, read in one pass over the log as it stands now.
 async fn histories(
@@ -150,7 +157,7 @@ async fn histories(
         };
         cursor = *last;
         for (_, stored) in batch {
-            if stored.event.occurred_at() > period.to || !matters(&stored.event) {
+            if !in_replay(&stored.event, period) {
                 continue;
             }
             let entry = cases.entry(stored.aggregate_id).or_insert_with(|| {

@@ -212,9 +212,10 @@ impl Action {
             Action::OptOutOfNotifications(_) => Operation::OptOutOfNotifications,
             Action::LinkDuplicate(_) => Operation::LinkDuplicate,
             Action::UnlinkDuplicate(_) => Operation::UnlinkDuplicate,
-            Action::RecordBreach(_) | Action::AutoClose(_) | Action::CloseWithIncident(_) => {
-                return None
-            }
+            Action::RecordBreach(_)
+            | Action::AutoClose(_)
+            | Action::CloseWithIncident(_)
+            | Action::CorrectCalendar(_) => return None,
         })
     }
 }

@@ -68,6 +68,7 @@ pub enum Action {
     LinkDuplicate(LinkDuplicate),
     UnlinkDuplicate(UnlinkDuplicate),
     CloseWithIncident(CloseWithIncident),
+    CorrectCalendar(CorrectCalendar),
 }
 
 /// Each action's verb, for error messages ("cannot rate a complaint that is
@@ -118,6 +119,7 @@ verbs! {
     LinkDuplicate => "link as a duplicate",
     UnlinkDuplicate => "unlink as a duplicate",
     CloseWithIncident => "close with its incident",
+    CorrectCalendar => "correct the calendar of",
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -285,6 +287,14 @@ pub struct AutoClose {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EraseReporterData {
     /// Why: the citizen's request, its reference, the legal ground.
+    pub reason: LongText,
+}
+
+/// The system records that a correction of the calendar applies to this
+/// case (`ComplaintEvent::CalendarCorrected`), on an operator's decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorrectCalendar {
+    pub version: u32,
     pub reason: LongText,
 }
 

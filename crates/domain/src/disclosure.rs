@@ -52,7 +52,8 @@ pub fn internal_fields(event: &ComplaintEvent) -> &'static [&'static [&'static s
         | E::LocationCorrected { .. }
         | E::DuplicateLinked { .. }
         | E::DuplicateUnlinked { .. }
-        | E::ReporterDataErased { .. } => &[&["reason"]],
+        | E::ReporterDataErased { .. }
+        | E::CalendarCorrected { .. } => &[&["reason"]],
         E::FieldHandled { .. } => &[&["notes"]],
         E::NoteAdded { .. } if event.is_internal_note() => &[&["text"]],
         E::AttachmentAdded { .. } if event.is_internal_note() => &[&["file", "caption"]],

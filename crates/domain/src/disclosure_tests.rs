@@ -211,6 +211,11 @@ fn later_events() -> Vec<ComplaintEvent> {
             occurred_at: at(),
         },
         E::NotificationsOptedOut { occurred_at: at() },
+        E::CalendarCorrected {
+            version: 2,
+            reason: s("the calendar's reason"),
+            occurred_at: at(),
+        },
     ]
 }
 
@@ -299,7 +304,8 @@ fn replies_to_the_citizen_leave_and_notes_to_colleagues_stay() {
                     "staff: escalated",
                     "staff: internal note",
                     "staff: the caption",
-                    "staff: erased"
+                    "staff: erased",
+                    "staff: the calendar's reason"
                 ]
                 .contains(&text.as_str()),
                 "{text}"

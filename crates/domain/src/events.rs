@@ -200,6 +200,17 @@ pub enum ComplaintEvent {
     /// WhatsApp) about this case. Like a note, it changes no status, no SLA
     /// clock, not `updated_at`.
     NotificationsOptedOut { occurred_at: DateTime<Utc> },
+    /// A recorded decision that this case's clocks count in calendar version
+    /// `version`: a correction of the past (a day off that was missing, a
+    /// holiday moved) applied to the cases a what-if showed it moves
+    /// (`aduan sla correct-calendar`, docs/operations.md). Its deadlines move
+    /// from the next read on; no status changes, not `updated_at` either.
+    CalendarCorrected {
+        version: u32,
+        /// The calendar change's reason, as the settings give it.
+        reason: String,
+        occurred_at: DateTime<Utc>,
+    },
 }
 
 /// The version most events are written with today.
@@ -213,7 +224,7 @@ pub const EVENT_VERSION: &str = "1";
 pub const PERSONAL_EVENT_VERSION: &str = "2";
 
 /// Every `event_type_name`, for clients that filter by type.
-pub const EVENT_TYPES: [&str; 24] = [
+pub const EVENT_TYPES: [&str; 25] = [
     "Submitted",
     "Verified",
     "Rejected",
@@ -238,6 +249,7 @@ pub const EVENT_TYPES: [&str; 24] = [
     "ReporterDataErased",
     "SurveyAnswered",
     "NotificationsOptedOut",
+    "CalendarCorrected",
 ];
 
 impl ComplaintEvent {
@@ -267,6 +279,7 @@ impl ComplaintEvent {
             ComplaintEvent::ReporterDataErased { .. } => "ReporterDataErased",
             ComplaintEvent::SurveyAnswered { .. } => "SurveyAnswered",
             ComplaintEvent::NotificationsOptedOut { .. } => "NotificationsOptedOut",
+            ComplaintEvent::CalendarCorrected { .. } => "CalendarCorrected",
         }
     }
 
@@ -295,7 +308,8 @@ impl ComplaintEvent {
             | ComplaintEvent::AttachmentAdded { occurred_at, .. }
             | ComplaintEvent::ReporterDataErased { occurred_at, .. }
             | ComplaintEvent::SurveyAnswered { occurred_at, .. }
-            | ComplaintEvent::NotificationsOptedOut { occurred_at } => *occurred_at,
+            | ComplaintEvent::NotificationsOptedOut { occurred_at }
+            | ComplaintEvent::CalendarCorrected { occurred_at, .. } => *occurred_at,
         }
     }
 

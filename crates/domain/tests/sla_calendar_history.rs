@@ -1,6 +1,7 @@
 //! The calendar with history: changes hold from a date, a case counts in the
 //! calendar known when its policy was chosen, and a correction of the past
-//! moves only the cases it names (after a what-if named them).
+//! moves only the cases it was applied to: each carries `CalendarCorrected`
+//! in its own log (after a what-if named them).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -57,7 +58,7 @@ fn case(id: &str, submitted: DateTime<Utc>, dispatched: DateTime<Utc>) -> Vec<Co
 }
 
 /// A day off on Tuesday 3 March, decided on `decided` (effective 1 March).
-fn holiday_on_the_3rd(decided: DateTime<Utc>, cases: &[&str]) -> CalendarChange {
+fn holiday_on_the_3rd(decided: DateTime<Utc>) -> CalendarChange {
     CalendarChange {
         version: 2,
         effective_from: wita(1, 0),
@@ -68,7 +69,6 @@ fn holiday_on_the_3rd(decided: DateTime<Utc>, cases: &[&str]) -> CalendarChange 
         add_holidays: vec![],
         add_local_holidays: vec![NaiveDate::from_ymd_opt(2026, 3, 3).unwrap()],
         remove_holidays: vec![],
-        cases: cases.iter().map(|c| c.to_string()).collect(),
     }
 }
 
@@ -88,31 +88,39 @@ fn respond(events: &[ComplaintEvent], config: &SlaConfig, now: DateTime<Utc>) ->
 }
 
 #[test]
-fn a_correction_decided_later_moves_no_case_it_does_not_name() {
+fn a_correction_decided_later_moves_no_case_it_was_not_applied_to() {
     // Dispatched Monday 2 March 10:00; the 3rd made a day off on 30 March.
     let events = case("c-1", wita(2, 9), wita(2, 10));
     let before = respond(&events, &config(vec![]), wita(4, 10));
-    let after = respond(
-        &events,
-        &config(vec![holiday_on_the_3rd(wita(30, 9), &[])]),
-        wita(4, 10),
-    );
+    let corrected = config(vec![holiday_on_the_3rd(wita(30, 9))]);
+    let after = respond(&events, &corrected, wita(4, 10));
     assert_eq!(
         after, before,
         "a rebuild after the change recomputes the same"
     );
     assert_eq!(after.calendar_version, 1);
-    // Named by the decision, the case counts in the corrected calendar:
-    // Monday 10:00-16:00 and Wednesday 08:00-10:00 (the 3rd off), not 14 h.
-    let named = respond(
-        &events,
-        &config(vec![holiday_on_the_3rd(wita(30, 9), &["c-1"])]),
-        wita(4, 10),
-    );
+    // With the decision in its log, the case counts in the corrected
+    // calendar: Monday 10:00-16:00 and Wednesday 08:00-10:00 (the 3rd off),
+    // not 14 h.
+    let mut applied = events.clone();
+    applied.push(ComplaintEvent::CalendarCorrected {
+        version: 2,
+        reason: "cuti bersama missing from the list".into(),
+        occurred_at: wita(30, 10),
+    });
+    let named = respond(&applied, &corrected, wita(4, 10));
     assert_eq!(named.calendar_version, 2);
     assert_eq!(before.used_seconds, 14 * 3600);
     assert_eq!(named.used_seconds, 7 * 3600);
     assert_eq!(named.deadline, before.deadline + chrono::Duration::days(1));
+    // A later version decided after the case was chosen still does not
+    // reach it: the correction names version 2.
+    let mut third = holiday_on_the_3rd(wita(31, 9));
+    third.version = 3;
+    third.add_local_holidays = vec![NaiveDate::from_ymd_opt(2026, 3, 4).unwrap()];
+    let mut both = corrected.clone();
+    both.calendar_changes.push(third);
+    assert_eq!(respond(&applied, &both, wita(4, 10)).calendar_version, 2);
 }
 
 #[test]
@@ -128,7 +136,6 @@ fn a_change_known_in_advance_holds_from_its_date_for_cases_chosen_after_it() {
         add_holidays: vec![],
         add_local_holidays: vec![],
         remove_holidays: vec![],
-        cases: vec![],
     };
     let config = config(vec![change]);
     let early = respond(&case("c-1", wita(2, 9), wita(2, 10)), &config, wita(2, 15));
@@ -141,7 +148,7 @@ fn a_change_known_in_advance_holds_from_its_date_for_cases_chosen_after_it() {
 
 #[test]
 fn a_what_if_names_the_cases_a_correction_would_move() {
-    let config = config(vec![holiday_on_the_3rd(wita(30, 9), &[])]);
+    let config = config(vec![holiday_on_the_3rd(wita(30, 9))]);
     let book = PolicyBook::new(config.policies.clone()).unwrap();
     let calendars = config.calendars().unwrap();
     let corrected = calendars.as_if_known(2).unwrap();
@@ -168,7 +175,7 @@ fn a_what_if_names_the_cases_a_correction_would_move() {
 
 #[test]
 fn calendar_versions_go_in_order() {
-    let mut change = holiday_on_the_3rd(wita(30, 9), &[]);
+    let mut change = holiday_on_the_3rd(wita(30, 9));
     change.version = 3;
     assert_eq!(
         config(vec![change]).calendars(),

@@ -102,3 +102,37 @@ fn only_the_system_closes_automatically() {
         .when(cmd(agent(), auto_close()))
         .then_expect_error(denied(&agent(), "close automatically"));
 }
+
+fn correct_calendar(version: u32) -> Action {
+    Action::CorrectCalendar(CorrectCalendar {
+        version,
+        reason: LongText::parse("Idul Fitri moved by the sidang isbat").unwrap(),
+    })
+}
+
+#[test]
+fn a_calendar_correction_is_recorded_on_any_case_once_per_version_and_never_backwards() {
+    let corrected = |version| ComplaintEvent::CalendarCorrected {
+        version,
+        reason: "Idul Fitri moved by the sidang isbat".into(),
+        occurred_at: now(),
+    };
+    let mut closed = closed_case();
+    given(closed.clone())
+        .when(cmd(system(), correct_calendar(3)))
+        .then_expect_events(vec![corrected(3)]);
+    closed.push(corrected(3));
+    for version in [2, 3] {
+        given(closed.clone())
+            .when(cmd(system(), correct_calendar(version)))
+            .then_expect_error(ComplaintError::RuleViolated(format!(
+                "this case already counts in calendar version {version} or later"
+            )));
+    }
+    given(closed.clone())
+        .when(cmd(system(), correct_calendar(4)))
+        .then_expect_events(vec![corrected(4)]);
+    given(closed)
+        .when(cmd(supervisor(), correct_calendar(4)))
+        .then_expect_error(denied(&supervisor(), "correct the calendar of"));
+}

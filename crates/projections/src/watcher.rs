@@ -113,7 +113,7 @@ impl Watcher {
                 let wait = policy.auto_close_after;
                 let continuous = BusinessCalendar::continuous();
                 let cal = if wait.is_business_time() {
-                    self.calendar.for_case(case.id.as_str(), since).1
+                    self.calendar.for_case(case.calendar_correction, since).1
                 } else {
                     &continuous
                 };

@@ -29,7 +29,7 @@ pub enum SlaCommands {
         policy: Option<PathBuf>,
         /// Propose the settings' calendar change VERSION as if known from its
         /// `effective_from`: the cases a correction of the past would move
-        /// (`moved`), to name in the change's `cases` (docs/operations.md).
+        /// (`moved`), for `aduan sla correct-calendar` (docs/operations.md).
         #[arg(long, value_name = "VERSION")]
         calendar_correction: Option<u32>,
         /// The first day of the period (city's local date, YYYY-MM-DD).
@@ -42,21 +42,40 @@ pub enum SlaCommands {
         #[arg(long)]
         json: bool,
     },
+    /// Apply the settings' calendar change VERSION, a correction of the past,
+    /// to the cases of a period it moves (those `what-if
+    /// --calendar-correction VERSION` lists): each gets a `CalendarCorrected`
+    /// event, once. Run the what-if first.
+    CorrectCalendar {
+        #[arg(long)]
+        version: u32,
+        /// The first day of the period (city's local date, YYYY-MM-DD).
+        #[arg(long)]
+        from: NaiveDate,
+        /// The last day of the period, included.
+        #[arg(long)]
+        to: NaiveDate,
+    },
 }
 
 pub(super) async fn run(cli: &Cli, command: &SlaCommands) -> anyhow::Result<()> {
-    let SlaCommands::WhatIf {
-        policy,
-        calendar_correction,
-        from,
-        to,
-        json,
-    } = command;
     // The actual side is what the server runs with: the settings and the
     // environment's holidays file. `--holidays` on this command is the proposal's.
     let env_holidays = std::env::var_os("ADUAN_HOLIDAYS").map(PathBuf::from);
     let actual =
         crate::settings::load_sla_with(cli.sla_config.as_deref(), env_holidays.as_deref())?;
+    let (policy, calendar_correction, from, to, json) = match command {
+        SlaCommands::WhatIf {
+            policy,
+            calendar_correction,
+            from,
+            to,
+            json,
+        } => (policy, calendar_correction, from, to, json),
+        SlaCommands::CorrectCalendar { version, from, to } => {
+            return super::calendar_correction::run(cli, &actual, *version, (*from, *to)).await;
+        }
+    };
     let mut proposed = Rules::of(&proposal(cli, &actual, policy.as_ref())?)?;
     if let Some(version) = calendar_correction {
         proposed = proposed

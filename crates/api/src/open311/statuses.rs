@@ -88,7 +88,8 @@ pub fn update_status(event: &ComplaintEvent) -> Option<&'static str> {
         | E::AttachmentAdded { .. }
         | E::ReporterDataErased { .. }
         | E::SurveyAnswered { .. }
-        | E::NotificationsOptedOut { .. } => return None,
+        | E::NotificationsOptedOut { .. }
+        | E::CalendarCorrected { .. } => return None,
     })
 }
 

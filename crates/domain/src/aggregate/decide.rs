@@ -48,6 +48,7 @@ impl Case {
             Action::LinkDuplicate(l) => self.link_duplicate(d, l),
             Action::UnlinkDuplicate(u) => self.unlink_duplicate(d, u),
             Action::CloseWithIncident(c) => self.close_with_incident(d, c),
+            Action::CorrectCalendar(c) => self.correct_calendar(d, c),
         }
     }
 

@@ -62,6 +62,7 @@ impl Case {
             personal_data_erased: false,
             survey_answered: false,
             notifications_opted_out: false,
+            calendar_correction: None,
             location_corrected: false,
             primary_id: None,
             linked_from: None,
@@ -141,6 +142,7 @@ impl Case {
             E::ReporterDataErased { .. } => self.forget_personal_data(),
             E::SurveyAnswered { .. } => self.survey_answered = true,
             E::NotificationsOptedOut { .. } => self.notifications_opted_out = true,
+            E::CalendarCorrected { version, .. } => self.calendar_correction = Some(version),
             // Submitted starts a case (`submitted`); notes and attachments
             // change nothing (see `apply`).
             E::Submitted { .. } | E::NoteAdded { .. } | E::AttachmentAdded { .. } => {}

@@ -79,6 +79,10 @@ pub struct Case {
     /// The reporter wants no more notifications about this case.
     #[serde(default)]
     pub notifications_opted_out: bool,
+    /// The calendar version a recorded correction puts the case's clocks in
+    /// (`CalendarCorrected`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_correction: Option<u32>,
     /// The place was corrected (`LocationCorrected`): readers that put the
     /// exact address back take it from the last correction, not the submission.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -158,7 +162,8 @@ impl Aggregate for Complaint {
         // Nor does an erasure move `updated_at`: dashboards, lists and SLA
         // figures stay exactly as they were.
         if let ComplaintEvent::ReporterDataErased { .. }
-        | ComplaintEvent::NotificationsOptedOut { .. } = event
+        | ComplaintEvent::NotificationsOptedOut { .. }
+        | ComplaintEvent::CalendarCorrected { .. } = event
         {
             case.fold(event);
             return;

@@ -4,10 +4,13 @@
 use super::decide::{Decided, Decision};
 use super::{internal_by_reporter, Case};
 use crate::access::Operation;
-use crate::commands::{AddAttachment, AddNote, EraseReporterData, OptOutOfNotifications, Verb};
+use crate::commands::{
+    AddAttachment, AddNote, CorrectCalendar, EraseReporterData, OptOutOfNotifications, Verb,
+};
 use crate::error::ComplaintError;
 use crate::events::ComplaintEvent;
 use crate::values::NoteVisibility;
+use crate::Role;
 
 impl Case {
     /// A note may be added at every stage, from submission on, closed and
@@ -70,5 +73,23 @@ impl Case {
             ));
         }
         Ok(ComplaintEvent::NotificationsOptedOut { occurred_at: d.now })
+    }
+
+    /// The system applies a correction of the calendar an operator decided:
+    /// to any case, open or closed, once per version, never back to an older
+    /// one (a correction includes the versions before it).
+    pub(super) fn correct_calendar(&self, d: &Decision, c: CorrectCalendar) -> Decided {
+        self.allow(d.actor, d.actor.role == Role::System, CorrectCalendar::VERB)?;
+        if self.calendar_correction.is_some_and(|v| v >= c.version) {
+            return Err(ComplaintError::RuleViolated(format!(
+                "this case already counts in calendar version {} or later",
+                c.version
+            )));
+        }
+        Ok(ComplaintEvent::CalendarCorrected {
+            version: c.version,
+            reason: c.reason.into_string(),
+            occurred_at: d.now,
+        })
     }
 }

@@ -6,8 +6,9 @@
 //! version recomputes every case as before.
 //!
 //! Correcting the past (a change decided after its `effective_from`) moves
-//! only the cases it names: the names are the recorded decision, made after a
-//! what-if has shown which cases the correction moves.
+//! only the cases it was applied to: each carries the decision in its own
+//! log (`CalendarCorrected`), appended after a what-if has shown which cases
+//! the correction moves.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,13 +18,19 @@ use super::config::{CalendarConfig, ConfigError};
 
 /// Where a case's clocks find their calendar.
 pub trait Calendars {
-    /// The calendar of a case whose policy was chosen at `chosen_at`, and its version.
-    fn for_case(&self, complaint_id: &str, chosen_at: DateTime<Utc>) -> (u32, &BusinessCalendar);
+    /// The calendar of a case whose policy was chosen at `chosen_at`, and
+    /// its version; `corrected` is the version a recorded correction puts
+    /// the case in (`CalendarCorrected`), if any.
+    fn for_case(
+        &self,
+        corrected: Option<u32>,
+        chosen_at: DateTime<Utc>,
+    ) -> (u32, &BusinessCalendar);
 }
 
 /// One calendar for every case, for ever (version 1).
 impl Calendars for BusinessCalendar {
-    fn for_case(&self, _: &str, _: DateTime<Utc>) -> (u32, &BusinessCalendar) {
+    fn for_case(&self, _: Option<u32>, _: DateTime<Utc>) -> (u32, &BusinessCalendar) {
         (1, self)
     }
 }
@@ -52,9 +59,6 @@ pub struct CalendarChange {
     /// Days that are no longer days off (a moved holiday's old date).
     #[serde(default)]
     pub remove_holidays: Vec<NaiveDate>,
-    /// For a correction of the past: the cases it moves, by complaint id.
-    #[serde(default)]
-    pub cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +68,15 @@ pub struct CalendarVersion {
     pub decided_at: DateTime<Utc>,
     pub config: CalendarConfig,
     pub calendar: BusinessCalendar,
-    pub cases: Vec<String>,
 }
 
 impl CalendarVersion {
-    /// Whether a case chosen at `chosen_at` uses this version.
-    fn holds_for(&self, complaint_id: &str, chosen_at: DateTime<Utc>) -> bool {
+    /// Whether a case chosen at `chosen_at`, corrected to `corrected`, uses
+    /// this version: known when the policy was chosen, or corrected to it
+    /// (or to a later one, which builds on it).
+    fn holds_for(&self, corrected: Option<u32>, chosen_at: DateTime<Utc>) -> bool {
         self.effective_from <= chosen_at
-            && (self.decided_at <= chosen_at || self.cases.iter().any(|c| c == complaint_id))
+            && (self.decided_at <= chosen_at || corrected.is_some_and(|c| self.version <= c))
     }
 }
 
@@ -91,7 +96,6 @@ impl CalendarBook {
             decided_at: DateTime::<Utc>::MIN_UTC,
             config: base.clone(),
             calendar: base.build()?,
-            cases: Vec::new(),
         };
         let mut versions = vec![first];
         for change in changes {
@@ -106,7 +110,6 @@ impl CalendarBook {
                 decided_at: change.decided_at,
                 calendar: config.build()?,
                 config,
-                cases: change.cases.clone(),
             });
         }
         Ok(CalendarBook { versions })
@@ -133,12 +136,16 @@ impl CalendarBook {
 }
 
 impl Calendars for CalendarBook {
-    fn for_case(&self, complaint_id: &str, chosen_at: DateTime<Utc>) -> (u32, &BusinessCalendar) {
+    fn for_case(
+        &self,
+        corrected: Option<u32>,
+        chosen_at: DateTime<Utc>,
+    ) -> (u32, &BusinessCalendar) {
         let v = self
             .versions
             .iter()
             .rev()
-            .find(|v| v.holds_for(complaint_id, chosen_at))
+            .find(|v| v.holds_for(corrected, chosen_at))
             .unwrap_or(&self.versions[0]);
         (v.version, &v.calendar)
     }

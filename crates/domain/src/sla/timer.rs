@@ -62,7 +62,6 @@ pub struct LegTimer {
 /// The facts of a case the timers need, gathered in one pass over its events.
 #[derive(Debug, Default)]
 struct Facts {
-    complaint_id: String,
     submitted_at: Option<DateTime<Utc>>,
     category: String,
     priority: Option<Priority>,
@@ -82,6 +81,8 @@ struct Facts {
     /// its wait (none while it waits).
     returned_at: Option<DateTime<Utc>>,
     rerouted_at: Option<DateTime<Utc>>,
+    /// The calendar version a recorded correction puts the case in.
+    calendar_correction: Option<u32>,
 }
 
 impl Facts {
@@ -91,12 +92,8 @@ impl Facts {
             let at = event.occurred_at();
             match event {
                 ComplaintEvent::Submitted {
-                    complaint_id,
-                    category,
-                    priority,
-                    ..
+                    category, priority, ..
                 } => {
-                    f.complaint_id = complaint_id.clone();
                     f.submitted_at = Some(at);
                     f.category = category.clone();
                     f.priority = Some(*priority);
@@ -127,6 +124,9 @@ impl Facts {
                 }
                 ComplaintEvent::Responded { .. } => {
                     f.first_response_at.get_or_insert(at);
+                }
+                ComplaintEvent::CalendarCorrected { version, .. } => {
+                    f.calendar_correction = Some(*version);
                 }
                 ComplaintEvent::InfoRequested { question, .. } => {
                     f.waiting_since = Some((at, question.clone()));
@@ -226,7 +226,7 @@ pub fn timers<C: Calendars + ?Sized>(
     };
     let chosen_at = facts.dispatched_at.unwrap_or(submitted_at);
     let policy = book.in_force_at(chosen_at);
-    let (calendar_version, calendar) = calendars.for_case(&facts.complaint_id, chosen_at);
+    let (calendar_version, calendar) = calendars.for_case(facts.calendar_correction, chosen_at);
     let Some(rule) = policy.rule_for(&facts.category, priority) else {
         return Vec::new();
     };

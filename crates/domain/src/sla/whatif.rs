@@ -47,6 +47,7 @@ pub fn matters(event: &ComplaintEvent) -> bool {
             | ComplaintEvent::Rejected { .. }
             | ComplaintEvent::Assigned { .. }
             | ComplaintEvent::Transferred { .. }
+            | ComplaintEvent::ReturnedToCommandCenter { .. }
             | ComplaintEvent::Responded { .. }
             | ComplaintEvent::InfoRequested { .. }
             | ComplaintEvent::InfoProvided { .. }
@@ -55,6 +56,7 @@ pub fn matters(event: &ComplaintEvent) -> bool {
             | ComplaintEvent::Closed { .. }
             | ComplaintEvent::AutoClosed { .. }
             | ComplaintEvent::Reopened { .. }
+            | ComplaintEvent::CalendarCorrected { .. }
     )
 }
 
@@ -152,7 +154,14 @@ fn responded(events: &[ComplaintEvent]) -> bool {
         .any(|e| matches!(e, ComplaintEvent::Responded { .. }))
 }
 
-/// The OPD holding a case and its category, after `events`.
+/// A recorded correction of the calendar: it counts for the case's clocks
+/// from their start, whenever it was recorded.
+pub fn reaches_back(event: &ComplaintEvent) -> bool {
+    matches!(event, ComplaintEvent::CalendarCorrected { .. })
+}
+
+/// The OPD holding a case and its category, after `events` (none after a
+/// return to the Command Center, until it is dispatched again).
 fn holder_and_category(events: &[ComplaintEvent]) -> (Option<String>, String) {
     let (mut opd, mut category) = (None, String::new());
     for event in events {
@@ -161,6 +170,7 @@ fn holder_and_category(events: &[ComplaintEvent]) -> (Option<String>, String) {
             | ComplaintEvent::Verified { category: c, .. } => category = c.clone(),
             ComplaintEvent::Assigned { opd: o, .. } => opd = Some(o.clone()),
             ComplaintEvent::Transferred { to_opd, .. } => opd = Some(to_opd.clone()),
+            ComplaintEvent::ReturnedToCommandCenter { .. } => opd = None,
             _ => {}
         }
     }
@@ -188,7 +198,8 @@ impl<'a> Replay<'a> {
     }
 
     /// Adds one case's history (oldest first). A case submitted outside the
-    /// period is left out; events after the period's end are not looked at.
+    /// period is left out; events after the period's end are not looked at,
+    /// except a recorded correction of the calendar, which reaches back.
     pub fn add(&mut self, complaint_id: &str, history: &[ComplaintEvent]) {
         let Some(first) = history.first() else {
             return;
@@ -200,7 +211,14 @@ impl<'a> Replay<'a> {
         }
         let end = self.period.to;
         let cut = history.partition_point(|e| e.occurred_at() <= end);
-        let events = &history[..cut];
+        let late = history[cut..].iter().filter(|e| reaches_back(e));
+        let with_late: Vec<ComplaintEvent>;
+        let events = if late.clone().next().is_none() {
+            &history[..cut]
+        } else {
+            with_late = history[..cut].iter().chain(late).cloned().collect();
+            &with_late[..]
+        };
         let (Some((actual, before)), Some((proposed, after))) = (
             measured(events, self.actual, end),
             measured(events, self.proposed, end),

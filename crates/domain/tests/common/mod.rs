@@ -462,7 +462,8 @@ pub fn at(mut event: ComplaintEvent, instant: DateTime<Utc>) -> ComplaintEvent {
         | ComplaintEvent::AttachmentAdded { occurred_at, .. }
         | ComplaintEvent::ReporterDataErased { occurred_at, .. }
         | ComplaintEvent::SurveyAnswered { occurred_at, .. }
-        | ComplaintEvent::NotificationsOptedOut { occurred_at } => *occurred_at = instant,
+        | ComplaintEvent::NotificationsOptedOut { occurred_at }
+        | ComplaintEvent::CalendarCorrected { occurred_at, .. } => *occurred_at = instant,
     }
     event
 }
