@@ -38,6 +38,12 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 /// Messages waiting for a slow client, per connection.
 const QUEUE: usize = 64;
+/// How long the server waits for the client's reply to its close frame before
+/// it drops the connection (dropped at once, it could reset the connection and
+/// lose the close frame on the way).
+const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(1);
+/// The reason of the close (1001) a shutdown sends every connection.
+pub const GOING_AWAY: &str = "server restarting: reconnect and resume after your last position";
 
 /// Tunables (`ServeArgs`).
 #[derive(Debug, Clone, Copy)]
@@ -195,6 +201,7 @@ pub async fn serve(
     header_token: Option<String>,
 ) {
     let _open = metrics::WsConnection::open();
+    let _counted = state.shutdown.socket();
     let (mut sink, mut stream) = socket.split();
     let mut connection = Connection {
         state,
@@ -219,7 +226,16 @@ pub async fn serve(
             code,
             reason: Utf8Bytes::from(truncate(&reason, 120)),
         };
-        let _ = sink.send(Message::Close(Some(frame))).await;
+        if sink.send(Message::Close(Some(frame))).await.is_ok() {
+            let reply = async {
+                while let Some(Ok(message)) = stream.next().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, reply).await;
+        }
     }
     let _ = sink.close().await;
 }
@@ -278,6 +294,9 @@ impl Connection {
         let mut ping = tokio::time::interval(settings.ping_every);
         ping.tick().await;
         let mut heard = Instant::now();
+        let shutdown = self.state.shutdown.clone();
+        let stopping = shutdown.stopping();
+        tokio::pin!(stopping);
         loop {
             let expiry = self
                 .session
@@ -296,6 +315,7 @@ impl Connection {
                     ControlFlow::Break(Some(Closing(4408, "Connection initialisation timeout".into())))
                 }
                 _ = ping.tick() => self.keep_alive(sink, heard, settings.ping_every).await,
+                () = &mut stopping => ControlFlow::Break(Some(Closing(1001, GOING_AWAY.into()))),
                 _ = tokio::time::sleep(expiry.unwrap_or(Duration::MAX)), if expiry.is_some() => {
                     ControlFlow::Break(Some(Closing(4403, "Forbidden: the token has expired".into())))
                 }

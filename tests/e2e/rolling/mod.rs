@@ -1,0 +1,313 @@
+//! A rolling restart under load on PostgreSQL: two `api` processes behind a
+//! real HAProxy and two `worker` processes, each restarted in turn (SIGTERM,
+//! exit, start, ready) while submitters send commands and a subscriber follows
+//! every event through HAProxy. No client may see a failure (an UNAVAILABLE
+//! retried with its `commandId` is counted, not failed), every acknowledged
+//! command is in the log once, and the subscriber sees every event once, each
+//! complaint's in order. Needs HAProxy (scripts/ensure-haproxy).
+
+mod haproxy;
+mod load;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aduan_testkit::{TestServer, TestStore};
+
+use crate::support::*;
+use haproxy::HaProxy;
+use load::{Subscriber, Tally};
+
+/// The API processes' drain: several HAProxy check intervals.
+const API_DRAIN_MS: &str = "2000";
+const SUBMITTERS: usize = 4;
+
+/// One process of the deployment, and how to start it again.
+struct Process {
+    name: &'static str,
+    role: &'static str,
+    /// Where it listens: an API process comes back on its port (HAProxy's
+    /// config names it); a worker anywhere.
+    addr: String,
+    server: TestServer,
+}
+
+impl Process {
+    async fn start(name: &'static str, role: &'static str, url: &str, addr: &str) -> Process {
+        let env = [
+            ("ADUAN_ROLE", role),
+            ("ADUAN_SHUTDOWN_DRAIN_MS", API_DRAIN_MS),
+        ];
+        let server = TestServer::start_at(BIN, url, addr, &env).await;
+        let addr = if role == "api" {
+            server.addr().to_string()
+        } else {
+            addr.to_string()
+        };
+        Process {
+            name,
+            role,
+            addr,
+            server,
+        }
+    }
+}
+
+/// How long one restart took: SIGTERM to exit, and start to ready (in HAProxy
+/// for an API process, `/readyz` for a worker).
+struct Restart {
+    name: &'static str,
+    stop: Duration,
+    start: Duration,
+}
+
+/// The followers `log` says its process was elected for.
+fn elected(log: &str) -> HashSet<String> {
+    log.lines()
+        .filter(|l| l.contains(" elected"))
+        .filter_map(|l| l.split("follower=").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+async fn ready(server: &TestServer) {
+    for _ in 0..400 {
+        if server.get("/readyz").await.status() == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("not ready within 20 s:\n{}", server.log());
+}
+
+/// Restarts `process` (SIGTERM, exit 0, start, ready); for a worker, also
+/// waits until `standby` holds every election `process` held.
+async fn restart(
+    process: Process,
+    url: &str,
+    proxy: &HaProxy,
+    standby: Option<&TestServer>,
+) -> (Process, Restart) {
+    let Process {
+        name,
+        role,
+        addr,
+        server,
+    } = process;
+    let held = elected(&server.log());
+    let signalled = Instant::now();
+    server.terminate();
+    if let Some(standby) = standby {
+        for _ in 0..300 {
+            if held.is_subset(&elected(&standby.log())) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = elected(&standby.log());
+        assert!(
+            held.is_subset(&took),
+            "the standby took {took:?} of {held:?}"
+        );
+    }
+    let status = server.wait_exit().await;
+    assert!(status.success(), "{name} exited with {status}");
+    let stop = signalled.elapsed();
+    let started = Instant::now();
+    let process = Process::start(name, role, url, &addr).await;
+    if role == "api" {
+        proxy.wait_status(name, "UP").await;
+    } else {
+        ready(&process.server).await;
+    }
+    let start = started.elapsed();
+    (process, Restart { name, stop, start })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_restart_under_load_fails_no_request_and_misses_no_event() {
+    let store = TestStore::create(Backend::Postgres).await;
+    let url = store.url.clone();
+    let mut workers = vec![
+        Process::start("worker1", "worker", &url, "127.0.0.1:0").await,
+        Process::start("worker2", "worker", &url, "127.0.0.1:0").await,
+    ];
+    let mut apis = vec![
+        Process::start("api1", "api", &url, "127.0.0.1:0").await,
+        Process::start("api2", "api", &url, "127.0.0.1:0").await,
+    ];
+    let servers: Vec<(&str, &str)> = apis.iter().map(|p| (p.name, p.addr.as_str())).collect();
+    let proxy = HaProxy::start(&servers).await;
+    let graphql = format!("{}/graphql", proxy.base_url);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut submitters = Vec::new();
+    for i in 0..SUBMITTERS {
+        let token = apis[0]
+            .server
+            .token("CITIZEN", None, &format!("warga-{i}"))
+            .await;
+        let task = load::submitter(graphql.clone(), token, stop.clone());
+        submitters.push(tokio::spawn(task));
+    }
+    let supervisor = apis[0].server.token("SUPERVISOR", None, "spv-1").await;
+    let seen = Arc::new(Mutex::new(Subscriber::default()));
+    let done = Arc::new(AtomicBool::new(false));
+    let following = tokio::spawn(load::subscriber(
+        proxy.base_url.clone(),
+        supervisor.clone(),
+        seen.clone(),
+        done.clone(),
+    ));
+
+    let began = Instant::now();
+    let mut restarts = Vec::new();
+    for i in 0..apis.len() {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (process, took) = restart(apis.remove(i), &url, &proxy, None).await;
+        apis.insert(i, process);
+        restarts.push(took);
+    }
+    for i in 0..workers.len() {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let process = workers.remove(i);
+        let standby = &workers[0].server;
+        let (process, took) = restart(process, &url, &proxy, Some(standby)).await;
+        workers.insert(i, process);
+        restarts.push(took);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut tally = Tally::default();
+    for task in submitters {
+        tally.add(task.await.expect("a submitter"));
+    }
+    let rolled = began.elapsed();
+
+    let events = check_log(&store, &tally).await;
+    let subscriber = collect(&seen, events.len(), done, following).await;
+    check_subscriber(&subscriber, &events);
+    // The workers' followers carried on: the projections reach the log's end.
+    let through_proxy = aduan_testkit::GraphqlClient::at(&graphql, &supervisor);
+    caught_up(&store, &through_proxy).await;
+
+    println!(
+        "rolling restart in {:.1} s: {} requests, {} commands acknowledged, {} retried after \
+         UNAVAILABLE, {} failed; {} events, the subscriber saw {} and resumed {} times",
+        rolled.as_secs_f64(),
+        tally.requests,
+        tally.acknowledged.len(),
+        tally.retried,
+        tally.failures.len(),
+        events.len(),
+        subscriber.seen.len(),
+        subscriber.resumed,
+    );
+    for r in &restarts {
+        println!(
+            "  {}: SIGTERM to exit {:.2} s, start to ready {:.2} s",
+            r.name,
+            r.stop.as_secs_f64(),
+            r.start.as_secs_f64()
+        );
+    }
+    proxy.stop().await;
+    for process in apis.into_iter().chain(workers) {
+        stop_cleanly(process.server).await;
+    }
+    store.drop_store().await;
+}
+
+/// Every acknowledged command is in the log once, under the complaint it was
+/// acknowledged with, and nothing else was submitted; the log's complaint
+/// events as (position, complaint).
+async fn check_log(store: &TestStore, tally: &Tally) -> HashMap<i64, String> {
+    assert!(
+        tally.failures.is_empty(),
+        "{} requests failed at HAProxy: {:?}",
+        tally.failures.len(),
+        tally.failures
+    );
+    assert!(tally.acknowledged.len() > 100, "too little load: {tally:?}");
+    store.settle().await;
+    let stored = store
+        .texts(
+            "SELECT (metadata ->> 'command_id') || ' ' || aggregate_id FROM events \
+             WHERE event_type = 'Submitted' ORDER BY position",
+        )
+        .await;
+    let mut expected: Vec<String> = tally
+        .acknowledged
+        .iter()
+        .map(|(command, id)| format!("{command} {id}"))
+        .collect();
+    let mut stored_sorted = stored.clone();
+    stored_sorted.sort();
+    expected.sort();
+    assert_eq!(stored_sorted, expected, "each acknowledged command once");
+    let rows = store
+        .texts(
+            "SELECT position::text || ' ' || aggregate_id FROM events \
+             WHERE aggregate_type = 'Complaint'",
+        )
+        .await;
+    rows.iter()
+        .map(|row| {
+            let (position, id) = row.split_once(' ').unwrap();
+            (position.parse().unwrap(), id.to_string())
+        })
+        .collect()
+}
+
+/// Waits (up to 20 s) for the subscriber to have seen as many notices as the
+/// log has events, then stops it.
+async fn collect(
+    seen: &Arc<Mutex<Subscriber>>,
+    events: usize,
+    done: Arc<AtomicBool>,
+    following: tokio::task::JoinHandle<()>,
+) -> Subscriber {
+    for _ in 0..400 {
+        if seen.lock().unwrap().seen.len() >= events {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A moment more, for a duplicate to show.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    done.store(true, Ordering::Relaxed);
+    following.await.expect("the subscriber");
+    std::mem::take(&mut *seen.lock().unwrap())
+}
+
+fn check_subscriber(subscriber: &Subscriber, events: &HashMap<i64, String>) {
+    assert!(
+        subscriber.failures.is_empty(),
+        "the subscriber: {:?}",
+        subscriber.failures
+    );
+    assert!(
+        subscriber.resumed >= 2,
+        "closed with 1001 by each API process"
+    );
+    let mut positions = HashSet::new();
+    let mut last_sequence: HashMap<&str, i64> = HashMap::new();
+    for notice in &subscriber.seen {
+        assert!(
+            positions.insert(notice.position),
+            "position {} seen twice",
+            notice.position
+        );
+        assert_eq!(
+            events.get(&notice.position),
+            Some(&notice.complaint),
+            "{notice:?} is not in the log"
+        );
+        let last = last_sequence.entry(&notice.complaint).or_insert(0);
+        assert!(notice.sequence > *last, "{notice:?} out of order");
+        *last = notice.sequence;
+    }
+    let missed: Vec<_> = events.keys().filter(|p| !positions.contains(p)).collect();
+    assert!(missed.is_empty(), "the subscriber missed {missed:?}");
+}
