@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-/// How often HAProxy checks each server, and how many checks in a row turn it
-/// down or up: a draining server is out of rotation within about 0.6 s, well
-/// inside the tests' 2 s drain.
-pub const CHECK_INTER_MS: u64 = 300;
+/// How often HAProxy checks each server; two checks in a row turn it down or
+/// up: a draining server is out of rotation within about 1 s, inside the
+/// tests' 2 s drain.
+pub const CHECK_INTER_MS: u64 = 500;
 
 pub struct HaProxy {
     pub base_url: String,
@@ -50,6 +50,7 @@ fn config(port: u16, stats: u16, servers: &[(&str, &str)]) -> String {
         "global\n    maxconn 2000\n\n\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    \
          timeout server 30s\n    timeout tunnel 1h\n    timeout http-keep-alive 10s\n    \
+         timeout check 2s\n    \
          option redispatch\n    retries 3\n\n\
          frontend api\n    bind 127.0.0.1:{port}\n    default_backend aduan\n\n\
          backend aduan\n    balance roundrobin\n    option httpchk GET /readyz\n    \

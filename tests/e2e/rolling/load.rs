@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use aduan_testkit::{Reply, WsClient};
 
 use crate::subscriptions::EVENTS;
-use crate::support::{report, SUBMIT};
+use crate::support::{report, MUTATE_VERIFY, SUBMIT};
 
 /// What one submitter saw.
 #[derive(Debug, Default)]
@@ -36,19 +36,18 @@ impl Tally {
     }
 }
 
-/// One POST of the submission: the body, or why there was none.
+/// One POST of a command: the body, or why there was none.
 async fn post(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    command_id: &str,
+    document: &str,
+    input: &Value,
 ) -> Result<Value, String> {
-    let mut input = report();
-    input["commandId"] = json!(command_id);
     let response = http
         .post(url)
         .bearer_auth(token)
-        .json(&json!({"query": SUBMIT, "variables": {"input": input}}))
+        .json(&json!({"query": document, "variables": {"input": input}}))
         .send()
         .await
         .map_err(|e| format!("transport: {e}"))?;
@@ -60,20 +59,34 @@ async fn post(
     serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))
 }
 
-/// Submits complaints one after the other until `stop`, each retried with
-/// its `commandId` while the answer is UNAVAILABLE.
-pub async fn submitter(url: String, token: String, stop: Arc<AtomicBool>) -> Tally {
-    let http = reqwest::Client::new();
-    let mut tally = Tally::default();
-    while !stop.load(Ordering::Relaxed) {
+/// Who sends the commands: a citizen submits, an agent verifies.
+pub struct Clients {
+    pub url: String,
+    pub citizen: String,
+    pub agent: String,
+}
+
+impl Clients {
+    /// Sends `document` with `input` and a new `commandId`, retried with the
+    /// same one while the answer is UNAVAILABLE; the complaint's id once
+    /// acknowledged.
+    async fn command(
+        &self,
+        http: &reqwest::Client,
+        tally: &mut Tally,
+        token: &str,
+        document: &str,
+        mut input: Value,
+    ) -> Option<String> {
         let command_id = uuid::Uuid::new_v4().to_string();
+        input["commandId"] = json!(command_id);
         for attempt in 1.. {
             tally.requests += 1;
-            let body = match post(&http, &url, &token, &command_id).await {
+            let body = match post(http, &self.url, token, document, &input).await {
                 Ok(body) => body,
                 Err(failure) => {
                     tally.failures.push(failure);
-                    break;
+                    return None;
                 }
             };
             let code = body["errors"][0]["extensions"]["code"].as_str();
@@ -82,17 +95,38 @@ pub async fn submitter(url: String, token: String, stop: Arc<AtomicBool>) -> Tal
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            match body["data"]["submitComplaint"]["id"].as_str() {
+            let id = body["data"].as_object().and_then(|d| d.values().next());
+            match id.and_then(|c| c["id"].as_str()) {
                 Some(id) if code.is_none() => {
-                    tally
-                        .acknowledged
-                        .push((command_id.clone(), id.to_string()));
+                    tally.acknowledged.push((command_id, id.to_string()));
+                    return Some(id.to_string());
                 }
-                _ => tally.failures.push(body.to_string()),
+                _ => {
+                    tally.failures.push(body.to_string());
+                    return None;
+                }
             }
-            break;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        None
+    }
+}
+
+/// Until `stop`: submits a complaint, then verifies it (two events in order).
+pub async fn submitter(clients: Clients, stop: Arc<AtomicBool>) -> Tally {
+    let http = reqwest::Client::new();
+    let mut tally = Tally::default();
+    while !stop.load(Ordering::Relaxed) {
+        let (citizen, agent) = (&clients.citizen, &clients.agent);
+        let submitted = clients
+            .command(&http, &mut tally, citizen, SUBMIT, report())
+            .await;
+        if let Some(id) = submitted {
+            let verify = json!({"complaintId": id});
+            clients
+                .command(&http, &mut tally, agent, MUTATE_VERIFY, verify)
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tally
 }

@@ -61,6 +61,8 @@ struct Restart {
     name: &'static str,
     stop: Duration,
     start: Duration,
+    /// A worker's: SIGTERM until the other worker held all its elections.
+    takeover: Option<Duration>,
 }
 
 /// The followers `log` says its process was elected for.
@@ -99,7 +101,8 @@ async fn restart(
     let held = elected(&server.log());
     let signalled = Instant::now();
     server.terminate();
-    if let Some(standby) = standby {
+    let took_over = async {
+        let standby = standby?;
         for _ in 0..300 {
             if held.is_subset(&elected(&standby.log())) {
                 break;
@@ -111,10 +114,14 @@ async fn restart(
             held.is_subset(&took),
             "the standby took {took:?} of {held:?}"
         );
-    }
-    let status = server.wait_exit().await;
-    assert!(status.success(), "{name} exited with {status}");
-    let stop = signalled.elapsed();
+        Some(signalled.elapsed())
+    };
+    let exited = async {
+        let status = server.wait_exit().await;
+        assert!(status.success(), "{name} exited with {status}");
+        signalled.elapsed()
+    };
+    let (takeover, stop) = tokio::join!(took_over, exited);
     let started = Instant::now();
     let process = Process::start(name, role, url, &addr).await;
     if role == "api" {
@@ -123,7 +130,13 @@ async fn restart(
         ready(&process.server).await;
     }
     let start = started.elapsed();
-    (process, Restart { name, stop, start })
+    let restart = Restart {
+        name,
+        stop,
+        start,
+        takeover,
+    };
+    (process, restart)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -144,12 +157,13 @@ async fn a_rolling_restart_under_load_fails_no_request_and_misses_no_event() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut submitters = Vec::new();
     for i in 0..SUBMITTERS {
-        let token = apis[0]
-            .server
-            .token("CITIZEN", None, &format!("warga-{i}"))
-            .await;
-        let task = load::submitter(graphql.clone(), token, stop.clone());
-        submitters.push(tokio::spawn(task));
+        let server = &apis[0].server;
+        let clients = load::Clients {
+            url: graphql.clone(),
+            citizen: server.token("CITIZEN", None, &format!("warga-{i}")).await,
+            agent: server.token("AGENT", None, &format!("agent-{i}")).await,
+        };
+        submitters.push(tokio::spawn(load::submitter(clients, stop.clone())));
     }
     let supervisor = apis[0].server.token("SUPERVISOR", None, "spv-1").await;
     let seen = Arc::new(Mutex::new(Subscriber::default()));
@@ -183,35 +197,39 @@ async fn a_rolling_restart_under_load_fails_no_request_and_misses_no_event() {
     for task in submitters {
         tally.add(task.await.expect("a submitter"));
     }
-    let rolled = began.elapsed();
-
-    let events = check_log(&store, &tally).await;
-    let subscriber = collect(&seen, events.len(), done, following).await;
-    check_subscriber(&subscriber, &events);
-    // The workers' followers carried on: the projections reach the log's end.
-    let through_proxy = aduan_testkit::GraphqlClient::at(&graphql, &supervisor);
-    caught_up(&store, &through_proxy).await;
-
     println!(
         "rolling restart in {:.1} s: {} requests, {} commands acknowledged, {} retried after \
-         UNAVAILABLE, {} failed; {} events, the subscriber saw {} and resumed {} times",
-        rolled.as_secs_f64(),
+         UNAVAILABLE, {} failed",
+        began.elapsed().as_secs_f64(),
         tally.requests,
         tally.acknowledged.len(),
         tally.retried,
         tally.failures.len(),
-        events.len(),
-        subscriber.seen.len(),
-        subscriber.resumed,
     );
     for r in &restarts {
+        let takeover = r.takeover.map_or(String::new(), |t| {
+            format!(", the other worker elected after {:.2} s", t.as_secs_f64())
+        });
         println!(
-            "  {}: SIGTERM to exit {:.2} s, start to ready {:.2} s",
+            "  {}: SIGTERM to exit {:.2} s, start to ready {:.2} s{takeover}",
             r.name,
             r.stop.as_secs_f64(),
             r.start.as_secs_f64()
         );
     }
+
+    let events = check_log(&store, &tally).await;
+    let subscriber = collect(&seen, events.len(), done, following).await;
+    println!(
+        "  {} events; the subscriber saw {} and resumed {} times after 1001",
+        events.len(),
+        subscriber.seen.len(),
+        subscriber.resumed,
+    );
+    check_subscriber(&subscriber, &events);
+    // The workers' followers carried on: the projections reach the log's end.
+    let through_proxy = aduan_testkit::GraphqlClient::at(&graphql, &supervisor);
+    caught_up(&store, &through_proxy).await;
     proxy.stop().await;
     for process in apis.into_iter().chain(workers) {
         stop_cleanly(process.server).await;
@@ -234,18 +252,30 @@ async fn check_log(store: &TestStore, tally: &Tally) -> HashMap<i64, String> {
     let stored = store
         .texts(
             "SELECT (metadata ->> 'command_id') || ' ' || aggregate_id FROM events \
-             WHERE event_type = 'Submitted' ORDER BY position",
+             WHERE aggregate_type = 'Complaint' AND metadata ->> 'command_id' IS NOT NULL",
         )
         .await;
-    let mut expected: Vec<String> = tally
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for row in &stored {
+        *times.entry(row.as_str()).or_default() += 1;
+    }
+    let complaints: HashSet<&str> = tally
         .acknowledged
         .iter()
-        .map(|(command, id)| format!("{command} {id}"))
+        .map(|(_, id)| id.as_str())
         .collect();
-    let mut stored_sorted = stored.clone();
-    stored_sorted.sort();
-    expected.sort();
-    assert_eq!(stored_sorted, expected, "each acknowledged command once");
+    let submitted = store
+        .scalar("SELECT count(*) FROM events WHERE event_type = 'Submitted'")
+        .await;
+    assert_eq!(submitted, complaints.len() as i64, "no other submission");
+    for (command, id) in &tally.acknowledged {
+        let row = format!("{command} {id}");
+        assert_eq!(
+            times.get(row.as_str()),
+            Some(&1),
+            "command {command} on {id}: once in the log"
+        );
+    }
     let rows = store
         .texts(
             "SELECT position::text || ' ' || aggregate_id FROM events \
@@ -287,9 +317,11 @@ fn check_subscriber(subscriber: &Subscriber, events: &HashMap<i64, String>) {
         "the subscriber: {:?}",
         subscriber.failures
     );
+    // It is on one API process at a time: closed by that one's restart, and
+    // by the other's too if it resumed there first.
     assert!(
-        subscriber.resumed >= 2,
-        "closed with 1001 by each API process"
+        subscriber.resumed >= 1,
+        "closed with 1001 by its API process"
     );
     let mut positions = HashSet::new();
     let mut last_sequence: HashMap<&str, i64> = HashMap::new();
