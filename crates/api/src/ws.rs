@@ -38,10 +38,9 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 /// Messages waiting for a slow client, per connection.
 const QUEUE: usize = 64;
-/// How long the server waits for the client's reply to its close frame before
-/// it drops the connection (dropped at once, it could reset the connection and
-/// lose the close frame on the way).
-const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(1);
+/// How long closing a connection may take: sending the close frame and
+/// waiting for the client's reply.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// The reason of the close (1001) a shutdown sends every connection.
 pub const GOING_AWAY: &str = "server restarting: reconnect and resume after your last position";
 
@@ -217,27 +216,36 @@ pub async fn serve(
         task.abort();
         metrics::subscription_ended();
     }
-    if let Some(Closing(code, reason)) = closing {
-        if protocol == Protocol::Legacy && code >= 4000 {
-            let error = json!({"type": "connection_error", "payload": {"message": reason}});
-            let _ = sink.send(Message::Text(error.to_string().into())).await;
-        }
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(truncate(&reason, 120)),
-        };
-        if sink.send(Message::Close(Some(frame))).await.is_ok() {
-            let reply = async {
+    close(&mut sink, &mut stream, protocol, closing).await;
+}
+
+/// Ends the connection: the close the server chose, if any (legacy protocol:
+/// a `connection_error` first), then the client's reply, all within
+/// `CLOSE_WAIT`, so a client that stopped reading cannot hold a shutdown up.
+async fn close(sink: &mut Sink, stream: &mut Source, protocol: Protocol, closing: Option<Closing>) {
+    let handshake = async {
+        if let Some(Closing(code, reason)) = closing {
+            if protocol == Protocol::Legacy && code >= 4000 {
+                let error = json!({"type": "connection_error", "payload": {"message": reason}});
+                let _ = sink.send(Message::Text(error.to_string().into())).await;
+            }
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from(truncate(&reason, 120)),
+            };
+            if sink.send(Message::Close(Some(frame))).await.is_ok() {
+                // Dropped before the reply, the connection could be reset and
+                // the close frame lost on the way.
                 while let Some(Ok(message)) = stream.next().await {
                     if matches!(message, Message::Close(_)) {
                         break;
                     }
                 }
-            };
-            let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, reply).await;
+            }
         }
-    }
-    let _ = sink.close().await;
+        let _ = sink.close().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, handshake).await;
 }
 
 /// How to answer a frame that could not be read: 1009 for one over the size
