@@ -8,13 +8,14 @@ use crate::cli::{Cli, ServeArgs};
 use crate::followers::Running;
 use crate::metrics;
 use crate::router::{probes, router};
-use crate::shutdown::{self, Shutdown};
+use crate::shutdown::{self, Shutdown, Signals};
 use crate::state::AppState;
 
 pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (state, followers) = AppState::build(cli, args).await?;
     metrics::spawn_upkeep(state.metrics.clone());
     let running = followers.spawn();
+    let mut signals = Signals::listen();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     let shutdown = state.shutdown.clone();
@@ -35,7 +36,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .into_future(),
     );
     tokio::select! {
-        _ = shutdown::signal() => {}
+        _ = signals.next() => {}
         ended = &mut server => {
             running.stop().await;
             ended??;
@@ -43,7 +44,7 @@ pub async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         }
     }
     shutdown.drain();
-    stop(args, &shutdown, server, running).await;
+    stop(args, &shutdown, server, running, &mut signals).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -55,6 +56,7 @@ async fn stop(
     shutdown: &Shutdown,
     mut server: tokio::task::JoinHandle<std::io::Result<()>>,
     running: Running,
+    signals: &mut Signals,
 ) {
     let grace = args.shutdown.grace();
     let mut running = Some(running);
@@ -66,7 +68,7 @@ async fn stop(
             stop_followers(running, deadline).await;
         }
     } else {
-        shutdown::drain_for(args.shutdown.drain()).await;
+        shutdown::drain_for(args.shutdown.drain(), signals).await;
     }
     let deadline = tokio::time::Instant::now() + grace;
     shutdown.stop();

@@ -133,30 +133,52 @@ impl Drop for OpenSocket {
     }
 }
 
-/// The next Ctrl-C or SIGTERM (from the moment this is first polled).
-pub(crate) async fn signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C and SIGTERM, listened for from `listen` on: a SIGTERM that comes
+/// before anyone waits is kept, not fatal.
+pub(crate) struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    pub(crate) fn listen() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok(),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    }
+
+    /// The next Ctrl-C or SIGTERM.
+    pub(crate) async fn next(&mut self) {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match self.terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
+        }
     }
 }
 
-/// The drain: `drain` long, or until a second signal.
-pub(crate) async fn drain_for(drain: Duration) {
+/// The next Ctrl-C or SIGTERM from now on.
+pub(crate) async fn signal() {
+    Signals::listen().next().await
+}
+
+/// The drain: `drain` long, or until the next signal.
+pub(crate) async fn drain_for(drain: Duration, signals: &mut Signals) {
     if drain.is_zero() {
         return;
     }
@@ -166,6 +188,6 @@ pub(crate) async fn drain_for(drain: Duration) {
     );
     tokio::select! {
         _ = tokio::time::sleep(drain) => {}
-        _ = signal() => tracing::info!("second signal: cutting the drain short"),
+        _ = signals.next() => tracing::info!("second signal: cutting the drain short"),
     }
 }
