@@ -381,6 +381,8 @@ pub struct ServeArgs {
     pub jwt_leeway_seconds: u64,
     #[command(flatten)]
     pub national: crate::national::NationalArgs,
+    #[command(flatten)]
+    pub shutdown: crate::shutdown::ShutdownArgs,
 }
 
 #[derive(Debug, clap::Args)]

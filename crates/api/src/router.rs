@@ -16,6 +16,7 @@ use crate::body_limit::{self, MAX_BODY_BYTES};
 use crate::error_code::ClientCode;
 use crate::graphql::{self, ClientKey, Correlation, RequestAuth};
 use crate::metrics;
+use crate::shutdown::{Phase, Shutdown};
 use crate::state::AppState;
 use crate::ws;
 
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .layer(axum::middleware::map_response(coded_rejections))
+        .layer(axum::middleware::map_response_with_state(
+            state.shutdown.clone(),
+            close_when_draining,
+        ))
         .with_state(state)
 }
 
@@ -74,7 +79,25 @@ pub fn probes(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(axum::middleware::map_response(coded_rejections))
+        .layer(axum::middleware::map_response_with_state(
+            state.shutdown.clone(),
+            close_when_draining,
+        ))
         .with_state(state)
+}
+
+/// While draining, answers end their connection (HTTP/1.1 `Connection:
+/// close`): a client or proxy that keeps connections alive opens its next one
+/// elsewhere instead of sending it into a process about to stop accepting.
+/// Not on a WebSocket upgrade, whose connection lives on as the socket.
+async fn close_when_draining(State(shutdown): State<Shutdown>, mut response: Response) -> Response {
+    if shutdown.phase() != Phase::Serving && response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// A WebSocket upgrade speaks GraphQL (`ws.rs`); any other GET gets GraphiQL.
@@ -293,8 +316,17 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 }
 
 /// Ready when the database answers a ping within `READY_TIMEOUT` (not the pool's
-/// longer acquire timeout, which is for requests that may wait).
+/// longer acquire timeout, which is for requests that may wait), and not once a
+/// shutdown began: the load balancer then sends new requests elsewhere while
+/// this process finishes what it has.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.shutdown.phase() != Phase::Serving {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "draining", "reason": "shutting down"})),
+        )
+            .into_response();
+    }
     let pinged = match tokio::time::timeout(READY_TIMEOUT, state.bus.log().ping()).await {
         Ok(result) => result.map_err(|e| e.to_string()),
         Err(_) => Err(format!("no answer within {} ms", READY_TIMEOUT.as_millis())),

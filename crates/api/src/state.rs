@@ -47,6 +47,8 @@ pub struct AppState {
     pub sla: Arc<aduan_domain::sla::SlaConfig>,
     /// The Open311 GeoReport v2 endpoints' clients, reads and commands.
     pub open311: Arc<crate::open311::Open311>,
+    /// Where a graceful shutdown stands (readiness, WebSocket closes).
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {
@@ -105,6 +107,7 @@ impl AppState {
             audit,
             sla: Arc::new(sla.clone()),
             open311,
+            shutdown: crate::shutdown::Shutdown::default(),
         };
         let parts = Parts {
             stop,

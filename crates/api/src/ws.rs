@@ -38,6 +38,11 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 /// Messages waiting for a slow client, per connection.
 const QUEUE: usize = 64;
+/// How long closing a connection may take: sending the close frame and
+/// waiting for the client's reply.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+/// The reason of the close (1001) a shutdown sends every connection.
+pub const GOING_AWAY: &str = "server restarting: reconnect and resume after your last position";
 
 /// Tunables (`ServeArgs`).
 #[derive(Debug, Clone, Copy)]
@@ -195,6 +200,7 @@ pub async fn serve(
     header_token: Option<String>,
 ) {
     let _open = metrics::WsConnection::open();
+    let _counted = state.shutdown.socket();
     let (mut sink, mut stream) = socket.split();
     let mut connection = Connection {
         state,
@@ -210,18 +216,36 @@ pub async fn serve(
         task.abort();
         metrics::subscription_ended();
     }
-    if let Some(Closing(code, reason)) = closing {
-        if protocol == Protocol::Legacy && code >= 4000 {
-            let error = json!({"type": "connection_error", "payload": {"message": reason}});
-            let _ = sink.send(Message::Text(error.to_string().into())).await;
+    close(&mut sink, &mut stream, protocol, closing).await;
+}
+
+/// Ends the connection: the close the server chose, if any (legacy protocol:
+/// a `connection_error` first), then the client's reply, all within
+/// `CLOSE_WAIT`, so a client that stopped reading cannot hold a shutdown up.
+async fn close(sink: &mut Sink, stream: &mut Source, protocol: Protocol, closing: Option<Closing>) {
+    let handshake = async {
+        if let Some(Closing(code, reason)) = closing {
+            if protocol == Protocol::Legacy && code >= 4000 {
+                let error = json!({"type": "connection_error", "payload": {"message": reason}});
+                let _ = sink.send(Message::Text(error.to_string().into())).await;
+            }
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from(truncate(&reason, 120)),
+            };
+            if sink.send(Message::Close(Some(frame))).await.is_ok() {
+                // Dropped before the reply, the connection could be reset and
+                // the close frame lost on the way.
+                while let Some(Ok(message)) = stream.next().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            }
         }
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(truncate(&reason, 120)),
-        };
-        let _ = sink.send(Message::Close(Some(frame))).await;
-    }
-    let _ = sink.close().await;
+        let _ = sink.close().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, handshake).await;
 }
 
 /// How to answer a frame that could not be read: 1009 for one over the size
@@ -278,6 +302,9 @@ impl Connection {
         let mut ping = tokio::time::interval(settings.ping_every);
         ping.tick().await;
         let mut heard = Instant::now();
+        let shutdown = self.state.shutdown.clone();
+        let stopping = shutdown.stopping();
+        tokio::pin!(stopping);
         loop {
             let expiry = self
                 .session
@@ -296,6 +323,7 @@ impl Connection {
                     ControlFlow::Break(Some(Closing(4408, "Connection initialisation timeout".into())))
                 }
                 _ = ping.tick() => self.keep_alive(sink, heard, settings.ping_every).await,
+                () = &mut stopping => ControlFlow::Break(Some(Closing(1001, GOING_AWAY.into()))),
                 _ = tokio::time::sleep(expiry.unwrap_or(Duration::MAX)), if expiry.is_some() => {
                     ControlFlow::Break(Some(Closing(4403, "Forbidden: the token has expired".into())))
                 }

@@ -23,11 +23,22 @@ pub struct TestServer {
 impl TestServer {
     /// Starts `bin serve` against `database_url` and waits until it listens.
     pub async fn start(bin: &str, database_url: &str, env: &[(&str, &str)]) -> TestServer {
+        TestServer::start_at(bin, database_url, "127.0.0.1:0", env).await
+    }
+
+    /// As `start`, listening on `addr` (a restarted process behind a load
+    /// balancer comes back on its old port).
+    pub async fn start_at(
+        bin: &str,
+        database_url: &str,
+        addr: &str,
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let data_dir =
             std::env::temp_dir().join(format!("aduan-test-{}", uuid::Uuid::new_v4().simple()));
         let mut command = Command::new(bin);
         command
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", addr])
             .env("DATABASE_URL", database_url)
             .env("ADUAN_DATA_DIR", &data_dir)
             .env("ADUAN_JWT_SECRET", TEST_SECRET)
@@ -35,6 +46,9 @@ impl TestServer {
             .env("NO_COLOR", "1")
             // Tests submit far faster than a citizen may; the limit has its own test.
             .env("ADUAN_SUBMIT_RATE_PER_MINUTE", "0")
+            // No load balancer watches a test's server: it stops without the
+            // drain (the shutdown tests set one).
+            .env("ADUAN_SHUTDOWN_DRAIN_MS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -191,13 +205,23 @@ impl TestServer {
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 
-    /// SIGTERM, then waits for a clean exit; returns the exit status.
-    pub async fn stop(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and returns at once (the server goes on draining).
+    pub fn terminate(&self) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
                 .status();
         }
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns the exit status.
+    pub async fn stop(self) -> std::process::ExitStatus {
+        self.terminate();
+        self.wait_exit().await
+    }
+
+    /// Waits (up to 20 s) for the process to exit after `terminate`; its status.
+    pub async fn wait_exit(mut self) -> std::process::ExitStatus {
         let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("server did not stop within 20 s of SIGTERM")
@@ -216,6 +240,15 @@ pub struct GraphqlClient {
 }
 
 impl GraphqlClient {
+    /// A client of the GraphQL endpoint at `url` (a load balancer's, say).
+    pub fn at(url: &str, token: &str) -> GraphqlClient {
+        GraphqlClient {
+            http: reqwest::Client::new(),
+            url: url.to_string(),
+            token: token.to_string(),
+        }
+    }
+
     /// Posts a query; returns the whole response body (`data` and `errors`).
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         let mut request = self

@@ -308,6 +308,12 @@ impl WsClient {
         Some(message)
     }
 
+    /// The server's close code and reason, once it closed the connection
+    /// (1006: lost without a close frame).
+    pub fn closed(&self) -> Option<&(u16, String)> {
+        self.closed.as_ref()
+    }
+
     /// Closes the connection from the client's side.
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;

@@ -22,5 +22,6 @@ mod incidents;
 mod lifecycle;
 mod queues;
 mod search;
+mod shutdown;
 mod support;
 mod templates;

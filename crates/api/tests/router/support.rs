@@ -28,6 +28,7 @@ pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
     pub content_type: Option<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl App {
@@ -81,6 +82,7 @@ impl App {
             .await
             .expect("the router answers");
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -95,6 +97,7 @@ impl App {
             status,
             body,
             content_type,
+            headers,
         }
     }
 
