@@ -27,6 +27,7 @@ mod errors;
 mod fresh_reads;
 mod fuzz;
 mod graphiql;
+mod ha;
 mod handoffs;
 mod hot_case;
 mod hotspots;

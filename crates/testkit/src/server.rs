@@ -216,6 +216,16 @@ pub struct GraphqlClient {
 }
 
 impl GraphqlClient {
+    /// A client for the GraphQL endpoint at `url` (a server this test did not
+    /// start, for example behind a load balancer).
+    pub fn new(url: &str, token: &str) -> GraphqlClient {
+        GraphqlClient {
+            http: reqwest::Client::new(),
+            url: url.to_string(),
+            token: token.to_string(),
+        }
+    }
+
     /// Posts a query; returns the whole response body (`data` and `errors`).
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         let mut request = self
