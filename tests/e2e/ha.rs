@@ -408,11 +408,14 @@ async fn failover_and_switchover_lose_no_acknowledged_command() {
     );
 }
 
+/// How often a code was seen, and the first few commands it answered (when sent).
+type Seen<'a> = (usize, Vec<(&'a str, Duration)>);
+
 /// Every command was acknowledged, retried past UNAVAILABLE only.
 fn check_commands(done: &[Command], timeline: &Timeline) {
     let failed: Vec<&Command> = done.iter().filter(|c| c.result.is_err()).collect();
     assert!(failed.is_empty(), "commands failed for good: {failed:#?}");
-    let mut odd: HashMap<&str, (usize, Vec<(&str, Duration)>)> = HashMap::new();
+    let mut odd: HashMap<&str, Seen> = HashMap::new();
     for c in done {
         for code in &c.odd {
             let seen = odd.entry(code.as_str()).or_default();
