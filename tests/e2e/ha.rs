@@ -635,7 +635,7 @@ fn check_readiness(probes: &[Probe], t: &Timeline) -> Duration {
             of(t.switched, Duration::MAX).any(|p| p.status == 200),
             "{url}/readyz not 200 after the switchover; {t:?}"
         );
-        let last = of(Duration::ZERO, Duration::MAX).last().unwrap();
+        let last = of(Duration::ZERO, Duration::MAX).next_back().unwrap();
         assert_eq!(last.status, 200, "{url}/readyz at the end: {last:?}");
     }
     slowest
