@@ -27,6 +27,7 @@ mod errors;
 mod fresh_reads;
 mod fuzz;
 mod graphiql;
+mod ha;
 mod handoff_seed;
 mod handoffs;
 mod hot_case;

@@ -240,7 +240,8 @@ pub struct GraphqlClient {
 }
 
 impl GraphqlClient {
-    /// A client of the GraphQL endpoint at `url` (a load balancer's, say).
+    /// A client for the GraphQL endpoint at `url` (a server this test did not
+    /// start, for example behind a load balancer).
     pub fn at(url: &str, token: &str) -> GraphqlClient {
         GraphqlClient {
             http: reqwest::Client::new(),

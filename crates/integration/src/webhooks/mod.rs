@@ -307,6 +307,17 @@ impl Follower for Webhooks {
         self.poke();
         Ok(0)
     }
+
+    /// The endpoints' workers deliver for the elected process only: once it
+    /// lost the election (a database failover cuts its connection), the next
+    /// elected process starts its own, and two workers on one endpoint would
+    /// post every event twice and race for its checkpoint (seen in the HA drill).
+    /// A delivery cut off here is re-sent by the new one under the same id.
+    async fn demoted(&self) {
+        for (_, worker) in self.workers.lock().await.drain() {
+            worker.abort();
+        }
+    }
 }
 
 fn poke(pokes: &watch::Sender<u64>) {

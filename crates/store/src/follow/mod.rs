@@ -46,6 +46,12 @@ pub trait Follower: Send + Sync {
 
     /// Runs after each catch-up, while the log is quiet.
     async fn idle(&self) {}
+
+    /// Runs when this process stops following as the elected one (its election
+    /// or the database was lost, as in a failover): work it started beside its
+    /// catch-ups must stop here, or it goes on beside the newly elected
+    /// process's. A new election calls `catch_up` again.
+    async fn demoted(&self) {}
 }
 
 /// Runs `step` (one batch; how many events it handled) until a batch is
@@ -136,6 +142,7 @@ impl Checkpoints {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(follower = follower.name(), error = %e, "follower paused; retrying");
+                    follower.demoted().await;
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                         _ = shutdown.changed() => return,
