@@ -409,7 +409,8 @@ mod tests {
             chrono::Duration::zero(),
             false,
         );
-        assert_eq!(ring.secrets_at(later), [b"three".as_slice()]);
+        let next = later + chrono::Duration::seconds(1);
+        assert_eq!(ring.secrets_at(next), [b"three".as_slice()]);
         assert_eq!(ring.keys.len(), 3, "retiring now, not yet gone");
         let ring = ring.rotated(
             StoredKey::secret("four".into()),
