@@ -444,6 +444,22 @@ async fn a_file_audit_key_rotates_in_and_the_old_one_cannot_sign_after_it_retire
     ])
     .await;
     assert!(!ok && said.contains("retired"), "{said}");
+
+    // Moved to another database, the log keeps its keys: the checkpoints the
+    // old key signed still verify there.
+    let export = std::env::temp_dir().join(format!(
+        "aduan-keys-{}-export.jsonl",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let export = export.to_str().unwrap();
+    run_cli(&["export", "--output", export], &env.store.url).await;
+    let moved = TestStore::create(backend).await;
+    run_cli(&["import", "--input", export], &moved.url).await;
+    let (ok, said) = cli_with_key(&["audit", "verify"], &moved.url, &new_path).await;
+    assert!(ok && said.contains("intact"), "{said}");
+    let (ok, said) = cli_with_key(&["audit", "key"], &moved.url, &new_path).await;
+    assert!(ok && said.contains(&signed_key_id(&first)), "{said}");
+    moved.drop_store().await;
     env.finish().await;
 }
 

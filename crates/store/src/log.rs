@@ -218,6 +218,11 @@ pub trait EventLog: Pooled + Send + Sync {
         sql::setting_or_insert(&self.db(), key, value).await
     }
 
+    /// The value of a server setting, if there is one.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sql::setting(&self.db(), key).await
+    }
+
     /// Sets a server setting to `value` if it still holds `expected` (a
     /// compare-and-set: of two processes changing it at once, one wins and the
     /// other is told so); whether it did.

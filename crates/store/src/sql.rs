@@ -271,6 +271,15 @@ pub(crate) async fn count(db: &Db) -> Result<i64, StoreError> {
     .map_err(StoreError::from_sqlx)
 }
 
+/// The value of a server setting, if there is one.
+pub(crate) async fn setting(db: &Db, key: &str) -> Result<Option<String>, StoreError> {
+    on_db!(db, pool => sqlx::query_scalar(SETTING)
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)
+}
+
 /// Sets `key` to `value` if it still holds `expected`; whether it did.
 pub(crate) async fn replace_setting(
     db: &Db,

@@ -23,6 +23,10 @@ pub const REFRESH: Duration = Duration::from_secs(5);
 /// The longest overlap a rotation may ask for: a week.
 pub const MAX_OVERLAP_HOURS: i64 = 168;
 
+/// The audit key ring's row: `aduan export` carries it, so a moved log
+/// keeps verifying the checkpoints its earlier keys signed.
+pub const AUDIT_RING: &str = "keyring.audit";
+
 /// Which key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KeyKind {
@@ -40,7 +44,7 @@ impl KeyKind {
     fn setting(self) -> &'static str {
         match self {
             KeyKind::Attachments => "keyring.attachments",
-            KeyKind::Audit => "keyring.audit",
+            KeyKind::Audit => AUDIT_RING,
             KeyKind::DevToken => "keyring.dev_token",
         }
     }
@@ -268,6 +272,17 @@ impl KeyRing {
     /// Whether the ring held is stale; if so, it counts as read now, so that
     /// of the requests arriving meanwhile one reads it and the others go on.
     fn claim_refresh(&self) -> bool {
+        // Every request checks: a read lock, and the write lock only when stale.
+        if self
+            .held
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .elapsed()
+            < REFRESH
+        {
+            return false;
+        }
         let mut held = self.held.write().unwrap_or_else(|p| p.into_inner());
         if held.0.elapsed() < REFRESH {
             return false;
@@ -363,6 +378,34 @@ impl KeyRing {
             "the ring kept changing under this rotation; try again".into(),
         ))
     }
+}
+
+/// Stores the audit ring an export carried (`aduan import`): the keys of the
+/// moved log, with any key a process here has added already after them.
+pub async fn import_audit_ring(log: &dyn EventLog, carried: &str) -> anyhow::Result<()> {
+    let mut ring: Ring = serde_json::from_str(carried)
+        .map_err(|e| anyhow::anyhow!("the export's audit key ring is unreadable: {e}"))?;
+    anyhow::ensure!(
+        !ring.keys.is_empty(),
+        "the export's audit key ring is empty"
+    );
+    let text = serde_json::to_string(&ring)?;
+    let (stored, _) = log.setting_or_insert(AUDIT_RING, &text).await?;
+    if stored == text {
+        return Ok(());
+    }
+    let here: Ring = serde_json::from_str(&stored)?;
+    for key in here.keys {
+        if !ring.keys.iter().any(|k| k.id == key.id) {
+            ring.keys.push(key);
+        }
+    }
+    let merged = serde_json::to_string(&ring)?;
+    anyhow::ensure!(
+        log.replace_setting(AUDIT_RING, &stored, &merged).await?,
+        "the audit key ring changed during the import; import again into an empty database"
+    );
+    Ok(())
 }
 
 /// A fresh secret: 244 random bits, as the server's other secrets.
