@@ -111,6 +111,10 @@ fn print_ring(kind: KeyKind, ring: &Ring) {
         let since = k.since.map_or("from the start".to_string(), |s| {
             format!("since {}", s.to_rfc3339())
         });
-        println!("{:<12} {} {since}, {state}", kind.as_str(), k.id);
+        let by = k
+            .rotated_by
+            .as_deref()
+            .map_or(String::new(), |by| format!(", rotated in by {by}"));
+        println!("{:<12} {} {since}, {state}{by}", kind.as_str(), k.id);
     }
 }
