@@ -958,6 +958,18 @@ async fn every_cell_of_the_access_policy_holds(backend: Backend) {
                         probe_erasure(&cast, role, who).await
                     }
                     _ if op == Operation::BulkAct => probe_bulk(&cast, role, who).await,
+                    _ if op == Operation::RotateServerKeys => {
+                        // Links already handed out stay valid (the default
+                        // overlap is their lifetime): the other probes go on.
+                        let body = cast
+                            .get(role, who)
+                            .query(
+                                "mutation { rotateServerKey(input: {key: ATTACHMENT_LINKS}) { keys { keyId } } }",
+                                json!({}),
+                            )
+                            .await;
+                        done(&body, &format!("{op:?} as {role} ({who:?})"))
+                    }
                     _ if op == Operation::SignAuditCheckpoint => {
                         let body = cast
                             .get(role, who)

@@ -35,6 +35,7 @@ mod hotspots;
 mod idempotency;
 mod incidents;
 mod introspection;
+mod key_rotation;
 mod keys;
 mod lifecycle;
 mod lists;

@@ -224,31 +224,66 @@ class Key:
 
 
 def key_from_document(doc):
-    key = Key(doc["verifierKey"])
-    check(b64(doc["publicKey"]) == key.public, "publicKey and verifierKey differ")
-    return key
+    """The log's keys as the document lists them: [(Key, retires or None)],
+    the signing key first. A document from before key rotation names one key."""
+    listed = doc.get("keys") or [doc]
+    keys = []
+    for k in listed:
+        key = Key(k["verifierKey"])
+        check(b64(k["publicKey"]) == key.public, "publicKey and verifierKey differ")
+        keys.append((key, k.get("retires")))
+    check(keys[0][0].id == Key(doc["verifierKey"]).id, "the signing key is not listed first")
+    return keys
 
 
-def open_note(note, key):
-    """Returns (origin, size, root bytes, time text) of a checkpoint signed by key."""
+def instant(text):
+    """An RFC 3339 UTC time as (seconds text, nanoseconds), comparable."""
+    import re
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(?:Z|\+00:00)", text)
+    check(m is not None, "%r is not an RFC 3339 UTC time" % (text,))
+    return m.group(1), int((m.group(2) or "").ljust(9, "0"))
+
+
+def signed_by(keys, what, signature, message):
+    """Which of the keys made `signature` over `message` (a bundle's)."""
+    for key, _ in keys:
+        try:
+            key.key.verify(signature, message)
+            return key
+        except InvalidSignature:
+            pass
+    raise Refused("%s: the signature does not verify with any listed key" % what)
+
+
+def open_note(note, keys):
+    """Returns (origin, size, root bytes, time text) of a checkpoint signed by
+    one of `keys` (a Key, or [(Key, retires)]): a retired key's signature
+    counts only on a checkpoint from before its retirement."""
+    if isinstance(keys, Key):
+        keys = [(keys, None)]
     check(isinstance(note, str) and "\n\n" in note, "not a signed note")
     body, signatures = note.split("\n\n", 1)
     body += "\n"
     check(signatures.endswith("\n"), "the note does not end with a newline")
-    signature = None
+    found = None
     for line in signatures[:-1].split("\n"):
         check(line.startswith("\u2014 "), "a signature line must start with an em dash")
         name, _, sig = line[2:].partition(" ")
         raw = b64(sig)
-        if name == key.name and len(raw) == 68 and raw[:4] == key.id:
-            signature = raw[4:]
-    check(signature is not None, "the note is not signed by %s" % key.name)
+        for key, retires in keys:
+            if found is None and name == key.name and len(raw) == 68 and raw[:4] == key.id:
+                found = (key, retires, raw[4:])
+    check(found is not None, "the note is not signed by %s" % " or ".join(k.name + "+" + k.id.hex() for k, _ in keys))
+    key, retires, signature = found
     key.verify(signature, body.encode("utf-8"), "checkpoint")
     lines = body[:-1].split("\n")
     check(len(lines) == 4 and lines[3].startswith("time "), "not a tlog checkpoint")
     origin, size, root, time = lines[0], int(lines[1]), b64(lines[2]), lines[3][5:]
     check(str(size) == lines[1] and len(root) == 32, "a malformed size or root")
     check(origin == key.name, "the note's origin %r is not the key's name" % (origin,))
+    if retires is not None:
+        check(instant(time) <= instant(retires),
+              "signed at %s by key %s, which retired at %s" % (time, key.id.hex(), retires))
     return origin, size, root, time
 
 
@@ -294,8 +329,9 @@ def verify_bundle(data, key):
     check(canonical(bundle) == text, "bundle: the file is not its canonical JSON")
     check(bundle.get("format") == "aduan-audit-bundle/1", "bundle: unknown format")
     signature = b64(bundle.pop("signature"))
-    key.verify(signature, canonical(bundle).encode("utf-8"), "bundle")
-    origin, size, root, _ = open_note(bundle["checkpoint"], key)
+    keys = [(key, None)] if isinstance(key, Key) else key
+    signer = signed_by(keys, "bundle", signature, canonical(bundle).encode("utf-8"))
+    origin, size, root, _ = open_note(bundle["checkpoint"], [k for k in keys if k[0] is signer])
     verify_case(bundle["complaintId"], bundle["events"], root, size, "bundle", legacy_times=True)
     return len(bundle["events"]), size
 
@@ -402,7 +438,8 @@ def verify_evidence(ev):
         check(roots.get(size, root) == root, "the server's checkpoint of size %s differs from the kept one" % size)
         roots[size] = root
     proof = ev["proof"]
-    check(proof["verifierKey"] == ev["key"]["verifierKey"], "auditProof names another key")
+    check(any(proof["verifierKey"] == k["verifierKey"] for k in ev["key"].get("keys") or [ev["key"]]),
+          "auditProof names a key the document does not list")
     _, size, root, _ = open_note(proof["checkpoint"]["note"], key)
     events = [dict(e, eventType=e["type"], proof=e["inclusionProof"]) for e in proof["events"]]
     verify_case(proof["complaintId"], events, root, size, "auditProof")

@@ -161,9 +161,13 @@ async fn at_size(store: &TestStore, events: u64) {
     assert_eq!(checkpoint.tree_size as f64, total);
 
     let started = Instant::now();
-    let report = aduan_store::audit::verify(log.as_ref(), &signer().verifier(), &[])
-        .await
-        .unwrap();
+    let report = aduan_store::audit::verify(
+        log.as_ref(),
+        &aduan_audit::keyring::TrustedKeys::single(signer().verifier()),
+        &[],
+    )
+    .await
+    .unwrap();
     let verify_secs = started.elapsed().as_secs_f64();
     assert!(
         report.intact(),

@@ -27,6 +27,7 @@ use aduan_attachments::{clean, Location, MediaType, Objects, Refused};
 use aduan_domain::{AttachmentRef, ComplaintEvent, NoteVisibility};
 
 use crate::error_code::ClientCode;
+use crate::keys::{KeyRing, Ring};
 use crate::state::AppState;
 
 /// Limits on what one request may upload.
@@ -70,7 +71,9 @@ impl Variant {
 
 pub struct Attachments {
     objects: Objects,
-    key: Vec<u8>,
+    /// The link keys: the newest signs, the ones rotated out verify the links
+    /// they signed until those expire (`aduan keys rotate attachments`).
+    keys: Arc<KeyRing>,
     pub limits: Limits,
     link_ttl: Duration,
     /// Links signed by the object store itself (S3) instead of served here.
@@ -89,7 +92,7 @@ impl std::fmt::Debug for Attachments {
 impl Attachments {
     pub fn new(
         location: &Location,
-        key: Vec<u8>,
+        keys: Arc<KeyRing>,
         limits: Limits,
         link_ttl: Duration,
         presigned: bool,
@@ -102,7 +105,7 @@ impl Attachments {
         }
         Ok(Arc::new(Attachments {
             objects,
-            key,
+            keys,
             limits,
             link_ttl,
             presigned,
@@ -160,9 +163,24 @@ impl Attachments {
         })
     }
 
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    /// How long a link is valid: a rotated key verifies for as long.
+    pub fn link_ttl(&self) -> Duration {
+        self.link_ttl
+    }
+
     #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
-    fn signature(&self, complaint: &str, sequence: i64, variant: Variant, expires: i64) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
+    fn signature(
+        key: &[u8],
+        complaint: &str,
+        sequence: i64,
+        variant: Variant,
+        expires: i64,
+    ) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
         mac.update(format!("{complaint}\n{sequence}\n{}\n{expires}", variant.as_str()).as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
@@ -177,7 +195,9 @@ impl Attachments {
         now: DateTime<Utc>,
     ) -> String {
         let expires = now.timestamp() + self.link_ttl.as_secs() as i64;
-        let signature = self.signature(complaint, sequence, variant, expires);
+        let ring = self.keys.held_refreshing();
+        let key = ring.current().secret.as_deref().unwrap_or_default();
+        let signature = Self::signature(key.as_bytes(), complaint, sequence, variant, expires);
         format!(
             "/attachments/{complaint}/{sequence}/{}?expires={expires}&signature={signature}",
             variant.as_str()
@@ -189,23 +209,28 @@ impl Attachments {
         reason = "the expected signature is our own base64 encoding"
     )]
     fn verify(
-        &self,
+        ring: &Ring,
         complaint: &str,
         sequence: i64,
         variant: Variant,
         link: &LinkQuery,
         now: DateTime<Utc>,
     ) -> Result<(), LinkRefused> {
-        let expected = self.signature(complaint, sequence, variant, link.expires);
         let given = URL_SAFE_NO_PAD.decode(&link.signature).unwrap_or_default();
-        let expected = URL_SAFE_NO_PAD.decode(expected).expect("our own encoding");
-        // Constant time: the comparison must not tell how much of a guess was right.
-        let same = given.len() == expected.len()
-            && given
-                .iter()
-                .zip(&expected)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
+        // Every key that still verifies is tried, so the time taken does not
+        // tell which one matched; each comparison is constant-time, so it
+        // does not tell how much of a guess was right.
+        let mut same = false;
+        for key in ring.secrets_at(now) {
+            let expected = Self::signature(key, complaint, sequence, variant, link.expires);
+            let expected = URL_SAFE_NO_PAD.decode(expected).expect("our own encoding");
+            same |= given.len() == expected.len()
+                && given
+                    .iter()
+                    .zip(&expected)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+        }
         if !same {
             return Err(LinkRefused::Altered);
         }
@@ -281,7 +306,10 @@ pub async fn download(
             "a link needs its expires and signature",
         );
     };
-    if let Err(refused) = attachments.verify(&complaint, sequence, variant, &link, Utc::now()) {
+    let ring = attachments.keys.fresh().await;
+    if let Err(refused) =
+        Attachments::verify(&ring, &complaint, sequence, variant, &link, Utc::now())
+    {
         return refused.into_response();
     }
     let events = match state.bus.log().load(&complaint).await {

@@ -7,11 +7,10 @@ use std::time::Instant;
 use clap::Subcommand;
 
 use aduan_audit::bundle::{Bundle, BundledEvent, FORMAT};
-use aduan_audit::checkpoint::NoteVerifier;
 use aduan_store::audit::{self, CaseProof};
 use aduan_store::PgOptions;
 
-use crate::audit::{key_document, parse_verifier, signer, KeySource};
+use crate::audit::{parse_verifier, Audit, KeySource};
 use crate::cli::{connect, Cli};
 
 #[derive(Debug, Subcommand)]
@@ -62,10 +61,8 @@ pub async fn run(cli: &Cli, command: &AuditCommands) -> anyhow::Result<()> {
             json,
         } => verify(cli, key.as_deref(), published, *json).await,
         AuditCommands::Checkpoint => {
-            let log = connect(cli, &PgOptions::default())?;
-            log.migrate().await?;
-            let (signer, _) = signer(&cli.audit, log.as_ref()).await?;
-            match audit::checkpoint(log.as_ref(), &signer).await? {
+            let (log, audit) = open(cli).await?;
+            match audit::checkpoint(log.as_ref(), &audit.signer().await?).await? {
                 Some(c) => print!("{}", c.note),
                 None => eprintln!("the log is empty: nothing to sign"),
             }
@@ -73,14 +70,21 @@ pub async fn run(cli: &Cli, command: &AuditCommands) -> anyhow::Result<()> {
         }
         AuditCommands::Export { complaint, output } => export(cli, complaint, output).await,
         AuditCommands::Key => {
-            let log = connect(cli, &PgOptions::default())?;
-            log.migrate().await?;
-            let (signer, _) = signer(&cli.audit, log.as_ref()).await?;
-            let doc = key_document(&signer.verifier(), &signer.origin);
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let (_, audit) = open(cli).await?;
+            println!("{}", serde_json::to_string_pretty(&audit.document().await)?);
             Ok(())
         }
     }
+}
+
+/// The log and its keys, as the command line's settings name them.
+pub(crate) async fn open(
+    cli: &Cli,
+) -> anyhow::Result<(std::sync::Arc<dyn aduan_store::EventLog>, Audit)> {
+    let log = connect(cli, &PgOptions::default())?;
+    log.migrate().await?;
+    let audit = Audit::open(&cli.audit, log.clone(), std::time::Duration::MAX).await?;
+    Ok((log, audit))
 }
 
 async fn verify(
@@ -89,20 +93,18 @@ async fn verify(
     published: &[PathBuf],
     json: bool,
 ) -> anyhow::Result<()> {
-    let log = connect(cli, &PgOptions::default())?;
-    log.migrate().await?;
-    let verifier: NoteVerifier = match key {
+    let (log, audit) = open(cli).await?;
+    let keys = match key {
         Some(key) => parse_verifier(key)?,
         None => {
-            let (signer, source) = signer(&cli.audit, log.as_ref()).await?;
-            if source == KeySource::Database {
+            if audit.source == KeySource::Database {
                 eprintln!(
                     "warning: verifying with the development key kept in the database; \
                      pass --key with the published key to check against someone who can \
                      rewrite the database"
                 );
             }
-            signer.verifier()
+            audit.trusted().await
         }
     };
     let notes = published
@@ -113,7 +115,7 @@ async fn verify(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let started = Instant::now();
-    let report = audit::verify(log.as_ref(), &verifier, &notes).await?;
+    let report = audit::verify(log.as_ref(), &keys, &notes).await?;
     let took = started.elapsed();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -164,9 +166,8 @@ async fn verify(
 }
 
 async fn export(cli: &Cli, complaint: &str, output: &PathBuf) -> anyhow::Result<()> {
-    let log = connect(cli, &PgOptions::default())?;
-    log.migrate().await?;
-    let (signer, _) = signer(&cli.audit, log.as_ref()).await?;
+    let (log, audit) = open(cli).await?;
+    let signer = audit.signer().await?;
     // A fresh checkpoint, so the case's latest events are covered too.
     audit::checkpoint(log.as_ref(), &signer).await?;
     let Some(CaseProof {
@@ -219,11 +220,28 @@ async fn export(cli: &Cli, complaint: &str, output: &PathBuf) -> anyhow::Result<
 }
 
 fn verify_bundle(path: &PathBuf, key: &str) -> anyhow::Result<()> {
-    let verifier = parse_verifier(key)?;
+    let keys = parse_verifier(key)?;
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let verified = Bundle::verify(&bytes, &verifier)
-        .map_err(|e| anyhow::anyhow!("{} does not verify: {e}", path.display()))?;
+    // Signed by one of the keys the document lists (a bundle is checked with
+    // the key that sealed it, whichever that was).
+    let mut outcome = Err(None);
+    for k in &keys.0 {
+        match Bundle::verify(&bytes, &k.verifier) {
+            Ok(v) => {
+                outcome = Ok((v, &k.verifier));
+                break;
+            }
+            Err(e) => outcome = Err(Some(e)),
+        }
+    }
+    let (verified, verifier) = outcome.map_err(|e| {
+        anyhow::anyhow!(
+            "{} does not verify: {}",
+            path.display(),
+            e.map_or("no key".to_string(), |e| e.to_string())
+        )
+    })?;
     println!(
         "{}: complaint {}, {} events, each proved in the tree of {} events signed at {} by {}",
         path.display(),

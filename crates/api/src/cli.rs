@@ -162,6 +162,10 @@ pub enum Commands {
     /// SLA policy tools: what a proposed policy would have done (docs/operations.md).
     #[command(subcommand)]
     Sla(SlaCommands),
+    /// Rotate the server's own keys without downtime, list them
+    /// (docs/operations.md, "Rotating secrets").
+    #[command(subcommand)]
+    Keys(crate::keys::cli::KeyCommands),
     /// Tools for development and integration tests.
     #[command(subcommand)]
     Dev(DevCommands),
@@ -448,6 +452,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Backup { output } => commands::backup(&cli, output).await,
         Commands::Audit(command) => crate::audit_cli::run(&cli, command).await,
         Commands::Sla(command) => sla::run(&cli, command).await,
+        Commands::Keys(command) => crate::keys::cli::run(&cli, command).await,
         Commands::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -459,7 +464,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-pub async fn signing_secret(log: &dyn EventLog) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+pub async fn signing_secret(log: &Arc<dyn EventLog>) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     let env = std::env::var("ADUAN_JWT_SECRET").ok();
     load_or_create_secret(log, env.as_deref()).await
 }

@@ -19,6 +19,7 @@ pub mod geojson;
 pub mod graphiql;
 pub mod graphql;
 pub mod incidents;
+pub mod keys;
 pub mod metrics;
 pub mod national;
 pub mod open311;

@@ -62,13 +62,13 @@ impl AppState {
         crate::calendar::warn(&sla, chrono::Utc::now());
         let log = open_log(cli, args).await?;
         let audit = parts::audit_trail(cli, args, &log).await?;
-        let keys = parts::token_keys(args, log.as_ref()).await?;
+        let keys = parts::token_keys(args, &log).await?;
         tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");
         let rules = settings::rules(args.reopen_window_days, &reference, &sla)?;
         let services = ComplaintServices::new(Arc::new(SystemClock), Arc::new(reference), rules);
         let tracking = settings::tracking_key(log.as_ref()).await?;
         let notifier = parts::notifier(args, &log, &services.reference, tracking.clone())?;
-        let attachments = parts::attachments(cli, args, log.as_ref()).await?;
+        let attachments = parts::attachments(cli, args, &log).await?;
         tracing::info!(objects = %attachments.objects().describe(), "keeping attachments");
         let bus = Arc::new(CommandBus::new(log, services).with_cache(args.case_cache));
         let open311 = crate::open311::Open311::new(bus.clone(), tracking.clone());
@@ -91,6 +91,7 @@ impl AppState {
                     webhooks: webhooks.clone(),
                     attachments: attachments.clone(),
                     audit: audit.clone(),
+                    token_ring: crate::keys::TokenRing(keys.ring().cloned()),
                     open311_clients: open311.clients.clone(),
                 },
             ),

@@ -48,6 +48,8 @@ pub enum NoteError {
     BadSignature(String),
     #[error("not a verifier key: {0}")]
     BadKey(String),
+    #[error("signed by key {0} after it was retired at {1}")]
+    Retired(String, DateTime<Utc>),
 }
 
 /// A named Ed25519 verifier key.

@@ -8,4 +8,5 @@ pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
 pub mod consistency;
+pub mod keyring;
 pub mod merkle;

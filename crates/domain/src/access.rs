@@ -118,10 +118,13 @@ pub enum Operation {
     ManageResponseTemplates,
     /// A proposed SLA policy and calendar replayed over a period's cases (issue 25).
     SlaWhatIf,
+    /// Rotating the server's own keys (issue 26): the attachment link key,
+    /// the audit signing key, the development token secret.
+    RotateServerKeys,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 60] = [
+    pub const ALL: [Operation; 61] = [
         Operation::Complaint,
         Operation::Node,
         Operation::Complaints,
@@ -182,6 +185,7 @@ impl Operation {
         Operation::ResponseTemplates,
         Operation::ManageResponseTemplates,
         Operation::SlaWhatIf,
+        Operation::RotateServerKeys,
     ];
 }
 
@@ -364,6 +368,19 @@ fn accountability_row(op: Operation) -> [Access; 9] {
         // Those who propose and weigh SLA policies, over every OPD's cases:
         // the answer is figures and case ids, no personal data.
         Operation::SlaWhatIf => [No, No, No, A, No, No, No, A, No],
+        _ => keys_row(op),
+    }
+}
+
+/// The rows of issue 26's key rotation.
+fn keys_row(op: Operation) -> [Access; 9] {
+    use Access::{Allowed as A, Refused as No};
+    // Columns: PUBLIC, CITIZEN, AGENT, SUPERVISOR, OPD_ADMIN, OPD_OFFICER, AUDITOR, ANALYST, SYSTEM.
+    match op {
+        // The city's keys are managed as its webhooks' secrets are, by
+        // supervisors; auditors check what the keys signed but do not
+        // choose them (the audit key's rotation is on record for them).
+        Operation::RotateServerKeys => [No, No, No, A, No, No, No, No, No],
         _ => [No; 9],
     }
 }

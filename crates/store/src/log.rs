@@ -218,6 +218,23 @@ pub trait EventLog: Pooled + Send + Sync {
         sql::setting_or_insert(&self.db(), key, value).await
     }
 
+    /// The value of a server setting, if there is one.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sql::setting(&self.db(), key).await
+    }
+
+    /// Sets a server setting to `value` if it still holds `expected` (a
+    /// compare-and-set: of two processes changing it at once, one wins and the
+    /// other is told so); whether it did.
+    async fn replace_setting(
+        &self,
+        key: &str,
+        expected: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        sql::replace_setting(&self.db(), key, expected, value).await
+    }
+
     /// The histories of several complaints, each up to its given sequence, in one
     /// query: `(id, events)` in the order asked.
     async fn load_histories(

@@ -61,6 +61,8 @@ const INSERT_SETTING: &str =
 
 const SETTING: &str = "SELECT value FROM server_settings WHERE key = $1";
 
+const REPLACE_SETTING: &str = "UPDATE server_settings SET value = $3 WHERE key = $1 AND value = $2";
+
 pub(crate) async fn migrate(migrator: &Migrator, db: &Db) -> Result<(), StoreError> {
     on_db!(db, pool => migrator.run(pool).await).map_err(|e| match e {
         MigrateError::Execute(err) => StoreError::from_sqlx(err),
@@ -266,6 +268,32 @@ pub(crate) async fn count(db: &Db) -> Result<i64, StoreError> {
     on_db!(db, pool => sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(pool)
         .await)
+    .map_err(StoreError::from_sqlx)
+}
+
+/// The value of a server setting, if there is one.
+pub(crate) async fn setting(db: &Db, key: &str) -> Result<Option<String>, StoreError> {
+    on_db!(db, pool => sqlx::query_scalar(SETTING)
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+    .map_err(StoreError::from_sqlx)
+}
+
+/// Sets `key` to `value` if it still holds `expected`; whether it did.
+pub(crate) async fn replace_setting(
+    db: &Db,
+    key: &str,
+    expected: &str,
+    value: &str,
+) -> Result<bool, StoreError> {
+    on_db!(db, pool => sqlx::query(REPLACE_SETTING)
+        .bind(key)
+        .bind(expected)
+        .bind(value)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
     .map_err(StoreError::from_sqlx)
 }
 

@@ -13,6 +13,8 @@ pub use jwks::{JwksError, KeySet};
 
 use aduan_domain::{Actor, Role};
 
+use crate::keys::{KeyKind, KeyRing};
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -50,11 +52,20 @@ impl Default for ClaimRules {
     }
 }
 
+/// The HS256 secret: one given (ADUAN_JWT_SECRET), or the development ring
+/// kept in the database, whose newest secret signs and whose rotated-out ones
+/// verify until they retire (`aduan keys rotate dev-token`).
+#[derive(Clone)]
+enum Hs256 {
+    Fixed(EncodingKey, DecodingKey),
+    Ring(Arc<KeyRing>),
+}
+
 /// The keys tokens are verified with: an HS256 secret, an identity provider's
 /// key set, or both.
 #[derive(Clone)]
 pub struct JwtKeys {
-    hs256: Option<(EncodingKey, DecodingKey)>,
+    hs256: Option<Hs256>,
     jwks: Option<Arc<KeySet>>,
     rules: ClaimRules,
 }
@@ -66,9 +77,27 @@ impl JwtKeys {
 
     pub fn new(hs256: Option<&[u8]>, jwks: Option<KeySet>, rules: ClaimRules) -> Self {
         JwtKeys {
-            hs256: hs256.map(|s| (EncodingKey::from_secret(s), DecodingKey::from_secret(s))),
+            hs256: hs256
+                .map(|s| Hs256::Fixed(EncodingKey::from_secret(s), DecodingKey::from_secret(s))),
             jwks: jwks.map(Arc::new),
             rules,
+        }
+    }
+
+    /// HS256 with the development ring.
+    pub fn with_ring(ring: Arc<KeyRing>, rules: ClaimRules) -> Self {
+        JwtKeys {
+            hs256: Some(Hs256::Ring(ring)),
+            jwks: None,
+            rules,
+        }
+    }
+
+    /// The development ring, when tokens are signed with it.
+    pub fn ring(&self) -> Option<&Arc<KeyRing>> {
+        match &self.hs256 {
+            Some(Hs256::Ring(ring)) => Some(ring),
+            _ => None,
         }
     }
 
@@ -81,11 +110,16 @@ impl JwtKeys {
             iat: now,
             exp: now + ttl.num_seconds(),
         };
-        let (encoding, _) = self
-            .hs256
-            .as_ref()
-            .ok_or_else(|| AuthError::Invalid("no HS256 secret to sign with".into()))?;
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding)
+        let encoding = match &self.hs256 {
+            Some(Hs256::Fixed(encoding, _)) => encoding.clone(),
+            Some(Hs256::Ring(ring)) => {
+                let ring = ring.held();
+                let secret = ring.current().secret.as_deref().unwrap_or_default();
+                EncodingKey::from_secret(secret.as_bytes())
+            }
+            None => return Err(AuthError::Invalid("no HS256 secret to sign with".into())),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &encoding)
             .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 
@@ -118,16 +152,41 @@ impl JwtKeys {
     ) -> Result<(Actor, chrono::DateTime<chrono::Utc>), AuthError> {
         let invalid = |e: &dyn std::fmt::Display| AuthError::Invalid(e.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
-        let key = match (header.alg, &self.hs256, &self.jwks) {
-            (Algorithm::HS256, Some((_, key)), _) => key.clone(),
-            (alg @ (Algorithm::RS256 | Algorithm::ES256), _, Some(set)) => set
+        let keys = match (header.alg, &self.hs256, &self.jwks) {
+            (Algorithm::HS256, Some(Hs256::Fixed(_, key)), _) => vec![key.clone()],
+            (Algorithm::HS256, Some(Hs256::Ring(ring)), _) => ring
+                .fresh()
+                .await
+                .secrets_at(chrono::Utc::now())
+                .into_iter()
+                .map(DecodingKey::from_secret)
+                .collect(),
+            (alg @ (Algorithm::RS256 | Algorithm::ES256), _, Some(set)) => vec![set
                 .key(header.kid.as_deref(), alg)
                 .await
-                .ok_or_else(|| invalid(&"no trusted key matches the token's kid and alg"))?,
+                .ok_or_else(|| invalid(&"no trusted key matches the token's kid and alg"))?],
             (alg, _, _) => return Err(invalid(&format!("{alg:?} tokens are not accepted"))),
         };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(header.alg))
-            .map_err(|e| invalid(&e))?;
+        let validation = self.validation(header.alg);
+        // While a development secret is rotated, the new and the old verify;
+        // only a signature that neither makes moves on to the next.
+        let mut decoded = Err(invalid(&"no key to verify with"));
+        for key in &keys {
+            match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+                Ok(data) => {
+                    decoded = Ok(data);
+                    break;
+                }
+                Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    decoded = Err(invalid(&e));
+                }
+                Err(e) => {
+                    decoded = Err(invalid(&e));
+                    break;
+                }
+            }
+        }
+        let data = decoded?;
         let leeway = i64::try_from(self.rules.leeway_seconds).unwrap_or(i64::MAX);
         let expires = chrono::DateTime::from_timestamp(data.claims.exp.saturating_add(leeway), 0)
             .ok_or_else(|| invalid(&"exp is out of range"))?;
@@ -206,25 +265,35 @@ pub fn explicit_secret(from_env: Option<&str>) -> anyhow::Result<Option<Vec<u8>>
     Ok(Some(secret.as_bytes().to_vec()))
 }
 
-/// The HS256 signing secret: ADUAN_JWT_SECRET if set, otherwise the development
-/// secret kept in the database (generated on first use). Never compiled in.
+/// The HS256 signing secret: ADUAN_JWT_SECRET if set, otherwise the newest
+/// development secret kept in the database (generated on first use). Never
+/// compiled in.
 pub async fn load_or_create_secret(
-    log: &dyn aduan_store::EventLog,
+    log: &Arc<dyn aduan_store::EventLog>,
     from_env: Option<&str>,
 ) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     if let Some(secret) = explicit_secret(from_env)? {
         return Ok((secret, SecretSource::Environment));
     }
-    let (secret, generated) = crate::settings::stored_secret(log, DEV_SECRET_KEY).await?;
+    let (ring, source) = dev_ring(log).await?;
+    let secret = ring.held().current().secret.clone().unwrap_or_default();
+    Ok((secret.into_bytes(), source))
+}
+
+/// The development secrets' ring, and whether its first secret was made now.
+pub async fn dev_ring(
+    log: &Arc<dyn aduan_store::EventLog>,
+) -> anyhow::Result<(Arc<KeyRing>, SecretSource)> {
+    let legacy = KeyKind::DevToken.legacy();
+    let (_, generated) = crate::settings::stored_secret(log.as_ref(), legacy).await?;
+    let ring = KeyRing::open(KeyKind::DevToken, log.clone(), None).await?;
     let source = if generated {
         SecretSource::Generated
     } else {
         SecretSource::Stored
     };
-    Ok((secret.into_bytes(), source))
+    Ok((ring, source))
 }
-
-const DEV_SECRET_KEY: &str = "jwt_dev_secret";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {

@@ -29,7 +29,7 @@ pub(super) async fn token(cli: &Cli, args: &TokenArgs) -> anyhow::Result<()> {
     {
         log.migrate().await?;
     }
-    let (secret, source) = signing_secret(log.as_ref()).await?;
+    let (secret, source) = signing_secret(&log).await?;
     if source == SecretSource::Generated {
         eprintln!(
             "aduan: generated a development signing secret in {}",

@@ -84,6 +84,7 @@ pub fn name(op: Operation) -> &'static str {
             "createResponseTemplate, reviseResponseTemplate, retireResponseTemplate"
         }
         SlaWhatIf => "slaWhatIf",
+        RotateServerKeys => "rotateServerKey",
     }
 }
 
@@ -115,6 +116,7 @@ pub fn kind(op: Operation) -> Kind {
         | AddAttachment
         | ManageWebhooks
         | SignAuditCheckpoint
+        | RotateServerKeys
         | EraseReporterData
         | AnswerSurvey
         | ManageOpen311Clients

@@ -103,7 +103,8 @@ pub struct AuditProof {
     pub complaint_id: ID,
     /// The latest checkpoint, which the proofs lead to (null before the first).
     pub checkpoint: Option<AuditCheckpoint>,
-    /// The key that signs checkpoints (`name+id+base64`, a C2SP verifier key).
+    /// The key that signed the checkpoint (`name+id+base64`, a C2SP verifier
+    /// key; one of those /.well-known/aduan-audit-key lists).
     pub verifier_key: String,
     pub events: Vec<AuditedEvent>,
 }
@@ -194,10 +195,25 @@ impl AuditQuery {
     /// against the latest checkpoint; null for an unknown case.
     async fn audit_proof(&self, ctx: &Context<'_>, complaint_id: ID) -> Result<Option<AuditProof>> {
         guard(ctx, Operation::AuditProofs)?;
-        let verifier_key = audit(ctx)?.verifier().encode();
+        let audit = audit(ctx)?;
         let proof = store_audit::case_proof(bus(ctx)?.log().as_ref(), &complaint_id)
             .await
             .map_err(store_error)?;
+        // The key that signed the proof's checkpoint (after a rotation, the
+        // old one's checkpoint may still be the latest).
+        let signed_by = match proof.as_ref().and_then(|p| p.checkpoint.as_ref()) {
+            Some(c) => audit.signed_by(&c.note).await,
+            None => None,
+        };
+        let verifier_key = match signed_by {
+            Some(v) => v.encode(),
+            None => audit
+                .signer()
+                .await
+                .map_err(store_error)?
+                .verifier()
+                .encode(),
+        };
         Ok(proof.map(
             |CaseProof {
                  complaint,

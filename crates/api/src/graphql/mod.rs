@@ -19,6 +19,7 @@ pub mod hotspots;
 mod ikm;
 mod incidents;
 mod inputs;
+mod keys;
 pub mod limits;
 mod links;
 mod list;
@@ -86,6 +87,7 @@ pub struct MutationRoot(
     attachments::AttachmentMutation,
     webhooks::WebhookMutation,
     audit::AuditMutation,
+    keys::KeyMutation,
     erasure::ErasureMutation,
     open311::Open311Mutation,
     templates::TemplateMutation,
@@ -118,6 +120,8 @@ pub struct Live {
     pub webhooks: Arc<aduan_integration::Webhooks>,
     pub attachments: Arc<crate::attachments::Attachments>,
     pub audit: Arc<crate::audit::Audit>,
+    /// The development token secrets, when tokens are signed with them.
+    pub token_ring: crate::keys::TokenRing,
     pub open311_clients: crate::open311::Clients,
 }
 
@@ -135,6 +139,7 @@ pub fn build(
         .data(live.webhooks)
         .data(live.attachments)
         .data(live.audit)
+        .data(live.token_ring)
         .data(live.open311_clients)
         .data(freshness::Followers(live.followers))
         .data(bus)

@@ -8,7 +8,8 @@ use aduan_store::CommandBus;
 
 use crate::attachments::{Attachments, Limits};
 use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
-use crate::cli::{signing_secret, Cli, ServeArgs};
+use crate::cli::{Cli, ServeArgs};
+use crate::keys::{KeyKind, KeyRing};
 use crate::settings;
 
 /// Seals events written before the audit chain existed (once, after an
@@ -22,8 +23,13 @@ pub(super) async fn audit_trail(
     if sealed > 0 {
         tracing::info!(sealed, "sealed events written before the audit chain");
     }
-    let (signer, source) = crate::audit::signer(&cli.audit, log.as_ref()).await?;
-    match &source {
+    let audit = crate::audit::Audit::open(
+        &cli.audit,
+        log.clone(),
+        std::time::Duration::from_secs(args.audit_checkpoint_seconds.max(1)),
+    )
+    .await?;
+    match &audit.source {
         crate::audit::KeySource::File(path) => {
             tracing::info!(key = %path.display(), "signing audit checkpoints")
         }
@@ -33,27 +39,22 @@ pub(super) async fn audit_trail(
              (docs/audit.md)"
         ),
     }
-    Ok(Arc::new(crate::audit::Audit::new(
-        log.clone(),
-        signer,
-        source,
-        std::time::Duration::from_secs(args.audit_checkpoint_seconds.max(1)),
-    )))
+    Ok(Arc::new(audit))
 }
 
 pub(super) async fn attachments(
     cli: &Cli,
     args: &ServeArgs,
-    log: &dyn aduan_store::EventLog,
+    log: &Arc<dyn aduan_store::EventLog>,
 ) -> anyhow::Result<Arc<Attachments>> {
-    let (key, _) = settings::stored_secret(log, "attachment_link_key").await?;
+    let keys = KeyRing::open(KeyKind::Attachments, log.clone(), None).await?;
     let limits = Limits {
         max_bytes: args.attachment_max_bytes,
         max_files: args.attachment_max_files,
     };
     Attachments::new(
         &cli.object_location(),
-        key.into_bytes(),
+        keys,
         limits,
         std::time::Duration::from_secs(args.attachment_link_seconds.max(1)),
         args.attachment_presigned_urls,
@@ -173,7 +174,7 @@ pub(crate) fn envelope_options(
 /// bridges); without one, HS256 with that secret or the development secret.
 pub(super) async fn token_keys(
     args: &ServeArgs,
-    log: &dyn aduan_store::EventLog,
+    log: &Arc<dyn aduan_store::EventLog>,
 ) -> anyhow::Result<JwtKeys> {
     let rules = ClaimRules {
         leeway_seconds: args.jwt_leeway_seconds,
@@ -185,9 +186,12 @@ pub(super) async fn token_keys(
         let secret = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())?;
         return Ok(JwtKeys::new(secret.as_deref(), Some(set), rules));
     }
-    let (secret, source) = signing_secret(log).await?;
+    if let Some(secret) = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())? {
+        return Ok(JwtKeys::new(Some(&secret), None, rules));
+    }
+    let (ring, source) = crate::auth::dev_ring(log).await?;
     if source == SecretSource::Generated {
         tracing::warn!("generated a development signing secret (kept in the database); set ADUAN_JWT_SECRET or ADUAN_JWKS in production");
     }
-    Ok(JwtKeys::new(Some(&secret), None, rules))
+    Ok(JwtKeys::with_ring(ring, rules))
 }

@@ -1,7 +1,8 @@
 //! `aduan export` and `aduan import`: the event log as JSON lines. The keys
 //! that seal reporters' personal data come first, one `{"personal_key": ...}`
 //! line each (erased ones without their secret, with when and why), then the
-//! signed audit checkpoints (`checkpoints`), then the events; an export made
+//! audit key ring (one `{"audit_keys": ...}` line), then the signed audit
+//! checkpoints (`checkpoints`), then the events; an export made
 //! before keys existed has only events (its personal data in plain text,
 //! sealed by `import` afterwards), one made before checkpoints moved has none.
 
@@ -16,6 +17,9 @@ use aduan_store::export::CHUNK;
 use aduan_store::{EventLog, ExportedEvent, ImportChunk, KeyRecord};
 
 use checkpoints::{CheckpointLine, TreeCheck};
+
+/// The audit key ring's line of an export.
+const AUDIT_KEYS: &str = "audit_keys";
 
 /// A key line of an export.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -34,6 +38,13 @@ pub async fn export(log: &dyn EventLog, mut out: impl Write) -> anyhow::Result<u
             serde_json::to_writer(&mut out, &KeyLine { personal_key })?;
             out.write_all(b"\n")?;
         }
+    }
+    // The audit keys (with the development key's seed, as the personal keys
+    // above carry theirs): the checkpoints verify with them on the other side.
+    if let Some(ring) = log.setting(crate::keys::AUDIT_RING).await? {
+        let ring: serde_json::Value = serde_json::from_str(&ring)?;
+        serde_json::to_writer(&mut out, &serde_json::json!({ "audit_keys": ring }))?;
+        out.write_all(b"\n")?;
     }
     for c in aduan_store::audit::checkpoints(log).await? {
         serde_json::to_writer(
@@ -76,8 +87,11 @@ pub async fn import(
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let reader = tokio::task::spawn_blocking(move || read_chunks(input, &tx));
     let imported = log.import(rx).await;
-    let carried = reader.await??;
+    let (carried, ring) = reader.await??;
     let imported = imported?;
+    if let Some(ring) = ring {
+        crate::keys::import_audit_ring(log, &ring).await?;
+    }
     // An export from before sealing holds personal data in plain text: seal it
     // now, before anything (the audit chain) seals the imported rows as they are.
     aduan_store::erasure::seal_legacy_personal_data(log).await?;
@@ -125,11 +139,13 @@ async fn head_past_import(log: &dyn EventLog) -> anyhow::Result<aduan_store::Cur
 
 /// Parses and checks lines, sending chunks of `CHUNK` events; a bad line, or
 /// events that disagree with a carried checkpoint, is sent as an error (which
-/// aborts the import) and returned. Returns the carried checkpoints.
+/// aborts the import) and returned. Returns the carried checkpoints and audit
+/// key ring.
 fn read_chunks(
     input: impl BufRead,
     out: &tokio::sync::mpsc::Sender<Result<ImportChunk, String>>,
-) -> anyhow::Result<Vec<Checkpoint>> {
+) -> anyhow::Result<(Vec<Checkpoint>, Option<String>)> {
+    let mut ring = None;
     let mut chunk = ImportChunk::default();
     let mut tree = TreeCheck::default();
     let mut last = 0;
@@ -147,6 +163,13 @@ fn read_chunks(
                 .with_context(|| format!("line {}", n + 1))
                 .map_err(fail)?;
             chunk.keys.push(key.personal_key);
+            continue;
+        }
+        if line.starts_with("{\"audit_keys\"") {
+            let mut value: serde_json::Value = serde_json::from_str(&line)
+                .with_context(|| format!("line {}", n + 1))
+                .map_err(fail)?;
+            ring = Some(value[AUDIT_KEYS].take().to_string());
             continue;
         }
         if line.starts_with("{\"audit_checkpoint\"") {
@@ -176,10 +199,10 @@ fn read_chunks(
         if (chunk.events.len() + chunk.keys.len()) as i64 >= CHUNK
             && out.blocking_send(Ok(std::mem::take(&mut chunk))).is_err()
         {
-            return Ok(Vec::new()); // the importer stopped; it reports why
+            return Ok((Vec::new(), None)); // the importer stopped; it reports why
         }
     }
     tree.finish().map_err(fail)?;
     let _ = out.blocking_send(Ok(chunk));
-    Ok(tree.carried)
+    Ok((tree.carried, ring))
 }

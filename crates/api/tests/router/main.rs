@@ -19,6 +19,7 @@ mod exports;
 mod handoffs;
 mod hotspots;
 mod incidents;
+mod keys;
 mod lifecycle;
 mod queues;
 mod search;

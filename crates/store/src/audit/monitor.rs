@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use aduan_audit::checkpoint::{NoteVerifier, TreeHead};
 use aduan_audit::consistency::verify_consistency;
+use aduan_audit::keyring::TrustedKeys;
 
 use crate::error::StoreError;
 use crate::log::EventLog;
@@ -26,12 +26,12 @@ pub struct ConsistencyCheck {
     pub consistent: bool,
 }
 
-/// Checks every published note that opens with `verifier`; notes that do not
+/// Checks every published note that opens with `keys`; notes that do not
 /// open, or that reach past the latest checkpoint, are the full verification's
 /// findings (CHECKPOINT, TRUNCATED) and are skipped here.
 pub(crate) async fn published_consistency(
     log: &dyn EventLog,
-    verifier: &NoteVerifier,
+    keys: &TrustedKeys,
     published: &[String],
 ) -> Result<(Vec<ConsistencyCheck>, Vec<Finding>), StoreError> {
     let mut checks = Vec::new();
@@ -39,11 +39,11 @@ pub(crate) async fn published_consistency(
     let Some(latest) = latest_checkpoint(&log.db()).await? else {
         return Ok((checks, findings));
     };
-    let Ok(to) = TreeHead::open(&latest.note, verifier) else {
+    let Ok(to) = keys.open(&latest.note) else {
         return Ok((checks, findings));
     };
     for (i, note) in published.iter().enumerate() {
-        let Ok(from) = TreeHead::open(note, verifier) else {
+        let Ok(from) = keys.open(note) else {
             continue;
         };
         if from.size == 0 || from.size > to.size {

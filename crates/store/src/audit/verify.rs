@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use serde::Serialize;
 
 use aduan_audit::chain::{self, GENESIS};
-use aduan_audit::checkpoint::{NoteVerifier, TreeHead};
+use aduan_audit::keyring::TrustedKeys;
 use aduan_audit::merkle::{Frontier, Hash};
 
 use crate::codec::{row_content, Row};
@@ -80,17 +80,17 @@ struct Leaf {
     leaf_hash: Hash,
 }
 
-/// Verifies the whole log with `verifier` (the log's public key); `published`
+/// Verifies the whole log with `keys` (the log's public keys); `published`
 /// are checkpoint notes kept outside the database (the city's published
 /// ones), checked like the stored ones.
 pub async fn verify(
     log: &dyn EventLog,
-    verifier: &NoteVerifier,
+    keys: &TrustedKeys,
     published: &[String],
 ) -> Result<Report, StoreError> {
     let db = log.db();
     let mut check = Checker::default();
-    let signed = check.signed_roots(&checkpoints(log).await?, published, verifier);
+    let signed = check.signed_roots(&checkpoints(log).await?, published, keys);
     check.report.signed_size = signed.keys().next_back().copied().unwrap_or(0);
     check.signed = signed;
     let mut events = Source::default();
@@ -131,7 +131,7 @@ pub async fn verify(
         }
     }
     let (consistency, findings) =
-        super::monitor::published_consistency(log, verifier, published).await?;
+        super::monitor::published_consistency(log, keys, published).await?;
     check.report.findings.extend(findings);
     check.report.consistency = consistency;
     Ok(check.finish())
@@ -166,7 +166,7 @@ impl Checker {
         &mut self,
         stored: &[Checkpoint],
         published: &[String],
-        verifier: &NoteVerifier,
+        keys: &TrustedKeys,
     ) -> BTreeMap<u64, Hash> {
         let mut roots = BTreeMap::new();
         let notes = stored
@@ -186,7 +186,7 @@ impl Checker {
             );
         for (name, note, row) in notes {
             self.report.checkpoints += 1;
-            match TreeHead::open(note, verifier) {
+            match keys.open(note) {
                 Err(e) => self.found(FindingKind::Checkpoint, None, format!("{name}: {e}")),
                 Ok(head) => {
                     if row.is_some_and(|c| c.tree_size as u64 != head.size || c.root != head.root) {
