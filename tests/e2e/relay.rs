@@ -18,6 +18,8 @@ use crate::support::*;
 const NATS_URL: &str = "127.0.0.1:4222";
 const COMMANDS: usize = 5000;
 const CLIENTS: usize = 16;
+/// Tries per command: about 20 s of backoff in all.
+const RETRIES: u32 = 8;
 
 on_both_stores!(relay_publishes_every_event_once_in_order_through_two_kills);
 
@@ -36,16 +38,24 @@ fn submission(i: usize) -> Value {
 
 /// Submissions `range`, `CLIENTS` at a time; with `tolerant`, answers that are
 /// errors or never come (the server is being killed) are fine, as the round
-/// re-sends every command id anyway (a replay is stored once).
-async fn submit_many(client: &GraphqlClient, range: std::ops::Range<usize>, tolerant: bool) {
+/// re-sends every command id anyway (a replay is stored once). Otherwise each
+/// is retried with its command id after UNAVAILABLE, as docs/api.md tells
+/// clients to, and the answers that stayed errors are returned.
+async fn submit_many(
+    client: &GraphqlClient,
+    range: std::ops::Range<usize>,
+    tolerant: bool,
+) -> Vec<Value> {
     let http = reqwest::Client::new();
+    let refused = std::sync::Mutex::new(Vec::new());
     futures::stream::iter(range)
         .for_each_concurrent(CLIENTS, |i| {
-            let http = http.clone();
+            let (http, refused) = (http.clone(), &refused);
             async move {
                 if !tolerant {
-                    let body = submission(i);
-                    client.ok(SUBMIT, body["variables"].clone()).await;
+                    if let Err(answer) = submit_retrying(client, i).await {
+                        refused.lock().unwrap().push(answer);
+                    }
                     return;
                 }
                 let _ = http
@@ -57,6 +67,35 @@ async fn submit_many(client: &GraphqlClient, range: std::ops::Range<usize>, tole
             }
         })
         .await;
+    refused.into_inner().unwrap()
+}
+
+/// Submission `i`, retried with backoff while the answer is UNAVAILABLE.
+async fn submit_retrying(client: &GraphqlClient, i: usize) -> Result<(), Value> {
+    let variables = submission(i)["variables"].clone();
+    let mut pause = Duration::from_millis(100);
+    for attempt in 1.. {
+        let answer = client.query(SUBMIT, variables.clone()).await;
+        let Some(errors) = answer.get("errors") else {
+            return Ok(());
+        };
+        let unavailable = errors[0]["extensions"]["code"] == "UNAVAILABLE";
+        if !unavailable || attempt == RETRIES {
+            return Err(answer);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(4));
+    }
+    Ok(())
+}
+
+/// The log lines that say why a request failed, for a failure's message.
+fn complaints_in(log: &str) -> String {
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 async fn relay_status(client: &GraphqlClient, field: &str) -> Option<i64> {
@@ -109,7 +148,7 @@ async fn relay_publishes_every_event_once_in_order_through_two_kills(backend: Ba
             let burst = tokio::spawn({
                 let agent = agent.clone();
                 let range = range.clone();
-                async move { submit_many(&agent, range, true).await }
+                async move { submit_many(&agent, range, true).await.len() }
             });
             let before = relay_applied(&agent).await;
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -129,7 +168,14 @@ async fn relay_publishes_every_event_once_in_order_through_two_kills(backend: Ba
         }
         // Every command of the round, again: those stored already are replays.
         let token = server.token("AGENT", None, "agent-relay").await;
-        submit_many(&server.client(&token), range, false).await;
+        let refused = submit_many(&server.client(&token), range, false).await;
+        assert!(
+            refused.is_empty(),
+            "{} commands refused past their retries, first {}; the server's complaints:\n{}",
+            refused.len(),
+            refused[0],
+            complaints_in(&server.log())
+        );
     }
     let token = server.token("AGENT", None, "agent-relay").await;
     let agent = server.client(&token);

@@ -5,6 +5,8 @@
 //! - One writer at a time: a batch's rows are computed before taking the write
 //!   lock (`BEGIN IMMEDIATE`), which is then held only to write the rows and move
 //!   the checkpoint, so commands queue behind a projector for milliseconds.
+//!   Every write transaction takes this process's turn first
+//!   (`aduan_store::write_turn`), so writers are served in arrival order.
 //! - No election: a second process on the same file is harmless, because the
 //!   checkpoint moves by compare-and-set inside the write lock.
 //! - Position order is commit order (one writer), so the cursor's `tx_id` is 0.
@@ -15,6 +17,7 @@ use async_trait::async_trait;
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::follow::sqlite::{checkpoint_in, move_checkpoint};
+use aduan_store::write_turn::turn;
 use aduan_store::{Checkpoint, StoreError};
 
 use crate::backend::Specific;
@@ -40,7 +43,7 @@ impl Specific for SqliteBackend {
 
     async fn step(&self, projector: &Projector) -> Result<usize, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-        apply_batch(&mut conn, projector).await
+        apply_batch(&self.pool, &mut conn, projector).await
     }
 
     async fn write_batch(
@@ -49,6 +52,7 @@ impl Specific for SqliteBackend {
         from: Checkpoint,
         batch: &Batch,
     ) -> Result<(), StoreError> {
+        let _turn = turn(&self.pool).await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_batch(&mut tx, projector, from, batch).await?;
@@ -60,6 +64,7 @@ impl Specific for SqliteBackend {
         name: &str,
         deltas: &[(String, String, String, i64)],
     ) -> Result<(), StoreError> {
+        let _turn = turn(&self.pool).await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_rollup_deltas(&mut tx, name, deltas).await?;
@@ -166,6 +171,7 @@ async fn begin_immediate(
 /// Computes the next batch, then writes its rows and moves the checkpoint in one
 /// write transaction on `conn`.
 async fn apply_batch(
+    pool: &SqlitePool,
     conn: &mut SqliteConnection,
     projector: &Projector,
 ) -> Result<usize, StoreError> {
@@ -174,6 +180,7 @@ async fn apply_batch(
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
+    let _turn = turn(pool).await?;
     let mut tx = begin_immediate(&mut *conn).await?;
     write_batch(&mut tx, projector, checkpoint, &batch).await?;
     tx.commit().await.map_err(StoreError::from_sqlx)?;
@@ -290,6 +297,7 @@ async fn rebuild(pool: &SqlitePool, shadow: &Projector, name: &str) -> Result<()
     .await?;
     shadow.catch_up_pipelined().await?;
 
+    let _turn = turn(pool).await?;
     let mut tx = begin_immediate(&mut conn).await?;
     // Holding the write lock, no event can commit: finish the last batches.
     loop {
