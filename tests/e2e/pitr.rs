@@ -405,17 +405,12 @@ async fn serves_the_restored_city(url: &str, data: &Path, env: &Env, before: &Be
 async fn verifies_and_rebuilds(url: &str, objects: &Path, kept: &Path) {
     let (ok, said, err) = try_cli(&["audit", "verify"], url).await;
     assert!(ok && said.contains("intact"), "{said}{err}");
-    let out = tokio::process::Command::new(BIN)
-        .args(["audit", "verify", "--published", kept.to_str().unwrap()])
-        .env("DATABASE_URL", url)
-        .output()
-        .await
-        .unwrap();
-    let (said, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(3), "{said}{err}");
+    let (code, said, err) = cli_status(
+        &["audit", "verify", "--published", kept.to_str().unwrap()],
+        url,
+    )
+    .await;
+    assert_eq!(code, Some(3), "{said}{err}");
     assert!(
         said.contains("TRUNCATED") && said.contains("published checkpoint 1 (signed"),
         "{said}"
