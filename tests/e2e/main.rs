@@ -51,6 +51,7 @@ mod open311;
 mod ops;
 mod outage;
 mod persisted;
+mod pitr;
 mod placing;
 mod privacy;
 mod queues;

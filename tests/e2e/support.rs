@@ -299,6 +299,12 @@ pub async fn run_cli(args: &[&str], database_url: &str) -> String {
 
 /// Runs the CLI; returns whether it succeeded, its stdout and its stderr.
 pub async fn try_cli(args: &[&str], database_url: &str) -> (bool, String, String) {
+    let (code, stdout, stderr) = cli_status(args, database_url).await;
+    (code == Some(0), stdout, stderr)
+}
+
+/// Runs the CLI; returns its exit status, its stdout and its stderr.
+pub async fn cli_status(args: &[&str], database_url: &str) -> (Option<i32>, String, String) {
     let out = tokio::process::Command::new(BIN)
         .args(args)
         .env("DATABASE_URL", database_url)
@@ -306,7 +312,7 @@ pub async fn try_cli(args: &[&str], database_url: &str) -> (bool, String, String
         .await
         .expect("run aduan");
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )

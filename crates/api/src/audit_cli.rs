@@ -17,7 +17,9 @@ use crate::cli::{connect, Cli};
 pub enum AuditCommands {
     /// Recompute every hash, chain, leaf and signed checkpoint; exit 0 when the
     /// log is intact, otherwise list what was edited, deleted, inserted,
-    /// reordered or truncated, by position, and exit 1.
+    /// reordered or truncated, by position, and exit 1, or 3 when the only
+    /// finding is that the log ends before a checkpoint signed earlier (an
+    /// auditor's, after a restore to a point before it).
     Verify {
         /// The public key to trust (a file or string: the verifier key, or the
         /// /.well-known/aduan-audit-key document). Default: the signing key's.
@@ -156,14 +158,35 @@ async fn verify(
             }
         );
     }
+    outcome(&report)
+}
+
+/// Exit 0 when intact, 3 when the log only ends early, 1 otherwise.
+fn outcome(report: &audit::Report) -> anyhow::Result<()> {
     if report.intact() {
         Ok(())
+    } else if report.only_truncated() {
+        Err(crate::cli::Exit {
+            code: EXIT_TRUNCATED,
+            message: format!(
+                "TRUNCATED: the log is intact as far as it goes ({} sealed events), but a \
+                 checkpoint signed earlier covers more: the events after it are gone. After \
+                 a restore this is expected (they are the events since the restore point); \
+                 otherwise history was cut",
+                report.sealed
+            ),
+        }
+        .into())
     } else {
         Err(anyhow::anyhow!(
             "the log is not as it was sealed and signed"
         ))
     }
 }
+
+/// `aduan audit verify`'s exit status when the log is intact but ends before
+/// a checkpoint signed earlier (docs/audit.md).
+pub const EXIT_TRUNCATED: u8 = 3;
 
 async fn export(cli: &Cli, complaint: &str, output: &PathBuf) -> anyhow::Result<()> {
     let (log, audit) = open(cli).await?;

@@ -426,9 +426,18 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("aduan: {e:#}");
-            ExitCode::FAILURE
+            e.downcast_ref::<Exit>()
+                .map_or(ExitCode::FAILURE, |exit| ExitCode::from(exit.code))
         }
     }
+}
+
+/// A failure with an exit status of its own, which the command documents.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

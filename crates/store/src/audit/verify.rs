@@ -63,6 +63,17 @@ impl Report {
     pub fn intact(&self) -> bool {
         self.findings.is_empty()
     }
+
+    /// Whether the only thing wrong is that the log ends before a checkpoint
+    /// signed earlier: what it holds is intact, but shorter than was signed
+    /// (as after a restore to a point before that checkpoint).
+    pub fn only_truncated(&self) -> bool {
+        !self.findings.is_empty()
+            && self
+                .findings
+                .iter()
+                .all(|f| f.kind == FindingKind::Truncated)
+    }
 }
 
 const CHUNK: i64 = 5000;
@@ -149,6 +160,8 @@ struct Checker {
     gone: Vec<Leaf>,
     last_sealed_position: i64,
     last_event_position: i64,
+    /// Each published note's size and signing time, by its number (from 1).
+    published: Vec<(usize, u64, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl Checker {
@@ -189,6 +202,10 @@ impl Checker {
             match keys.open(note) {
                 Err(e) => self.found(FindingKind::Checkpoint, None, format!("{name}: {e}")),
                 Ok(head) => {
+                    if let Some(n) = name.strip_prefix("published checkpoint ") {
+                        let n = n.parse().unwrap_or_default();
+                        self.published.push((n, head.size, head.time));
+                    }
                     if row.is_some_and(|c| c.tree_size as u64 != head.size || c.root != head.root) {
                         self.found(
                             FindingKind::Checkpoint,
@@ -386,19 +403,36 @@ impl Checker {
             .filter(|&s| s > sealed)
             .collect();
         for size in beyond {
-            self.found(
-                FindingKind::Truncated,
-                None,
-                format!(
-                    "a signed checkpoint covers {size} events, but only {sealed} sealed \
-                     events remain"
-                ),
-            );
+            let detail = self.beyond_detail(size, sealed);
+            self.found(FindingKind::Truncated, None, detail);
         }
         self.report
             .findings
             .sort_by_key(|f| (f.position.unwrap_or(i64::MAX), f.kind));
         self.report
+    }
+}
+
+impl Checker {
+    /// Why a checkpoint of `size` events is more than the log holds; a
+    /// published one (an auditor's) is named, with when it was signed.
+    fn beyond_detail(&self, size: u64, sealed: u64) -> String {
+        let published = self.published.iter().find(|(_, s, _)| *s == size);
+        match published {
+            Some((n, _, time)) => format!(
+                "published checkpoint {n} (signed {}) covers {size} events, but this log \
+                 holds only {sealed} sealed events: it ends before that checkpoint, and the {} events \
+                 after the first {sealed} are not here (expected after a restore to a \
+                 point before {}; otherwise history was cut)",
+                time.to_rfc3339(),
+                size - sealed,
+                time.to_rfc3339()
+            ),
+            None => format!(
+                "a signed checkpoint covers {size} events, but only {sealed} sealed \
+                 events remain"
+            ),
+        }
     }
 }
 
