@@ -55,6 +55,7 @@ mod placing;
 mod privacy;
 mod queues;
 mod relay;
+mod replicas;
 mod roles;
 mod rolling;
 mod rollups;

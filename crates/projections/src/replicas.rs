@@ -136,8 +136,8 @@ impl ReadReplicas {
 
     /// Whether `replica`'s copy of each of `projections` includes the event at
     /// `position` within `wait`, polling the replica's checkpoints. False
-    /// also when the replica fails (it is then set aside): the caller reads
-    /// the primary either way. Counted in `WAITS_METRIC`.
+    /// also when the replica fails (it is then set aside) or is set aside: the
+    /// caller reads the primary either way. Counted in `WAITS_METRIC`.
     pub async fn reached(
         &self,
         replica: &Reads,
@@ -147,24 +147,26 @@ impl ReadReplicas {
     ) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
         let mut pending = projections.to_vec();
-        let reached = loop {
-            match first_behind(replica, &pending, position).await {
-                Ok(None) => break true,
-                Ok(Some(behind)) => {
-                    pending.drain(..behind);
-                }
-                Err(error) => {
-                    if let Some(link) = &replica.replica {
-                        link.failed(&error);
+        let available = replica.replica.as_ref().is_none_or(|l| l.available());
+        let reached = available
+            && loop {
+                match first_behind(replica, &pending, position).await {
+                    Ok(None) => break true,
+                    Ok(Some(behind)) => {
+                        pending.drain(..behind);
                     }
+                    Err(error) => {
+                        if let Some(link) = &replica.replica {
+                            link.failed(&error);
+                        }
+                        break false;
+                    }
+                };
+                if tokio::time::Instant::now() + POLL > deadline {
                     break false;
                 }
+                tokio::time::sleep(POLL).await;
             };
-            if tokio::time::Instant::now() + POLL > deadline {
-                break false;
-            }
-            tokio::time::sleep(POLL).await;
-        };
         let outcome = if reached { REACHED } else { BEHIND };
         metrics::counter!(WAITS_METRIC, "outcome" => outcome).increment(1);
         reached
