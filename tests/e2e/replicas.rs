@@ -102,7 +102,10 @@ impl ReplicaCluster {
             if replayed == Some(true) {
                 return;
             }
-            assert!(Instant::now() < deadline, "the standby never replayed {written}");
+            assert!(
+                Instant::now() < deadline,
+                "the standby never replayed {written}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }

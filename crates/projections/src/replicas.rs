@@ -135,9 +135,10 @@ impl ReadReplicas {
     }
 
     /// Whether `replica`'s copy of each of `projections` includes the event at
-    /// `position` within `wait`, polling the replica's checkpoints. False
-    /// also when the replica fails (it is then set aside) or is set aside: the
-    /// caller reads the primary either way. Counted in `WAITS_METRIC`.
+    /// `position` within `wait`, polling the replica's checkpoints: counted in
+    /// `WAITS_METRIC`. False also when the replica fails (it is then set
+    /// aside) or is set aside, counted as a read the primary answers: the
+    /// caller reads the primary either way.
     pub async fn reached(
         &self,
         replica: &Reads,
@@ -145,28 +146,32 @@ impl ReadReplicas {
         position: i64,
         wait: Duration,
     ) -> bool {
+        let link = replica.replica.as_ref();
+        if !link.is_none_or(|l| l.available()) {
+            count_read(FELL_BACK);
+            return false;
+        }
         let deadline = tokio::time::Instant::now() + wait;
         let mut pending = projections.to_vec();
-        let available = replica.replica.as_ref().is_none_or(|l| l.available());
-        let reached = available
-            && loop {
-                match first_behind(replica, &pending, position).await {
-                    Ok(None) => break true,
-                    Ok(Some(behind)) => {
-                        pending.drain(..behind);
-                    }
-                    Err(error) => {
-                        if let Some(link) = &replica.replica {
-                            link.failed(&error);
-                        }
-                        break false;
-                    }
-                };
-                if tokio::time::Instant::now() + POLL > deadline {
-                    break false;
+        let reached = loop {
+            match first_behind(replica, &pending, position).await {
+                Ok(None) => break true,
+                Ok(Some(behind)) => {
+                    pending.drain(..behind);
                 }
-                tokio::time::sleep(POLL).await;
+                Err(error) => {
+                    if let Some(link) = link {
+                        link.failed(&error);
+                    }
+                    count_read(FELL_BACK);
+                    return false;
+                }
             };
+            if tokio::time::Instant::now() + POLL > deadline {
+                break false;
+            }
+            tokio::time::sleep(POLL).await;
+        };
         let outcome = if reached { REACHED } else { BEHIND };
         metrics::counter!(WAITS_METRIC, "outcome" => outcome).increment(1);
         reached
