@@ -56,6 +56,7 @@ mod placing;
 mod privacy;
 mod queues;
 mod relay;
+mod replicas;
 mod roles;
 mod rolling;
 mod rollups;

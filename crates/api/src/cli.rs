@@ -224,6 +224,20 @@ pub struct ServeArgs {
     /// How long a request waits for a database connection before UNAVAILABLE.
     #[arg(long, env = "ADUAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
     pub db_acquire_timeout_ms: u64,
+    /// Streaming replicas of the PostgreSQL primary (hot standbys) that answer
+    /// lists, dashboards and other queries; commands and single-case reads
+    /// stay on DATABASE_URL. Repeat the flag or separate URLs with commas.
+    #[arg(
+        long = "read-database-url",
+        env = "ADUAN_READ_DATABASE_URL",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub read_database_urls: Vec<String>,
+    /// How long a read with `minPosition` waits for a replica to reach it
+    /// before the primary answers it instead.
+    #[arg(long, env = "ADUAN_READ_REPLICA_WAIT_MS", default_value_t = 1000)]
+    pub read_replica_wait_ms: u64,
     /// The pool's size. Each elected follower keeps one of them for its
     /// election while it runs (about a dozen with every integration on), so
     /// requests share what is left.

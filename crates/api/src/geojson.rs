@@ -81,7 +81,8 @@ pub async fn hotspots(
         .variables(async_graphql::Variables::from_json(vars))
         .data(RequestAuth(auth))
         .data(ClientKey(String::new()))
-        .data(Correlation(uuid::Uuid::new_v4().to_string()));
+        .data(Correlation(uuid::Uuid::new_v4().to_string()))
+        .data(crate::graphql::replicas::ReadChoice::default());
     let mut executed = state.schema.execute(request).await;
     crate::graphql::limits::code_engine_errors(&mut executed);
     if let Some(first) = executed.errors.first() {

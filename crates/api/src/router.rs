@@ -215,7 +215,8 @@ async fn graphql_post(
     let request = request
         .data(RequestAuth(auth))
         .data(client_key(&state, peer, &headers))
-        .data(Correlation(correlation.clone()));
+        .data(Correlation(correlation.clone()))
+        .data(crate::graphql::replicas::ReadChoice::default());
     let mut executed = state.schema.execute(request).await;
     graphql::limits::code_engine_errors(&mut executed);
     metrics::record_request(&operation, metrics::result_code(&executed));

@@ -49,6 +49,8 @@ pub struct AppState {
     pub open311: Arc<crate::open311::Open311>,
     /// Where a graceful shutdown stands (readiness, WebSocket closes).
     pub shutdown: crate::shutdown::Shutdown,
+    /// The read replicas list exports read, when configured.
+    pub replicas: Option<Arc<aduan_projections::ReadReplicas>>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
         let sla = settings::load_sla_with(cli.sla_config.as_deref(), cli.holidays.as_deref())?;
         crate::calendar::warn(&sla, chrono::Utc::now());
         let log = open_log(cli, args).await?;
+        let replicas = parts::read_replicas(args, log.as_ref())?;
         let audit = parts::audit_trail(cli, args, &log).await?;
         let keys = parts::token_keys(args, &log).await?;
         tracing::info!(keys = %keys.describe().await, "verifying bearer tokens");
@@ -93,6 +96,12 @@ impl AppState {
                     audit: audit.clone(),
                     token_ring: crate::keys::TokenRing(keys.ring().cloned()),
                     open311_clients: open311.clients.clone(),
+                    replicas: replicas
+                        .clone()
+                        .map(|replicas| graphql::replicas::Replicas {
+                            replicas,
+                            wait: std::time::Duration::from_millis(args.read_replica_wait_ms),
+                        }),
                 },
             ),
             bus,
@@ -109,6 +118,7 @@ impl AppState {
             sla: Arc::new(sla.clone()),
             open311,
             shutdown: crate::shutdown::Shutdown::default(),
+            replicas,
         };
         let parts = Parts {
             stop,

@@ -29,10 +29,15 @@ pub(crate) trait Backend: Specific + Shared + std::fmt::Debug {}
 
 impl<T: Specific + Shared + std::fmt::Debug> Backend for T {}
 
-/// The backend of the database under `log`: the only match on the kind of
-/// database in the read side.
+/// The backend of the database under `log`.
 pub(crate) fn for_log(log: &dyn EventLog) -> Arc<dyn Backend> {
-    match log.db() {
+    for_db(log.db())
+}
+
+/// The backend of a database: the only match on the kind of database in the
+/// read side.
+pub(crate) fn for_db(db: Db) -> Arc<dyn Backend> {
+    match db {
         Db::Postgres(pool) => Arc::new(crate::pg::PgBackend { pool }),
         Db::Sqlite(pool) => Arc::new(crate::sqlite::SqliteBackend { pool }),
     }

@@ -63,10 +63,8 @@ impl Reads {
         circle: &Circle,
         limit: usize,
     ) -> Result<Nearest, StoreError> {
-        let rows = self
-            .backend
-            .rows(&in_circle(filter, circle), MAX_CANDIDATES + 1)
-            .await?;
+        let near = in_circle(filter, circle);
+        let rows = self.run(|b| b.rows(&near, MAX_CANDIDATES + 1)).await?;
         if rows.len() as i64 > MAX_CANDIDATES {
             return Ok(Nearest::TooMany);
         }
@@ -118,7 +116,8 @@ impl Reads {
         filter: &SummaryFilter,
         circle: &Circle,
     ) -> Result<i64, StoreError> {
-        let points = self.backend.points(&in_circle(filter, circle)).await?;
+        let near = in_circle(filter, circle);
+        let points = self.run(|b| b.points(&near)).await?;
         Ok(points
             .into_iter()
             .filter(|p| match p {

@@ -13,21 +13,54 @@ use aduan_store::{EventLog, StoreError};
 
 use crate::backend::{self, Backend, Connections};
 use crate::dashboard::{Dashboard, GroupBy, Scope, StatRow};
+use crate::replicas::{self, Link};
 use crate::rollup_reads;
 use crate::sla_query::{TimerFilter, TimerRow};
 use crate::summary_query::{split_page, sweepable, Keyset, Progress, SummaryFilter, SummaryRow};
 
-/// The read side's queries over the database under one event log.
+/// What a backend's read returns (`async_trait`'s boxed future).
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The read side's queries over the database under one event log, or over a
+/// streaming replica of it (`replicas.rs`).
 #[derive(Debug, Clone)]
 pub struct Reads {
     pub(crate) backend: Arc<dyn Backend>,
+    /// On a replica: the primary that answers what the replica fails.
+    pub(crate) replica: Option<Arc<Link>>,
 }
 
 impl Reads {
     pub fn new(log: &dyn EventLog) -> Self {
         Reads {
             backend: backend::for_log(log),
+            replica: None,
         }
+    }
+
+    /// Runs one read on this read side's database. On a replica, a read the
+    /// replica fails (or one while it is set aside after a failure) is
+    /// answered by the primary instead: a replica never fails a read the
+    /// primary could answer.
+    pub(crate) async fn run<'a, T>(
+        &'a self,
+        read: impl Fn(&'a dyn Backend) -> BoxFuture<'a, Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let Some(link) = &self.replica else {
+            return read(self.backend.as_ref()).await;
+        };
+        if link.available() {
+            match read(self.backend.as_ref()).await {
+                Ok(found) => {
+                    replicas::count_read(replicas::ANSWERED);
+                    return Ok(found);
+                }
+                Err(error) => link.failed(&error),
+            }
+        }
+        replicas::count_read(replicas::FELL_BACK);
+        read(link.primary.as_ref()).await
     }
 
     /// One page of `complaint_summary` (newest first) plus whether more follow.
@@ -40,9 +73,9 @@ impl Reads {
         first: i64,
     ) -> Result<(Vec<SummaryRow>, bool), StoreError> {
         let rows = if sweepable(filter) {
-            self.backend.swept_page(filter, after, first).await?
+            self.run(|b| b.swept_page(filter, after, first)).await?
         } else {
-            self.backend.page(filter, after, first).await?
+            self.run(|b| b.page(filter, after, first)).await?
         };
         Ok(split_page(rows, first))
     }
@@ -63,7 +96,7 @@ impl Reads {
     /// whose standing turns today), else counted over the rows.
     pub async fn count(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
         if rollup_reads::countable(filter) {
-            self.backend.count_from_rollup(filter).await
+            self.run(|b| b.count_from_rollup(filter)).await
         } else {
             self.count_rows(filter).await
         }
@@ -71,12 +104,12 @@ impl Reads {
 
     /// `count` over the rows themselves.
     pub async fn count_rows(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
-        self.backend.count_rows(filter).await
+        self.run(|b| b.count_rows(filter)).await
     }
 
     /// One complaint's row and its folded case (without personal data), if projected.
     pub async fn one(&self, id: &str) -> Result<Option<(SummaryRow, Case)>, StoreError> {
-        self.backend.one(id).await
+        self.run(|b| b.one(id)).await
     }
 
     /// Several complaints' rows and folded cases (without personal data), by
@@ -87,14 +120,14 @@ impl Reads {
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
-        let mut found = self.backend.many(ids).await?;
+        let mut found = self.run(|b| b.many(ids)).await?;
         found.sort_by_key(|(row, _)| order.get(row.complaint_id.as_str()).copied());
         Ok(found)
     }
 
     /// The cases whose `duplicate_of` is `id`, oldest first, at most `limit`.
     pub async fn duplicates(&self, id: &str, limit: i64) -> Result<Vec<SummaryRow>, StoreError> {
-        self.backend.duplicates(id, limit).await
+        self.run(|b| b.duplicates(id, limit)).await
     }
 
     /// The cases linked to `primary` (status DUPLICATE, following it) once the
@@ -120,8 +153,7 @@ impl Reads {
             ..SummaryFilter::default()
         };
         let mut ids: Vec<String> = self
-            .backend
-            .rows(&linked, i64::MAX)
+            .run(|b| b.rows(&linked, i64::MAX))
             .await?
             .into_iter()
             .map(|r| r.complaint_id)
@@ -137,7 +169,7 @@ impl Reads {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<TimerRow>, StoreError> {
-        self.backend.timers(filter, now, limit).await
+        self.run(|b| b.timers(filter, now, limit)).await
     }
 
     /// The dashboard of one OPD (or the city) for cases created in the scope;
@@ -148,7 +180,7 @@ impl Reads {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<Dashboard, StoreError> {
-        self.backend.dashboard(scope, now).await
+        self.run(|b| b.dashboard(scope, now)).await
     }
 
     /// The dashboard computed over the rows themselves (what the roll-ups must
@@ -158,9 +190,9 @@ impl Reads {
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> Result<Dashboard, StoreError> {
-        let (cases, compliance) = self.backend.cases_and_compliance(scope, now).await?;
-        let respond = self.backend.percentiles(scope, "RESPOND").await?;
-        let resolve = self.backend.percentiles(scope, "RESOLVE").await?;
+        let (cases, compliance) = self.run(|b| b.cases_and_compliance(scope, now)).await?;
+        let respond = self.run(|b| b.percentiles(scope, "RESPOND")).await?;
+        let resolve = self.run(|b| b.percentiles(scope, "RESOLVE")).await?;
         Ok(Dashboard::assemble(cases, compliance, respond, resolve))
     }
 
@@ -174,8 +206,7 @@ impl Reads {
         opd: Option<&str>,
         utc_offset: &str,
     ) -> Result<Vec<StatRow>, StoreError> {
-        self.backend
-            .city_stats(from, to, group, opd, utc_offset)
+        self.run(|b| b.city_stats(from, to, group, opd, utc_offset))
             .await
     }
 
@@ -188,7 +219,7 @@ impl Reads {
         to: DateTime<Utc>,
         opd: Option<&str>,
     ) -> Result<Vec<crate::handoffs::PairFigures>, StoreError> {
-        let rows = self.backend.handoffs(from, to, opd).await?;
+        let rows = self.run(|b| b.handoffs(from, to, opd)).await?;
         Ok(crate::handoffs::roll_up(&rows))
     }
 
@@ -198,7 +229,7 @@ impl Reads {
         &self,
         scope: &Scope,
     ) -> Result<Vec<crate::handoffs::HolderBreaches>, StoreError> {
-        self.backend.breaches_by_holder(scope).await
+        self.run(|b| b.breaches_by_holder(scope)).await
     }
 
     pub async fn ikm(
@@ -208,7 +239,7 @@ impl Reads {
         group: Option<crate::survey::IkmGroupBy>,
         opd: Option<&str>,
     ) -> Result<Vec<crate::survey::IkmRow>, StoreError> {
-        self.backend.ikm(from, to, group, opd).await
+        self.run(|b| b.ikm(from, to, group, opd)).await
     }
 
     /// Where the cases `filter` selects cluster: counts per H3 cell at
@@ -218,7 +249,7 @@ impl Reads {
         filter: &crate::hotspots_query::HotspotFilter,
         resolution: u8,
     ) -> Result<Vec<crate::hotspots_query::CellCount>, StoreError> {
-        let stored = self.backend.hotspot_cells(filter).await?;
+        let stored = self.run(|b| b.hotspot_cells(filter)).await?;
         Ok(crate::hotspots_query::roll_up(&stored, resolution))
     }
 
@@ -227,19 +258,19 @@ impl Reads {
         &self,
         filter: &crate::hotspots_query::HotspotFilter,
     ) -> Result<Vec<crate::hotspots_query::KelurahanCount>, StoreError> {
-        let mut rows = self.backend.hotspot_kelurahan(filter).await?;
+        let mut rows = self.run(|b| b.hotspot_kelurahan(filter)).await?;
         rows.sort_by(|a, b| b.cases.cmp(&a.cases).then(a.kelurahan.cmp(&b.kelurahan)));
         Ok(rows)
     }
 
     /// How far the projection has read (zeros before its first batch).
     pub async fn progress(&self, projection: &str) -> Result<Progress, StoreError> {
-        self.backend.progress(projection).await
+        self.run(|b| b.progress(projection)).await
     }
 
     /// Whether the projection has applied the event at `position`.
     pub async fn has_applied(&self, projection: &str, position: i64) -> Result<bool, StoreError> {
-        self.backend.has_applied(projection, position).await
+        self.run(|b| b.has_applied(projection, position)).await
     }
 
     /// Waits until the projection has applied the event at `position`, or `timeout`.
@@ -268,7 +299,7 @@ impl Reads {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
-        self.backend.watch_candidates(now, limit).await
+        self.run(|b| b.watch_candidates(now, limit)).await
     }
 
     /// How many events (at most `cap`) the projection has not applied yet, and
@@ -276,7 +307,7 @@ impl Reads {
     /// projector's own reading order from its checkpoint, so an event held back
     /// behind a running transaction counts as lag.
     pub async fn lag(&self, projection: &str, cap: i64) -> Result<(i64, f64), StoreError> {
-        let (events, seconds) = self.backend.lag(projection, cap).await?;
+        let (events, seconds) = self.run(|b| b.lag(projection, cap)).await?;
         Ok((events, seconds.unwrap_or(0.0)))
     }
 

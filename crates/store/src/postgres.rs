@@ -91,14 +91,7 @@ impl PgEventLog {
     /// Connects lazily: the server starts even while the database is down, and
     /// `/readyz` says so.
     pub fn connect(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
-        let connect: PgConnectOptions = url
-            .parse()
-            .map_err(|e: sqlx::Error| StoreError::Other(format!("bad DATABASE_URL: {e}")))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_lazy_with(connect);
-        Ok(Self::with_pool(pool))
+        Ok(Self::with_pool(lazy_pool(url, options, "DATABASE_URL")?))
     }
 
     pub fn with_pool(pool: PgPool) -> Self {
@@ -109,6 +102,29 @@ impl PgEventLog {
             commits: Commits::default(),
         }
     }
+}
+
+/// A pool that connects on first use, so a server starts while the database
+/// is down; `setting` names the URL's source in the error.
+fn lazy_pool(url: &str, options: &PgOptions, setting: &str) -> Result<PgPool, StoreError> {
+    let connect: PgConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| StoreError::Other(format!("bad {setting}: {e}")))?;
+    Ok(PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_lazy_with(connect))
+}
+
+/// The database of a streaming replica, for the read side's queries: never
+/// migrated or written (its schema and rows arrive by replication), and
+/// connected lazily, so a replica that is down does not stop the server.
+pub fn replica(url: &str, options: &PgOptions) -> Result<Db, StoreError> {
+    Ok(Db::Postgres(lazy_pool(
+        url,
+        options,
+        "ADUAN_READ_DATABASE_URL",
+    )?))
 }
 
 impl Pooled for PgEventLog {

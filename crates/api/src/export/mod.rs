@@ -117,7 +117,11 @@ async fn export(
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
     let auth = RequestAuth(state.keys.actor_from_header(token).await);
-    let reads = Reads::new(state.bus.log().as_ref());
+    // An export is a list: a replica's, as the list's own query would read.
+    let reads = state
+        .replicas
+        .as_ref()
+        .map_or_else(|| Reads::new(state.bus.log().as_ref()), |r| r.pick());
     let now = state.bus.services().clock.now();
     let list = match ListExport::plan(&auth, reads, &vars["filter"], &vars["orderBy"], now) {
         Ok(list) => list,

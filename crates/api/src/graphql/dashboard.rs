@@ -10,11 +10,12 @@ use aduan_domain::sla::SlaConfig;
 use aduan_projections::dashboard::{self, GroupBy, AGE_BUCKETS};
 
 use super::access::guard;
-use super::context::{bus, reads};
+use super::context::bus;
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
 use super::handoffs::{self, HandoffPair};
 use super::ikm::{self, Ikm, IkmGroupBy};
+use super::replicas::query_reads;
 use crate::error_code::ClientCode;
 
 #[derive(SimpleObject)]
@@ -75,7 +76,8 @@ impl Dashboard {
             from: self.from,
             to: self.to,
         };
-        let rows = reads(ctx)?
+        let rows = query_reads(ctx, &[], None)
+            .await?
             .breaches_by_holder(&scope)
             .await
             .map_err(store_error)?;
@@ -156,17 +158,14 @@ impl DashboardQuery {
         let (from, to) = default_range(ctx, from, to, now)?;
         check_range(from, to)?;
         let opd = scoped_opd(scope, opd)?;
-        freshness::reach(ctx, &freshness::ALL, min_position).await?;
-        let position = freshness::position(ctx, freshness::SUMMARY).await?;
+        let reads = query_reads(ctx, &freshness::ALL, min_position).await?;
+        let position = freshness::position(&reads, freshness::SUMMARY).await?;
         let scope = dashboard::Scope {
             opd: opd.clone(),
             from,
             to,
         };
-        let d = reads(ctx)?
-            .dashboard(&scope, now)
-            .await
-            .map_err(store_error)?;
+        let d = reads.dashboard(&scope, now).await.map_err(store_error)?;
         Ok(Dashboard {
             opd,
             from,
@@ -210,7 +209,7 @@ impl DashboardQuery {
         let (_, scope) = guard(ctx, Operation::Ikm)?;
         check_range(from, to)?;
         let opd = scoped_opd(scope, opd)?;
-        freshness::reach(ctx, &[freshness::SURVEY], min_position).await?;
+        query_reads(ctx, &[freshness::SURVEY], min_position).await?;
         ikm::report(ctx, opd, from, to, group_by).await
     }
 
@@ -227,7 +226,7 @@ impl DashboardQuery {
         check_range(from, to)?;
         // An OPD's figures count its own cases only.
         let opd = scoped_opd(scope, None)?;
-        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+        let reads = query_reads(ctx, &[freshness::SUMMARY], min_position).await?;
         let offset = ctx
             .data::<Arc<SlaConfig>>()
             .map(|c| c.calendar.utc_offset.clone())
@@ -238,7 +237,7 @@ impl DashboardQuery {
             StatsGroupBy::Kecamatan => GroupBy::Kecamatan,
             StatsGroupBy::Channel => GroupBy::Channel,
         };
-        let rows = reads(ctx)?
+        let rows = reads
             .city_stats(from, to, group, opd.as_deref(), &offset)
             .await
             .map_err(store_error)?;

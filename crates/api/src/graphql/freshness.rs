@@ -49,9 +49,10 @@ pub async fn reach(
     Ok(())
 }
 
-/// The position of the last event `projection` applied: how fresh its reads are.
-pub async fn position(ctx: &Context<'_>, projection: &str) -> Result<i64> {
-    Ok(reads(ctx)?
+/// The position of the last event `projection` applied on the database
+/// `reads` reads: how fresh its reads are.
+pub async fn position(reads: &aduan_projections::Reads, projection: &str) -> Result<i64> {
+    Ok(reads
         .progress(projection)
         .await
         .map_err(store_error)?

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use aduan_domain::access::Operation;
 
 use super::access::guard;
-use super::context::{bus, reads};
+use super::context::bus;
 use super::dashboard::{check_range, scoped_opd};
 use super::error::store_error;
 use super::freshness;
+use super::replicas::query_reads;
 
 #[derive(Default)]
 pub struct HandoffQuery;
@@ -93,7 +94,7 @@ impl HandoffFiguresQuery {
         let (_, scope) = guard(ctx, Operation::Handoffs)?;
         check_range(from, to)?;
         let opd = scoped_opd(scope, opd)?;
-        freshness::reach(ctx, &[freshness::HANDOFFS], min_position).await?;
+        query_reads(ctx, &[freshness::HANDOFFS], min_position).await?;
         Ok(Handoffs {
             pairs: pairs(ctx, from, to, opd.as_deref()).await?,
             opd,
@@ -111,7 +112,8 @@ pub(super) async fn pairs(
     to: DateTime<Utc>,
     opd: Option<&str>,
 ) -> Result<Vec<HandoffPair>> {
-    let pairs = reads(ctx)?
+    let pairs = query_reads(ctx, &[], None)
+        .await?
         .handoffs(from, to, opd)
         .await
         .map_err(store_error)?;

@@ -11,10 +11,11 @@ use aduan_domain::ReferenceData;
 use aduan_projections::hotspots_query::{CellCount, HotspotFilter, KelurahanCount, RESOLUTIONS};
 
 use super::access::guard;
-use super::context::{bus, reads};
+use super::context::bus;
 use super::dashboard::{check_range, default_range, scoped_opd};
 use super::error::{invalid_input, store_error};
 use super::freshness;
+use super::replicas::query_reads;
 
 /// The cells' resolution when none is asked for: cells of about 0.7 km²,
 /// a few city blocks.
@@ -85,7 +86,7 @@ impl HotspotsQuery {
             resolution,
         )?;
         let opd = scoped_opd(scope, opd)?;
-        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
+        let reads = query_reads(ctx, &[freshness::SUMMARY], min_position).await?;
         let filter = HotspotFilter {
             category,
             opd,
@@ -93,7 +94,7 @@ impl HotspotsQuery {
             to,
             now,
         };
-        let reads = reads(ctx)?;
+
         if by == Some(HotspotGrouping::Kelurahan) {
             let rows = reads
                 .hotspot_kelurahan(&filter)

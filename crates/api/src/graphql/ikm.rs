@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use aduan_domain::ikm::{self, Totals};
 use aduan_projections::survey::{IkmGroupBy as Group, IkmRow};
 
-use super::context::{bus, reads};
+use super::context::bus;
 use super::error::store_error;
+use super::replicas::query_reads;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum IkmGroupBy {
@@ -111,7 +112,8 @@ pub async fn report(
         IkmGroupBy::Month => Group::Month,
         IkmGroupBy::Category => Group::Category,
     });
-    let rows: Vec<IkmRow> = reads(ctx)?
+    let rows: Vec<IkmRow> = query_reads(ctx, &[], None)
+        .await?
         .ikm(from, to, group, opd.as_deref())
         .await
         .map_err(store_error)?;

@@ -13,9 +13,10 @@ use aduan_projections::summary_query::{Keyset, SummaryFilter, SummaryRow};
 use aduan_projections::summary_order::{due_key, no_clock};
 
 use super::queue::{list_read, ComplaintOrder, QueueInputs};
+use super::replicas::query_reads;
 
 use super::access::guard;
-use super::context::{bus, reads};
+use super::context::bus;
 use super::error::{command_error, gql_error, invalid_input, store_error};
 use super::freshness;
 use super::inputs::{NearInput, WithinInput};
@@ -320,8 +321,7 @@ impl ListQuery {
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
         let (query, circle) = list_read(&actor, scope, filter, order, now)?;
-        freshness::reach(ctx, &[freshness::SUMMARY], min_position).await?;
-        let reads = reads(ctx)?;
+        let reads = query_reads(ctx, &[freshness::SUMMARY], min_position).await?;
         let counted = ctx.look_ahead().field("totalCount").exists();
         let (rows, more, total_count) = match &circle {
             None => {
@@ -349,7 +349,7 @@ impl ListQuery {
                 )
             }
         };
-        let position = freshness::position(ctx, freshness::SUMMARY).await?;
+        let position = freshness::position(&reads, freshness::SUMMARY).await?;
         let edges = rows
             .into_iter()
             .map(|row| {

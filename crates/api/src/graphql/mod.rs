@@ -33,6 +33,7 @@ mod open311;
 mod persisted;
 mod query;
 pub(crate) mod queue;
+pub mod replicas;
 mod sla;
 mod sla_alerts;
 mod subscription;
@@ -123,6 +124,8 @@ pub struct Live {
     /// The development token secrets, when tokens are signed with them.
     pub token_ring: crate::keys::TokenRing,
     pub open311_clients: crate::open311::Clients,
+    /// The read replicas queries go to, when configured.
+    pub replicas: Option<replicas::Replicas>,
 }
 
 pub fn build(
@@ -133,7 +136,11 @@ pub fn build(
     live: Live,
 ) -> AduanSchema {
     let reads = aduan_projections::Reads::new(bus.log().as_ref());
-    builder()
+    let mut builder = builder();
+    if let Some(replicas) = live.replicas {
+        builder = builder.data(replicas);
+    }
+    builder
         .data(live.events)
         .data(live.alerts)
         .data(live.webhooks)

@@ -11,9 +11,10 @@ use aduan_domain::access::{Operation, Scope};
 use aduan_projections::sla_query::{TimerFilter, TimerRow};
 
 use super::access::guard;
-use super::context::{bus, reads};
+use super::context::bus;
 use super::error::{gql_error, invalid_input, store_error};
 use super::freshness;
+use super::replicas::query_reads;
 use super::types::Priority;
 use crate::error_code::ClientCode;
 
@@ -299,10 +300,10 @@ impl SlaQuery {
                 return Err(gql_error(ClientCode::Forbidden, "no SLA timers to read"))
             }
         }
-        freshness::reach(ctx, &[freshness::TIMERS], min_position).await?;
+        let reads = query_reads(ctx, &[freshness::TIMERS], min_position).await?;
         let bus = bus(ctx)?;
         let now = bus.services().clock.now();
-        reads(ctx)?
+        reads
             .timers(&query, now, i64::from(first))
             .await
             .map_err(store_error)?

@@ -44,6 +44,9 @@ pub const AUTO_ACKNOWLEDGED: &str = crate::acknowledger::SENT_METRIC;
 pub const AUDIT_TREE_SIZE: &str = "aduan_audit_tree_size";
 pub const AUDIT_CHECKPOINT_TIME: &str = "aduan_audit_checkpoint_timestamp_seconds";
 pub const AUDIT_CHECKPOINT_FAILURES: &str = "aduan_audit_checkpoint_failures_total";
+/// Recorded by the read side's replicas (crates/projections/src/replicas.rs).
+pub const REPLICA_READS: &str = aduan_projections::replicas::READS_METRIC;
+pub const REPLICA_WAITS: &str = aduan_projections::replicas::WAITS_METRIC;
 
 /// Webhook delivery outcomes (the worker's `outcome` label).
 const DELIVERY_OUTCOMES: [&str; 2] = ["delivered", "failed"];
@@ -89,6 +92,14 @@ fn describe_requests() {
     describe_gauge!(
         SUBSCRIPTIONS,
         "Operations running on GraphQL WebSocket connections (subscriptions, mostly)"
+    );
+    describe_counter!(
+        REPLICA_READS,
+        "Reads sent to a read replica, by who answered (replica, or primary when the replica failed)"
+    );
+    describe_counter!(
+        REPLICA_WAITS,
+        "Reads with minPosition routed to a replica, by outcome (reached within the wait, or behind: the primary answered)"
     );
 }
 
@@ -180,6 +191,12 @@ fn start_at_zero(operations: &[String], commands: &[String]) {
         CASE_READS_FOLDED,
     ] {
         metrics::counter!(name).increment(0);
+    }
+    for outcome in aduan_projections::replicas::READ_OUTCOMES {
+        metrics::counter!(REPLICA_READS, "outcome" => outcome).increment(0);
+    }
+    for outcome in aduan_projections::replicas::WAIT_OUTCOMES {
+        metrics::counter!(REPLICA_WAITS, "outcome" => outcome).increment(0);
     }
     for outcome in DELIVERY_OUTCOMES {
         metrics::counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(0);

@@ -195,3 +195,48 @@ pub(super) async fn token_keys(
     }
     Ok(JwtKeys::with_ring(ring, rules))
 }
+
+/// How long a read waits for a connection to a replica before the primary
+/// answers it (shorter than the primary's: there is somewhere else to go).
+const REPLICA_ACQUIRE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The read replicas `--read-database-url` names (none: `None`). PostgreSQL
+/// only: SQLite has no replicas.
+pub(super) fn read_replicas(
+    args: &ServeArgs,
+    log: &dyn aduan_store::EventLog,
+) -> anyhow::Result<Option<Arc<aduan_projections::ReadReplicas>>> {
+    let urls: Vec<&str> = args
+        .read_database_urls
+        .iter()
+        .map(|u| u.trim())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return Ok(None);
+    }
+    if !log.shared() {
+        anyhow::bail!(
+            "--read-database-url (ADUAN_READ_DATABASE_URL) needs a PostgreSQL DATABASE_URL: \
+             SQLite has no replicas"
+        );
+    }
+    let mut options = crate::cli::pg_options(args);
+    options.acquire_timeout = options.acquire_timeout.min(REPLICA_ACQUIRE);
+    let mut replicas = Vec::new();
+    for url in urls {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            anyhow::bail!("--read-database-url must start with postgres://");
+        }
+        let db = aduan_store::postgres::replica(url, &options)?;
+        replicas.push((aduan_projections::replicas::replica_name(url), db));
+    }
+    let primary = aduan_projections::Reads::new(log);
+    let replicas = aduan_projections::ReadReplicas::new(&primary, replicas);
+    tracing::info!(
+        replicas = %replicas.describe(),
+        wait_ms = args.read_replica_wait_ms,
+        "lists, dashboards and figures read from the read replicas"
+    );
+    Ok(Some(Arc::new(replicas)))
+}

@@ -22,6 +22,7 @@ mod incidents;
 mod keys;
 mod lifecycle;
 mod queues;
+mod replicas;
 mod search;
 mod shutdown;
 mod support;

@@ -35,20 +35,28 @@ impl App {
     /// The state as `aduan serve` builds it (the shipped reference data and SLA
     /// settings), on a new SQLite file; the deadline watcher off.
     pub async fn start() -> App {
+        App::start_on(None, &[]).await
+    }
+
+    /// As `start`, on `database` (a new SQLite file when `None`), with more of
+    /// `serve`'s arguments.
+    pub async fn start_on(database: Option<&str>, serve: &[&str]) -> App {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let data = dir.path().display().to_string();
-        let database = format!("sqlite://{}", dir.path().join("aduan.db").display());
-        let cli = Cli::try_parse_from([
+        let sqlite = format!("sqlite://{}", dir.path().join("aduan.db").display());
+        let database = database.unwrap_or(&sqlite);
+        let mut args = vec![
             "aduan",
             "--data-dir",
             &data,
             "--database-url",
-            &database,
+            database,
             "serve",
             "--watch",
             "false",
-        ])
-        .expect("serve's arguments");
+        ];
+        args.extend_from_slice(serve);
+        let cli = Cli::try_parse_from(args).expect("serve's arguments");
         let Commands::Serve(args) = &cli.command else {
             unreachable!("parsed `serve`")
         };
