@@ -42,7 +42,16 @@ async fn an_online_backup_holds_every_acknowledged_command_and_restores_whole() 
             }
         }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The backup begins once the writer is well under way (a fixed pause was
+    // too short on a loaded machine).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while acknowledged.lock().unwrap().len() < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never got going"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let dir = std::env::temp_dir().join(format!("aduan-backup-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let copy = dir.join("copy.db");

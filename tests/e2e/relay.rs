@@ -16,7 +16,7 @@ use aduan_testkit::{GraphqlClient, TestServer, TestStore};
 use crate::support::*;
 
 const NATS_URL: &str = "127.0.0.1:4222";
-const COMMANDS: usize = 5000;
+const COMMANDS: usize = 3000;
 const CLIENTS: usize = 16;
 /// Tries per command: about 20 s of backoff in all.
 const RETRIES: u32 = 8;
