@@ -16,7 +16,11 @@
 //!
 //! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5; the hot case runs 6x
 //! as long), ADUAN_BENCH_EVENTS (the large log, default 1,000,000),
-//! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default).
+//! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default),
+//! ADUAN_BENCH_PARTS (`rates`, `hot`, `history` or all, the default),
+//! ADUAN_BENCH_LATENCY_REQUESTS (per command and size in part 3, default 1,000)
+//! and ADUAN_BENCH_QUIET (seconds of quiet after the projectors caught up,
+//! before part 3 measures, default 60: issue 26's protocol).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -424,11 +428,13 @@ async fn caught_up(store: &TestStore, client: &GraphqlClient) {
 /// Sequential command latency on the log as it stands: a retry-safe submission
 /// and an escalation of an open complaint the server has not cached.
 async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
-    let ids = Arc::new(open_complaints(store, 400).await);
+    let n = env_number("ADUAN_BENCH_LATENCY_REQUESTS", 1_000);
+    let ids = Arc::new(open_complaints(store, n as usize).await);
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     let cast = Cast::new(&server).await;
     caught_up(store, &cast.supervisor).await;
-    let submit = latency(&cast.agent, 400, |n| {
+    tokio::time::sleep(Duration::from_secs(env_number("ADUAN_BENCH_QUIET", 60))).await;
+    let submit = latency(&cast.agent, n, |n| {
         (SUBMIT, report(Some(format!("latency-{label}-{n}"))))
     })
     .await;
@@ -444,7 +450,7 @@ async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
 }
 
 async fn history_size(store: &TestStore, events: i64) {
-    seed(store, 1_000);
+    seed(store, 2_000);
     let small = store.scalar("SELECT count(*) FROM events").await;
     let at_small = command_latency(store, "small").await;
     let large = grow_log(store, events).await;
@@ -466,8 +472,30 @@ async fn history_size(store: &TestStore, events: i64) {
     }
 }
 
+/// Whether ADUAN_BENCH_PARTS names `part` (all parts when unset).
+fn part(name: &str) -> bool {
+    std::env::var("ADUAN_BENCH_PARTS")
+        .map_or(true, |parts| parts.split(',').any(|p| p.trim() == name))
+}
+
 async fn bench(backend: Backend, seconds: u64, events: i64) {
     println!("\n# {backend:?}\n");
+    if part("rates") {
+        rates(backend, seconds).await;
+    }
+    if part("hot") {
+        let store = TestStore::create(backend).await;
+        hot_case(&store, seconds).await;
+        store.drop_store().await;
+    }
+    if part("history") {
+        let store = TestStore::create(backend).await;
+        history_size(&store, events).await;
+        store.drop_store().await;
+    }
+}
+
+async fn rates(backend: Backend, seconds: u64) {
     let store = TestStore::create(backend).await;
     {
         let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
@@ -475,14 +503,6 @@ async fn bench(backend: Backend, seconds: u64, events: i64) {
         command_rates(&store, &cast, seconds).await;
         let _ = server.stop().await;
     }
-    store.drop_store().await;
-
-    let store = TestStore::create(backend).await;
-    hot_case(&store, seconds).await;
-    store.drop_store().await;
-
-    let store = TestStore::create(backend).await;
-    history_size(&store, events).await;
     store.drop_store().await;
 }
 

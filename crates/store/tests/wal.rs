@@ -1,0 +1,88 @@
+//! A serving process's commits leave the WAL to the background checkpointer
+//! (`aduan_store::wal`), which copies it into the database file; a tool's
+//! commits checkpoint as SQLite does by default (the control: without it the
+//! test could not tell the two apart).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aduan_store::{Db, EventLog, Pooled, SqliteEventLog};
+
+/// About 10 MB of pages in one commit: ten times the default checkpoint size.
+const FILL: &str = "CREATE TABLE filler (b BLOB); \
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+     INSERT INTO filler SELECT randomblob(4000) FROM n";
+
+fn scratch() -> PathBuf {
+    std::env::temp_dir().join(format!("aduan-wal-{}.db", uuid::Uuid::new_v4().simple()))
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+async fn fill(log: &SqliteEventLog) {
+    let Db::Sqlite(pool) = log.db() else {
+        unreachable!("a SQLite log")
+    };
+    sqlx::raw_sql(FILL).execute(&pool).await.expect("fill");
+}
+
+fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[tokio::test]
+async fn a_serving_process_checkpoints_in_the_background_and_its_commits_do_not() {
+    let path = scratch();
+    let log = SqliteEventLog::open_serving(&path, 2).unwrap();
+    log.migrate().await.unwrap();
+    let migrated = size(&path);
+    fill(&log).await;
+    assert!(
+        size(&path) < migrated + 1_000_000,
+        "the commit copied the WAL into the file ({} -> {} bytes)",
+        migrated,
+        size(&path)
+    );
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let upkeep = tokio::spawn(async move { log.upkeep(stopped).await });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while size(&path) < migrated + 9_000_000 {
+        assert!(
+            Instant::now() < deadline,
+            "no background checkpoint in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), upkeep)
+        .await
+        .expect("the checkpointer stops when told")
+        .unwrap();
+    remove(&path);
+}
+
+#[tokio::test]
+async fn a_tools_commits_checkpoint_as_sqlite_does_by_default() {
+    let path = scratch();
+    let log = SqliteEventLog::open(&path, 2).unwrap();
+    log.migrate().await.unwrap();
+    let migrated = size(&path);
+    fill(&log).await;
+    assert!(
+        size(&path) > migrated + 9_000_000,
+        "the commit left the WAL unchecked ({} -> {} bytes)",
+        migrated,
+        size(&path)
+    );
+    // And its upkeep has nothing to do.
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::time::timeout(Duration::from_secs(1), log.upkeep(stopped))
+        .await
+        .expect("a tool's upkeep returns at once");
+    remove(&path);
+}
