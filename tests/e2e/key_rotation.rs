@@ -473,3 +473,62 @@ async fn restart_with(env: Env, vars: &[(&str, &str)]) -> Env {
     stop_cleanly(server).await;
     Env::start_on(store, vars).await
 }
+
+/// A token signed with `secret`, as a city's bridge would sign one.
+fn signed_with(secret: &str, role: &str, sub: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": sub, "role": role, "iat": now, "exp": now + 3600});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// ADUAN_JWT_SECRET rotated by a rolling restart: while the replaced secret is
+/// named in ADUAN_JWT_SECRET_PREVIOUS its tokens are accepted beside the new
+/// secret's; once it is unset they are refused. Alone, it refuses to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_jwt_secret_is_accepted_while_it_is_named_previous() {
+    const NEW: &str = "the-new-secret-0123456789abcdef0123456789";
+    let store = TestStore::create(Backend::Sqlite).await;
+    let old = signed_with(aduan_testkit::server::TEST_SECRET, "SUPERVISOR", "spv-1");
+    let new = signed_with(NEW, "SUPERVISOR", "spv-1");
+    let previous = aduan_testkit::server::TEST_SECRET;
+    let overlap = [
+        ("ADUAN_JWT_SECRET", NEW),
+        ("ADUAN_JWT_SECRET_PREVIOUS", previous),
+    ];
+    let server = TestServer::start(BIN, &store.url, &overlap).await;
+    assert_eq!(taken(&server, &old).await, Ok(()), "during the overlap");
+    assert_eq!(taken(&server, &new).await, Ok(()));
+    stop_cleanly(server).await;
+
+    let server = TestServer::start(BIN, &store.url, &[("ADUAN_JWT_SECRET", NEW)]).await;
+    assert_eq!(
+        taken(&server, &old).await,
+        Err("UNAUTHENTICATED".to_string())
+    );
+    assert_eq!(taken(&server, &new).await, Ok(()));
+    stop_cleanly(server).await;
+
+    let alone = tokio::process::Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", &store.url)
+        .env("ADUAN_JWT_SECRET", "")
+        .env("ADUAN_JWT_SECRET_PREVIOUS", previous)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), alone)
+        .await
+        .expect("a server with only the previous secret stops at once")
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ADUAN_JWT_SECRET_PREVIOUS is set without"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store.drop_store().await;
+}

@@ -57,7 +57,9 @@ impl Default for ClaimRules {
 /// verify until they retire (`aduan keys rotate dev-token`).
 #[derive(Clone)]
 enum Hs256 {
-    Fixed(EncodingKey, DecodingKey),
+    /// Signs with the first; verifies with any (the given secret, and during a
+    /// rotation the one it replaces: ADUAN_JWT_SECRET_PREVIOUS).
+    Fixed(EncodingKey, Vec<DecodingKey>),
     Ring(Arc<KeyRing>),
 }
 
@@ -77,11 +79,24 @@ impl JwtKeys {
 
     pub fn new(hs256: Option<&[u8]>, jwks: Option<KeySet>, rules: ClaimRules) -> Self {
         JwtKeys {
-            hs256: hs256
-                .map(|s| Hs256::Fixed(EncodingKey::from_secret(s), DecodingKey::from_secret(s))),
+            hs256: hs256.map(|s| {
+                Hs256::Fixed(
+                    EncodingKey::from_secret(s),
+                    vec![DecodingKey::from_secret(s)],
+                )
+            }),
             jwks: jwks.map(Arc::new),
             rules,
         }
+    }
+
+    /// Also accepts HS256 tokens signed with `previous`, the secret a rotation
+    /// of ADUAN_JWT_SECRET replaced, while the tokens it signed run out.
+    pub fn accepting_previous(mut self, previous: &[u8]) -> Self {
+        if let Some(Hs256::Fixed(_, keys)) = &mut self.hs256 {
+            keys.push(DecodingKey::from_secret(previous));
+        }
+        self
     }
 
     /// HS256 with the development ring.
@@ -153,7 +168,7 @@ impl JwtKeys {
         let invalid = |e: &dyn std::fmt::Display| AuthError::Invalid(e.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&e))?;
         let keys = match (header.alg, &self.hs256, &self.jwks) {
-            (Algorithm::HS256, Some(Hs256::Fixed(_, key)), _) => vec![key.clone()],
+            (Algorithm::HS256, Some(Hs256::Fixed(_, keys)), _) => keys.clone(),
             (Algorithm::HS256, Some(Hs256::Ring(ring)), _) => ring
                 .fresh()
                 .await
@@ -255,13 +270,20 @@ fn actor_from_claims(claims: Claims) -> Result<Actor, AuthError> {
 
 /// ADUAN_JWT_SECRET, if set; long enough that it cannot be guessed.
 pub fn explicit_secret(from_env: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
+    secret_named("ADUAN_JWT_SECRET", from_env)
+}
+
+/// ADUAN_JWT_SECRET_PREVIOUS, if set: the secret a rotation replaced, still
+/// accepted (never used to sign) until it is unset.
+pub fn previous_secret(from_env: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
+    secret_named("ADUAN_JWT_SECRET_PREVIOUS", from_env)
+}
+
+fn secret_named(name: &str, from_env: Option<&str>) -> anyhow::Result<Option<Vec<u8>>> {
     let Some(secret) = from_env.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    anyhow::ensure!(
-        secret.len() >= 32,
-        "ADUAN_JWT_SECRET must be at least 32 characters"
-    );
+    anyhow::ensure!(secret.len() >= 32, "{name} must be at least 32 characters");
     Ok(Some(secret.as_bytes().to_vec()))
 }
 
@@ -336,6 +358,26 @@ mod tests {
             Err(AuthError::Invalid(_))
         ));
         assert_eq!(keys.actor_from_header(None).await, Err(AuthError::Missing));
+    }
+
+    #[tokio::test]
+    async fn the_previous_secret_verifies_but_never_signs() {
+        let old = JwtKeys::hs256(b"0123456789abcdef0123456789abcdef");
+        let rotated = JwtKeys::hs256(b"fedcba9876543210fedcba9876543210")
+            .accepting_previous(b"0123456789abcdef0123456789abcdef");
+        let stranger = JwtKeys::hs256(b"abcdefabcdefabcdefabcdefabcdefab");
+        let actor = Actor::new("a", Role::Agent, None);
+        let from_old = old.mint(&actor, chrono::Duration::hours(1)).unwrap();
+        assert_eq!(rotated.verify(&from_old).await, Ok(actor.clone()));
+        let from_rotated = rotated.mint(&actor, chrono::Duration::hours(1)).unwrap();
+        assert!(
+            old.verify(&from_rotated).await.is_err(),
+            "signed with the new secret"
+        );
+        let from_stranger = stranger.mint(&actor, chrono::Duration::hours(1)).unwrap();
+        assert!(rotated.verify(&from_stranger).await.is_err());
+        assert!(previous_secret(Some("short")).is_err());
+        assert_eq!(previous_secret(Some("")).unwrap(), None);
     }
 
     #[test]

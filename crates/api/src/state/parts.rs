@@ -7,7 +7,7 @@ use aduan_integration::{webhooks, Webhooks};
 use aduan_store::CommandBus;
 
 use crate::attachments::{Attachments, Limits};
-use crate::auth::{explicit_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
+use crate::auth::{explicit_secret, previous_secret, ClaimRules, JwtKeys, KeySet, SecretSource};
 use crate::cli::{Cli, ServeArgs};
 use crate::keys::{KeyKind, KeyRing};
 use crate::settings;
@@ -181,13 +181,21 @@ pub(super) async fn token_keys(
         issuer: args.jwt_issuer.clone().filter(|s| !s.is_empty()),
         audience: args.jwt_audience.clone().filter(|s| !s.is_empty()),
     };
+    let secret = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())?;
+    let previous = previous_secret(std::env::var("ADUAN_JWT_SECRET_PREVIOUS").ok().as_deref())?;
+    let accepting = |keys: JwtKeys| match &previous {
+        Some(previous) => keys.accepting_previous(previous),
+        None => keys,
+    };
     if let Some(source) = args.jwks.as_deref().filter(|s| !s.is_empty()) {
         let set = KeySet::load(source).await?;
-        let secret = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())?;
-        return Ok(JwtKeys::new(secret.as_deref(), Some(set), rules));
+        return Ok(accepting(JwtKeys::new(secret.as_deref(), Some(set), rules)));
     }
-    if let Some(secret) = explicit_secret(std::env::var("ADUAN_JWT_SECRET").ok().as_deref())? {
-        return Ok(JwtKeys::new(Some(&secret), None, rules));
+    if let Some(secret) = secret {
+        return Ok(accepting(JwtKeys::new(Some(&secret), None, rules)));
+    }
+    if previous.is_some() {
+        anyhow::bail!("ADUAN_JWT_SECRET_PREVIOUS is set without ADUAN_JWT_SECRET: set the new secret beside it");
     }
     let (ring, source) = crate::auth::dev_ring(log).await?;
     if source == SecretSource::Generated {
