@@ -22,8 +22,14 @@ const CLIENTS: usize = 16;
 const OUTAGE: Duration = Duration::from_secs(10);
 /// The server's default ADUAN_DB_ACQUIRE_TIMEOUT_MS.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-/// What a command may take beyond the acquire timeout before UNAVAILABLE.
-const SLACK: Duration = Duration::from_secs(2);
+/// What a command may take beyond the acquire timeout before UNAVAILABLE: the
+/// bound is that it comes, not how fast (8.1 s was seen with the suite's four
+/// tests at once on a machine at a load of 12).
+const SLACK: Duration = Duration::from_secs(5);
+/// Longer than `/readyz` ever takes while it works, shorter than a hang.
+const PROBE_BOUND: Duration = Duration::from_millis(2500);
+/// How soon after the database is back `/readyz` says ready, and stays so.
+const READY_AGAIN: Duration = Duration::from_secs(8);
 
 /// Posts a document; `Ok(data)`, or `Err` with the first error's code (or what
 /// went wrong when there is none).
@@ -203,13 +209,15 @@ async fn a_database_restart_mid_stream_is_survived_and_loses_nothing() {
         "commands succeed again after the restart"
     );
 
-    // /readyz: always within a second; not ready while down; ready within 5 s of
-    // the database being back, and from then on.
-    let slow: Vec<&Probe> = probes
-        .iter()
-        .filter(|p| p.took >= Duration::from_secs(1))
-        .collect();
-    assert!(slow.is_empty(), "/readyz took 1 s or more: {slow:?}");
+    // /readyz: never hangs on the database (its ping is bounded); not ready
+    // while down; ready soon after the database is back, and from then on. The
+    // bounds are loose because the suite runs four tests at once on two cores
+    // (1.6 s was seen at a load of 12); a hang would take the client's 3 s.
+    let slow: Vec<&Probe> = probes.iter().filter(|p| p.took >= PROBE_BOUND).collect();
+    assert!(
+        slow.is_empty(),
+        "/readyz took {PROBE_BOUND:?} or more: {slow:?}"
+    );
     let while_down: Vec<&Probe> = probes
         .iter()
         .filter(|p| p.at >= down && p.at + p.took < restarting)
@@ -225,14 +233,17 @@ async fn a_database_restart_mid_stream_is_survived_and_loses_nothing() {
         .map(|p| p.at + p.took - up)
         .expect("/readyz became ready after the restart");
     assert!(
-        ready_again <= Duration::from_secs(5),
+        ready_again <= READY_AGAIN,
         "ready {ready_again:?} after the database was back"
     );
     let late: Vec<&Probe> = probes
         .iter()
-        .filter(|p| p.at >= up + Duration::from_secs(5) && p.status != 200)
+        .filter(|p| p.at >= up + READY_AGAIN && p.status != 200)
         .collect();
-    assert!(late.is_empty(), "not ready 5 s after the restart: {late:?}");
+    assert!(
+        late.is_empty(),
+        "not ready {READY_AGAIN:?} after the restart: {late:?}"
+    );
 
     // Every acknowledged command's events are stored exactly once; what was
     // stored without an acknowledgement came from a refused command (its commit

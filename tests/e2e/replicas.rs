@@ -1,6 +1,6 @@
 //! Read replicas (docs/operations.md, "Read replicas"): a private primary and a
 //! hot standby made from it with `pg_basebackup -R` that applies the
-//! primary's commits 3 s late (`recovery_min_apply_delay`), both started by
+//! primary's commits 10 s late (`recovery_min_apply_delay`), both started by
 //! `scripts/replica-cluster`, and the real server with DATABASE_URL at the
 //! primary and ADUAN_READ_DATABASE_URL at the standby. A list read without
 //! `minPosition` right after a submission is stale (the standby has not
@@ -23,7 +23,7 @@ use crate::support::*;
 /// defaults are 26001 and 26002, for operators trying it by hand).
 const PRIMARY_PORT: &str = "26040";
 const STANDBY_PORT: &str = "26041";
-const APPLY_DELAY: &str = "3s";
+const APPLY_DELAY: &str = "10s";
 /// The server's wait for the standby to reach a `minPosition`: shorter than
 /// the delay, so such a read is answered by the primary.
 const WAIT_MS: &str = "1000";
@@ -170,7 +170,7 @@ async fn a_delayed_replica_reads_stale_without_min_position_and_fresh_with_it() 
     let (ids, seen) = list(&supervisor, None).await;
     assert!(
         !ids.contains(&id) && seen < position,
-        "the standby applies commits 3 s late: a list right after the submission must \
+        "the standby applies commits 10 s late: a list right after the submission must \
          not show it, yet it did (list at position {seen}, the case at {position}); \
          the server's log:\n{}",
         server.log()
@@ -194,7 +194,7 @@ async fn a_delayed_replica_reads_stale_without_min_position_and_fresh_with_it() 
         took >= Duration::from_millis(900),
         "the replica was waited for first ({took:?})"
     );
-    println!("minPosition on a 3 s delayed standby: answered by the primary after {took:?}");
+    println!("minPosition on a 10 s delayed standby: answered by the primary after {took:?}");
 
     caught_up_on_the_replica(&server, &supervisor, &id, position).await;
     reads_go_on_with_the_replica_down(&cluster, &server, &supervisor, &citizen, &id).await;
