@@ -3,6 +3,12 @@
 //! commits checkpoint as SQLite does by default (the control: without it the
 //! test could not tell the two apart).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests and benches stop loudly where they unwrap"
+)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
