@@ -233,7 +233,8 @@ pub(super) fn check_readiness(probes: &[Probe], t: &Timeline) -> Duration {
             .unwrap_or_else(|| panic!("{url}/readyz not 200 after the promotion"));
         slowest = slowest.max(back.at.saturating_sub(t.promoted));
         // Ready again after the switchover, and at the end (a probe in between
-        // may time out on a busy machine: that is load, not the database).
+        // may time out on a busy machine: that is load, not the database; the
+        // last one, after the stream, is given 10 s).
         assert!(
             of(t.switched, Duration::MAX).any(|p| p.status == 200),
             "{url}/readyz not 200 after the switchover; {t:?}"
