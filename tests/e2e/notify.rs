@@ -44,7 +44,7 @@ const TRACK: &str =
 
 // ---- the SMTP server's mail -------------------------------------------------
 
-fn mail_dir() -> PathBuf {
+pub(crate) fn mail_dir() -> PathBuf {
     match std::env::var("SMTP_DIR") {
         Ok(dir) => PathBuf::from(dir),
         Err(_) => std::env::temp_dir().join("aduan-smtp-mail"),
@@ -64,7 +64,7 @@ pub(crate) struct Mail {
 }
 
 impl Mail {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map_or("", |s| s.as_str())
@@ -72,7 +72,7 @@ impl Mail {
 }
 
 /// A received message, as the sink wrote it.
-fn parse(raw: &str) -> Mail {
+pub(crate) fn parse(raw: &str) -> Mail {
     let raw = raw.replace("\r\n", "\n");
     let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
     let mut headers = HashMap::new();
