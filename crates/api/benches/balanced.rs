@@ -15,9 +15,11 @@
 //! stream + append one event" transaction with 16 clients, measured before and
 //! after each round of the four configurations (its drift shows the machine's
 //! noise); a round's ratios are to the mean of the two. ADUAN_BENCH_ROUNDS
-//! (default 1) repeats the rounds on the same database and processes' setup. The clients, HAProxy and every process share the machine's
-//! cores: on a machine with few cores more processes add no CPU, so the figure
-//! is the cost of the proxy and of the processes, not scaling.
+//! (default 1) repeats the rounds on the same database; the last table gives
+//! each configuration's median ratio over the rounds. The clients, HAProxy and
+//! every process share the machine's cores: on a machine with few cores more
+//! processes add no CPU, so the figure is the cost of the proxy and of the
+//! processes, not scaling.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -93,9 +95,17 @@ fn row(label: &str, m: &Measured, raw: f64) {
     );
 }
 
+/// The configurations of a round, in the order `round` measures them.
+const CONFIGS: [&str; 4] = [
+    "1 through HAProxy",
+    "2 through HAProxy",
+    "3 through HAProxy",
+    "1, direct (no HAProxy)",
+];
+
 /// One round: the commands through HAProxy to 1, 2 and 3 API processes, and
-/// straight to one.
-async fn round(store: &TestStore, token: &str, seconds: u64) -> (Vec<Measured>, Measured) {
+/// straight to one (last), as `CONFIGS` names them.
+async fn round(store: &TestStore, token: &str, seconds: u64) -> Vec<Measured> {
     let mut rows = Vec::new();
     let mut direct = None;
     for n in 1..=3 {
@@ -103,20 +113,40 @@ async fn round(store: &TestStore, token: &str, seconds: u64) -> (Vec<Measured>, 
         rows.push(through);
         direct = direct.or(alone);
     }
-    (rows, direct.unwrap())
+    rows.extend(direct);
+    rows
 }
 
-fn table(round: u64, rows: &[Measured], direct: &Measured, before: &Measured, after: &Measured) {
+/// Prints a round's table; returns each configuration's ratio to the raw
+/// transaction (the mean of the rates before and after the round).
+fn table(round: u64, rows: &[Measured], before: &Measured, after: &Measured) -> Vec<f64> {
     let raw = (before.per_second + after.per_second) / 2.0;
     println!("\n### Round {round}\n");
     println!("| API processes | commands/s | ratio to raw | p50 / p99 ms |");
     println!("|---|---|---|---|");
-    for (n, m) in rows.iter().enumerate() {
-        row(&format!("{} through HAProxy", n + 1), m, raw);
+    for (label, m) in CONFIGS.iter().zip(rows) {
+        row(label, m, raw);
     }
-    row("1, direct (no HAProxy)", direct, raw);
     row("raw transaction, before", before, raw);
     row("raw transaction, after", after, raw);
+    rows.iter().map(|m| m.per_second / raw).collect()
+}
+
+/// Each configuration's median ratio over the rounds (`ratios[round][config]`).
+fn medians(ratios: &[Vec<f64>]) {
+    println!("\n### Median over {} rounds\n", ratios.len());
+    println!("| API processes | ratio to raw | ratio to 1 direct |");
+    println!("|---|---|---|");
+    let median = |config: usize| {
+        let mut all: Vec<f64> = ratios.iter().map(|r| r[config]).collect();
+        all.sort_by(f64::total_cmp);
+        all[all.len() / 2]
+    };
+    let direct = median(CONFIGS.len() - 1);
+    for (config, label) in CONFIGS.iter().enumerate() {
+        let m = median(config);
+        println!("| {label} | {m:.2} | {:.2} |", m / direct);
+    }
 }
 
 #[tokio::main]
@@ -138,12 +168,14 @@ async fn main() {
         "\n## submitComplaint with commandId through HAProxy, {CLIENTS} clients, {seconds} s each"
     );
     let mut before = raw_rate(&db, CLIENTS, seconds).await;
+    let mut ratios = Vec::new();
     for r in 1..=rounds {
-        let (rows, direct) = round(&store, &token, seconds).await;
+        let rows = round(&store, &token, seconds).await;
         let after = raw_rate(&db, CLIENTS, seconds).await;
-        table(r, &rows, &direct, &before, &after);
+        ratios.push(table(r, &rows, &before, &after));
         before = after;
     }
+    medians(&ratios);
     let _ = worker.stop().await;
     drop(db);
     store.drop_store().await;
