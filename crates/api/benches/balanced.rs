@@ -9,7 +9,10 @@
 //! 16 clients send `submitComplaint` with a `commandId` for
 //! ADUAN_BENCH_SECONDS (default 10) per configuration, after a 1 s warm-up.
 //! With one API process the same load also goes to it directly, without
-//! HAProxy: the proxy's own cost.
+//! HAProxy: the proxy's own cost. Beside the rates, the CPU time (user +
+//! system, from /proc) the API processes, HAProxy, the worker and the bench's
+//! own clients spent per command while measured: a cost the other loads on a
+//! shared machine do not blur (PostgreSQL's is not counted).
 //!
 //! The baseline, on the same database in the same run, is the raw "read a
 //! stream + append one event" transaction with 16 clients, measured before and
@@ -35,6 +38,57 @@ use common::{env_number, report, BIN, SUBMIT};
 
 const CLIENTS: usize = 16;
 
+/// The configurations of a round, in the order `round` measures them.
+const CONFIGS: [&str; 4] = [
+    "1 through HAProxy",
+    "2 through HAProxy",
+    "3 through HAProxy",
+    "1, direct (no HAProxy)",
+];
+
+/// Whose CPU time a row shows, per command: the API processes, HAProxy, the
+/// worker and this bench's clients.
+const CPU: [&str; 4] = ["API processes", "HAProxy", "worker", "clients"];
+
+/// One configuration's load, and the CPU milliseconds per command of each of
+/// `CPU` (NaN for HAProxy when it is not in the path).
+struct Row {
+    load: Measured,
+    cpu: Vec<f64>,
+}
+
+/// The kernel's clock ticks per second (the unit of /proc/PID/stat's times).
+fn clock_ticks() -> f64 {
+    let out = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf CLK_TCK");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// CPU time (user + system, all threads) `pids` have used so far, in ms.
+fn cpu_ms(pids: &[u32], ticks: f64) -> f64 {
+    if pids.is_empty() {
+        return f64::NAN;
+    }
+    pids.iter()
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_else(|e| panic!("read /proc/{pid}/stat: {e}"));
+            // The fields after the command name: utime and stime are the
+            // 12th and 13th.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            let used: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+            used * 1000.0 / ticks
+        })
+        .sum()
+}
+
 /// 16 clients submitting through `client` for `seconds`, each command with a
 /// fresh `commandId` (`label` keeps the configurations' ids apart).
 async fn submissions(client: &GraphqlClient, seconds: u64, label: &'static str) -> Measured {
@@ -45,11 +99,20 @@ async fn submissions(client: &GraphqlClient, seconds: u64, label: &'static str) 
     .await
 }
 
-/// A warm-up (connections, plan caches), then the measured submissions.
-async fn measure(url: &str, token: &str, seconds: u64, label: &'static str) -> Measured {
+/// A warm-up (connections, plan caches), then the measured submissions to
+/// `url`; `pids` are the processes of each of `CPU`.
+async fn measure(url: &str, token: &str, label: &'static str, pids: &[Vec<u32>]) -> Row {
+    let (seconds, ticks) = (env_number("ADUAN_BENCH_SECONDS", 10), clock_ticks());
     let client = GraphqlClient::at(&format!("{url}/graphql"), token);
     submissions(&client, 1, "warm-up").await;
-    submissions(&client, seconds, label).await
+    let before: Vec<f64> = pids.iter().map(|p| cpu_ms(p, ticks)).collect();
+    let load = submissions(&client, seconds, label).await;
+    let cpu = pids
+        .iter()
+        .zip(before)
+        .map(|(p, before)| (cpu_ms(p, ticks) - before) / load.count as f64)
+        .collect();
+    Row { load, cpu }
 }
 
 /// `n` API processes on `url`.
@@ -62,7 +125,8 @@ async fn api_processes(url: &str, n: usize) -> Vec<TestServer> {
 }
 
 /// Through HAProxy to `n` fresh API processes; with one, also straight to it.
-async fn balanced(url: &str, token: &str, n: usize, seconds: u64) -> (Measured, Option<Measured>) {
+/// `worker` is the worker process's id.
+async fn balanced(url: &str, token: &str, n: usize, worker: u32) -> (Row, Option<Row>) {
     let servers = api_processes(url, n).await;
     let names: Vec<String> = (1..=n).map(|i| format!("api{i}")).collect();
     let backends: Vec<(&str, &str)> = names
@@ -71,10 +135,14 @@ async fn balanced(url: &str, token: &str, n: usize, seconds: u64) -> (Measured, 
         .map(|(name, server)| (name.as_str(), server.addr()))
         .collect();
     let proxy = HaProxy::start(&backends).await;
+    let api: Vec<u32> = servers.iter().map(|s| s.pid().unwrap()).collect();
+    let (worker, clients) = (vec![worker], vec![std::process::id()]);
+    let mut pids = vec![api, proxy.pid().into_iter().collect(), worker, clients];
     const LABELS: [&str; 3] = ["proxied-1", "proxied-2", "proxied-3"];
-    let through = measure(&proxy.base_url, token, seconds, LABELS[n - 1]).await;
+    let through = measure(&proxy.base_url, token, LABELS[n - 1], &pids).await;
     let direct = if n == 1 {
-        Some(measure(&servers[0].base_url, token, seconds, "direct").await)
+        pids[1].clear();
+        Some(measure(&servers[0].base_url, token, "direct", &pids).await)
     } else {
         None
     };
@@ -85,31 +153,13 @@ async fn balanced(url: &str, token: &str, n: usize, seconds: u64) -> (Measured, 
     (through, direct)
 }
 
-fn row(label: &str, m: &Measured, raw: f64) {
-    println!(
-        "| {label} | {:.0} | {:.2} | {:.1} / {:.1} |",
-        m.per_second,
-        m.per_second / raw,
-        m.p50,
-        m.p99
-    );
-}
-
-/// The configurations of a round, in the order `round` measures them.
-const CONFIGS: [&str; 4] = [
-    "1 through HAProxy",
-    "2 through HAProxy",
-    "3 through HAProxy",
-    "1, direct (no HAProxy)",
-];
-
 /// One round: the commands through HAProxy to 1, 2 and 3 API processes, and
 /// straight to one (last), as `CONFIGS` names them.
-async fn round(store: &TestStore, token: &str, seconds: u64) -> Vec<Measured> {
+async fn round(store: &TestStore, token: &str, worker: u32) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut direct = None;
     for n in 1..=3 {
-        let (through, alone) = balanced(&store.url, token, n, seconds).await;
+        let (through, alone) = balanced(&store.url, token, n, worker).await;
         rows.push(through);
         direct = direct.or(alone);
     }
@@ -117,35 +167,77 @@ async fn round(store: &TestStore, token: &str, seconds: u64) -> Vec<Measured> {
     rows
 }
 
-/// Prints a round's table; returns each configuration's ratio to the raw
-/// transaction (the mean of the rates before and after the round).
-fn table(round: u64, rows: &[Measured], before: &Measured, after: &Measured) -> Vec<f64> {
-    let raw = (before.per_second + after.per_second) / 2.0;
-    println!("\n### Round {round}\n");
-    println!("| API processes | commands/s | ratio to raw | p50 / p99 ms |");
-    println!("|---|---|---|---|");
-    for (label, m) in CONFIGS.iter().zip(rows) {
-        row(label, m, raw);
-    }
-    row("raw transaction, before", before, raw);
-    row("raw transaction, after", after, raw);
-    rows.iter().map(|m| m.per_second / raw).collect()
+fn line(label: &str, m: &Measured, raw: f64, cpu: &str) {
+    println!(
+        "| {label} | {:.0} | {:.2} | {:.1} / {:.1} | {cpu} |",
+        m.per_second,
+        m.per_second / raw,
+        m.p50,
+        m.p99
+    );
 }
 
-/// Each configuration's median ratio over the rounds (`ratios[round][config]`).
-fn medians(ratios: &[Vec<f64>]) {
+/// CPU milliseconds per command, "-" where NaN (HAProxy not in the path).
+fn cpu_cells(cpu: &[f64]) -> String {
+    let cells: Vec<String> = cpu
+        .iter()
+        .map(|ms| match ms.is_nan() {
+            true => "-".to_string(),
+            false => format!("{ms:.2}"),
+        })
+        .collect();
+    cells.join(" | ")
+}
+
+/// The header of a table whose last columns are `CPU`'s.
+fn header(columns: &[&str]) {
+    let cpu: Vec<String> = CPU.iter().map(|c| format!("CPU ms/command: {c}")).collect();
+    println!("| {} | {} |", columns.join(" | "), cpu.join(" | "));
+    println!("|{}", "---|".repeat(columns.len() + CPU.len()));
+}
+
+/// Prints a round's table; returns each configuration's ratio to the raw
+/// transaction (the mean of the rates before and after the round).
+fn table(round: u64, rows: &[Row], before: &Measured, after: &Measured) -> Vec<f64> {
+    let raw = (before.per_second + after.per_second) / 2.0;
+    println!("\n### Round {round}\n");
+    header(&[
+        "API processes",
+        "commands/s",
+        "ratio to raw",
+        "p50 / p99 ms",
+    ]);
+    for (label, r) in CONFIGS.iter().zip(rows) {
+        line(label, &r.load, raw, &cpu_cells(&r.cpu));
+    }
+    let none = cpu_cells(&[f64::NAN; CPU.len()]);
+    line("raw transaction, before", before, raw, &none);
+    line("raw transaction, after", after, raw, &none);
+    rows.iter().map(|r| r.load.per_second / raw).collect()
+}
+
+fn median(mut all: Vec<f64>) -> f64 {
+    all.sort_by(f64::total_cmp);
+    all[all.len() / 2]
+}
+
+/// Each configuration's medians over the rounds: its ratio to the raw
+/// transaction (`ratios[round][config]`) and its CPU per command.
+fn medians(ratios: &[Vec<f64>], rows: &[Vec<Row>]) {
     println!("\n### Median over {} rounds\n", ratios.len());
-    println!("| API processes | ratio to raw | ratio to 1 direct |");
-    println!("|---|---|---|");
-    let median = |config: usize| {
-        let mut all: Vec<f64> = ratios.iter().map(|r| r[config]).collect();
-        all.sort_by(f64::total_cmp);
-        all[all.len() / 2]
-    };
-    let direct = median(CONFIGS.len() - 1);
+    header(&["API processes", "ratio to raw", "ratio to 1 direct"]);
+    let ratio = |config: usize| median(ratios.iter().map(|r| r[config]).collect());
+    let direct = ratio(CONFIGS.len() - 1);
     for (config, label) in CONFIGS.iter().enumerate() {
-        let m = median(config);
-        println!("| {label} | {m:.2} | {:.2} |", m / direct);
+        let cpu: Vec<f64> = (0..CPU.len())
+            .map(|c| median(rows.iter().map(|r| r[config].cpu[c]).collect()))
+            .collect();
+        let m = ratio(config);
+        println!(
+            "| {label} | {m:.2} | {:.2} | {} |",
+            m / direct,
+            cpu_cells(&cpu)
+        );
     }
 }
 
@@ -168,14 +260,15 @@ async fn main() {
         "\n## submitComplaint with commandId through HAProxy, {CLIENTS} clients, {seconds} s each"
     );
     let mut before = raw_rate(&db, CLIENTS, seconds).await;
-    let mut ratios = Vec::new();
+    let (mut ratios, mut all) = (Vec::new(), Vec::new());
     for r in 1..=rounds {
-        let rows = round(&store, &token, seconds).await;
+        let rows = round(&store, &token, worker.pid().unwrap()).await;
         let after = raw_rate(&db, CLIENTS, seconds).await;
         ratios.push(table(r, &rows, &before, &after));
+        all.push(rows);
         before = after;
     }
-    medians(&ratios);
+    medians(&ratios, &all);
     let _ = worker.stop().await;
     drop(db);
     store.drop_store().await;

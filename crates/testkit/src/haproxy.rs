@@ -125,6 +125,11 @@ impl HaProxy {
         );
     }
 
+    /// The haproxy process's id (for reading its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;

@@ -13,9 +13,10 @@ use aduan_testkit::{Backend, GraphqlClient, TestStore};
 
 use super::report;
 
-/// What a timed run gave: operations per second, and the p50 and p99 of one
-/// operation in milliseconds.
+/// What a timed run gave: operations done, per second, and the p50 and p99
+/// of one operation in milliseconds.
 pub struct Measured {
+    pub count: usize,
     pub per_second: f64,
     pub p50: f64,
     pub p99: f64,
@@ -57,6 +58,7 @@ where
     times.sort_by(f64::total_cmp);
     let at = |q: usize| times[((times.len() * q) / 100).min(times.len() - 1)];
     Measured {
+        count: times.len(),
         per_second: times.len() as f64 / elapsed,
         p50: at(50),
         p99: at(99),
