@@ -221,24 +221,44 @@ fn median(mut all: Vec<f64>) -> f64 {
     all[all.len() / 2]
 }
 
-/// Each configuration's medians over the rounds: its ratio to the raw
-/// transaction (`ratios[round][config]`) and its CPU per command.
-fn medians(ratios: &[Vec<f64>], rows: &[Vec<Row>]) {
+/// Medians over the rounds of each configuration (`rows[round][config]`,
+/// `ratios` alike) and of the raw transaction (`raws`, between the rounds):
+/// rates, ratios to the raw transaction, latencies, CPU per command.
+fn medians(ratios: &[Vec<f64>], rows: &[Vec<Row>], raws: &[Measured]) {
     println!("\n### Median over {} rounds\n", ratios.len());
-    header(&["API processes", "ratio to raw", "ratio to 1 direct"]);
+    header(&[
+        "API processes",
+        "commands/s",
+        "ratio to raw",
+        "ratio to 1 direct",
+        "p50 / p99 ms",
+    ]);
+    let of = |config: usize, f: &dyn Fn(&Row) -> f64| {
+        median(rows.iter().map(|r| f(&r[config])).collect())
+    };
     let ratio = |config: usize| median(ratios.iter().map(|r| r[config]).collect());
     let direct = ratio(CONFIGS.len() - 1);
     for (config, label) in CONFIGS.iter().enumerate() {
-        let cpu: Vec<f64> = (0..CPU.len())
-            .map(|c| median(rows.iter().map(|r| r[config].cpu[c]).collect()))
-            .collect();
+        let cpu: Vec<f64> = (0..CPU.len()).map(|c| of(config, &|r| r.cpu[c])).collect();
         let m = ratio(config);
         println!(
-            "| {label} | {m:.2} | {:.2} | {} |",
+            "| {label} | {:.0} | {m:.2} | {:.2} | {:.1} / {:.1} | {} |",
+            of(config, &|r| r.load.per_second),
             m / direct,
+            of(config, &|r| r.load.p50),
+            of(config, &|r| r.load.p99),
             cpu_cells(&cpu)
         );
     }
+    let raw = |f: &dyn Fn(&Measured) -> f64| median(raws.iter().map(f).collect());
+    println!(
+        "| raw transaction ({} runs) | {:.0} | 1 | - | {:.1} / {:.1} | {} |",
+        raws.len(),
+        raw(&|m| m.per_second),
+        raw(&|m| m.p50),
+        raw(&|m| m.p99),
+        cpu_cells(&[f64::NAN; CPU.len()])
+    );
 }
 
 #[tokio::main]
@@ -259,16 +279,18 @@ async fn main() {
     println!(
         "\n## submitComplaint with commandId through HAProxy, {CLIENTS} clients, {seconds} s each"
     );
-    let mut before = raw_rate(&db, CLIENTS, seconds).await;
+    let mut raws = vec![raw_rate(&db, CLIENTS, seconds).await];
     let (mut ratios, mut all) = (Vec::new(), Vec::new());
     for r in 1..=rounds {
         let rows = round(&store, &token, worker.pid().unwrap()).await;
-        let after = raw_rate(&db, CLIENTS, seconds).await;
-        ratios.push(table(r, &rows, &before, &after));
+        raws.push(raw_rate(&db, CLIENTS, seconds).await);
+        let [.., before, after] = &raws[..] else {
+            unreachable!("a rate before and after each round")
+        };
+        ratios.push(table(r, &rows, before, after));
         all.push(rows);
-        before = after;
     }
-    medians(&ratios, &all);
+    medians(&ratios, &all, &raws);
     let _ = worker.stop().await;
     drop(db);
     store.drop_store().await;
