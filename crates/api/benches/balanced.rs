@@ -7,7 +7,9 @@
 //! for each N a fresh set of N API processes (`--role api`) sits behind an
 //! HAProxy configured as the rolling-restart test's (and docs/operations.md's).
 //! 16 clients send `submitComplaint` with a `commandId` for
-//! ADUAN_BENCH_SECONDS (default 10) per configuration, after a 1 s warm-up.
+//! ADUAN_BENCH_SECONDS (default 10) per configuration, after a 1 s warm-up
+//! and once the worker's projectors have caught up (so none inherits the
+//! previous configuration's backlog).
 //! With one API process the same load also goes to it directly, without
 //! HAProxy: the proxy's own cost. Beside the rates, the CPU time (user +
 //! system, from /proc) the API processes, HAProxy, the worker and the bench's
@@ -33,7 +35,7 @@ use aduan_testkit::{Backend, GraphqlClient, HaProxy, TestServer, TestStore};
 
 mod common;
 
-use common::load::{create_raw, rate, raw_rate, Measured};
+use common::load::{caught_up, create_raw, rate, raw_rate, Measured};
 use common::{env_number, report, BIN, SUBMIT};
 
 const CLIENTS: usize = 16;
@@ -99,14 +101,32 @@ async fn submissions(client: &GraphqlClient, seconds: u64, label: &'static str) 
     .await
 }
 
+/// What every configuration runs against: the database, the agent's and a
+/// supervisor's tokens, the worker process's id.
+struct Setup<'a> {
+    store: &'a TestStore,
+    agent: String,
+    supervisor: String,
+    worker: u32,
+}
+
 /// A warm-up (connections, plan caches), then the measured submissions to
-/// `url`; `pids` are the processes of each of `CPU`.
-async fn measure(url: &str, token: &str, label: &'static str, pids: &[Vec<u32>]) -> Row {
+/// `url`; `pids` are the processes of each of `CPU`. Each side of the
+/// measured load waits for the worker's projectors to catch up, so no
+/// configuration inherits another's backlog and the worker's CPU counts the
+/// projection of exactly the measured commands.
+async fn measure(setup: &Setup<'_>, url: &str, label: &'static str, pids: &[Vec<u32>]) -> Row {
     let (seconds, ticks) = (env_number("ADUAN_BENCH_SECONDS", 10), clock_ticks());
-    let client = GraphqlClient::at(&format!("{url}/graphql"), token);
+    let url = format!("{url}/graphql");
+    let (client, supervisor) = (
+        GraphqlClient::at(&url, &setup.agent),
+        GraphqlClient::at(&url, &setup.supervisor),
+    );
     submissions(&client, 1, "warm-up").await;
+    caught_up(setup.store, &supervisor).await;
     let before: Vec<f64> = pids.iter().map(|p| cpu_ms(p, ticks)).collect();
     let load = submissions(&client, seconds, label).await;
+    caught_up(setup.store, &supervisor).await;
     let cpu = pids
         .iter()
         .zip(before)
@@ -125,9 +145,8 @@ async fn api_processes(url: &str, n: usize) -> Vec<TestServer> {
 }
 
 /// Through HAProxy to `n` fresh API processes; with one, also straight to it.
-/// `worker` is the worker process's id.
-async fn balanced(url: &str, token: &str, n: usize, worker: u32) -> (Row, Option<Row>) {
-    let servers = api_processes(url, n).await;
+async fn balanced(setup: &Setup<'_>, n: usize) -> (Row, Option<Row>) {
+    let servers = api_processes(&setup.store.url, n).await;
     let names: Vec<String> = (1..=n).map(|i| format!("api{i}")).collect();
     let backends: Vec<(&str, &str)> = names
         .iter()
@@ -136,13 +155,13 @@ async fn balanced(url: &str, token: &str, n: usize, worker: u32) -> (Row, Option
         .collect();
     let proxy = HaProxy::start(&backends).await;
     let api: Vec<u32> = servers.iter().map(|s| s.pid().unwrap()).collect();
-    let (worker, clients) = (vec![worker], vec![std::process::id()]);
+    let (worker, clients) = (vec![setup.worker], vec![std::process::id()]);
     let mut pids = vec![api, proxy.pid().into_iter().collect(), worker, clients];
     const LABELS: [&str; 3] = ["proxied-1", "proxied-2", "proxied-3"];
-    let through = measure(&proxy.base_url, token, LABELS[n - 1], &pids).await;
+    let through = measure(setup, &proxy.base_url, LABELS[n - 1], &pids).await;
     let direct = if n == 1 {
         pids[1].clear();
-        Some(measure(&servers[0].base_url, token, "direct", &pids).await)
+        Some(measure(setup, &servers[0].base_url, "direct", &pids).await)
     } else {
         None
     };
@@ -155,11 +174,11 @@ async fn balanced(url: &str, token: &str, n: usize, worker: u32) -> (Row, Option
 
 /// One round: the commands through HAProxy to 1, 2 and 3 API processes, and
 /// straight to one (last), as `CONFIGS` names them.
-async fn round(store: &TestStore, token: &str, worker: u32) -> Vec<Row> {
+async fn round(setup: &Setup<'_>) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut direct = None;
     for n in 1..=3 {
-        let (through, alone) = balanced(&store.url, token, n, worker).await;
+        let (through, alone) = balanced(setup, n).await;
         rows.push(through);
         direct = direct.or(alone);
     }
@@ -273,7 +292,12 @@ async fn main() {
         &[("ADUAN_ROLE", "worker"), ("ADUAN_WATCH", "false")],
     )
     .await;
-    let token = worker.token("AGENT", None, "bench-agent").await;
+    let setup = Setup {
+        store: &store,
+        agent: worker.token("AGENT", None, "bench-agent").await,
+        supervisor: worker.token("SUPERVISOR", None, "bench-spv").await,
+        worker: worker.pid().unwrap(),
+    };
     create_raw(&store).await;
     let db = store.db().await;
     println!(
@@ -282,7 +306,7 @@ async fn main() {
     let mut raws = vec![raw_rate(&db, CLIENTS, seconds).await];
     let (mut ratios, mut all) = (Vec::new(), Vec::new());
     for r in 1..=rounds {
-        let rows = round(&store, &token, worker.pid().unwrap()).await;
+        let rows = round(&setup).await;
         raws.push(raw_rate(&db, CLIENTS, seconds).await);
         let [.., before, after] = &raws[..] else {
             unreachable!("a rate before and after each round")

@@ -37,7 +37,7 @@ use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 mod common;
 
-use common::load::{create_raw, rate, raw_rate};
+use common::load::{caught_up, create_raw, rate, raw_rate};
 use common::{env_number, on, report, seed, stores, ASSIGN, BIN, SUBMIT, VERIFY};
 
 const RESPOND: &str =
@@ -286,24 +286,6 @@ async fn open_complaints(store: &TestStore, n: usize) -> Vec<String> {
         ),
     };
     store.texts(&sql).await
-}
-
-/// Waits until both projections have applied the whole log, so a projector's
-/// catch-up after the log was grown does not run under the measured commands.
-async fn caught_up(store: &TestStore, client: &GraphqlClient) {
-    let head = store.scalar("SELECT max(position) FROM events").await;
-    loop {
-        let data = client.ok("{ projections { position } }", json!({})).await;
-        let behind = data["projections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["position"].as_i64().unwrap() < head);
-        if !behind {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// Sequential command latency on the log as it stands: a retry-safe submission

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use aduan_store::Db;
 use aduan_testkit::{Backend, GraphqlClient, TestStore};
@@ -80,6 +80,25 @@ where
         }
     })
     .await
+}
+
+/// Waits until the projections have applied the whole log, so a projector's
+/// catch-up (after the log was grown, or after earlier load) does not run
+/// under the measured commands.
+pub async fn caught_up(store: &TestStore, client: &GraphqlClient) {
+    let head = store.scalar("SELECT max(position) FROM events").await;
+    loop {
+        let data = client.ok("{ projections { position } }", json!({})).await;
+        let behind = data["projections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["position"].as_i64().unwrap() < head);
+        if !behind {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 const STREAMS: i64 = 1000;
