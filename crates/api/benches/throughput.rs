@@ -33,11 +33,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use aduan_store::Db;
 use aduan_testkit::{Backend, GraphqlClient, TestServer, TestStore};
 
 mod common;
 
+use common::load::{caught_up, create_raw, rate, raw_rate};
 use common::{env_number, on, report, seed, stores, ASSIGN, BIN, SUBMIT, VERIFY};
 
 const RESPOND: &str =
@@ -51,131 +51,6 @@ fn note(id: &str, n: u64) -> Value {
         id,
         json!({"text": format!("Ditelepon warga, catatan {n}"), "visibility": "INTERNAL"}),
     )
-}
-
-/// Requests per second with `clients` in parallel for `seconds`; `request(worker,
-/// n)` says what a worker sends the n-th time. Every request must succeed.
-async fn rate<F>(client: &GraphqlClient, clients: usize, seconds: u64, request: F) -> f64
-where
-    F: Fn(usize, u64) -> (&'static str, Value) + Send + Sync + 'static,
-{
-    let done = Arc::new(AtomicU64::new(0));
-    let request = Arc::new(request);
-    let until = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let workers: Vec<_> = (0..clients)
-        .map(|worker| {
-            let (client, done, request) = (client.clone(), done.clone(), request.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while Instant::now() < until {
-                    let (query, variables) = request(worker, n);
-                    client.ok(query, variables).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                    n += 1;
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
-
-const STREAMS: i64 = 1000;
-
-/// The raw baseline table: an event table's key and payload, with 1,000
-/// streams of 8 events to read.
-async fn create_raw(store: &TestStore) {
-    let statements = match store.backend {
-        Backend::Postgres => [
-            "CREATE TABLE bench_raw (stream bigint, seq bigint, payload json NOT NULL, \
-             PRIMARY KEY (stream, seq))"
-                .to_string(),
-            format!(
-                "INSERT INTO bench_raw SELECT s, q, '{{}}' FROM generate_series(1, {STREAMS}) s, \
-                 generate_series(1, 8) q"
-            ),
-        ],
-        Backend::Sqlite => [
-            "CREATE TABLE bench_raw (stream INTEGER, seq INTEGER, payload TEXT NOT NULL, \
-             PRIMARY KEY (stream, seq))"
-                .to_string(),
-            format!(
-                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {STREAMS}), \
-                 q(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM q WHERE n < 8) \
-                 INSERT INTO bench_raw SELECT s.n, q.n, '{{}}' FROM s, q"
-            ),
-        ],
-    };
-    for sql in statements {
-        store.exec(&sql).await.unwrap();
-    }
-}
-
-/// One raw "read a stream + append one event" transaction on `stream`.
-async fn raw_transaction(db: &Db, stream: i64, payload: &str) {
-    macro_rules! run {
-        ($pool:expr, $begin:expr, $read:expr, $append:expr) => {{
-            let mut conn = $pool.acquire().await.unwrap();
-            let mut tx = sqlx::Connection::begin_with(&mut *conn, $begin)
-                .await
-                .unwrap();
-            let events: Vec<(i64, String)> = sqlx::query_as($read)
-                .bind(stream)
-                .fetch_all(&mut *tx)
-                .await
-                .unwrap();
-            let next = events.last().map_or(0, |e| e.0) + 1;
-            sqlx::query($append)
-                .bind(stream)
-                .bind(next)
-                .bind(payload)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }};
-    }
-    match db {
-        Db::Postgres(pool) => run!(
-            pool,
-            "BEGIN",
-            "SELECT seq, payload::text FROM bench_raw WHERE stream = $1 ORDER BY seq",
-            "INSERT INTO bench_raw VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING"
-        ),
-        Db::Sqlite(pool) => run!(
-            pool,
-            "BEGIN IMMEDIATE",
-            "SELECT seq, payload FROM bench_raw WHERE stream = ? ORDER BY seq",
-            "INSERT OR IGNORE INTO bench_raw VALUES (?, ?, ?)"
-        ),
-    }
-}
-
-/// Raw transactions per second with `clients` in parallel, each on a random stream.
-async fn raw_rate(db: &Db, clients: usize, seconds: u64) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let until = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let payload = report(None).to_string();
-    let workers: Vec<_> = (0..clients)
-        .map(|_| {
-            let (db, done, payload) = (db.clone(), done.clone(), payload.clone());
-            tokio::spawn(async move {
-                while Instant::now() < until {
-                    let stream = 1 + (uuid::Uuid::new_v4().as_u128() % STREAMS as u128) as i64;
-                    raw_transaction(&db, stream, &payload).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 struct Cast {
@@ -221,14 +96,15 @@ async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
     println!("| clients | raw tx/s | submitComplaint/s | ratio | respondToComplaint/s | ratio | addNote/s | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
     for clients in [1, 4, 16] {
-        let raw = raw_rate(&db, clients, seconds).await;
+        let raw = raw_rate(&db, clients, seconds).await.per_second;
         let submit = rate(&cast.agent, clients, seconds, |worker, n| {
             (
                 SUBMIT,
                 report(Some(format!("bench-{worker}-{n}-{}", uuid::Uuid::new_v4()))),
             )
         })
-        .await;
+        .await
+        .per_second;
         let replies = ids.clone();
         let respond = rate(&cast.officer, clients, seconds, move |worker, n| {
             (
@@ -239,12 +115,14 @@ async fn command_rates(store: &TestStore, cast: &Cast, seconds: u64) {
                 ),
             )
         })
-        .await;
+        .await
+        .per_second;
         let noted = ids.clone();
         let notes = rate(&cast.officer, clients, seconds, move |worker, n| {
             (NOTE, note(pick(&noted, worker, n), n))
         })
-        .await;
+        .await
+        .per_second;
         println!(
             "| {clients} | {raw:.0} | {submit:.0} | {:.2} | {respond:.0} | {:.2} | {notes:.0} | {:.2} |",
             submit / raw,
@@ -283,12 +161,15 @@ async fn hot_case(store: &TestStore, seconds: u64) {
     let long = seconds * 6;
     let one = {
         let hot = hot.clone();
-        rate(&cast.officer, 16, long, move |_, n| (NOTE, note(&hot, n))).await
+        rate(&cast.officer, 16, long, move |_, n| (NOTE, note(&hot, n)))
+            .await
+            .per_second
     };
     let sixteen = rate(&cast.officer, 16, long, move |worker, n| {
         (NOTE, note(&spread[worker], n))
     })
-    .await;
+    .await
+    .per_second;
     println!("\n## The hot case: 16 clients adding notes for {long} s\n");
     println!("| one complaint notes/s | 16 complaints notes/s | ratio |");
     println!("|---|---|---|");
@@ -405,24 +286,6 @@ async fn open_complaints(store: &TestStore, n: usize) -> Vec<String> {
         ),
     };
     store.texts(&sql).await
-}
-
-/// Waits until both projections have applied the whole log, so a projector's
-/// catch-up after the log was grown does not run under the measured commands.
-async fn caught_up(store: &TestStore, client: &GraphqlClient) {
-    let head = store.scalar("SELECT max(position) FROM events").await;
-    loop {
-        let data = client.ok("{ projections { position } }", json!({})).await;
-        let behind = data["projections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["position"].as_i64().unwrap() < head);
-        if !behind {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// Sequential command latency on the log as it stands: a retry-safe submission

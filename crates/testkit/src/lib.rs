@@ -11,6 +11,7 @@
 
 pub mod cluster;
 pub mod fixtures;
+pub mod haproxy;
 pub mod keys;
 pub mod pg;
 pub mod photos;
@@ -20,6 +21,7 @@ pub mod store;
 pub mod ws;
 
 pub use cluster::{PgCluster, StopMode};
+pub use haproxy::HaProxy;
 pub use pg::TestDatabase;
 pub use server::{GraphqlClient, TestServer};
 pub use store::{Backend, TestStore};

@@ -6,7 +6,6 @@
 //! command is in the log once, and the subscriber sees every event once, each
 //! complaint's in order. Needs HAProxy (scripts/ensure-haproxy).
 
-mod haproxy;
 mod load;
 
 use std::collections::{HashMap, HashSet};
@@ -14,10 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aduan_testkit::{TestServer, TestStore};
+use aduan_testkit::{HaProxy, TestServer, TestStore};
 
 use crate::support::*;
-use haproxy::HaProxy;
 use load::{Subscriber, Tally};
 
 /// The API processes' drain: several HAProxy check intervals.

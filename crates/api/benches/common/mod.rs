@@ -7,6 +7,10 @@ use serde_json::{json, Value};
 
 use aduan_testkit::{Backend, TestServer, TestStore};
 
+// Timed load and the raw transaction baseline (the command benches').
+#[allow(dead_code)]
+pub mod load;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_aduan");
 
 pub fn env_number(name: &str, default: u64) -> u64 {

@@ -2,6 +2,7 @@
 //! docs/operations.md ("Rolling restarts") advises: health checks on `/readyz`,
 //! connection retries with `option redispatch` (and no retry of a request once
 //! sent: nothing a drained server does needs one), WebSocket tunnels kept open.
+//! The rolling-restart test and the `balanced` bench run behind it.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -18,7 +19,8 @@ pub struct HaProxy {
     pub base_url: String,
     stats_url: String,
     child: Child,
-    dir: tempfile::TempDir,
+    /// Its config, removed when the proxy is dropped.
+    dir: PathBuf,
 }
 
 /// The haproxy binary: on the PATH or where Debian puts it.
@@ -65,9 +67,11 @@ impl HaProxy {
     /// temporary directory, balancing `servers` (name, `host:port`); waits
     /// until every server is up.
     pub async fn start(servers: &[(&str, &str)]) -> HaProxy {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir =
+            std::env::temp_dir().join(format!("aduan-haproxy-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
         let (port, stats) = (free_port(), free_port());
-        let file = dir.path().join("haproxy.cfg");
+        let file = dir.join("haproxy.cfg");
         std::fs::write(&file, config(port, stats, servers)).expect("write haproxy.cfg");
         let child = Command::new(binary())
             .arg("-db")
@@ -117,12 +121,23 @@ impl HaProxy {
         }
         panic!(
             "HAProxy did not see {name} {status} within 20 s (config in {})",
-            self.dir.path().display()
+            self.dir.display()
         );
+    }
+
+    /// The haproxy process's id (for reading its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+}
+
+impl Drop for HaProxy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
