@@ -33,7 +33,9 @@ use aduan_testkit::{Backend, TestServer, TestStore};
 
 mod common;
 
-use common::{analyze, copy_seeded, env_number, latency, seed, seeded_condition, BIN};
+use common::{
+    analyze, copy_seeded, env_number, read_latencies, seed, seeded_condition, BIN, READS,
+};
 
 /// Events per read of the ordered-read baseline.
 const READ_BATCH: i64 = 10_000;
@@ -43,46 +45,6 @@ fn shipped_projections() -> (ComplaintSummary, SlaTimers) {
     let sla = aduan_api::settings::load_sla(None).expect("shipped SLA settings");
     aduan_api::settings::projections(&sla).expect("shipped SLA settings build")
 }
-
-struct Read {
-    name: &'static str,
-    query: &'static str,
-}
-
-const READS: &[Read] = &[
-    Read {
-        name: "`me` (no database: the HTTP + JWT + GraphQL floor)",
-        query: "{ me { id } }",
-    },
-    Read {
-        name: "`complaint(id)`",
-        query: "query($id: ID!) { complaint(id: $id) { id status opd title createdAt version } }",
-    },
-    Read {
-        name: "`complaints` first 20, status ASSIGNED/IN_PROGRESS, totalCount",
-        query: "query { complaints(first: 20, filter: {status: [ASSIGNED, IN_PROGRESS]}) { totalCount edges { node { id } } } }",
-    },
-    Read {
-        name: "`complaints` first 20, OPD DPU, totalCount",
-        query: "query { complaints(first: 20, filter: {opd: [\"DPU\"]}) { totalCount edges { node { id } } } }",
-    },
-    Read {
-        name: "`complaints` first 20, SLA BREACHED, totalCount",
-        query: "query { complaints(first: 20, filter: {slaState: [BREACHED]}) { totalCount edges { node { id slaState } } } }",
-    },
-    Read {
-        name: "`complaints` first 20, SLA AT_RISK, totalCount",
-        query: "query { complaints(first: 20, filter: {slaState: [AT_RISK]}) { totalCount edges { node { id slaState } } } }",
-    },
-    Read {
-        name: "`complaints` first 20, SLA ON_TRACK, totalCount",
-        query: "query { complaints(first: 20, filter: {slaState: [ON_TRACK]}) { totalCount edges { node { id slaState } } } }",
-    },
-    Read {
-        name: "`dashboard` DPU, last 365 days",
-        query: "query($from: DateTime!, $to: DateTime!) { dashboard(opd: \"DPU\", from: $from, to: $to) { open overdue responseCompliancePct resolutionCompliancePct respondP50Seconds respondP90Seconds resolveP50Seconds resolveP90Seconds backlogByAge { age open } satisfactionIndex ratings } }",
-    },
-];
 
 /// p50/p99 per read against a fresh server on the store.
 async fn measure_reads(store: &TestStore, requests: usize) -> (i64, Vec<(f64, f64)>) {
@@ -112,20 +74,7 @@ async fn measure_reads(store: &TestStore, requests: usize) -> (i64, Vec<(f64, f6
     // live system (the unswept rows' index is otherwise full of dead entries).
     analyze(store).await;
     let supervisor = server.client(&server.token("SUPERVISOR", None, "bench").await);
-    let now = chrono::Utc::now();
-    let window =
-        json!({"from": now - chrono::Duration::days(365), "to": now + chrono::Duration::days(1)});
-    let mut out = Vec::new();
-    for read in READS {
-        let variables = if read.query.contains("$id") {
-            json!({"id": some_case})
-        } else if read.query.contains("$from") {
-            window.clone()
-        } else {
-            json!({})
-        };
-        out.push(latency(&supervisor, read.query, variables, requests).await);
-    }
+    let out = read_latencies(&supervisor, &some_case, requests).await;
     let _ = server.stop().await;
     (cases, out)
 }

@@ -11,16 +11,21 @@
 //! 1. Submissions and follow-up commands (respond, note) at 1, 4 and 16 clients.
 //! 2. The hot case: 16 clients adding notes to one complaint, against the same
 //!    load spread over 16; a command on a complaint of 5,000 events.
-//! 3. Command latency with 10,000 and with 1,000,000 events (and as many command
-//!    ids) in the tables the commands read.
+//! 3. Tails as history grows (issue 26 point 8): command and read latency with
+//!    10,000 and with 1,000,000 events (and as many command ids), the
+//!    projectors caught up, then a quiet minute.
 //!
 //! Sizes: ADUAN_BENCH_SECONDS (per load level, default 5; the hot case runs 6x
 //! as long), ADUAN_BENCH_EVENTS (the large log, default 1,000,000),
 //! ADUAN_BENCH_STORES (`postgres`, `sqlite` or both, the default),
 //! ADUAN_BENCH_PARTS (`rates`, `hot`, `history` or all, the default),
-//! ADUAN_BENCH_LATENCY_REQUESTS (per command and size in part 3, default 1,000)
+//! ADUAN_BENCH_LATENCY_REQUESTS (per command and size in part 3, default 1,000),
+//! ADUAN_BENCH_LIST_REQUESTS (per read and size in part 3, default 300)
 //! and ADUAN_BENCH_QUIET (seconds of quiet after the projectors caught up,
-//! before part 3 measures, default 60: issue 26's protocol).
+//! before part 3 measures, default 60: issue 26's protocol). ADUAN_BENCH_KEEP
+//! (set: part 3 keeps its grown database and prints its URL) and
+//! ADUAN_BENCH_REUSE (a kept database's URL: part 3 measures it as it stands,
+//! again, without seeding or growing) are for profiling the large log.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -288,14 +293,26 @@ async fn open_complaints(store: &TestStore, n: usize) -> Vec<String> {
     store.texts(&sql).await
 }
 
-/// Sequential command latency on the log as it stands: a retry-safe submission
-/// and an escalation of an open complaint the server has not cached.
-async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
+/// What part 3 measures on the log as it stands (p50 / p99 ms).
+struct Tails {
+    /// A retry-safe submission, and an escalation of an open complaint the
+    /// server has not cached.
+    commands: [(f64, f64); 2],
+    /// Each of `common::READS`, after the commands.
+    reads: Vec<(f64, f64)>,
+}
+
+/// Sequential latencies on the log as it stands, after issue 26's protocol:
+/// the projectors caught up, then a quiet minute.
+async fn tails(store: &TestStore, label: &str) -> Tails {
     let n = env_number("ADUAN_BENCH_LATENCY_REQUESTS", 1_000);
     let ids = Arc::new(open_complaints(store, n as usize).await);
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     let cast = Cast::new(&server).await;
     caught_up(store, &cast.supervisor).await;
+    // As autovacuum would have by now on a live system (CI's PostgreSQL runs
+    // without it): the projectors rewrote each case's row once per event.
+    common::analyze(store).await;
     tokio::time::sleep(Duration::from_secs(env_number("ADUAN_BENCH_QUIET", 60))).await;
     let submit = latency(&cast.agent, n, |n| {
         (SUBMIT, report(Some(format!("latency-{label}-{n}"))))
@@ -308,31 +325,61 @@ async fn command_latency(store: &TestStore, label: &str) -> [(f64, f64); 2] {
         )
     })
     .await;
+    let requests = env_number("ADUAN_BENCH_LIST_REQUESTS", 300) as usize;
+    let reads = common::read_latencies(&cast.supervisor, &ids[0], requests).await;
     let _ = server.stop().await;
-    [submit, escalate]
+    Tails {
+        commands: [submit, escalate],
+        reads,
+    }
 }
 
-async fn history_size(store: &TestStore, events: i64) {
-    seed(store, 2_000);
-    let small = store.scalar("SELECT count(*) FROM events").await;
-    let at_small = command_latency(store, "small").await;
-    let large = grow_log(store, events).await;
-    let at_large = command_latency(store, "large").await;
-    println!("\n## Command latency as history grows (1 client, sequential)\n");
+const COMMANDS: [&str; 2] = [
+    "submitComplaint with commandId",
+    "escalateComplaint, case not cached",
+];
+
+fn print_tails(small: (i64, &Tails), large: (i64, &Tails)) {
+    println!("\n## Tails as history grows (1 client, sequential)\n");
     println!(
-        "| command | p50 / p99 ms at {small} events | p50 / p99 ms at {large} events | p99 ratio |"
+        "| request | p50 / p99 ms at {} events | p50 / p99 ms at {} events | p99 ratio |",
+        small.0, large.0
     );
     println!("|---|---|---|---|");
-    let names = [
-        "submitComplaint with commandId",
-        "escalateComplaint, case not cached",
-    ];
-    for (name, ((p50a, p99a), (p50b, p99b))) in names.iter().zip(at_small.iter().zip(&at_large)) {
+    let names = COMMANDS
+        .iter()
+        .copied()
+        .chain(common::READS.iter().map(|r| r.name));
+    let at = |t: &Tails| {
+        t.commands
+            .iter()
+            .chain(&t.reads)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    for (name, ((p50a, p99a), (p50b, p99b))) in names.zip(at(small.1).into_iter().zip(at(large.1)))
+    {
         println!(
             "| {name} | {p50a:.2} / {p99a:.2} | {p50b:.2} / {p99b:.2} | {:.2} |",
             p99b / p99a
         );
     }
+}
+
+async fn history_size(store: &TestStore, events: i64) {
+    if std::env::var("ADUAN_BENCH_REUSE").is_ok() {
+        let size = store.scalar("SELECT count(*) FROM events").await;
+        let label = format!("again-{}", uuid::Uuid::new_v4().simple());
+        let again = tails(store, &label).await;
+        print_tails((size, &again), (size, &again));
+        return;
+    }
+    seed(store, 2_000);
+    let small = store.scalar("SELECT count(*) FROM events").await;
+    let at_small = tails(store, "small").await;
+    let large = grow_log(store, events).await;
+    let at_large = tails(store, "large").await;
+    print_tails((small, &at_small), (large, &at_large));
 }
 
 /// Whether ADUAN_BENCH_PARTS names `part` (all parts when unset).
@@ -352,9 +399,16 @@ async fn bench(backend: Backend, seconds: u64, events: i64) {
         store.drop_store().await;
     }
     if part("history") {
-        let store = TestStore::create(backend).await;
+        let store = match std::env::var("ADUAN_BENCH_REUSE") {
+            Ok(url) => TestStore::existing(&url),
+            Err(_) => TestStore::create(backend).await,
+        };
         history_size(&store, events).await;
-        store.drop_store().await;
+        if std::env::var("ADUAN_BENCH_KEEP").is_ok() {
+            println!("\n(kept: {})", store.url);
+        } else {
+            store.drop_store().await;
+        }
     }
 }
 

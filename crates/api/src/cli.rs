@@ -496,6 +496,23 @@ pub async fn signing_secret(log: &Arc<dyn EventLog>) -> anyhow::Result<(Vec<u8>,
 /// SQLite file for `sqlite://PATH`, and by default the embedded SQLite file
 /// `aduan.db` in the data directory (created with it).
 pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<Arc<dyn EventLog>> {
+    open_log(cli, options, false)
+}
+
+/// The event log for `serve`: on SQLite its WAL is checkpointed in the
+/// background (`EventLog::upkeep`), never by a command's commit.
+pub fn connect_serving(cli: &Cli, options: &PgOptions) -> anyhow::Result<Arc<dyn EventLog>> {
+    open_log(cli, options, true)
+}
+
+fn open_log(cli: &Cli, options: &PgOptions, serving: bool) -> anyhow::Result<Arc<dyn EventLog>> {
+    let open = |path: &std::path::Path| -> anyhow::Result<Arc<dyn EventLog>> {
+        Ok(Arc::new(if serving {
+            SqliteEventLog::open_serving(path, options.max_connections)?
+        } else {
+            SqliteEventLog::open(path, options.max_connections)?
+        }))
+    };
     match cli.database_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PgEventLog::connect(url, options)?))
@@ -504,10 +521,7 @@ pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<Arc<dyn EventLo
             let path = url.strip_prefix("sqlite://").ok_or_else(|| {
                 anyhow::anyhow!("DATABASE_URL must start with postgres:// or sqlite://")
             })?;
-            Ok(Arc::new(SqliteEventLog::open(
-                std::path::Path::new(path),
-                options.max_connections,
-            )?))
+            open(std::path::Path::new(path))
         }
         None => {
             std::fs::create_dir_all(&cli.data_dir).map_err(|e| {
@@ -516,10 +530,7 @@ pub fn connect(cli: &Cli, options: &PgOptions) -> anyhow::Result<Arc<dyn EventLo
                     cli.data_dir.display()
                 )
             })?;
-            Ok(Arc::new(SqliteEventLog::open(
-                &cli.data_dir.join("aduan.db"),
-                options.max_connections,
-            )?))
+            open(&cli.data_dir.join("aduan.db"))
         }
     }
 }

@@ -54,6 +54,11 @@ impl Followers {
     ) -> anyhow::Result<Followers> {
         let stopped = parts.stopped;
         let mut tasks: Vec<Task> = Vec::new();
+        // The store's own upkeep (SQLite's WAL checkpoints), in every role.
+        tasks.push(Box::pin({
+            let (log, stopped) = (state.bus.log().clone(), stopped.clone());
+            async move { log.upkeep(stopped).await }
+        }));
         // The live feeds serve this process's WebSocket subscribers.
         if args.role.serves_api() {
             tasks.push(Box::pin(parts.live.run(stopped.clone())));

@@ -16,7 +16,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::attachments::Attachments;
 use crate::auth::JwtKeys;
-use crate::cli::{connect, pg_options, Cli, ServeArgs};
+use crate::cli::{connect_serving, pg_options, Cli, ServeArgs};
 use crate::followers::{Followers, Parts};
 use crate::graphql::{self, AduanSchema};
 use crate::metrics;
@@ -136,7 +136,7 @@ impl AppState {
 /// The event log, migrated, with rows from before personal data was sealed
 /// sealed in place: first, before anything seals rows for the audit chain.
 async fn open_log(cli: &Cli, args: &ServeArgs) -> anyhow::Result<Arc<dyn aduan_store::EventLog>> {
-    let log = connect(cli, &pg_options(args))?;
+    let log = connect_serving(cli, &pg_options(args))?;
     if args.role != ProcessRole::All && !log.shared() {
         anyhow::bail!(
             "--role {} needs PostgreSQL: on SQLite one process answers and works (--role all)",

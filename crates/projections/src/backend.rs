@@ -89,6 +89,15 @@ pub(crate) trait Specific: Send + Sync {
     /// serialize on the row.
     fn lock_row(&self) -> &'static str;
 
+    /// This process's turn to write, where the database has one writer at a
+    /// time (SQLite: a follower's, `aduan_store::write_turn`); taken before a
+    /// write transaction of the read side's own (the sweep).
+    async fn follower_turn(
+        &self,
+    ) -> Result<Option<aduan_store::write_turn::WriteTurn>, StoreError> {
+        Ok(None)
+    }
+
     /// The SQL around a "+HH:MM" offset bound between them that gives the local
     /// day (`YYYY-MM-DD`) of `created_at`.
     fn local_day(&self) -> (&'static str, &'static str);
@@ -192,7 +201,12 @@ pub(crate) trait Shared: Send + Sync {
     ) -> Result<Vec<String>, StoreError>;
 
     /// See `sla_sweep`.
-    async fn sweep(&self, table: &str, at: DateTime<Utc>) -> Result<SweepReport, StoreError>;
+    async fn sweep(
+        &self,
+        table: &str,
+        at: DateTime<Utc>,
+        chunk: i64,
+    ) -> Result<SweepReport, StoreError>;
 
     fn connections(&self) -> Connections;
 

@@ -144,8 +144,15 @@ impl Projector {
             *last = Some(std::time::Instant::now());
         }
         let name = self.projection.name();
-        match self.backend.sweep(name, chrono::Utc::now()).await {
-            Ok(r) => tracing::debug!(projection = name, rows = r.rows, "SLA standings swept"),
+        let chunk = crate::sla_sweep::CHUNK;
+        match self.backend.sweep(name, chrono::Utc::now(), chunk).await {
+            Ok(r) => {
+                tracing::debug!(projection = name, rows = r.rows, "SLA standings swept");
+                if r.rows >= chunk as u64 {
+                    // Unswept rows may be left (after a catch-up): again when idle.
+                    *self.swept.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
+            }
             Err(e) => tracing::warn!(projection = name, error = %e, "SLA sweep failed"),
         }
     }

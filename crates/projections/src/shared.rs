@@ -540,7 +540,9 @@ macro_rules! shared_backend {
                     &self,
                     table: &str,
                     at: DateTime<Utc>,
+                    chunk: i64,
                 ) -> Result<SweepReport, StoreError> {
+                    let _turn = self.follower_turn().await?;
                     let mut tx = self.pool.begin().await.map_err(sql)?;
                     // A write first: on SQLite the transaction then holds the write
                     // lock, so what it reads next cannot change under it (PostgreSQL
@@ -562,7 +564,7 @@ macro_rules! shared_backend {
                     .await
                     .map_err(sql)?;
                     let to = from.map_or(at, |f| f.max(at));
-                    let rows = update_query::<DB>(table, from, to)
+                    let rows = update_query::<DB>(table, from, to, chunk)
                         .build()
                         .execute(&mut *tx)
                         .await

@@ -15,10 +15,16 @@
 //! same exact rule as without a sweep) is S. A late sweep costs speed, never
 //! correctness; a `now` before `T` reads the rows without the column.
 //!
-//! Each sweep moves `T` forward (never back) and re-sweeps the unswept rows and
-//! those whose instants fell in `[previous T, new T]`: the rows whose standing may
-//! have changed. The projector's leader runs it between its batches, so it never
-//! races the projector's own writes; sweeps serialize on their `sla_sweeps` row.
+//! Each sweep moves `T` forward (never back) and re-sweeps the rows whose
+//! instants fell in `[previous T, new T]`, and up to `CHUNK` unswept rows, newest
+//! first: a row left unswept is still read right. So a sweep costs what changed
+//! since the last one, never the table: each part is an ordered range of its own
+//! index, found by a plain index scan (a bitmap scan over `sla_state_swept IS
+//! NULL` visited every row a sweep had rewritten until VACUUM came by: 1.2 s per
+//! sweep on a million events). After a catch-up the leader sweeps again as soon
+//! as it is idle while a sweep fills its chunk. The projector's leader runs it
+//! between its batches, so it never races the projector's own writes; sweeps
+//! serialize on their `sla_sweeps` row.
 //!
 //! The column is a cache of the clock, not a function of the events: a rebuilt
 //! table has every row unswept until the next sweep (rebuild comparisons see it
@@ -34,6 +40,9 @@ use crate::summary_query::push_sla_state;
 /// How often the projector's leader sweeps (between batches).
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How many unswept rows one sweep takes at most.
+pub const CHUNK: i64 = 10_000;
+
 /// The swept value of a row without any SLA clock (NULL means unswept).
 pub const NO_CLOCK: &str = "NONE";
 
@@ -45,29 +54,38 @@ pub struct SweepReport {
 }
 
 /// The sweep of the rows whose standing may have changed since `from` (all of
-/// them without one) to `to` (run by `shared.rs`).
+/// them without one) to `to`, taking at most `chunk` unswept rows (run by
+/// `shared.rs`).
 pub(crate) fn update_query<'a, DB: Database>(
     table: &str,
     from: Option<DateTime<Utc>>,
     to: DateTime<Utc>,
+    chunk: i64,
 ) -> QueryBuilder<'a, DB>
 where
     String: Encode<'a, DB> + Type<DB>,
     DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
 {
     let mut q = QueryBuilder::new(format!("UPDATE {table} SET sla_state_swept = COALESCE("));
     push_sla_state(&mut q, to);
     q.push(", ").push_bind(NO_CLOCK.to_string()).push(")");
     if let Some(from) = from {
-        q.push(" WHERE sla_state_swept IS NULL OR (sla_at_risk_at >= ")
+        q.push(format!(
+            " WHERE complaint_id IN (SELECT complaint_id FROM (SELECT complaint_id FROM {table} \
+             WHERE sla_state_swept IS NULL ORDER BY created_at DESC, complaint_id DESC LIMIT "
+        ))
+        .push_bind(chunk)
+        .push(") unswept");
+        for instant in ["sla_at_risk_at", "sla_deadline"] {
+            q.push(format!(
+                " UNION ALL SELECT complaint_id FROM {table} WHERE {instant} >= "
+            ))
             .push_bind(from)
-            .push(" AND sla_at_risk_at <= ")
-            .push_bind(to)
-            .push(") OR (sla_deadline >= ")
-            .push_bind(from)
-            .push(" AND sla_deadline <= ")
-            .push_bind(to)
-            .push(")");
+            .push(format!(" AND {instant} <= "))
+            .push_bind(to);
+        }
+        q.push(")");
     }
     q
 }
@@ -79,5 +97,15 @@ pub async fn sweep(
     table: &str,
     at: DateTime<Utc>,
 ) -> Result<SweepReport, StoreError> {
-    crate::backend::for_log(log).sweep(table, at).await
+    sweep_chunk(log, table, at, CHUNK).await
+}
+
+/// `sweep`, taking at most `chunk` unswept rows.
+pub async fn sweep_chunk(
+    log: &dyn EventLog,
+    table: &str,
+    at: DateTime<Utc>,
+    chunk: i64,
+) -> Result<SweepReport, StoreError> {
+    crate::backend::for_log(log).sweep(table, at, chunk).await
 }

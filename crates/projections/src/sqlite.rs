@@ -6,7 +6,8 @@
 //!   lock (`BEGIN IMMEDIATE`), which is then held only to write the rows and move
 //!   the checkpoint, so commands queue behind a projector for milliseconds.
 //!   Every write transaction takes this process's turn first
-//!   (`aduan_store::write_turn`), so writers are served in arrival order.
+//!   (`aduan_store::write_turn`): a projector's after the other followers', so
+//!   a command waits behind at most one of them.
 //! - No election: a second process on the same file is harmless, because the
 //!   checkpoint moves by compare-and-set inside the write lock.
 //! - Position order is commit order (one writer), so the cursor's `tx_id` is 0.
@@ -17,7 +18,7 @@ use async_trait::async_trait;
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use aduan_store::follow::sqlite::{checkpoint_in, move_checkpoint};
-use aduan_store::write_turn::turn;
+use aduan_store::write_turn::{follower_turn, turn};
 use aduan_store::{Checkpoint, StoreError};
 
 use crate::backend::Specific;
@@ -52,7 +53,7 @@ impl Specific for SqliteBackend {
         from: Checkpoint,
         batch: &Batch,
     ) -> Result<(), StoreError> {
-        let _turn = turn(&self.pool).await?;
+        let _turn = follower_turn(&self.pool).await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_batch(&mut tx, projector, from, batch).await?;
@@ -64,7 +65,7 @@ impl Specific for SqliteBackend {
         name: &str,
         deltas: &[(String, String, String, i64)],
     ) -> Result<(), StoreError> {
-        let _turn = turn(&self.pool).await?;
+        let _turn = follower_turn(&self.pool).await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_rollup_deltas(&mut tx, name, deltas).await?;
@@ -82,6 +83,12 @@ impl Specific for SqliteBackend {
     fn lock_row(&self) -> &'static str {
         // The sweep's first statement, a write, took the database's write lock.
         ""
+    }
+
+    async fn follower_turn(
+        &self,
+    ) -> Result<Option<aduan_store::write_turn::WriteTurn>, StoreError> {
+        Ok(Some(follower_turn(&self.pool).await?))
     }
 
     fn local_day(&self) -> (&'static str, &'static str) {
@@ -180,7 +187,7 @@ async fn apply_batch(
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
-    let _turn = turn(pool).await?;
+    let _turn = follower_turn(pool).await?;
     let mut tx = begin_immediate(&mut *conn).await?;
     write_batch(&mut tx, projector, checkpoint, &batch).await?;
     tx.commit().await.map_err(StoreError::from_sqlx)?;

@@ -21,7 +21,10 @@ use aduan_store::CommandBus;
 use aduan_testkit::fixtures::{agent, bus_with, request, services_at, sla, start, submit, verify};
 use aduan_testkit::{on_both_stores, Backend, TestStore};
 
-on_both_stores!(the_sla_filter_agrees_with_the_domain_at_every_instant);
+on_both_stores!(
+    the_sla_filter_agrees_with_the_domain_at_every_instant,
+    a_sweep_takes_unswept_rows_a_chunk_at_a_time
+);
 
 fn assign() -> Action {
     Action::Assign(Assign {
@@ -201,5 +204,66 @@ async fn the_sla_filter_agrees_with_the_domain_at_every_instant(backend: Backend
     ] {
         assert!(seen.contains(&wanted), "never saw {wanted:?}");
     }
+    store.drop_store().await;
+}
+
+/// A sweep takes at most its chunk of unswept rows, newest first; the rows it
+/// leaves are read right all the same, and later sweeps take them.
+async fn a_sweep_takes_unswept_rows_a_chunk_at_a_time(backend: Backend) {
+    let store = TestStore::create(backend).await;
+    let clock = Arc::new(FixedClock::at(start()));
+    let bus = bus_with(&store, services_at(clock.clone())).await;
+    let (calendar, book) = sla();
+    let reads = Reads::new(bus.log().as_ref());
+    let projector = Projector::new(bus.log().clone(), ComplaintSummary::new(calendar, book));
+    let unswept =
+        || store.scalar("SELECT count(*) FROM complaint_summary WHERE sla_state_swept IS NULL");
+
+    run(&bus, "first", agent(), submit("first")).await;
+    store.settle().await;
+    projector.catch_up().await.unwrap();
+    sla_sweep::sweep_chunk(bus.log().as_ref(), "complaint_summary", start(), 2)
+        .await
+        .unwrap();
+    let mut ids = vec!["first"];
+    for id in ["c1", "c2", "c3", "c4", "c5"] {
+        clock.advance(Duration::minutes(1));
+        run(&bus, id, agent(), submit(id)).await;
+        ids.push(id);
+    }
+    store.settle().await;
+    projector.catch_up().await.unwrap();
+    assert_eq!(unswept().await, 5);
+
+    let mut seen = std::collections::HashSet::new();
+    let mut left = Vec::new();
+    for hours in [1, 30, 200] {
+        let now = start() + Duration::hours(hours);
+        let report = sla_sweep::sweep_chunk(bus.log().as_ref(), "complaint_summary", now, 2)
+            .await
+            .unwrap();
+        assert!(report.rows >= 2 || unswept().await == 0, "{report:?}");
+        left.push(unswept().await);
+        if hours == 1 {
+            // Newest first: the oldest are left for the next sweeps.
+            let rest = store
+                .texts(
+                    "SELECT complaint_id FROM complaint_summary \
+                     WHERE sla_state_swept IS NULL ORDER BY complaint_id",
+                )
+                .await;
+            assert_eq!(rest, ["c1", "c2", "c3"]);
+        }
+        check(
+            &bus,
+            &reads,
+            &ids,
+            now,
+            &format!("+{hours} h, chunked"),
+            &mut seen,
+        )
+        .await;
+    }
+    assert_eq!(left, vec![3, 1, 0]);
     store.drop_store().await;
 }

@@ -36,6 +36,7 @@ mod sql;
 pub mod sqlite;
 pub mod templates;
 pub mod wake;
+pub mod wal;
 pub mod write_turn;
 
 pub use bus::{CommandBus, CommandOutcome, CommandRequest};

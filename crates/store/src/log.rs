@@ -77,6 +77,12 @@ pub trait EventLog: Pooled + Send + Sync {
     /// Creates or upgrades the tables.
     async fn migrate(&self) -> Result<(), StoreError>;
 
+    /// The store's own periodic work, run by a serving process beside its
+    /// followers until `stopped` (SQLite's WAL checkpoints, `wal`); none by default.
+    async fn upkeep(&self, stopped: tokio::sync::watch::Receiver<bool>) {
+        let _ = stopped;
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sql::ping(&self.db()).await
     }

@@ -50,17 +50,36 @@ pub struct SqliteEventLog {
     personal: Personal,
     commits: Commits,
     path: PathBuf,
+    /// Whether `upkeep` checkpoints the WAL (and commits do not).
+    background_checkpoints: bool,
 }
 
 impl SqliteEventLog {
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`; commits
+    /// checkpoint the WAL as SQLite does by default (for tools that come and go).
     pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        Self::open_with(path, max_connections, false)
+    }
+
+    /// Opens the file for a serving process: commits never checkpoint the WAL;
+    /// `upkeep` does, in the background (`wal`).
+    pub fn open_serving(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        Self::open_with(path, max_connections, true)
+    }
+
+    fn open_with(
+        path: &Path,
+        max_connections: u32,
+        background_checkpoints: bool,
+    ) -> Result<Self, StoreError> {
+        let autocheckpoint = if background_checkpoints { "0" } else { "1000" };
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .map_err(|e| StoreError::Other(format!("bad SQLite path {}: {e}", path.display())))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
+            .pragma("wal_autocheckpoint", autocheckpoint)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -72,6 +91,7 @@ impl SqliteEventLog {
             upcasters: codec::upcasters(),
             commits: Commits::default(),
             path: path.to_path_buf(),
+            background_checkpoints,
         })
     }
 }
@@ -173,6 +193,12 @@ impl EventLog for SqliteEventLog {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         sql::migrate(&MIGRATOR, &self.db()).await
+    }
+
+    async fn upkeep(&self, stopped: tokio::sync::watch::Receiver<bool>) {
+        if self.background_checkpoints {
+            crate::wal::run(&self.pool, stopped).await;
+        }
     }
 
     /// One write transaction (`BEGIN IMMEDIATE`, so it never has to upgrade a

@@ -9,6 +9,13 @@
 //! (a fair semaphore per database file), so a writer waits only for those
 //! ahead of it; the busy handler is left for other processes on the same file
 //! (a CLI beside the server).
+//!
+//! Commands go before followers. Each command wakes every follower, and each
+//! follower's checkpoint move or batch is a write with its own fsync; in one
+//! queue a command waited behind all of them (its p99 grew with the cost of a
+//! projector's batch on a large file). Followers first queue among themselves
+//! (`follower_turn`), so at most one of them is at work or waiting at the
+//! file, and a command waits behind the writer at work and at most one follower.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -23,32 +30,67 @@ use crate::error::StoreError;
 /// long as it would wait for the file lock.
 const WAIT: Duration = Duration::from_secs(10);
 
-static GATES: LazyLock<Mutex<HashMap<String, Arc<Semaphore>>>> = LazyLock::new(Default::default);
+/// One database file's gates: every writer's, and the followers' own.
+#[derive(Clone)]
+struct Gates {
+    file: Arc<Semaphore>,
+    followers: Arc<Semaphore>,
+}
+
+static GATES: LazyLock<Mutex<HashMap<String, Gates>>> = LazyLock::new(Default::default);
+
+fn gates(pool: &SqlitePool) -> Gates {
+    let file = pool.connect_options().get_filename().display().to_string();
+    GATES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(file)
+        .or_insert_with(|| Gates {
+            file: Arc::new(Semaphore::new(1)),
+            followers: Arc::new(Semaphore::new(1)),
+        })
+        .clone()
+}
 
 /// This process's turn to write to one database file; the next writer's when
 /// dropped (take it before the connection, drop it after the commit).
 #[must_use = "the turn ends when it is dropped"]
 pub struct WriteTurn {
+    // Dropped in this order: the file first, so a waiting command goes before
+    // the next follower queues there.
     _permit: OwnedSemaphorePermit,
+    _follower: Option<OwnedSemaphorePermit>,
 }
 
-/// Waits for this process's turn to write to `pool`'s file.
-pub async fn turn(pool: &SqlitePool) -> Result<WriteTurn, StoreError> {
-    let file = pool.connect_options().get_filename().display().to_string();
-    let gate = GATES
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .entry(file)
-        .or_insert_with(|| Arc::new(Semaphore::new(1)))
-        .clone();
+async fn acquire(gate: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, StoreError> {
     match tokio::time::timeout(WAIT, gate.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(WriteTurn { _permit: permit }),
+        Ok(Ok(permit)) => Ok(permit),
         Ok(Err(closed)) => Err(StoreError::Other(format!("write gate closed: {closed}"))),
         Err(_) => Err(StoreError::Unavailable(format!(
             "no turn to write within {} s",
             WAIT.as_secs()
         ))),
     }
+}
+
+/// Waits for this process's turn to write to `pool`'s file: a command's, or
+/// any writer's that holds commands up in any case (a rebuild's last swap).
+pub async fn turn(pool: &SqlitePool) -> Result<WriteTurn, StoreError> {
+    Ok(WriteTurn {
+        _permit: acquire(gates(pool).file).await?,
+        _follower: None,
+    })
+}
+
+/// A follower's turn (a projector's batch, a checkpoint move): after the
+/// follower ahead of it, then as any writer.
+pub async fn follower_turn(pool: &SqlitePool) -> Result<WriteTurn, StoreError> {
+    let gates = gates(pool);
+    let follower = acquire(gates.followers).await?;
+    Ok(WriteTurn {
+        _permit: acquire(gates.file).await?,
+        _follower: Some(follower),
+    })
 }
 
 #[cfg(test)]
@@ -84,5 +126,38 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_command_waits_behind_at_most_the_writer_at_work_and_one_follower() {
+        let file = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
+        let at_work = follower_turn(&pool(&file)).await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        let mut queue = |name: &'static str, command: bool| {
+            let (order, file) = (order.clone(), file.clone());
+            waiting.push(tokio::spawn(async move {
+                let _turn = if command {
+                    turn(&pool(&file)).await.unwrap()
+                } else {
+                    follower_turn(&pool(&file)).await.unwrap()
+                };
+                order.lock().unwrap().push(name);
+            }));
+        };
+        for name in ["follower 1", "follower 2", "follower 3"] {
+            queue(name, false);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        queue("command", true);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(at_work);
+        for task in waiting {
+            task.await.unwrap();
+        }
+        // The followers waited among themselves; the command at the file (in
+        // one queue it came last).
+        let order = order.lock().unwrap().clone();
+        assert_eq!(order, ["command", "follower 1", "follower 2", "follower 3"]);
     }
 }

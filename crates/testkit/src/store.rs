@@ -46,6 +46,23 @@ impl TestStore {
         }
     }
 
+    /// A store kept by an earlier benchmark run (`ADUAN_BENCH_KEEP`), named by its
+    /// URL; `drop_store` leaves it in place.
+    pub fn existing(url: &str) -> TestStore {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        TestStore {
+            backend,
+            url: url.to_string(),
+            pg: None,
+            dir: None,
+            shared: Default::default(),
+        }
+    }
+
     /// A store on a PostgreSQL database made elsewhere (for example on a private
     /// `PgCluster`).
     pub fn postgres(db: TestDatabase) -> TestStore {

@@ -271,3 +271,70 @@ pub async fn latency(
     times.sort_by(f64::total_cmp);
     (times[n / 2], times[((n * 99) / 100).min(n - 1)])
 }
+
+/// A read the benches time, by its name in docs/performance.md.
+pub struct Read {
+    pub name: &'static str,
+    pub query: &'static str,
+}
+
+#[allow(dead_code)]
+pub const READS: &[Read] = &[
+    Read {
+        name: "`me` (no database: the HTTP + JWT + GraphQL floor)",
+        query: "{ me { id } }",
+    },
+    Read {
+        name: "`complaint(id)`",
+        query: "query($id: ID!) { complaint(id: $id) { id status opd title createdAt version } }",
+    },
+    Read {
+        name: "`complaints` first 20, status ASSIGNED/IN_PROGRESS, totalCount",
+        query: "query { complaints(first: 20, filter: {status: [ASSIGNED, IN_PROGRESS]}) { totalCount edges { node { id } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, OPD DPU, totalCount",
+        query: "query { complaints(first: 20, filter: {opd: [\"DPU\"]}) { totalCount edges { node { id } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA BREACHED, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [BREACHED]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA AT_RISK, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [AT_RISK]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`complaints` first 20, SLA ON_TRACK, totalCount",
+        query: "query { complaints(first: 20, filter: {slaState: [ON_TRACK]}) { totalCount edges { node { id slaState } } } }",
+    },
+    Read {
+        name: "`dashboard` DPU, last 365 days",
+        query: "query($from: DateTime!, $to: DateTime!) { dashboard(opd: \"DPU\", from: $from, to: $to) { open overdue responseCompliancePct resolutionCompliancePct respondP50Seconds respondP90Seconds resolveP50Seconds resolveP90Seconds backlogByAge { age open } satisfactionIndex ratings } }",
+    },
+];
+
+/// p50/p99 ms of each of `READS`, `requests` times one after another, as a
+/// supervisor; `some_case` is the id `complaint(id)` reads.
+#[allow(dead_code)]
+pub async fn read_latencies(
+    supervisor: &aduan_testkit::GraphqlClient,
+    some_case: &str,
+    requests: usize,
+) -> Vec<(f64, f64)> {
+    let now = chrono::Utc::now();
+    let window =
+        json!({"from": now - chrono::Duration::days(365), "to": now + chrono::Duration::days(1)});
+    let mut out = Vec::new();
+    for read in READS {
+        let variables = if read.query.contains("$id") {
+            json!({"id": some_case})
+        } else if read.query.contains("$from") {
+            window.clone()
+        } else {
+            json!({})
+        };
+        out.push(latency(supervisor, read.query, variables, requests).await);
+    }
+    out
+}
