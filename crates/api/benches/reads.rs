@@ -25,8 +25,6 @@
 
 use std::time::Instant;
 
-use serde_json::json;
-
 use aduan_projections::{rebuild, ComplaintSummary, SlaTimers};
 use aduan_store::{Cursor, EventLog};
 use aduan_testkit::{Backend, TestServer, TestStore};
@@ -57,18 +55,10 @@ async fn measure_reads(store: &TestStore, requests: usize) -> (i64, Vec<(f64, f6
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     // The projector's first sweep of the SLA standings (a rebuilt table starts
     // unswept: correct, only slower): a running server has swept long ago.
-    let t = Instant::now();
-    while store
-        .scalar("SELECT count(*) FROM complaint_summary WHERE sla_state_swept IS NULL")
-        .await
-        > 0
-    {
-        assert!(t.elapsed().as_secs() < 600, "the server never swept");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let took = common::swept(store).await;
     println!(
         "(first SLA sweep of {cases} rows done {:.1} s after the server started)",
-        t.elapsed().as_secs_f64()
+        took.as_secs_f64()
     );
     // That sweep rewrote every row: as autovacuum would within a minute on a
     // live system (the unswept rows' index is otherwise full of dead entries).

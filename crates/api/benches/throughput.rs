@@ -310,6 +310,11 @@ async fn tails(store: &TestStore, label: &str) -> Tails {
     let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
     let cast = Cast::new(&server).await;
     caught_up(store, &cast.supervisor).await;
+    let sweeping = common::swept(store).await;
+    println!(
+        "({label}: swept {:.1} s after catching up)",
+        sweeping.as_secs_f64()
+    );
     // As autovacuum would have by now on a live system (CI's PostgreSQL runs
     // without it): the projectors rewrote each case's row once per event.
     common::analyze(store).await;

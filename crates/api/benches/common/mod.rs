@@ -273,6 +273,7 @@ pub async fn latency(
 }
 
 /// A read the benches time, by its name in docs/performance.md.
+#[allow(dead_code)]
 pub struct Read {
     pub name: &'static str,
     pub query: &'static str,
@@ -337,4 +338,20 @@ pub async fn read_latencies(
         out.push(latency(supervisor, read.query, variables, requests).await);
     }
     out
+}
+
+/// Waits until the server's projector has swept every row's SLA standing (a
+/// copied log's rows all start unswept; a running city's were swept long ago).
+#[allow(dead_code)]
+pub async fn swept(store: &TestStore) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    while store
+        .scalar("SELECT count(*) FROM complaint_summary WHERE sla_state_swept IS NULL")
+        .await
+        > 0
+    {
+        assert!(t.elapsed().as_secs() < 900, "the server never swept");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    t.elapsed()
 }
