@@ -19,7 +19,7 @@
 //!   for readers on older snapshots to finish (readers that begin once the WAL
 //!   is wholly copied read the file and do not hold it up). Without any wait it
 //!   never succeeded while projectors caught up (some follower is always
-//!   mid-read): the WAL reached 8 GB.
+//!   mid-read): the WAL reached 9.5 GB.
 //! - With a reader still there, the next truncation waits twice as long as the
 //!   last (up to `MAX_BACKOFF`), so a long reader (an export) holds writers for
 //!   100 ms now and then, not every second.
