@@ -102,20 +102,37 @@ mod tests {
         sqlx::sqlite::SqlitePoolOptions::new().connect_lazy_with(options)
     }
 
+    type Order = Arc<Mutex<Vec<String>>>;
+
+    /// Spawns a writer to `file` that notes `name` in `order` once it has its
+    /// turn (a command's, or a follower's), and gives it 20 ms to queue.
+    async fn queue(
+        file: &str,
+        order: &Order,
+        name: &str,
+        command: bool,
+    ) -> tokio::task::JoinHandle<()> {
+        let (order, file, name) = (order.clone(), file.to_string(), name.to_string());
+        let task = tokio::spawn(async move {
+            let _turn = if command {
+                turn(&pool(&file)).await.unwrap()
+            } else {
+                follower_turn(&pool(&file)).await.unwrap()
+            };
+            order.lock().unwrap().push(name);
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        task
+    }
+
     #[tokio::test]
     async fn writers_to_one_file_take_turns_in_arrival_order() {
         let file = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
         let first = turn(&pool(&file)).await.unwrap();
-        let order = Arc::new(Mutex::new(Vec::new()));
+        let order = Order::default();
         let mut waiting = Vec::new();
         for i in 0..5 {
-            let (order, file) = (order.clone(), file.clone());
-            waiting.push(tokio::spawn(async move {
-                let _turn = turn(&pool(&file)).await.unwrap();
-                order.lock().unwrap().push(i);
-            }));
-            // Each has queued before the next arrives.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            waiting.push(queue(&file, &order, &i.to_string(), true).await);
         }
         // Another file is not held up by this one's writer.
         let other = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
@@ -125,32 +142,19 @@ mod tests {
         for task in waiting {
             task.await.unwrap();
         }
-        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+        assert_eq!(*order.lock().unwrap(), ["0", "1", "2", "3", "4"]);
     }
 
     #[tokio::test]
     async fn a_command_waits_behind_at_most_the_writer_at_work_and_one_follower() {
         let file = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
         let at_work = follower_turn(&pool(&file)).await.unwrap();
-        let order = Arc::new(Mutex::new(Vec::new()));
+        let order = Order::default();
         let mut waiting = Vec::new();
-        let mut queue = |name: &'static str, command: bool| {
-            let (order, file) = (order.clone(), file.clone());
-            waiting.push(tokio::spawn(async move {
-                let _turn = if command {
-                    turn(&pool(&file)).await.unwrap()
-                } else {
-                    follower_turn(&pool(&file)).await.unwrap()
-                };
-                order.lock().unwrap().push(name);
-            }));
-        };
         for name in ["follower 1", "follower 2", "follower 3"] {
-            queue(name, false);
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            waiting.push(queue(&file, &order, name, false).await);
         }
-        queue("command", true);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        waiting.push(queue(&file, &order, "command", true).await);
         drop(at_work);
         for task in waiting {
             task.await.unwrap();
