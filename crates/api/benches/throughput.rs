@@ -25,7 +25,9 @@
 //! before part 3 measures, default 60: issue 26's protocol). ADUAN_BENCH_KEEP
 //! (set: part 3 keeps its grown database and prints its URL) and
 //! ADUAN_BENCH_REUSE (a kept database's URL: part 3 measures it as it stands,
-//! again, without seeding or growing) are for profiling the large log.
+//! again, without seeding or growing) are for profiling the large log;
+//! `ADUAN_BENCH_SERVER_LOG=PATH` traces the servers' write turns
+//! (`aduan_store::write_turn`) and writes each one's log to `PATH.<label>`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -219,9 +221,64 @@ async fn hot_case(store: &TestStore, seconds: u64) {
     let _ = server.stop().await;
 }
 
+/// The instants an event carries (`aduan_domain::events`), moved back with its copy.
+const INSTANTS: [&str; 4] = ["occurred_at", "handled_at", "deadline", "waiting_since"];
+
+/// The days the copies spread back over (`copied_payload`).
+const SPREAD_DAYS: i64 = 730;
+
+/// A copied event's payload: its complaint's new id, and its instants moved
+/// back by `copy * SPREAD_DAYS / copies` days. A million events are 184,000
+/// cases, two years of a city of 100,000 complaints a year: spread over them,
+/// about 250 cases a day, as that city has. Piled onto the seed's 60 days
+/// they were 3,000 a day, which inflated every read of a day's cases. (The
+/// seed's own 33 a day are fewer than the city's, which favours the small log.)
+fn copied_payload(backend: Backend, copies: i64) -> String {
+    match backend {
+        Backend::Postgres => {
+            let shift = format!("make_interval(days => (g * {SPREAD_DAYS} / {copies})::int)");
+            let mut payload = "CASE WHEN event_type = 'Submitted' \
+                 THEN jsonb_set(payload::jsonb, '{Submitted,complaint_id}', to_jsonb(aggregate_id || '-c' || g)) \
+                 ELSE payload::jsonb END"
+                .to_string();
+            for key in INSTANTS {
+                let moved = format!(
+                    "to_jsonb(to_char(((payload::jsonb -> event_type ->> '{key}')::timestamptz - {shift}) \
+                     AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
+                );
+                // Not created where the event has no such instant.
+                payload = format!(
+                    "jsonb_set({payload}, ARRAY[event_type, '{key}'], COALESCE({moved}, 'null'), false)"
+                );
+            }
+            format!(
+                "(CASE WHEN jsonb_typeof(payload::jsonb -> event_type) = 'object' \
+                 THEN {payload} ELSE payload::jsonb END)::json"
+            )
+        }
+        Backend::Sqlite => {
+            let shift = format!("'-' || (n * {SPREAD_DAYS} / {copies}) || ' days'");
+            let mut payload = "CASE WHEN event_type = 'Submitted' \
+                 THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
+                 ELSE payload END"
+                .to_string();
+            for key in INSTANTS {
+                let path = format!("'$.' || event_type || '.{key}'");
+                // json_replace leaves an absent instant absent.
+                payload = format!(
+                    "json_replace({payload}, {path}, \
+                     strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(payload, {path}), {shift}))"
+                );
+            }
+            payload
+        }
+    }
+}
+
 /// Grows the log to at least `target` events by copying the seeded complaints
-/// under new ids (same shapes, same sequences, one statement), and the command
-/// id table to as many rows.
+/// under new ids (same shapes, same sequences, one statement; their instants
+/// spread over the two years before, `copied_payload`), and the command id table to
+/// as many rows.
 async fn grow_log(store: &TestStore, target: i64) -> i64 {
     let seeded = match store.backend {
         Backend::Postgres => "metadata ->> 'channel' = 'seed'",
@@ -237,10 +294,9 @@ async fn grow_log(store: &TestStore, target: i64) -> i64 {
             format!(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
                  SELECT aggregate_type, aggregate_id || '-c' || g, sequence, event_type, event_version, \
-                   CASE WHEN event_type = 'Submitted' \
-                     THEN jsonb_set(payload::jsonb, '{{Submitted,complaint_id}}', to_jsonb(aggregate_id || '-c' || g))::json \
-                     ELSE payload END, metadata \
-                 FROM events, generate_series(1, {copies}) g WHERE {seeded} ORDER BY g, position"
+                   {}, metadata \
+                 FROM events, generate_series(1, {copies}) g WHERE {seeded} ORDER BY g, position",
+                copied_payload(Backend::Postgres, copies)
             ),
             format!(
                 "INSERT INTO command_ids SELECT 'grown-' || g, 'none', 1 \
@@ -254,10 +310,9 @@ async fn grow_log(store: &TestStore, target: i64) -> i64 {
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
                  WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {copies}) \
                  SELECT aggregate_type, aggregate_id || '-c' || n, sequence, event_type, event_version, \
-                   CASE WHEN event_type = 'Submitted' \
-                     THEN json_set(payload, '$.Submitted.complaint_id', aggregate_id || '-c' || n) \
-                     ELSE payload END, metadata \
-                 FROM g, events WHERE {seeded} ORDER BY n, position"
+                   {}, metadata \
+                 FROM g, events WHERE {seeded} ORDER BY n, position",
+                copied_payload(Backend::Sqlite, copies)
             ),
             format!(
                 "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {}) \
@@ -307,7 +362,12 @@ struct Tails {
 async fn tails(store: &TestStore, label: &str) -> Tails {
     let n = env_number("ADUAN_BENCH_LATENCY_REQUESTS", 1_000);
     let ids = Arc::new(open_complaints(store, n as usize).await);
-    let server = TestServer::start(BIN, &store.url, &[("ADUAN_WATCH", "false")]).await;
+    let log = std::env::var("ADUAN_BENCH_SERVER_LOG").ok();
+    let mut env = vec![("ADUAN_WATCH", "false")];
+    if log.is_some() {
+        env.push(("ADUAN_LOG", "info,aduan_store::write_turn=debug"));
+    }
+    let server = TestServer::start(BIN, &store.url, &env).await;
     let cast = Cast::new(&server).await;
     caught_up(store, &cast.supervisor).await;
     let sweeping = common::swept(store).await;
@@ -332,6 +392,11 @@ async fn tails(store: &TestStore, label: &str) -> Tails {
     .await;
     let requests = env_number("ADUAN_BENCH_LIST_REQUESTS", 300) as usize;
     let reads = common::read_latencies(&cast.supervisor, &ids[0], requests).await;
+    // With the write turns traced: what each request waited behind (how the
+    // SQLite tails were profiled).
+    if let Some(path) = log {
+        std::fs::write(format!("{path}.{label}"), server.log()).unwrap();
+    }
     let _ = server.stop().await;
     Tails {
         commands: [submit, escalate],

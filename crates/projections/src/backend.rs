@@ -70,6 +70,10 @@ pub(crate) trait Specific: Send + Sync {
         batch: &Batch,
     ) -> Result<(), StoreError>;
 
+    /// Folds `name`'s all-time counters as of `now` (`rollup_fold`) in a
+    /// transaction of its own; how many counters are gone.
+    async fn fold_counters(&self, name: &str, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Adds `deltas` to `name`'s roll-up in a transaction of its own.
     async fn write_rollup_deltas(
         &self,
@@ -91,9 +95,11 @@ pub(crate) trait Specific: Send + Sync {
 
     /// This process's turn to write, where the database has one writer at a
     /// time (SQLite: a follower's, `aduan_store::write_turn`); taken before a
-    /// write transaction of the read side's own (the sweep).
+    /// write transaction of the read side's own (the sweep). `writer` names
+    /// it in the turn's trace.
     async fn follower_turn(
         &self,
+        _writer: &str,
     ) -> Result<Option<aduan_store::write_turn::WriteTurn>, StoreError> {
         Ok(None)
     }

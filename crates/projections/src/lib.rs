@@ -15,6 +15,7 @@ pub mod reads;
 pub mod rebuild;
 pub mod replicas;
 pub mod rollup;
+pub mod rollup_fold;
 pub mod rollup_reads;
 pub mod rows;
 pub mod search_query;

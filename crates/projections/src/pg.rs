@@ -77,6 +77,17 @@ impl Specific for PgBackend {
         tx.commit().await.map_err(StoreError::from_sqlx)
     }
 
+    async fn fold_counters(
+        &self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let gone = fold_counters(&mut tx, name, now).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(gone)
+    }
+
     async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
         rebuild(&self.pool, shadow, name).await
     }

@@ -63,6 +63,8 @@ pub struct Projector {
     deferred: std::sync::Mutex<Option<crate::rollup::Deltas>>,
     /// When the leader last swept (`sla_sweep`).
     swept: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The UTC day the leader last folded the all-time counters (`rollup_fold`).
+    folded: std::sync::Mutex<Option<chrono::NaiveDate>>,
 }
 
 /// The histories of recently touched complaints, so a batch loads from the log
@@ -126,6 +128,7 @@ impl Projector {
             histories: std::sync::Mutex::new(HistoryCache::new(CACHED_EVENTS)),
             deferred: std::sync::Mutex::new(None),
             swept: std::sync::Mutex::new(None),
+            folded: std::sync::Mutex::new(None),
         }
     }
 
@@ -154,6 +157,26 @@ impl Projector {
                 }
             }
             Err(e) => tracing::warn!(projection = name, error = %e, "SLA sweep failed"),
+        }
+        self.fold_if_due().await;
+    }
+
+    /// Folds the all-time counters (`rollup_fold`) once each UTC day, the
+    /// first time when the leader is first idle; a failure is retried at the
+    /// next sweep (the counters are only slower to read).
+    async fn fold_if_due(&self) {
+        let now = chrono::Utc::now();
+        let today = now.date_naive();
+        if *self.folded.lock().unwrap_or_else(|p| p.into_inner()) == Some(today) {
+            return;
+        }
+        let name = self.projection.name();
+        match self.backend.fold_counters(name, now).await {
+            Ok(gone) => {
+                tracing::debug!(projection = name, gone, "all-time counters folded");
+                *self.folded.lock().unwrap_or_else(|p| p.into_inner()) = Some(today);
+            }
+            Err(e) => tracing::warn!(projection = name, error = %e, "counter fold failed"),
         }
     }
 

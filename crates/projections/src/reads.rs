@@ -95,7 +95,7 @@ impl Reads {
     /// about statuses, OPDs and SLA states (plus an exact count of the cases
     /// whose standing turns today), else counted over the rows.
     pub async fn count(&self, filter: &SummaryFilter) -> Result<i64, StoreError> {
-        if rollup_reads::countable(filter) {
+        if rollup_reads::countable(filter) && crate::rollup_fold::counters_answer(filter.now) {
             self.run(|b| b.count_from_rollup(filter)).await
         } else {
             self.count_rows(filter).await

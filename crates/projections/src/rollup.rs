@@ -450,6 +450,30 @@ macro_rules! rollup_writers {
             }
             Ok(())
         }
+
+        /// Folds `name`'s all-time counters whose days have passed and drops
+        /// those at zero (`rollup_fold`), inside the caller's transaction; how
+        /// many counters are gone.
+        pub(crate) async fn fold_counters(
+            tx: &mut $Conn,
+            name: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<u64, StoreError> {
+            let sql_err = StoreError::from_sqlx;
+            let table = $crate::rollup::table(name);
+            let dated: Vec<(String, String, i64)> =
+                sqlx::query_as(&$crate::rollup_fold::dated_query(&table))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(sql_err)?;
+            let deltas = $crate::rollup_fold::deltas(&dated, now);
+            write_rollup_deltas(tx, name, &deltas).await?;
+            Ok(sqlx::query(&$crate::rollup_fold::zeros_query(&table))
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_err)?
+                .rows_affected())
+        }
     };
 }
 

@@ -542,7 +542,7 @@ macro_rules! shared_backend {
                     at: DateTime<Utc>,
                     chunk: i64,
                 ) -> Result<SweepReport, StoreError> {
-                    let _turn = self.follower_turn().await?;
+                    let _turn = self.follower_turn("sla sweep").await?;
                     let mut tx = self.pool.begin().await.map_err(sql)?;
                     // A write first: on SQLite the transaction then holds the write
                     // lock, so what it reads next cannot change under it (PostgreSQL

@@ -53,7 +53,7 @@ impl Specific for SqliteBackend {
         from: Checkpoint,
         batch: &Batch,
     ) -> Result<(), StoreError> {
-        let _turn = follower_turn(&self.pool).await?;
+        let _turn = follower_turn(&self.pool, projector.projection().name()).await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_batch(&mut tx, projector, from, batch).await?;
@@ -65,11 +65,24 @@ impl Specific for SqliteBackend {
         name: &str,
         deltas: &[(String, String, String, i64)],
     ) -> Result<(), StoreError> {
-        let _turn = follower_turn(&self.pool).await?;
+        let _turn = follower_turn(&self.pool, "rollup deltas").await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = begin_immediate(&mut conn).await?;
         write_rollup_deltas(&mut tx, name, deltas).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn fold_counters(
+        &self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let _turn = follower_turn(&self.pool, "counter fold").await?;
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = begin_immediate(&mut conn).await?;
+        let gone = fold_counters(&mut tx, name, now).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(gone)
     }
 
     async fn rebuild(&self, shadow: &Projector, name: &str) -> Result<(), StoreError> {
@@ -87,8 +100,9 @@ impl Specific for SqliteBackend {
 
     async fn follower_turn(
         &self,
+        writer: &str,
     ) -> Result<Option<aduan_store::write_turn::WriteTurn>, StoreError> {
-        Ok(Some(follower_turn(&self.pool).await?))
+        Ok(Some(follower_turn(&self.pool, writer).await?))
     }
 
     fn local_day(&self) -> (&'static str, &'static str) {
@@ -187,7 +201,7 @@ async fn apply_batch(
     let Some(batch) = projector.next(checkpoint.cursor).await? else {
         return Ok(0);
     };
-    let _turn = follower_turn(pool).await?;
+    let _turn = follower_turn(pool, name).await?;
     let mut tx = begin_immediate(&mut *conn).await?;
     write_batch(&mut tx, projector, checkpoint, &batch).await?;
     tx.commit().await.map_err(StoreError::from_sqlx)?;
@@ -304,7 +318,7 @@ async fn rebuild(pool: &SqlitePool, shadow: &Projector, name: &str) -> Result<()
     .await?;
     shadow.catch_up_pipelined().await?;
 
-    let _turn = turn(pool).await?;
+    let _turn = turn(pool, "rebuild swap").await?;
     let mut tx = begin_immediate(&mut conn).await?;
     // Holding the write lock, no event can commit: finish the last batches.
     loop {

@@ -116,7 +116,7 @@ pub(crate) async fn version(db: &Db, aggregate_id: &str) -> Result<i64, StoreErr
 
 pub(crate) async fn next_case_number(db: &Db, year: i32) -> Result<i64, StoreError> {
     let _turn = match db {
-        Db::Sqlite(pool) => Some(crate::write_turn::turn(pool).await?),
+        Db::Sqlite(pool) => Some(crate::write_turn::turn(pool, "case number").await?),
         Db::Postgres(_) => None,
     };
     let (last,): (i64,) = on_db!(db, pool => sqlx::query_as(NEXT_CASE_NUMBER)

@@ -211,7 +211,7 @@ impl EventLog for SqliteEventLog {
         if events.is_empty() {
             return Err(StoreError::Other("nothing to append".into()));
         }
-        let _turn = crate::write_turn::turn(&self.pool).await?;
+        let _turn = crate::write_turn::turn(&self.pool, "append").await?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
             .await

@@ -16,10 +16,15 @@
 //! projector's batch on a large file). Followers first queue among themselves
 //! (`follower_turn`), so at most one of them is at work or waiting at the
 //! file, and a command waits behind the writer at work and at most one follower.
+//!
+//! Each turn, as it ends, is traced at debug level under this module's target
+//! (`ADUAN_LOG=aduan_store::write_turn=debug`): the writer, when it got the
+//! turn, how long it waited and how long it held the file. That is how to find
+//! what a slow command waited behind (docs/operations.md).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -38,6 +43,10 @@ struct Gates {
 }
 
 static GATES: LazyLock<Mutex<HashMap<String, Gates>>> = LazyLock::new(Default::default);
+
+/// The instant turns are traced from, so one turn's wait can be laid against
+/// the others' hold.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 fn gates(pool: &SqlitePool) -> Gates {
     let file = pool.connect_options().get_filename().display().to_string();
@@ -60,6 +69,38 @@ pub struct WriteTurn {
     // the next follower queues there.
     _permit: OwnedSemaphorePermit,
     _follower: Option<OwnedSemaphorePermit>,
+    writer: String,
+    asked: Instant,
+    got: Instant,
+}
+
+impl WriteTurn {
+    fn new(
+        writer: &str,
+        asked: Instant,
+        permit: OwnedSemaphorePermit,
+        follower: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        WriteTurn {
+            _permit: permit,
+            _follower: follower,
+            writer: writer.to_owned(),
+            asked,
+            got: Instant::now(),
+        }
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        tracing::debug!(
+            writer = %self.writer,
+            at_us = self.got.duration_since(*EPOCH).as_micros() as u64,
+            waited_us = self.got.duration_since(self.asked).as_micros() as u64,
+            held_us = self.got.elapsed().as_micros() as u64,
+            "write turn"
+        );
+    }
 }
 
 async fn acquire(gate: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, StoreError> {
@@ -75,22 +116,21 @@ async fn acquire(gate: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, StoreErro
 
 /// Waits for this process's turn to write to `pool`'s file: a command's, or
 /// any writer's that holds commands up in any case (a rebuild's last swap).
-pub async fn turn(pool: &SqlitePool) -> Result<WriteTurn, StoreError> {
-    Ok(WriteTurn {
-        _permit: acquire(gates(pool).file).await?,
-        _follower: None,
-    })
+/// `writer` names it in the trace.
+pub async fn turn(pool: &SqlitePool, writer: &str) -> Result<WriteTurn, StoreError> {
+    let asked = Instant::now();
+    let permit = acquire(gates(pool).file).await?;
+    Ok(WriteTurn::new(writer, asked, permit, None))
 }
 
 /// A follower's turn (a projector's batch, a checkpoint move): after the
 /// follower ahead of it, then as any writer.
-pub async fn follower_turn(pool: &SqlitePool) -> Result<WriteTurn, StoreError> {
+pub async fn follower_turn(pool: &SqlitePool, writer: &str) -> Result<WriteTurn, StoreError> {
+    let asked = Instant::now();
     let gates = gates(pool);
     let follower = acquire(gates.followers).await?;
-    Ok(WriteTurn {
-        _permit: acquire(gates.file).await?,
-        _follower: Some(follower),
-    })
+    let permit = acquire(gates.file).await?;
+    Ok(WriteTurn::new(writer, asked, permit, Some(follower)))
 }
 
 #[cfg(test)]
@@ -115,9 +155,9 @@ mod tests {
         let (order, file, name) = (order.clone(), file.to_string(), name.to_string());
         let task = tokio::spawn(async move {
             let _turn = if command {
-                turn(&pool(&file)).await.unwrap()
+                turn(&pool(&file), "test").await.unwrap()
             } else {
-                follower_turn(&pool(&file)).await.unwrap()
+                follower_turn(&pool(&file), "test").await.unwrap()
             };
             order.lock().unwrap().push(name);
         });
@@ -128,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn writers_to_one_file_take_turns_in_arrival_order() {
         let file = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
-        let first = turn(&pool(&file)).await.unwrap();
+        let first = turn(&pool(&file), "test").await.unwrap();
         let order = Order::default();
         let mut waiting = Vec::new();
         for i in 0..5 {
@@ -136,7 +176,7 @@ mod tests {
         }
         // Another file is not held up by this one's writer.
         let other = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
-        drop(turn(&pool(&other)).await.unwrap());
+        drop(turn(&pool(&other), "test").await.unwrap());
         assert!(order.lock().unwrap().is_empty(), "nobody wrote out of turn");
         drop(first);
         for task in waiting {
@@ -148,7 +188,7 @@ mod tests {
     #[tokio::test]
     async fn a_command_waits_behind_at_most_the_writer_at_work_and_one_follower() {
         let file = format!("/tmp/aduan-turn-{}.db", uuid::Uuid::new_v4().simple());
-        let at_work = follower_turn(&pool(&file)).await.unwrap();
+        let at_work = follower_turn(&pool(&file), "test").await.unwrap();
         let order = Order::default();
         let mut waiting = Vec::new();
         for name in ["follower 1", "follower 2", "follower 3"] {

@@ -106,7 +106,7 @@ fn steady_writer(
             .unwrap();
         let mut commits = 0;
         while !*stop.borrow() {
-            let _turn = aduan_store::write_turn::turn(&pool).await.unwrap();
+            let _turn = aduan_store::write_turn::turn(&pool, "test").await.unwrap();
             sqlx::query("INSERT INTO steady VALUES (randomblob(100000))")
                 .execute(&pool)
                 .await

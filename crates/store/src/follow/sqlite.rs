@@ -88,7 +88,7 @@ pub(super) async fn advance(
     to: Cursor,
     events: i64,
 ) -> Result<(), StoreError> {
-    let _turn = crate::write_turn::follower_turn(pool).await?;
+    let _turn = crate::write_turn::follower_turn(pool, name).await?;
     let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
     let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
         .await
