@@ -158,6 +158,11 @@ pub fn deltas(
         }
         (rollup.contribute)(&new, 1, &mut d);
     }
+    sorted(d)
+}
+
+/// The changes of `d` that change something, in key order.
+pub fn sorted(d: Deltas) -> Vec<(String, String, String, i64)> {
     let mut out: Vec<_> = d
         .into_iter()
         .filter(|(_, n)| *n != 0)
@@ -292,18 +297,70 @@ fn summary_contribute(c: &[Cell], sign: i64, d: &mut Deltas) {
         add(d, opd, &created_day, "rated".into(), sign);
         add(d, opd, &created_day, "rating".into(), sign * rating);
     }
-    add(
-        d,
-        opd,
-        "",
-        format!(
-            "c|{status}|{}|{}|{}",
-            text(&c[5]).unwrap_or(""),
-            opt_day(time(&c[6])),
-            opt_day(deadline)
-        ),
-        sign,
-    );
+    let (at_risk, deadline) = (opt_day(time(&c[6])), opt_day(deadline));
+    let counter = Counter {
+        status,
+        stored: text(&c[5]).unwrap_or(""),
+        at_risk: &at_risk,
+        deadline: &deadline,
+    };
+    add(d, opd, "", counter.key(), sign);
+}
+
+/// An all-time counter's key (day ''):
+/// `c|<status>|<sla_state>|<at-risk day>|<deadline day>`.
+pub struct Counter<'a> {
+    pub status: &'a str,
+    /// The case's SLA state as of its last event.
+    pub stored: &'a str,
+    pub at_risk: &'a str,
+    pub deadline: &'a str,
+}
+
+impl<'a> Counter<'a> {
+    pub fn parse(measure: &'a str) -> Option<Self> {
+        let mut parts = measure.split('|');
+        let (Some("c"), Some(status), Some(stored), Some(at_risk), Some(deadline), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        Some(Counter {
+            status,
+            stored,
+            at_risk,
+            deadline,
+        })
+    }
+
+    pub fn key(&self) -> String {
+        let Counter {
+            status,
+            stored,
+            at_risk,
+            deadline,
+        } = self;
+        format!("c|{status}|{stored}|{at_risk}|{deadline}")
+    }
+
+    /// The standing of its cases on day `today` (neither of its days):
+    /// `CaseSla::state_at`, as the list's SQL has it.
+    pub fn standing(&self, today: &str) -> Option<aduan_domain::sla::TimerState> {
+        use aduan_domain::sla::TimerState;
+        let past = |d: &str| !d.is_empty() && d < today;
+        if self.stored == "BREACHED" || past(self.deadline) {
+            Some(TimerState::Breached)
+        } else if self.stored == "AT_RISK" || past(self.at_risk) {
+            Some(TimerState::AtRisk)
+        } else {
+            TimerState::parse(self.stored)
+        }
+    }
 }
 
 pub static SUMMARY: RollupSpec = RollupSpec {

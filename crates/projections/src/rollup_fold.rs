@@ -22,7 +22,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::rollup::{self, day};
+use crate::rollup::{self, day, Counter};
 
 /// How far before the clock a count's `now` may be and still be read from the
 /// counters: a fold folds only days before the day before its own clock's.
@@ -60,33 +60,22 @@ pub fn zeros_query(table: &str) -> String {
 
 /// The settled key of `measure` if both its days are before `before`.
 pub fn settled(measure: &str, before: &str) -> Option<String> {
-    let mut parts = measure.split('|');
-    let (Some("c"), Some(status), Some(stored), Some(at_risk), Some(deadline), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    if at_risk.is_empty() && deadline.is_empty() {
+    let c = Counter::parse(measure)?;
+    let days = [c.at_risk, c.deadline];
+    if days.iter().all(|d| d.is_empty()) || days.iter().any(|d| !d.is_empty() && *d >= before) {
         return None;
     }
-    if [at_risk, deadline]
-        .iter()
-        .any(|d| !d.is_empty() && *d >= before)
-    {
-        return None;
-    }
-    // `count_from_counters`'s rule with both days past.
-    let standing = if stored == "BREACHED" || !deadline.is_empty() {
-        "BREACHED"
-    } else {
-        "AT_RISK"
-    };
-    Some(format!("c|{status}|{standing}||"))
+    // With a day past, the standing is at risk or breached, whatever day it is.
+    let standing = c.standing(before)?;
+    Some(
+        Counter {
+            stored: standing.as_str(),
+            at_risk: "",
+            deadline: "",
+            ..c
+        }
+        .key(),
+    )
 }
 
 /// The roll-up changes that fold `counters` (opd, measure, n) as of `now`.
@@ -95,7 +84,7 @@ pub fn deltas(
     now: DateTime<Utc>,
 ) -> Vec<(String, String, String, i64)> {
     let before = day(now - Duration::days(1));
-    let mut sums = crate::rollup::Deltas::new();
+    let mut sums = rollup::Deltas::new();
     for (opd, measure, n) in counters {
         if let Some(settled) = settled(measure, &before) {
             // Many dated keys fold into one settled key: one change each.
@@ -103,13 +92,7 @@ pub fn deltas(
             rollup::add(&mut sums, opd, "", settled, *n);
         }
     }
-    let mut out: Vec<_> = sums
-        .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|((opd, day, measure), n)| (opd, day, measure, n))
-        .collect();
-    out.sort();
-    out
+    rollup::sorted(sums)
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use aduan_domain::sla::TimerState;
-
 use crate::dashboard::{Dashboard, Scope};
 use crate::incident;
 use crate::rollup::{self, bucket, day, day_start};
@@ -79,33 +77,20 @@ pub fn count_from_counters(f: &SummaryFilter, counters: &[(String, i64)]) -> i64
     let today = day(f.now);
     let mut total = 0;
     for (measure, n) in counters {
-        let mut parts = measure.split('|');
-        let (Some("c"), Some(status), Some(stored), Some(at_risk), Some(deadline)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some(c) = rollup::Counter::parse(measure) else {
             continue;
         };
-        if !f.statuses.is_empty() && !f.statuses.iter().any(|s| s == status) {
+        if !f.statuses.is_empty() && !f.statuses.iter().any(|s| s == c.status) {
             continue;
         }
         if !f.sla_states.is_empty() {
-            if at_risk == today || deadline == today {
+            if c.at_risk == today || c.deadline == today {
                 continue;
             }
-            let past = |d: &str| !d.is_empty() && d < today.as_str();
-            // `CaseSla::state_at`, as the list's SQL has it.
-            let state = if stored == "BREACHED" || past(deadline) {
-                Some(TimerState::Breached)
-            } else if stored == "AT_RISK" || past(at_risk) {
-                Some(TimerState::AtRisk)
-            } else {
-                TimerState::parse(stored)
-            };
-            if !state.is_some_and(|s| f.sla_states.contains(&s)) {
+            if !c
+                .standing(&today)
+                .is_some_and(|s| f.sla_states.contains(&s))
+            {
                 continue;
             }
         }
